@@ -1,0 +1,60 @@
+"""The exception tree.
+
+A bad *signature file* is a verdict (``malformed``), never an exception that escapes
+:meth:`pgpverify.Verifier.verify`. Bad *trust inputs* (a keyring, an ownership record) and
+I/O failures raise subclasses of :class:`PgpVerifyError`, whose ``str()`` is one line for
+people that names the input and the problem.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InputError",
+    "KeyringError",
+    "LimitExceededError",
+    "MalformedError",
+    "OwnersError",
+    "PgpVerifyError",
+    "UnsupportedError",
+]
+
+
+class PgpVerifyError(Exception):
+    """Base of every error pgpverify raises on purpose.
+
+    ``source`` names the input (a file name, ``<stdin>``, a URL) when one is known.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        self.message = message
+        self.source = source
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+class MalformedError(PgpVerifyError):
+    """OpenPGP data (armor, packet framing, a packet body) does not parse."""
+
+
+class LimitExceededError(MalformedError):
+    """An input is larger, or has more parts, than :class:`pgpverify.Limits` allows."""
+
+    def __init__(self, what: str, limit: int, *, source: str | None = None) -> None:
+        self.what = what
+        self.limit = limit
+        super().__init__(f"{what} exceeds the limit of {limit}", source=source)
+
+
+class UnsupportedError(PgpVerifyError):
+    """Well-formed OpenPGP that uses something pgpverify does not implement."""
+
+
+class InputError(PgpVerifyError):
+    """A file could not be read, or is not what it was given as."""
+
+
+class KeyringError(InputError):
+    """A keyring cannot be used at all (not just a skipped junk block)."""
+
+
+class OwnersError(InputError):
+    """An ownership record is not valid JSON or lacks a required field."""

@@ -1,0 +1,177 @@
+"""ASCII armor (RFC 9580 §6), decoded line by line.
+
+No regular expression is applied to the whole input, and no pattern can backtrack: the
+input is split into lines once and every line is looked at a bounded number of times, so
+decoding is linear in the input size whatever an attacker puts in it (PGPy's armor regex
+is exponential on crafted input).
+
+Rules (RFC 9580 §6.2): text before the first and after the last block is ignored; LF or
+CRLF line endings; armor headers ``Key: Value`` end with a blank line; the CRC-24 line
+(``=XXXX``) is optional, but when present it must match; the base64 body is strict.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from pgpverify.errors import MalformedError
+
+__all__ = ["ArmorBlock", "crc24", "decode_blocks", "looks_armored"]
+
+_BEGIN = b"-----BEGIN PGP "
+_END = b"-----END PGP "
+_DASHES = b"-----"
+_CRC24_INIT = 0xB704CE
+_CRC24_POLY = 0x1864CFB
+_B64_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+
+
+@dataclass(frozen=True, slots=True)
+class ArmorBlock:
+    """One armored block: its label (``SIGNATURE``, ``PUBLIC KEY BLOCK`` ...) and bytes.
+
+    ``error`` is set, and ``data`` empty, when the block itself is broken (bad CRC, bad
+    base64, no END line); callers decide whether that is fatal (a signature file) or a
+    block to skip with a warning (a keyring).
+    """
+
+    label: str
+    data: bytes
+    line: int
+    error: str | None = None
+
+
+def _crc24_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte << 16
+        for _ in range(8):
+            crc <<= 1
+            if crc & 0x1000000:
+                crc ^= _CRC24_POLY
+        table.append(crc & 0xFFFFFF)
+    return tuple(table)
+
+
+_CRC24_TABLE = _crc24_table()
+
+
+def crc24(data: bytes) -> int:
+    """CRC-24 of RFC 9580 §6.1 (table-driven: one lookup per octet)."""
+    crc = _CRC24_INIT
+    table = _CRC24_TABLE
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFFFF) ^ table[(crc >> 16) ^ byte]
+    return crc
+
+
+def looks_armored(data: bytes) -> bool:
+    """Whether ``data`` should be read as armor rather than binary packets.
+
+    Binary OpenPGP always starts with a packet header, whose first octet has bit 7 set
+    (RFC 9580 §4.2); armor is ASCII text.
+    """
+    stripped = data.lstrip(b" \t\r\n")
+    return not stripped or not stripped[0] & 0x80
+
+
+def _label(line: bytes, prefix: bytes) -> str | None:
+    """``SIGNATURE`` for ``-----BEGIN PGP SIGNATURE-----``; None if not such a line."""
+    if not (line.startswith(prefix) and line.endswith(_DASHES)):
+        return None
+    inner = line[len(prefix) : -len(_DASHES)]
+    if not inner or len(inner) > 64 or not all(32 <= c < 127 and c != 0x2D for c in inner):
+        return None
+    return inner.decode("ascii")
+
+
+def _is_header(line: bytes) -> bool:
+    key, sep, _ = line.partition(b": ")
+    return bool(sep) and bool(key) and all(33 <= c < 127 and c != 0x3A for c in key)
+
+
+def decode_blocks(data: bytes) -> list[ArmorBlock]:
+    """Every armored block in ``data``, in order; broken blocks carry ``error``.
+
+    Raises :class:`MalformedError` only when no BEGIN line is found at all.
+    """
+    lines = data.split(b"\n")
+    blocks: list[ArmorBlock] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = lines[i].rstrip(b" \t\r")
+        label = _label(line, _BEGIN)
+        if label is None:
+            i += 1
+            continue
+        block, i = _decode_one(lines, i + 1, label)
+        blocks.append(block)
+    if not blocks:
+        raise MalformedError("no OpenPGP armor found (no '-----BEGIN PGP ...-----' line)")
+    return blocks
+
+
+def _decode_one(lines: list[bytes], start: int, label: str) -> tuple[ArmorBlock, int]:
+    """Decode the block whose BEGIN line precedes ``start``; return it and the next index."""
+    n = len(lines)
+    i = start
+    # Armor headers (RFC 9580 §6.2.2), then a blank line. Armor writers that emit no
+    # headers still emit the blank line, but a body line never looks like "Key: Value",
+    # so a missing blank line is tolerated the way GnuPG does.
+    while i < n:
+        line = lines[i].rstrip(b" \t\r")
+        if not line:
+            i += 1
+            break
+        if _is_header(line):
+            i += 1
+            continue
+        break
+    body: list[bytes] = []
+    crc_line: bytes | None = None
+    while i < n:
+        line = lines[i].strip(b" \t\r")
+        i += 1
+        end_label = _label(line, _END)
+        if end_label is not None:
+            if end_label != label:
+                return _broken(label, start, f"END PGP {end_label} closes BEGIN PGP {label}"), i
+            return _finish(label, start, body, crc_line), i
+        if _label(line, _BEGIN) is not None:
+            return _broken(label, start, "BEGIN line inside an armored block"), i - 1
+        if crc_line is not None:
+            return _broken(label, start, "data after the armor checksum line"), i
+        if line.startswith(b"=") and len(line) == 5:
+            crc_line = line[1:]
+            continue
+        if not line:
+            continue
+        body.append(line)
+    return _broken(label, start, "truncated armor: no END line"), n
+
+
+def _broken(label: str, line: int, error: str) -> ArmorBlock:
+    return ArmorBlock(label=label, data=b"", line=line, error=error)
+
+
+def _finish(label: str, line: int, body: list[bytes], crc_line: bytes | None) -> ArmorBlock:
+    joined = b"".join(body)
+    if not all(c in _B64_ALPHABET for c in joined):
+        return _broken(label, line, "invalid base64 in armor body")
+    try:
+        data = base64.b64decode(joined, validate=True)
+    except (binascii.Error, ValueError):
+        return _broken(label, line, "invalid base64 in armor body")
+    if not data:
+        return _broken(label, line, "empty armored block")
+    if crc_line is not None:
+        try:
+            expected = base64.b64decode(crc_line, validate=True)
+        except (binascii.Error, ValueError):
+            return _broken(label, line, "invalid armor checksum line")
+        if len(expected) != 3 or int.from_bytes(expected, "big") != crc24(data):
+            return _broken(label, line, "armor checksum (CRC-24) does not match")
+    return ArmorBlock(label=label, data=data, line=line)

@@ -1,0 +1,338 @@
+"""Certificates (transferable public keys, RFC 9580 §10.1) judged at a reference time.
+
+Every self-signature, binding, back-signature and revocation is checked cryptographically
+before it counts; one that fails, uses MD5/RIPEMD-160 or an unknown hash, has a defect
+(an unknown critical subpacket ...), or was made after the reference time is ignored as if
+absent. SHA-1 is accepted inside certificates: real maintainer keys still carry SHA-1
+self-signatures and GnuPG accepts them.
+
+Third-party certifications are never verified (their issuer is not the primary key), so a
+key with thousands of them costs nothing beyond framing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pgpverify.errors import MalformedError, UnsupportedError
+from pgpverify.openpgp.constants import HashAlgo, SigType, new_hash
+from pgpverify.openpgp.keymaterial import KeyPacket, PublicKey, decode_key, parse_key_packet
+from pgpverify.openpgp.packets import Tag
+from pgpverify.openpgp.signature import RevocationCode, Signature, parse_signature
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pgpverify.openpgp.packets import Packet
+
+__all__ = ["Certificate", "KeyJudgement", "SigningKey", "parse_certificate"]
+
+#: Hashes accepted inside certificates (self-signatures, bindings, back-signatures).
+CERT_HASHES = frozenset(
+    {HashAlgo.SHA1, HashAlgo.SHA224, HashAlgo.SHA256, HashAlgo.SHA384, HashAlgo.SHA512,
+     HashAlgo.SHA3_256, HashAlgo.SHA3_512}
+)
+_CERTIFICATIONS = frozenset(
+    {SigType.GENERIC_CERT, SigType.PERSONA_CERT, SigType.CASUAL_CERT, SigType.POSITIVE_CERT}
+)
+KEY_FLAG_CERTIFY = 0x01
+KEY_FLAG_SIGN = 0x02
+_SOFT_REVOCATIONS = frozenset({RevocationCode.SUPERSEDED, RevocationCode.RETIRED})
+
+
+@dataclass(slots=True)
+class _Component:
+    """A key (primary or sub) with the signatures that follow it, and decoded material."""
+
+    packet: KeyPacket
+    sigs: list[Signature] = field(default_factory=list)
+    material: PublicKey | None = None
+    material_error: Exception | None = None
+
+    def decoded(self) -> PublicKey:
+        if self.material is None and self.material_error is None:
+            try:
+                self.material = decode_key(self.packet)
+            except (MalformedError, UnsupportedError) as err:
+                self.material_error = err
+        if self.material_error is not None:
+            raise self.material_error
+        assert self.material is not None
+        return self.material
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """The key that made a signature: the primary or one of its subkeys."""
+
+    packet: KeyPacket
+    is_primary: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KeyJudgement:
+    """Why a certificate does not allow a signature, as a reason string and a message."""
+
+    reason: str
+    message: str
+
+
+@dataclass(slots=True)
+class Certificate:
+    """One certificate: primary key, user IDs, subkeys, each with their signatures."""
+
+    primary: _Component
+    userids: dict[bytes, list[Signature]]
+    subkeys: dict[bytes, _Component]
+    skipped: int = 0
+    _checked: dict[int, bool] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> bytes:
+        """The primary key's v4 fingerprint."""
+        return self.primary.packet.fingerprint
+
+    def primary_material(self) -> PublicKey:
+        """Decoded primary key (raises UnsupportedError or MalformedError)."""
+        return self.primary.decoded()
+
+    def find_key(self, key_id: bytes) -> SigningKey | None:
+        """The primary or subkey with this key ID (8 octets) or fingerprint (20 octets)."""
+        for comp, is_primary in [(self.primary, True), *((s, False) for s in self.subkeys.values())]:
+            fpr = comp.packet.fingerprint
+            if key_id in (fpr, fpr[-8:]):
+                return SigningKey(packet=comp.packet, is_primary=is_primary)
+        return None
+
+    def material(self, key: SigningKey) -> PublicKey:
+        """Decoded material of ``key`` (raises UnsupportedError or MalformedError)."""
+        if key.is_primary:
+            return self.primary.decoded()
+        return self.subkeys[key.packet.fingerprint].decoded()
+
+    # -- self-signature checks ------------------------------------------------------------
+
+    def _by_primary(self, sig: Signature) -> bool:
+        ids = sig.issuer_key_ids
+        return not ids or self.primary.packet.key_id in ids
+
+    def _valid(self, sig: Signature, signer: _Component, material: bytes, at: int) -> bool:
+        """Whether ``sig`` counts at ``at``: made by then, sound, not expired, math good."""
+        if sig.created is None or sig.created > at or sig.defects:
+            return False
+        if sig.hash_algo not in CERT_HASHES or sig.expired_at(at):
+            return False
+        key = id(sig)
+        cached = self._checked.get(key)
+        if cached is None:
+            cached = _check_math(sig, signer, material)
+            self._checked[key] = cached
+        return cached
+
+    def self_signatures(self, at: int) -> list[Signature]:
+        """Valid direct-key signatures and user ID self-certifications at ``at``, oldest first."""
+        prim = self.primary.packet
+        found = [
+            s
+            for s in self.primary.sigs
+            if s.sig_type == SigType.DIRECT_KEY
+            and self._by_primary(s)
+            and self._valid(s, self.primary, prim.hash_material, at)
+        ]
+        for uid, sigs in self.userids.items():
+            material = prim.hash_material + b"\xb4" + len(uid).to_bytes(4, "big") + uid
+            found += [
+                s
+                for s in sigs
+                if s.sig_type in _CERTIFICATIONS
+                and self._by_primary(s)
+                and self._valid(s, self.primary, material, at)
+            ]
+        return sorted(found, key=_created)
+
+    def _revocation(
+        self, sigs: Iterable[Signature], sig_type: int, material: bytes, signed: int, at: int
+    ) -> Signature | None:
+        """A valid revocation of ``sig_type`` that applies to a signature made at ``signed``."""
+        for rev in sigs:
+            if rev.sig_type != sig_type or not self._by_primary(rev):
+                continue
+            if not self._valid(rev, self.primary, material, at):
+                continue
+            assert rev.created is not None
+            soft = rev.revocation_code in _SOFT_REVOCATIONS
+            if not soft or signed >= rev.created:
+                return rev
+        return None
+
+    def judge(self, key: SigningKey, signed: int, at: int) -> KeyJudgement | None:
+        """Whether ``key`` could make a document signature at ``signed``, judged at ``at``.
+
+        None means the certificate allows it; otherwise the reason (RFC 9580 §5.2.3.10
+        key expiration, §5.2.3.29 key flags, §5.2.3.31 revocation, §10.1 bindings).
+        """
+        prim = self.primary.packet
+        rev = self._revocation(
+            self.primary.sigs, SigType.KEY_REVOCATION, prim.hash_material, signed, at
+        )
+        if rev is not None:
+            return KeyJudgement("key-revoked", _revocation_message("primary key", rev))
+        selfsigs = self.self_signatures(at)
+        if not selfsigs:
+            return KeyJudgement(
+                "not-signing-key", "the primary key has no valid self-signature"
+            )
+        newest = selfsigs[-1]
+        sub: _Component | None = None
+        binding: Signature | None = None
+        if not key.is_primary:
+            sub = self.subkeys[key.packet.fingerprint]
+            material = prim.hash_material + sub.packet.hash_material
+            rev = self._revocation(sub.sigs, SigType.SUBKEY_REVOCATION, material, signed, at)
+            if rev is not None:
+                return KeyJudgement("key-revoked", _revocation_message("subkey", rev))
+            bindings = sorted(
+                (
+                    s
+                    for s in sub.sigs
+                    if s.sig_type == SigType.SUBKEY_BINDING
+                    and self._by_primary(s)
+                    and self._valid(s, self.primary, material, at)
+                ),
+                key=_created,
+            )
+            if not bindings:
+                return KeyJudgement("not-signing-key", "the subkey has no valid binding signature")
+            binding = bindings[-1]
+            if binding.key_flags is None or not binding.key_flags & KEY_FLAG_SIGN:
+                return KeyJudgement(
+                    "not-signing-key", "the subkey's binding does not allow signing"
+                )
+            if not self._back_signed(binding, sub, material, at):
+                return KeyJudgement(
+                    "not-signing-key",
+                    "the signing subkey has no valid primary key binding (back-signature)",
+                )
+        elif newest.key_flags is not None and not newest.key_flags & KEY_FLAG_SIGN:
+            return KeyJudgement("not-signing-key", "the primary key's flags do not allow signing")
+
+        signer = key.packet
+        if signed < signer.created or signed < prim.created:
+            return KeyJudgement(
+                "key-not-yet-valid", "the signature was made before the key was created"
+            )
+        expires = _expiry(prim, newest)
+        if expires is not None and (expires <= signed or expires <= at):
+            return KeyJudgement("key-expired", f"the primary key expired at {_iso(expires)}")
+        if sub is not None and binding is not None:
+            expires = _expiry(sub.packet, binding)
+            if expires is not None and (expires <= signed or expires <= at):
+                return KeyJudgement("key-expired", f"the subkey expired at {_iso(expires)}")
+        return None
+
+    def _back_signed(self, binding: Signature, sub: _Component, material: bytes, at: int) -> bool:
+        for back in binding.embedded:
+            if back.sig_type != SigType.PRIMARY_KEY_BINDING:
+                continue
+            ids = back.issuer_key_ids
+            if ids and sub.packet.key_id not in ids:
+                continue
+            if self._valid(back, sub, material, at):
+                return True
+        return False
+
+
+def _created(sig: Signature) -> int:
+    return sig.created or 0
+
+
+def _expiry(key: KeyPacket, selfsig: Signature) -> int | None:
+    if not selfsig.key_expiration:
+        return None
+    return key.created + selfsig.key_expiration
+
+
+def _iso(ts: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _revocation_message(what: str, rev: Signature) -> str:
+    code = rev.revocation_code
+    names = {0: "no reason given", 1: "superseded", 2: "compromised", 3: "retired"}
+    why = "no reason subpacket" if code is None else names.get(code, f"reason code {code}")
+    when = _iso(rev.created) if rev.created is not None else "an unknown time"
+    return f"the {what} was revoked at {when} ({why})"
+
+
+def _check_math(sig: Signature, signer: _Component, material: bytes) -> bool:
+    """RFC 9580 §5.2.4: hash ``material`` and the trailer, check prefix and values."""
+    ctx = new_hash(sig.hash_algo)
+    if ctx is None:
+        return False
+    try:
+        key = signer.decoded()
+    except (MalformedError, UnsupportedError):
+        return False
+    ctx.update(material)
+    ctx.update(sig.trailer)
+    digest = ctx.digest()
+    if digest[:2] != sig.left16:
+        return False
+    return key.verify(sig.hash_algo, digest, sig.mpis)
+
+
+def parse_certificate(
+    packets: Iterable[Packet], *, max_subpackets: int = 512, nesting: int = 2
+) -> Certificate:
+    """Build a certificate from its packets (one or more concatenated copies of it).
+
+    The first packet must be a v4 public key. Components are merged by identity (user ID
+    octets, subkey fingerprint) and identical signatures are kept once, so a certificate
+    that appears twice in a keyring (or in two keyrings) becomes one. Signatures and
+    components that do not parse are dropped one by one and counted in ``skipped``.
+    """
+    primary: _Component | None = None
+    userids: dict[bytes, list[Signature]] = {}
+    subkeys: dict[bytes, _Component] = {}
+    seen: set[bytes] = set()
+    skipped = 0
+    target: list[Signature] | None = None
+    for pkt in packets:
+        if pkt.tag == Tag.PUBLIC_KEY:
+            key = parse_key_packet(pkt.body)
+            if primary is None:
+                primary = _Component(packet=key)
+            elif key.fingerprint != primary.packet.fingerprint:
+                raise MalformedError("two different primary keys in one certificate")
+            target = primary.sigs
+        elif primary is None:
+            raise MalformedError("a certificate must start with a public key packet")
+        elif pkt.tag == Tag.USER_ID:
+            target = userids.setdefault(pkt.body, [])
+        elif pkt.tag == Tag.PUBLIC_SUBKEY:
+            try:
+                sub = parse_key_packet(pkt.body)
+            except (MalformedError, UnsupportedError):
+                skipped += 1
+                target = None
+                continue
+            target = subkeys.setdefault(sub.fingerprint, _Component(packet=sub)).sigs
+        elif pkt.tag == Tag.SIGNATURE:
+            if target is None or pkt.body in seen:
+                continue
+            seen.add(pkt.body)
+            try:
+                target.append(parse_signature(pkt.body, max_subpackets=max_subpackets,
+                                              depth=nesting))
+            except MalformedError:
+                skipped += 1
+        else:
+            # User attributes, trust packets and anything unknown: their signatures are
+            # not needed to judge a signing key, so they are skipped with the packet.
+            target = None
+    if primary is None:
+        raise MalformedError("empty certificate")
+    return Certificate(primary=primary, userids=userids, subkeys=subkeys, skipped=skipped)

@@ -1,0 +1,253 @@
+"""Key material: public-key packets decoded into ``cryptography`` keys, and the math.
+
+This is the only module that imports PGPy, and it imports it lazily (``import pgpy`` costs
+about 135 ms): ``--help``, usage errors and malformed signatures never pay for it. PGPy's
+private field classes (``pgpy.packet.fields.RSAPub`` ...) decode the algorithm-specific
+fields; that API is not public, so ``pgpy`` is pinned to the exact release in setup.cfg
+and ``tests/test_keymaterial.py`` has one adapter test per algorithm.
+
+Every PGPy call sits inside one ``try`` and one ``warnings.catch_warnings()``: PGPy emits
+warnings on import and on use, and raises IndexError, ValueError, TypeError ... on hostile
+input. Nothing from PGPy leaks out: callers get :class:`PublicKey` or an error of ours.
+Before PGPy sees a key, its framing is checked here (PGPy reads past a short MPI silently).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+
+from pgpverify.errors import MalformedError, UnsupportedError
+from pgpverify.openpgp.constants import HashAlgo, PubKeyAlgo, pubkey_name
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["KeyPacket", "PublicKey", "decode_key", "parse_key_packet"]
+
+#: Curve OIDs (RFC 9580 §9.2), as the octets that follow the OID length octet.
+CURVES: dict[bytes, tuple[str, int]] = {
+    bytes.fromhex("2A8648CE3D030107"): ("NIST P-256", 256),
+    bytes.fromhex("2B81040022"): ("NIST P-384", 384),
+    bytes.fromhex("2B81040023"): ("NIST P-521", 521),
+    bytes.fromhex("2B2403030208010107"): ("brainpoolP256r1", 256),
+    bytes.fromhex("2B240303020801010B"): ("brainpoolP384r1", 384),
+    bytes.fromhex("2B240303020801010D"): ("brainpoolP512r1", 512),
+    bytes.fromhex("2B06010401DA470F01"): ("Ed25519", 256),
+    bytes.fromhex("2B060104019755010501"): ("Curve25519", 256),
+    bytes.fromhex("2B8104000A"): ("secp256k1", 256),
+}
+_ECDSA_CURVES = frozenset(
+    {"NIST P-256", "NIST P-384", "NIST P-521", "brainpoolP256r1", "brainpoolP384r1",
+     "brainpoolP512r1"}
+)
+
+_CRYPTO_HASHES: dict[int, Callable[[], hashes.HashAlgorithm]] = {
+    HashAlgo.SHA1: hashes.SHA1,
+    HashAlgo.SHA224: hashes.SHA224,
+    HashAlgo.SHA256: hashes.SHA256,
+    HashAlgo.SHA384: hashes.SHA384,
+    HashAlgo.SHA512: hashes.SHA512,
+    HashAlgo.SHA3_256: hashes.SHA3_256,
+    HashAlgo.SHA3_512: hashes.SHA3_512,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPacket:
+    """The framing of a v4 public-key or public-subkey packet (RFC 9580 §5.5.2).
+
+    Cheap to build (no PGPy, no big integers): keyrings index every key packet with it.
+    """
+
+    version: int
+    created: int
+    algorithm: int
+    body: bytes
+    fingerprint: bytes
+
+    @property
+    def key_id(self) -> bytes:
+        """The low 64 bits of the v4 fingerprint."""
+        return self.fingerprint[-8:]
+
+    @property
+    def hash_material(self) -> bytes:
+        """The octets a signature over this key hashes (§5.2.4): 0x99, length, body."""
+        return b"\x99" + len(self.body).to_bytes(2, "big") + self.body
+
+
+def parse_key_packet(body: bytes) -> KeyPacket:
+    """Frame a public-key packet body; only v4 keys are supported.
+
+    Raises :class:`UnsupportedError` for other versions and :class:`MalformedError` for a
+    packet too short to hold the v4 header or too long to fingerprint.
+    """
+    if not body:
+        raise MalformedError("empty public-key packet")
+    if body[0] != 4:
+        raise UnsupportedError(f"version {body[0]} public key: only version 4 is supported")
+    if len(body) < 7:
+        raise MalformedError("truncated public-key packet")
+    if len(body) > 0xFFFF:
+        raise MalformedError("public-key packet longer than 65535 octets")
+    created = int.from_bytes(body[1:5], "big")
+    fpr = hashlib.sha1(
+        b"\x99" + len(body).to_bytes(2, "big") + body, usedforsecurity=False
+    ).digest()
+    return KeyPacket(version=4, created=created, algorithm=body[5], body=body, fingerprint=fpr)
+
+
+@dataclass(frozen=True, slots=True)
+class PublicKey:
+    """Decoded key material of one key packet, ready to verify signatures."""
+
+    algorithm: int
+    #: bits of the modulus (RSA), of p (DSA, Elgamal), or of the curve's field order
+    bits: int
+    curve: str | None
+    _key: Any = field(repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        """``RSA 3072``, ``ECDSA NIST P-256``, ``EdDSA (legacy) Ed25519``."""
+        base = pubkey_name(self.algorithm)
+        return f"{base} {self.curve}" if self.curve else f"{base} {self.bits}"
+
+    @property
+    def can_sign(self) -> bool:
+        """Whether the algorithm is a signature algorithm pgpverify can check."""
+        return self._key is not None
+
+    def verify(self, hash_algo: int, digest: bytes, mpis: tuple[int, ...]) -> bool:
+        """Check the signature values ``mpis`` over ``digest`` (RFC 9580 §5.2.3).
+
+        Returns False for any mismatch, including values out of range; never raises for a
+        bad signature.
+        """
+        new = _CRYPTO_HASHES.get(hash_algo)
+        if new is None or self._key is None:
+            return False
+        prehashed = Prehashed(new())
+        key = self._key
+        try:
+            if isinstance(key, rsa.RSAPublicKey):
+                if len(mpis) != 1 or mpis[0] >= key.public_numbers().n:
+                    return False
+                sig = mpis[0].to_bytes((key.key_size + 7) // 8, "big")
+                key.verify(sig, digest, padding.PKCS1v15(), prehashed)
+            elif isinstance(key, dsa.DSAPublicKey):
+                if len(mpis) != 2:
+                    return False
+                # FIPS 186-4 §4.6: the digest is truncated to the bit length of q; OpenSSL
+                # does that for a prehashed digest longer than q.
+                key.verify(encode_dss_signature(mpis[0], mpis[1]), digest, prehashed)
+            elif isinstance(key, ec.EllipticCurvePublicKey):
+                if len(mpis) != 2:
+                    return False
+                key.verify(encode_dss_signature(mpis[0], mpis[1]), digest, ec.ECDSA(prehashed))
+            elif isinstance(key, ed25519.Ed25519PublicKey):
+                # Legacy EdDSA (RFC 9580 §5.2.3.3): R and S as MPIs, each 32 octets; the
+                # message signed is the digest itself.
+                if len(mpis) != 2 or any(v >> 256 for v in mpis):
+                    return False
+                key.verify(mpis[0].to_bytes(32, "big") + mpis[1].to_bytes(32, "big"), digest)
+            else:  # pragma: no cover - _decode only builds the types above
+                return False
+        except (InvalidSignature, ValueError, OverflowError, UnsupportedAlgorithm):
+            return False
+        return True
+
+
+def _mpis(body: bytes, pos: int, count: int) -> tuple[list[int], int]:
+    values = []
+    for _ in range(count):
+        if pos + 2 > len(body):
+            raise MalformedError("truncated MPI in key material")
+        bits = int.from_bytes(body[pos : pos + 2], "big")
+        size = (bits + 7) // 8
+        if pos + 2 + size > len(body):
+            raise MalformedError("truncated MPI in key material")
+        values.append(int.from_bytes(body[pos + 2 : pos + 2 + size], "big"))
+        pos += 2 + size
+    return values, pos
+
+
+def _curve_and_point(material: bytes) -> tuple[str, int, int]:
+    """Check the OID and point framing of an EC key; return curve name, bits, end offset."""
+    if not material:
+        raise MalformedError("truncated EC key material")
+    oid_len = material[0]
+    if oid_len in (0, 0xFF) or 1 + oid_len > len(material):
+        raise MalformedError("bad curve OID length in EC key material")
+    oid = material[1 : 1 + oid_len]
+    if oid not in CURVES:
+        raise UnsupportedError(f"unsupported elliptic curve (OID {oid.hex().upper()})")
+    name, bits = CURVES[oid]
+    _, end = _mpis(material, 1 + oid_len, 1)
+    return name, bits, end
+
+
+def decode_key(packet: KeyPacket) -> PublicKey:
+    """Decode ``packet``'s algorithm-specific fields with PGPy into a :class:`PublicKey`.
+
+    Encryption-only algorithms decode with ``can_sign`` False (so their size can still be
+    judged). Raises :class:`UnsupportedError` for an algorithm or curve that is not
+    implemented, :class:`MalformedError` for key material that does not decode.
+    """
+    algo = packet.algorithm
+    material = packet.body[6:]
+    curve: str | None = None
+    if algo in (PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.RSA_ENCRYPT):
+        values, end = _mpis(material, 0, 2)
+        bits = values[0].bit_length()
+        field_name = "RSAPub"
+    elif algo == PubKeyAlgo.DSA:
+        values, end = _mpis(material, 0, 4)
+        bits = values[0].bit_length()
+        field_name = "DSAPub"
+    elif algo in (PubKeyAlgo.ELGAMAL, PubKeyAlgo.ELGAMAL_SIGN):
+        values, end = _mpis(material, 0, 3)
+        bits = values[0].bit_length()
+        field_name = ""
+    elif algo == PubKeyAlgo.ECDSA:
+        curve, bits, end = _curve_and_point(material)
+        if curve not in _ECDSA_CURVES:
+            raise UnsupportedError(f"ECDSA over {curve} is not supported")
+        field_name = "ECDSAPub"
+    elif algo == PubKeyAlgo.EDDSA_LEGACY:
+        curve, bits, end = _curve_and_point(material)
+        if curve != "Ed25519":
+            raise UnsupportedError(f"EdDSA over {curve} is not supported")
+        field_name = "EdDSAPub"
+    elif algo == PubKeyAlgo.ECDH:
+        curve, bits, end = _curve_and_point(material)
+        return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=None)
+    else:
+        raise UnsupportedError(f"public-key algorithm {pubkey_name(algo)} is not supported")
+    if end != len(material):
+        raise MalformedError("trailing octets after the key material")
+    if not field_name or algo == PubKeyAlgo.RSA_ENCRYPT:
+        return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=None)
+    return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=_pgpy_decode(field_name, material))
+
+
+def _pgpy_decode(field_name: str, material: bytes) -> Any:
+    """Run one PGPy field decoder; the only place PGPy code is called."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from pgpy.packet import fields
+
+            decoder = getattr(fields, field_name)()
+            decoder.parse(bytearray(material))
+            return decoder.__pubkey__()
+        except Exception as err:  # noqa: BLE001 - PGPy raises anything on hostile input
+            raise MalformedError(f"key material does not decode: {type(err).__name__}") from err

@@ -1,0 +1,141 @@
+"""Packet framing (RFC 9580 §4.2): old and new format headers, every packet's raw bytes kept.
+
+Framing never interprets packet bodies. Partial body lengths (§4.2.1.4) are only legal for
+data packets, which never belong in a detached signature or a certificate, so they are
+rejected as malformed rather than reassembled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pgpverify.errors import LimitExceededError, MalformedError
+
+__all__ = [
+    "TAG_NAMES",
+    "Packet",
+    "Tag",
+    "iter_packets",
+]
+
+
+class Tag:
+    """Packet type IDs used here (RFC 9580 §5)."""
+
+    SIGNATURE = 2
+    ONE_PASS_SIGNATURE = 4
+    SECRET_KEY = 5
+    PUBLIC_KEY = 6
+    SECRET_SUBKEY = 7
+    COMPRESSED = 8
+    MARKER = 10
+    LITERAL = 11
+    TRUST = 12
+    USER_ID = 13
+    PUBLIC_SUBKEY = 14
+    USER_ATTRIBUTE = 17
+    PADDING = 21
+
+
+TAG_NAMES = {
+    1: "public-key encrypted session key",
+    2: "signature",
+    3: "symmetric-key encrypted session key",
+    4: "one-pass signature",
+    5: "secret key",
+    6: "public key",
+    7: "secret subkey",
+    8: "compressed data",
+    9: "symmetrically encrypted data",
+    10: "marker",
+    11: "literal data",
+    12: "trust",
+    13: "user ID",
+    14: "public subkey",
+    17: "user attribute",
+    18: "encrypted and integrity protected data",
+    20: "AEAD encrypted data",
+    21: "padding",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One framed packet: its type, its body, and where it started in the input."""
+
+    tag: int
+    body: bytes
+    offset: int
+
+    @property
+    def name(self) -> str:
+        """The packet type's name for messages."""
+        return TAG_NAMES.get(self.tag, f"unknown packet type {self.tag}")
+
+
+def iter_packets(data: bytes, *, max_packets: int, source: str | None = None) -> Iterator[Packet]:
+    """Frame ``data`` into packets, in order.
+
+    Raises :class:`MalformedError` at the first header that does not parse or runs past
+    the end of the data; packets yielded before it are sound, so a caller reading a keyring
+    can keep them and skip the rest as trailing junk.
+    """
+    view = memoryview(data)
+    pos = 0
+    end = len(data)
+    count = 0
+    while pos < end:
+        count += 1
+        if count > max_packets:
+            raise LimitExceededError("number of packets", max_packets, source=source)
+        first = data[pos]
+        if not first & 0x80:
+            raise MalformedError(
+                f"not an OpenPGP packet at offset {pos} (octet 0x{first:02X})",
+                source=source,
+            )
+        if first & 0x40:
+            tag = first & 0x3F
+            if pos + 1 >= end:
+                raise MalformedError(f"truncated packet header at offset {pos}", source=source)
+            o1 = data[pos + 1]
+            if o1 < 192:
+                length, hdr = o1, 2
+            elif o1 < 224:
+                if pos + 2 >= end:
+                    raise MalformedError(f"truncated packet header at offset {pos}", source=source)
+                length, hdr = ((o1 - 192) << 8) + data[pos + 2] + 192, 3
+            elif o1 == 255:
+                if pos + 5 >= end:
+                    raise MalformedError(f"truncated packet header at offset {pos}", source=source)
+                length, hdr = int.from_bytes(view[pos + 2 : pos + 6], "big"), 6
+            else:
+                raise MalformedError(
+                    f"partial body length in a {TAG_NAMES.get(tag, f'type {tag}')} packet "
+                    f"at offset {pos}",
+                    source=source,
+                )
+        else:
+            tag = (first >> 2) & 0x0F
+            ltype = first & 0x03
+            if ltype == 3:
+                raise MalformedError(
+                    f"indeterminate-length packet at offset {pos}", source=source
+                )
+            size = 1 << ltype
+            if pos + size >= end:
+                raise MalformedError(f"truncated packet header at offset {pos}", source=source)
+            length, hdr = int.from_bytes(view[pos + 1 : pos + 1 + size], "big"), 1 + size
+        start = pos + hdr
+        stop = start + length
+        if stop > end:
+            raise MalformedError(
+                f"truncated {TAG_NAMES.get(tag, f'type {tag}')} packet at offset {pos}: "
+                f"{length} octets declared, {end - start} present",
+                source=source,
+            )
+        if tag == 0:
+            raise MalformedError(f"reserved packet type 0 at offset {pos}", source=source)
+        yield Packet(tag=tag, body=data[start:stop], offset=pos)
+        pos = stop

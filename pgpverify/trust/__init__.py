@@ -1,0 +1,1 @@
+"""Trust inputs: ownership records (and, later, index-published keyrings and lock files)."""

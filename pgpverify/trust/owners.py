@@ -1,0 +1,137 @@
+"""Project ownership records (``pgp/projects/<name>.json``, see index-layout.md).
+
+A record says which primary key fingerprints may sign a project's files, and for whom.
+Known fields are type-checked (a wrong type is an :class:`OwnersError`, not a silent
+skip); unknown fields are ignored so the format can grow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NewType
+
+from packaging.utils import canonicalize_name
+
+from pgpverify.errors import OwnersError
+from pgpverify.limits import DEFAULT_LIMITS, Limits
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["ROLES", "Fingerprint", "Maintainer", "OwnershipRecord", "parse_fingerprint"]
+
+#: PyPI's roles; both may sign.
+ROLES = frozenset({"Owner", "Maintainer"})
+
+#: 40 upper-case hex digits, checked.
+Fingerprint = NewType("Fingerprint", str)
+
+_V4_FPR = re.compile(r"[0-9A-F]{40}", re.ASCII)
+
+
+def parse_fingerprint(text: str, *, source: str | None = None) -> Fingerprint:
+    """Normalise a v4 fingerprint (case-insensitive, spaces allowed) to upper-case hex."""
+    value = text.replace(" ", "").upper()
+    if not _V4_FPR.fullmatch(value):
+        raise OwnersError(f"not a v4 key fingerprint (40 hex digits): {text!r}", source=source)
+    return Fingerprint(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Maintainer:
+    """One user of a project with a role and the primary fingerprints of their keys."""
+
+    user: str
+    role: str
+    keys: tuple[Fingerprint, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OwnershipRecord:
+    """Who may sign a project's files."""
+
+    project: str
+    maintainers: tuple[Maintainer, ...]
+
+    @property
+    def normalized_project(self) -> str:
+        """The project name after PEP 503 normalisation."""
+        return canonicalize_name(self.project)
+
+    def is_for(self, project: str) -> bool:
+        """Whether this record is about ``project`` (names compared after PEP 503)."""
+        return canonicalize_name(project) == self.normalized_project
+
+    def signer(self, primary_fingerprint: str) -> Maintainer | None:
+        """The Owner or Maintainer who listed this primary fingerprint, if any."""
+        fpr = primary_fingerprint.upper()
+        for maintainer in self.maintainers:
+            if maintainer.role in ROLES and fpr in maintainer.keys:
+                return maintainer
+        return None
+
+    @classmethod
+    def from_file(cls, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> OwnershipRecord:
+        """Read and check a record file (size-bounded)."""
+        from pgpverify.openpgp.keyring import read_bounded
+
+        data = read_bounded(path, limits.owners_bytes, "ownership record")
+        return cls.from_bytes(data, source=str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, source: str | None = None) -> OwnershipRecord:
+        """Parse a record from JSON bytes (UTF-8)."""
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise OwnersError("ownership record is not UTF-8", source=source) from None
+        except json.JSONDecodeError as err:
+            raise OwnersError(
+                f"ownership record is not valid JSON: {err.msg} at line {err.lineno} "
+                f"column {err.colno}",
+                source=source,
+            ) from None
+        except RecursionError:
+            raise OwnersError("ownership record nests too deeply", source=source) from None
+        return cls.from_json(doc, source=source)
+
+    @classmethod
+    def from_json(cls, doc: Any, *, source: str | None = None) -> OwnershipRecord:
+        """Build a record from decoded JSON, checking every known field's type."""
+        if not isinstance(doc, dict):
+            raise OwnersError("ownership record must be a JSON object", source=source)
+        project = _field(doc, "project", str, "ownership record", source)
+        if not project.strip():
+            raise OwnersError("'project' is empty", source=source)
+        entries = _field(doc, "maintainers", list, "ownership record", source)
+        maintainers = []
+        for i, entry in enumerate(entries):
+            where = f"maintainers[{i}]"
+            if not isinstance(entry, dict):
+                raise OwnersError(f"{where} must be an object", source=source)
+            user = _field(entry, "user", str, where, source)
+            role = _field(entry, "role", str, where, source)
+            keys = _field(entry, "keys", list, where, source)
+            fprs = []
+            for j, key in enumerate(keys):
+                if not isinstance(key, str):
+                    raise OwnersError(f"{where}.keys[{j}] must be a string", source=source)
+                fprs.append(parse_fingerprint(key, source=source))
+            maintainers.append(Maintainer(user=user, role=role, keys=tuple(fprs)))
+        return cls(project=project, maintainers=tuple(maintainers))
+
+
+def _field(doc: dict[str, Any], name: str, kind: type, where: str, source: str | None) -> Any:
+    if name not in doc:
+        raise OwnersError(f"{where} lacks the field '{name}'", source=source)
+    value = doc[name]
+    if not isinstance(value, kind):
+        raise OwnersError(
+            f"{where}: '{name}' must be a {_JSON_TYPES.get(kind, kind.__name__)}", source=source
+        )
+    return value
+
+
+_JSON_TYPES = {str: "string", list: "list", dict: "object"}
