@@ -27,26 +27,62 @@ record, at a reference time::
 
 from __future__ import annotations
 
-from pgpverify.errors import (
-    InputError,
-    KeyringError,
-    LimitExceededError,
-    MalformedError,
-    OwnersError,
-    PgpVerifyError,
-    UnsupportedError,
-)
-from pgpverify.limits import DEFAULT_LIMITS, Limits
-from pgpverify.openpgp.keyring import Keyring
-from pgpverify.trust.owners import Maintainer, OwnershipRecord
-from pgpverify.verify import (
-    Outcome,
-    Reason,
-    SignatureReport,
-    VerificationError,
-    VerificationResult,
-    Verifier,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pgpverify.errors import (
+        InputError,
+        KeyringError,
+        LimitExceededError,
+        MalformedError,
+        OwnersError,
+        PgpVerifyError,
+        UnsupportedError,
+    )
+    from pgpverify.limits import DEFAULT_LIMITS, Limits
+    from pgpverify.openpgp.keyring import Keyring
+    from pgpverify.trust.owners import Maintainer, OwnershipRecord
+    from pgpverify.verify import (
+        Outcome,
+        Reason,
+        SignatureReport,
+        VerificationError,
+        VerificationResult,
+        Verifier,
+    )
+
+# Names are imported on first use (PEP 562): ``pgpverify --help`` and usage errors must not
+# pay for cryptography and PGPy.
+_EXPORTS = {
+    "InputError": "pgpverify.errors",
+    "KeyringError": "pgpverify.errors",
+    "LimitExceededError": "pgpverify.errors",
+    "MalformedError": "pgpverify.errors",
+    "OwnersError": "pgpverify.errors",
+    "PgpVerifyError": "pgpverify.errors",
+    "UnsupportedError": "pgpverify.errors",
+    "DEFAULT_LIMITS": "pgpverify.limits",
+    "Limits": "pgpverify.limits",
+    "Keyring": "pgpverify.openpgp.keyring",
+    "Maintainer": "pgpverify.trust.owners",
+    "OwnershipRecord": "pgpverify.trust.owners",
+    "Outcome": "pgpverify.verify",
+    "Reason": "pgpverify.verify",
+    "SignatureReport": "pgpverify.verify",
+    "VerificationError": "pgpverify.verify",
+    "VerificationResult": "pgpverify.verify",
+    "Verifier": "pgpverify.verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        msg = f"module 'pgpverify' has no attribute {name!r}"
+        raise AttributeError(msg)
+    return getattr(importlib.import_module(module), name)
+
 
 __version__ = "0.1.0"
 

@@ -329,8 +329,10 @@ def parse_certificate(
                                               depth=nesting))
             except MalformedError:
                 skipped += 1
+        elif pkt.tag in (Tag.TRUST, Tag.MARKER, Tag.PADDING):
+            continue
         else:
-            # User attributes, trust packets and anything unknown: their signatures are
+            # User attributes and anything unknown: their signatures are
             # not needed to judge a signing key, so they are skipped with the packet.
             target = None
     if primary is None:

@@ -12,6 +12,8 @@ warning and the good certificates still load.
 
 from __future__ import annotations
 
+import mmap
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,14 +28,15 @@ from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.certificate import Certificate, parse_certificate
 from pgpverify.openpgp.keymaterial import parse_key_packet
-from pgpverify.openpgp.packets import Packet, Tag, iter_packets
+from pgpverify.openpgp.packets import Octets, Packet, Tag, frame, iter_packets
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
 
 __all__ = ["Keyring", "read_bounded"]
 
+_MAP_THRESHOLD = 1 << 20
 _KEY_BLOCK_LABELS = frozenset({"PUBLIC KEY BLOCK", "PRIVATE KEY BLOCK"})
 
 
@@ -53,6 +56,24 @@ def read_bounded(path: Path, limit: int, what: str) -> bytes:
     return data
 
 
+def _map_binary(path: Path, limit: int) -> Octets | None:
+    """Memory-map a large binary keyring (no 28 MB copy); None to read it the usual way."""
+    try:
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise LimitExceededError("size of the keyring", limit, source=str(path))
+            if size < _MAP_THRESHOLD:
+                return None
+            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except OSError:
+        return None  # read_bounded() reports it
+    if not mapped[0] & 0x80 or _is_keybox(mapped[:12]):
+        mapped.close()
+        return None
+    return mapped
+
+
 def _is_keybox(data: bytes) -> bool:
     """GnuPG's keybox format (``pubring.kbx``): a first blob of type 1 with magic ``KBXf``."""
     return len(data) >= 12 and data[4] == 1 and data[8:12] == b"KBXf"
@@ -64,7 +85,8 @@ class Keyring:
 
     limits: Limits = DEFAULT_LIMITS
     warnings: list[str] = field(default_factory=list)
-    _packets: dict[bytes, list[Packet]] = field(default_factory=dict)
+    #: primary fingerprint -> spans (data, start, end) of each copy of the certificate
+    _packets: dict[bytes, list[tuple[Octets, int, int]]] = field(default_factory=dict)
     _by_key_id: dict[bytes, list[bytes]] = field(default_factory=dict)
     _decoded: dict[bytes, Certificate | None] = field(default_factory=dict)
 
@@ -73,7 +95,12 @@ class Keyring:
         """Load every file in ``paths`` (armored or binary, several blocks each)."""
         ring = cls(limits=limits)
         for path in paths:
-            ring.add_bytes(read_bounded(path, limits.keyring_bytes, "keyring"), source=str(path))
+            mapped = _map_binary(path, limits.keyring_bytes)
+            if mapped is not None:
+                ring._add_binary(mapped, str(path))
+            else:
+                ring.add_bytes(read_bounded(path, limits.keyring_bytes, "keyring"),
+                               source=str(path))
         return ring
 
     def __len__(self) -> int:
@@ -114,66 +141,100 @@ class Keyring:
         else:
             self._add_binary(data, source)
 
-    def _add_binary(self, data: bytes, source: str) -> None:
-        current: list[Packet] | None = None
-        current_fpr = b""
+    def _add_binary(self, data: Octets, source: str) -> None:
+        """Frame ``data``; remember each certificate's span, index its key packets.
+
+        Only key packets are copied and fingerprinted here; signatures are framed and
+        stepped over (a keyring is mostly third-party certifications).
+        """
+        limits = self.limits
+        pos = 0
+        end = len(data)
+        count = 0
+        in_cert = 0
+        fpr = b""
+        cert_start = 0
         junk = 0
         try:
-            for pkt in iter_packets(data, max_packets=self.limits.keyring_packets, source=source):
-                tag = pkt.tag
+            while pos < end:
+                count += 1
+                if count > limits.keyring_packets:
+                    raise LimitExceededError("number of packets", limits.keyring_packets,
+                                             source=source)
+                # Fast path for the two headers nearly every keyring packet has (new format
+                # with a one- or two-octet length); anything else goes through frame().
+                first = data[pos]
+                o1 = data[pos + 1] if pos + 1 < end else 0xFF
+                if first >= 0xC0 and o1 < 192:
+                    tag, start = first & 0x3F, pos + 2
+                    stop = start + o1
+                elif first >= 0xC0 and o1 < 224 and pos + 2 < end:
+                    tag, start = first & 0x3F, pos + 3
+                    stop = start + ((o1 - 192) << 8) + data[pos + 2] + 192
+                else:
+                    tag, start, stop = frame(data, pos, source)
+                if stop > end or tag == 0:
+                    tag, start, stop = frame(data, pos, source)  # raises with the reason
+                if tag == Tag.SIGNATURE:
+                    if not fpr:
+                        junk += 1
+                    pos = stop
+                    in_cert += 1
+                    if in_cert > limits.certificate_packets:
+                        raise LimitExceededError("number of packets in one certificate",
+                                                 limits.certificate_packets, source=source)
+                    continue
                 if tag in (Tag.PUBLIC_KEY, Tag.SECRET_KEY):
-                    current = None
+                    if fpr:
+                        self._packets[fpr].append((data, cert_start, pos))
+                    fpr = b""
+                    in_cert = 0
                     if tag == Tag.SECRET_KEY:
                         self.warnings.append(
-                            f"{source}: secret key at offset {pkt.offset} skipped "
+                            f"{source}: secret key at offset {pos} skipped "
                             "(a keyring holds public keys)"
                         )
-                        continue
-                    current_fpr = self._start(pkt, source)
-                    if current_fpr:
-                        current = self._packets.setdefault(current_fpr, [])
-                        current.append(pkt)
-                    continue
-                if current is None:
+                    else:
+                        fpr = self._start(data[start:stop], pos, source)
+                        cert_start = pos
+                elif not fpr:
                     junk += 1
-                    continue
-                if tag == Tag.PUBLIC_SUBKEY:
-                    self._index_subkey(pkt, current_fpr)
-                elif tag in (Tag.TRUST, Tag.MARKER, Tag.PADDING):
-                    continue
-                if len(current) >= self.limits.certificate_packets:
-                    raise LimitExceededError(
-                        "number of packets in one certificate",
-                        self.limits.certificate_packets,
-                        source=source,
-                    )
-                current.append(pkt)
+                elif tag == Tag.PUBLIC_SUBKEY:
+                    self._index_subkey(data[start:stop], fpr)
+                in_cert += 1
+                if in_cert > limits.certificate_packets:
+                    raise LimitExceededError("number of packets in one certificate",
+                                             limits.certificate_packets, source=source)
+                pos = stop
         except LimitExceededError:
             raise
         except MalformedError as err:
             self.warnings.append(f"{source}: trailing data skipped: {err.message}")
+        if fpr:
+            self._packets[fpr].append((data, cert_start, pos))
         if junk:
             self.warnings.append(f"{source}: {junk} packet(s) outside any certificate skipped")
 
-    def _start(self, pkt: Packet, source: str) -> bytes:
+    def _start(self, body: bytes, offset: int, source: str) -> bytes:
         try:
-            key = parse_key_packet(pkt.body)
+            key = parse_key_packet(body)
         except (MalformedError, UnsupportedError) as err:
-            self.warnings.append(f"{source}: key at offset {pkt.offset} skipped: {err.message}")
+            self.warnings.append(f"{source}: key at offset {offset} skipped: {err.message}")
             return b""
         fpr = key.fingerprint
         if fpr not in self._packets:
             if len(self._packets) >= self.limits.certificates:
                 raise LimitExceededError("number of certificates", self.limits.certificates,
                                          source=source)
+            self._packets[fpr] = []
             self._index(key.key_id, fpr)
             self._index(fpr, fpr)
         self._decoded.pop(fpr, None)
         return fpr
 
-    def _index_subkey(self, pkt: Packet, primary: bytes) -> None:
+    def _index_subkey(self, body: bytes, primary: bytes) -> None:
         try:
-            key = parse_key_packet(pkt.body)
+            key = parse_key_packet(body)
         except (MalformedError, UnsupportedError):
             return
         self._index(key.key_id, primary)
@@ -196,12 +257,12 @@ class Keyring:
     def certificate(self, fingerprint: bytes) -> Certificate | None:
         """The certificate with this primary fingerprint, decoded once and cached."""
         if fingerprint not in self._decoded:
-            packets = self._packets.get(fingerprint)
+            spans = self._packets.get(fingerprint)
             cert: Certificate | None = None
-            if packets is not None:
+            if spans is not None:
                 try:
                     cert = parse_certificate(
-                        packets,
+                        _span_packets(spans, self.limits.certificate_packets),
                         max_subpackets=self.limits.subpackets,
                         nesting=self.limits.nesting,
                     )
@@ -211,3 +272,8 @@ class Keyring:
                     )
             self._decoded[fingerprint] = cert
         return self._decoded[fingerprint]
+
+
+def _span_packets(spans: list[tuple[Octets, int, int]], max_packets: int) -> Iterator[Packet]:
+    for data, start, end in spans:
+        yield from iter_packets(data[start:end], max_packets=max_packets)

@@ -7,17 +7,25 @@ rejected as malformed rather than reassembled.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from pgpverify.errors import LimitExceededError, MalformedError
 
 __all__ = [
     "TAG_NAMES",
+    "Octets",
     "Packet",
     "Tag",
+    "frame",
     "iter_packets",
 ]
+
+
+#: What packets are framed from: bytes, or a read-only memory map of a large keyring.
+Octets: TypeAlias = bytes | mmap.mmap
 
 
 class Tag:
@@ -74,6 +82,75 @@ class Packet:
         return TAG_NAMES.get(self.tag, f"unknown packet type {self.tag}")
 
 
+def frame(data: Octets, pos: int, source: str | None = None) -> tuple[int, int, int]:
+    """Frame the packet whose header starts at ``pos``: (tag, body start, body end).
+
+    Raises :class:`MalformedError` for a header that does not parse or a body that runs
+    past the end of ``data``. Kept free of allocations: keyrings frame every packet.
+    """
+    end = len(data)
+    first = data[pos]
+    if not first & 0x80:
+        raise MalformedError(
+            f"not an OpenPGP packet at offset {pos} (octet 0x{first:02X})", source=source
+        )
+    if first & 0x40:
+        tag = first & 0x3F
+        if pos + 1 >= end:
+            raise MalformedError(f"truncated packet header at offset {pos}", source=source)
+        o1 = data[pos + 1]
+        if o1 < 192:
+            length, hdr = o1, 2
+        elif o1 < 224:
+            if pos + 2 >= end:
+                raise MalformedError(f"truncated packet header at offset {pos}", source=source)
+            length, hdr = ((o1 - 192) << 8) + data[pos + 2] + 192, 3
+        elif o1 == 255:
+            if pos + 5 >= end:
+                raise MalformedError(f"truncated packet header at offset {pos}", source=source)
+            length = (data[pos + 2] << 24) | (data[pos + 3] << 16) | (data[pos + 4] << 8) | data[
+                pos + 5
+            ]
+            hdr = 6
+        else:
+            raise MalformedError(
+                f"partial body length in a {TAG_NAMES.get(tag, f'type {tag}')} packet "
+                f"at offset {pos}",
+                source=source,
+            )
+    else:
+        tag = (first >> 2) & 0x0F
+        ltype = first & 0x03
+        if ltype == 3:
+            raise MalformedError(f"indeterminate-length packet at offset {pos}", source=source)
+        if ltype == 0:
+            if pos + 1 >= end:
+                raise MalformedError(f"truncated packet header at offset {pos}", source=source)
+            length, hdr = data[pos + 1], 2
+        elif ltype == 1:
+            if pos + 2 >= end:
+                raise MalformedError(f"truncated packet header at offset {pos}", source=source)
+            length, hdr = (data[pos + 1] << 8) | data[pos + 2], 3
+        else:
+            if pos + 4 >= end:
+                raise MalformedError(f"truncated packet header at offset {pos}", source=source)
+            length = (data[pos + 1] << 24) | (data[pos + 2] << 16) | (data[pos + 3] << 8) | data[
+                pos + 4
+            ]
+            hdr = 5
+    if tag == 0:
+        raise MalformedError(f"reserved packet type 0 at offset {pos}", source=source)
+    start = pos + hdr
+    stop = start + length
+    if stop > end:
+        raise MalformedError(
+            f"truncated {TAG_NAMES.get(tag, f'type {tag}')} packet at offset {pos}: "
+            f"{length} octets declared, {end - start} present",
+            source=source,
+        )
+    return tag, start, stop
+
+
 def iter_packets(data: bytes, *, max_packets: int, source: str | None = None) -> Iterator[Packet]:
     """Frame ``data`` into packets, in order.
 
@@ -81,7 +158,6 @@ def iter_packets(data: bytes, *, max_packets: int, source: str | None = None) ->
     the end of the data; packets yielded before it are sound, so a caller reading a keyring
     can keep them and skip the rest as trailing junk.
     """
-    view = memoryview(data)
     pos = 0
     end = len(data)
     count = 0
@@ -89,53 +165,6 @@ def iter_packets(data: bytes, *, max_packets: int, source: str | None = None) ->
         count += 1
         if count > max_packets:
             raise LimitExceededError("number of packets", max_packets, source=source)
-        first = data[pos]
-        if not first & 0x80:
-            raise MalformedError(
-                f"not an OpenPGP packet at offset {pos} (octet 0x{first:02X})",
-                source=source,
-            )
-        if first & 0x40:
-            tag = first & 0x3F
-            if pos + 1 >= end:
-                raise MalformedError(f"truncated packet header at offset {pos}", source=source)
-            o1 = data[pos + 1]
-            if o1 < 192:
-                length, hdr = o1, 2
-            elif o1 < 224:
-                if pos + 2 >= end:
-                    raise MalformedError(f"truncated packet header at offset {pos}", source=source)
-                length, hdr = ((o1 - 192) << 8) + data[pos + 2] + 192, 3
-            elif o1 == 255:
-                if pos + 5 >= end:
-                    raise MalformedError(f"truncated packet header at offset {pos}", source=source)
-                length, hdr = int.from_bytes(view[pos + 2 : pos + 6], "big"), 6
-            else:
-                raise MalformedError(
-                    f"partial body length in a {TAG_NAMES.get(tag, f'type {tag}')} packet "
-                    f"at offset {pos}",
-                    source=source,
-                )
-        else:
-            tag = (first >> 2) & 0x0F
-            ltype = first & 0x03
-            if ltype == 3:
-                raise MalformedError(
-                    f"indeterminate-length packet at offset {pos}", source=source
-                )
-            size = 1 << ltype
-            if pos + size >= end:
-                raise MalformedError(f"truncated packet header at offset {pos}", source=source)
-            length, hdr = int.from_bytes(view[pos + 1 : pos + 1 + size], "big"), 1 + size
-        start = pos + hdr
-        stop = start + length
-        if stop > end:
-            raise MalformedError(
-                f"truncated {TAG_NAMES.get(tag, f'type {tag}')} packet at offset {pos}: "
-                f"{length} octets declared, {end - start} present",
-                source=source,
-            )
-        if tag == 0:
-            raise MalformedError(f"reserved packet type 0 at offset {pos}", source=source)
+        tag, start, stop = frame(data, pos, source)
         yield Packet(tag=tag, body=data[start:stop], offset=pos)
         pos = stop
