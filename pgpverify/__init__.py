@@ -89,6 +89,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_LIMITS",
     "InputError",
+    "Keyring",
     "KeyringError",
     "LimitExceededError",
     "Limits",
@@ -100,9 +101,9 @@ __all__ = [
     "PgpVerifyError",
     "Reason",
     "SignatureReport",
+    "UnsupportedError",
     "VerificationError",
     "VerificationResult",
     "Verifier",
-    "UnsupportedError",
     "__version__",
 ]

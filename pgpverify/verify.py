@@ -1,4 +1,4 @@
-"""The verdict: is this detached signature on this file good under the strict policy?
+"""The verdict on one file: is its detached signature good under the strict policy.
 
 :class:`Verifier` never prints, exits or reads the clock: the reference time is a
 parameter. A bad signature file is a verdict (``malformed``); a missing document or an
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from pgpverify.openpgp.certificate import Certificate, SigningKey
-    from pgpverify.openpgp.keyring import Keyring
     from pgpverify.openpgp.keymaterial import PublicKey
+    from pgpverify.openpgp.keyring import Keyring
     from pgpverify.trust.owners import Maintainer, OwnershipRecord
 
 __all__ = [
@@ -173,7 +173,7 @@ class VerificationResult:
     maintainer: Maintainer | None = None
     signatures: tuple[SignatureReport, ...] = ()
 
-    __bool__ = None  # type: ignore[assignment]
+    __bool__ = None
 
     @property
     def ok(self) -> bool:
@@ -356,7 +356,9 @@ class Verifier:
 
     # -- steps ---------------------------------------------------------------------------
 
-    def _malformed(self, file: Path, sig_path: Path, doc: BinaryIO, message: str) -> VerificationResult:
+    def _malformed(
+        self, file: Path, sig_path: Path, doc: BinaryIO, message: str
+    ) -> VerificationResult:
         sha = hashlib.sha256()
         for chunk in iter(lambda: doc.read(CHUNK), b""):
             sha.update(chunk)
@@ -449,7 +451,9 @@ class Verifier:
     def _policy(self, attempt: _Attempt) -> _Attempt:
         """(5) hash algorithm, then the signing key's and the primary key's algorithm."""
         sig, cert, key = attempt.sig, attempt.cert, attempt.key
-        assert sig is not None and cert is not None and key is not None
+        assert sig is not None
+        assert cert is not None
+        assert key is not None
         try:
             attempt.material = cert.material(key)
         except UnsupportedError as err:
@@ -486,7 +490,9 @@ class Verifier:
             try:
                 primary = cert.primary_material()
             except UnsupportedError as err:
-                return attempt.reject(Reason.WEAK_KEY, f"the primary key is unusable: {err.message}")
+                return attempt.reject(
+                    Reason.WEAK_KEY, f"the primary key is unusable: {err.message}"
+                )
             except MalformedError as err:
                 return attempt.reject(
                     Reason.NOT_SIGNING_KEY, f"the primary key does not decode: {err.message}"
@@ -523,7 +529,8 @@ class Verifier:
                 ctx.update(tail)
         for attempt in attempts:
             sig, material = attempt.sig, attempt.material
-            assert sig is not None and material is not None
+            assert sig is not None
+            assert material is not None
             ctx = contexts[(sig.hash_algo, sig.sig_type == SigType.TEXT)].copy()
             ctx.update(sig.trailer)
             digest = ctx.digest()
@@ -536,13 +543,17 @@ class Verifier:
                     if digest[:2] != sig.left16
                     else "the signature does not verify"
                 )
-                attempt.reject(Reason.BAD_SIGNATURE, f"{why}: the file or the signature was altered")
+                attempt.reject(
+                    Reason.BAD_SIGNATURE, f"{why}: the file or the signature was altered"
+                )
         return str(contexts[(HashAlgo.SHA256, False)].hexdigest())
 
     def _judge(self, attempt: _Attempt, now: int) -> None:
         """(7) certificate at signing time and now, (8) expiration and ownership."""
         sig, cert, key = attempt.sig, attempt.cert, attempt.key
-        assert sig is not None and cert is not None and key is not None
+        assert sig is not None
+        assert cert is not None
+        assert key is not None
         assert sig.created is not None
         judgement = cert.judge(key, sig.created, now)
         if judgement is not None:

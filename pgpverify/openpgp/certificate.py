@@ -99,7 +99,8 @@ class Certificate:
 
     def find_key(self, key_id: bytes) -> SigningKey | None:
         """The primary or subkey with this key ID (8 octets) or fingerprint (20 octets)."""
-        for comp, is_primary in [(self.primary, True), *((s, False) for s in self.subkeys.values())]:
+        keys = [(self.primary, True), *((s, False) for s in self.subkeys.values())]
+        for comp, is_primary in keys:
             fpr = comp.packet.fingerprint
             if key_id in (fpr, fpr[-8:]):
                 return SigningKey(packet=comp.packet, is_primary=is_primary)

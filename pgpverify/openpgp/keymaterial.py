@@ -236,7 +236,8 @@ def decode_key(packet: KeyPacket) -> PublicKey:
         raise MalformedError("trailing octets after the key material")
     if not field_name or algo == PubKeyAlgo.RSA_ENCRYPT:
         return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=None)
-    return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=_pgpy_decode(field_name, material))
+    key = _pgpy_decode(field_name, material)
+    return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=key)
 
 
 def _pgpy_decode(field_name: str, material: bytes) -> Any:
@@ -249,5 +250,5 @@ def _pgpy_decode(field_name: str, material: bytes) -> Any:
             decoder = getattr(fields, field_name)()
             decoder.parse(bytearray(material))
             return decoder.__pubkey__()
-        except Exception as err:  # noqa: BLE001 - PGPy raises anything on hostile input
+        except Exception as err:
             raise MalformedError(f"key material does not decode: {type(err).__name__}") from err

@@ -8,11 +8,13 @@ rejected as malformed rather than reassembled.
 from __future__ import annotations
 
 import mmap
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from pgpverify.errors import LimitExceededError, MalformedError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = [
     "TAG_NAMES",

@@ -134,4 +134,4 @@ def _field(doc: dict[str, Any], name: str, kind: type, where: str, source: str |
     return value
 
 
-_JSON_TYPES = {str: "string", list: "list", dict: "object"}
+_JSON_TYPES: dict[type, str] = {str: "string", list: "list", dict: "object"}
