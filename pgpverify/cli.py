@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
+from pgpverify import __version__
 from pgpverify.errors import PgpVerifyError
 from pgpverify.limits import DEFAULT_LIMITS
 
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pgpverify",
         description="Verify OpenPGP signatures of Python distributions without gpg.",
     )
+    parser.add_argument("--version", action="version", version=f"pgpverify {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     verify = sub.add_parser(
@@ -115,7 +117,10 @@ def _error(message: str) -> int:
 
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else EXIT_GOOD
     if not args.keyring:
         raise _UsageError("at least one --keyring is required")
     if (args.project is None) != (args.owners is None):

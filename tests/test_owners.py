@@ -1,0 +1,103 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from pgpverify.errors import LimitExceededError, OwnersError
+from pgpverify.limits import Limits
+from pgpverify.trust.owners import OwnershipRecord, parse_fingerprint
+
+ALICE = "A872B2FC7416C5780D1ABCEBC15B9CCFC304B4B1"
+BOB = "3C421176B1793C45F97D00707A2774A7AE70FFA2"
+
+
+def record(**over):
+    doc = {
+        "project": "Demo_Pkg",
+        "maintainers": [
+            {"user": "alice", "role": "Owner", "keys": [ALICE.lower()]},
+            {"user": "bob", "role": "Maintainer", "keys": [BOB]},
+            {"user": "eve", "role": "Viewer", "keys": ["1" * 40]},
+        ],
+    }
+    doc.update(over)
+    return json.dumps(doc).encode()
+
+
+def test_owners_parses_and_normalises_fingerprints():
+    rec = OwnershipRecord.from_bytes(record())
+    assert rec.project == "Demo_Pkg"
+    assert rec.normalized_project == "demo-pkg"
+    assert rec.maintainers[0].keys == (ALICE,)
+    assert rec.signer(ALICE.lower()).user == "alice"
+    assert rec.signer(BOB).role == "Maintainer"
+
+
+def test_owners_only_owner_and_maintainer_roles_may_sign():
+    rec = OwnershipRecord.from_bytes(record())
+    assert rec.signer("1" * 40) is None
+    assert rec.signer("2" * 40) is None
+
+
+@pytest.mark.parametrize("name", ["demo-pkg", "DEMO.PKG", "demo__pkg", "Demo_Pkg"])
+def test_owners_project_names_compare_after_pep503(name):
+    assert OwnershipRecord.from_bytes(record()).is_for(name)
+
+
+def test_owners_other_project_does_not_match():
+    assert not OwnershipRecord.from_bytes(record()).is_for("demo-pkg2")
+
+
+def test_owners_ignores_unknown_fields():
+    doc = json.loads(record())
+    doc["generated"] = "2025-01-01"
+    doc["maintainers"][0]["email"] = "alice@example.org"
+    rec = OwnershipRecord.from_bytes(json.dumps(doc).encode())
+    assert rec.signer(ALICE).user == "alice"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"{", "not valid JSON"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"[]", "must be a JSON object"),
+        (b'{"maintainers": []}', "lacks the field 'project'"),
+        (b'{"project": "x"}', "lacks the field 'maintainers'"),
+        (b'{"project": 1, "maintainers": []}', "'project' must be a string"),
+        (b'{"project": "x", "maintainers": {}}', "'maintainers' must be a list"),
+        (b'{"project": "x", "maintainers": [1]}', "maintainers[0] must be an object"),
+        (b'{"project": "x", "maintainers": [{"role": "Owner", "keys": []}]}', "lacks the field 'user'"),
+        (b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": "AB"}]}',
+         "'keys' must be a list"),
+        (b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": [5]}]}',
+         "keys[0] must be a string"),
+        (b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": ["ABCD"]}]}',
+         "not a v4 key fingerprint"),
+        (b'{"project": " ", "maintainers": []}', "'project' is empty"),
+        (b"[" * 100000 + b"]" * 100000, ""),
+    ],
+)
+def test_owners_rejects_bad_records(data, message):
+    with pytest.raises(OwnersError) as err:
+        OwnershipRecord.from_bytes(data, source="owners.json")
+    assert message in str(err.value)
+    assert str(err.value).startswith("owners.json: ")
+    assert "\n" not in str(err.value)
+
+
+def test_owners_file_size_is_bounded(tmp_path: Path):
+    path = tmp_path / "owners.json"
+    path.write_bytes(record() + b" " * 2000)
+    with pytest.raises(LimitExceededError):
+        OwnershipRecord.from_file(path, limits=Limits(owners_bytes=1000))
+
+
+def test_owners_missing_file_is_an_input_error(tmp_path: Path):
+    with pytest.raises(OwnersError.__mro__[1]) as err:
+        OwnershipRecord.from_file(tmp_path / "nope.json")
+    assert "not found" in str(err.value)
+
+
+def test_fingerprint_accepts_spaces_and_lower_case():
+    assert parse_fingerprint("a872 b2fc 7416 c578 0d1a  bceb c15b 9ccf c304 b4b1") == ALICE
