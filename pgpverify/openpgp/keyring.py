@@ -129,7 +129,8 @@ class Keyring:
             try:
                 blocks = decode_blocks(data)
             except MalformedError as err:
-                raise KeyringError(err.message, source=source) from None
+                self.warnings.append(f"{source}: skipped: {err.message}")
+                return
             for block in blocks:
                 where = f"{source}: armored block at line {block.line + 1}"
                 if block.error is not None:

@@ -1,0 +1,234 @@
+"""CLI tests call main([...]) and check exit codes, stdout (text and JSON) and stderr."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pgpverify.cli import main
+
+VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+DEMO = VECTORS / "demo"
+WHEEL = "demo_pkg-1.0.0-py3-none-any.whl"
+AT = "2025-06-01T00:00:00Z"
+REASONS = {
+    "good", "bad-signature", "unknown-key", "key-expired", "key-revoked", "key-not-yet-valid",
+    "not-signing-key", "signature-expired", "weak-hash", "weak-key", "malformed", "not-owner",
+}
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def demo_args(*, where=DEMO, fmt="text", owners=True):
+    args = ["verify", where / WHEEL, "--keyring", DEMO / "keyring.asc", "--at", AT,
+            "--format", fmt]
+    if owners:
+        args += ["--project", "demo-pkg", "--owners", DEMO / "owners" / "demo-pkg.json"]
+    return args
+
+
+def one_error_line(err):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("pgpverify: error: ")
+    return lines[0]
+
+
+# -- good path and its rejections ----------------------------------------------------------
+
+
+def test_cli_good_signature_text(capsys):
+    code, out, err = run(capsys, *demo_args())
+    assert code == 0, out + err
+    assert out.startswith(f"pgpverify: Good signature on {WHEEL}\n")
+    assert "Signature made 20" in out
+    assert "Signed by alice (Owner of demo-pkg)" in out
+
+
+def test_cli_good_signature_json(capsys):
+    code, out, _ = run(capsys, *demo_args(fmt="json"))
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["status"] == "good"
+    assert doc["reason"] == "good"
+    assert doc["project"] == "demo-pkg"
+    assert doc["maintainer"] == {"user": "alice", "role": "Owner"}
+    assert len(doc["signer_fingerprint"]) == 40
+    assert doc["signer_fingerprint"] == doc["signer_fingerprint"].upper()
+    assert doc["created"].endswith("Z")
+    assert len(doc["sha256"]) == 64
+    assert doc["signatures"][0]["reason"] == "good"
+    assert doc["signatures"][0]["valid_math"] is True
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [("tampered", "bad-signature"), ("revoked", "key-revoked"), ("not-owner", "not-owner")],
+)
+def test_cli_rejections_json(capsys, case, reason):
+    code, out, _ = run(capsys, *demo_args(where=DEMO / case, fmt="json"))
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["status"] == "rejected"
+    assert doc["reason"] == reason
+    assert doc["message"]
+    assert doc["primary_fingerprint"]
+    assert doc["created"]
+    assert doc["maintainer"] is None
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [("tampered", "bad-signature"), ("revoked", "key-revoked"), ("not-owner", "not-owner")],
+)
+def test_cli_rejections_text(capsys, case, reason):
+    code, out, _ = run(capsys, *demo_args(where=DEMO / case))
+    assert code == 1
+    assert out.startswith(f"pgpverify: REJECTED {WHEEL}: {reason}\n")
+    assert "Reason: " in out
+
+
+def test_cli_signature_option_overrides_default(capsys, tmp_path):
+    wheel = tmp_path / WHEEL
+    shutil.copy(DEMO / WHEEL, wheel)
+    sig = tmp_path / "elsewhere.sig"
+    shutil.copy(DEMO / f"{WHEEL}.asc", sig)
+    code, _, err = run(capsys, "verify", wheel, "--keyring", DEMO / "keyring.asc", "--at", AT)
+    assert code == 2
+    assert "not found" in one_error_line(err)
+    code, _, _ = run(capsys, "verify", wheel, "--signature", sig, "--keyring",
+                     DEMO / "keyring.asc", "--at", AT)
+    assert code == 0
+
+
+def test_cli_malformed_signature_json(capsys, tmp_path):
+    wheel = tmp_path / WHEEL
+    shutil.copy(DEMO / WHEEL, wheel)
+    (tmp_path / f"{WHEEL}.asc").write_bytes(b"\x00garbage\xff" * 10)
+    code, out, _ = run(capsys, "verify", wheel, "--keyring", DEMO / "keyring.asc",
+                       "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["reason"] == "malformed"
+    assert doc["signer_fingerprint"] is None
+
+
+def test_cli_empty_keyring_is_unknown_key(capsys, tmp_path):
+    empty = tmp_path / "empty.gpg"
+    empty.write_bytes(b"")
+    code, out, err = run(capsys, "verify", DEMO / WHEEL, "--keyring", empty, "--format", "json",
+                         "--at", AT)
+    assert code == 1
+    assert json.loads(out)["reason"] == "unknown-key"
+    assert "keyring is empty" in err
+
+
+def test_cli_junk_keyring_block_warns_and_keeps_good_keys(capsys, tmp_path):
+    ring = tmp_path / "ring.asc"
+    junk = b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n!!!!\n-----END PGP PUBLIC KEY BLOCK-----\n"
+    ring.write_bytes(junk + (DEMO / "keyring.asc").read_bytes() + b"\ntrailing junk\n")
+    code, _, err = run(capsys, "verify", DEMO / WHEEL, "--keyring", ring, "--at", AT)
+    assert code == 0
+    assert "warning:" in err
+    assert "invalid base64" in err
+
+
+def test_cli_json_reason_is_always_from_the_closed_set(capsys):
+    for case in ("", "tampered", "revoked", "not-owner"):
+        _, out, _ = run(capsys, *demo_args(where=DEMO / case if case else DEMO, fmt="json"))
+        assert json.loads(out)["reason"] in REASONS
+
+
+# -- usage and I/O errors: exit 2, one line on stderr, nothing on stdout ------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "required"),
+        (["verify"], "required"),
+        (["verify", "x.whl"], "at least one --keyring is required"),
+        (["frobnicate"], "invalid choice"),
+        (["verify", "x.whl", "--keyring", "k", "--project", "p"], "must be given together"),
+        (["verify", "x.whl", "--keyring", "k", "--owners", "o.json"], "must be given together"),
+        (["verify", "x.whl", "--keyring", "k", "--at", "yesterday"], "not an ISO 8601 time"),
+        (["verify", "x.whl", "--keyring", "k", "--format", "xml"], "invalid choice"),
+    ],
+)
+def test_cli_usage_errors(capsys, args, message):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert message in one_error_line(err)
+
+
+def test_cli_missing_file(capsys, tmp_path):
+    code, out, err = run(capsys, "verify", tmp_path / "nope.whl", "--keyring",
+                         DEMO / "keyring.asc")
+    assert code == 2
+    assert out == ""
+    assert "nope.whl: file not found" in one_error_line(err)
+
+
+def test_cli_missing_keyring(capsys, tmp_path):
+    code, _, err = run(capsys, "verify", DEMO / WHEEL, "--keyring", tmp_path / "nope.gpg")
+    assert code == 2
+    assert "nope.gpg: keyring not found" in one_error_line(err)
+
+
+def test_cli_directory_as_file(capsys, tmp_path):
+    code, _, err = run(capsys, "verify", tmp_path, "--keyring", DEMO / "keyring.asc")
+    assert code == 2
+    one_error_line(err)
+
+
+def test_cli_keybox_is_refused(capsys, tmp_path):
+    kbx = tmp_path / "pubring.kbx"
+    kbx.write_bytes(b"\x00\x00\x00\x20\x01\x01\x00\x02KBXf" + b"\x00" * 20)
+    code, _, err = run(capsys, "verify", DEMO / WHEEL, "--keyring", kbx)
+    assert code == 2
+    assert "keybox" in one_error_line(err)
+
+
+@pytest.mark.parametrize(
+    "content", [b"{not json", b'{"project": "demo-pkg"}', b'{"project": "demo-pkg", "maintainers": 3}']
+)
+def test_cli_bad_owners_file(capsys, tmp_path, content):
+    owners = tmp_path / "owners.json"
+    owners.write_bytes(content)
+    code, out, err = run(capsys, "verify", DEMO / WHEEL, "--keyring", DEMO / "keyring.asc",
+                         "--project", "demo-pkg", "--owners", owners)
+    assert code == 2
+    assert out == ""
+    assert "owners.json" in one_error_line(err)
+
+
+def test_cli_help_exits_zero(capsys):
+    code, out, _ = run(capsys, "verify", "--help")
+    assert code == 0
+    assert "--keyring" in out
+
+
+def test_cli_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out.startswith("pgpverify ")
+
+
+def test_cli_usage_error_does_not_import_pgpy(capsys):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pgpverify.cli import main; "
+        "rc = main(['verify', 'x.whl']); "
+        "sys.exit(10 + rc if 'pgpy' not in sys.modules else 99)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+    assert proc.returncode == 12, proc.stderr
