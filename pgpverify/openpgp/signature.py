@@ -195,11 +195,14 @@ def _fixed(sub: Subpacket, size: int, name: str) -> bytes:
     return sub.body
 
 
-def parse_signature(body: bytes, *, max_subpackets: int = 512, depth: int = 2) -> Signature:
+def parse_signature(
+    body: bytes, *, max_subpackets: int = 512, depth: int = 2, _level: int = 0
+) -> Signature:
     """Parse a signature packet body; only version 4 is accepted (RFC 9580 §5.2.3).
 
-    Raises :class:`MalformedError` for anything that does not frame, including versions
-    other than 4 (the message names the version).
+    ``depth`` caps the nesting of embedded signatures (a back-signature inside a binding
+    is level 1). Raises :class:`MalformedError` for anything that does not frame,
+    including versions other than 4 (the message names the version).
     """
     if not body:
         raise MalformedError("empty signature packet")
@@ -257,11 +260,13 @@ def parse_signature(body: bytes, *, max_subpackets: int = 512, depth: int = 2) -
                 if issuer_fingerprint is None or sub.hashed:
                     issuer_fingerprint = fpr
         elif t == SubpacketType.EMBEDDED_SIGNATURE:
-            if depth <= 0:
-                raise LimitExceededError("nesting of embedded signatures", 2)
+            if _level + 1 > depth:
+                raise LimitExceededError("nesting of embedded signatures", depth)
             try:
                 embedded.append(
-                    parse_signature(sub.body, max_subpackets=max_subpackets, depth=depth - 1)
+                    parse_signature(
+                        sub.body, max_subpackets=max_subpackets, depth=depth, _level=_level + 1
+                    )
                 )
             except LimitExceededError:
                 raise
