@@ -34,8 +34,8 @@ from pgpverify.openpgp.armor import crc24
 
 __all__ = [
     "SETTINGS",
-    "PgpVerifyError",
     "Material",
+    "PgpVerifyError",
     "armor",
     "material",
     "mutated",
@@ -159,7 +159,9 @@ def make_signature(
 ) -> bytes:
     """A v4 SHA-256 signature packet body over ``hashed_prefix`` (RFC 9580 §5.2.4)."""
     hashed = (
-        subpacket(33, b"\x04" + signer.fpr) + subpacket(2, created.to_bytes(4, "big")) + extra_hashed
+        subpacket(33, b"\x04" + signer.fpr)
+        + subpacket(2, created.to_bytes(4, "big"))
+        + extra_hashed
     )
     head = bytes([4, sig_type, signer.algo, 8]) + len(hashed).to_bytes(2, "big") + hashed
     digest = hashlib.sha256(

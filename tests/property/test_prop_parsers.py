@@ -7,6 +7,8 @@ the test; so does a hang, through hypothesis' per-test time budget.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from _strategies import SETTINGS, armor, material, mutated
 from hypothesis import given
@@ -27,7 +29,7 @@ MAT = material()
 SIG_BODIES = MAT.signature_bodies
 KEY_BODIES = MAT.key_bodies
 CERTS = MAT.certificates
-ARMORED = tuple(armor("SIGNATURE", b) for b in SIG_BODIES[:3]) + (MAT.keyring,)
+ARMORED = (*tuple(armor("SIGNATURE", b) for b in SIG_BODIES[:3]), MAT.keyring)
 
 
 def _armor_text() -> st.SearchStrategy[bytes]:
@@ -210,10 +212,8 @@ def _check_certificate(data: bytes) -> None:
         found = cert.find_key(key.key_id)
         assert found is not None
         cert.judge(found, AT - 1000, AT)
-        try:
+        with contextlib.suppress(MalformedError, UnsupportedError):
             cert.material(found)
-        except (MalformedError, UnsupportedError):
-            pass
 
 
 @SETTINGS
