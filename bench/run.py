@@ -165,6 +165,10 @@ def secs(seconds: float) -> str:
     return f"{seconds:.3f} s"
 
 
+def size_label(size: int) -> str:
+    return f"{size / GIB:.0f} GiB" if size % GIB == 0 else f"{size / 1e6:.0f} MB"
+
+
 def mib(kib: int) -> str:
     return f"{kib / KIB_PER_MIB:.1f} MiB"
 
@@ -341,9 +345,8 @@ class Context:
         return [*argv, "--at", self.at_iso()]
 
 
-def missing(ctx: Context, tool: str) -> None:
+def missing(tool: str) -> None:
     print(f"  {tool} not installed: reference skipped")
-    _ = ctx
 
 
 def references(
@@ -353,7 +356,7 @@ def references(
     for tool, argv in (("sqv", ctx.sqv(keyrings, sig, file)),
                        ("gpgv", ctx.gpgv(keyrings, sig, file))):
         if argv is None:
-            missing(ctx, tool)
+            missing(tool)
         else:
             commands[tool] = (argv, 0)
     return commands
@@ -365,7 +368,7 @@ def references(
 def bench_bigfile(ctx: Context) -> None:
     size = 200 * 1000 * 1000 if ctx.quick else GIB
     reps = 3
-    print(f"\n== 1. big file: {size / MIB:.0f} MiB, RSA-3072/SHA-256, median of {reps} ==")
+    print(f"\n== 1. big file: {size_label(size)}, RSA-3072/SHA-256, median of {reps} ==")
     file = ctx.work / f"big-{size}.bin"
     write_random_file(file, size)
     key = ctx.gpg.keys["rsa3072"]
@@ -408,7 +411,7 @@ def bench_bigfile(ctx: Context) -> None:
     ctx.gpg.sign(key, pgpy_file, pgpy_sig)
     armored = ctx.work / "rsa3072.asc"
     ctx.gpg.export_armored(key, armored)
-    print(f"  PGPy PGPKey.verify() on {pgpy_size / MIB:.0f} MiB (slow: it copies the file; "
+    print(f"  PGPy PGPKey.verify() on {size_label(pgpy_size)} (slow: it copies the file; "
           "one run) ...", flush=True)
     with tempfile.NamedTemporaryFile("w+", prefix="bench-pgpy-", delete=False) as out:
         out_path = Path(out.name)
@@ -464,12 +467,9 @@ def bench_small(ctx: Context) -> None:
     floor = timed(floor_pass, reps) / count
     print(f"  hashlib SHA-256 read+hash (floor): {floor * 1000:.3f} ms per file")
 
-    import_pgpy_start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pgpy
-    pgpy_import = time.perf_counter() - import_pgpy_start
-    _ = pgpy_import
 
     for name in ("ed25519", "rsa3072"):
         sigs = [path.with_name(f"{path.name}.{name}.asc") for path in files]
