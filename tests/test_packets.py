@@ -111,7 +111,7 @@ def test_packets_rejects_a_first_octet_without_bit_7(first):
 
 @pytest.mark.parametrize("o1", [224, 230, 254])
 def test_packets_rejects_partial_body_length(o1):
-    data = bytes([0xC0 | Tag.SIGNATURE, o1]) + bytes(1 << (o1 & 0x1F))
+    data = bytes([0xC0 | Tag.SIGNATURE, o1]) + bytes(64)
     with pytest.raises(MalformedError, match="partial body length"):
         _all(data)
 
