@@ -565,7 +565,7 @@ def bench_keyring(ctx: Context) -> None:
     ctx.report.add(Check("keyring", f"decode all {decoded} certs", ms(decode), "-", "-", "-",
                          None))
     if ctx.args.with_pgpy_keyring:
-        print("  PGPy PGPKeyring.load() (slow, ~30 s) ...", flush=True)
+        print("  PGPy PGPKeyring.load() (slow, 10-35 s) ...", flush=True)
         with tempfile.NamedTemporaryFile("w+", prefix="bench-pgpy-", delete=False) as out:
             out_path = Path(out.name)
         try:
@@ -578,7 +578,7 @@ def bench_keyring(ctx: Context) -> None:
         ctx.report.add(Check("keyring", "Keyring.from_files vs PGPy load", ms(load),
                              secs(pgpy["wall"]), f"{load / pgpy['wall']:.3f}x", "-", None))
     else:
-        print("  PGPy PGPKeyring.load(): skipped (--with-pgpy-keyring; takes ~30 s)")
+        print("  PGPy PGPKeyring.load(): skipped (--with-pgpy-keyring; takes 10-35 s)")
 
 
 # -- 4. start-up ------------------------------------------------------------------------
@@ -646,7 +646,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-pgpy", action="store_true",
                         help="skip PGPy's own PGPKey.verify() on a 200 MB file")
     parser.add_argument("--with-pgpy-keyring", action="store_true",
-                        help="also time PGPy's own load of the Debian keyring (~30 s)")
+                        help="also time PGPy's own load of the Debian keyring (10-35 s)")
     parser.add_argument("--work", type=Path, default=WORK_DIR,
                         help=f"work directory (default {WORK_DIR})")
     return parser.parse_args(argv)
