@@ -272,3 +272,58 @@ def test_keyring_loads_every_good_certificate(cert):
     assert ring.warnings == []
     [fpr] = ring.fingerprints
     assert ring.certificate(fpr) is not None
+
+
+# -- round trips -----------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(
+    st.binary(min_size=1, max_size=600),
+    st.booleans(),
+    st.sampled_from([b"\n", b"\r\n"]),
+    st.integers(4, 120).map(lambda w: w - w % 4),
+)
+def test_armor_round_trip(data, with_crc, eol, width):
+    text = armor("PUBLIC KEY BLOCK", data)
+    lines = text.split(b"\n")
+    body = b"".join(lines[2:-3])
+    lines = [lines[0], b"", *(body[i : i + width] for i in range(0, len(body), width))]
+    if with_crc:
+        lines.append(text.split(b"\n")[-3])
+    text = eol.join([*lines, b"-----END PGP PUBLIC KEY BLOCK-----", b""])
+    [block] = decode_blocks(b"prefix text\n" + text + b"suffix")
+    assert block.error is None
+    assert block.data == data
+    assert block.label == "PUBLIC KEY BLOCK"
+
+
+def _header(tag: int, size: int, form: str) -> bytes:
+    if form == "old":
+        ltype = 0 if size < 256 else 1 if size < 65536 else 2
+        return bytes([0x80 | ((tag & 0x0F) << 2) | ltype]) + size.to_bytes(1 << ltype, "big")
+    if form == "five" or size >= 8384:
+        return bytes([0xC0 | tag, 0xFF]) + size.to_bytes(4, "big")
+    if size < 192:
+        return bytes([0xC0 | tag, size])
+    return bytes([0xC0 | tag, ((size - 192) >> 8) + 192, (size - 192) & 0xFF])
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 63), st.binary(max_size=9000),
+                  st.sampled_from(["old", "new", "five"])),
+        max_size=5,
+    )
+)
+def test_packets_round_trip(parts):
+    expected = []
+    data = b""
+    for tag, body, form in parts:
+        if form == "old":
+            tag = tag & 0x0F or 1
+        expected.append((tag, body, len(data)))
+        data += _header(tag, len(body), form) + body
+    got = [(p.tag, p.body, p.offset) for p in iter_packets(data, max_packets=10)]
+    assert got == expected
