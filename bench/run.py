@@ -184,14 +184,16 @@ class Run:
     stderr: str
 
 
-def run_child(argv: Sequence[str], *, expect: int | None = 0) -> Run:
+def run_child(
+    argv: Sequence[str], *, expect: int | None = 0, env: dict[str, str] | None = None
+) -> Run:
     """Run ``argv`` under the measuring wrapper; check its exit status when ``expect``."""
     with tempfile.NamedTemporaryFile(prefix="bench-err-", delete=False) as err_file:
         err_path = Path(err_file.name)
     try:
         done = subprocess.run(
             [sys.executable, "-c", _WRAPPER, str(err_path), *argv],
-            check=True, capture_output=True, text=True,
+            check=True, capture_output=True, text=True, env=env,
         )
         stderr = err_path.read_text(errors="replace")
     finally:
@@ -207,7 +209,12 @@ def run_child(argv: Sequence[str], *, expect: int | None = 0) -> Run:
 def median_runs(
     commands: dict[str, tuple[list[str], int | None]], reps: int
 ) -> dict[str, list[Run]]:
-    """Run each command ``reps`` times, round-robin, so drift hits all of them alike."""
+    """Run each command ``reps`` times, round-robin, so drift hits all of them alike.
+
+    One untimed run of each first warms the page cache and the bytecode cache.
+    """
+    for argv, expect in commands.values():
+        run_child(argv, expect=expect)
     runs: dict[str, list[Run]] = {name: [] for name in commands}
     for _ in range(reps):
         for name, (argv, expect) in commands.items():
@@ -381,7 +388,6 @@ def bench_bigfile(ctx: Context) -> None:
         "pgpverify": (ctx.pgpverify([key.binary], sig, file), 0),
         **references(ctx, [key.binary], sig, file),
     }
-    run_child(commands["hashlib"][0])  # warm the page cache
     runs = median_runs(commands, reps)
     for name, rs in runs.items():
         print(f"  {name:10} {secs(med(rs))}  "
@@ -614,6 +620,14 @@ def bench_startup(ctx: Context) -> None:
     for name, rs in runs.items():
         print(f"  {name:28} {ms(med(rs)):>10}  (+{ms(med(rs) - base)} over python -c pass)")
     pgpy_time = med(runs["python -c 'import pgpy'"])
+    cold_env = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
+    cold_env["PYTHONDONTWRITEBYTECODE"] = "1"
+    good_argv, _ = paths["good signature"]
+    cold = statistics.median(
+        run_child([*cli, *good_argv], env=cold_env).wall for _ in range(reps)
+    )
+    print(f"  {'good signature, no .pyc':28} {ms(cold):>10}  (pgpverify compiled from source "
+          "each run, as in a checkout under PYTHONDONTWRITEBYTECODE=1)")
     for name, (argv, rc) in paths.items():
         done = subprocess.run([sys.executable, "-c", _IMPORTS_CHILD, *argv],
                               check=True, capture_output=True, text=True)
@@ -684,6 +698,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             [path, "--version"], check=False, capture_output=True, text=True
         ).stdout.splitlines()[0]
         print(f"  {name}: {version}")
+    # Children get a bytecode cache of their own, as an installed package has one: with
+    # PYTHONDONTWRITEBYTECODE set (some CI images set it) an editable checkout would be
+    # compiled from source at every start. The cache lives in the work directory.
+    print(f"  children: PYTHONPYCACHEPREFIX={work / 'pycache'} "
+          f"(PYTHONDONTWRITEBYTECODE was {os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')})")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     report = Report()
     with gnupg_home() as home:
         gpg = Gpg(home, work)
