@@ -239,6 +239,8 @@ class Material:
     signature_files: tuple[bytes, ...]
     #: armored keyring holding every certificate
     keyring: bytes
+    #: hand-built keys whose certificates are in ``keyring`` and may sign documents
+    signers: tuple[_Signer, ...] = ()
 
 
 def _bodies(data: bytes, tags: set[int]) -> list[bytes]:
@@ -277,6 +279,7 @@ def material() -> Material:
         certificates=tuple(certs),
         signature_files=tuple(sig_files),
         keyring=keyring,
+        signers=(rsa_key, p256_key, ed_sub),
     )
 
 

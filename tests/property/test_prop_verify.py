@@ -9,11 +9,22 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from _strategies import DOCUMENT, SETTINGS, fingerprint, material, mutated
+from _strategies import (
+    DOCUMENT,
+    SETTINGS,
+    armor,
+    fingerprint,
+    make_signature,
+    material,
+    mutated,
+    packet,
+    subpacket,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pgpverify.openpgp.keyring import Keyring
+from pgpverify.openpgp.signature import KNOWN_SUBPACKETS
 from pgpverify.trust.owners import OwnershipRecord
 from pgpverify.verify import Outcome, Reason, VerificationResult, Verifier
 
@@ -75,3 +86,32 @@ def test_verify_mutated_signature_file(workdir, verifiers, sig, which):
 def test_verify_concatenated_signature_files(workdir, verifiers, sig):
     # Several armored blocks (or binary packets) in one file: still a verdict, never a crash.
     _verify(verifiers[0], workdir, sig)
+
+
+SUBPACKETS = st.lists(
+    st.tuples(st.integers(0, 127), st.binary(max_size=24), st.booleans()), max_size=4
+)
+
+
+@SETTINGS
+@given(
+    st.tuples(
+        st.integers(0, len(MAT.signers) - 1),
+        st.sampled_from([0x00, 0x00, 0x01, 0x02, 0x10, 0x13, 0x18, 0x1F, 0x20, 0x40, 0x50, 0xFF]),
+        SUBPACKETS,
+        st.booleans(),
+    )
+)
+def test_verify_resigned_with_random_hashed_subpackets(workdir, verifiers, case):
+    # Mutate-and-re-sign: the math holds, so only the parser and the policy decide.
+    who, sig_type, subs, armored = case
+    extra = b"".join(subpacket(kind, body, critical=crit) for kind, body, crit in subs)
+    body = make_signature(MAT.signers[who], sig_type, DOCUMENT, extra_hashed=extra)
+    sig = packet(2, body)
+    result = _verify(verifiers[0], workdir, armor("SIGNATURE", sig) if armored else sig)
+    if result.ok:
+        assert sig_type == 0x00
+        for kind, _, crit in subs:
+            assert not crit or (kind in KNOWN_SUBPACKETS and kind != 20)
+    elif not subs and sig_type == 0x00:
+        pytest.fail(f"a good re-signed signature was rejected: {result.message}")
