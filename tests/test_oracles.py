@@ -1,0 +1,64 @@
+"""Differential test: gpgv and sqv say on every vector what the manifest records for them.
+
+The manifest's ``oracles`` field records each oracle's good/bad verdict, and its
+``oracle_note`` explains every case where that differs from pgpverify's expected verdict.
+This test fails, listing the vectors, when an installed oracle says something else. An
+oracle that is not installed is skipped, except under CI=true where that is a failure.
+"""
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+
+
+def _load_report():
+    spec = importlib.util.spec_from_file_location("vectors_oracle_report",
+                                                  VECTORS / "oracle_report.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+report = _load_report()
+MANIFEST = report.load_manifest()
+
+
+def _require(oracle):
+    if report.installed(oracle):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{oracle} not installed but CI=true")
+    pytest.skip(f"{oracle} is not installed")
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("oracle", report.ORACLES)
+def test_oracle_verdicts_match_manifest(oracle):
+    _require(oracle)
+    got = report.run_all(oracle, MANIFEST)
+    differ = [
+        f"{v['name']}: manifest records {v['oracles'][oracle]}, {oracle} says {got[v['name']]}"
+        for v in MANIFEST
+        if got[v["name"]] != v["oracles"][oracle]
+    ]
+    assert not differ, "\n".join(differ)
+
+
+@pytest.mark.oracle
+def test_dearmor_reads_every_block_and_skips_junk():
+    one = report.dearmor(b"-----BEGIN PGP X-----\n\nAAEC\n=AAAA\n-----END PGP X-----\n")
+    assert one == b"\x00\x01\x02"
+    two = report.dearmor(
+        b"junk\n-----BEGIN PGP X-----\nH: v\n\n!!\n-----END PGP X-----\n"
+        b"-----BEGIN PGP X-----\r\n\r\nAw==\r\n-----END PGP X-----\r\n"
+    )
+    assert two == b"\x03"
+    assert report.dearmor(b"\x99binary") == b"\x99binary"

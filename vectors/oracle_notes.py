@@ -1,0 +1,156 @@
+"""What gpgv and sqv say where it differs from our verdict, and why.
+
+``generate.py`` merges these into ``manifest.json``; ``tests/test_oracles.py`` checks that
+the installed oracles (gpgv 2.2.40, sqv 1.1.0) still say it. Each note states the policy
+difference that the oracle's own output shows (run ``sqv -v`` or gpgv by hand to see it).
+"""
+
+from __future__ import annotations
+
+GPGV_STATE = (
+    "gpgv exits 0 for a mathematically good signature whatever the key's state: for an "
+    "expired or revoked key it only prints a warning (EXPKEYSIG/REVKEYSIG status)."
+)
+SQV_SIG_TIME = (
+    "sqv judges the certificate at the signature's creation time, when the key was not yet "
+    "expired; it has no reference time after that for key expiry."
+)
+NOT_OWNER = (
+    "Ownership records are pgpverify's policy above OpenPGP; gpgv and sqv check only the "
+    "signature, which is good."
+)
+GPGV_ANY_UNCHECKED = (
+    "gpgv exits non-zero when any signature in the file cannot be checked (here one is by a "
+    "key not in the keyring), even if another is good."
+)
+CLOCK = (
+    "Both oracles judge signature expiry at the machine's clock (gpgv 2.2 has no faked "
+    "system time; sqv's --not-after only bounds the creation time), and at that clock this "
+    "signature (expired 2025-03-01) has expired."
+)
+
+#: vector name -> ({oracle: verdict} for the oracles that differ from ours, note)
+BY_NAME: dict[str, tuple[dict[str, str], str]] = {
+    "bad/sha1-document-hash": (
+        {"gpgv": "good"},
+        ("gpgv 2.2 accepts SHA-1 document signatures by default (only MD5 is rejected); sqv "
+        "rejects SHA-1 like us."),
+    ),
+    "bad/ripemd160-document-hash": (
+        {"gpgv": "good"},
+        "gpgv 2.2 accepts RIPEMD-160 document signatures by default; sqv rejects it like us.",
+    ),
+    "bad/weak-key-rsa1024": (
+        {"gpgv": "good"},
+        "gpgv 2.2 accepts 1024-bit RSA keys; our policy (and sqv's) requires 2048 bits.",
+    ),
+    "bad/weak-key-dsa1024": (
+        {"gpgv": "good"},
+        "gpgv 2.2 accepts 1024-bit DSA keys; our policy (and sqv's) requires 2048 bits.",
+    ),
+    "bad/weak-primary-strong-subkey": (
+        {"gpgv": "good"},
+        ("gpgv 2.2 does not weigh the primary key's size when a strong subkey signed; our "
+        "policy (and sqv's) rejects a certificate anchored in an RSA 1024 primary."),
+    ),
+    "bad/v3-signature": (
+        {"gpgv": "good"},
+        "gpgv still verifies v3 signatures; our policy accepts only v4 (sqv rejects v3 too).",
+    ),
+    "bad/wrong-hash-prefix": (
+        {"gpgv": "good", "sqv": "good"},
+        ("gpgv and sqv use the 16-bit hash prefix only as a hint and accept when the signature "
+        "math holds; our policy treats a wrong prefix as a bad signature (it cannot be "
+        "produced by an honest signer)."),
+    ),
+    "bad/armor-bad-crc": (
+        {"sqv": "good"},
+        ("Sequoia does not reject a wrong armor checksum (RFC 9580 makes the CRC optional); "
+        "our policy treats a present but wrong CRC as malformed. gpgv rejects it like us."),
+    ),
+    "good/armor-without-crc": (
+        {"gpgv": "bad"},
+        ("gpgv 2.2 mis-reads armor without a CRC line: it decodes the END line as base64 "
+        "('invalid radix64 character') and exits non-zero although it prints Good signature. "
+        "RFC 9580 makes the CRC optional; sqv accepts it like us."),
+    ),
+    "good/bp256": (
+        {"sqv": "bad"},
+        ("This sqv build (Nettle backend) cannot verify brainpool curves: it finds no valid "
+        "binding signature. gpgv accepts it like us."),
+    ),
+    "good/two-armored-blocks": (
+        {"gpgv": "bad", "sqv": "bad"},
+        GPGV_ANY_UNCHECKED + " sqv reads only the first armored block, whose signature is by "
+        "a key not in the keyring.",
+    ),
+    "good/unknown-key-then-good": ({"gpgv": "bad"}, GPGV_ANY_UNCHECKED),
+    "good/keyring-junk-block-skipped": (
+        {"gpgv": "bad", "sqv": "bad"},
+        ("gpgv and sqv stop at the unparsable block in the keyring (sqv: 'Unsupported primary "
+        "key') instead of skipping it and loading the good certificate after it."),
+    ),
+    "good/keyring-trailing-junk-skipped": (
+        {"gpgv": "bad", "sqv": "bad"},
+        ("gpgv and sqv fail on the junk after the certificate (sqv: EOF reading the keyring) "
+        "instead of skipping it."),
+    ),
+    "good/primary-without-key-flags": (
+        {"sqv": "bad"},
+        ("Sequoia requires an explicit sign key flag ('key is not signing capable'); without a "
+        "key-flags subpacket we, like GnuPG, let the primary sign."),
+    ),
+    "good/sha1-self-signature-binding-back-signature": (
+        {"sqv": "bad"},
+        ("Sequoia's standard policy rejects SHA-1 self-signatures used after 2023-02-01 (the "
+        "document signature is from 2024); we, like gpgv, accept SHA-1 inside certificates "
+        "because real maintainer keys still carry them."),
+    ),
+    "good/signature-older-than-only-self-signature": (
+        {"sqv": "bad"},
+        ("sqv judges the certificate as it was at the signature's creation time, when no "
+        "self-signature existed yet, so it rejects the signature; we (like gpgv) judge by the "
+        "key's creation time and its newest valid self-signature."),
+    ),
+    "good/revocation-after-reference-time": (
+        {"sqv": "bad"},
+        ("sqv cannot be given a reference time for revocations: a hard revocation (key "
+        "compromised) invalidates the key retroactively, whenever it was made. At the "
+        "vector's reference time the revocation did not exist yet."),
+    ),
+    "good/signature-expiring-after-reference-time": ({"gpgv": "bad", "sqv": "bad"}, CLOCK),
+    "bad/primary-expired-at-reference-time": (
+        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+    ),
+    "bad/primary-expired-before-signing": ({"gpgv": "good"}, GPGV_STATE),
+    "bad/subkey-expired": ({"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME),
+    "bad/expired-primary-invalidates-subkey": (
+        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+    ),
+    "bad/expiry-added-by-newer-self-signature": (
+        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+    ),
+    "bad/self-signature-after-reference-time-counts-later": (
+        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+    ),
+    "bad/unknown-key-then-revoked": (
+        {},
+        ("gpgv rejects this too, though because one signature is by a key not in the keyring "
+        "(it would accept the revoked key's signature alone)."),
+    ),
+}
+for _name in ("good/bp384", "good/bp512"):
+    BY_NAME[_name] = BY_NAME["good/bp256"]
+
+#: expected reason -> the same, for every vector of that reason not listed by name
+BY_REASON: dict[str, tuple[dict[str, str], str]] = {
+    "key-revoked": ({"gpgv": "good"}, GPGV_STATE + " sqv rejects revoked keys like us."),
+    "not-owner": ({"gpgv": "good", "sqv": "good"}, NOT_OWNER),
+}
+
+
+def lookup(name: str, expected: str) -> tuple[dict[str, str], str] | None:
+    """The recorded oracle verdicts and note for a vector, if they differ from ours."""
+    if name in BY_NAME:
+        return BY_NAME[name]
+    return BY_REASON.get(expected)
