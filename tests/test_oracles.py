@@ -62,3 +62,15 @@ def test_dearmor_reads_every_block_and_skips_junk():
     )
     assert two == b"\x03"
     assert report.dearmor(b"\x99binary") == b"\x99binary"
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("oracle", report.ORACLES)
+def test_readme_agreement_counts_are_current(oracle):
+    _require(oracle)
+    readme = (VECTORS / "README.md").read_text(encoding="utf-8")
+    assert f"**{len(MANIFEST)} vectors**" in readme
+    got = report.run_all(oracle, MANIFEST)
+    assert f"- {report.agreement_line(oracle, MANIFEST, got)}\n" in readme, (
+        "update vectors/README.md from `python vectors/oracle_report.py`"
+    )

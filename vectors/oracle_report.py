@@ -97,6 +97,12 @@ def run_all(oracle: str, vectors: list[dict[str, Any]]) -> dict[str, str]:
     return {v["name"]: got for v, got in zip(vectors, verdicts, strict=False)}
 
 
+def agreement_line(oracle: str, vectors: list[dict[str, Any]], got: dict[str, str]) -> str:
+    """The README's line: on how many vectors the oracle's good/bad equals ours."""
+    agree = sum(got[v["name"]] == ("good" if v["expected"] == "good" else "bad") for v in vectors)
+    return f"{oracle}: agrees with our good/bad verdict on {agree} of {len(vectors)} vectors"
+
+
 def main(argv: list[str]) -> int:
     verbose = "--verbose" in argv
     vectors = load_manifest()
@@ -108,9 +114,8 @@ def main(argv: list[str]) -> int:
             continue
         got = run_all(oracle, vectors)
         ours = {v["name"]: "good" if v["expected"] == "good" else "bad" for v in vectors}
-        agree = sum(got[n] == ours[n] for n in got)
         differ = [v["name"] for v in vectors if got[v["name"]] != v["oracles"][oracle]]
-        print(f"{oracle}: agrees with our good/bad verdict on {agree} of {len(vectors)} vectors")
+        print(agreement_line(oracle, vectors, got))
         if verbose:
             for v in vectors:
                 if got[v["name"]] != ours[v["name"]]:
