@@ -23,6 +23,7 @@ from _strategies import (
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pgpverify.limits import Limits
 from pgpverify.openpgp.keyring import Keyring
 from pgpverify.openpgp.signature import KNOWN_SUBPACKETS
 from pgpverify.trust.owners import OwnershipRecord
@@ -115,3 +116,21 @@ def test_verify_resigned_with_random_hashed_subpackets(workdir, verifiers, case)
             assert not crit or (kind in KNOWN_SUBPACKETS and kind != 20)
     elif not subs and sig_type == 0x00:
         pytest.fail(f"a good re-signed signature was rejected: {result.message}")
+
+
+@SETTINGS
+@given(
+    mutated(MAT.signature_files),
+    st.builds(
+        Limits,
+        signature_bytes=st.integers(1, 4096),
+        signature_packets=st.integers(1, 3),
+        subpackets=st.integers(1, 6),
+        nesting=st.integers(0, 2),
+        certificate_packets=st.integers(1, 20),
+    ),
+)
+def test_verify_with_small_limits(workdir, verifiers, sig, limits):
+    # Every cap is a verdict or a PgpVerifyError from the keyring, never a crash.
+    verifier = Verifier(verifiers[0].keyring, limits=limits)
+    _verify(verifier, workdir, sig)
