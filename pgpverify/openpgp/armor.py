@@ -142,12 +142,12 @@ def _decode_one(lines: list[bytes], start: int, label: str) -> tuple[ArmorBlock,
             return _finish(label, start, body, crc_line), i
         if _label(line, _BEGIN) is not None:
             return _broken(label, start, "BEGIN line inside an armored block"), i - 1
+        if not line:
+            continue
         if crc_line is not None:
             return _broken(label, start, "data after the armor checksum line"), i
         if line.startswith(b"=") and len(line) == 5:
             crc_line = line[1:]
-            continue
-        if not line:
             continue
         body.append(line)
     return _broken(label, start, "truncated armor: no END line"), n

@@ -44,10 +44,15 @@ CURVES: dict[bytes, tuple[str, int]] = {
     bytes.fromhex("2B060104019755010501"): ("Curve25519", 256),
     bytes.fromhex("2B8104000A"): ("secp256k1", 256),
 }
-_ECDSA_CURVES = frozenset(
-    {"NIST P-256", "NIST P-384", "NIST P-521", "brainpoolP256r1", "brainpoolP384r1",
-     "brainpoolP512r1"}
-)
+_EC_CURVES: dict[str, Callable[[], ec.EllipticCurve]] = {
+    "NIST P-256": ec.SECP256R1,
+    "NIST P-384": ec.SECP384R1,
+    "NIST P-521": ec.SECP521R1,
+    "brainpoolP256r1": ec.BrainpoolP256R1,
+    "brainpoolP384r1": ec.BrainpoolP384R1,
+    "brainpoolP512r1": ec.BrainpoolP512R1,
+}
+_ECDSA_CURVES = frozenset(_EC_CURVES)
 
 _CRYPTO_HASHES: dict[int, Callable[[], hashes.HashAlgorithm]] = {
     HashAlgo.SHA1: hashes.SHA1,
@@ -236,12 +241,18 @@ def decode_key(packet: KeyPacket) -> PublicKey:
         raise MalformedError("trailing octets after the key material")
     if not field_name or algo == PubKeyAlgo.RSA_ENCRYPT:
         return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=None)
-    key = _pgpy_decode(field_name, material)
+    key = _pgpy_decode(field_name, material, curve)
     return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=key)
 
 
-def _pgpy_decode(field_name: str, material: bytes) -> Any:
-    """Run one PGPy field decoder; the only place PGPy code is called."""
+def _pgpy_decode(field_name: str, material: bytes, curve: str | None) -> Any:
+    """Run one PGPy field decoder; the only place PGPy code is called.
+
+    For ECDSA, PGPy decodes the point but its own brainpool curve classes are abstract
+    under current ``cryptography`` releases (no ``group_order``), so the public key is
+    built from PGPy's decoded coordinates on ``cryptography``'s curve of the same name.
+    PGPy raises anything on hostile input; all of it becomes MalformedError.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -249,6 +260,11 @@ def _pgpy_decode(field_name: str, material: bytes) -> Any:
 
             decoder = getattr(fields, field_name)()
             decoder.parse(bytearray(material))
+            if curve in _EC_CURVES:
+                numbers = ec.EllipticCurvePublicNumbers(
+                    int(decoder.p.x), int(decoder.p.y), _EC_CURVES[curve]()
+                )
+                return numbers.public_key()
             return decoder.__pubkey__()
         except Exception as err:
             raise MalformedError(f"key material does not decode: {type(err).__name__}") from err

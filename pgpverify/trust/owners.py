@@ -28,15 +28,15 @@ ROLES = frozenset({"Owner", "Maintainer"})
 #: 40 upper-case hex digits, checked.
 Fingerprint = NewType("Fingerprint", str)
 
-_V4_FPR = re.compile(r"[0-9A-F]{40}", re.ASCII)
+_V4_FPR = re.compile(r"[0-9A-Fa-f]{40}", re.ASCII)
 
 
 def parse_fingerprint(text: str, *, source: str | None = None) -> Fingerprint:
     """Normalise a v4 fingerprint (case-insensitive, spaces allowed) to upper-case hex."""
-    value = text.replace(" ", "").upper()
+    value = text.replace(" ", "")
     if not _V4_FPR.fullmatch(value):
         raise OwnersError(f"not a v4 key fingerprint (40 hex digits): {text!r}", source=source)
-    return Fingerprint(value)
+    return Fingerprint(value.upper())
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +92,10 @@ class OwnershipRecord:
                 f"ownership record is not valid JSON: {err.msg} at line {err.lineno} "
                 f"column {err.colno}",
                 source=source,
+            ) from None
+        except ValueError as err:  # e.g. an integer literal over sys.get_int_max_str_digits()
+            raise OwnersError(
+                f"ownership record is not usable JSON: {err}", source=source
             ) from None
         except RecursionError:
             raise OwnersError("ownership record nests too deeply", source=source) from None
