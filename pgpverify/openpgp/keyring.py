@@ -148,7 +148,9 @@ class Keyring:
         Only key packets are copied and fingerprinted here; signatures are framed and
         stepped over (a keyring is mostly third-party certifications).
         """
-        limits = self.limits
+        max_packets = self.limits.keyring_packets
+        max_in_cert = self.limits.certificate_packets
+        signature = Tag.SIGNATURE
         pos = 0
         end = len(data)
         count = 0
@@ -159,37 +161,46 @@ class Keyring:
         try:
             while pos < end:
                 count += 1
-                if count > limits.keyring_packets:
-                    raise LimitExceededError("number of packets", limits.keyring_packets,
-                                             source=source)
-                # Fast path for the two headers nearly every keyring packet has (new format
-                # with a one- or two-octet length); anything else goes through frame().
+                in_cert += 1
+                if count > max_packets:
+                    raise LimitExceededError("number of packets", max_packets, source=source)
+                if in_cert > max_in_cert:
+                    raise LimitExceededError(
+                        "number of packets in one certificate", max_in_cert, source=source
+                    )
+                # Inline fast paths for the headers nearly every keyring packet has: old
+                # format (GnuPG's) with a two- or one-octet length, new format with a one-
+                # or two-octet length. Anything else, and any header that does not fit,
+                # goes through frame(), which raises with the reason.
                 first = data[pos]
-                o1 = data[pos + 1] if pos + 1 < end else 0xFF
-                if first >= 0xC0 and o1 < 192:
+                if pos + 2 >= end:
+                    tag, start, stop = frame(data, pos, source)
+                elif first & 0xC3 == 0x81:
+                    tag, start = (first >> 2) & 0x0F, pos + 3
+                    stop = start + ((data[pos + 1] << 8) | data[pos + 2])
+                elif first & 0xC3 == 0x80:
+                    tag, start = (first >> 2) & 0x0F, pos + 2
+                    stop = start + data[pos + 1]
+                elif first >= 0xC0 and data[pos + 1] < 192:
                     tag, start = first & 0x3F, pos + 2
-                    stop = start + o1
-                elif first >= 0xC0 and o1 < 224 and pos + 2 < end:
+                    stop = start + data[pos + 1]
+                elif first >= 0xC0 and data[pos + 1] < 224:
                     tag, start = first & 0x3F, pos + 3
-                    stop = start + ((o1 - 192) << 8) + data[pos + 2] + 192
+                    stop = start + ((data[pos + 1] - 192) << 8) + data[pos + 2] + 192
                 else:
                     tag, start, stop = frame(data, pos, source)
                 if stop > end or tag == 0:
-                    tag, start, stop = frame(data, pos, source)  # raises with the reason
-                if tag == Tag.SIGNATURE:
+                    frame(data, pos, source)  # raises with the reason
+                if tag == signature:
                     if not fpr:
                         junk += 1
                     pos = stop
-                    in_cert += 1
-                    if in_cert > limits.certificate_packets:
-                        raise LimitExceededError("number of packets in one certificate",
-                                                 limits.certificate_packets, source=source)
                     continue
                 if tag in (Tag.PUBLIC_KEY, Tag.SECRET_KEY):
                     if fpr:
                         self._packets[fpr].append((data, cert_start, pos))
                     fpr = b""
-                    in_cert = 0
+                    in_cert = 1
                     if tag == Tag.SECRET_KEY:
                         self.warnings.append(
                             f"{source}: secret key at offset {pos} skipped "
@@ -202,10 +213,6 @@ class Keyring:
                     junk += 1
                 elif tag == Tag.PUBLIC_SUBKEY:
                     self._index_subkey(data[start:stop], fpr)
-                in_cert += 1
-                if in_cert > limits.certificate_packets:
-                    raise LimitExceededError("number of packets in one certificate",
-                                             limits.certificate_packets, source=source)
                 pos = stop
         except LimitExceededError:
             raise
