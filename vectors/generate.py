@@ -588,6 +588,14 @@ def build(g: Gen) -> None:
         proves="An issuer key ID in the unhashed area is enough to find the key.",
     )
 
+    g.vector(
+        "good/hashed-issuer-fingerprint-beats-unhashed-key-id",
+        sig=asc(doc_sig(alice.key, HELLO, unhashed=[w.issuer(carol.key)])), keyrings=[kc, ka],
+        expected="good", signer=alice.key,
+        proves="When the hashed issuer fingerprint and an unhashed issuer key ID disagree, the "
+        "hashed fingerprint names the signer (the unhashed area is not signed).",
+    )
+
     # -- 5. keyrings ----------------------------------------------------------------------------
     sig_alice = "signatures/good/rsa3072.asc"
     kbin = g.keyring("keys/alice.pub.gpg", alice.cert, armored=False)
@@ -780,6 +788,14 @@ def build(g: Gen) -> None:
     variant_vector("bad/signature-before-subkey-creation", s, "key-not-yet-valid",
                    "A signature by a subkey claiming a time before the subkey was created is "
                    "rejected.", t=ts("2021-06-01T00:00:00Z"))
+
+    g.vector(
+        "bad/signature-created-after-reference-time",
+        sig=asc(doc_sig(alice.key, HELLO, ts("2025-08-01T00:00:00Z"))), keyrings=[ka],
+        expected="key-not-yet-valid", signer=alice.key,
+        proves="A signature claiming a creation time after the reference time is not accepted "
+        "at that time.",
+    )
 
     # -- 8. expiry ------------------------------------------------------------------------------
     def until(label: str, when: str) -> int:

@@ -133,6 +133,11 @@ BY_NAME: dict[str, tuple[dict[str, str], str]] = {
     "bad/self-signature-after-reference-time-counts-later": (
         {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
     ),
+    "bad/signature-created-after-reference-time": (
+        {"gpgv": "good"},
+        ("gpgv 2.2 cannot be given a reference time and judges at the machine's clock, which is "
+        "after the signature's creation time; sqv, given --not-after, rejects it like us."),
+    ),
     "bad/unknown-key-then-revoked": (
         {},
         ("gpgv rejects this too, though because one signature is by a key not in the keyring "
