@@ -143,19 +143,6 @@ def signing_case(which: str) -> Case:
 
 
 SIGNING = ["RSA", "RSA-sign-only", "DSA", "EdDSA", *EC_CURVES]
-BRAINPOOL_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="keymaterial.py decode_key/_pgpy_decode: PGPy 0.6.0's own pgpy._curves.Brainpool*R1 "
-    "classes are abstract under cryptography 50 (no group_order), so ECDSAPub.__pubkey__ "
-    "raises TypeError and every brainpoolP256r1/P384r1/P512r1 ECDSA key is reported as "
-    "MalformedError 'key material does not decode: TypeError' although CURVES and "
-    "_ECDSA_CURVES list them as supported",
-)
-#: the same algorithms, with the brainpool curves marked by the decoding bug above
-SIGNING_DECODED = [
-    pytest.param(name, marks=BRAINPOOL_BUG) if name.startswith("brainpool") else name
-    for name in SIGNING
-]
 
 
 def _decode(body: bytes):
@@ -165,7 +152,7 @@ def _decode(body: bytes):
 # -- adapter tests: one per signing algorithm ------------------------------------------------
 
 
-@pytest.mark.parametrize("which", SIGNING_DECODED)
+@pytest.mark.parametrize("which", SIGNING)
 def test_keymaterial_decodes_each_signing_algorithm(which):
     case = signing_case(which)
     key = _decode(case.body)
@@ -176,7 +163,7 @@ def test_keymaterial_decodes_each_signing_algorithm(which):
     assert key.can_sign
 
 
-@pytest.mark.parametrize("which", SIGNING_DECODED)
+@pytest.mark.parametrize("which", SIGNING)
 def test_keymaterial_verifies_a_signature_of_each_algorithm(which):
     case = signing_case(which)
     key = _decode(case.body)
@@ -185,7 +172,7 @@ def test_keymaterial_verifies_a_signature_of_each_algorithm(which):
     assert key.verify(case.hash_id, digest, values) is True
 
 
-@pytest.mark.parametrize("which", SIGNING_DECODED)
+@pytest.mark.parametrize("which", SIGNING)
 def test_keymaterial_rejects_a_flipped_digest(which):
     case = signing_case(which)
     key = _decode(case.body)
@@ -195,7 +182,7 @@ def test_keymaterial_rejects_a_flipped_digest(which):
     assert key.verify(case.hash_id, flipped, values) is False
 
 
-@pytest.mark.parametrize("which", SIGNING_DECODED)
+@pytest.mark.parametrize("which", SIGNING)
 def test_keymaterial_rejects_a_wrong_signature_value(which):
     case = signing_case(which)
     key = _decode(case.body)
@@ -206,7 +193,7 @@ def test_keymaterial_rejects_a_wrong_signature_value(which):
         assert key.verify(case.hash_id, digest, wrong) is False
 
 
-@pytest.mark.parametrize("which", SIGNING_DECODED)
+@pytest.mark.parametrize("which", SIGNING)
 def test_keymaterial_rejects_out_of_range_values(which):
     case = signing_case(which)
     key = _decode(case.body)

@@ -97,12 +97,7 @@ def test_owners_rejects_deep_nesting():
         OwnershipRecord.from_bytes(b"[" * 100_000 + b"]" * 100_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="owners.py OwnershipRecord.from_bytes: json.loads raises a plain ValueError "
-    "(int max_str_digits, Python >= 3.11) for an integer literal over 4300 digits; "
-    "only JSONDecodeError/UnicodeDecodeError/RecursionError are caught",
-)
+# Regression: json.loads once leaked a plain ValueError (int max_str_digits, Python 3.11+).
 @pytest.mark.parametrize(
     "data", [b"1" * 5000, b'{"project": "x", "maintainers": [], "n": ' + b"9" * 5000 + b"}"]
 )
@@ -111,12 +106,7 @@ def test_owners_rejects_huge_integer(data):
         OwnershipRecord.from_bytes(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="owners.py parse_fingerprint: str.upper() runs before the ASCII check, so "
-    "non-hex text whose upper case is hex (U+FB00 LATIN SMALL LIGATURE FF -> 'FF') "
-    "is accepted as a fingerprint",
-)
+# Regression: str.upper() once ran before the ASCII check (U+FB00 upper-cases to "FF").
 def test_owners_rejects_non_ascii_fingerprint():
     with pytest.raises(OwnersError):
         parse_fingerprint("\ufb00" * 20)
