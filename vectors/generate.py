@@ -1047,17 +1047,23 @@ def build_demo(g: Gen, alice: Signer, bob: Signer, mallory: Signer) -> None:
     g.write(f"demo/not-owner/{WHEEL}", wheel)
     g.write(f"demo/not-owner/{WHEEL}.asc", asc(doc_sig(mallory.key, wheel)))
     cases = [
-        ("", "good", alice), ("tampered/", "bad-signature", alice),
-        ("revoked/", "key-revoked", dave), ("not-owner/", "not-owner", mallory),
+        ("", "good", alice, "The published wheel, signed by its Owner alice, is good."),
+        ("tampered/", "bad-signature", alice,
+         "The wheel with one byte changed after alice signed it is a bad signature."),
+        ("revoked/", "key-revoked", dave,
+         ("A wheel signed by a listed Maintainer whose key was later revoked as compromised is "
+         "rejected: key-revoked.")),
+        ("not-owner/", "not-owner", mallory,
+         ("A wheel with a good signature by mallory, who is not listed for demo-pkg, is "
+         "rejected: not-owner.")),
     ]
-    for where, expected, who in cases:
+    for where, expected, who, proves in cases:
         g.vector(
             f"demo/{where.rstrip('/') or 'good'}", file=f"demo/{where}{WHEEL}",
             signature=f"demo/{where}{WHEEL}.asc", keyrings=["demo/keyring.asc"],
             project="demo-pkg", owners="demo/owners/demo-pkg.json", expected=expected,
             signer=who.key,
-            proves=f"Demo case: the wheel {'as published' if not where else where[:-1]} "
-            f"is {expected}.",
+            proves=proves,
         )
 
 
