@@ -197,7 +197,8 @@ def test_cli_keybox_is_refused(capsys, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "content", [b"{not json", b'{"project": "demo-pkg"}', b'{"project": "demo-pkg", "maintainers": 3}']
+    "content",
+    [b"{not json", b'{"project": "demo-pkg"}', b'{"project": "demo-pkg", "maintainers": 3}'],
 )
 def test_cli_bad_owners_file(capsys, tmp_path, content):
     owners = tmp_path / "owners.json"
