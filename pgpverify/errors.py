@@ -9,12 +9,17 @@ people that names the input and the problem.
 from __future__ import annotations
 
 __all__ = [
+    "CacheError",
+    "IndexResponseError",
     "InputError",
     "KeyringError",
     "LimitExceededError",
+    "LockFileError",
     "MalformedError",
+    "NetworkError",
     "OwnersError",
     "PgpVerifyError",
+    "PublishError",
     "UnsupportedError",
 ]
 
@@ -58,3 +63,37 @@ class KeyringError(InputError):
 
 class OwnersError(InputError):
     """An ownership record is not valid JSON or lacks a required field."""
+
+
+class NetworkError(PgpVerifyError):
+    """A document could not be fetched: connection, timeout, TLS, HTTP status, size cap.
+
+    ``source`` is the URL. Never raised for "not found": that is an answer (a
+    :class:`pgpverify.index.fetch.Response` with status 404 or 410), not a failure.
+    """
+
+
+class IndexResponseError(PgpVerifyError):
+    """The index answered, but with something unusable.
+
+    HTML where JSON was expected, a key file whose fingerprint is not its name, a simple
+    page that does not parse.
+    """
+
+
+class CacheError(PgpVerifyError):
+    """The local cache cannot be used (and could not be rebuilt)."""
+
+
+class LockFileError(InputError):
+    """A lock file does not parse, or does not match what it pins."""
+
+
+class PublishError(PgpVerifyError):
+    """``publish`` refused its inputs; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[str], *, source: str | None = None) -> None:
+        self.problems = list(problems)
+        first = problems[0] if problems else "nothing to publish"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{first}{more}", source=source)
