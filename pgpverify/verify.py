@@ -591,6 +591,15 @@ class Verifier:
                     f"{self.owners.project}",
                 )
                 return
+            retired = maintainer.retired_at(primary)
+            if retired is not None and sig.created >= retired:
+                attempt.reject(
+                    Reason.NOT_OWNER,
+                    f"key {primary} of {maintainer.user} was retired for "
+                    f"{self.owners.project} at {_iso(retired)}; this signature was made "
+                    f"after that",
+                )
+                return
             attempt.maintainer = maintainer
 
     def _result(

@@ -72,7 +72,7 @@ def test_owners_ignores_unknown_fields():
         (b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": "AB"}]}',
          "'keys' must be a list"),
         (b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": [5]}]}',
-         "keys[0] must be a string"),
+         "keys[0] must be a fingerprint or an object"),
         (b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": ["ABCD"]}]}',
          "not a v4 key fingerprint"),
         (b'{"project": " ", "maintainers": []}', "'project' is empty"),
@@ -102,3 +102,34 @@ def test_owners_missing_file_is_an_input_error(tmp_path: Path):
 
 def test_fingerprint_accepts_spaces_and_lower_case():
     assert parse_fingerprint("a872 b2fc 7416 c578 0d1a  bceb c15b 9ccf c304 b4b1") == ALICE
+
+
+def test_owners_key_may_be_an_object_with_a_retirement_date():
+    doc = {
+        "project": "demo-pkg",
+        "maintainers": [
+            {"user": "alice", "role": "Owner",
+             "keys": [{"fingerprint": ALICE, "retired": "2024-05-01"}, BOB]},
+        ],
+    }
+    rec = OwnershipRecord.from_bytes(json.dumps(doc).encode())
+    alice = rec.signer(ALICE)
+    assert alice is not None
+    assert alice.keys == (ALICE, BOB)
+    assert alice.retired_at(ALICE) == 1714521600  # 2024-05-01T00:00:00Z
+    assert alice.retired_at(BOB) is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"retired": "2024-05-01"}, "lacks the field 'fingerprint'"),
+        ({"fingerprint": ALICE, "retired": 5}, "'retired' must be a string"),
+        ({"fingerprint": ALICE, "retired": "last may"}, "not an ISO 8601 date"),
+        (7, "must be a fingerprint or an object"),
+    ],
+)
+def test_owners_rejects_bad_key_objects(entry, message):
+    doc = {"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": [entry]}]}
+    with pytest.raises(OwnersError, match=message):
+        OwnershipRecord.from_bytes(json.dumps(doc).encode())

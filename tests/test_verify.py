@@ -71,3 +71,33 @@ def test_empty_signature_file_is_malformed_not_an_exception(tmp_path):
     result = Verifier(Keyring()).verify(doc, at=datetime(2025, 1, 1, tzinfo=UTC))
     assert result.reason is Reason.MALFORMED
     assert result.sha256 == "3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7"
+
+
+DEMO = __import__("pathlib").Path(__file__).resolve().parent.parent / "vectors" / "demo"
+WHEEL = DEMO / "demo_pkg-1.0.0-py3-none-any.whl"
+
+
+def _alice_retired(when):
+    import json
+
+    doc = json.loads((DEMO / "owners" / "demo-pkg.json").read_text())
+    for maintainer in doc["maintainers"]:
+        if maintainer["user"] == "alice":
+            maintainer["keys"] = [{"fingerprint": k, "retired": when} for k in maintainer["keys"]]
+    return OwnershipRecord.from_bytes(json.dumps(doc).encode())
+
+
+@pytest.mark.parametrize(
+    ("retired", "reason"),
+    [("2024-02-29", Reason.NOT_OWNER), ("2024-03-01T12:00:00Z", Reason.NOT_OWNER),
+     ("2024-03-02", Reason.GOOD)],
+)
+def test_verifier_retired_key_signs_only_before_retirement(retired, reason):
+    # The demo signature was made at 2024-03-01T12:00:00Z.
+    verifier = Verifier(Keyring.from_files([DEMO / "keyring.asc"]),
+                        owners=_alice_retired(retired), project="demo-pkg")
+    result = verifier.verify(WHEEL, at=datetime(2025, 6, 1, tzinfo=UTC))
+    assert result.reason is reason, result.message
+    if reason is Reason.NOT_OWNER:
+        assert "retired" in result.message
+        assert result.maintainer is None

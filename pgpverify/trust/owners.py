@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NewType
 
 from packaging.utils import canonicalize_name
@@ -20,7 +21,14 @@ from pgpverify.limits import DEFAULT_LIMITS, Limits
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["ROLES", "Fingerprint", "Maintainer", "OwnershipRecord", "parse_fingerprint"]
+__all__ = [
+    "ROLES",
+    "Fingerprint",
+    "Maintainer",
+    "OwnershipRecord",
+    "parse_fingerprint",
+    "parse_retired",
+]
 
 #: PyPI's roles; both may sign.
 ROLES = frozenset({"Owner", "Maintainer"})
@@ -41,11 +49,22 @@ def parse_fingerprint(text: str, *, source: str | None = None) -> Fingerprint:
 
 @dataclass(frozen=True, slots=True)
 class Maintainer:
-    """One user of a project with a role and the primary fingerprints of their keys."""
+    """One user of a project with a role and the primary fingerprints of their keys.
+
+    ``retired`` maps some of ``keys`` to the time (seconds since the epoch, UTC) from which
+    that key no longer signs for this project: a maintainer who lost a key, and cannot
+    revoke it, retires it here; signatures it made before then still count.
+    """
 
     user: str
     role: str
     keys: tuple[Fingerprint, ...]
+    retired: tuple[tuple[Fingerprint, int], ...] = ()
+
+    def retired_at(self, fingerprint: str) -> int | None:
+        """When ``fingerprint`` was retired for this project, or None."""
+        fpr = fingerprint.upper()
+        return next((when for key, when in self.retired if key == fpr), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +137,43 @@ class OwnershipRecord:
             user = _field(entry, "user", str, where, source)
             role = _field(entry, "role", str, where, source)
             keys = _field(entry, "keys", list, where, source)
-            fprs = []
+            fprs: list[Fingerprint] = []
+            retired: list[tuple[Fingerprint, int]] = []
             for j, key in enumerate(keys):
-                if not isinstance(key, str):
-                    raise OwnersError(f"{where}.keys[{j}] must be a string", source=source)
-                fprs.append(parse_fingerprint(key, source=source))
-            maintainers.append(Maintainer(user=user, role=role, keys=tuple(fprs)))
+                if isinstance(key, str):
+                    fprs.append(parse_fingerprint(key, source=source))
+                    continue
+                if not isinstance(key, dict):
+                    raise OwnersError(
+                        f"{where}.keys[{j}] must be a fingerprint or an object", source=source
+                    )
+                fpr = parse_fingerprint(
+                    _field(key, "fingerprint", str, f"{where}.keys[{j}]", source), source=source
+                )
+                fprs.append(fpr)
+                if "retired" in key:
+                    text = _field(key, "retired", str, f"{where}.keys[{j}]", source)
+                    retired.append((fpr, parse_retired(text, source=source)))
+            maintainers.append(
+                Maintainer(user=user, role=role, keys=tuple(fprs), retired=tuple(retired))
+            )
         return cls(project=project, maintainers=tuple(maintainers))
+
+
+def parse_retired(text: str, *, source: str | None = None) -> int:
+    """A retirement date (``2024-05-01``, midnight UTC) or ISO 8601 time, as epoch seconds."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise OwnersError(
+            f"'retired' is not an ISO 8601 date: {text!r} (e.g. 2024-05-01)", source=source
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return int(when.timestamp())
 
 
 def _field(doc: dict[str, Any], name: str, kind: type, where: str, source: str | None) -> Any:
