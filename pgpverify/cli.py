@@ -1,15 +1,17 @@
-"""Command line: ``pgpverify verify FILE --keyring K [...]``.
+"""Command line: ``pgpverify verify | lock | publish``.
 
-Exit status: 0 verified, 1 rejected, 2 usage or I/O error. Errors are one line on stderr;
-no input produces a traceback. This is the only module that prints, exits, reads
-``sys.argv`` or the clock.
+Exit status: 0 verified (or done), 1 rejected (or refused), 2 usage or I/O error. Errors
+are one line on stderr; no input produces a traceback. This is the only module that
+prints, exits, reads ``sys.argv``, the environment or the clock.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -19,6 +21,9 @@ from pgpverify.errors import PgpVerifyError
 from pgpverify.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
+    from pgpverify.index.cache import Cache
+    from pgpverify.index.client import IndexClient
+    from pgpverify.index.fetch import Fetcher
     from pgpverify.verify import VerificationResult
 
 __all__ = ["main"]
@@ -26,6 +31,10 @@ __all__ = ["main"]
 EXIT_GOOD = 0
 EXIT_REJECTED = 1
 EXIT_ERROR = 2
+_NO_SOURCE = (
+    "no keyring source: give --keyring, --lock or --index-url "
+    "(or configure an index with PIP_INDEX_URL or pip's index-url)"
+)
 
 
 class _UsageError(Exception):
@@ -55,8 +64,47 @@ def parse_time(text: str) -> datetime:
     return when
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < 10**7:
+        raise argparse.ArgumentTypeError(f"out of range: {text!r}")
+    return value
+
+
+def _add_index_options(cmd: argparse.ArgumentParser) -> None:
+    group = cmd.add_argument_group("index")
+    group.add_argument(
+        "--index-url", metavar="URL",
+        help="PEP 503 simple index URL, as pip takes it (default: PIP_INDEX_URL or pip's "
+        "configured index-url)",
+    )
+    group.add_argument(
+        "--keys-url", metavar="URL",
+        help="root of the index's pgp/ tree (default: the parent of --index-url)",
+    )
+    group.add_argument("--cache-dir", metavar="DIR", type=Path,
+                       help="cache directory (default: the user cache directory)")
+    group.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    group.add_argument("--offline", action="store_true", help="use the cache only, no network")
+    group.add_argument(
+        "--not-found-ttl", metavar="SECONDS", type=_seconds, default=300.0,
+        help="how long a 'not found' answer is cached (default: 300)",
+    )
+    group.add_argument("--timeout", metavar="SECONDS", type=_seconds, default=30.0,
+                       help="read timeout per request (default: 30)")
+    group.add_argument("--retries", metavar="N", type=int, default=3,
+                       help="retries on connection errors, 5xx and 429 (default: 3)")
+    group.add_argument("--cert", metavar="PATH", type=Path,
+                       help="CA bundle for HTTPS (default: REQUESTS_CA_BUNDLE or the system's)")
+    group.add_argument("--allow-insecure", action="store_true",
+                       help="allow plain HTTP to hosts other than this machine")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for documentation and tests)."""
+    """Build the argument parser (exposed for documentation and tests)."""
     parser = _Parser(
         prog="pgpverify",
         description="Verify OpenPGP signatures of Python distributions without gpg.",
@@ -68,24 +116,28 @@ def build_parser() -> argparse.ArgumentParser:
         "verify",
         help="verify a detached signature",
         description=(
-            "Verify the detached signature of FILE against the given keyrings, and "
-            "optionally against a project's ownership record. Exit status: 0 verified, "
-            "1 rejected, 2 usage or I/O error."
+            "Verify the detached signature of FILE against keyrings (with an optional "
+            "ownership record), a lock file, or the keys and ownership record the package "
+            "index publishes. Exit status: 0 verified, 1 rejected, 2 usage or I/O error."
         ),
     )
     verify.add_argument("file", metavar="FILE", type=Path, help="the signed file")
     verify.add_argument(
-        "--signature", metavar="SIG", type=Path, help="detached signature (default: FILE.asc)"
+        "--signature", metavar="SIG", type=Path,
+        help="detached signature (default: FILE.asc, else the one the index lists)",
     )
     verify.add_argument(
         "--keyring", metavar="KEYRING", type=Path, action="append", default=[],
-        help="OpenPGP keyring, armored or binary (repeatable; at least one)",
+        help="OpenPGP keyring, armored or binary (repeatable)",
     )
-    verify.add_argument("--project", metavar="NAME", help="project the file belongs to")
+    verify.add_argument("--project", metavar="NAME",
+                        help="project the file belongs to (default: from the file name)")
     verify.add_argument(
         "--owners", metavar="OWNERS.json", type=Path,
-        help="the project's ownership record (with --project)",
+        help="the project's ownership record (with --keyring and --project)",
     )
+    verify.add_argument("--lock", metavar="LOCKFILE", type=Path,
+                        help="verify with the keys a lock file pins (no network)")
     verify.add_argument(
         "--at", metavar="ISO-8601-TIME", type=parse_time,
         help="reference time for expiry and revocation (default: now)",
@@ -93,6 +145,44 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format"
     )
+    verify.add_argument(
+        "--fail-on-key-change", action="store_true",
+        help="reject when the project's keys on the index changed since last seen",
+    )
+    _add_index_options(verify)
+
+    lock = sub.add_parser(
+        "lock",
+        help="pin projects' ownership and keys from an index into a lock file",
+        description=(
+            "Fetch the ownership records and keys of the given projects (and of every "
+            "project in the requirements files) and write them to a reviewable TOML lock "
+            "file for offline verification with 'verify --lock'."
+        ),
+    )
+    lock.add_argument("projects", metavar="PROJECT", nargs="*", help="project names")
+    lock.add_argument("-r", "--requirement", metavar="FILE", type=Path, action="append",
+                      default=[], help="requirements file (repeatable)")
+    lock.add_argument("-o", "--output", metavar="LOCKFILE", type=Path,
+                      default=Path("pgpverify.lock"),
+                      help="lock file to write (default: pgpverify.lock)")
+    _add_index_options(lock)
+
+    publish = sub.add_parser(
+        "publish",
+        help="build an index's pgp/ tree from maintainers' keys and ownership records",
+        description=(
+            "Validate exported public keys and ownership records and write the pgp/ tree "
+            "(projects, keys, index.json) an index publishes. Refuses, listing every "
+            "problem, when anything is wrong."
+        ),
+    )
+    publish.add_argument("--keys", metavar="DIR", type=Path, required=True,
+                         help="directory of exported public keys (*.asc, *.gpg, *.pgp)")
+    publish.add_argument("--owners", metavar="DIR", type=Path, required=True,
+                         help="directory of ownership records (*.json)")
+    publish.add_argument("-o", "--output", metavar="OUTDIR", type=Path, required=True,
+                         help="where to write the pgp/ tree")
     return parser
 
 
@@ -101,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     except _UsageError as err:
-        return _error(f"{err} (see 'pgpverify verify --help')")
+        return _error(f"{err} (see 'pgpverify --help')")
     except PgpVerifyError as err:
         return _error(str(err))
     except KeyboardInterrupt:
@@ -115,18 +205,68 @@ def _error(message: str) -> int:
     return EXIT_ERROR
 
 
+def _warn(message: str) -> None:
+    print(f"pgpverify: warning: {message}", file=sys.stderr)
+
+
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else EXIT_GOOD
-    if not args.keyring:
-        raise _UsageError("at least one --keyring is required")
-    if (args.project is None) != (args.owners is None):
+    if args.command == "publish":
+        return _publish(args)
+    if args.command == "lock":
+        return _lock(args)
+    return _verify(args)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    sources = [bool(args.keyring), args.lock is not None, args.index_url is not None]
+    if sum(sources) > 1:
+        raise _UsageError("give only one keyring source: --keyring, --lock or --index-url")
+    if args.owners is not None and not args.keyring:
+        raise _UsageError("--owners goes with --keyring (the index and lock file carry theirs)")
+    if args.keyring and (args.project is None) != (args.owners is None):
         raise _UsageError("--project and --owners must be given together")
+    index_url = args.index_url
+    if not args.keyring and args.lock is None and index_url is None:
+        index_url = _configured_index()
+        if index_url is None:
+            raise _UsageError(_NO_SOURCE)
     at = args.at if args.at is not None else datetime.now(timezone.utc)
 
+    if args.keyring:
+        result = _verify_keyrings(args, at)
+    elif args.lock is not None:
+        from pgpverify.trust.lockfile import LockFile
+        from pgpverify.workflows import verify_from_lock
+
+        lock = LockFile.read(args.lock, limits=DEFAULT_LIMITS)
+        result = verify_from_lock(args.file, lock=lock, at=at, signature=args.signature,
+                                  project=args.project)
+    else:
+        from pgpverify.workflows import verify_from_index
+
+        cache = _open_cache(args)
+        client = _client(args, index_url, cache)
+        outcome = verify_from_index(
+            args.file, client=client, at=at, signature=args.signature, project=args.project,
+            cache=cache, now=time.time(), fail_on_key_change=args.fail_on_key_change,
+        )
+        for warning in outcome.warnings:
+            _warn(warning)
+        result = outcome.result
+    if args.format == "json":
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_text(result, sys.stdout)
+    return EXIT_GOOD if result.ok else EXIT_REJECTED
+
+
+def _verify_keyrings(args: argparse.Namespace, at: datetime) -> VerificationResult:
     from pgpverify.openpgp.keyring import Keyring
     from pgpverify.verify import Verifier
 
@@ -140,13 +280,110 @@ def _main(argv: list[str] | None) -> int:
     verifier = Verifier(keyring, owners=owners, project=args.project)
     result = verifier.verify(args.file, args.signature, at=at)
     for warning in keyring.warnings:
-        print(f"pgpverify: warning: {warning}", file=sys.stderr)
-    if args.format == "json":
-        json.dump(result.to_json(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        _print_text(result, sys.stdout)
-    return EXIT_GOOD if result.ok else EXIT_REJECTED
+        _warn(warning)
+    return result
+
+
+def _configured_index() -> str | None:
+    from pgpverify.index.pipconfig import configured_index_url
+
+    return configured_index_url(os.environ)
+
+
+def _open_cache(args: argparse.Namespace) -> Cache | None:
+    if args.no_cache:
+        if args.offline:
+            raise _UsageError("--offline needs the cache: drop --no-cache")
+        return None
+    from pgpverify.index.cache import Cache, default_cache_dir
+
+    directory = args.cache_dir if args.cache_dir is not None else default_cache_dir()
+    cache = Cache.open(directory, clock=time.time)
+    for warning in cache.warnings:
+        _warn(warning)
+    return cache
+
+
+def _client(args: argparse.Namespace, index_url: str, cache: Cache | None) -> IndexClient:
+    from pgpverify.index.client import IndexClient
+
+    fetcher: Fetcher | None = None
+    if not args.offline:
+        from pgpverify.index.http import HttpConfig, HttpFetcher
+
+        if args.retries < 0 or args.retries > 20:
+            raise _UsageError("--retries must be between 0 and 20")
+        fetcher = HttpFetcher(
+            HttpConfig(
+                read_timeout=args.timeout,
+                retries=args.retries,
+                allow_insecure=args.allow_insecure,
+                ca_bundle=str(args.cert) if args.cert is not None else None,
+            )
+        )
+    if cache is not None:
+        from pgpverify.index.cache import CachingFetcher
+
+        fetcher = CachingFetcher(fetcher, cache, clock=time.time, offline=args.offline,
+                                 negative_ttl=args.not_found_ttl)
+    assert fetcher is not None
+    return IndexClient(fetcher, index_url=index_url, keys_url=args.keys_url,
+                       limits=DEFAULT_LIMITS)
+
+
+def _lock(args: argparse.Namespace) -> int:
+    from pgpverify.trust.requirements import read_requirements
+
+    names = list(args.projects)
+    for req in args.requirement:
+        found, problems = read_requirements(req)
+        names += found
+        for problem in problems:
+            _warn(problem)
+    if not names:
+        raise _UsageError("nothing to lock: give PROJECT names or -r requirements.txt")
+    index_url = args.index_url or _configured_index()
+    if index_url is None:
+        raise _UsageError(_NO_SOURCE)
+    from pgpverify.trust.lockfile import LockFile, build_lock, write_lock
+
+    cache = _open_cache(args)
+    client = _client(args, index_url, cache)
+    previous = LockFile.read(args.output, limits=DEFAULT_LIMITS) if args.output.exists() else None
+    records = []
+    certificates: dict[str, bytes] = {}
+    for name in dict.fromkeys(names):
+        published = client.project_keys(name)
+        if published.record is None:
+            _warn(f"the index has no ownership record for {published.project}: not pinned")
+            continue
+        for fpr in published.missing:
+            _warn(f"the index lists key {fpr} for {published.project} but has no key file")
+        records.append(published.record)
+        certificates.update(published.certificates)
+    lock = build_lock(records, certificates, index_url=index_url, previous=previous)
+    write_lock(args.output, lock)
+    print(f"pgpverify: wrote {args.output}: {len(lock.projects)} project(s), "
+          f"{len(lock.certificates)} key(s)")
+    return EXIT_GOOD
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from pgpverify.errors import PublishError
+    from pgpverify.publish import publish
+
+    try:
+        report = publish(args.keys, args.owners, args.output, now=int(time.time()))
+    except PublishError as err:
+        print(f"pgpverify: publish refused: {len(err.problems)} problem(s):", file=sys.stderr)
+        for problem in err.problems:
+            print(f"pgpverify:   {problem}", file=sys.stderr)
+        return EXIT_REJECTED
+    for warning in report.warnings:
+        _warn(warning)
+    print(f"pgpverify: wrote {args.output / 'pgp'}: {len(report.projects)} project(s), "
+          f"{len(report.keys)} key(s)")
+    return EXIT_GOOD
 
 
 def _print_text(result: VerificationResult, out: TextIO) -> None:
@@ -172,6 +409,12 @@ def _print_text(result: VerificationResult, out: TextIO) -> None:
         out.write(
             f"pgpverify: Signed by {result.maintainer.user} "
             f"({result.maintainer.role} of {result.project})\n"
+        )
+    if result.keys_changed is not None:
+        out.write(
+            "pgpverify: KEYS CHANGED since last seen: added "
+            f"{', '.join(result.keys_changed['added']) or 'none'}; removed "
+            f"{', '.join(result.keys_changed['removed']) or 'none'}\n"
         )
     label = "Note" if result.ok else "Reason"
     out.write(f"pgpverify: {label}: {result.message}\n")

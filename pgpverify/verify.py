@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from pgpverify.errors import InputError, MalformedError, UnsupportedError
+from pgpverify.errors import InputError, LimitExceededError, MalformedError, UnsupportedError
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.constants import (
@@ -83,6 +83,8 @@ class Reason(enum.Enum):
     WEAK_KEY = "weak-key"
     MALFORMED = "malformed"
     NOT_OWNER = "not-owner"
+    #: index mode with --fail-on-key-change: the project's declared keys changed
+    KEYS_CHANGED = "keys-changed"
 
 
 #: How far a signature got through the steps below; the best rejected one is reported.
@@ -98,6 +100,7 @@ _RANK = {
     Reason.KEY_REVOKED: 4,
     Reason.SIGNATURE_EXPIRED: 5,
     Reason.NOT_OWNER: 6,
+    Reason.KEYS_CHANGED: 6,
     Reason.GOOD: 7,
 }
 
@@ -172,6 +175,9 @@ class VerificationResult:
     project: str | None = None
     maintainer: Maintainer | None = None
     signatures: tuple[SignatureReport, ...] = ()
+    #: index mode: how the project's declared key set changed since it was last seen
+    #: (``{"added": [...], "removed": [...], "previously_seen": ISO time}``), else None
+    keys_changed: dict[str, Any] | None = None
 
     __bool__ = None
 
@@ -198,6 +204,7 @@ class VerificationResult:
                 if self.maintainer is not None
                 else None
             ),
+            "keys_changed": self.keys_changed,
             "signatures": [s.to_json() for s in self.signatures],
         }
 
@@ -301,9 +308,18 @@ class Verifier:
         return result
 
     def verify(
-        self, file: Path, signature: Path | None = None, *, at: datetime
+        self,
+        file: Path,
+        signature: Path | None = None,
+        *,
+        at: datetime,
+        signature_data: bytes | None = None,
+        signature_name: str | None = None,
     ) -> VerificationResult:
         """Judge ``signature`` (default ``FILE.asc``) over ``file`` at reference time ``at``.
+
+        ``signature_data`` gives the signature's bytes instead (fetched from an index;
+        ``signature_name``, e.g. its URL, names it in the result).
 
         Steps, each block below labelled with its number:
           (1) limits: the signature file is read with a size cap; the document is streamed
@@ -322,6 +338,7 @@ class Verifier:
             raise ValueError(msg)
         now = int(at.timestamp())
         sig_path = signature if signature is not None else file.with_name(file.name + ".asc")
+        sig_name = signature_name or str(sig_path)
         try:
             doc = file.open("rb")
         except FileNotFoundError:
@@ -333,14 +350,23 @@ class Verifier:
         with doc:
             # (1) limits
             try:
-                sig_bytes = read_bounded(sig_path, self.limits.signature_bytes, "signature file")
+                if signature_data is None:
+                    sig_bytes = read_bounded(
+                        sig_path, self.limits.signature_bytes, "signature file"
+                    )
+                elif len(signature_data) > self.limits.signature_bytes:
+                    raise LimitExceededError(
+                        "size of the signature file", self.limits.signature_bytes
+                    )
+                else:
+                    sig_bytes = signature_data
             except MalformedError as err:
-                return self._malformed(file, sig_path, doc, err.message)
+                return self._malformed(file, sig_name, doc, err.message)
             # (2) armor, (3) packets
             try:
                 attempts = self._parse(sig_bytes)
             except MalformedError as err:
-                return self._malformed(file, sig_path, doc, err.message)
+                return self._malformed(file, sig_name, doc, err.message)
             # (4) issuer -> certificate, (5) algorithm policy
             candidates: list[_Attempt] = []
             for attempt in attempts:
@@ -352,12 +378,12 @@ class Verifier:
         for attempt in candidates:
             if attempt.reason is None:
                 self._judge(attempt, now)
-        return self._result(file, sig_path, sha256, attempts, candidates)
+        return self._result(file, sig_name, sha256, attempts, candidates)
 
     # -- steps ---------------------------------------------------------------------------
 
     def _malformed(
-        self, file: Path, sig_path: Path, doc: BinaryIO, message: str
+        self, file: Path, sig_name: str, doc: BinaryIO, message: str
     ) -> VerificationResult:
         sha = hashlib.sha256()
         for chunk in iter(lambda: doc.read(CHUNK), b""):
@@ -368,7 +394,7 @@ class Verifier:
             message=f"the signature file is malformed: {message}",
             file=str(file),
             sha256=sha.hexdigest(),
-            signature_file=str(sig_path),
+            signature_file=sig_name,
             project=self.project,
         )
 
@@ -605,7 +631,7 @@ class Verifier:
     def _result(
         self,
         file: Path,
-        sig_path: Path,
+        sig_name: str,
         sha256: str,
         attempts: list[_Attempt],
         candidates: list[_Attempt],
@@ -633,7 +659,7 @@ class Verifier:
             message=message,
             file=str(file),
             sha256=sha256,
-            signature_file=str(sig_path),
+            signature_file=sig_name,
             signer_fingerprint=report.signer_fingerprint,
             primary_fingerprint=report.primary_fingerprint,
             created=report.created if best.cert is not None else None,

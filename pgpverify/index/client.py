@@ -1,0 +1,207 @@
+"""Read the index's ``pgp/`` tree and project pages (layout: index-layout.md).
+
+The client turns documents into checked trust inputs: an ownership record (JSON, type
+checked), the keys it lists (each key file must hold exactly the certificate its name
+says), and a file's detached signature found through its project page. "Not found" is an
+answer and is reported as such; a server that does not answer is a
+:class:`pgpverify.errors.NetworkError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
+
+from pgpverify.errors import IndexResponseError, InputError, OwnersError, PgpVerifyError
+from pgpverify.index.simple import SIMPLE_ACCEPT, ProjectFile, parse_project_page
+from pgpverify.limits import DEFAULT_LIMITS, Limits
+from pgpverify.openpgp.keyring import Keyring
+from pgpverify.trust.owners import OwnershipRecord
+
+if TYPE_CHECKING:
+    from pgpverify.index.fetch import Fetcher, Response
+
+__all__ = ["IndexClient", "ProjectKeys", "pgp_root_for", "project_from_filename"]
+
+_JSON_ACCEPT = "application/json"
+_KEY_ACCEPT = "application/pgp-keys, text/plain;q=0.5, */*;q=0.1"
+#: simple pages of big projects list thousands of files
+_MAX_PAGE_BYTES = 32 << 20
+
+
+def pgp_root_for(index_url: str) -> str:
+    """The root of the ``pgp/`` tree for a simple index URL: its parent directory.
+
+    ``https://host/simple/`` -> ``https://host/``; ``https://host/pypi/simple`` ->
+    ``https://host/pypi/``.
+    """
+    base = index_url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+    parent = base.rsplit("/", 1)[0]
+    return parent + "/"
+
+
+def project_from_filename(filename: str) -> tuple[str, str]:
+    """(normalized project name, version) from a wheel or sdist file name (packaging.utils).
+
+    Raises :class:`InputError` when the name is neither.
+    """
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename, ValueError) as err:
+        raise InputError(
+            f"cannot tell the project from the file name ({err}); give --project",
+            source=filename,
+        ) from None
+    return str(name), str(version)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectKeys:
+    """What the index publishes for one project."""
+
+    project: str
+    record: OwnershipRecord | None
+    keyring: Keyring
+    #: armored key files by primary fingerprint, as published
+    certificates: dict[str, bytes] = field(default_factory=dict)
+    #: fingerprints the record lists but the index has no key file for
+    missing: tuple[str, ...] = ()
+
+    @property
+    def fingerprints(self) -> frozenset[str]:
+        """Primary fingerprints the index published keys for."""
+        return frozenset(self.certificates)
+
+
+@dataclass(slots=True)
+class IndexClient:
+    """Fetch ownership records, keys and signatures from one index."""
+
+    fetcher: Fetcher
+    index_url: str
+    keys_url: str | None = None
+    limits: Limits = DEFAULT_LIMITS
+
+    @property
+    def pgp_root(self) -> str:
+        """Where ``pgp/`` lives (``--keys-url``, else the parent of the simple URL)."""
+        root = self.keys_url or pgp_root_for(self.index_url)
+        return root if root.endswith("/") else root + "/"
+
+    def record_url(self, project: str) -> str:
+        """URL of a project's ownership record."""
+        return f"{self.pgp_root}pgp/projects/{canonicalize_name(project)}.json"
+
+    def key_url(self, fingerprint: str) -> str:
+        """URL of a key file."""
+        return f"{self.pgp_root}pgp/keys/{fingerprint.upper()}.asc"
+
+    def page_url(self, project: str) -> str:
+        """URL of a project's simple page (PEP 503: normalized name, trailing slash)."""
+        return f"{self.index_url.rstrip('/')}/{canonicalize_name(project)}/"
+
+    def ownership(self, project: str) -> OwnershipRecord | None:
+        """The project's ownership record; None when the index has none."""
+        url = self.record_url(project)
+        response = self.fetcher.get(url, max_bytes=self.limits.owners_bytes,
+                                    accept=_JSON_ACCEPT)
+        if not response.found:
+            return None
+        _expect_json(response)
+        try:
+            return OwnershipRecord.from_bytes(response.body, source=url)
+        except OwnersError as err:
+            raise IndexResponseError(err.message, source=url) from None
+
+    def key(self, fingerprint: str) -> bytes | None:
+        """The armored key file for ``fingerprint``, checked; None when not published.
+
+        Raises :class:`IndexResponseError` when the file holds anything but exactly the
+        certificate whose primary fingerprint is its name.
+        """
+        url = self.key_url(fingerprint)
+        response = self.fetcher.get(url, max_bytes=self.limits.keyring_bytes,
+                                    accept=_KEY_ACCEPT)
+        if not response.found:
+            return None
+        ring = Keyring(limits=self.limits)
+        try:
+            ring.add_bytes(response.body, source=url)
+        except PgpVerifyError as err:
+            raise IndexResponseError(f"key file does not parse: {err.message}",
+                                     source=url) from None
+        found = [f.hex().upper() for f in ring.fingerprints]
+        if found != [fingerprint.upper()]:
+            what = ", ".join(found) if found else "no usable certificate"
+            raise IndexResponseError(
+                f"key file for {fingerprint.upper()} holds {what}: refusing it", source=url
+            )
+        return response.body
+
+    def project_keys(self, project: str) -> ProjectKeys:
+        """The record and every key it lists, as one keyring."""
+        name = canonicalize_name(project)
+        record = self.ownership(name)
+        ring = Keyring(limits=self.limits)
+        certificates: dict[str, bytes] = {}
+        missing: list[str] = []
+        if record is not None:
+            for maintainer in record.maintainers:
+                for fpr in maintainer.keys:
+                    if fpr in certificates or fpr in missing:
+                        continue
+                    data = self.key(fpr)
+                    if data is None:
+                        missing.append(fpr)
+                        continue
+                    certificates[fpr] = data
+                    ring.add_bytes(data, source=self.key_url(fpr))
+        return ProjectKeys(project=name, record=record, keyring=ring,
+                           certificates=certificates, missing=tuple(missing))
+
+    def project_files(self, project: str) -> list[ProjectFile]:
+        """The files listed on the project's simple page ([] when the page is not found)."""
+        url = self.page_url(project)
+        response = self.fetcher.get(url, max_bytes=_MAX_PAGE_BYTES, accept=SIMPLE_ACCEPT)
+        if not response.found:
+            return []
+        return parse_project_page(response.body, url=url, content_type=response.content_type)
+
+    def signature_for(self, project: str, filename: str) -> tuple[str, bytes] | None:
+        """(URL, bytes) of ``filename``'s detached signature as the index lists it.
+
+        None when the page does not list the file, says it has no signature, or the
+        signature URL answers "not found".
+        """
+        for entry in self.project_files(project):
+            if entry.filename != filename:
+                continue
+            if entry.gpg_sig is False:
+                return None
+            url = entry.signature_url
+            response = self.fetcher.get(url, max_bytes=self.limits.signature_bytes)
+            if not response.found:
+                return None
+            return url, response.body
+        return None
+
+
+def _expect_json(response: Response) -> None:
+    kind = (response.content_type or "").split(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml") or response.body.lstrip()[:1] == b"<":
+        raise IndexResponseError(
+            f"expected a JSON ownership record, got {kind or 'HTML'}", source=response.url
+        )
+

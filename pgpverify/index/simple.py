@@ -1,0 +1,123 @@
+"""Project pages of a simple repository: PEP 503 (HTML) and PEP 691 (JSON).
+
+Only what verification needs is read: each file's name, URL, and whether the index says
+it has a detached signature (``data-gpg-sig`` in HTML, ``gpg-sig`` in JSON; PEP 503 and
+PEP 691). Pages are hostile input: any parse problem is an
+:class:`pgpverify.errors.IndexResponseError`, never another exception.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urljoin
+
+from pgpverify.errors import IndexResponseError
+
+__all__ = ["SIMPLE_ACCEPT", "ProjectFile", "parse_project_page"]
+
+#: PEP 691 content negotiation: JSON preferred, HTML accepted.
+SIMPLE_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
+    "text/html;q=0.1"
+)
+_JSON_TYPES = ("application/vnd.pypi.simple.v1+json", "application/json")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFile:
+    """One distribution file listed on a project page."""
+
+    filename: str
+    #: absolute URL, without the hash fragment
+    url: str
+    #: True/False when the index says whether a signature exists, None when it does not say
+    gpg_sig: bool | None
+
+    @property
+    def signature_url(self) -> str:
+        """Where the detached signature is published (PEP 503: the file URL + ``.asc``)."""
+        return self.url + ".asc"
+
+
+class _AnchorParser(HTMLParser):
+    def __init__(self, base: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base = base
+        self.files: list[ProjectFile] = []
+        self._href: str | None = None
+        self._sig: bool | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "base":
+            href = dict(attrs).get("href")
+            if href:
+                self.base = urljoin(self.base, href)
+        if tag != "a":
+            return
+        values = dict(attrs)
+        self._href = values.get("href")
+        sig = values.get("data-gpg-sig")
+        self._sig = None if sig is None else sig.strip().lower() == "true"
+        self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != "a" or self._href is None:
+            return
+        url, _ = urldefrag(urljoin(self.base, self._href))
+        name = "".join(self._text).strip() or url.rsplit("/", 1)[-1]
+        self.files.append(ProjectFile(filename=name, url=url, gpg_sig=self._sig))
+        self._href = None
+
+
+def parse_project_page(body: bytes, *, url: str, content_type: str | None) -> list[ProjectFile]:
+    """Files listed on the project page at ``url`` (JSON or HTML by content type)."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind in _JSON_TYPES:
+        return _parse_json(body, url)
+    if kind and kind not in ("text/html", "application/vnd.pypi.simple.v1+html"):
+        raise IndexResponseError(f"unexpected content type {kind!r} for a project page",
+                                 source=url)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise IndexResponseError("project page is not UTF-8", source=url) from None
+    parser = _AnchorParser(url)
+    try:
+        parser.feed(text)
+        parser.close()
+    except (ValueError, AssertionError) as err:  # html.parser on broken markup
+        raise IndexResponseError(f"project page does not parse: {err}", source=url) from None
+    return parser.files
+
+
+def _parse_json(body: bytes, url: str) -> list[ProjectFile]:
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise IndexResponseError("project page is not valid JSON", source=url) from None
+    files = doc.get("files") if isinstance(doc, dict) else None
+    if not isinstance(files, list):
+        raise IndexResponseError("project page JSON has no 'files' list", source=url)
+    out = []
+    for entry in files:
+        if not isinstance(entry, dict):
+            raise IndexResponseError("project page JSON: a file entry is not an object",
+                                     source=url)
+        name, href = entry.get("filename"), entry.get("url")
+        if not isinstance(name, str) or not isinstance(href, str):
+            raise IndexResponseError("project page JSON: a file lacks 'filename' or 'url'",
+                                     source=url)
+        sig = entry.get("gpg-sig")
+        file_url, _ = urldefrag(urljoin(url, href))
+        out.append(
+            ProjectFile(filename=name, url=file_url,
+                        gpg_sig=sig if isinstance(sig, bool) else None)
+        )
+    return out

@@ -1,0 +1,71 @@
+"""Project names from pip requirements files (for ``pgpverify lock -r``).
+
+Only names matter here. Lines pip understands but that name no index project (``-e``,
+URLs, local paths, options) are reported, not fatal; nested ``-r``/``-c`` files are
+followed, relative to the file that names them, with a depth and size bound.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from pgpverify.errors import InputError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["read_requirements"]
+
+_MAX_BYTES = 4 << 20
+_MAX_DEPTH = 8
+_NESTED = ("-r", "--requirement", "-c", "--constraint")
+
+
+def read_requirements(path: Path, *, _depth: int = 0) -> tuple[list[str], list[str]]:
+    """(normalized project names in order, problems as one-line messages)."""
+    if _depth > _MAX_DEPTH:
+        raise InputError("requirements files nest too deeply", source=str(path))
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(_MAX_BYTES + 1)
+    except OSError as err:
+        raise InputError(f"cannot read requirements file: {err.strerror or err}",
+                         source=str(path)) from None
+    if len(data) > _MAX_BYTES:
+        raise InputError(f"requirements file larger than {_MAX_BYTES} bytes", source=str(path))
+    text = data.decode("utf-8", errors="replace")
+    names: list[str] = []
+    problems: list[str] = []
+    # pip joins lines ending in a backslash before anything else.
+    logical = text.replace("\\\r\n", " ").replace("\\\n", " ")
+    for number, raw in enumerate(logical.splitlines(), start=1):
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{path}:{number}"
+        if line.startswith("-"):
+            option, _, value = line.partition(" ")
+            if "=" in option:
+                option, _, value = line.partition("=")
+            if option in _NESTED and value.strip():
+                nested = (path.parent / value.strip()).resolve()
+                found, more = read_requirements(nested, _depth=_depth + 1)
+                names += found
+                problems += more
+            elif option in ("-e", "--editable"):
+                problems.append(f"{where}: editable requirement skipped: {line}")
+            continue
+        spec = line.split(" --", 1)[0].strip()  # per-requirement options (--hash=...)
+        try:
+            req = Requirement(spec)
+        except InvalidRequirement:
+            problems.append(f"{where}: not a project requirement, skipped: {line}")
+            continue
+        if req.url:
+            problems.append(f"{where}: direct URL requirement skipped: {req.name}")
+            continue
+        names.append(str(canonicalize_name(req.name)))
+    return names, problems
