@@ -1,0 +1,174 @@
+import json
+
+import pytest
+from fakeindex import DEMO, INDEX_URL, ROOT, WHEEL, FakeIndex, demo_index, split_keyring
+
+from pgpverify.errors import IndexResponseError, InputError, NetworkError
+from pgpverify.index.client import IndexClient, pgp_root_for, project_from_filename
+from pgpverify.index.simple import parse_project_page
+
+ALICE = "DBB45D692413FC66E3CB87089B617AE7AD1F8C84"
+BOB = "36FF105B8A4F39B79348ACB434B57E55CBEE8D98"
+
+
+def client(index):
+    return IndexClient(index, index_url=INDEX_URL)
+
+
+@pytest.mark.parametrize(
+    ("url", "root"),
+    [
+        ("https://host/simple/", "https://host/"),
+        ("https://host/simple", "https://host/"),
+        ("https://host/pypi/simple/", "https://host/pypi/"),
+        ("http://127.0.0.1:8080/simple/?x=1", "http://127.0.0.1:8080/"),
+    ],
+)
+def test_pgp_root_is_the_parent_of_the_simple_url(url, root):
+    assert pgp_root_for(url) == root
+
+
+def test_keys_url_overrides_the_root():
+    c = IndexClient(FakeIndex(), index_url=INDEX_URL, keys_url="https://keys.test/mirror")
+    assert c.record_url("Demo_Pkg") == "https://keys.test/mirror/pgp/projects/demo-pkg.json"
+    assert c.key_url("ab" * 20) == f"https://keys.test/mirror/pgp/keys/{'AB' * 20}.asc"
+
+
+@pytest.mark.parametrize(
+    ("name", "project"),
+    [
+        (WHEEL, "demo-pkg"),
+        ("Demo.Pkg-2.0-cp311-cp311-manylinux_2_17_x86_64.whl", "demo-pkg"),
+        ("demo_pkg-1.0.0.tar.gz", "demo-pkg"),
+        ("demo-pkg-1.0.0.zip", "demo-pkg"),
+    ],
+)
+def test_project_from_filename(name, project):
+    assert project_from_filename(name)[0] == project
+
+
+@pytest.mark.parametrize("name", ["README.md", "demo.whl", "x-1.0.exe", ""])
+def test_project_from_filename_rejects_other_files(name):
+    with pytest.raises(InputError, match="give --project"):
+        project_from_filename(name)
+
+
+def test_ownership_record_found_and_missing():
+    c = client(demo_index())
+    assert c.ownership("Demo.Pkg").signer(ALICE).user == "alice"
+    assert c.ownership("other") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "message"),
+    [
+        (b"<html>login</html>", "text/html", "expected a JSON ownership record"),
+        (b"<html>login</html>", "application/json", "expected a JSON ownership record"),
+        (b"{nope", "application/json", "not valid JSON"),
+        (b'{"project": "demo-pkg"}', "application/json", "lacks the field"),
+    ],
+)
+def test_ownership_rejects_unusable_answers(body, ctype, message):
+    index = demo_index()
+    index.put(ROOT + "pgp/projects/demo-pkg.json", body, ctype)
+    with pytest.raises(IndexResponseError, match=message) as err:
+        client(index).ownership("demo-pkg")
+    assert err.value.source == ROOT + "pgp/projects/demo-pkg.json"
+
+
+def test_key_file_is_checked_against_its_name():
+    index = demo_index()
+    keys = split_keyring(DEMO / "keyring.asc")
+    assert client(index).key(ALICE) == keys[ALICE]
+    index.put(ROOT + f"pgp/keys/{ALICE}.asc", keys[BOB])
+    with pytest.raises(IndexResponseError, match=f"holds {BOB}: refusing it"):
+        client(index).key(ALICE)
+
+
+def test_key_file_with_two_certificates_is_refused():
+    index = demo_index()
+    keys = split_keyring(DEMO / "keyring.asc")
+    index.put(ROOT + f"pgp/keys/{ALICE}.asc", keys[ALICE] + keys[BOB])
+    with pytest.raises(IndexResponseError, match="refusing it"):
+        client(index).key(ALICE)
+
+
+def test_key_file_that_is_not_openpgp_is_refused():
+    index = demo_index()
+    index.put(ROOT + f"pgp/keys/{ALICE}.asc", b"<html>not found</html>", "text/html")
+    with pytest.raises(IndexResponseError, match="no usable certificate"):
+        client(index).key(ALICE)
+
+
+def test_project_keys_reports_missing_key_files():
+    index = demo_index()
+    del index.documents[ROOT + f"pgp/keys/{BOB}.asc"]
+    published = client(index).project_keys("demo-pkg")
+    assert published.missing == (BOB,)
+    assert ALICE in published.fingerprints
+    assert len(published.keyring) == 2
+
+
+def test_network_failure_is_not_not_found():
+    index = demo_index()
+    index.documents[ROOT + "pgp/projects/demo-pkg.json"] = NetworkError("timed out",
+                                                                        source="x")
+    with pytest.raises(NetworkError):
+        client(index).project_keys("demo-pkg")
+
+
+@pytest.mark.parametrize("page", ["html", "json"])
+def test_signature_found_through_the_project_page(page):
+    url, data = client(demo_index(page=page)).signature_for("demo-pkg", WHEEL)
+    assert url == ROOT + f"packages/{WHEEL}.asc"
+    assert data == (DEMO / f"{WHEEL}.asc").read_bytes()
+
+
+@pytest.mark.parametrize("page", ["html", "json"])
+def test_signature_not_listed_when_the_index_says_unsigned(page):
+    unsigned = client(demo_index(signature=False, page=page))
+    assert unsigned.signature_for("demo-pkg", WHEEL) is None
+
+
+def test_signature_for_a_file_not_on_the_page():
+    assert client(demo_index()).signature_for("demo-pkg", "demo_pkg-9.9.tar.gz") is None
+
+
+def test_project_page_html_relative_urls_base_and_fragments():
+    html = (b'<!DOCTYPE html><html><head><base href="https://files.test/x/"></head><body>'
+            b'<a href="a-1.0.tar.gz#sha256=ab" data-gpg-sig="true">a-1.0.tar.gz</a>'
+            b'<a href="/abs/a-1.1.tar.gz">a-1.1.tar.gz</a></body></html>')
+    files = parse_project_page(html, url="https://index.test/simple/a/", content_type="text/html")
+    assert [(f.filename, f.url, f.gpg_sig) for f in files] == [
+        ("a-1.0.tar.gz", "https://files.test/x/a-1.0.tar.gz", True),
+        ("a-1.1.tar.gz", "https://files.test/abs/a-1.1.tar.gz", None),
+    ]
+    assert files[0].signature_url == "https://files.test/x/a-1.0.tar.gz.asc"
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "message"),
+    [
+        (b"{}", "application/vnd.pypi.simple.v1+json", "no 'files' list"),
+        (b"[", "application/vnd.pypi.simple.v1+json", "not valid JSON"),
+        (b'{"files": [1]}', "application/vnd.pypi.simple.v1+json", "not an object"),
+        (b'{"files": [{"url": "x"}]}', "application/vnd.pypi.simple.v1+json", "lacks"),
+        (b"\xff\xfe<a>", "text/html", "not UTF-8"),
+        (b"%PDF", "application/pdf", "unexpected content type"),
+    ],
+)
+def test_project_page_rejects_unusable_pages(body, ctype, message):
+    with pytest.raises(IndexResponseError, match=message):
+        parse_project_page(body, url="https://index.test/simple/a/", content_type=ctype)
+
+
+def test_project_page_of_hostile_html_never_raises_anything_else():
+    for body in (b"<a href='", b"<a>" * 1000, b"<![CDATA[", b"<a href=x data-gpg-sig>", b"</a></a>"):
+        parse_project_page(body, url="https://index.test/simple/a/", content_type="text/html")
+
+
+def test_record_url_uses_the_normalized_name():
+    index = demo_index()
+    client(index).ownership("DEMO__pkg")
+    assert index.requests[-1] == ROOT + "pgp/projects/demo-pkg.json"
+    assert json.loads(index.documents[ROOT + "pgp/projects/demo-pkg.json"][1])["project"]
