@@ -1,0 +1,584 @@
+"""HttpFetcher against real misbehaving servers on 127.0.0.1 (tests/faultserver.py).
+
+Backoff sleeps are recorded, not slept; timeouts are fractions of a second. Every server,
+proxy and fetcher is closed at teardown and no test may leave a thread behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import socket
+import ssl
+import threading
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from faultserver import ETAG, HTML, LAST_MODIFIED, FaultServer, closed_port
+
+from pgpverify import __version__
+from pgpverify.errors import NetworkError
+from pgpverify.index.fetch import Fetcher, Response
+from pgpverify.index.http import HttpConfig, HttpFetcher
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.fixture(autouse=True)
+def _no_threads_left_and_clean_environment(monkeypatch):
+    for name in (*PROXY_VARIABLES, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    before = set(threading.enumerate())
+    yield
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    for thread in left:
+        thread.join(5)
+    assert [t for t in left if t.is_alive()] == []
+
+
+@pytest.fixture
+def server():
+    with FaultServer() as running:
+        yield running
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def make_fetcher(sleeps):
+    made = []
+
+    def make(**overrides):
+        settings = {"connect_timeout": 2.0, "read_timeout": 2.0, "retries": 3,
+                    "backoff": 0.01, "sleep": sleeps.append}
+        settings.update(overrides)
+        fetcher = HttpFetcher(HttpConfig(**settings))
+        made.append(fetcher)
+        return fetcher
+
+    yield make
+    for fetcher in made:
+        fetcher.close()
+
+
+@pytest.fixture
+def fetcher(make_fetcher):
+    return make_fetcher()
+
+
+def fails(fetcher, url, **kwargs):
+    kwargs.setdefault("max_bytes", 1 << 20)
+    with pytest.raises(NetworkError) as caught:
+        fetcher.get(url, **kwargs)
+    err = caught.value
+    assert err.source == url
+    assert "\n" not in str(err)
+    assert str(err).startswith(url + ": ")
+    assert err.__cause__ is None
+    return err.message
+
+
+# -- the happy path and the Fetcher contract ----------------------------------------------
+
+
+def test_http_fetcher_is_a_fetcher(fetcher):
+    typed: Fetcher = fetcher
+    assert typed is fetcher
+
+
+def test_http_config_defaults():
+    config = HttpConfig()
+    assert (config.connect_timeout, config.read_timeout, config.retries) == (5.0, 30.0, 3)
+    assert config.backoff == 0.5
+    assert config.allow_insecure is False
+    assert config.ca_bundle is None
+    assert config.client_cert is None
+    assert config.user_agent == f"pgpverify/{__version__}"
+    assert [config.delay(n) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0]
+
+
+@pytest.mark.parametrize("bad", [{"retries": -1}, {"read_timeout": 0}, {"backoff": -1}])
+def test_http_config_rejects_impossible_settings(bad):
+    with pytest.raises(ValueError):
+        HttpConfig(**bad)
+
+
+def test_http_get_ok_returns_body_and_validators(server, fetcher):
+    response = fetcher.get(server.url + "/ok", max_bytes=100)
+    assert response == Response(url=server.url + "/ok", status=200, body=b"hello",
+                                content_type="text/plain", etag=ETAG,
+                                last_modified=LAST_MODIFIED)
+    assert response.found
+
+
+def test_http_sends_accept_and_user_agent(server, fetcher):
+    response = fetcher.get(server.url + "/echo", max_bytes=10_000,
+                           accept="application/vnd.pypi.simple.v1+json")
+    sent = json.loads(response.body)
+    assert sent["Accept"] == "application/vnd.pypi.simple.v1+json"
+    assert sent["User-Agent"] == f"pgpverify/{__version__}"
+    assert "If-None-Match" not in sent
+    assert "If-Modified-Since" not in sent
+
+
+def test_http_body_of_exactly_the_cap_is_accepted(server, fetcher):
+    for mode in ("length", "chunked", "close"):
+        response = fetcher.get(server.url + f"/big?size=5000&mode={mode}", max_bytes=5000)
+        assert response.body == b"x" * 5000
+
+
+def test_http_one_session_for_many_requests(server, fetcher):
+    for _ in range(3):
+        assert fetcher.get(server.url + "/ok", max_bytes=100).status == 200
+    assert server.count("/ok") == 3
+
+
+def test_http_fetcher_context_manager_closes(server):
+    with HttpFetcher(HttpConfig(retries=0)) as fetcher:
+        assert fetcher.get(server.url + "/ok", max_bytes=100).body == b"hello"
+
+
+# -- answers that are not failures ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [404, 410])
+def test_http_not_found_is_a_response(server, fetcher, code, sleeps):
+    url = server.url + f"/status?code={code}"
+    response = fetcher.get(url, max_bytes=100)
+    assert response == Response(url=url, status=code)
+    assert not response.found
+    assert server.count(f"/status?code={code}") == 1
+    assert sleeps == []
+
+
+def test_http_conditional_etag_gives_304(server, fetcher):
+    url = server.url + "/conditional"
+    first = fetcher.get(url, max_bytes=100)
+    assert (first.status, first.body, first.etag) == (200, b"fresh", ETAG)
+    again = fetcher.get(url, max_bytes=100, etag=first.etag)
+    assert (again.status, again.body) == (304, b"")
+    assert again.found
+    sent = server.headers[-1][1]
+    assert sent["If-None-Match"] == ETAG
+
+
+def test_http_conditional_last_modified_gives_304(server, fetcher):
+    url = server.url + "/conditional"
+    again = fetcher.get(url, max_bytes=100, last_modified=LAST_MODIFIED)
+    assert (again.status, again.body) == (304, b"")
+    assert server.headers[-1][1]["If-Modified-Since"] == LAST_MODIFIED
+
+
+def test_http_stale_validator_gets_the_new_body(server, fetcher):
+    response = fetcher.get(server.url + "/conditional", max_bytes=100, etag='"old"')
+    assert (response.status, response.body) == (200, b"fresh")
+
+
+def test_http_html_where_json_expected_is_passed_through(server, fetcher):
+    # the JSON check is the caller's job: the fetcher reports what the server said it sent
+    response = fetcher.get(server.url + "/html", max_bytes=10_000,
+                           accept="application/vnd.pypi.simple.v1+json")
+    assert response.status == 200
+    assert response.body == HTML
+    assert response.content_type == "text/html; charset=utf-8"
+
+
+def test_http_content_type_is_passed_through(server, fetcher):
+    response = fetcher.get(server.url + "/json", max_bytes=10_000)
+    assert response.content_type == "application/vnd.pypi.simple.v1+json"
+    assert json.loads(response.body)["name"] == "x"
+
+
+# -- retries ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
+def test_http_retries_server_errors_then_succeeds(server, fetcher, sleeps, status):
+    path = f"/flaky?fail=2&status={status}"
+    response = fetcher.get(server.url + path, max_bytes=100)
+    assert response.body == b"recovered"
+    assert server.count(path) == 3
+    assert sleeps == [0.01, 0.02]
+
+
+def test_http_rejects_server_error_after_retries(server, fetcher, sleeps):
+    path = "/flaky?fail=99&status=500"
+    message = fails(fetcher, server.url + path)
+    assert message == "HTTP 500 Internal Server Error (after 4 attempts)"
+    assert server.count(path) == 4
+    assert sleeps == [0.01, 0.02, 0.04]
+
+
+def test_http_no_retries_when_configured_so(server, make_fetcher, sleeps):
+    path = "/flaky?fail=1&status=503"
+    message = fails(make_fetcher(retries=0), server.url + path)
+    assert message == "HTTP 503 Service Unavailable"
+    assert server.count(path) == 1
+    assert sleeps == []
+
+
+def test_http_honours_retry_after(server, fetcher, sleeps):
+    response = fetcher.get(server.url + "/retry-after?secs=2&fail=1", max_bytes=100)
+    assert response.body == b"recovered"
+    assert sleeps == [2.0]
+
+
+def test_http_caps_a_long_retry_after(server, make_fetcher, sleeps):
+    fetcher = make_fetcher(backoff_max=3.0)
+    path = "/retry-after?secs=3600&fail=1&status=429"
+    assert fetcher.get(server.url + path, max_bytes=100).body == b"recovered"
+    assert sleeps == [3.0]
+
+
+def test_http_ignores_a_date_retry_after(server, fetcher, sleeps):
+    path = "/retry-after?secs=Wed,%2021%20Oct%202015%2007:28:00%20GMT&fail=1"
+    assert fetcher.get(server.url + path, max_bytes=100).body == b"recovered"
+    assert sleeps == [0.01]
+
+
+@pytest.mark.parametrize("code", [400, 401, 403, 405, 418, 451, 501])
+def test_http_rejects_other_statuses_without_retry(server, fetcher, sleeps, code):
+    message = fails(fetcher, server.url + f"/status?code={code}")
+    assert message.startswith(f"HTTP {code} ")
+    assert server.count(f"/status?code={code}") == 1
+    assert sleeps == []
+
+
+def test_http_retries_a_connection_dropped_mid_body(server, fetcher, sleeps):
+    path = "/drop?times=2"
+    response = fetcher.get(server.url + path, max_bytes=5000)
+    assert response.body == b"x" * 1000
+    assert server.count(path) == 3
+    assert len(sleeps) == 2
+
+
+def test_http_rejects_a_connection_always_dropped_mid_body(server, fetcher):
+    path = "/drop?times=99"
+    message = fails(fetcher, server.url + path)
+    assert message == "connection closed before the end of the body (after 4 attempts)"
+    assert server.count(path) == 4
+
+
+def test_http_rejects_connection_refused(make_fetcher, sleeps):
+    url = f"http://127.0.0.1:{closed_port()}/simple/"
+    message = fails(make_fetcher(retries=2), url)
+    assert message == "connection refused (after 3 attempts)"
+    assert sleeps == [0.01, 0.02]
+
+
+# -- size caps ---------------------------------------------------------------------------------
+
+
+def test_http_rejects_content_length_over_the_cap_early(server, fetcher, sleeps):
+    message = fails(fetcher, server.url + "/big?size=5001&mode=length", max_bytes=5000)
+    assert message == "response larger than 5000 bytes (Content-Length: 5001)"
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("mode", ["chunked", "close"])
+def test_http_rejects_unannounced_body_over_the_cap(server, fetcher, sleeps, mode):
+    path = f"/big?size=200000&mode={mode}"
+    message = fails(fetcher, server.url + path, max_bytes=5000)
+    assert message == "response larger than 5000 bytes"
+    assert server.count(path) == 1
+    assert sleeps == []
+
+
+def test_http_counts_bytes_not_the_announced_length(server, fetcher):
+    # urllib3 stops at Content-Length: the extra bytes are never read as body
+    response = fetcher.get(server.url + "/lying-length?size=100000", max_bytes=10)
+    assert response.body == b"xxxxx"
+
+
+# -- timeouts --------------------------------------------------------------------------------
+
+
+def test_http_rejects_a_stalled_response(server, make_fetcher, sleeps):
+    fetcher = make_fetcher(read_timeout=0.3, retries=1)
+    path = "/stall?secs=3"
+    message = fails(fetcher, server.url + path)
+    assert message == "timeout after 0.3 s waiting for data (after 2 attempts)"
+    assert server.count(path) == 2
+
+
+def test_http_rejects_a_body_that_stalls(server, make_fetcher):
+    fetcher = make_fetcher(read_timeout=0.3, retries=0)
+    message = fails(fetcher, server.url + "/stall-body?secs=3")
+    assert message == "timeout after 0.3 s waiting for data"
+
+
+def test_http_rejects_a_connect_timeout(make_fetcher):
+    # a listening socket with a full backlog and nobody accepting: the SYN is not answered
+    # on every platform, so accept either a connect timeout or a read timeout here
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fetcher = make_fetcher(connect_timeout=0.2, read_timeout=0.2, retries=0)
+        message = fails(fetcher, f"http://127.0.0.1:{port}/")
+    assert message.startswith("timeout after 0.2 s")
+
+
+# -- redirects and the plain-HTTP policy ------------------------------------------------------
+
+
+def test_http_follows_redirects(server, fetcher):
+    response = fetcher.get(server.url + "/chain?n=5", max_bytes=100)
+    assert response.body == b"end of chain"
+    assert response.url == server.url + "/chain?n=0"
+
+
+def test_http_rejects_too_many_redirects(server, fetcher):
+    message = fails(fetcher, server.url + "/chain?n=6")
+    assert message == "too many redirects (more than 5)"
+    assert server.count("/chain?n=0") == 0
+
+
+def test_http_rejects_a_redirect_loop(server, fetcher, sleeps):
+    message = fails(fetcher, server.url + "/loop")
+    assert message == "too many redirects (more than 5)"
+    assert server.count("/loop") == 6
+    assert sleeps == []
+
+
+def test_http_refuses_redirect_to_plain_http_elsewhere(server, fetcher, monkeypatch):
+    connections = record_connections(monkeypatch)
+    url = server.url + "/redirect?to=http://example.invalid/simple/"
+    message = fails(fetcher, url)
+    assert message == ("redirected to http://example.invalid/simple/: refusing plain HTTP to "
+                       "example.invalid; use HTTPS or --allow-insecure")
+    assert all(host in ("127.0.0.1", "localhost") for host in connections)
+
+
+def test_http_keeps_the_status_of_the_redirect_target(server, fetcher):
+    target = server.url + "/status?code=404"
+    response = fetcher.get(server.url + f"/redirect?to={target}&code=301", max_bytes=100)
+    assert response.status == 404
+
+
+def test_http_rejects_a_redirect_without_location(server, fetcher):
+    message = fails(fetcher, server.url + "/status?code=302")
+    assert message == "HTTP 302 Found without a Location header"
+
+
+def record_connections(monkeypatch):
+    """Record every host name resolved and every socket connected."""
+    seen = []
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+
+    def getaddrinfo(host, *args, **kwargs):
+        seen.append(host)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def connect(sock, address):
+        seen.append(address[0])
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return seen
+
+
+@pytest.mark.parametrize("url", [
+    "http://example.invalid/simple/",
+    "http://pypi.org/simple/",
+    "http://10.0.0.1/simple/",
+    "http://[::ffff:7f00:1]/",
+    "HTTP://Example.Invalid/x",
+])
+def test_http_refuses_plain_http_without_traffic(fetcher, monkeypatch, url):
+    connections = record_connections(monkeypatch)
+    message = fails(fetcher, url)
+    assert message.startswith("refusing plain HTTP to ")
+    assert message.endswith("; use HTTPS or --allow-insecure")
+    assert connections == []
+
+
+@pytest.mark.parametrize("url", [
+    "ftp://127.0.0.1/x", "file:///etc/passwd", "127.0.0.1/simple/", "http://[::1/",
+    "http://127.0.0.1:99999/", "https:///nohost",
+])
+def test_http_rejects_bad_urls_without_traffic(fetcher, monkeypatch, url):
+    connections = record_connections(monkeypatch)
+    message = fails(fetcher, url)
+    assert message.startswith(("invalid URL", "unsupported URL scheme"))
+    assert connections == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "[::1]", "localhost"])
+def test_http_allows_plain_http_to_loopback(make_fetcher, host):
+    # nothing listens there: the policy let the request through to a connection attempt
+    url = f"http://{host}:{closed_port()}/"
+    message = fails(make_fetcher(retries=0), url)
+    assert "refusing" not in message
+
+
+def test_http_allow_insecure_permits_plain_http(make_fetcher, monkeypatch):
+    connections = record_connections(monkeypatch)
+    fetcher = make_fetcher(allow_insecure=True, retries=0, connect_timeout=0.5)
+    message = fails(fetcher, "http://example.invalid/simple/")
+    assert "refusing" not in message
+    assert "example.invalid" in connections
+
+
+def test_http_masks_credentials_in_errors(make_fetcher):
+    url = f"http://user:s3cret@127.0.0.1:{closed_port()}/simple/"
+    with pytest.raises(NetworkError) as caught:
+        make_fetcher(retries=0).get(url, max_bytes=100)
+    assert "s3cret" not in str(caught.value)
+    assert caught.value.source == url.replace("s3cret", "***")
+
+
+# -- HTTPS with a custom CA -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A test-only CA and a server certificate for 127.0.0.1 signed by it."""
+    directory = tmp_path_factory.mktemp("pki")
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    end = dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pgpverify test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name).issuer_name(ca_name)
+        .public_key(ca_key.public_key()).serial_number(1)
+        .not_valid_before(start).not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=False, content_commitment=False, key_encipherment=False,
+            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+            encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key()).serial_number(2)
+        .not_valid_before(start).not_valid_after(end)
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+                       critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                       critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    (directory / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (directory / "server.pem").write_bytes(cert.public_bytes(pem) + key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return directory
+
+
+@pytest.fixture
+def tls_server(pki):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki / "server.pem")
+    with FaultServer(ssl_context=context) as running:
+        yield running
+
+
+def test_https_rejects_an_unknown_ca(tls_server, fetcher, sleeps):
+    message = fails(fetcher, tls_server.url + "/ok")
+    assert message.startswith("TLS certificate verify failed: ")
+    assert "certificate" in message.removeprefix("TLS certificate verify failed: ")
+    assert sleeps == []
+
+
+def test_https_accepts_the_ca_bundle(tls_server, make_fetcher, pki):
+    fetcher = make_fetcher(ca_bundle=str(pki / "ca.pem"))
+    assert fetcher.get(tls_server.url + "/ok", max_bytes=100).body == b"hello"
+
+
+def test_https_accepts_requests_ca_bundle_from_the_environment(tls_server, fetcher, pki,
+                                                               monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pki / "ca.pem"))
+    assert fetcher.get(tls_server.url + "/ok", max_bytes=100).body == b"hello"
+
+
+def test_https_rejects_a_name_mismatch(tls_server, make_fetcher, pki):
+    # the certificate names 127.0.0.1, not localhost
+    fetcher = make_fetcher(ca_bundle=str(pki / "ca.pem"))
+    url = f"https://localhost:{tls_server.port}/ok"
+    message = fails(fetcher, url)
+    assert message.startswith("TLS certificate verify failed: ")
+    assert "localhost" in message
+
+
+def test_https_rejects_plain_http_spoken_to_a_tls_port(tls_server, make_fetcher):
+    message = fails(make_fetcher(retries=0), f"http://127.0.0.1:{tls_server.port}/ok")
+    assert message
+
+
+def test_https_rejects_a_tls_handshake_with_a_plain_server(server, make_fetcher):
+    message = fails(make_fetcher(retries=0), f"https://127.0.0.1:{server.port}/ok")
+    assert message.startswith("TLS error: ")
+
+
+# -- proxies from the environment --------------------------------------------------------------
+
+
+@pytest.fixture
+def proxy():
+    with FaultServer(proxy=True) as running:
+        yield running
+
+
+def clear_no_proxy(monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("no_proxy", "")
+
+
+def test_http_uses_the_proxy_from_the_environment(server, proxy, fetcher, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    clear_no_proxy(monkeypatch)
+    response = fetcher.get(server.url + "/ok", max_bytes=100)
+    assert response.body == b"hello"
+    assert proxy.count(server.url + "/ok") == 1
+    assert server.count("/ok") == 1
+    assert server.headers[-1][1]["Via"] == "1.1 faultproxy"
+
+
+def test_http_proxy_resolves_names_we_cannot(proxy, make_fetcher, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    clear_no_proxy(monkeypatch)
+    connections = record_connections(monkeypatch)
+    fetcher = make_fetcher(allow_insecure=True)
+    response = fetcher.get("http://index.test/simple/", max_bytes=1000)
+    assert response.body == b"answered by the proxy for http://index.test/simple/"
+    assert proxy.count("http://index.test/simple/") == 1
+    assert "index.test" not in connections
+
+
+def test_http_no_proxy_bypasses_the_proxy(server, proxy, fetcher, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert fetcher.get(server.url + "/ok", max_bytes=100).body == b"hello"
+    assert proxy.count(server.url + "/ok") == 0
+
+
+def test_http_proxy_errors_are_network_errors(server, proxy, fetcher, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+    clear_no_proxy(monkeypatch)
+    message = fails(fetcher, server.url + "/ok")
+    assert message.startswith("proxy error: ")
+    assert server.count("/ok") == 0
