@@ -23,10 +23,13 @@ Routes:
 ``/loop``                     302 to itself
 ``/chain?n=K``                K redirects (``/chain?n=K-1`` ...), then 200 ``end of chain``
 ``/echo``                     200 JSON of the request headers
+``/gzip?size=N``              N bytes gzip-compressed (``Content-Encoding: gzip``)
+``/bad-gzip``                 ``Content-Encoding: gzip`` over bytes that are not gzip
 """
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import socket
@@ -201,6 +204,14 @@ class _Handler(BaseHTTPRequestHandler):
     def route_echo(self, query, count):
         body = json.dumps(dict(self.headers.items())).encode()
         self.reply(200, body, content_type="application/json")
+
+
+    def route_gzip(self, query, count):
+        body = gzip.compress(b"x" * int(query["size"]), mtime=0)
+        self.reply(200, body, headers=[("Content-Encoding", "gzip")])
+
+    def route_bad_gzip(self, query, count):
+        self.reply(200, b"this is not gzip at all", headers=[("Content-Encoding", "gzip")])
 
 
 class _ProxyHandler(_Handler):

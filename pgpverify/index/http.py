@@ -25,7 +25,7 @@ import re
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, TypeVar, final
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["HttpConfig", "HttpFetcher"]
 
+_E = TypeVar("_E", bound=BaseException)
+
 #: statuses worth asking again: rate limited, or a server / gateway in trouble
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: statuses that are an answer, not a failure
@@ -50,6 +52,8 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 _MAX_REASON = 120
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+#: where in OpenSSL's C source an error came from: noise for people
+_SSL_LOCATION = re.compile(r"\s*\(_ssl\.c:\d+\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +181,13 @@ class HttpFetcher:
                 outcome = self._get_with_retries(current, headers, max_bytes)
                 if isinstance(outcome, Response):
                     return outcome
-                current = outcome
+                previous, current = current, outcome
                 _check_url(current, allow_insecure=self.config.allow_insecure)
+                if (_scheme(previous) == "https" and _scheme(current) == "http"
+                        and not self.config.allow_insecure):
+                    raise _FetchError(
+                        "refusing a redirect from HTTPS to plain HTTP; use --allow-insecure"
+                    )
         except _FetchError as err:
             message = err.message
             if current != url:
@@ -223,7 +232,7 @@ class HttpFetcher:
             raise
         except (requests.RequestException, urllib3.exceptions.HTTPError,
                 http.client.HTTPException, OSError, ValueError) as err:
-            message, retryable = _describe(err, config)
+            message, retryable = _describe(err, config, urlsplit(url).hostname or "?")
             if retryable:
                 raise _RetryableError(message) from None
             raise _FetchError(message) from None
@@ -283,12 +292,18 @@ def _check_url(url: str, *, allow_insecure: bool) -> None:
         _ = parts.port  # raises ValueError on a bad port
     except ValueError as err:
         raise _FetchError(f"invalid URL: {_one_line(str(err))}") from None
+    if not scheme:
+        raise _FetchError("invalid URL: no scheme (expected https://...)")
     if scheme not in ("http", "https"):
-        raise _FetchError(f"unsupported URL scheme {scheme or '(none)'!r}: use https://")
+        raise _FetchError(f"unsupported URL scheme {scheme!r}: use https://")
     if not host:
         raise _FetchError("invalid URL: no host")
     if scheme == "http" and not allow_insecure and not _is_loopback(host):
         raise _FetchError(f"refusing plain HTTP to {host}; use HTTPS or --allow-insecure")
+
+
+def _scheme(url: str) -> str:
+    return urlsplit(url).scheme.lower()
 
 
 def _is_loopback(host: str) -> bool:
@@ -355,7 +370,7 @@ def _chain(err: BaseException) -> Iterator[BaseException]:
         todo += [item for item in nested if isinstance(item, BaseException)]
 
 
-def _find(err: BaseException, kind: type[BaseException]) -> BaseException | None:
+def _find(err: BaseException, kind: type[_E]) -> _E | None:
     return next((item for item in _chain(err) if isinstance(item, kind)), None)
 
 
@@ -367,7 +382,7 @@ def _innermost(err: BaseException) -> str:
     return _one_line(str(err))
 
 
-def _describe(err: BaseException, config: HttpConfig) -> tuple[str, bool]:
+def _describe(err: BaseException, config: HttpConfig, host: str) -> tuple[str, bool]:
     """One line saying what went wrong, and whether another attempt may help."""
     cert = _find(err, ssl.SSLCertVerificationError)
     if cert is not None:
@@ -375,14 +390,14 @@ def _describe(err: BaseException, config: HttpConfig) -> tuple[str, bool]:
         return f"TLS certificate verify failed: {_one_line(str(detail))}", False
     if isinstance(err, requests.exceptions.SSLError) or _find(err, ssl.SSLError) is not None:
         found = _find(err, ssl.SSLError)
-        detail = getattr(found, "reason", None) or _one_line(str(found or err))
-        return f"TLS error: {_one_line(str(detail))}", False
+        detail = (found.strerror if found is not None else None) or str(found or err)
+        return f"TLS error: {_one_line(_SSL_LOCATION.sub('', str(detail)))}", False
     if isinstance(err, requests.exceptions.ProxyError):
         return f"proxy error: {_innermost(err)}", True
     if _find(err, ConnectionRefusedError) is not None:
         return "connection refused", True
     if _find(err, urllib3.exceptions.NameResolutionError) is not None:
-        return f"cannot resolve the host name ({_innermost(err)})", True
+        return f"cannot resolve host {host} ({_innermost(err)})", True
     if isinstance(err, requests.exceptions.ConnectTimeout):
         return f"timeout after {config.connect_timeout:g} s connecting", True
     if isinstance(err, requests.exceptions.ReadTimeout) or (
