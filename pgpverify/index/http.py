@@ -413,7 +413,8 @@ def _describe(err: BaseException, config: HttpConfig, host: str) -> tuple[str, b
     ):
         return f"connection broken: {_innermost(err)}", True
     if isinstance(err, requests.exceptions.ContentDecodingError):
-        return f"cannot decode the body: {_innermost(err)}", False
+        deepest = list(_chain(err))[-1]
+        return f"cannot decode the compressed body: {_one_line(str(deepest))}", False
     if isinstance(err, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                         requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader,
                         ValueError)):
