@@ -503,7 +503,24 @@ def pki(tmp_path_factory):
                        critical=False)
         .sign(ca_key, hashes.SHA256())
     )
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pgpverify client")]))
+        .issuer_name(ca_name)
+        .public_key(client_key.public_key()).serial_number(3)
+        .not_valid_before(start).not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+                       critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     pem = serialization.Encoding.PEM
+    (directory / "client.crt").write_bytes(client.public_bytes(pem))
+    (directory / "client.key").write_bytes(client_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     (directory / "ca.pem").write_bytes(ca.public_bytes(pem))
     (directory / "server.pem").write_bytes(cert.public_bytes(pem) + key.private_bytes(
         pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
@@ -516,6 +533,28 @@ def tls_server(pki):
     context.load_cert_chain(pki / "server.pem")
     with FaultServer(ssl_context=context) as running:
         yield running
+
+
+@pytest.fixture
+def mtls_server(pki):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki / "server.pem")
+    context.load_verify_locations(pki / "ca.pem")
+    context.verify_mode = ssl.CERT_REQUIRED
+    with FaultServer(ssl_context=context) as running:
+        yield running
+
+
+def test_https_sends_the_client_certificate(mtls_server, make_fetcher, pki):
+    fetcher = make_fetcher(ca_bundle=str(pki / "ca.pem"),
+                           client_cert=(str(pki / "client.crt"), str(pki / "client.key")))
+    assert fetcher.get(mtls_server.url + "/ok", max_bytes=100).body == b"hello"
+
+
+def test_https_without_the_client_certificate_is_an_error(mtls_server, make_fetcher, pki):
+    fetcher = make_fetcher(ca_bundle=str(pki / "ca.pem"), retries=0)
+    fails(fetcher, mtls_server.url + "/ok")
+    assert mtls_server.count("/ok") == 0
 
 
 def test_https_rejects_an_unknown_ca(tls_server, fetcher, sleeps):
