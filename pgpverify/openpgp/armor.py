@@ -175,3 +175,35 @@ def _finish(label: str, line: int, body: list[bytes], crc_line: bytes | None) ->
         if len(expected) != 3 or int.from_bytes(expected, "big") != crc24(data):
             return _broken(label, line, "armor checksum (CRC-24) does not match")
     return ArmorBlock(label=label, data=data, line=line)
+
+
+_LINE_WIDTH = 64
+
+
+def encode(data: bytes, label: str, headers: tuple[tuple[str, str], ...] = ()) -> bytes:
+    """Armor ``data`` as one ``-----BEGIN PGP <label>-----`` block (RFC 9580 §6.2).
+
+    Output is deterministic: LF line endings, the given armor headers in order, a blank
+    line, base64 in lines of 64 characters, the CRC-24 line (§6.1), the END line and a
+    final LF. :func:`decode_blocks` reads it back. Raises ValueError for a label or header
+    that could not be read back as written (dashes or control characters in the label,
+    ``:`` in a header key, a line break anywhere).
+    """
+    label_octets = label.encode("ascii", "replace")
+    if _label(_BEGIN + label_octets + _DASHES, _BEGIN) != label:
+        raise ValueError(f"not a valid armor label: {label!r}")
+    out = [_BEGIN + label_octets + _DASHES]
+    for key, value in headers:
+        line = f"{key}: {value}".encode()
+        if not _is_header(line) or any(c < 32 or c == 127 for c in line):
+            raise ValueError(f"not a valid armor header: {key!r}: {value!r}")
+        out.append(line)
+    out.append(b"")
+    body = base64.b64encode(data)
+    out += [body[i : i + _LINE_WIDTH] for i in range(0, len(body), _LINE_WIDTH)]
+    out.append(b"=" + base64.b64encode(crc24(data).to_bytes(3, "big")))
+    out.append(_END + label_octets + _DASHES)
+    return b"\n".join(out) + b"\n"
+
+
+__all__ += ["encode"]
