@@ -11,7 +11,8 @@ went wrong. No exception from requests, urllib3, ``ssl`` or ``socket`` escapes.
   ``CURL_CA_BUNDLE``, else requests' default bundle).
 - Plain HTTP is refused before any connection unless the host is this machine
   (127.0.0.0/8, ::1, ``localhost``) or ``allow_insecure`` is set; the same rule is applied
-  to every redirect target before it is followed.
+  to every redirect target before it is followed (at most ``max_redirects``), and a
+  redirect from HTTPS down to plain HTTP is refused unless ``allow_insecure``.
 - Bodies are streamed and counted as they arrive; the cap is the caller's ``max_bytes``.
 - Retries (connection errors, timeouts, a body cut short, 429 and 500/502/503/504) back off
   exponentially through an injectable ``sleep``; nothing here reads the clock.
@@ -126,7 +127,8 @@ class HttpFetcher:
     """Fetch documents over HTTP(S) with one :class:`requests.Session` for its lifetime.
 
     Use it as a context manager, or call :meth:`close`. Proxies, ``NO_PROXY`` and CA bundle
-    variables come from the environment (``trust_env``), as for pip.
+    variables come from the environment (``trust_env``), as for pip. A session is not
+    shared between threads: use one fetcher per thread.
     """
 
     def __init__(self, config: HttpConfig | None = None) -> None:
