@@ -8,6 +8,7 @@ prints, exits, reads ``sys.argv``, the environment or the clock.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -74,6 +75,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = _seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    return value
+
+
 def _add_index_options(cmd: argparse.ArgumentParser) -> None:
     group = cmd.add_argument_group("index")
     group.add_argument(
@@ -93,7 +101,7 @@ def _add_index_options(cmd: argparse.ArgumentParser) -> None:
         "--not-found-ttl", metavar="SECONDS", type=_seconds, default=300.0,
         help="how long a 'not found' answer is cached (default: 300)",
     )
-    group.add_argument("--timeout", metavar="SECONDS", type=_seconds, default=30.0,
+    group.add_argument("--timeout", metavar="SECONDS", type=_positive_seconds, default=30.0,
                        help="read timeout per request (default: 30)")
     group.add_argument("--retries", metavar="N", type=int, default=3,
                        help="retries on connection errors, 5xx and 429 (default: 3)")
@@ -249,12 +257,14 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         from pgpverify.workflows import verify_from_index
 
-        cache = _open_cache(args)
-        client = _client(args, index_url, cache)
-        outcome = verify_from_index(
-            args.file, client=client, at=at, signature=args.signature, project=args.project,
-            cache=cache, now=time.time(), fail_on_key_change=args.fail_on_key_change,
-        )
+        with contextlib.ExitStack() as stack:
+            cache = _open_cache(args, stack)
+            client = _client(args, index_url, cache, stack)
+            outcome = verify_from_index(
+                args.file, client=client, at=at, signature=args.signature,
+                project=args.project, cache=cache, now=time.time(),
+                fail_on_key_change=args.fail_on_key_change,
+            )
         for warning in outcome.warnings:
             _warn(warning)
         result = outcome.result
@@ -290,7 +300,7 @@ def _configured_index() -> str | None:
     return configured_index_url(os.environ)
 
 
-def _open_cache(args: argparse.Namespace) -> Cache | None:
+def _open_cache(args: argparse.Namespace, stack: contextlib.ExitStack) -> Cache | None:
     if args.no_cache:
         if args.offline:
             raise _UsageError("--offline needs the cache: drop --no-cache")
@@ -299,12 +309,15 @@ def _open_cache(args: argparse.Namespace) -> Cache | None:
 
     directory = args.cache_dir if args.cache_dir is not None else default_cache_dir()
     cache = Cache.open(directory, clock=time.time)
+    stack.callback(cache.close)
     for warning in cache.warnings:
         _warn(warning)
     return cache
 
 
-def _client(args: argparse.Namespace, index_url: str, cache: Cache | None) -> IndexClient:
+def _client(
+    args: argparse.Namespace, index_url: str, cache: Cache | None, stack: contextlib.ExitStack
+) -> IndexClient:
     from pgpverify.index.client import IndexClient
 
     fetcher: Fetcher | None = None
@@ -313,7 +326,7 @@ def _client(args: argparse.Namespace, index_url: str, cache: Cache | None) -> In
 
         if args.retries < 0 or args.retries > 20:
             raise _UsageError("--retries must be between 0 and 20")
-        fetcher = HttpFetcher(
+        http = HttpFetcher(
             HttpConfig(
                 read_timeout=args.timeout,
                 retries=args.retries,
@@ -321,6 +334,8 @@ def _client(args: argparse.Namespace, index_url: str, cache: Cache | None) -> In
                 ca_bundle=str(args.cert) if args.cert is not None else None,
             )
         )
+        stack.callback(http.close)
+        fetcher = http
     if cache is not None:
         from pgpverify.index.cache import CachingFetcher
 
@@ -347,20 +362,20 @@ def _lock(args: argparse.Namespace) -> int:
         raise _UsageError(_NO_SOURCE)
     from pgpverify.trust.lockfile import LockFile, build_lock, write_lock
 
-    cache = _open_cache(args)
-    client = _client(args, index_url, cache)
     previous = LockFile.read(args.output, limits=DEFAULT_LIMITS) if args.output.exists() else None
     records = []
     certificates: dict[str, bytes] = {}
-    for name in dict.fromkeys(names):
-        published = client.project_keys(name)
-        if published.record is None:
-            _warn(f"the index has no ownership record for {published.project}: not pinned")
-            continue
-        for fpr in published.missing:
-            _warn(f"the index lists key {fpr} for {published.project} but has no key file")
-        records.append(published.record)
-        certificates.update(published.certificates)
+    with contextlib.ExitStack() as stack:
+        client = _client(args, index_url, _open_cache(args, stack), stack)
+        for name in dict.fromkeys(names):
+            published = client.project_keys(name)
+            if published.record is None:
+                _warn(f"the index has no ownership record for {published.project}: not pinned")
+                continue
+            for fpr in published.missing:
+                _warn(f"the index lists key {fpr} for {published.project} but has no key file")
+            records.append(published.record)
+            certificates.update(published.certificates)
     lock = build_lock(records, certificates, index_url=index_url, previous=previous)
     write_lock(args.output, lock)
     print(f"pgpverify: wrote {args.output}: {len(lock.projects)} project(s), "

@@ -177,7 +177,10 @@ class IndexClient:
         response = self.fetcher.get(url, max_bytes=_MAX_PAGE_BYTES, accept=SIMPLE_ACCEPT)
         if not response.found:
             return []
-        return parse_project_page(response.body, url=url, content_type=response.content_type)
+        # Links are relative to where the page was served from, after redirects.
+        return parse_project_page(
+            response.body, url=response.url or url, content_type=response.content_type
+        )
 
     def signature_for(self, project: str, filename: str) -> tuple[str, bytes] | None:
         """(URL, bytes) of ``filename``'s detached signature as the index lists it.

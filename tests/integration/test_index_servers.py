@@ -1,0 +1,160 @@
+"""pgpverify against real index servers on 127.0.0.1 (no mocks on the HTTP path)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import requests
+
+from fakeindex import DEMO, ROOT, WHEEL, demo_index
+from pgpverify.cli import main
+
+AT = "2025-06-01T00:00:00Z"
+
+
+def write_tree(directory: Path, *, signature: bool = True) -> None:
+    """The demo index as static files: simple/, packages/ and the pgp/ tree."""
+    for url, (_status, body, _ctype) in demo_index(signature=signature).documents.items():
+        rel = url[len(ROOT):]
+        path = directory / (rel + "index.html" if rel.endswith("/") else rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+
+
+def lone_wheel(tmp_path: Path, source: Path = DEMO / WHEEL) -> Path:
+    """The wheel without its .asc beside it: the signature must come from the index."""
+    where = tmp_path / f"download-{uuid.uuid4().hex[:8]}"
+    where.mkdir()
+    shutil.copy(source, where / WHEEL)
+    return where / WHEEL
+
+
+def verify(capsys, *args):
+    code = main(["verify", *[str(a) for a in args], "--format", "json", "--at", AT])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, (json.loads(out) if out else None), err
+
+
+def test_static_pep503_tree_good_then_offline_then_key_change(tmp_path, static_server, capsys):
+    tree = tmp_path / "index"
+    write_tree(tree)
+    url = static_server(tree)
+    cache = tmp_path / "cache"
+    wheel = lone_wheel(tmp_path)
+
+    code, doc, _ = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache)
+    assert code == 0, doc
+    assert doc["maintainer"] == {"user": "alice", "role": "Owner"}
+    assert doc["signature"] == url + f"packages/{WHEEL}.asc"
+    assert doc["keys_changed"] is None
+
+    code, doc, _ = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache,
+                          "--offline")
+    assert code == 0, doc
+
+    record_path = tree / "pgp" / "projects" / "demo-pkg.json"
+    record = json.loads(record_path.read_text())
+    record["maintainers"] = record["maintainers"][:1]
+    record_path.write_text(json.dumps(record))
+    code, doc, err = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache,
+                            "--fail-on-key-change")
+    assert code == 1
+    assert doc["reason"] == "keys-changed"
+    assert len(doc["keys_changed"]["removed"]) == 2
+    assert "CHANGED" in err
+    code, doc, _ = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache)
+    assert code == 0
+    assert doc["keys_changed"] is not None
+    code, doc, _ = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache,
+                          "--fail-on-key-change")
+    assert code == 0, "accepted by the run without the flag"
+
+
+def test_static_tree_tampered_and_unknown_project(tmp_path, static_server, capsys):
+    tree = tmp_path / "index"
+    write_tree(tree)
+    url = static_server(tree)
+    cache = tmp_path / "cache"
+    tampered = lone_wheel(tmp_path, DEMO / "tampered" / WHEEL)
+    code, doc, _ = verify(capsys, tampered, "--index-url", url + "simple/", "--cache-dir", cache)
+    assert code == 1
+    assert doc["reason"] == "bad-signature"
+
+    other = tmp_path / "other_pkg-1.0-py3-none-any.whl"
+    shutil.copy(DEMO / WHEEL, other)
+    shutil.copy(DEMO / f"{WHEEL}.asc", other.with_name(other.name + ".asc"))
+    code, doc, _ = verify(capsys, other, "--index-url", url + "simple/", "--cache-dir", cache)
+    assert code == 1
+    assert doc["reason"] == "unknown-key"
+    assert "no ownership record for project other-pkg" in doc["message"]
+
+
+def test_index_down_is_an_error_not_unknown_key(tmp_path, capsys):
+    from conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/simple/"
+    code = main(["verify", str(lone_wheel(tmp_path)), "--index-url", url, "--no-cache",
+                 "--retries", "0"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.startswith("pgpverify: error: http://127.0.0.1:")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_pypiserver_upload_then_verify_with_static_pgp_tree(tmp_path, pypiserver, static_server,
+                                                             capsys):
+    with (DEMO / WHEEL).open("rb") as dist, (DEMO / f"{WHEEL}.asc").open("rb") as sig:
+        answer = requests.post(
+            pypiserver,
+            data={":action": "file_upload", "name": "demo-pkg", "version": "1.0.0"},
+            files={"content": (WHEEL, dist), "gpg_signature": (f"{WHEEL}.asc", sig)},
+            timeout=30,
+        )
+    assert answer.status_code == 200, answer.text
+    answer.close()
+    keys_tree = tmp_path / "keys"
+    write_tree(keys_tree)
+    shutil.rmtree(keys_tree / "simple")
+    shutil.rmtree(keys_tree / "packages")
+    keys_url = static_server(keys_tree)
+    cache = tmp_path / "cache"
+
+    code, doc, _ = verify(capsys, lone_wheel(tmp_path), "--index-url", pypiserver + "simple/",
+                          "--keys-url", keys_url, "--cache-dir", cache)
+    assert code == 0, doc
+    assert doc["signature"].startswith(pypiserver)
+    assert doc["maintainer"]["user"] == "alice"
+
+    tampered = lone_wheel(tmp_path, DEMO / "tampered" / WHEEL)
+    code, doc, _ = verify(capsys, tampered, "--index-url", pypiserver + "simple/",
+                          "--keys-url", keys_url, "--cache-dir", cache)
+    assert code == 1
+    assert doc["reason"] == "bad-signature"
+
+
+def test_lock_from_a_real_index_then_verify_offline(tmp_path, static_server, capsys):
+    tree = tmp_path / "index"
+    write_tree(tree)
+    url = static_server(tree)
+    req = tmp_path / "requirements.txt"
+    req.write_text("demo-pkg==1.0.0\n")
+    lock = tmp_path / "pgpverify.lock"
+    code = main(["lock", "-r", str(req), "--index-url", url + "simple/", "-o", str(lock),
+                 "--cache-dir", str(tmp_path / "cache")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "1 project(s)" in out
+    text = lock.read_text()
+    assert "demo-pkg" in text
+    assert "BEGIN PGP PUBLIC KEY BLOCK" in text
+
+    wheel = lone_wheel(tmp_path)
+    shutil.copy(DEMO / f"{WHEEL}.asc", wheel.with_name(WHEEL + ".asc"))
+    code, doc, _ = verify(capsys, wheel, "--lock", lock)
+    assert code == 0, doc
+    assert doc["maintainer"]["user"] == "alice"
