@@ -1,0 +1,740 @@
+"""The local cache: documents fetched from an index, and the key sets seen per project.
+
+One SQLite file, ``<directory>/cache.sqlite3`` (:func:`default_cache_dir` by default):
+
+``meta``
+    ``key``/``value`` text pairs; ``schema_version`` must be :data:`SCHEMA_VERSION`.
+``documents``
+    one row per URL: the last answer (200 with its body, or a 404/410 "missing" entry), its
+    validators (``etag``, ``last_modified``), ``fetched_at`` and the ``sha256`` of the body.
+``project_keys``
+    per normalized project name, the primary fingerprints last declared (sorted JSON list),
+    when that set was first and last seen.
+``project_key_history``
+    every set a project's ``project_keys`` row held before it changed, oldest first.
+
+Threat model: the cache is a convenience and a memory, not a trust anchor. Every write is
+one SQLite transaction (rollback journal), so a crash leaves the previous entry or the new
+one, never half of one. What is read back is checked before use: the file must pass
+``PRAGMA quick_check`` and carry our schema version, every body must match its sha256, every
+field its type. Anything else is corruption: the entry is dropped, or the whole file moved
+aside to ``cache.sqlite3.corrupt`` and rebuilt empty, with a line in :attr:`Cache.warnings`;
+it is never trusted. No :mod:`sqlite3` exception leaves this module; a cache that cannot be
+used at all raises :class:`~pgpverify.errors.CacheError`.
+
+:class:`CachingFetcher` puts the cache in front of any :class:`~pgpverify.index.fetch.Fetcher`:
+conditional requests for documents it holds, "not found" answers remembered for a short
+time, and an explicit offline mode. A server that did not answer is a
+:class:`~pgpverify.errors.NetworkError`, never a "not found" and never silently a stale copy.
+
+Nothing here reads the clock: ``now`` comes in as a parameter, or as ``clock()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import tempfile
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeGuard, final
+
+import platformdirs
+from packaging.utils import canonicalize_name
+
+from pgpverify.errors import CacheError, NetworkError
+from pgpverify.index.fetch import Fetcher, Response
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+__all__ = [
+    "CACHE_FILE_NAME",
+    "SCHEMA_VERSION",
+    "Cache",
+    "CachedDocument",
+    "CachingFetcher",
+    "KeyChange",
+    "KeySetRecord",
+    "default_cache_dir",
+]
+
+#: Version of the tables below; a file with any other version is rebuilt.
+SCHEMA_VERSION = 1
+#: The cache file inside the cache directory.
+CACHE_FILE_NAME = "cache.sqlite3"
+
+#: Statuses stored as "missing" (negative) entries.
+_MISSING = frozenset({404, 410})
+#: Seconds to wait for another process's write lock before giving up.
+_BUSY_TIMEOUT = 5.0
+#: SQLite's files beside the database (rollback journal, WAL).
+_SIDE_FILES = ("-journal", "-wal", "-shm")
+
+_TABLES: dict[str, tuple[str, ...]] = {
+    "meta": ("key", "value"),
+    "documents": (
+        "url", "status", "body", "content_type", "etag", "last_modified", "fetched_at",
+        "sha256",
+    ),
+    "project_keys": ("project", "fingerprints", "first_seen", "last_seen"),
+    "project_key_history": (
+        "id", "project", "fingerprints", "first_seen", "last_seen", "replaced_at",
+    ),
+}
+
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE documents (
+        url TEXT PRIMARY KEY,
+        status INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        content_type TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        fetched_at REAL NOT NULL,
+        sha256 TEXT NOT NULL
+    )""",
+    """CREATE TABLE project_keys (
+        project TEXT PRIMARY KEY,
+        fingerprints TEXT NOT NULL,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL
+    )""",
+    """CREATE TABLE project_key_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project TEXT NOT NULL,
+        fingerprints TEXT NOT NULL,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        replaced_at REAL NOT NULL
+    )""",
+    "CREATE INDEX project_key_history_by_project ON project_key_history (project, id)",
+)
+#: Schema objects we create; anything else in sqlite_master (a trigger, a view) is foreign.
+_OBJECTS = frozenset(
+    {("table", name) for name in _TABLES}
+    | {("index", "project_key_history_by_project"), ("table", "sqlite_sequence")}
+)
+
+#: Primary result codes that say "not now" or "not here" rather than "this file is bad":
+#: PERM ABORT BUSY LOCKED NOMEM READONLY INTERRUPT IOERR FULL CANTOPEN PROTOCOL NOLFS AUTH.
+_ENVIRONMENT_CODES = frozenset({3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 15, 22, 23})
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache directory (``~/.cache/pgpverify`` on Linux)."""
+    return platformdirs.user_cache_path("pgpverify")
+
+
+@dataclass(frozen=True, slots=True)
+class CachedDocument:
+    """One cached answer: a 200 with its body, or a 404/410 remembered as missing."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    #: when the answer was received (or last revalidated), seconds since the epoch
+    fetched_at: float
+
+    @property
+    def found(self) -> bool:
+        """Whether this is a stored document (200), not a missing entry (404/410)."""
+        return self.status == 200
+
+    def to_response(self) -> Response:
+        """This entry as a Response marked ``from_cache``."""
+        return Response(
+            url=self.url, status=self.status, body=self.body, content_type=self.content_type,
+            etag=self.etag, last_modified=self.last_modified, from_cache=True,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KeyChange:
+    """The key set declared for ``project`` differs from the one recorded before.
+
+    ``added`` and ``removed`` are sorted upper-case fingerprints; ``previous_seen`` is when
+    this machine last saw the previous set (seconds since the epoch).
+    """
+
+    project: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    previous_seen: float
+
+
+@dataclass(frozen=True, slots=True)
+class KeySetRecord:
+    """One key set a project declared, and the period this machine saw it."""
+
+    project: str
+    fingerprints: tuple[str, ...]
+    first_seen: float
+    last_seen: float
+
+
+class _CorruptError(Exception):
+    """Internal: the file cannot be trusted; the message says what was found."""
+
+
+@final
+class Cache:
+    """The SQLite cache file. Open it with :meth:`open`; close it (or use ``with``).
+
+    ``warnings`` collects one line per problem met and repaired (a corrupt file rebuilt, a
+    corrupt entry dropped, a write that failed), for the caller to show.
+    """
+
+    def __init__(
+        self, path: Path, connection: sqlite3.Connection, *, clock: Callable[[], float],
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.path = path
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self._clock = clock
+        self._conn: sqlite3.Connection | None = None
+        self._finalizer: weakref.finalize[[sqlite3.Connection], Cache] | None = None
+        self._attach(connection)
+
+    # -- opening, checking, rebuilding ---------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: Path | str, *, clock: Callable[[], float]) -> Cache:
+        """Open (creating or rebuilding as needed) ``<directory>/cache.sqlite3``.
+
+        Raises CacheError when the directory cannot be created or written, or the file
+        cannot be opened even after a rebuild.
+        """
+        directory = Path(directory)
+        _check_directory(directory)
+        path = directory / CACHE_FILE_NAME
+        if path.exists() and not path.is_file():
+            raise CacheError("exists but is not a file", source=str(path))
+        warnings: list[str] = []
+        try:
+            connection = _open_checked(path, clock)
+        except _CorruptError as corrupt:
+            connection = _rebuild(path, clock, str(corrupt))
+            warnings.append(f"cache {path} was corrupt ({corrupt}); rebuilt")
+        return cls(path, connection, clock=clock, warnings=warnings)
+
+    def close(self) -> None:
+        """Close the database connection; later calls find nothing and store nothing."""
+        if self._finalizer is not None:
+            self._finalizer()
+            self._finalizer = None
+        self._conn = None
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _attach(self, connection: sqlite3.Connection) -> None:
+        self._conn = connection
+        # Closes the connection even when the caller forgets to (no ResourceWarning).
+        self._finalizer = weakref.finalize(self, _close_quietly, connection)
+
+    def _failed(self, exc: sqlite3.Error, doing: str) -> None:
+        """Handle a sqlite3 error met while ``doing``: rebuild on corruption, else warn."""
+        if not _is_corruption(exc):
+            self.warnings.append(f"cache {self.path}: {doing} failed ({exc}); not cached")
+            return
+        self.close()
+        why = f"{doing}: {exc}"
+        try:
+            connection = _rebuild(self.path, self._clock, why)
+        except CacheError as err:
+            self.warnings.append(
+                f"cache {self.path} was corrupt ({why}) and could not be rebuilt ({err}); "
+                "continuing without it"
+            )
+            return
+        self._attach(connection)
+        self.warnings.append(f"cache {self.path} was corrupt ({why}); rebuilt")
+
+    @contextlib.contextmanager
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        # One write transaction; ``with conn`` commits, or rolls back on any exception.
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+
+    def _query(self, sql: str, params: tuple[object, ...], doing: str) -> list[tuple[object, ...]]:
+        """Rows of a read; [] when the cache is closed or the read failed (handled)."""
+        conn = self._conn
+        if conn is None:
+            return []
+        try:
+            return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+        except sqlite3.Error as exc:
+            self._failed(exc, doing)
+            return []
+
+    def _execute(self, sql: str, params: tuple[object, ...], doing: str) -> None:
+        """One write statement in its own transaction; failures are handled and warned."""
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            with self._transaction(conn):
+                conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            self._failed(exc, doing)
+
+    # -- documents -----------------------------------------------------------------------
+
+    def get(self, url: str) -> CachedDocument | None:
+        """The cached answer for ``url``, checked (types, sha256); None when absent or bad.
+
+        A corrupt entry is dropped and warned about, never returned.
+        """
+        rows = self._query(
+            "SELECT status, body, content_type, etag, last_modified, fetched_at, sha256 "
+            "FROM documents WHERE url = ?",
+            (url,),
+            f"reading {url}",
+        )
+        if not rows:
+            return None
+        document, problem = _document(url, rows[0])
+        if document is None:
+            self.warnings.append(
+                f"cache {self.path}: the entry for {url} was corrupt ({problem}); dropped"
+            )
+            self.forget(url)
+        return document
+
+    def put(self, url: str, response: Response, now: float) -> None:
+        """Store a complete 200 answer for ``url``, replacing what was there."""
+        if response.status != 200:
+            raise ValueError(f"only a 200 answer is stored as a document, not {response.status}")
+        self._store(url, status=200, body=response.body, content_type=response.content_type,
+                    etag=response.etag, last_modified=response.last_modified, now=now)
+
+    def put_missing(self, url: str, status: int, now: float) -> None:
+        """Remember that ``url`` answered 404 or 410 at ``now`` (replaces a stored body)."""
+        if status not in _MISSING:
+            raise ValueError(f"a missing entry is a 404 or 410, not {status}")
+        self._store(url, status=status, body=b"", content_type=None, etag=None,
+                    last_modified=None, now=now)
+
+    def missing_is_fresh(self, url: str, now: float, ttl: float) -> bool:
+        """Whether ``url`` has a missing entry younger than ``ttl`` seconds at ``now``."""
+        document = self.get(url)
+        return document is not None and not document.found and _fresh(document, now, ttl)
+
+    def forget(self, url: str) -> None:
+        """Drop the entry for ``url``, if any."""
+        self._execute("DELETE FROM documents WHERE url = ?", (url,), f"dropping {url}")
+
+    def _store(
+        self, url: str, *, status: int, body: bytes, content_type: str | None, etag: str | None,
+        last_modified: str | None, now: float,
+    ) -> None:
+        body = bytes(body)
+        self._execute(
+            "INSERT OR REPLACE INTO documents (url, status, body, content_type, etag, "
+            "last_modified, fetched_at, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (url, status, body, content_type, etag, last_modified, float(now),
+             hashlib.sha256(body).hexdigest()),
+            f"storing {url}",
+        )
+
+    # -- key-set memory ------------------------------------------------------------------
+
+    def known_project_keys(self, project: str) -> frozenset[str] | None:
+        """The fingerprints last recorded for ``project``; None if never recorded."""
+        name = canonicalize_name(project)
+        rows = self._query(
+            "SELECT fingerprints FROM project_keys WHERE project = ?", (name,),
+            f"reading the keys of {name}",
+        )
+        if not rows:
+            return None
+        fingerprints = _fingerprint_list(rows[0][0])
+        if fingerprints is None:
+            self._drop_corrupt_keys(name)
+            return None
+        return frozenset(fingerprints)
+
+    def record_project_keys(
+        self, project: str, fingerprints: Iterable[str], now: float,
+    ) -> KeyChange | None:
+        """Record the primary fingerprints ``project`` declares at ``now``.
+
+        Returns the change when they differ from the set recorded before; None the first
+        time and when unchanged. The previous set moves to the history.
+        """
+        name = canonicalize_name(project)
+        current = _normalize_fingerprints(fingerprints)
+        encoded = json.dumps(list(current))
+        conn = self._conn
+        if conn is None:
+            return None
+        try:
+            with self._transaction(conn):
+                row = conn.execute(
+                    "SELECT fingerprints, first_seen, last_seen FROM project_keys "
+                    "WHERE project = ?", (name,),
+                ).fetchone()
+                previous = None if row is None else _key_row(row)
+                if row is not None and previous is None:
+                    self.warnings.append(
+                        f"cache {self.path}: the recorded keys of {name} were corrupt; dropped"
+                    )
+                if previous is None:
+                    conn.execute(
+                        "INSERT OR REPLACE INTO project_keys VALUES (?, ?, ?, ?)",
+                        (name, encoded, float(now), float(now)),
+                    )
+                    return None
+                before, first_seen, last_seen = previous
+                if before == current:
+                    conn.execute(
+                        "UPDATE project_keys SET last_seen = ? WHERE project = ?",
+                        (max(float(now), last_seen), name),
+                    )
+                    return None
+                conn.execute(
+                    "INSERT INTO project_key_history (project, fingerprints, first_seen, "
+                    "last_seen, replaced_at) VALUES (?, ?, ?, ?, ?)",
+                    (name, json.dumps(list(before)), first_seen, last_seen, float(now)),
+                )
+                conn.execute(
+                    "UPDATE project_keys SET fingerprints = ?, first_seen = ?, last_seen = ? "
+                    "WHERE project = ?",
+                    (encoded, float(now), float(now), name),
+                )
+                return KeyChange(
+                    project=name,
+                    added=tuple(sorted(set(current) - set(before))),
+                    removed=tuple(sorted(set(before) - set(current))),
+                    previous_seen=last_seen,
+                )
+        except sqlite3.Error as exc:
+            self._failed(exc, f"recording the keys of {name}")
+            return None
+
+    def key_history(self, project: str) -> tuple[KeySetRecord, ...]:
+        """Every key set recorded for ``project``, oldest first, the current one last."""
+        name = canonicalize_name(project)
+        rows = self._query(
+            "SELECT fingerprints, first_seen, last_seen FROM project_key_history "
+            "WHERE project = ? ORDER BY id",
+            (name,), f"reading the key history of {name}",
+        )
+        rows += self._query(
+            "SELECT fingerprints, first_seen, last_seen FROM project_keys WHERE project = ?",
+            (name,), f"reading the keys of {name}",
+        )
+        history = []
+        for row in rows:
+            entry = _key_row(row)
+            if entry is None:
+                self.warnings.append(
+                    f"cache {self.path}: a recorded key set of {name} was corrupt; skipped"
+                )
+                continue
+            history.append(KeySetRecord(name, entry[0], entry[1], entry[2]))
+        return tuple(history)
+
+    def _drop_corrupt_keys(self, name: str) -> None:
+        self.warnings.append(f"cache {self.path}: the recorded keys of {name} were corrupt; "
+                             "dropped")
+        self._execute("DELETE FROM project_keys WHERE project = ?", (name,),
+                      f"dropping the keys of {name}")
+
+
+class CachingFetcher:
+    """A :class:`~pgpverify.index.fetch.Fetcher` that keeps answers in a :class:`Cache`.
+
+    Online: a cached document is revalidated (If-None-Match / If-Modified-Since) and a 304
+    serves it (as status 200, ``from_cache=True``); a 200 replaces it; a 404/410 is
+    remembered for ``negative_ttl`` seconds, during which the server is not asked again.
+    A NetworkError from ``inner`` propagates: it is never cached, never turned into "not
+    found", and never answered with a cached copy (offline mode is explicit).
+
+    Offline (``offline=True`` or no ``inner``): the cache only; a URL not in it is a
+    NetworkError. A cached body larger than the caller's ``max_bytes`` is a miss online
+    and an error offline.
+
+    When the caller passes its own ``etag``/``last_modified``, it keeps its own copy: they
+    are forwarded unchanged, and a 304 is returned to it as a 304.
+    """
+
+    def __init__(
+        self, inner: Fetcher | None, cache: Cache, *, clock: Callable[[], float],
+        offline: bool = False, negative_ttl: float = 300.0,
+    ) -> None:
+        if not math.isfinite(negative_ttl) or negative_ttl < 0:
+            raise ValueError(f"negative_ttl must be a finite number >= 0, not {negative_ttl}")
+        self.inner = inner
+        self.cache = cache
+        self.offline = offline or inner is None
+        self.negative_ttl = negative_ttl
+        self._clock = clock
+
+    @property
+    def warnings(self) -> list[str]:
+        """The cache's warnings."""
+        return self.cache.warnings
+
+    def get(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        accept: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Response:
+        """GET ``url`` through the cache (see the class docstring)."""
+        cached = self.cache.get(url)
+        if self.offline or self.inner is None:
+            return _offline_answer(url, cached, max_bytes)
+        if cached is not None and not cached.found:
+            if _fresh(cached, self._clock(), self.negative_ttl):
+                return cached.to_response()
+            cached = None
+        if cached is not None and len(cached.body) > max_bytes:
+            cached = None
+        caller_validates = etag is not None or last_modified is not None
+        if cached is not None and not caller_validates:
+            etag, last_modified = cached.etag, cached.last_modified
+        response = self.inner.get(url, max_bytes=max_bytes, accept=accept, etag=etag,
+                                  last_modified=last_modified)
+        return self._handle(url, response, cached, max_bytes, caller_validates=caller_validates)
+
+    def _handle(
+        self, url: str, response: Response, cached: CachedDocument | None, max_bytes: int,
+        *, caller_validates: bool,
+    ) -> Response:
+        if response.status == 200:
+            if len(response.body) > max_bytes:
+                raise NetworkError(f"response larger than {max_bytes} bytes", source=url)
+            self.cache.put(url, response, self._clock())
+            return response
+        if response.status in _MISSING:
+            self.cache.put_missing(url, response.status, self._clock())
+            return response
+        if response.status != 304:
+            raise NetworkError(f"unexpected HTTP status {response.status}", source=url)
+        if caller_validates:
+            return response
+        if cached is None or (cached.etag is None and cached.last_modified is None):
+            raise NetworkError("the server answered 304 Not Modified to an unconditional "
+                               "request", source=url)
+        refreshed = Response(
+            url=url, status=200, body=cached.body, content_type=cached.content_type,
+            etag=response.etag or cached.etag,
+            last_modified=response.last_modified or cached.last_modified,
+        )
+        self.cache.put(url, refreshed, self._clock())
+        return Response(
+            url=url, status=200, body=refreshed.body, content_type=refreshed.content_type,
+            etag=refreshed.etag, last_modified=refreshed.last_modified, from_cache=True,
+        )
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _offline_answer(url: str, cached: CachedDocument | None, max_bytes: int) -> Response:
+    if cached is None:
+        raise NetworkError("not in the cache (offline)", source=url)
+    if cached.found and len(cached.body) > max_bytes:
+        raise NetworkError(f"the cached copy is larger than {max_bytes} bytes (offline)",
+                           source=url)
+    return cached.to_response()
+
+
+def _fresh(document: CachedDocument, now: float, ttl: float) -> bool:
+    # An entry stamped in the future (the clock went back) is not fresh.
+    return 0 <= now - document.fetched_at < ttl
+
+
+def _check_directory(directory: Path) -> None:
+    """Create ``directory`` if needed and prove it writable, or raise CacheError."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CacheError(f"cannot create the cache directory ({exc.strerror or exc})",
+                         source=str(directory)) from exc
+    if not directory.is_dir():
+        raise CacheError("the cache directory is not a directory", source=str(directory))
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise CacheError("the cache directory is not writable", source=str(directory))
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise CacheError(f"the cache directory is not writable ({exc.strerror or exc})",
+                         source=str(directory)) from exc
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in _transaction).
+    connection = sqlite3.connect(path, timeout=_BUSY_TIMEOUT, isolation_level=None)
+    try:
+        connection.execute("PRAGMA trusted_schema = OFF")
+        connection.execute("PRAGMA synchronous = FULL")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _open_checked(path: Path, clock: Callable[[], float]) -> sqlite3.Connection:
+    """Open and check ``path``; raise _CorruptError (file bad) or CacheError (unusable)."""
+    try:
+        connection = _connect(path)
+    except sqlite3.Error as exc:
+        raise CacheError(f"cannot open the cache ({exc})", source=str(path)) from exc
+    try:
+        _check_schema(connection, clock)
+    except sqlite3.Error as exc:
+        connection.close()
+        if _is_corruption(exc):
+            raise _CorruptError(str(exc)) from exc
+        raise CacheError(f"cannot use the cache ({exc})", source=str(path)) from exc
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _check_schema(connection: sqlite3.Connection, clock: Callable[[], float]) -> None:
+    result = connection.execute("PRAGMA quick_check").fetchall()
+    if [tuple(row) for row in result] != [("ok",)]:
+        raise _CorruptError(f"quick_check: {result[0][0] if result else 'no answer'}")
+    with connection:
+        connection.execute("BEGIN IMMEDIATE")
+        objects = {
+            (str(kind), str(name))
+            for kind, name in connection.execute("SELECT type, name FROM sqlite_master")
+            if not str(name).startswith("sqlite_autoindex_")
+        }
+        if not objects:
+            for statement in _SCHEMA:
+                connection.execute(statement)
+            connection.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("schema_version", str(SCHEMA_VERSION)), ("created_at", repr(clock()))],
+            )
+            return
+        if ("table", "meta") not in objects:
+            raise _CorruptError("no schema version")
+        row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            raise _CorruptError("no schema version")
+        if row[0] != str(SCHEMA_VERSION):
+            raise _CorruptError(f"unknown schema version {row[0]!r}")
+        foreign = objects - _OBJECTS
+        if foreign:
+            raise _CorruptError(f"unexpected schema object {min(foreign)[1]!r}")
+        for table, columns in _TABLES.items():
+            found = tuple(
+                str(info[1]) for info in connection.execute(f"PRAGMA table_info({table})")
+            )
+            if found != columns:
+                raise _CorruptError(f"table {table} has columns {', '.join(found) or 'none'}")
+
+
+def _rebuild(path: Path, clock: Callable[[], float], why: str) -> sqlite3.Connection:
+    """Move the bad file aside (deleting SQLite's side files) and start an empty cache."""
+    aside = path.with_name(path.name + ".corrupt")
+    try:
+        if path.exists():
+            path.replace(aside)
+        for suffix in _SIDE_FILES:
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+    except OSError as exc:
+        raise CacheError(f"cannot move the corrupt cache aside ({why}; {exc.strerror or exc})",
+                         source=str(path)) from exc
+    try:
+        return _open_checked(path, clock)
+    except _CorruptError as exc:
+        raise CacheError(f"the rebuilt cache is unusable ({exc})", source=str(path)) from exc
+
+
+def _close_quietly(connection: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        connection.close()
+
+
+def _is_corruption(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says the file is bad (rebuild it), not that it is busy or unwritable."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if isinstance(code, int):
+        return code & 0xFF not in _ENVIRONMENT_CODES
+    if isinstance(exc, sqlite3.OperationalError):
+        return "no such" in str(exc)
+    return isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError)) or (
+        type(exc) is sqlite3.DatabaseError
+    )
+
+
+def _document(url: str, row: tuple[object, ...]) -> tuple[CachedDocument | None, str]:
+    """The checked entry, or None and what is wrong with the row."""
+    status, body, content_type, etag, last_modified, fetched_at, digest = row
+    if not isinstance(status, int) or (status != 200 and status not in _MISSING):
+        return None, "bad status"
+    if not isinstance(body, bytes) or (status != 200 and body):
+        return None, "bad body"
+    if not (_is_optional_text(content_type) and _is_optional_text(etag)
+            and _is_optional_text(last_modified)):
+        return None, "bad headers"
+    if isinstance(fetched_at, bool) or not isinstance(fetched_at, (int, float)) or (
+        not math.isfinite(fetched_at)
+    ):
+        return None, "bad time"
+    if not isinstance(digest, str) or hashlib.sha256(body).hexdigest() != digest:
+        return None, "sha256 mismatch"
+    return CachedDocument(
+        url=url, status=status, body=body, content_type=content_type, etag=etag,
+        last_modified=last_modified, fetched_at=float(fetched_at),
+    ), ""
+
+
+def _is_optional_text(value: object) -> TypeGuard[str | None]:
+    return value is None or isinstance(value, str)
+
+
+def _normalize_fingerprints(fingerprints: Iterable[str]) -> tuple[str, ...]:
+    """Upper-case, space-free, de-duplicated, sorted."""
+    return tuple(sorted({"".join(f.split()).upper() for f in fingerprints} - {""}))
+
+
+def _fingerprint_list(value: object) -> tuple[str, ...] | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(decoded, list) or not all(isinstance(f, str) for f in decoded):
+        return None
+    return _normalize_fingerprints(decoded)
+
+
+def _key_row(row: tuple[object, ...]) -> tuple[tuple[str, ...], float, float] | None:
+    fingerprints = _fingerprint_list(row[0])
+    times = row[1:3]
+    if fingerprints is None or not all(
+        isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
+        for t in times
+    ):
+        return None
+    first_seen, last_seen = (float(t) for t in times)  # type: ignore[arg-type]
+    return fingerprints, first_seen, last_seen
