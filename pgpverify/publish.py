@@ -224,13 +224,13 @@ def _binary_parts(data: bytes, source: str, problems: list[str]) -> list[tuple[s
     if not data.strip():
         problems.append(f"{source}: the key file is empty")
         return []
+    if len(data) >= 12 and data[4] == 1 and data[8:12] == _KEYBOX_MAGIC:
+        problems.append(
+            f"{source}: a GnuPG keybox (pubring.kbx), not an exported key; use "
+            "'gpg --export --armor FINGERPRINT'"
+        )
+        return []
     if not looks_armored(data):
-        if len(data) >= 12 and data[4] == 1 and data[8:12] == _KEYBOX_MAGIC:
-            problems.append(
-                f"{source}: a GnuPG keybox (pubring.kbx), not an exported key; use "
-                "'gpg --export --armor FINGERPRINT'"
-            )
-            return []
         return [(source, data)]
     try:
         blocks = decode_blocks(data)
@@ -434,9 +434,10 @@ def _certificate_problems(cert: Certificate, now: int) -> list[str]:
     try:
         strength = _too_weak(cert.primary_material())
     except UnsupportedError as err:
-        strength = f"unsupported: {err.message}"
+        # Nothing made by this key can be checked: its self-signatures least of all.
+        return [f"unsupported: {err.message}"]
     except MalformedError as err:
-        strength = f"the primary key does not decode: {err.message}"
+        return [f"the primary key does not decode: {err.message}"]
     if strength:
         found.append(strength)
     selfsigs = cert.self_signatures(now)
@@ -458,7 +459,7 @@ def _certificate_problems(cert: Certificate, now: int) -> list[str]:
     keys = [primary, *(SigningKey(packet=c.packet, is_primary=False)
                        for c in cert.subkeys.values())]
     for key in keys:
-        name = "the primary key" if key.is_primary else f"subkey {key.packet.fingerprint.hex()}"
+        name = "the primary key" if key.is_primary else f"subkey {_hex(key.packet.fingerprint)}"
         judgement = cert.judge(key, now, now)
         if judgement is not None:
             reasons.append(f"{name}: {judgement.message}")
@@ -659,3 +660,7 @@ def _undo(root: Path, backup: Path, done: list[tuple[str, bool]]) -> None:
                 (backup / name).replace(root / name)
             else:
                 (root / name).unlink(missing_ok=True)
+
+
+def _hex(fingerprint: bytes) -> str:
+    return fingerprint.hex().upper()
