@@ -41,9 +41,12 @@ Choices:
 - Writing: every file is first written to a staging directory inside ``out_dir``; then
   each one replaces its target with ``os.replace`` (keys first, then records, then
   ``index.json``, so a reader never sees a record that names a key not there yet), and
-  ``keys/*.asc`` and ``projects/*.json`` files of an earlier publish that are no longer
-  produced are removed. Other files under ``pgp/`` are left alone. If any step fails, every
-  replaced or removed file is put back from a backup: the previous tree stays as it was.
+  ``keys/<FINGERPRINT>.asc`` and ``projects/<normalized name>.json`` files of an earlier
+  publish that are no longer produced are removed. Other files under ``pgp/`` are left
+  alone. If any step fails, every replaced or removed file is put back from a backup and
+  the staging directory is removed: the previous tree stays as it was. (A process killed
+  mid-publish can leave a ``.pgp-publish-*`` directory behind in ``out_dir``; it is never
+  served, as it is outside ``pgp/``.)
 """
 
 from __future__ import annotations
@@ -63,7 +66,6 @@ from pgpverify.errors import (
     InputError,
     LimitExceededError,
     MalformedError,
-    OwnersError,
     PublishError,
     UnsupportedError,
 )
@@ -211,7 +213,7 @@ def _read_keys(keys_dir: Path, limits: Limits, problems: list[str]) -> dict[str,
         source = str(path)
         try:
             data = read_bounded(path, limits.keyring_bytes, "key file")
-        except InputError as err:
+        except (InputError, MalformedError) as err:  # LimitExceededError is a MalformedError
             problems.append(str(err))
             continue
         for where, binary in _binary_parts(data, source, problems):
@@ -505,7 +507,7 @@ def _read_records(
     for path in paths:
         try:
             record = OwnershipRecord.from_file(path, limits=limits)
-        except (OwnersError, InputError) as err:
+        except (InputError, MalformedError) as err:  # OwnersError, LimitExceededError
             problems.append(str(err))
             continue
         name = record.normalized_project
@@ -589,7 +591,8 @@ def _dump(doc: Any) -> bytes:
 
 # -- writing -----------------------------------------------------------------------------
 
-_STALE = (("keys", ".asc"), ("projects", ".json"))
+#: Files of an earlier publish that are removed when no longer produced.
+_STALE = re.compile(r"keys/[0-9A-F]{40}\.asc|projects/[a-z0-9]+(?:-[a-z0-9]+)*\.json", re.ASCII)
 
 
 def _write_tree(out_dir: Path, files: dict[str, bytes]) -> list[str]:
@@ -610,10 +613,10 @@ def _write_tree(out_dir: Path, files: dict[str, bytes]) -> list[str]:
                                             name))
     stale = [
         f"{sub}/{p.name}"
-        for sub, suffix in _STALE
+        for sub in ("keys", "projects")
         if (root / sub).is_dir()
         for p in sorted((root / sub).iterdir())
-        if p.suffix == suffix and p.is_file() and f"{sub}/{p.name}" not in files
+        if _STALE.fullmatch(f"{sub}/{p.name}") and p.is_file() and f"{sub}/{p.name}" not in files
     ]
     done: list[tuple[str, bool]] = []  # (name, whether a previous version is in backup)
     try:

@@ -12,6 +12,7 @@ import pytest
 
 from pgpverify import publish as publish_module
 from pgpverify.errors import PublishError
+from pgpverify.limits import Limits
 from pgpverify.openpgp.armor import crc24, decode_blocks, encode
 from pgpverify.openpgp.keyring import Keyring
 from pgpverify.openpgp.packets import Packet, Tag, iter_packets
@@ -549,6 +550,21 @@ def test_publish_lists_every_problem_at_once(demo, tmp_path):
     assert str(info.value).endswith("(and 8 more)")
 
 
+def test_publish_respects_limits(demo, tmp_path):
+    keys_dir, owners_dir = demo
+    small = Limits(keyring_bytes=1000, owners_bytes=100)
+    with pytest.raises(PublishError) as info:
+        publish(keys_dir, owners_dir, tmp_path / "out", now=NOW, limits=small)
+    problems = info.value.problems
+    assert len(problems) == 2
+    assert "keyring.asc: size of the key file exceeds the limit of 1000" in problems[0]
+    assert "demo-pkg.json: size of the ownership record exceeds the limit of 100" in problems[1]
+    few = Limits(certificate_packets=2)
+    with pytest.raises(PublishError) as info:
+        publish(keys_dir, owners_dir, tmp_path / "out", now=NOW, limits=few)
+    assert "number of packets in one certificate exceeds the limit of 2" in info.value.problems[0]
+
+
 # -- writing -----------------------------------------------------------------------------
 
 
@@ -561,6 +577,7 @@ def test_publish_removes_stale_files_and_keeps_others(demo, tmp_path):
     assert (out / "pgp" / "keys" / f"{MALLORY}.asc").exists()
     (out / "pgp" / "README.txt").write_text("kept\n")
     (out / "pgp" / "keys" / "notes.txt").write_text("kept\n")
+    (out / "pgp" / "keys" / "readme.asc").write_text("kept: not a fingerprint\n")
 
     (owners_dir / "old.json").unlink()
     second = publish(keys_dir, owners_dir, out, now=NOW)
@@ -571,6 +588,7 @@ def test_publish_removes_stale_files_and_keeps_others(demo, tmp_path):
         f"keys/{BOB}.asc",
         f"keys/{ALICE}.asc",
         "keys/notes.txt",
+        "keys/readme.asc",
         "projects/demo-pkg.json",
     ]
     assert json.loads((out / "pgp" / "index.json").read_text()) == {"projects": ["demo-pkg"]}
