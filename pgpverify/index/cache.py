@@ -585,14 +585,7 @@ def _check_directory(directory: Path) -> None:
 
 def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in _transaction).
-    connection = sqlite3.connect(path, timeout=_BUSY_TIMEOUT, isolation_level=None)
-    try:
-        connection.execute("PRAGMA trusted_schema = OFF")
-        connection.execute("PRAGMA synchronous = FULL")
-    except BaseException:
-        connection.close()
-        raise
-    return connection
+    return sqlite3.connect(path, timeout=_BUSY_TIMEOUT, isolation_level=None)
 
 
 def _open_checked(path: Path, clock: Callable[[], float]) -> sqlite3.Connection:
@@ -615,6 +608,8 @@ def _open_checked(path: Path, clock: Callable[[], float]) -> sqlite3.Connection:
 
 
 def _check_schema(connection: sqlite3.Connection, clock: Callable[[], float]) -> None:
+    connection.execute("PRAGMA trusted_schema = OFF")
+    connection.execute("PRAGMA synchronous = FULL")
     result = connection.execute("PRAGMA quick_check").fetchall()
     if [tuple(row) for row in result] != [("ok",)]:
         raise _CorruptError(f"quick_check: {result[0][0] if result else 'no answer'}")

@@ -1,0 +1,735 @@
+import gc
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from pgpverify.errors import CacheError, NetworkError
+from pgpverify.index import cache as cache_module
+from pgpverify.index.cache import (
+    CACHE_FILE_NAME,
+    Cache,
+    CachingFetcher,
+    KeyChange,
+    default_cache_dir,
+)
+from pgpverify.index.fetch import Response
+
+URL = "https://index.test/pgp/projects/demo-pkg.json"
+OTHER = "https://index.test/pgp/keys/AB.asc"
+BODY = b'{"project": "demo-pkg", "maintainers": []}'
+A = "A" * 40
+B = "B" * 40
+C = "C" * 40
+T0 = 1_750_000_000.0
+
+
+class Clock:
+    def __init__(self, now=T0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+class ScriptedFetcher:
+    """url -> list of scripted answers (Response or exception), consumed in order."""
+
+    def __init__(self, script=None):
+        self.script = {url: list(answers) for url, answers in (script or {}).items()}
+        self.calls = []
+
+    def add(self, url, *answers):
+        self.script.setdefault(url, []).extend(answers)
+
+    def get(self, url, *, max_bytes, accept=None, etag=None, last_modified=None):
+        self.calls.append({"url": url, "max_bytes": max_bytes, "accept": accept, "etag": etag,
+                           "last_modified": last_modified})
+        answers = self.script.get(url)
+        if not answers:
+            raise AssertionError(f"unscripted request for {url}")
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def ok(body=BODY, etag='"v1"', last_modified="Mon, 02 Jun 2025 10:00:00 GMT"):
+    return Response(url=URL, status=200, body=body, content_type="application/json",
+                    etag=etag, last_modified=last_modified)
+
+
+def not_modified(etag=None, last_modified=None):
+    return Response(url=URL, status=304, etag=etag, last_modified=last_modified)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def cache(tmp_path, clock):
+    with Cache.open(tmp_path, clock=clock) as opened:
+        yield opened
+
+
+def fetcher_for(cache, clock, inner, **kw):
+    return CachingFetcher(inner, cache, clock=clock, **kw)
+
+
+def stored_cache(directory, clock, body=BODY):
+    """A closed cache file holding one document and one key set."""
+    with Cache.open(directory, clock=clock) as cache:
+        cache.put(URL, ok(body), T0)
+        cache.record_project_keys("demo-pkg", [A], T0)
+
+
+def raw(directory):
+    return sqlite3.connect(directory / CACHE_FILE_NAME, isolation_level=None)
+
+
+# -- the directory ---------------------------------------------------------------------------
+
+
+def test_default_cache_dir_is_the_user_cache_dir():
+    path = default_cache_dir()
+    assert path.name == "pgpverify"
+    assert str(path).startswith(os.environ["XDG_CACHE_HOME"])
+
+
+def test_open_creates_the_directory_and_the_schema(tmp_path, clock):
+    directory = tmp_path / "a" / "b"
+    with Cache.open(directory, clock=clock) as cache:
+        assert cache.path == directory / CACHE_FILE_NAME
+        assert cache.warnings == []
+    db = raw(directory)
+    try:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+            str(cache_module.SCHEMA_VERSION),
+        )
+    finally:
+        db.close()
+    with Cache.open(directory, clock=clock) as again:
+        assert again.warnings == []
+
+
+def test_open_rejects_an_unwritable_directory(tmp_path, clock):
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    directory.chmod(0o500)
+    try:
+        if os.access(directory, os.W_OK):
+            pytest.skip("running as root: chmod 0500 does not stop root from writing, so the "
+                        "directory stays writable")
+        with pytest.raises(CacheError, match="not writable"):
+            Cache.open(directory, clock=clock)
+    finally:
+        directory.chmod(0o700)
+
+
+def test_open_rejects_a_directory_under_a_file(tmp_path, clock):
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(CacheError, match="cannot create the cache directory"):
+        Cache.open(tmp_path / "file" / "cache", clock=clock)
+
+
+def test_open_rejects_a_cache_file_that_is_a_directory(tmp_path, clock):
+    (tmp_path / CACHE_FILE_NAME).mkdir()
+    with pytest.raises(CacheError, match="not a file"):
+        Cache.open(tmp_path, clock=clock)
+
+
+# -- documents -------------------------------------------------------------------------------
+
+
+def test_first_fetch_stores(cache, clock):
+    inner = ScriptedFetcher({URL: [ok()]})
+    response = fetcher_for(cache, clock, inner).get(URL, max_bytes=1000, accept="a/b")
+    assert response.status == 200
+    assert response.body == BODY
+    assert not response.from_cache
+    assert inner.calls == [{"url": URL, "max_bytes": 1000, "accept": "a/b", "etag": None,
+                            "last_modified": None}]
+    stored = cache.get(URL)
+    assert stored is not None
+    assert (stored.status, stored.body, stored.etag, stored.fetched_at) == (
+        200, BODY, '"v1"', T0)
+    assert stored.content_type == "application/json"
+
+
+def test_revalidation_sends_validators_and_304_serves_the_cached_body(cache, clock):
+    inner = ScriptedFetcher({URL: [ok(), not_modified(etag='"v1"')]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    clock.now += 3600
+    response = fetcher.get(URL, max_bytes=1000)
+    assert inner.calls[1]["etag"] == '"v1"'
+    assert inner.calls[1]["last_modified"] == "Mon, 02 Jun 2025 10:00:00 GMT"
+    assert response.status == 200
+    assert response.found
+    assert response.from_cache
+    assert response.body == BODY
+    assert response.content_type == "application/json"
+    stored = cache.get(URL)
+    assert stored is not None
+    assert stored.fetched_at == T0 + 3600
+
+
+def test_304_with_new_validators_updates_them(cache, clock):
+    inner = ScriptedFetcher({URL: [ok(), not_modified(etag='"v2"'), not_modified()]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    assert fetcher.get(URL, max_bytes=1000).etag == '"v2"'
+    fetcher.get(URL, max_bytes=1000)
+    assert inner.calls[2]["etag"] == '"v2"'
+
+
+def test_200_replaces_the_cached_document(cache, clock):
+    inner = ScriptedFetcher({URL: [ok(), ok(b"new", etag='"v2"'), not_modified()]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    response = fetcher.get(URL, max_bytes=1000)
+    assert (response.body, response.from_cache) == (b"new", False)
+    assert fetcher.get(URL, max_bytes=1000).body == b"new"
+    assert inner.calls[2]["etag"] == '"v2"'
+
+
+def test_document_without_validators_is_fetched_unconditionally(cache, clock):
+    inner = ScriptedFetcher({URL: [ok(etag=None, last_modified=None), ok(b"2")]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    assert fetcher.get(URL, max_bytes=1000).body == b"2"
+    assert (inner.calls[1]["etag"], inner.calls[1]["last_modified"]) == (None, None)
+
+
+def test_caching_fetcher_rejects_304_to_an_unconditional_request(cache, clock):
+    inner = ScriptedFetcher({URL: [not_modified()]})
+    with pytest.raises(NetworkError, match="304"):
+        fetcher_for(cache, clock, inner).get(URL, max_bytes=1000)
+    assert cache.get(URL) is None
+
+
+def test_caching_fetcher_rejects_an_unexpected_status(cache, clock):
+    inner = ScriptedFetcher({URL: [Response(url=URL, status=500)]})
+    with pytest.raises(NetworkError, match="500"):
+        fetcher_for(cache, clock, inner).get(URL, max_bytes=1000)
+    assert cache.get(URL) is None
+
+
+def test_caller_validators_are_forwarded_and_304_returned_as_is(cache, clock):
+    inner = ScriptedFetcher({URL: [ok(), not_modified()]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    response = fetcher.get(URL, max_bytes=1000, etag='"mine"')
+    assert response.status == 304
+    assert (inner.calls[1]["etag"], inner.calls[1]["last_modified"]) == ('"mine"', None)
+
+
+def test_cached_body_over_the_cap_is_a_miss_online(cache, clock):
+    inner = ScriptedFetcher({URL: [ok(), ok(b"tiny")]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    response = fetcher.get(URL, max_bytes=10)
+    assert response.body == b"tiny"
+    assert inner.calls[1]["etag"] is None
+
+
+def test_caching_fetcher_rejects_a_body_over_the_cap_and_does_not_store_it(cache, clock):
+    inner = ScriptedFetcher({URL: [ok(b"x" * 11)]})
+    with pytest.raises(NetworkError, match="larger than 10 bytes"):
+        fetcher_for(cache, clock, inner).get(URL, max_bytes=10)
+    assert cache.get(URL) is None
+
+
+# -- "not found" answers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_not_found_is_cached_for_the_ttl_only(cache, clock, status):
+    gone = Response(url=URL, status=status)
+    inner = ScriptedFetcher({URL: [gone, gone]})
+    fetcher = fetcher_for(cache, clock, inner, negative_ttl=60)
+    assert fetcher.get(URL, max_bytes=1000).status == status
+    clock.now += 59
+    again = fetcher.get(URL, max_bytes=1000)
+    assert (again.status, again.from_cache, again.found) == (status, True, False)
+    assert len(inner.calls) == 1
+    assert cache.missing_is_fresh(URL, clock.now, 60)
+    clock.now += 1
+    assert not cache.missing_is_fresh(URL, clock.now, 60)
+    assert fetcher.get(URL, max_bytes=1000).from_cache is False
+    assert len(inner.calls) == 2
+    assert inner.calls[1]["etag"] is None
+
+
+def test_not_found_then_found(cache, clock):
+    inner = ScriptedFetcher({URL: [Response(url=URL, status=404), ok()]})
+    fetcher = fetcher_for(cache, clock, inner, negative_ttl=60)
+    fetcher.get(URL, max_bytes=1000)
+    clock.now += 61
+    assert fetcher.get(URL, max_bytes=1000).body == BODY
+    assert cache.get(URL).found
+
+
+def test_zero_ttl_never_serves_a_cached_not_found(cache, clock):
+    gone = Response(url=URL, status=404)
+    inner = ScriptedFetcher({URL: [gone, gone]})
+    fetcher = fetcher_for(cache, clock, inner, negative_ttl=0)
+    fetcher.get(URL, max_bytes=1000)
+    fetcher.get(URL, max_bytes=1000)
+    assert len(inner.calls) == 2
+
+
+def test_not_found_stamped_in_the_future_is_not_fresh(cache, clock):
+    cache.put_missing(URL, 404, clock.now + 1000)
+    assert not cache.missing_is_fresh(URL, clock.now, 300)
+    inner = ScriptedFetcher({URL: [ok()]})
+    assert fetcher_for(cache, clock, inner).get(URL, max_bytes=1000).status == 200
+
+
+def test_not_found_replaces_a_stored_document(cache, clock):
+    inner = ScriptedFetcher({URL: [ok(), Response(url=URL, status=410)]})
+    fetcher_for(cache, clock, inner).get(URL, max_bytes=1000)
+    fetcher_for(cache, clock, inner).get(URL, max_bytes=1000)
+    assert inner.calls[1]["etag"] == '"v1"'
+    offline = fetcher_for(cache, clock, None)
+    assert offline.get(URL, max_bytes=1000).status == 410
+
+
+def test_put_and_put_missing_reject_the_wrong_status(cache):
+    with pytest.raises(ValueError):
+        cache.put(URL, Response(url=URL, status=404), T0)
+    with pytest.raises(ValueError):
+        cache.put_missing(URL, 200, T0)
+
+
+def test_caching_fetcher_rejects_a_bad_ttl(cache, clock):
+    for ttl in (-1, float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            fetcher_for(cache, clock, None, negative_ttl=ttl)
+
+
+# -- network failures ------------------------------------------------------------------------
+
+
+def test_network_error_propagates_and_is_not_cached(cache, clock):
+    inner = ScriptedFetcher({URL: [NetworkError("timed out", source=URL), ok()]})
+    fetcher = fetcher_for(cache, clock, inner)
+    with pytest.raises(NetworkError, match="timed out"):
+        fetcher.get(URL, max_bytes=1000)
+    assert cache.get(URL) is None
+    assert fetcher.get(URL, max_bytes=1000).body == BODY
+    assert len(inner.calls) == 2
+
+
+def test_network_error_is_not_answered_from_the_cache_online(cache, clock):
+    inner = ScriptedFetcher({URL: [ok(), NetworkError("connection refused", source=URL)]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    with pytest.raises(NetworkError, match="connection refused"):
+        fetcher.get(URL, max_bytes=1000)
+    assert cache.get(URL).body == BODY
+
+
+def test_network_error_after_a_stale_not_found_is_not_a_not_found(cache, clock):
+    inner = ScriptedFetcher({URL: [Response(url=URL, status=404), NetworkError("503")]})
+    fetcher = fetcher_for(cache, clock, inner, negative_ttl=10)
+    fetcher.get(URL, max_bytes=1000)
+    clock.now += 11
+    with pytest.raises(NetworkError):
+        fetcher.get(URL, max_bytes=1000)
+
+
+# -- offline ---------------------------------------------------------------------------------
+
+
+def test_offline_serves_the_cached_document(cache, clock):
+    fetcher_for(cache, clock, ScriptedFetcher({URL: [ok()]})).get(URL, max_bytes=1000)
+    inner = ScriptedFetcher()
+    clock.now += 10 * 365 * 86400
+    for fetcher in (fetcher_for(cache, clock, inner, offline=True),
+                    fetcher_for(cache, clock, None)):
+        response = fetcher.get(URL, max_bytes=1000, etag='"whatever"')
+        assert (response.status, response.body, response.from_cache) == (200, BODY, True)
+    assert inner.calls == []
+
+
+def test_offline_miss_is_a_clear_network_error(cache, clock):
+    with pytest.raises(NetworkError) as err:
+        fetcher_for(cache, clock, None).get(URL, max_bytes=1000)
+    assert str(err.value) == f"{URL}: not in the cache (offline)"
+
+
+def test_offline_serves_a_cached_not_found_whatever_its_age(cache, clock):
+    cache.put_missing(URL, 404, T0)
+    clock.now += 86400
+    response = fetcher_for(cache, clock, None, negative_ttl=1).get(URL, max_bytes=1000)
+    assert (response.status, response.from_cache) == (404, True)
+
+
+def test_offline_cached_body_over_the_cap_is_an_error(cache, clock):
+    cache.put(URL, ok(), T0)
+    with pytest.raises(NetworkError, match="larger than 5 bytes"):
+        fetcher_for(cache, clock, None).get(URL, max_bytes=5)
+
+
+# -- corruption ------------------------------------------------------------------------------
+
+
+def assert_rebuilt(directory, clock, why):
+    with Cache.open(directory, clock=clock) as cache:
+        assert len(cache.warnings) == 1
+        warning = cache.warnings[0]
+        assert warning.startswith(f"cache {directory / CACHE_FILE_NAME} was corrupt (")
+        assert warning.endswith("); rebuilt")
+        assert why in warning
+        assert cache.get(URL) is None
+        assert cache.known_project_keys("demo-pkg") is None
+        cache.put(URL, ok(b"fresh"), T0)
+        assert cache.get(URL).body == b"fresh"
+    assert (directory / (CACHE_FILE_NAME + ".corrupt")).exists()
+    with Cache.open(directory, clock=clock) as cache:
+        assert cache.warnings == []
+        assert cache.get(URL).body == b"fresh"
+
+
+def test_cache_rejects_random_bytes(tmp_path, clock):
+    (tmp_path / CACHE_FILE_NAME).write_bytes(os.urandom(8192))
+    assert_rebuilt(tmp_path, clock, "not a database")
+
+
+def test_cache_rejects_a_truncated_file(tmp_path, clock):
+    stored_cache(tmp_path, clock, body=os.urandom(20000))
+    path = tmp_path / CACHE_FILE_NAME
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    assert_rebuilt(tmp_path, clock, "malformed")
+
+
+def test_cache_rejects_a_wrong_schema_version(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    db.close()
+    assert_rebuilt(tmp_path, clock, "unknown schema version '99'")
+
+
+def test_cache_rejects_a_missing_schema_version(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("DELETE FROM meta")
+    db.close()
+    assert_rebuilt(tmp_path, clock, "no schema version")
+
+
+def test_cache_rejects_a_database_of_someone_else(tmp_path, clock):
+    db = raw(tmp_path)
+    db.execute("CREATE TABLE documents (url TEXT)")
+    db.close()
+    assert_rebuilt(tmp_path, clock, "no schema version")
+
+
+def test_cache_rejects_foreign_schema_objects(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("CREATE TRIGGER t AFTER INSERT ON documents BEGIN DELETE FROM meta; END")
+    db.close()
+    assert_rebuilt(tmp_path, clock, "unexpected schema object 't'")
+
+
+def test_cache_rejects_a_changed_table(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("ALTER TABLE documents ADD COLUMN extra TEXT")
+    db.close()
+    assert_rebuilt(tmp_path, clock, "table documents has columns")
+
+
+def test_cache_drops_a_body_whose_sha256_does_not_match(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("UPDATE documents SET body = ? WHERE url = ?", (b"evil", URL))
+    db.close()
+    inner = ScriptedFetcher({URL: [ok(b"good again", etag='"v2"')]})
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert cache.warnings == []
+        response = fetcher_for(cache, clock, inner).get(URL, max_bytes=1000)
+        assert response.body == b"good again"
+        assert not response.from_cache
+        assert inner.calls[0]["etag"] is None, "a corrupt entry's validators are not trusted"
+        assert cache.warnings == [
+            f"cache {cache.path}: the entry for {URL} was corrupt (sha256 mismatch); dropped"
+        ]
+        assert cache.get(URL).body == b"good again"
+
+
+def test_cache_drops_a_corrupt_entry_offline(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("UPDATE documents SET sha256 = ? WHERE url = ?", ("0" * 64, URL))
+    db.close()
+    with Cache.open(tmp_path, clock=clock) as cache:
+        with pytest.raises(NetworkError, match="not in the cache"):
+            fetcher_for(cache, clock, None).get(URL, max_bytes=1000)
+        assert "sha256 mismatch" in cache.warnings[0]
+    db = raw(tmp_path)
+    try:
+        assert db.execute("SELECT count(*) FROM documents").fetchone() == (0,)
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("status", 200.5, "bad status"),
+        ("status", 500, "bad status"),
+        ("body", "text, not bytes", "bad body"),
+        ("etag", b"\x00", "bad headers"),
+        ("fetched_at", "yesterday", "bad time"),
+        ("sha256", 5, "sha256 mismatch"),
+    ],
+)
+def test_cache_drops_a_row_of_the_wrong_types(tmp_path, clock, column, value, problem):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute(f"UPDATE documents SET {column} = ?", (value,))
+    db.close()
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert cache.get(URL) is None
+        assert f"({problem}); dropped" in cache.warnings[0]
+        assert cache.get(URL) is None
+
+
+def test_cache_drops_a_not_found_with_a_body(tmp_path, clock):
+    with Cache.open(tmp_path, clock=clock) as cache:
+        cache.put_missing(URL, 404, T0)
+    db = raw(tmp_path)
+    db.execute("UPDATE documents SET body = ?, sha256 = ?",
+               (b"x", "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"))
+    db.close()
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert not cache.missing_is_fresh(URL, T0, 300)
+        assert "bad body" in cache.warnings[0]
+
+
+def test_database_error_on_a_read_rebuilds(cache, clock):
+    cache.put(URL, ok(), T0)
+    db = raw(cache.path.parent)
+    db.execute("DROP TABLE documents")
+    db.close()
+    assert cache.get(URL) is None
+    assert len(cache.warnings) == 1
+    assert "no such table: documents" in cache.warnings[0]
+    assert cache.warnings[0].endswith("); rebuilt")
+    cache.put(URL, ok(b"after"), T0)
+    assert cache.get(URL).body == b"after"
+
+
+def test_database_error_on_a_write_rebuilds(cache, clock):
+    db = raw(cache.path.parent)
+    db.execute("DROP TABLE project_keys")
+    db.close()
+    assert cache.record_project_keys("demo-pkg", [A], T0) is None
+    assert "recording the keys of demo-pkg" in cache.warnings[0]
+    assert cache.warnings[0].endswith("); rebuilt")
+    assert cache.record_project_keys("demo-pkg", [A], T0) is None
+    assert cache.known_project_keys("demo-pkg") == {A}
+
+
+def test_a_busy_cache_is_not_corrupt(cache, clock, monkeypatch):
+    cache.put(URL, ok(), T0)
+    locker = raw(cache.path.parent)
+    try:
+        locker.execute("PRAGMA busy_timeout = 0")
+        locker.execute("BEGIN EXCLUSIVE")
+        cache._conn.execute("PRAGMA busy_timeout = 10")
+        cache.put(URL, ok(b"new"), T0)
+        assert cache.get(URL) is None
+        assert len(cache.warnings) == 2
+        assert all("database is locked" in w and w.endswith("not cached")
+                   for w in cache.warnings)
+        locker.execute("ROLLBACK")
+    finally:
+        locker.close()
+    assert cache.get(URL).body == BODY
+    assert not (cache.path.parent / (CACHE_FILE_NAME + ".corrupt")).exists()
+
+
+def test_a_cache_that_cannot_be_rebuilt_is_disabled(cache, clock, monkeypatch):
+    def refuse(path, clock, why):
+        raise CacheError("no", source=str(path))
+
+    monkeypatch.setattr(cache_module, "_rebuild", refuse)
+    db = raw(cache.path.parent)
+    db.execute("DROP TABLE documents")
+    db.close()
+    assert cache.get(URL) is None
+    assert "could not be rebuilt" in cache.warnings[0]
+    cache.put(URL, ok(), T0)
+    assert cache.get(URL) is None
+    assert cache.record_project_keys("x", [A], T0) is None
+
+
+def test_open_fails_cleanly_when_the_rebuild_cannot_move_the_file(tmp_path, clock, monkeypatch):
+    (tmp_path / CACHE_FILE_NAME).write_bytes(os.urandom(4096))
+
+    def refuse(self, target):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(tmp_path), "replace", refuse)
+    with pytest.raises(CacheError, match="cannot move the corrupt cache aside"):
+        Cache.open(tmp_path, clock=clock)
+
+
+# -- crashes ---------------------------------------------------------------------------------
+
+
+def test_abandoned_write_transaction_leaves_the_old_entry(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("UPDATE documents SET body = ?, sha256 = ? WHERE url = ?", (b"half", "x", URL))
+    db.execute("DELETE FROM project_keys")
+    db.close()  # no commit
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert cache.warnings == []
+        assert cache.get(URL).body == BODY
+        assert cache.known_project_keys("demo-pkg") == {A}
+
+
+def test_process_killed_mid_write_leaves_the_old_entry(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    # A tiny page cache makes SQLite spill the half-written pages into the database file
+    # before the commit: only the hot journal can restore the old entry.
+    script = textwrap.dedent(f"""
+        import os, sqlite3
+        db = sqlite3.connect({str(tmp_path / CACHE_FILE_NAME)!r}, isolation_level=None)
+        db.execute("PRAGMA cache_size = 1")
+        db.execute("BEGIN IMMEDIATE")
+        for i in range(200):
+            db.execute("INSERT INTO documents VALUES (?, 200, ?, NULL, NULL, NULL, 0, 'x')",
+                       (f"u{{i}}", os.urandom(4000)))
+        db.execute("UPDATE documents SET body = x'00' WHERE url = ?", ({URL!r},))
+        os._exit(9)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], check=False, timeout=30)
+    assert result.returncode == 9
+    assert (tmp_path / (CACHE_FILE_NAME + "-journal")).exists()
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert cache.warnings == []
+        assert cache.get(URL).body == BODY
+        assert cache.get("u0") is None
+    assert not (tmp_path / (CACHE_FILE_NAME + ".corrupt")).exists()
+
+
+def test_closed_cache_finds_and_stores_nothing(tmp_path, clock):
+    cache = Cache.open(tmp_path, clock=clock)
+    cache.put(URL, ok(), T0)
+    cache.close()
+    cache.close()
+    assert cache.get(URL) is None
+    cache.put(URL, ok(), T0)
+    assert cache.known_project_keys("demo-pkg") is None
+
+
+def test_unclosed_cache_is_closed_when_collected(tmp_path, clock):
+    cache = Cache.open(tmp_path, clock=clock)
+    finalizer = cache._finalizer
+    del cache
+    gc.collect()
+    assert not finalizer.alive
+
+
+# -- key-set memory --------------------------------------------------------------------------
+
+
+def test_first_record_is_not_a_change(cache):
+    assert cache.known_project_keys("demo-pkg") is None
+    assert cache.record_project_keys("demo-pkg", [A, B], T0) is None
+    assert cache.known_project_keys("demo-pkg") == {A, B}
+
+
+def test_unchanged_keys_are_not_a_change(cache):
+    cache.record_project_keys("demo-pkg", [A, B], T0)
+    assert cache.record_project_keys("demo-pkg", [B, A, A], T0 + 10) is None
+    (record,) = cache.key_history("demo-pkg")
+    assert (record.fingerprints, record.first_seen, record.last_seen) == ((A, B), T0, T0 + 10)
+
+
+def test_added_key_is_a_change(cache):
+    cache.record_project_keys("demo-pkg", [A], T0)
+    change = cache.record_project_keys("demo-pkg", [A, B], T0 + 5)
+    assert change == KeyChange(project="demo-pkg", added=(B,), removed=(), previous_seen=T0)
+
+
+def test_removed_key_is_a_change(cache):
+    cache.record_project_keys("demo-pkg", [A, B], T0)
+    cache.record_project_keys("demo-pkg", [A, B], T0 + 3)
+    change = cache.record_project_keys("demo-pkg", [A], T0 + 5)
+    assert change == KeyChange(project="demo-pkg", added=(), removed=(B,),
+                               previous_seen=T0 + 3)
+
+
+def test_added_and_removed_keys_are_a_change(cache):
+    cache.record_project_keys("demo-pkg", [A, B], T0)
+    change = cache.record_project_keys("demo-pkg", [C, A], T0 + 5)
+    assert change == KeyChange(project="demo-pkg", added=(C,), removed=(B,), previous_seen=T0)
+    assert cache.known_project_keys("demo-pkg") == {A, C}
+    history = cache.key_history("demo-pkg")
+    assert [(r.fingerprints, r.first_seen, r.last_seen) for r in history] == [
+        ((A, B), T0, T0), ((A, C), T0 + 5, T0 + 5)
+    ]
+
+
+def test_all_keys_removed_is_a_change(cache):
+    cache.record_project_keys("demo-pkg", [A], T0)
+    change = cache.record_project_keys("demo-pkg", [], T0 + 1)
+    assert change == KeyChange(project="demo-pkg", added=(), removed=(A,), previous_seen=T0)
+    assert cache.known_project_keys("demo-pkg") == frozenset()
+
+
+def test_project_names_and_fingerprints_are_normalised(cache):
+    cache.record_project_keys("Demo_Pkg", [A.lower()], T0)
+    assert cache.known_project_keys("demo.pkg") == {A}
+    assert cache.record_project_keys("DEMO-pkg", [A], T0 + 1) is None
+    change = cache.record_project_keys("demo__pkg", [A, "b" * 40], T0 + 2)
+    assert change.project == "demo-pkg"
+    assert change.added == (B,)
+    assert cache.known_project_keys("other") is None
+
+
+def test_keys_survive_reopening(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert cache.known_project_keys("demo-pkg") == {A}
+        assert cache.record_project_keys("demo-pkg", [B], T0 + 1).removed == (A,)
+
+
+@pytest.mark.parametrize("stored", ["not json", '{"a": 1}', "[1, 2]"])
+def test_corrupt_key_record_is_dropped_not_trusted(tmp_path, clock, stored):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("UPDATE project_keys SET fingerprints = ?", (stored,))
+    db.close()
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert cache.known_project_keys("demo-pkg") is None
+        assert "the recorded keys of demo-pkg were corrupt; dropped" in cache.warnings[0]
+        assert cache.key_history("demo-pkg") == ()
+
+
+def test_corrupt_key_record_when_recording(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("UPDATE project_keys SET last_seen = 'later'")
+    db.close()
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert [r.fingerprints for r in cache.key_history("demo-pkg")] == []
+        assert "was corrupt; skipped" in cache.warnings[0]
+        assert cache.record_project_keys("demo-pkg", [B], T0 + 1) is None
+        assert "were corrupt; dropped" in cache.warnings[1]
+        assert cache.known_project_keys("demo-pkg") == {B}
