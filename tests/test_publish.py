@@ -366,6 +366,41 @@ def test_strip_drops_components_without_self_signatures():
     assert [p.body for p in stripped] == [p.body for p in alice]
 
 
+@pytest.mark.parametrize("size", [0, 1, 191, 192, 8383, 8384, 70_000])
+def test_new_format_packet_header_frames_back(size):
+    body = bytes(range(256)) * (size // 256 + 1)
+    data = publish_module._packet(Tag.USER_ID, body[:size])
+    (packet,) = iter_packets(data, max_packets=1)
+    assert packet.tag == Tag.USER_ID
+    assert packet.body == body[:size]
+
+
+def test_publish_warns_about_roles_that_cannot_sign_and_empty_records(demo, tmp_path):
+    keys_dir, owners_dir = demo
+    _record(owners_dir, "viewer.json", "viewer", ("alice", "Viewer", [ALICE]))
+    _record(owners_dir, "empty.json", "empty", ("nobody", "Owner", []))
+    report = publish(keys_dir, owners_dir, tmp_path / "out", now=NOW)
+    assert report.projects == ("demo-pkg", "empty", "viewer")
+    text = "\n".join(report.warnings)
+    assert "viewer.json: alice's role 'Viewer' is not Owner or Maintainer" in text
+    assert "empty.json: lists no keys: nothing can be signed for empty" in text
+
+
+def test_publish_rejects_broken_armor(tmp_path):
+    keys_dir, owners_dir = _dirs(tmp_path, ["keys/alice.pub.asc"])
+    lines = (VECTORS / "keys" / "alice.pub.asc").read_bytes().split(b"\n")
+    crc = next(i for i, line in enumerate(lines) if line.startswith(b"="))
+    lines[crc] = b"=AAAA"
+    (keys_dir / "alice.pub.asc").write_bytes(b"\n".join(lines))
+    (keys_dir / "text.asc").write_text("just some text\n")
+    _record(owners_dir, "p.json", "p", ("alice", "Owner", [ALICE]))
+    problems = _problems(keys_dir, owners_dir, tmp_path / "out")
+    assert len(problems) == 3
+    assert "armor checksum (CRC-24) does not match" in problems[0]
+    assert "text.asc: no OpenPGP armor found" in problems[1]
+    assert problems[2] == f"{owners_dir / 'p.json'}: lists key {ALICE}, which no key file holds"
+
+
 # -- refusals ----------------------------------------------------------------------------
 
 
@@ -559,6 +594,10 @@ def test_publish_respects_limits(demo, tmp_path):
     assert len(problems) == 2
     assert "keyring.asc: size of the key file exceeds the limit of 1000" in problems[0]
     assert "demo-pkg.json: size of the ownership record exceeds the limit of 100" in problems[1]
+    one = Limits(certificates=1)
+    with pytest.raises(PublishError) as info:
+        publish(keys_dir, owners_dir, tmp_path / "out", now=NOW, limits=one)
+    assert "number of certificates exceeds the limit of 1" in info.value.problems[0]
     few = Limits(certificate_packets=2)
     with pytest.raises(PublishError) as info:
         publish(keys_dir, owners_dir, tmp_path / "out", now=NOW, limits=few)
