@@ -398,7 +398,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-_TOML_TYPES: dict[type, str] = {str: "string", list: "array", dict: "table"}
+_TOML_TYPES: dict[type, str] = {str: "a string", list: "an array", dict: "a table"}
 
 
 def _required(doc: dict[str, Any], name: str, kind: type, where: str,
@@ -412,7 +412,7 @@ def _optional(doc: dict[str, Any], name: str, kind: type, where: str,
               source: str | None) -> Any:
     value = doc.get(name)
     if value is not None and not isinstance(value, kind):
-        raise LockFileError(f"{where}: '{name}' must be a {_TOML_TYPES[kind]}", source=source)
+        raise LockFileError(f"{where}: '{name}' must be {_TOML_TYPES[kind]}", source=source)
     return value
 
 

@@ -1,0 +1,439 @@
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pgpverify.errors import LockFileError
+from pgpverify.openpgp.armor import decode_blocks, encode
+from pgpverify.openpgp.keyring import Keyring
+from pgpverify.trust import lockfile
+from pgpverify.trust.lockfile import (
+    LockedProject,
+    LockFile,
+    build_lock,
+    dumps,
+    loads,
+    write_lock,
+)
+from pgpverify.trust.owners import Maintainer, OwnershipRecord, parse_retired
+from pgpverify.verify import Reason, Verifier
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+DEMO = Path(__file__).resolve().parent.parent / "vectors" / "demo"
+WHEEL = DEMO / "demo_pkg-1.0.0-py3-none-any.whl"
+AT = datetime(2025, 6, 1, tzinfo=timezone.utc)
+
+ALICE = "DBB45D692413FC66E3CB87089B617AE7AD1F8C84"
+BOB = "36FF105B8A4F39B79348ACB434B57E55CBEE8D98"
+CAROL = "88199D93B4210BBED4A2245EDD771D2D3E8DF380"  # in the keyring, owns nothing
+DAVE = "11B543008E037F93A69E40E5F64134C69A45844B"
+
+
+def _certificates():
+    certs = {}
+    for block in decode_blocks((DEMO / "keyring.asc").read_bytes()):
+        ring = Keyring()
+        ring.add_bytes(block.data, source="demo")
+        (fpr,) = ring.fingerprints
+        certs[fpr.hex().upper()] = encode(block.data, "PUBLIC KEY BLOCK")
+    return certs
+
+
+CERTS = _certificates()
+
+
+def _record():
+    return OwnershipRecord.from_file(DEMO / "owners" / "demo-pkg.json")
+
+
+def _lock(**kw):
+    return build_lock([_record()], CERTS, index_url="https://pypi.example/simple/", **kw)
+
+
+def _text(**kw):
+    return dumps(_lock(**kw))
+
+
+def test_certificates_vector_has_the_expected_keys():
+    assert set(CERTS) == {ALICE, BOB, CAROL, DAVE}
+
+
+def test_lockfile_round_trips():
+    lock = _lock()
+    text = dumps(lock)
+    again = loads(text, source="pgpverify.lock")
+    assert again == lock
+    assert dumps(again) == text
+    assert lock.version == 1
+    assert lock.index_url == "https://pypi.example/simple/"
+    assert set(lock.projects) == {"demo-pkg"}
+    # only the certificates a maintainer lists are pinned (carol's is not)
+    assert set(lock.certificates) == {ALICE, BOB, DAVE}
+
+
+def test_lockfile_is_valid_toml_and_diff_friendly():
+    text = _text()
+    doc = tomllib.loads(text)
+    assert doc["version"] == 1
+    project = doc["projects"]["demo-pkg"]
+    assert [m["user"] for m in project["maintainers"]] == ["alice", "bob", "dave"]
+    assert project["maintainers"][0] == {"user": "alice", "role": "Owner", "keys": [ALICE]}
+    assert list(doc["certificates"]) == sorted(doc["certificates"])
+    assert doc["certificates"][ALICE].startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----\n")
+    assert text.startswith("# ")
+    assert "\r" not in text
+    assert text.endswith("-----END PGP PUBLIC KEY BLOCK-----\n'''\n")
+    # one fingerprint per line
+    assert f'    "{ALICE}",\n' in text
+    assert f'"{ALICE}" = \'\'\'\n-----BEGIN PGP PUBLIC KEY BLOCK-----\n' in text
+    for line in text.splitlines():
+        assert sum(fpr in line for fpr in (ALICE, BOB, DAVE)) <= 1
+
+
+def test_lockfile_sorts_fingerprints_and_projects():
+    rec = OwnershipRecord(project="Zeta.Pkg", maintainers=(
+        Maintainer(user="alice", role="Owner", keys=(DAVE, ALICE, BOB)),
+    ))
+    lock = build_lock([rec, _record()], CERTS, index_url=None)
+    text = dumps(lock)
+    assert list(lock.projects) == ["zeta-pkg", "demo-pkg"]
+    assert text.index('[projects."demo-pkg"]') < text.index('[projects."zeta-pkg"]')
+    assert lock.projects["zeta-pkg"].maintainers[0].keys == tuple(sorted((ALICE, BOB, DAVE)))
+    assert "index_url" not in text
+    assert loads(text) == lock
+
+
+def test_lockfile_retired_keys_round_trip():
+    when = parse_retired("2024-05-01")
+    rec = OwnershipRecord(project="demo-pkg", maintainers=(
+        Maintainer(user="alice", role="Owner", keys=(ALICE, DAVE), retired=((DAVE, when),)),
+    ))
+    lock = build_lock([rec], CERTS, index_url=None)
+    text = dumps(lock)
+    assert f'{{ fingerprint = "{DAVE}", retired = "2024-05-01T00:00:00Z" }},' in text
+    again = loads(text)
+    assert again == lock
+    assert again.ownership("demo-pkg").maintainers[0].retired_at(DAVE) == when
+    assert dumps(again) == text
+
+
+def test_lockfile_reads_native_toml_dates_for_retired():
+    native = f'    {{ fingerprint = "{DAVE}", retired = 2024-05-01 }},'
+    again = loads(_text().replace(f'    "{DAVE}",', native))
+    dave = again.ownership("demo-pkg").maintainers[2]
+    assert dave.retired_at(DAVE) == parse_retired("2024-05-01")
+    assert 'retired = "2024-05-01T00:00:00Z"' in dumps(again)
+
+
+def test_lockfile_unsigned_and_note_round_trip_and_carry_over():
+    text = _text().replace('[projects."demo-pkg"]\n',
+                           '[projects."demo-pkg"]\nunsigned = "allowed"\nnote = "ok \\"x\\"\\n"\n')
+    previous = loads(text)
+    locked = previous.project("Demo_Pkg")
+    assert locked.unsigned == "allowed"
+    assert locked.note == 'ok "x"\n'
+    assert dumps(previous) == text
+    relocked = _lock(previous=previous)
+    assert relocked == previous
+    assert dumps(relocked) == text
+
+
+def test_lockfile_carries_over_an_exception_for_a_project_without_a_record():
+    previous = LockFile(projects={"legacy": LockedProject(name="legacy", unsigned="allowed")})
+    text = dumps(previous)
+    assert 'unsigned = "allowed"\nmaintainers = []\n' in text
+    assert loads(text) == previous
+    lock = _lock(previous=loads(text), unrecorded=["Legacy", "other"])
+    assert lock.project("legacy") == LockedProject(name="legacy", unsigned="allowed")
+    assert lock.project("other") is None
+    assert _lock(previous=previous).project("legacy") is None
+
+
+def test_lockfile_strings_are_escaped():
+    note = 'a "quoted" \\ back\tslash\x01\x7f and ünïcode\n'
+    lock = LockFile(index_url='https://x/"simple"/', projects={
+        "p": LockedProject(name="p", note=note, maintainers=(
+            Maintainer(user='eve "the" \\user', role="Owner", keys=()),
+        )),
+    })
+    text = dumps(lock)
+    assert "\x01" not in text
+    assert "\x7f" not in text
+    assert loads(text) == lock
+    assert tomllib.loads(text)["projects"]["p"]["note"] == note
+
+
+def test_lockfile_drops_fingerprints_without_a_key_file():
+    certs = {k: v for k, v in CERTS.items() if k != BOB}
+    lock = build_lock([_record()], certs, index_url=None)
+    assert lock.projects["demo-pkg"].maintainers[1].keys == ()
+    assert BOB not in lock.certificates
+    assert loads(dumps(lock)) == lock
+
+
+def test_lockfile_build_accepts_binary_and_lower_case_key_files():
+    binary = {k.lower(): decode_blocks(v)[0].data for k, v in CERTS.items()}
+    assert build_lock([_record()], binary, index_url=None) == build_lock(
+        [_record()], CERTS, index_url=None)
+
+
+def test_lockfile_build_rejects_a_key_file_for_another_fingerprint():
+    certs = dict(CERTS)
+    certs[BOB] = CERTS[CAROL]
+    with pytest.raises(LockFileError, match=f"key file for {BOB} has primary fingerprint {CAROL}"):
+        build_lock([_record()], certs, index_url=None)
+
+
+def test_lockfile_build_rejects_two_records_for_one_project():
+    with pytest.raises(LockFileError, match="two ownership records"):
+        build_lock([_record(), OwnershipRecord(project="Demo.Pkg", maintainers=())], CERTS,
+                   index_url=None)
+
+
+def test_lockfile_build_rejects_an_invalid_project_name():
+    with pytest.raises(LockFileError, match="not a valid project name"):
+        build_lock([OwnershipRecord(project="not a name", maintainers=())], CERTS,
+                   index_url=None)
+
+
+def test_lockfile_keyring_and_ownership_verify_the_demo_wheel():
+    lock = loads(_text())
+    ring = lock.keyring_for("Demo_Pkg")
+    assert sorted(f.hex().upper() for f in ring.fingerprints) == sorted((ALICE, BOB, DAVE))
+    owners = lock.ownership("demo_pkg")
+    assert owners == _record().__class__(project="demo-pkg", maintainers=_record().maintainers)
+    result = Verifier(ring, owners=owners, project="demo-pkg").verify(WHEEL, at=AT)
+    assert result.reason is Reason.GOOD, result.message
+    assert result.ok
+
+
+def test_lockfile_unknown_project_has_no_ownership_and_an_empty_keyring():
+    lock = loads(_text())
+    assert lock.project("other") is None
+    assert lock.ownership("other") is None
+    assert len(lock.keyring_for("other")) == 0
+
+
+def test_lockfile_ignores_unknown_fields():
+    text = _text().replace("version = 1\n", "version = 1\nfuture = [1, 2]\n")
+    text = text.replace('role = "Owner"\n', 'role = "Owner"\nemail = "a@example.org"\n')
+    assert loads(text) == _lock()
+
+
+# --- tampering: every inconsistency rejects the whole file
+
+
+def test_lockfile_rejects_a_changed_maintainer_fingerprint():
+    forged = "0" * 40
+    text = _text().replace(f'    "{BOB}",', f'    "{forged}",')
+    with pytest.raises(LockFileError, match=f"no certificate for {forged} listed by bob in "
+                                            "demo-pkg") as info:
+        loads(text, source="pgpverify.lock")
+    assert str(info.value).startswith("pgpverify.lock: ")
+    assert "\n" not in str(info.value)
+
+
+def test_lockfile_rejects_a_certificate_under_another_fingerprint():
+    text = _text().replace(f'"{BOB}" = \'\'\'', f'"{CAROL}" = \'\'\'')
+    with pytest.raises(LockFileError,
+                       match=f"certificate listed as {CAROL} has primary fingerprint {BOB}"):
+        loads(text)
+
+
+def test_lockfile_rejects_a_swapped_certificate():
+    text = _text().replace(CERTS[BOB].decode(), CERTS[CAROL].decode())
+    with pytest.raises(LockFileError,
+                       match=f"certificate listed as {BOB} has primary fingerprint {CAROL}"):
+        loads(text)
+
+
+def test_lockfile_rejects_a_swap_of_two_listed_certificates():
+    text = _text()
+    alice, bob = CERTS[ALICE].decode(), CERTS[BOB].decode()
+    text = text.replace(alice, "@@").replace(bob, alice).replace("@@", bob)
+    with pytest.raises(LockFileError, match="has primary fingerprint"):
+        loads(text)
+
+
+def test_lockfile_rejects_a_corrupted_certificate_crc():
+    armor = CERTS[BOB].decode()
+    crc_line = next(line for line in armor.splitlines() if line.startswith("="))
+    bad = "=" + ("AAAA" if crc_line != "=AAAA" else "BBBB")
+    with pytest.raises(LockFileError, match=f"{BOB}: armor checksum"):
+        loads(_text().replace(crc_line, bad))
+
+
+def test_lockfile_rejects_a_corrupted_certificate_base64():
+    armor = CERTS[BOB].decode()
+    body_line = armor.splitlines()[2]
+    with pytest.raises(LockFileError, match=f"{BOB}: invalid base64"):
+        loads(_text().replace(body_line, "!" + body_line[1:]))
+
+
+def test_lockfile_rejects_a_flipped_certificate_byte():
+    data = bytearray(decode_blocks(CERTS[BOB])[0].data)
+    data[20] ^= 0x01  # inside the public key material: the fingerprint changes
+    text = _text().replace(CERTS[BOB].decode(), encode(bytes(data), "PUBLIC KEY BLOCK").decode())
+    with pytest.raises(LockFileError, match=f"certificate listed as {BOB}"):
+        loads(text)
+
+
+def test_lockfile_rejects_two_certificates_in_one_entry():
+    text = _text().replace(CERTS[BOB].decode(), (CERTS[BOB] + CERTS[CAROL]).decode())
+    with pytest.raises(LockFileError, match="2 armored blocks"):
+        loads(text)
+
+
+def test_lockfile_rejects_a_signature_block_as_certificate():
+    armor = CERTS[BOB].decode().replace("PUBLIC KEY BLOCK", "SIGNATURE")
+    with pytest.raises(LockFileError, match="a PGP SIGNATURE is not a public key"):
+        loads(_text().replace(CERTS[BOB].decode(), armor))
+
+
+def test_lockfile_rejects_an_unreferenced_certificate():
+    text = _text() + f'"{CAROL}" = \'\'\'\n{CERTS[CAROL].decode()}\'\'\'\n'
+    with pytest.raises(LockFileError, match=f"certificate {CAROL} is listed by no maintainer"):
+        loads(text)
+
+
+def test_lockfile_rejects_a_duplicate_certificate_key():
+    text = _text() + f'"{BOB.lower()}" = \'\'\'\n{CERTS[BOB].decode()}\'\'\'\n'
+    with pytest.raises(LockFileError, match=f"certificate {BOB} is listed twice"):
+        loads(text)
+
+
+# --- syntax, types, values
+
+
+def test_lockfile_rejects_invalid_toml():
+    with pytest.raises(LockFileError, match=r"not valid TOML: .*line 2") as info:
+        loads("version = 1\nindex_url = \n", source="x.lock")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("version = 1\n", "", "lacks 'version'"),
+    ("version = 1\n", "version = 2\n", "unsupported lock file version 2"),
+    ("version = 1\n", 'version = "1"\n', "'version' must be an integer"),
+    ("version = 1\n", "version = true\n", "'version' must be an integer"),
+    ('index_url = "https://pypi.example/simple/"', "index_url = 3", "'index_url' must be a string"),
+    ('role = "Owner"\n', "role = 1\n", "'role' must be a string"),
+    ('user = "bob"\n', "", r"maintainers\[1\] lacks 'user'"),
+    (f'keys = [\n    "{BOB}",\n]', f'keys = "{BOB}"', "'keys' must be an array"),
+    (f'    "{BOB}",', "    7,", r"keys\[0\] must be a fingerprint or an inline table"),
+    (f'    "{BOB}",', '    "B0B",', "not a v4 key fingerprint"),
+    (f'    "{BOB}",', f'    {{ fingerprint = "{BOB}", retired = "soon" }},',
+     "not an ISO 8601 date"),
+    (f'    "{BOB}",', f'    {{ fingerprint = "{BOB}", retired = 5 }},', "'retired' must be a date"),
+    (f'    "{BOB}",', "    { retired = 2024-01-01 },", "lacks 'fingerprint'"),
+    ('[projects."demo-pkg"]\n', '[projects."demo-pkg"]\nunsigned = "yes"\n',
+     r'unsigned = "yes" is not understood'),
+    ('[projects."demo-pkg"]\n', '[projects."demo-pkg"]\nunsigned = true\n',
+     "'unsigned' must be a string"),
+    ('[projects."demo-pkg"]\n', '[projects."demo-pkg"]\nnote = 1\n', "'note' must be a string"),
+    ('projects."demo-pkg"', 'projects."Demo_Pkg"', 'project "Demo_Pkg" is not a normalized name'),
+    ('projects."demo-pkg"', 'projects."a b"', "is not a normalized name"),
+    (f'"{ALICE}" = \'\'\'', f'"{ALICE}" = 1\nx = \'\'\'', f"certificate {ALICE} must be a string"),
+    (f'"{ALICE}" = \'\'\'', '"ALICE" = \'\'\'', "not a v4 key fingerprint"),
+])
+def test_lockfile_rejects_wrong_types_and_values(old, new, message):
+    text = _text()
+    assert old in text
+    with pytest.raises(LockFileError, match=message):
+        loads(text.replace(old, new, 1))
+
+
+def test_lockfile_rejects_a_project_that_is_not_a_table():
+    with pytest.raises(LockFileError, match=r'projects\."x" must be a table'):
+        loads("version = 1\nprojects = { x = 1 }\n")
+
+
+def test_lockfile_rejects_projects_that_is_not_a_table():
+    with pytest.raises(LockFileError, match="'projects' must be a table"):
+        loads("version = 1\nprojects = 1\n")
+
+
+# --- reading and writing files
+
+
+def test_lockfile_read_round_trips(tmp_path):
+    path = tmp_path / "pgpverify.lock"
+    write_lock(path, _lock())
+    assert path.read_bytes() == _text().encode()
+    assert LockFile.read(path) == _lock()
+
+
+def test_lockfile_read_rejects_a_file_too_large(tmp_path, monkeypatch):
+    path = tmp_path / "pgpverify.lock"
+    text = _text()
+    path.write_text(text, encoding="utf-8", newline="\n")
+    monkeypatch.setattr(lockfile, "MAX_LOCK_BYTES", len(text.encode()) - 1)
+    with pytest.raises(LockFileError, match="larger than") as info:
+        LockFile.read(path)
+    assert info.value.source == str(path)
+    monkeypatch.setattr(lockfile, "MAX_LOCK_BYTES", len(text.encode()))
+    assert LockFile.read(path) == _lock()
+
+
+def test_lockfile_read_rejects_missing_directory_and_non_utf8(tmp_path):
+    with pytest.raises(LockFileError, match="not found"):
+        LockFile.read(tmp_path / "missing.lock")
+    with pytest.raises(LockFileError, match="is a directory"):
+        LockFile.read(tmp_path)
+    path = tmp_path / "bad.lock"
+    path.write_bytes(b"version = 1\n# \xff\n")
+    with pytest.raises(LockFileError, match="not UTF-8"):
+        LockFile.read(path)
+
+
+def test_lockfile_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "pgpverify.lock"
+    path.write_text("old\n", encoding="utf-8")
+
+    def boom(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(LockFileError, match="cannot write lock file: No space left"):
+        write_lock(path, _lock())
+    assert path.read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pgpverify.lock"]
+
+
+def test_lockfile_write_cleans_up_on_interrupt(tmp_path, monkeypatch):
+    path = tmp_path / "pgpverify.lock"
+
+    def interrupt(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_lock(path, _lock())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lockfile_write_refuses_an_inconsistent_lock(tmp_path):
+    path = tmp_path / "pgpverify.lock"
+    lock = _lock()
+    broken = LockFile(index_url=None, projects=lock.projects,
+                      certificates={k: v for k, v in lock.certificates.items() if k != BOB})
+    with pytest.raises(LockFileError, match=f"no certificate for {BOB}"):
+        write_lock(path, broken)
+    assert not path.exists()
+
+
+def test_lockfile_write_keeps_the_file_mode(tmp_path):
+    path = tmp_path / "pgpverify.lock"
+    path.write_text("old\n", encoding="utf-8")
+    path.chmod(0o640)
+    write_lock(path, _lock())
+    assert path.stat().st_mode & 0o777 == 0o640
+    fresh = tmp_path / "fresh.lock"
+    write_lock(fresh, _lock())
+    assert fresh.stat().st_mode & 0o777 == 0o644
