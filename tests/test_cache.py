@@ -1,5 +1,6 @@
 import gc
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -135,6 +136,27 @@ def test_open_rejects_a_directory_under_a_file(tmp_path, clock):
     (tmp_path / "file").write_bytes(b"")
     with pytest.raises(CacheError, match="cannot create the cache directory"):
         Cache.open(tmp_path / "file" / "cache", clock=clock)
+
+
+def test_open_rejects_a_directory_that_is_a_file(tmp_path, clock):
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(CacheError, match="cannot create the cache directory"):
+        Cache.open(tmp_path / "file", clock=clock)
+
+
+def test_open_rejects_a_locked_cache_after_the_busy_timeout(tmp_path, clock, monkeypatch):
+    stored_cache(tmp_path, clock)
+    monkeypatch.setattr(cache_module, "_BUSY_TIMEOUT", 0.01)
+    locker = raw(tmp_path)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        locked = re.escape("cannot use the cache (database is locked)")
+        with pytest.raises(CacheError, match=locked):
+            Cache.open(tmp_path, clock=clock)
+        locker.execute("ROLLBACK")
+    finally:
+        locker.close()
+    assert not (tmp_path / (CACHE_FILE_NAME + ".corrupt")).exists()
 
 
 def test_open_rejects_a_cache_file_that_is_a_directory(tmp_path, clock):
@@ -476,6 +498,7 @@ def test_cache_drops_a_corrupt_entry_offline(tmp_path, clock):
         with pytest.raises(NetworkError, match="not in the cache"):
             fetcher_for(cache, clock, None).get(URL, max_bytes=1000)
         assert "sha256 mismatch" in cache.warnings[0]
+        assert fetcher_for(cache, clock, None).warnings is cache.warnings
     db = raw(tmp_path)
     try:
         assert db.execute("SELECT count(*) FROM documents").fetchone() == (0,)
@@ -627,6 +650,22 @@ def test_process_killed_mid_write_leaves_the_old_entry(tmp_path, clock):
     assert not (tmp_path / (CACHE_FILE_NAME + ".corrupt")).exists()
 
 
+@pytest.mark.parametrize(
+    ("exc", "corrupt"),
+    [
+        (sqlite3.DatabaseError("database disk image is malformed"), True),
+        (sqlite3.OperationalError("no such table: documents"), True),
+        (sqlite3.IntegrityError("NOT NULL constraint failed"), True),
+        (sqlite3.OperationalError("database is locked"), False),
+        (sqlite3.ProgrammingError("Cannot operate on a closed database."), False),
+    ],
+)
+def test_corruption_is_told_from_busy_without_error_codes(exc, corrupt):
+    # Python 3.10 has no sqlite_errorcode; exceptions built by hand have none either.
+    assert getattr(exc, "sqlite_errorcode", None) is None
+    assert cache_module._is_corruption(exc) is corrupt
+
+
 def test_closed_cache_finds_and_stores_nothing(tmp_path, clock):
     cache = Cache.open(tmp_path, clock=clock)
     cache.put(URL, ok(), T0)
@@ -710,7 +749,7 @@ def test_keys_survive_reopening(tmp_path, clock):
         assert cache.record_project_keys("demo-pkg", [B], T0 + 1).removed == (A,)
 
 
-@pytest.mark.parametrize("stored", ["not json", '{"a": 1}', "[1, 2]"])
+@pytest.mark.parametrize("stored", ["not json", '{"a": 1}', "[1, 2]", "[" * 100_000])
 def test_corrupt_key_record_is_dropped_not_trusted(tmp_path, clock, stored):
     stored_cache(tmp_path, clock)
     db = raw(tmp_path)

@@ -690,9 +690,7 @@ def _document(url: str, row: tuple[object, ...]) -> tuple[CachedDocument | None,
     if not (_is_optional_text(content_type) and _is_optional_text(etag)
             and _is_optional_text(last_modified)):
         return None, "bad headers"
-    if isinstance(fetched_at, bool) or not isinstance(fetched_at, (int, float)) or (
-        not math.isfinite(fetched_at)
-    ):
+    if not _is_time(fetched_at):
         return None, "bad time"
     if not isinstance(digest, str) or hashlib.sha256(body).hexdigest() != digest:
         return None, "sha256 mismatch"
@@ -706,6 +704,12 @@ def _is_optional_text(value: object) -> TypeGuard[str | None]:
     return value is None or isinstance(value, str)
 
 
+def _is_time(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and (
+        math.isfinite(value)
+    )
+
+
 def _normalize_fingerprints(fingerprints: Iterable[str]) -> tuple[str, ...]:
     """Upper-case, space-free, de-duplicated, sorted."""
     return tuple(sorted({"".join(f.split()).upper() for f in fingerprints} - {""}))
@@ -716,7 +720,7 @@ def _fingerprint_list(value: object) -> tuple[str, ...] | None:
         return None
     try:
         decoded = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(decoded, list) or not all(isinstance(f, str) for f in decoded):
         return None
@@ -725,11 +729,7 @@ def _fingerprint_list(value: object) -> tuple[str, ...] | None:
 
 def _key_row(row: tuple[object, ...]) -> tuple[tuple[str, ...], float, float] | None:
     fingerprints = _fingerprint_list(row[0])
-    times = row[1:3]
-    if fingerprints is None or not all(
-        isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
-        for t in times
-    ):
+    first_seen, last_seen = row[1:3]
+    if fingerprints is None or not (_is_time(first_seen) and _is_time(last_seen)):
         return None
-    first_seen, last_seen = (float(t) for t in times)  # type: ignore[arg-type]
-    return fingerprints, first_seen, last_seen
+    return fingerprints, float(first_seen), float(last_seen)
