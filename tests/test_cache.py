@@ -132,6 +132,18 @@ def test_open_rejects_an_unwritable_directory(tmp_path, clock):
         directory.chmod(0o700)
 
 
+def test_open_rejects_a_directory_where_files_cannot_be_created(tmp_path, clock, monkeypatch):
+    # What a read-only mount or an ACL does even to root; the chmod test above cannot.
+    def refuse(**kw):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cache_module.tempfile, "TemporaryFile", refuse)
+    with pytest.raises(CacheError) as err:
+        Cache.open(tmp_path, clock=clock)
+    assert str(err.value) == f"{tmp_path}: the cache directory is not writable (Permission denied)"
+    assert not (tmp_path / CACHE_FILE_NAME).exists()
+
+
 def test_open_rejects_a_directory_under_a_file(tmp_path, clock):
     (tmp_path / "file").write_bytes(b"")
     with pytest.raises(CacheError, match="cannot create the cache directory"):
