@@ -304,18 +304,24 @@ def _maintainer(entry: Any, where: str, source: str | None) -> Maintainer:
 
 def _retired(value: Any, where: str, source: str | None) -> int:
     # TOML has native dates and times; a reviewer may write either them or a string.
-    if isinstance(value, datetime):
-        when = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-        return int(when.timestamp())
-    if isinstance(value, date):
-        return int(datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-                   .timestamp())
-    if not isinstance(value, str):
-        raise LockFileError(f"{where}: 'retired' must be a date", source=source)
     try:
-        return parse_retired(value)
+        if isinstance(value, datetime):
+            when = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+            seconds = int(when.timestamp())
+        elif isinstance(value, date):
+            seconds = int(datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+                          .timestamp())
+        elif isinstance(value, str):
+            seconds = parse_retired(value)
+        else:
+            raise LockFileError(f"{where}: 'retired' must be a date", source=source)
+        _timestamp(seconds)  # it must be writable back
     except PgpVerifyError as err:
         raise LockFileError(f"{where}: {err.message}", source=source) from None
+    except (ValueError, OverflowError, OSError):
+        raise LockFileError(f"{where}: 'retired' is out of range: {value}",
+                            source=source) from None
+    return seconds
 
 
 def _check_references(
@@ -348,7 +354,8 @@ def _check_certificate(
 
     RFC 9580 §6 armor: one ``PUBLIC KEY BLOCK`` (CRC checked when present), then packet
     framing (§4) of one transferable public key (§10.1) whose primary fingerprint is
-    ``fpr``. Self-signatures are judged later, by the verifier, at a reference time.
+    ``fpr``, decoded structurally. Self-signatures are judged later, by the verifier, at a
+    reference time (a damaged one is dropped there, as from any keyring).
     """
     if looks_armored(data):
         try:
@@ -378,8 +385,9 @@ def _check_certificate(
         raise LockFileError(f"{what} holds {held}, expected one certificate", source=source)
     if found[0] != fpr:
         raise LockFileError(f"{what} has primary fingerprint {found[0]}", source=source)
-    if ring.warnings:
-        raise LockFileError(f"{what}: {_one_line(ring.warnings[0])}", source=source)
+    if ring.certificate(ring.fingerprints[0]) is None or ring.warnings:
+        problem = ring.warnings[0] if ring.warnings else "does not parse"
+        raise LockFileError(f"{what}: {_one_line(problem)}", source=source)
     return encode(binary, _KEY_LABEL)
 
 
