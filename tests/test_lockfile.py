@@ -441,3 +441,14 @@ def test_lockfile_write_keeps_the_file_mode(tmp_path):
     fresh = tmp_path / "fresh.lock"
     write_lock(fresh, _lock())
     assert fresh.stat().st_mode & 0o777 == 0o644
+
+
+def test_lockfile_reads_crlf_line_endings():
+    text = _text()
+    assert loads(text.replace("\n", "\r\n")) == _lock()
+
+
+def test_lockfile_empty_lock_round_trips():
+    text = dumps(LockFile())
+    assert text.endswith("\nversion = 1\n")
+    assert loads(text) == LockFile()
