@@ -310,9 +310,14 @@ def _open_cache(args: argparse.Namespace, stack: contextlib.ExitStack) -> Cache 
     directory = args.cache_dir if args.cache_dir is not None else default_cache_dir()
     cache = Cache.open(directory, clock=time.time)
     stack.callback(cache.close)
-    for warning in cache.warnings:
-        _warn(warning)
+    # runs before close (last in, first out): warnings from opening and from the run
+    stack.callback(_warn_all, cache.warnings)
     return cache
+
+
+def _warn_all(messages: list[str]) -> None:
+    for message in dict.fromkeys(messages):
+        _warn(message)
 
 
 def _client(

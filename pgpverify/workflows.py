@@ -115,17 +115,15 @@ def verify_from_index(
     if cache is not None:
         declared = sorted({k for m in record.maintainers for k in m.keys})
         previous = cache.known_project_keys(name)
-        change = None
         if previous is not None and frozenset(declared) != previous:
             added = sorted(set(declared) - previous)
             removed = sorted(previous - set(declared))
-            change = {"added": added, "removed": removed}
-        if change is not None:
-            result = dataclasses.replace(result, keys_changed=change)
+            result = dataclasses.replace(
+                result, keys_changed={"added": added, "removed": removed}
+            )
             warnings.append(
                 f"THE KEYS OF {name} CHANGED since this machine last saw them: "
-                f"added {', '.join(change['added']) or 'none'}; "
-                f"removed {', '.join(change['removed']) or 'none'}"
+                f"added {', '.join(added) or 'none'}; removed {', '.join(removed) or 'none'}"
             )
             if fail_on_key_change:
                 return IndexVerification(result=_keys_changed(result, name), warnings=warnings)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
-
 from fakeindex import DEMO, ROOT, WHEEL, demo_index
+
 from pgpverify.cli import main
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 AT = "2025-06-01T00:00:00Z"
 
@@ -60,6 +64,10 @@ def test_static_pep503_tree_good_then_offline_then_key_change(tmp_path, static_s
     record = json.loads(record_path.read_text())
     record["maintainers"] = record["maintainers"][:1]
     record_path.write_text(json.dumps(record))
+    # http.server's Last-Modified has one-second resolution: date the edit later so the
+    # revalidation sees it (a real index changes files on a human time scale).
+    stat = record_path.stat()
+    os.utime(record_path, (stat.st_atime + 10, stat.st_mtime + 10))
     code, doc, err = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache,
                             "--fail-on-key-change")
     assert code == 1

@@ -1,15 +1,27 @@
-"""Run pgpverify on the four demo cases and check each gives its expected exit code.
+"""``make demo``: pgpverify on the bundled demo material, then against a real local index.
 
-Usage: ``python vectors/demo/run_demo.py`` (``make demo``). Each case runs
-``python -m pgpverify verify <wheel> --keyring keyring.asc --project demo-pkg --owners
-owners/demo-pkg.json --at 2025-06-01T00:00:00Z`` in a subprocess and prints its output;
-the good case is shown again as JSON. Exit status 0 iff every case behaved as expected.
+Part 1 runs ``pgpverify verify`` with local keyrings on four cases (good, tampered,
+revoked, not an owner). Part 2 builds an index the way an operator would (``pgpverify
+publish`` of the maintainers' keys and ownership record, simple pages, the wheel and its
+``.asc``), serves it with ``python -m http.server`` on 127.0.0.1, verifies against it with
+``--index-url`` (signature and keys fetched from the index), shows a key change being
+caught and a lock file used offline, then stops the server.
+
+Exit status 0 iff every step gave its expected exit code.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 DEMO = Path(__file__).resolve().parent
@@ -26,37 +38,192 @@ CASES = [
 ]
 
 
-def run(where: str, fmt: str) -> subprocess.CompletedProcess[str]:
-    wheel = DEMO / where / WHEEL
-    argv = [
-        sys.executable, "-m", "pgpverify", "verify", str(wheel.relative_to(ROOT)),
-        "--keyring", "vectors/demo/keyring.asc",
-        "--project", "demo-pkg", "--owners", "vectors/demo/owners/demo-pkg.json",
-        "--at", AT, "--format", fmt,
-    ]
-    print("$ " + " ".join(["python", *argv[1:]]))
-    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+class Demo:
+    """Runs commands, prints them with their output, and counts unexpected exit codes."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+        self.work: str | None = None
+
+    def shorten(self, text: str) -> str:
+        text = text.replace(str(ROOT) + "/", "")
+        return text.replace(self.work, "$WORK") if self.work else text
+
+    def run(self, heading: str, args: list[str], expected: int, *, cwd: Path = ROOT) -> str:
+        print(f"\n=== {heading} ===")
+        print("$ pgpverify " + " ".join(self.shorten(a) for a in args))
+        proc = subprocess.run(
+            [sys.executable, "-m", "pgpverify", *args],
+            cwd=cwd, capture_output=True, text=True, check=False,
+        )
+        print(self.shorten((proc.stdout + proc.stderr).rstrip()))
+        print(f"(exit code {proc.returncode}, expected {expected})")
+        if proc.returncode != expected:
+            self.failures.append(heading)
+        return proc.stdout
+
+
+def split_keyring(path: Path) -> list[bytes]:
+    """The armored blocks of a keyring file (one certificate each in the demo keyring)."""
+    text = path.read_bytes()
+    begin, end = b"-----BEGIN PGP PUBLIC KEY BLOCK-----", b"-----END PGP PUBLIC KEY BLOCK-----"
+    blocks = []
+    start = text.find(begin)
+    while start >= 0:
+        stop = text.index(end, start) + len(end)
+        blocks.append(text[start:stop] + b"\n")
+        start = text.find(begin, stop)
+    return blocks
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            msg = f"the index server exited with {proc.returncode}"
+            raise RuntimeError(msg)
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    msg = f"the index server at {url} did not start"
+    raise RuntimeError(msg)
+
+
+def part_one(demo: Demo) -> None:
+    print("##### Part 1: local keyrings #####")
+    for heading, where, expected in CASES:
+        wheel = DEMO / where / WHEEL
+        demo.run(heading, [
+            "verify", str(wheel), "--keyring", str(DEMO / "keyring.asc"),
+            "--project", "demo-pkg", "--owners", str(DEMO / "owners" / "demo-pkg.json"),
+            "--at", AT,
+        ], expected)
+    demo.run("the good case as JSON", [
+        "verify", str(DEMO / WHEEL), "--keyring", str(DEMO / "keyring.asc"),
+        "--project", "demo-pkg", "--owners", str(DEMO / "owners" / "demo-pkg.json"),
+        "--at", AT, "--format", "json",
+    ], 0)
+
+
+def build_index(demo: Demo, work: Path) -> Path:
+    """What an index operator does: publish the pgp/ tree, lay out simple pages and files."""
+    keys = work / "maintainer-keys"
+    keys.mkdir()
+    for i, block in enumerate(split_keyring(DEMO / "keyring.asc")):
+        (keys / f"key{i}.asc").write_bytes(block)
+    owners = work / "records"
+    owners.mkdir()
+    record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text(encoding="utf-8"))
+    (owners / "demo-pkg.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    tree = work / "index"
+    demo.run("publish refuses a record that lists a revoked key (dave's), listing why", [
+        "publish", "--keys", str(keys), "--owners", str(owners), "-o", str(tree),
+    ], 1)
+    record["maintainers"] = [m for m in record["maintainers"] if m["user"] != "dave"]
+    (owners / "demo-pkg.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    demo.run("publish the pgp/ tree once dave is taken off the record", [
+        "publish", "--keys", str(keys), "--owners", str(owners), "-o", str(tree),
+    ], 0)
+    packages = tree / "packages"
+    packages.mkdir()
+    shutil.copy(DEMO / WHEEL, packages / WHEEL)
+    shutil.copy(DEMO / f"{WHEEL}.asc", packages / f"{WHEEL}.asc")
+    page = tree / "simple" / "demo-pkg"
+    page.mkdir(parents=True)
+    (tree / "simple" / "index.html").write_text(
+        '<!DOCTYPE html><html><body><a href="demo-pkg/">demo-pkg</a></body></html>\n',
+        encoding="utf-8",
+    )
+    (page / "index.html").write_text(
+        "<!DOCTYPE html><html><body>"
+        f'<a href="../../packages/{WHEEL}" data-gpg-sig="true">{WHEEL}</a>'
+        "</body></html>\n",
+        encoding="utf-8",
+    )
+    return tree
+
+
+def part_two(demo: Demo) -> None:
+    print("\n##### Part 2: a real index on 127.0.0.1 #####")
+    with tempfile.TemporaryDirectory(prefix="pgpverify-demo-") as tmp:
+        work = Path(tmp)
+        demo.work = str(work)
+        print(f"(temporary directory $WORK = {work})")
+        tree = build_index(demo, work)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/"
+        print(f"\n=== serving {tree.name}/ with python -m http.server on {url} ===")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+             "--directory", str(tree)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for(url, server)
+            index_cases(demo, work, url)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+            print(f"\n=== index server on {url} stopped ===")
+        demo.run("offline, as CI would: the lock file pins everything (the server is gone)", [
+            "verify", str(work / "download" / WHEEL), "--signature", str(DEMO / f"{WHEEL}.asc"),
+            "--lock", str(work / "pgpverify.lock"), "--at", AT,
+        ], 0)
+
+
+def index_cases(demo: Demo, work: Path, url: str) -> None:
+    simple = url + "simple/"
+    cache = str(work / "cache")
+    download = work / "download"
+    download.mkdir()
+    shutil.copy(DEMO / WHEEL, download / WHEEL)
+    tampered = work / "tampered"
+    tampered.mkdir()
+    shutil.copy(DEMO / "tampered" / WHEEL, tampered / WHEEL)
+    common = ["--index-url", simple, "--cache-dir", cache, "--at", AT]
+    demo.run("index: the signature, the record and the keys all come from the index", [
+        "verify", str(download / WHEEL), *common,
+    ], 0)
+    demo.run("index: a tampered download", ["verify", str(tampered / WHEEL), *common], 1)
+    demo.run("index: mallory's signature; the index publishes no key for her", [
+        "verify", str(download / WHEEL), "--signature",
+        str(DEMO / "not-owner" / f"{WHEEL}.asc"), *common,
+    ], 1)
+    demo.run("lock: pin demo-pkg's ownership and keys for CI", [
+        "lock", "demo-pkg", "--index-url", simple, "--cache-dir", cache,
+        "-o", str(work / "pgpverify.lock"),
+    ], 0)
+    record_path = work / "index" / "pgp" / "projects" / "demo-pkg.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record["maintainers"] = record["maintainers"][:1]
+    record_path.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    # http.server dates files to the second: make the edit visibly newer for revalidation
+    stat = record_path.stat()
+    os.utime(record_path, (stat.st_atime + 10, stat.st_mtime + 10))
+    demo.run("index: bob's key disappeared from the record; --fail-on-key-change catches it", [
+        "verify", str(download / WHEEL), *common, "--fail-on-key-change",
+    ], 1)
 
 
 def main() -> int:
-    failures = []
-    for heading, where, expected in CASES:
-        print(f"\n=== {heading} ===")
-        proc = run(where, "text")
-        print((proc.stdout + proc.stderr).rstrip())
-        print(f"(exit code {proc.returncode}, expected {expected})")
-        if proc.returncode != expected:
-            failures.append(heading)
-    print("\n=== the good case as JSON ===")
-    proc = run("", "json")
-    print(proc.stdout.rstrip())
-    if proc.returncode != 0:
-        failures.append("good case as JSON")
+    demo = Demo()
+    part_one(demo)
+    part_two(demo)
     print()
-    if failures:
-        print("DEMO FAILED: " + "; ".join(failures))
+    if demo.failures:
+        print("DEMO FAILED: " + "; ".join(demo.failures))
         return 1
-    print("demo: all four cases gave their expected exit codes")
+    print("demo: every step gave its expected exit code")
     return 0
 
 
