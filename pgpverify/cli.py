@@ -369,6 +369,7 @@ def _lock(args: argparse.Namespace) -> int:
 
     previous = LockFile.read(args.output, limits=DEFAULT_LIMITS) if args.output.exists() else None
     records = []
+    unrecorded: list[str] = []
     certificates: dict[str, bytes] = {}
     with contextlib.ExitStack() as stack:
         client = _client(args, index_url, _open_cache(args, stack), stack)
@@ -376,12 +377,15 @@ def _lock(args: argparse.Namespace) -> int:
             published = client.project_keys(name)
             if published.record is None:
                 _warn(f"the index has no ownership record for {published.project}: not pinned")
+                unrecorded.append(published.project)
                 continue
             for fpr in published.missing:
                 _warn(f"the index lists key {fpr} for {published.project} but has no key file")
             records.append(published.record)
             certificates.update(published.certificates)
-    lock = build_lock(records, certificates, index_url=index_url, previous=previous)
+    # Projects without a record keep a reviewed exception (unsigned = "allowed") they had.
+    lock = build_lock(records, certificates, index_url=index_url, previous=previous,
+                      unrecorded=unrecorded)
     write_lock(args.output, lock)
     print(f"pgpverify: wrote {args.output}: {len(lock.projects)} project(s), "
           f"{len(lock.certificates)} key(s)")

@@ -133,3 +133,10 @@ def test_owners_rejects_bad_key_objects(entry, message):
     doc = {"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": [entry]}]}
     with pytest.raises(OwnersError, match=message):
         OwnershipRecord.from_bytes(json.dumps(doc).encode())
+
+
+def test_owners_rejects_a_retirement_date_out_of_range():
+    doc = {"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": [
+        {"fingerprint": ALICE, "retired": "9999-12-31T23:59:59-12:00"}]}]}
+    with pytest.raises(OwnersError, match="out of range"):
+        OwnershipRecord.from_bytes(json.dumps(doc).encode())

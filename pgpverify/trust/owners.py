@@ -173,7 +173,13 @@ def parse_retired(text: str, *, source: str | None = None) -> int:
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return int(when.timestamp())
+    try:
+        seconds = int(when.timestamp())
+        # it must also convert back, for messages (year 1 and year 9999 sit at the edges)
+        datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        raise OwnersError(f"'retired' is out of range: {text!r}", source=source) from None
+    return seconds
 
 
 def _field(doc: dict[str, Any], name: str, kind: type, where: str, source: str | None) -> Any:
