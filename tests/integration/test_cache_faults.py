@@ -7,8 +7,8 @@ import itertools
 import sqlite3
 
 import pytest
-
 from faultserver import FaultServer
+
 from pgpverify.errors import NetworkError
 from pgpverify.index.cache import Cache, CachingFetcher
 from pgpverify.index.http import HttpConfig, HttpFetcher
