@@ -51,18 +51,14 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_time(text: str) -> datetime:
     """ISO 8601 with a ``Z`` or offset; a date alone or a time without zone is UTC."""
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
+    from pgpverify.isotime import parse_iso8601
+
     try:
-        when = datetime.fromisoformat(value)
+        return parse_iso8601(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"not an ISO 8601 time: {text!r} (e.g. 2025-06-01T12:00:00Z)"
         ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when
 
 
 def _seconds(text: str) -> float:

@@ -69,6 +69,7 @@ from pgpverify.errors import (
     PublishError,
     UnsupportedError,
 )
+from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, encode, looks_armored
 from pgpverify.openpgp.certificate import Certificate, SigningKey, parse_certificate
@@ -582,7 +583,7 @@ def _date(when: int) -> str:
 
 
 def _iso(when: int) -> str:
-    return (_EPOCH + timedelta(seconds=when)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(when)
 
 
 def _dump(doc: Any) -> bytes:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pgpverify.errors import InputError, LimitExceededError, MalformedError, UnsupportedError
+from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.constants import (
@@ -29,6 +29,7 @@ from pgpverify.openpgp.packets import Tag, iter_packets
 from pgpverify.openpgp.signature import Signature, parse_signature
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from pathlib import Path
 
     from pgpverify.openpgp.certificate import Certificate, SigningKey
@@ -118,9 +119,7 @@ def _hex(value: bytes | None) -> str | None:
 
 
 def _iso(ts: int | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if ts is None else format_utc(ts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pgpverify.errors import MalformedError, UnsupportedError
+from pgpverify.isotime import format_utc
 from pgpverify.openpgp.constants import HashAlgo, SigType, new_hash
 from pgpverify.openpgp.keymaterial import KeyPacket, PublicKey, decode_key, parse_key_packet
 from pgpverify.openpgp.packets import Tag
@@ -255,9 +256,7 @@ def _expiry(key: KeyPacket, selfsig: Signature) -> int | None:
 
 
 def _iso(ts: int) -> str:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(ts)
 
 
 def _revocation_message(what: str, rev: Signature) -> str:

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_ds
 
 from pgpverify.errors import MalformedError, UnsupportedError
 from pgpverify.openpgp.constants import HashAlgo, PubKeyAlgo, pubkey_name
+from pgpverify.openpgp.packets import read_mpis
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -172,17 +173,7 @@ class PublicKey:
 
 
 def _mpis(body: bytes, pos: int, count: int) -> tuple[list[int], int]:
-    values = []
-    for _ in range(count):
-        if pos + 2 > len(body):
-            raise MalformedError("truncated MPI in key material")
-        bits = int.from_bytes(body[pos : pos + 2], "big")
-        size = (bits + 7) // 8
-        if pos + 2 + size > len(body):
-            raise MalformedError("truncated MPI in key material")
-        values.append(int.from_bytes(body[pos + 2 : pos + 2 + size], "big"))
-        pos += 2 + size
-    return values, pos
+    return read_mpis(body, pos, count, "key material")
 
 
 def _curve_and_point(material: bytes) -> tuple[str, int, int]:

@@ -23,6 +23,7 @@ __all__ = [
     "Tag",
     "frame",
     "iter_packets",
+    "read_mpis",
 ]
 
 
@@ -170,3 +171,20 @@ def iter_packets(data: bytes, *, max_packets: int, source: str | None = None) ->
         tag, start, stop = frame(data, pos, source)
         yield Packet(tag=tag, body=data[start:stop], offset=pos)
         pos = stop
+
+
+def read_mpis(data: bytes, pos: int, count: int, what: str) -> tuple[list[int], int]:
+    """Read ``count`` MPIs (RFC 9580 §3.2) from ``data`` at ``pos``; return them and the end.
+
+    Raises :class:`MalformedError` ("truncated MPI in <what>") when one runs past the end.
+    """
+    values = []
+    for _ in range(count):
+        if pos + 2 > len(data):
+            raise MalformedError(f"truncated MPI in {what}")
+        size = (int.from_bytes(data[pos : pos + 2], "big") + 7) // 8
+        if pos + 2 + size > len(data):
+            raise MalformedError(f"truncated MPI in {what}")
+        values.append(int.from_bytes(data[pos + 2 : pos + 2 + size], "big"))
+        pos += 2 + size
+    return values, pos

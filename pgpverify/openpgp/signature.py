@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from pgpverify.errors import LimitExceededError, MalformedError
 from pgpverify.openpgp.constants import PubKeyAlgo, SigType
+from pgpverify.openpgp.packets import read_mpis
 
 __all__ = [
     "RevocationCode",
@@ -146,16 +147,6 @@ class Signature:
         return self.created + self.expiration <= when
 
 
-def _read_mpi(body: bytes, pos: int) -> tuple[int, int]:
-    if pos + 2 > len(body):
-        raise MalformedError("truncated MPI in signature")
-    bits = int.from_bytes(body[pos : pos + 2], "big")
-    size = (bits + 7) // 8
-    if pos + 2 + size > len(body):
-        raise MalformedError("truncated MPI in signature")
-    return int.from_bytes(body[pos + 2 : pos + 2 + size], "big"), pos + 2 + size
-
-
 def _subpackets(area: bytes, *, hashed: bool, max_count: int) -> list[Subpacket]:
     out: list[Subpacket] = []
     pos = 0
@@ -229,11 +220,7 @@ def parse_signature(
     mpis: tuple[int, ...] = ()
     count = _SIGNATURE_MPIS.get(pubkey_algo)
     if count is not None:
-        values = []
-        pos = 0
-        for _ in range(count):
-            value, pos = _read_mpi(material, pos)
-            values.append(value)
+        values, pos = read_mpis(material, 0, count, "signature")
         if pos != len(material):
             raise MalformedError("trailing octets after the signature MPIs")
         mpis = tuple(values)

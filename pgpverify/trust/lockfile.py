@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.utils import canonicalize_name
 
 from pgpverify.errors import LockFileError, PgpVerifyError
+from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, MIB, Limits
 from pgpverify.openpgp.armor import decode_blocks, encode, looks_armored
 from pgpverify.openpgp.keyring import Keyring
@@ -448,7 +449,7 @@ def _quote(text: str) -> str:
 
 
 def _timestamp(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(seconds)
 
 
 def _armor_literal(fpr: str, data: bytes) -> str:

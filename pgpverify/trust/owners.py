@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NewType
 
 from packaging.utils import canonicalize_name
 
 from pgpverify.errors import OwnersError
+from pgpverify.isotime import format_utc, parse_iso8601
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
@@ -162,21 +162,16 @@ class OwnershipRecord:
 
 def parse_retired(text: str, *, source: str | None = None) -> int:
     """A retirement date (``2024-05-01``, midnight UTC) or ISO 8601 time, as epoch seconds."""
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
     try:
-        when = datetime.fromisoformat(value)
+        when = parse_iso8601(text)
     except ValueError:
         raise OwnersError(
             f"'retired' is not an ISO 8601 date: {text!r} (e.g. 2024-05-01)", source=source
         ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
     try:
         seconds = int(when.timestamp())
         # it must also convert back, for messages (year 1 and year 9999 sit at the edges)
-        datetime.fromtimestamp(seconds, timezone.utc)
+        format_utc(seconds)
     except (OverflowError, ValueError, OSError):
         raise OwnersError(f"'retired' is out of range: {text!r}", source=source) from None
     return seconds
