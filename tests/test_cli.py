@@ -240,3 +240,94 @@ def test_cli_usage_error_does_not_import_pgpy(capsys):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
     assert proc.returncode == 12, proc.stderr
+
+
+# -- verify --lock ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_lock(tmp_path):
+    from fakeindex import split_keyring
+
+    from pgpverify.trust.lockfile import build_lock, write_lock
+    from pgpverify.trust.owners import OwnershipRecord
+
+    record = OwnershipRecord.from_file(DEMO / "owners" / "demo-pkg.json")
+    lock = build_lock([record], split_keyring(DEMO / "keyring.asc"), index_url=None)
+    path = tmp_path / "pgpverify.lock"
+    write_lock(path, lock)
+    return path
+
+
+def test_cli_verify_with_lock_file(capsys, demo_lock):
+    code, out, _ = run(capsys, "verify", DEMO / WHEEL, "--lock", demo_lock, "--at", AT,
+                       "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["maintainer"] == {"user": "alice", "role": "Owner"}
+    assert doc["project"] == "demo-pkg"
+
+
+def test_cli_verify_with_lock_file_rejects_a_revoked_maintainer(capsys, demo_lock):
+    code, out, _ = run(capsys, "verify", DEMO / "revoked" / WHEEL, "--lock", demo_lock,
+                       "--at", AT, "--format", "json")
+    assert code == 1
+    assert json.loads(out)["reason"] == "key-revoked"
+
+
+def test_cli_tampered_lock_file_is_refused(capsys, demo_lock):
+    text = demo_lock.read_text()
+    fpr = "DBB45D692413FC66E3CB87089B617AE7AD1F8C84"
+    assert text.count(fpr) == 2  # listed for alice, and as a certificate's name
+    demo_lock.write_text(text.replace(fpr, "DBB45D692413FC66E3CB87089B617AE7AD1F8C85", 1))
+    code, out, err = run(capsys, "verify", DEMO / WHEEL, "--lock", demo_lock, "--at", AT)
+    assert code == 2
+    assert out == ""
+    assert "pgpverify.lock" in one_error_line(err)
+
+
+def test_cli_lock_without_the_project_is_unknown_key(capsys, demo_lock, tmp_path):
+    other = tmp_path / "other_pkg-1.0-py3-none-any.whl"
+    shutil.copy(DEMO / WHEEL, other)
+    shutil.copy(DEMO / f"{WHEEL}.asc", other.with_name(other.name + ".asc"))
+    code, out, _ = run(capsys, "verify", other, "--lock", demo_lock, "--at", AT,
+                       "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["reason"] == "unknown-key"
+    assert "pins nothing for project other-pkg" in doc["message"]
+
+
+def test_cli_publish_refusal_lists_every_problem(capsys, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "all.asc").write_bytes((DEMO / "keyring.asc").read_bytes())
+    owners = tmp_path / "owners"
+    owners.mkdir()
+    record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text())
+    record["maintainers"].append({"user": "zed", "role": "Owner", "keys": ["F" * 40]})
+    (owners / "demo-pkg.json").write_text(json.dumps(record))
+    code, out, err = run(capsys, "publish", "--keys", keys, "--owners", owners,
+                         "-o", tmp_path / "out")
+    assert code == 1
+    assert "2 problem(s)" in err
+    assert "revoked" in err
+    assert "F" * 40 in err
+    assert not (tmp_path / "out" / "pgp").exists()
+
+
+def test_cli_publish_writes_the_tree(capsys, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "all.asc").write_bytes((DEMO / "keyring.asc").read_bytes())
+    owners = tmp_path / "owners"
+    owners.mkdir()
+    record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text())
+    record["maintainers"] = [m for m in record["maintainers"] if m["user"] != "dave"]
+    (owners / "demo-pkg.json").write_text(json.dumps(record))
+    code, out, _ = run(capsys, "publish", "--keys", keys, "--owners", owners,
+                       "-o", tmp_path / "out")
+    assert code == 0
+    assert "1 project(s), 2 key(s)" in out
+    assert json.loads((tmp_path / "out" / "pgp" / "index.json").read_text()) == {
+        "projects": ["demo-pkg"]}
