@@ -307,7 +307,7 @@ def test_cli_publish_refusal_lists_every_problem(capsys, tmp_path):
     record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text())
     record["maintainers"].append({"user": "zed", "role": "Owner", "keys": ["F" * 40]})
     (owners / "demo-pkg.json").write_text(json.dumps(record))
-    code, out, err = run(capsys, "publish", "--keys", keys, "--owners", owners,
+    code, _, err = run(capsys, "publish", "--keys", keys, "--owners", owners,
                          "-o", tmp_path / "out")
     assert code == 1
     assert "2 problem(s)" in err
