@@ -313,9 +313,14 @@ def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    # IPv4-mapped IPv6 (::ffff:127.0.0.1) counts as loopback on Python 3.13 but not before:
+    # refuse it everywhere, so the policy does not depend on the Python version.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return False
+    return address.is_loopback
 
 
 def _redact(url: str) -> str:
