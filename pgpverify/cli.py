@@ -327,6 +327,8 @@ def _client(
 
         if args.retries < 0 or args.retries > 20:
             raise _UsageError("--retries must be between 0 and 20")
+        if args.cert is not None and not args.cert.is_file():
+            raise _UsageError(f"--cert {args.cert}: no such CA bundle file")
         http = HttpFetcher(
             HttpConfig(
                 read_timeout=args.timeout,

@@ -616,7 +616,7 @@ class Verifier:
                     f"{self.owners.project}",
                 )
                 return
-            retired = maintainer.retired_at(primary)
+            retired = self.owners.retired_at(primary)
             if retired is not None and sig.created >= retired:
                 attempt.reject(
                     Reason.NOT_OWNER,

@@ -173,3 +173,19 @@ def test_record_url_uses_the_normalized_name():
     client(index).ownership("DEMO__pkg")
     assert index.requests[-1] == ROOT + "pgp/projects/demo-pkg.json"
     assert json.loads(index.documents[ROOT + "pgp/projects/demo-pkg.json"][1])["project"]
+
+
+def test_ownership_record_for_another_project_is_refused():
+    index = demo_index()
+    body = index.documents[ROOT + "pgp/projects/demo-pkg.json"][1]
+    index.put(ROOT + "pgp/projects/other-project.json", body, "application/json")
+    with pytest.raises(IndexResponseError, match="is for project 'demo-pkg', not 'other-project'"):
+        client(index).ownership("other-project")
+    assert client(index).ownership("Demo.Pkg") is not None
+
+
+def test_project_page_json_with_an_invalid_url():
+    body = b'{"files": [{"filename": "a.whl", "url": "http://[::1"}]}'
+    with pytest.raises(IndexResponseError, match="bad file URL"):
+        parse_project_page(body, url="https://index.test/simple/a/",
+                           content_type="application/vnd.pypi.simple.v1+json")

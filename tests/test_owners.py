@@ -140,3 +140,27 @@ def test_owners_rejects_a_retirement_date_out_of_range():
         {"fingerprint": ALICE, "retired": "9999-12-31T23:59:59-12:00"}]}]}
     with pytest.raises(OwnersError, match="out of range"):
         OwnershipRecord.from_bytes(json.dumps(doc).encode())
+
+
+@pytest.mark.parametrize(
+    ("user", "message"),
+    [("al\\ud800ice", "not valid Unicode"), ("al\\u0000ice", "control characters"),
+     ("al\\nice", "control characters")],
+)
+def test_owners_rejects_unprintable_strings(user, message):
+    data = ('{"project": "x", "maintainers": [{"user": "' + user
+            + '", "role": "Owner", "keys": []}]}').encode()
+    with pytest.raises(OwnersError, match=message):
+        OwnershipRecord.from_bytes(data)
+
+
+def test_owners_key_retired_by_any_maintainer_is_retired():
+    doc = {"project": "x", "maintainers": [
+        {"user": "alice", "role": "Owner", "keys": [ALICE]},
+        {"user": "bob", "role": "Maintainer",
+         "keys": [{"fingerprint": ALICE, "retired": "2024-05-01"}]},
+    ]}
+    rec = OwnershipRecord.from_bytes(json.dumps(doc).encode())
+    assert rec.signer(ALICE).user == "alice"
+    assert rec.retired_at(ALICE) == 1714521600
+    assert rec.retired_at(BOB) is None

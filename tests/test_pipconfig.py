@@ -66,3 +66,18 @@ def test_config_files_order_ends_with_site_and_pip_config_file(tmp_path):
     files = config_files(env(tmp_path, PIP_CONFIG_FILE="/x/pip.conf"), prefix="/venv")
     assert files[-1] == __import__("pathlib").Path("/x/pip.conf")
     assert files[-2].name in ("pip.conf", "pip.ini")
+
+
+def test_no_home_and_no_passwd_entry(tmp_path, monkeypatch):
+    import pathlib
+
+    def no_home():
+        msg = "Could not determine home directory."
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(pathlib.Path, "home", staticmethod(no_home))
+    extra = write(tmp_path / "extra.conf", "[global]\nindex-url = https://extra/simple/\n")
+    files = config_files({"PIP_CONFIG_FILE": str(extra)}, prefix=str(tmp_path))
+    assert files[-1] == extra
+    assert configured_index_url({"PIP_CONFIG_FILE": str(extra)},
+                                prefix=str(tmp_path)) == "https://extra/simple/"

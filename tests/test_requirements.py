@@ -32,8 +32,38 @@ def test_requirements_missing_file(tmp_path):
         read_requirements(tmp_path / "nope.txt")
 
 
-def test_requirements_self_inclusion_is_bounded(tmp_path):
+def test_requirements_self_inclusion_is_read_once(tmp_path):
     req = tmp_path / "r.txt"
-    req.write_text("-r r.txt\n")
+    req.write_text("x\n-r r.txt\n")
+    assert read_requirements(req) == (["x"], [])
+
+
+def test_requirements_nesting_depth_is_bounded(tmp_path):
+    for i in range(12):
+        (tmp_path / f"d{i}.txt").write_text(f"-r d{i + 1}.txt\n")
+    (tmp_path / "d12.txt").write_text("deep\n")
     with pytest.raises(InputError, match="nest too deeply"):
+        read_requirements(tmp_path / "d0.txt")
+
+
+def test_requirements_included_many_times_are_read_once(tmp_path):
+    # 20 includes per level, 8 levels: 20**8 reads without the "read once" rule
+    for i in range(8):
+        (tmp_path / f"f{i}.txt").write_text(f"pkg{i}\n" + f"-r f{i + 1}.txt\n" * 20)
+    (tmp_path / "f8.txt").write_text("last\n")
+    names, problems = read_requirements(tmp_path / "f0.txt")
+    assert names == [f"pkg{i}" for i in range(8)] + ["last"]
+    assert problems == []
+
+
+def test_requirements_cycle_is_read_once(tmp_path):
+    (tmp_path / "a.txt").write_text("a\n-r b.txt\n")
+    (tmp_path / "b.txt").write_text("b\n-r a.txt\n")
+    assert read_requirements(tmp_path / "a.txt") == (["a", "b"], [])
+
+
+def test_requirements_nul_byte_in_an_include(tmp_path):
+    req = tmp_path / "r.txt"
+    req.write_bytes(b"-r a\x00b\n")
+    with pytest.raises(InputError, match="cannot read requirements file"):
         read_requirements(req)

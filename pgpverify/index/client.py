@@ -121,9 +121,18 @@ class IndexClient:
             return None
         _expect_json(response)
         try:
-            return OwnershipRecord.from_bytes(response.body, source=url)
+            record = OwnershipRecord.from_bytes(response.body, source=url)
         except OwnersError as err:
             raise IndexResponseError(err.message, source=url) from None
+        if not record.is_for(project):
+            # A record filed under one name must not pin owners for another (a lock file
+            # keys projects by the record's name).
+            raise IndexResponseError(
+                f"the record at this URL is for project {record.project!r}, not "
+                f"{canonicalize_name(project)!r}: refusing it",
+                source=url,
+            )
+        return record
 
     def key(self, fingerprint: str) -> bytes | None:
         """The armored key file for ``fingerprint``, checked; None when not published.

@@ -25,8 +25,14 @@ _MAX_CONFIG_BYTES = 1 << 20
 
 def config_files(env: Mapping[str, str], *, prefix: str = sys.prefix) -> list[Path]:
     """List pip's configuration files, lowest priority first."""
-    home = Path(env.get("HOME") or Path.home())
     files: list[Path] = []
+    home_text = env.get("HOME")
+    if not home_text:
+        try:
+            home_text = str(Path.home())
+        except (RuntimeError, KeyError):  # no HOME and no passwd entry (containers)
+            home_text = None
+    home = Path(home_text) if home_text else None
     if sys.platform == "win32":
         program_data = env.get("PROGRAMDATA")
         if program_data:
@@ -34,17 +40,20 @@ def config_files(env: Mapping[str, str], *, prefix: str = sys.prefix) -> list[Pa
         appdata = env.get("APPDATA")
         if appdata:
             files.append(Path(appdata) / "pip" / "pip.ini")
-        files.append(home / "pip" / "pip.ini")
+        if home is not None:
+            files.append(home / "pip" / "pip.ini")
         site = Path(prefix) / "pip.ini"
     else:
         xdg_dirs = env.get("XDG_CONFIG_DIRS") or "/etc/xdg"
         files += [Path(d) / "pip" / "pip.conf" for d in reversed(xdg_dirs.split(":")) if d]
         files.append(Path("/etc/pip.conf"))
-        files.append(home / ".pip" / "pip.conf")
-        if sys.platform == "darwin":
-            files.append(home / "Library" / "Application Support" / "pip" / "pip.conf")
-        xdg_home = env.get("XDG_CONFIG_HOME") or str(home / ".config")
-        files.append(Path(xdg_home) / "pip" / "pip.conf")
+        if home is not None:
+            files.append(home / ".pip" / "pip.conf")
+            if sys.platform == "darwin":
+                files.append(home / "Library" / "Application Support" / "pip" / "pip.conf")
+        xdg_home = env.get("XDG_CONFIG_HOME") or (str(home / ".config") if home else None)
+        if xdg_home:
+            files.append(Path(xdg_home) / "pip" / "pip.conf")
         site = Path(prefix) / "pip.conf"
     files.append(site)
     extra = env.get("PIP_CONFIG_FILE")

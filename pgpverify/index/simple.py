@@ -115,7 +115,11 @@ def _parse_json(body: bytes, url: str) -> list[ProjectFile]:
             raise IndexResponseError("project page JSON: a file lacks 'filename' or 'url'",
                                      source=url)
         sig = entry.get("gpg-sig")
-        file_url, _ = urldefrag(urljoin(url, href))
+        try:
+            file_url, _ = urldefrag(urljoin(url, href))
+        except ValueError as err:
+            raise IndexResponseError(f"project page JSON: bad file URL: {err}",
+                                     source=url) from None
         out.append(
             ProjectFile(filename=name, url=file_url,
                         gpg_sig=sig if isinstance(sig, bool) else None)

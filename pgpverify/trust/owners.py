@@ -83,6 +83,14 @@ class OwnershipRecord:
         """Whether this record is about ``project`` (names compared after PEP 503)."""
         return canonicalize_name(project) == self.normalized_project
 
+    def retired_at(self, primary_fingerprint: str) -> int | None:
+        """The earliest retirement of this fingerprint by any maintainer, or None.
+
+        A key listed plainly by one maintainer and retired by another is retired.
+        """
+        times = [t for m in self.maintainers if (t := m.retired_at(primary_fingerprint))]
+        return min(times) if times else None
+
     def signer(self, primary_fingerprint: str) -> Maintainer | None:
         """The Owner or Maintainer who listed this primary fingerprint, if any."""
         fpr = primary_fingerprint.upper()
@@ -185,6 +193,13 @@ def _field(doc: dict[str, Any], name: str, kind: type, where: str, source: str |
         raise OwnersError(
             f"{where}: '{name}' must be a {_JSON_TYPES.get(kind, kind.__name__)}", source=source
         )
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud800" escape
+            raise OwnersError(f"{where}: '{name}' is not valid Unicode", source=source) from None
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise OwnersError(f"{where}: '{name}' has control characters", source=source)
     return value
 
 

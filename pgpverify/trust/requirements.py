@@ -21,19 +21,33 @@ __all__ = ["read_requirements"]
 
 _MAX_BYTES = 4 << 20
 _MAX_DEPTH = 8
+_MAX_FILES = 256
 _NESTED = ("-r", "--requirement", "-c", "--constraint")
 
 
-def read_requirements(path: Path, *, _depth: int = 0) -> tuple[list[str], list[str]]:
-    """(normalized project names in order, problems as one-line messages)."""
+def read_requirements(
+    path: Path, *, _depth: int = 0, _seen: set[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """(normalized project names in order, problems as one-line messages).
+
+    Each file is read once (a file included twice, or in a cycle, is skipped the second
+    time), at most ``_MAX_FILES`` files and ``_MAX_DEPTH`` levels deep.
+    """
+    seen = set() if _seen is None else _seen
     if _depth > _MAX_DEPTH:
         raise InputError("requirements files nest too deeply", source=str(path))
     try:
+        key = str(path.resolve())
+        if key in seen:
+            return [], []
+        seen.add(key)
+        if len(seen) > _MAX_FILES:
+            raise InputError(f"more than {_MAX_FILES} requirements files", source=str(path))
         with path.open("rb") as fh:
             data = fh.read(_MAX_BYTES + 1)
-    except OSError as err:
-        raise InputError(f"cannot read requirements file: {err.strerror or err}",
-                         source=str(path)) from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        why = err.strerror if isinstance(err, OSError) and err.strerror else err
+        raise InputError(f"cannot read requirements file: {why}", source=str(path)) from None
     if len(data) > _MAX_BYTES:
         raise InputError(f"requirements file larger than {_MAX_BYTES} bytes", source=str(path))
     text = data.decode("utf-8", errors="replace")
@@ -51,8 +65,8 @@ def read_requirements(path: Path, *, _depth: int = 0) -> tuple[list[str], list[s
             if "=" in option:
                 option, _, value = line.partition("=")
             if option in _NESTED and value.strip():
-                nested = (path.parent / value.strip()).resolve()
-                found, more = read_requirements(nested, _depth=_depth + 1)
+                nested = path.parent / value.strip()
+                found, more = read_requirements(nested, _depth=_depth + 1, _seen=seen)
                 names += found
                 problems += more
             elif option in ("-e", "--editable"):
