@@ -298,17 +298,24 @@ def test_cli_lock_without_the_project_is_unknown_key(capsys, demo_lock, tmp_path
     assert "pins nothing for project other-pkg" in doc["message"]
 
 
-def test_cli_publish_refusal_lists_every_problem(capsys, tmp_path):
+def publish_demo(capsys, tmp_path, edit):
+    """Run ``publish`` on the demo keyring and the demo record as changed by ``edit``."""
     keys = tmp_path / "keys"
     keys.mkdir()
     (keys / "all.asc").write_bytes((DEMO / "keyring.asc").read_bytes())
     owners = tmp_path / "owners"
     owners.mkdir()
     record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text())
-    record["maintainers"].append({"user": "zed", "role": "Owner", "keys": ["F" * 40]})
+    edit(record)
     (owners / "demo-pkg.json").write_text(json.dumps(record))
-    code, _, err = run(capsys, "publish", "--keys", keys, "--owners", owners,
-                         "-o", tmp_path / "out")
+    return run(capsys, "publish", "--keys", keys, "--owners", owners, "-o", tmp_path / "out")
+
+
+def test_cli_publish_refusal_lists_every_problem(capsys, tmp_path):
+    def add_zed(record):
+        record["maintainers"].append({"user": "zed", "role": "Owner", "keys": ["F" * 40]})
+
+    code, _, err = publish_demo(capsys, tmp_path, add_zed)
     assert code == 1
     assert "2 problem(s)" in err
     assert "revoked" in err
@@ -317,16 +324,10 @@ def test_cli_publish_refusal_lists_every_problem(capsys, tmp_path):
 
 
 def test_cli_publish_writes_the_tree(capsys, tmp_path):
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    (keys / "all.asc").write_bytes((DEMO / "keyring.asc").read_bytes())
-    owners = tmp_path / "owners"
-    owners.mkdir()
-    record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text())
-    record["maintainers"] = [m for m in record["maintainers"] if m["user"] != "dave"]
-    (owners / "demo-pkg.json").write_text(json.dumps(record))
-    code, out, _ = run(capsys, "publish", "--keys", keys, "--owners", owners,
-                       "-o", tmp_path / "out")
+    def drop_dave(record):
+        record["maintainers"] = [m for m in record["maintainers"] if m["user"] != "dave"]
+
+    code, out, _ = publish_demo(capsys, tmp_path, drop_dave)
     assert code == 0
     assert "1 project(s), 2 key(s)" in out
     assert json.loads((tmp_path / "out" / "pgp" / "index.json").read_text()) == {
