@@ -48,6 +48,7 @@ EC_CURVES = {
     "brainpoolP256r1": (ec.BrainpoolP256R1, hashes.SHA256, 8, 256),
     "brainpoolP384r1": (ec.BrainpoolP384R1, hashes.SHA384, 9, 384),
     "brainpoolP512r1": (ec.BrainpoolP512R1, hashes.SHA512, 10, 512),
+    "secp256k1": (ec.SECP256K1, hashes.SHA256, 8, 256),
 }
 HASH_IDS = {8: hashes.SHA256, 9: hashes.SHA384, 10: hashes.SHA512}
 
@@ -283,7 +284,7 @@ def test_keymaterial_rejects_unsupported_curve_oid():
 
 
 @pytest.mark.parametrize(
-    ("algo", "curve"), [(19, "secp256k1"), (19, "Ed25519"), (19, "Curve25519"), (22, "NIST P-256")]
+    ("algo", "curve"), [(22, "secp256k1"), (19, "Ed25519"), (19, "Curve25519"), (22, "NIST P-256")]
 )
 def test_keymaterial_rejects_a_curve_the_algorithm_does_not_use(algo, curve):
     material = oid_field(curve) + mpi((0x04 << 512) | 12345)
@@ -415,7 +416,8 @@ def gpg_keys(tmp_path_factory) -> dict[str, GpgKey]:
     keys = {}
     try:
         for uid, algo, sub in (("ed <ed@example.org>", "ed25519", "cv25519"),
-                               ("rsa <rsa@example.org>", "rsa2048", "rsa2048")):
+                               ("rsa <rsa@example.org>", "rsa2048", "rsa2048"),
+                               ("k1 <k1@example.org>", "secp256k1", "secp256k1")):
             run("--quick-gen-key", uid, algo, "sign,cert", "never")
             listing = run("--with-colons", "--list-keys", uid).decode()
             primary = next(line.split(":")[9] for line in listing.splitlines()
@@ -442,7 +444,7 @@ def _key_packets(data: bytes) -> list[KeyPacket]:
     ]
 
 
-@pytest.mark.parametrize("algo", ["ed25519", "rsa2048"])
+@pytest.mark.parametrize("algo", ["ed25519", "rsa2048", "secp256k1"])
 def test_keymaterial_fingerprints_match_gpg(gpg_keys, algo):
     key = gpg_keys[algo]
     mine = [p.fingerprint.hex().upper() for p in _key_packets(key.exported)]
@@ -455,6 +457,7 @@ def test_keymaterial_fingerprints_match_gpg(gpg_keys, algo):
     [
         ("ed25519", ["EdDSA (legacy) Ed25519", "ECDH Curve25519"], [True, False]),
         ("rsa2048", ["RSA 2048", "RSA 2048"], [True, True]),
+        ("secp256k1", ["ECDSA secp256k1", "ECDH secp256k1"], [True, False]),
     ],
 )
 def test_keymaterial_decodes_gpg_keys(gpg_keys, algo, names, can_sign):
@@ -463,7 +466,7 @@ def test_keymaterial_decodes_gpg_keys(gpg_keys, algo, names, can_sign):
     assert [k.can_sign for k in decoded] == can_sign
 
 
-@pytest.mark.parametrize("algo", ["ed25519", "rsa2048"])
+@pytest.mark.parametrize("algo", ["ed25519", "rsa2048", "secp256k1"])
 def test_keymaterial_verifies_a_gpg_signature(gpg_keys, algo):
     key = gpg_keys[algo]
     [pkt] = list(iter_packets(key.signature, max_packets=4))

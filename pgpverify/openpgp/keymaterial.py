@@ -52,6 +52,9 @@ _EC_CURVES: dict[str, Callable[[], ec.EllipticCurve]] = {
     "brainpoolP256r1": ec.BrainpoolP256R1,
     "brainpoolP384r1": ec.BrainpoolP384R1,
     "brainpoolP512r1": ec.BrainpoolP512R1,
+    # gpg makes and checks ECDSA keys over secp256k1 (SEC 2 §2.4.1); PGPy knows its OID,
+    # but the public key is built on cryptography's curve below, as for brainpool.
+    "secp256k1": ec.SECP256K1,
 }
 _ECDSA_CURVES = frozenset(_EC_CURVES)
 
