@@ -40,6 +40,11 @@ _CERTIFICATIONS = frozenset(
 KEY_FLAG_CERTIFY = 0x01
 KEY_FLAG_SIGN = 0x02
 _SOFT_REVOCATIONS = frozenset({RevocationCode.SUPERSEDED, RevocationCode.RETIRED})
+#: Which signature types belong to which component (RFC 9580 §10.1); anywhere else a
+#: signature is ignored, as ``gpg --import`` skips one "at wrong place".
+_ON_PRIMARY = frozenset({SigType.DIRECT_KEY, SigType.KEY_REVOCATION})
+_ON_USER_ID = _CERTIFICATIONS | {SigType.CERT_REVOCATION}
+_ON_SUBKEY = frozenset({SigType.SUBKEY_BINDING, SigType.SUBKEY_REVOCATION})
 
 
 @dataclass(slots=True)
@@ -87,6 +92,8 @@ class Certificate:
     userids: dict[bytes, list[Signature]]
     subkeys: dict[bytes, _Component]
     skipped: int = 0
+    #: signatures ignored because their type does not belong to the component they follow
+    misplaced: int = 0
     _checked: dict[int, bool] = field(default_factory=dict)
 
     @property
@@ -151,7 +158,7 @@ class Certificate:
                 and self._by_primary(s)
                 and self._valid(s, self.primary, material, at)
             ]
-        return sorted(found, key=_created)
+        return sorted(found, key=_newness)
 
     def _revocation(
         self, sigs: Iterable[Signature], sig_type: int, material: bytes, signed: int, at: int
@@ -202,7 +209,7 @@ class Certificate:
                     and self._by_primary(s)
                     and self._valid(s, self.primary, material, at)
                 ),
-                key=_created,
+                key=_newness,
             )
             if not bindings:
                 return KeyJudgement("not-signing-key", "the subkey has no valid binding signature")
@@ -245,8 +252,22 @@ class Certificate:
         return False
 
 
-def _created(sig: Signature) -> int:
-    return sig.created or 0
+#: A key expiration time larger than any real one: "never expires" sorts as the longest.
+_NEVER = 1 << 64
+
+
+def _newness(sig: Signature) -> tuple[int, bool, int, bytes]:
+    """Sort key, oldest first: which self-signature or binding is the newest one.
+
+    By creation time. Two made in the same second are ordered conservatively, never by
+    file order: the one whose key flags forbid signing counts as newer than one that
+    allows it, then the one with the shorter key expiration (none is the longest), then
+    the packet octets (so the choice is total and the same for any order of copies).
+    """
+    flags = sig.key_flags
+    forbids_signing = flags is not None and not flags & KEY_FLAG_SIGN
+    expiry = sig.key_expiration or _NEVER
+    return (sig.created or 0, forbids_signing, -expiry, sig.packet)
 
 
 def _expiry(key: KeyPacket, selfsig: Signature) -> int | None:
@@ -289,17 +310,27 @@ def parse_certificate(
 ) -> Certificate:
     """Build a certificate from its packets (one or more concatenated copies of it).
 
-    The first packet must be a v4 public key. Components are merged by identity (user ID
-    octets, subkey fingerprint) and identical signatures are kept once, so a certificate
-    that appears twice in a keyring (or in two keyrings) becomes one. Signatures and
-    components that do not parse are dropped one by one and counted in ``skipped``.
+    The first packet must be a v4 public key. Copies are merged as ``gpg --import`` merges
+    them: per component (the primary key, each user ID by its octets, each subkey by its
+    fingerprint) the union of the signatures that belong to it (RFC 9580 §10.1). A packet
+    is de-duplicated only within its own component, so a copy that carries a revocation's
+    bytes under a dummy user ID cannot make the real one, after the primary key, a
+    "duplicate". A signature of a type that does not belong where it sits (a key
+    revocation or direct-key signature under a user ID or subkey, a binding under the
+    primary, a certification outside a user ID) is ignored there and counted in
+    ``misplaced``; one that does not parse is counted in ``skipped``.
+
+    Threat model: every copy may come from an attacker, and the order of copies and of
+    packets is theirs. The result does not depend on either: components are keyed by
+    identity and kept in sorted order, each component's signatures in :func:`_newness`
+    order (creation time, then the conservative tie-break, then the octets).
     """
     primary: _Component | None = None
     userids: dict[bytes, list[Signature]] = {}
     subkeys: dict[bytes, _Component] = {}
-    seen: set[bytes] = set()
-    skipped = 0
-    target: list[Signature] | None = None
+    slots: dict[tuple[int, bytes], _Slot] = {}
+    counts = [0, 0]  # skipped, misplaced
+    slot: _Slot | None = None
     for pkt in packets:
         if pkt.tag == Tag.PUBLIC_KEY:
             key = parse_key_packet(pkt.body)
@@ -307,34 +338,79 @@ def parse_certificate(
                 primary = _Component(packet=key)
             elif key.fingerprint != primary.packet.fingerprint:
                 raise MalformedError("two different primary keys in one certificate")
-            target = primary.sigs
+            slot = _slot(slots, pkt.tag, b"", primary.sigs, _ON_PRIMARY)
         elif primary is None:
             raise MalformedError("a certificate must start with a public key packet")
         elif pkt.tag == Tag.USER_ID:
-            target = userids.setdefault(pkt.body, [])
+            slot = _slot(slots, pkt.tag, pkt.body, userids.setdefault(pkt.body, []), _ON_USER_ID)
         elif pkt.tag == Tag.PUBLIC_SUBKEY:
             try:
                 sub = parse_key_packet(pkt.body)
             except (MalformedError, UnsupportedError):
-                skipped += 1
-                target = None
+                counts[0] += 1
+                slot = None
                 continue
-            target = subkeys.setdefault(sub.fingerprint, _Component(packet=sub)).sigs
+            comp = subkeys.setdefault(sub.fingerprint, _Component(packet=sub))
+            slot = _slot(slots, pkt.tag, sub.fingerprint, comp.sigs, _ON_SUBKEY)
         elif pkt.tag == Tag.SIGNATURE:
-            if target is None or pkt.body in seen:
-                continue
-            seen.add(pkt.body)
-            try:
-                target.append(parse_signature(pkt.body, max_subpackets=max_subpackets,
-                                              depth=nesting))
-            except MalformedError:
-                skipped += 1
+            if slot is not None:
+                _place(slot, pkt.body, counts, max_subpackets, nesting)
         elif pkt.tag in (Tag.TRUST, Tag.MARKER, Tag.PADDING):
             continue
         else:
             # User attributes and anything unknown: their signatures are
             # not needed to judge a signing key, so they are skipped with the packet.
-            target = None
+            slot = None
     if primary is None:
         raise MalformedError("empty certificate")
-    return Certificate(primary=primary, userids=userids, subkeys=subkeys, skipped=skipped)
+    for each in slots.values():
+        each.sigs.sort(key=_newness)
+    return Certificate(
+        primary=primary,
+        userids=dict(sorted(userids.items())),
+        subkeys=dict(sorted(subkeys.items())),
+        skipped=counts[0],
+        misplaced=counts[1],
+    )
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One component's signature list while parsing: what may go there, what already did."""
+
+    sigs: list[Signature]
+    allowed: frozenset[int]
+    seen: set[bytes] = field(default_factory=set)
+
+
+def _slot(
+    slots: dict[tuple[int, bytes], _Slot],
+    tag: int,
+    identity: bytes,
+    sigs: list[Signature],
+    allowed: frozenset[int],
+) -> _Slot:
+    found = slots.get((tag, identity))
+    if found is None:
+        found = slots[tag, identity] = _Slot(sigs=sigs, allowed=allowed)
+    return found
+
+
+def _place(slot: _Slot, body: bytes, counts: list[int], max_subpackets: int, nesting: int) -> None:
+    """Add one signature packet to its component, unless a duplicate there or misplaced."""
+    if body in slot.seen:
+        return
+    slot.seen.add(body)
+    # v4: the type is octet 1; a misplaced one is dropped before any parsing work.
+    if len(body) > 1 and body[0] == 4 and body[1] not in slot.allowed:
+        counts[1] += 1
+        return
+    try:
+        sig = parse_signature(body, max_subpackets=max_subpackets, depth=nesting)
+    except MalformedError:
+        counts[0] += 1
+        return
+    if sig.sig_type not in slot.allowed:
+        counts[1] += 1
+        return
+    slot.sigs.append(sig)

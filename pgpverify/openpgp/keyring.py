@@ -89,6 +89,9 @@ class Keyring:
     _packets: dict[bytes, list[tuple[Octets, int, int]]] = field(default_factory=dict)
     _by_key_id: dict[bytes, list[bytes]] = field(default_factory=dict)
     _decoded: dict[bytes, Certificate | None] = field(default_factory=dict)
+    #: primary fingerprint -> packets in all its copies so far (the certificate cap counts
+    #: the merged certificate: N copies of a certificate are N times its packets)
+    _merged: dict[bytes, int] = field(default_factory=dict)
 
     @classmethod
     def from_files(cls, paths: Iterable[Path], *, limits: Limits = DEFAULT_LIMITS) -> Keyring:
@@ -146,10 +149,13 @@ class Keyring:
         """Frame ``data``; remember each certificate's span, index its key packets.
 
         Only key packets are copied and fingerprinted here; signatures are framed and
-        stepped over (a keyring is mostly third-party certifications).
+        stepped over (a keyring is mostly third-party certifications). The packets of every
+        copy of a certificate, in this data or loaded before, count towards one
+        ``certificate_packets`` cap: ``room`` is what the current copy may still add.
         """
         max_packets = self.limits.keyring_packets
         max_in_cert = self.limits.certificate_packets
+        room = max_in_cert
         signature = Tag.SIGNATURE
         pos = 0
         end = len(data)
@@ -164,7 +170,7 @@ class Keyring:
                 in_cert += 1
                 if count > max_packets:
                     raise LimitExceededError("number of packets", max_packets, source=source)
-                if in_cert > max_in_cert:
+                if in_cert > room:
                     raise LimitExceededError(
                         "number of packets in one certificate", max_in_cert, source=source
                     )
@@ -198,9 +204,10 @@ class Keyring:
                     continue
                 if tag in (Tag.PUBLIC_KEY, Tag.SECRET_KEY):
                     if fpr:
-                        self._packets[fpr].append((data, cert_start, pos))
+                        self._close(fpr, (data, cert_start, pos), in_cert - 1)
                     fpr = b""
                     in_cert = 1
+                    room = max_in_cert
                     if tag == Tag.SECRET_KEY:
                         self.warnings.append(
                             f"{source}: secret key at offset {pos} skipped "
@@ -209,6 +216,12 @@ class Keyring:
                     else:
                         fpr = self._start(data[start:stop], pos, source)
                         cert_start = pos
+                        room = max_in_cert - self._merged.get(fpr, 0)
+                        if in_cert > room:
+                            raise LimitExceededError(
+                                "number of packets in one certificate (all copies)",
+                                max_in_cert, source=source,
+                            )
                 elif not fpr:
                     junk += 1
                 elif tag == Tag.PUBLIC_SUBKEY:
@@ -218,10 +231,16 @@ class Keyring:
             raise
         except MalformedError as err:
             self.warnings.append(f"{source}: trailing data skipped: {err.message}")
+            in_cert -= 1  # the packet that did not frame is not in the span
         if fpr:
-            self._packets[fpr].append((data, cert_start, pos))
+            self._close(fpr, (data, cert_start, pos), in_cert)
         if junk:
             self.warnings.append(f"{source}: {junk} packet(s) outside any certificate skipped")
+
+    def _close(self, fpr: bytes, span: tuple[Octets, int, int], packets: int) -> None:
+        """Remember one copy of certificate ``fpr`` and count its packets."""
+        self._packets[fpr].append(span)
+        self._merged[fpr] = self._merged.get(fpr, 0) + packets
 
     def _start(self, body: bytes, offset: int, source: str) -> bytes:
         try:
@@ -254,9 +273,13 @@ class Keyring:
             owners.append(primary)
 
     def lookup(self, key_id: bytes) -> list[Certificate]:
-        """Certificates with a primary key or subkey of this key ID or fingerprint."""
+        """Certificates with a primary key or subkey of this key ID or fingerprint.
+
+        In primary-fingerprint order, never in load order: the verdict must not depend on
+        the order of keyrings or of certificates inside one.
+        """
         found = []
-        for fpr in self._by_key_id.get(key_id, ()):
+        for fpr in sorted(self._by_key_id.get(key_id, ())):
             cert = self.certificate(fpr)
             if cert is not None:
                 found.append(cert)
@@ -283,5 +306,9 @@ class Keyring:
 
 
 def _span_packets(spans: list[tuple[Octets, int, int]], max_packets: int) -> Iterator[Packet]:
+    """The packets of every copy, at most ``max_packets`` in all (not per copy)."""
+    left = max_packets
     for data, start, end in spans:
-        yield from iter_packets(data[start:end], max_packets=max_packets)
+        for pkt in iter_packets(data[start:end], max_packets=left):
+            left -= 1
+            yield pkt
