@@ -20,5 +20,11 @@ def parse_iso8601(text: str) -> datetime:
 
 
 def format_utc(seconds: float) -> str:
-    """Seconds since the epoch as ``YYYY-MM-DDTHH:MM:SSZ`` (ValueError when out of range)."""
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Seconds since the epoch as ``YYYY-MM-DDTHH:MM:SSZ`` (ValueError when out of range).
+
+    The year always has four digits (``strftime("%Y")`` writes ``5`` for the year 5 on
+    glibc, which :func:`parse_iso8601` would not read back); times before the epoch are
+    fine.
+    """
+    when = datetime.fromtimestamp(seconds, timezone.utc)
+    return when.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"

@@ -17,13 +17,22 @@ written):
 - key files: readable, armor sound, only public key blocks, no secret keys, no packets
   outside a certificate, no framing errors (a publisher's input is expected to be clean;
   a keyring with junk is refused rather than silently trimmed);
-- each *listed* certificate, judged at ``now`` as published: a valid self-signature, the
-  primary key neither revoked (hard or soft) nor expired, a supported algorithm at least
+- each *listed* certificate, judged at ``now`` as published: it parses, has a valid
+  self-signature (a forged one does not count), a supported algorithm at least
   :data:`pgpverify.verify.MIN_MODULUS_BITS` bits for RSA/DSA/Elgamal, and one key
-  (primary or subkey) that may sign with an accepted algorithm and size;
-- each record: parses as an :class:`OwnershipRecord`, a valid project name, one record per
-  normalized project, each fingerprint listed once, each one the *primary* fingerprint of
-  a certificate in the keys directory.
+  (primary or subkey) that may sign with an accepted algorithm and size; a key file named
+  by a fingerprint (``<40 hex>.asc``, as in an index's ``pgp/keys/``) holds exactly that
+  certificate;
+- each record: parses as an :class:`OwnershipRecord`, a valid project name that is also
+  its file's name (``Demo_Pkg.json`` may hold ``demo-pkg``: both are normalized), one
+  record per normalized project, each fingerprint listed once, each one the *primary*
+  fingerprint of a certificate in the keys directory.
+
+A listed certificate that is **revoked or expired** at ``now`` (the primary key, or every
+key that could sign) is published with a warning, not refused: the index is how verifiers
+learn that a maintainer's key was revoked, and an index that refused to serve the
+revocation would leave them with the last copy they saw, or with none (then
+``unknown-key`` instead of ``key-revoked``). Verifiers judge it themselves.
 
 Choices:
 
@@ -61,6 +70,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from packaging.utils import canonicalize_name
 
 from pgpverify.errors import (
     InputError,
@@ -103,6 +114,7 @@ _IGNORED_TAGS = frozenset({Tag.TRUST, Tag.MARKER, Tag.PADDING})
 #: A normalized project name (PEP 503 applied to a PEP 508 name): safe as a file name.
 _NORMALIZED_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
 _KEYBOX_MAGIC = b"KBXf"
+_FPR_NAME = re.compile(r"[0-9A-F]{40}", re.ASCII)
 _DAY = 86400
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -162,7 +174,8 @@ def publish(
                 "record: not published"
             )
             continue
-        data = _judge_and_strip(fpr, entry, now, limits, problems)
+        data = _judge_and_strip(fpr, entry, now, limits=limits, problems=problems,
+                                warnings=warnings)
         if data is not None:
             files[f"keys/{fpr}.asc"] = encode(data, "PUBLIC KEY BLOCK")
 
@@ -217,8 +230,16 @@ def _read_keys(keys_dir: Path, limits: Limits, problems: list[str]) -> dict[str,
         except (InputError, MalformedError) as err:  # LimitExceededError is a MalformedError
             problems.append(str(err))
             continue
+        held: list[str] = []
         for where, binary in _binary_parts(data, source, problems):
-            _split(binary, where, source, certs=certs, limits=limits, problems=problems)
+            _split(binary, where, source, certs=certs, limits=limits, problems=problems,
+                   held=held)
+        named = path.stem.upper()
+        if _FPR_NAME.fullmatch(named) and held and set(held) != {named}:
+            # Named like an index's pgp/keys/<FINGERPRINT>.asc: it must be that certificate.
+            problems.append(
+                f"{source}: named for key {named} but holds {', '.join(dict.fromkeys(held))}"
+            )
     return certs
 
 
@@ -262,8 +283,12 @@ def _split(
     certs: dict[str, _Entry],
     limits: Limits,
     problems: list[str],
+    held: list[str],
 ) -> None:
-    """Append each certificate's packets in ``data`` to its entry in ``certs``."""
+    """Append each certificate's packets in ``data`` to its entry in ``certs``.
+
+    The primary fingerprint of each certificate started is appended to ``held``.
+    """
     entry: _Entry | None = None
     outside = 0
     in_secret = False
@@ -278,7 +303,8 @@ def _split(
             if pkt.tag == Tag.PUBLIC_KEY:
                 in_secret = False
                 entry = _start(
-                    pkt, where, source, certs=certs, limits=limits, problems=problems
+                    pkt, where, source, certs=certs, limits=limits, problems=problems,
+                    held=held,
                 )
                 continue
             if entry is None:
@@ -311,6 +337,7 @@ def _start(
     certs: dict[str, _Entry],
     limits: Limits,
     problems: list[str],
+    held: list[str],
 ) -> _Entry | None:
     try:
         key = parse_key_packet(pkt.body)
@@ -318,6 +345,7 @@ def _start(
         problems.append(f"{where}: the key at offset {pkt.offset}: {err.message}")
         return None
     fpr = key.fingerprint.hex().upper()
+    held.append(fpr)
     entry = certs.get(fpr)
     if entry is None:
         if len(certs) >= limits.certificates:
@@ -409,11 +437,13 @@ def _packet(tag: int, body: bytes) -> bytes:
 
 
 def _judge_and_strip(
-    fpr: str, entry: _Entry, now: int, limits: Limits, problems: list[str]
+    fpr: str, entry: _Entry, now: int, *, limits: Limits, problems: list[str],
+    warnings: list[str],
 ) -> bytes | None:
     """The stripped certificate, or None after adding its problems to ``problems``.
 
-    The *stripped* certificate is what is judged: what the index serves must pass.
+    The *stripped* certificate is what is judged: what the index serves must pass. A
+    revoked or expired one passes with a warning (it carries news verifiers need).
     """
     what = f"key {fpr} ({', '.join(entry.sources)})"
     try:
@@ -426,45 +456,56 @@ def _judge_and_strip(
     except (MalformedError, UnsupportedError) as err:
         problems.append(f"{what}: does not parse: {err.message}")
         return None
-    found = [f"{what}: {p}" for p in _certificate_problems(cert, now)]
-    problems += found
-    return None if found else data
+    found, lapsed = _certificate_problems(cert, now)
+    problems += [f"{what}: {p}" for p in found]
+    if found:
+        return None
+    warnings += [
+        f"{what}: {note}; published so that verifiers learn it (they will reject its "
+        "signatures)"
+        for note in lapsed
+    ]
+    return data
 
 
-def _certificate_problems(cert: Certificate, now: int) -> list[str]:
+#: Judgements that end a certificate's use in time but do not make it unfit to publish.
+_LAPSED = frozenset({"key-revoked", "key-expired"})
+
+
+def _certificate_problems(cert: Certificate, now: int) -> tuple[list[str], list[str]]:
+    """(problems that refuse the certificate, notes on a revoked or expired one)."""
     found: list[str] = []
     primary = SigningKey(packet=cert.primary.packet, is_primary=True)
     try:
         strength = _too_weak(cert.primary_material())
     except UnsupportedError as err:
         # Nothing made by this key can be checked: its self-signatures least of all.
-        return [f"unsupported: {err.message}"]
+        return [f"unsupported: {err.message}"], []
     except MalformedError as err:
-        return [f"the primary key does not decode: {err.message}"]
+        return [f"the primary key does not decode: {err.message}"], []
     if strength:
         found.append(strength)
     selfsigs = cert.self_signatures(now)
     if not selfsigs:
         found.append("no valid self-signature (the primary key does not certify itself)")
-        return found
+        return found, []
+    if strength:
+        return found, []
     judgement = cert.judge(primary, now, now)
     if judgement is not None and judgement.reason == "key-revoked":
-        found.append(f"revoked: {judgement.message}")
-        return found
+        return [], [f"revoked: {judgement.message}"]
     expiration = selfsigs[-1].key_expiration
     if expiration and cert.primary.packet.created + expiration <= now:
         expired = _iso(cert.primary.packet.created + expiration)
-        found.append(f"expired: the primary key expired at {expired}")
-        return found
-    if strength:
-        return found
+        return [], [f"expired: the primary key expired at {expired}"]
     reasons = []
+    lapsed = []
     keys = [primary, *(SigningKey(packet=c.packet, is_primary=False)
                        for c in cert.subkeys.values())]
     for key in keys:
         name = "the primary key" if key.is_primary else f"subkey {_hex(key.packet.fingerprint)}"
         judgement = cert.judge(key, now, now)
-        if judgement is not None:
+        if judgement is not None and judgement.reason not in _LAPSED:
             reasons.append(f"{name}: {judgement.message}")
             continue
         try:
@@ -477,10 +518,15 @@ def _certificate_problems(cert: Certificate, now: int) -> list[str]:
             reasons.append(f"{name}: {material.name} is not a signing algorithm")
         elif weak:
             reasons.append(f"{name}: {weak}")
+        elif judgement is not None:
+            # A signing key that was revoked or has expired: news for verifiers.
+            lapsed.append(f"{name}: {judgement.message}")
         else:
-            return found
+            return found, []
+    if lapsed:
+        return found, ["no key can sign any more (" + "; ".join(lapsed) + ")"]
     found.append("no key can sign (" + "; ".join(reasons) + ")")
-    return found
+    return found, []
 
 
 def _too_weak(material: PublicKey) -> str | None:
@@ -514,6 +560,14 @@ def _read_records(
         name = record.normalized_project
         if not _NORMALIZED_NAME.fullmatch(name):
             problems.append(f"{path}: {record.project!r} is not a valid project name")
+            continue
+        if canonicalize_name(path.stem) != name:
+            # A record filed under another name is a record for another project: served
+            # as projects/<name>.json it would hand this project's signers that one.
+            problems.append(
+                f"{path}: the record is for project {record.project!r} but its file is named "
+                f"{path.name!r}: name it {name}.json"
+            )
             continue
         if name in records:
             problems.append(
@@ -566,20 +620,20 @@ def _check_record_keys(
 def _record_json(name: str, record: OwnershipRecord) -> dict[str, Any]:
     maintainers = []
     for m in record.maintainers:
-        retired = dict(m.retired)
-        keys: list[Any] = [
-            fpr if fpr not in retired else {"fingerprint": fpr, "retired": _date(retired[fpr])}
-            for fpr in m.keys
-        ]
+        keys: list[Any] = []
+        for fpr in m.keys:
+            when = m.retired_at(fpr)  # the earliest; the epoch (0) is a date too
+            keys.append(fpr if when is None else {"fingerprint": fpr, "retired": _date(when)})
         maintainers.append({"user": m.user, "role": m.role, "keys": keys})
     return {"project": name, "maintainers": maintainers}
 
 
 def _date(when: int) -> str:
+    """``YYYY-MM-DD`` at midnight UTC, else the full time; four-digit years, before 1970 too."""
     moment = _EPOCH + timedelta(seconds=when)
     if when % _DAY == 0:
-        return moment.strftime("%Y-%m-%d")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return moment.date().isoformat()
+    return _iso(when)
 
 
 def _iso(when: int) -> str:

@@ -317,10 +317,19 @@ def test_cli_publish_refusal_lists_every_problem(capsys, tmp_path):
 
     code, _, err = publish_demo(capsys, tmp_path, add_zed)
     assert code == 1
-    assert "2 problem(s)" in err
-    assert "revoked" in err
+    assert "1 problem(s)" in err
     assert "F" * 40 in err
     assert not (tmp_path / "out" / "pgp").exists()
+
+
+def test_cli_publish_distributes_a_revoked_key_with_a_warning(capsys, tmp_path):
+    code, out, err = publish_demo(capsys, tmp_path, lambda record: None)
+    assert code == 0
+    assert "1 project(s), 3 key(s)" in out
+    dave = "11B543008E037F93A69E40E5F64134C69A45844B"
+    assert f"key {dave} (" in err
+    assert "revoked: the primary key was revoked at 2024-06-01T00:00:00Z (compromised)" in err
+    assert (tmp_path / "out" / "pgp" / "keys" / f"{dave}.asc").is_file()
 
 
 def test_cli_publish_writes_the_tree(capsys, tmp_path):

@@ -452,3 +452,52 @@ def test_lockfile_empty_lock_round_trips():
     text = dumps(LockFile())
     assert text.endswith("\nversion = 1\n")
     assert loads(text) == LockFile()
+
+
+def _verdict(lock):
+    owners = lock.ownership("demo-pkg")
+    ring = lock.keyring_for("demo-pkg")
+    return Verifier(ring, owners=owners, project="demo-pkg").verify(WHEEL, at=AT).reason
+
+
+@pytest.mark.parametrize(
+    "written",
+    ['"1970-01-01"', '"1970-01-01T00:00:00Z"', "1970-01-01", "1970-01-01T00:00:00Z",
+     "1970-01-01T01:00:00+01:00", "1970-01-01T00:00:00"],
+)
+def test_lockfile_retirement_at_the_epoch_is_a_retirement(written):
+    good = loads(_text())
+    assert _verdict(good) is Reason.GOOD  # the twin: alice's key listed plainly
+    retired = f'    {{ fingerprint = "{ALICE}", retired = {written} }},'
+    lock = loads(_text().replace(f'    "{ALICE}",', retired))
+    assert lock.ownership("demo-pkg").retired_at(ALICE) == 0
+    assert _verdict(lock) is Reason.NOT_OWNER
+    # ... and it is written back as a date, not dropped.
+    assert f'{{ fingerprint = "{ALICE}", retired = "1970-01-01T00:00:00Z" }},' in dumps(lock)
+    assert loads(dumps(lock)) == lock
+
+
+def test_lockfile_earliest_of_two_retirements_by_one_maintainer_counts():
+    late = f'{{ fingerprint = "{ALICE}", retired = "2099-01-01" }}'
+    early = f'{{ fingerprint = "{ALICE}", retired = "1970-01-01" }}'
+    for first, second in ((late, early), (early, late)):
+        lock = loads(_text().replace(f'    "{ALICE}",', f"    {first},\n    {second},"))
+        assert lock.ownership("demo-pkg").retired_at(ALICE) == 0
+        assert _verdict(lock) is Reason.NOT_OWNER
+
+
+def test_lockfile_build_keeps_a_retirement_at_the_epoch(tmp_path):
+    rec = OwnershipRecord(project="demo-pkg", maintainers=(
+        Maintainer(user="alice", role="Owner", keys=(ALICE,), retired=((ALICE, 0),)),
+        Maintainer(user="bob", role="Maintainer", keys=(BOB, DAVE),
+                   retired=((DAVE, parse_retired("0005-01-01")),)),
+    ))
+    lock = build_lock([rec], CERTS, index_url=None)
+    path = tmp_path / "pgpverify.lock"
+    write_lock(path, lock)
+    text = path.read_text()
+    assert 'retired = "1970-01-01T00:00:00Z"' in text
+    assert 'retired = "0005-01-01T00:00:00Z"' in text
+    again = LockFile.read(path)
+    assert again.ownership("demo-pkg").retired_at(ALICE) == 0
+    assert _verdict(again) is Reason.NOT_OWNER

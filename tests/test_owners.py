@@ -164,3 +164,42 @@ def test_owners_key_retired_by_any_maintainer_is_retired():
     assert rec.signer(ALICE).user == "alice"
     assert rec.retired_at(ALICE) == 1714521600
     assert rec.retired_at(BOB) is None
+
+
+def _retiring(*entries):
+    """A record whose maintainers list ALICE with these retirement dates (None: plainly)."""
+    maintainers = []
+    for i, dates in enumerate(entries):
+        keys = [ALICE if d is None else {"fingerprint": ALICE, "retired": d} for d in dates]
+        maintainers.append({"user": f"m{i}", "role": "Owner", "keys": keys})
+    return OwnershipRecord.from_json({"project": "x", "maintainers": maintainers})
+
+
+@pytest.mark.parametrize("date", ["1970-01-01", "1970-01-01T00:00:00Z", "1970-01-01T01:00+01:00"])
+def test_owners_retirement_at_the_epoch_is_a_retirement(date):
+    rec = _retiring([date])
+    assert rec.maintainers[0].retired_at(ALICE) == 0
+    assert rec.retired_at(ALICE) == 0
+    # Its twin, a key listed plainly, is not retired.
+    assert _retiring([None]).retired_at(ALICE) is None
+
+
+def test_owners_retirement_before_the_epoch_is_a_retirement():
+    assert _retiring(["1969-12-31T23:59:59Z"]).retired_at(ALICE) == -1
+    assert _retiring(["0001-01-01"]).retired_at(ALICE) == -62135596800
+
+
+@pytest.mark.parametrize(
+    ("entries", "earliest"),
+    [
+        ((["2024-05-01", "1970-01-01"],), 0),  # one maintainer, twice
+        ((["1970-01-01", "2024-05-01"],), 0),
+        ((["2024-05-01"], ["1970-01-01"]), 0),  # two maintainers
+        ((["1970-01-01"], ["2024-05-01"]), 0),
+        ((["2024-05-01"], [None], ["2024-06-01"]), 1714521600),
+        (([None], ["2024-06-01", "2024-05-01"]), 1714521600),
+    ],
+)
+def test_owners_earliest_retirement_counts(entries, earliest):
+    assert _retiring(*entries).retired_at(ALICE) == earliest
+    assert _retiring(*reversed(entries)).retired_at(ALICE) == earliest

@@ -9,9 +9,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from fakeindex import INDEX_URL, ROOT, demo_index
 
 from pgpverify import publish as publish_module
 from pgpverify.errors import PublishError
+from pgpverify.index.client import IndexClient
 from pgpverify.limits import Limits
 from pgpverify.openpgp.armor import crc24, decode_blocks, encode
 from pgpverify.openpgp.keyring import Keyring
@@ -20,6 +22,7 @@ from pgpverify.openpgp.signature import parse_signature
 from pgpverify.publish import PublishReport, publish, strip_certificate
 from pgpverify.trust.owners import OwnershipRecord
 from pgpverify.verify import Verifier
+from pgpverify.workflows import verify_from_index
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 AT = datetime(2025, 6, 1, tzinfo=timezone.utc)
@@ -182,7 +185,7 @@ def test_publish_normalises_record(tmp_path):
              "keys": [{"fingerprint": BOB.lower(), "retired": "2024-05-01"}]},
         ],
     }
-    (owners_dir / "anything.json").write_text(json.dumps(doc))
+    (owners_dir / "Demo_Pkg.json").write_text(json.dumps(doc))
     report = publish(keys_dir, owners_dir, tmp_path / "out", now=NOW)
     assert report.projects == ("demo-pkg",)
     record = json.loads((tmp_path / "out" / "pgp" / "projects" / "demo-pkg.json").read_text())
@@ -220,8 +223,8 @@ def test_publish_several_projects_share_keys(tmp_path):
     keys_dir, owners_dir = _dirs(
         tmp_path, ["keys/carol-and-alice-two-blocks.pub.asc", "keys/bob.pub.asc"]
     )
-    _record(owners_dir, "b.json", "Zeta.Pkg", ("alice", "Owner", [ALICE]))
-    _record(owners_dir, "a.json", "alpha", ("alice", "Owner", [ALICE]),
+    _record(owners_dir, "zeta.pkg.json", "Zeta.Pkg", ("alice", "Owner", [ALICE]))
+    _record(owners_dir, "alpha.json", "alpha", ("alice", "Owner", [ALICE]),
             ("carol", "Maintainer", [CAROL]))
     report = publish(keys_dir, owners_dir, tmp_path / "out", now=NOW)
     assert report.projects == ("alpha", "zeta-pkg")
@@ -405,9 +408,6 @@ def test_publish_rejects_broken_armor(tmp_path):
 
 
 REFUSED_KEYS = [
-    ("keys/revoked-compromised.pub.asc", "revoked: the primary key was revoked"),
-    ("keys/revoked-superseded-signature-before.pub.asc", "revoked: "),
-    ("keys/primary-expired-at-reference-time.pub.asc", "expired: the primary key expired at"),
     ("keys/weak/rsa1024.pub.asc", "too weak: RSA 1024 is under 2048 bits"),
     ("keys/weak/dsa1024.pub.asc", "too weak: DSA 1024 is under 2048 bits"),
     ("keys/forged-self-signature.pub.asc", "no valid self-signature"),
@@ -428,13 +428,81 @@ def test_publish_rejects_bad_key(tmp_path, vector, expected):
     assert expected in problems[0]
 
 
-def test_publish_rejects_revoked_demo_key_listed_in_demo_record(tmp_path):
+# -- revoked and expired keys are distributed, not refused --------------------------------
+
+#: (key vector, signature by it, the warning, the verdict a verifier gets from the index)
+LAPSED_KEYS = [
+    ("keys/revoked-compromised.pub.asc", "bad/revoked-compromised",
+     "revoked: the primary key was revoked", "key-revoked"),
+    ("keys/revoked-superseded-signature-before.pub.asc",
+     "bad/revoked-superseded-signature-after", "revoked: the primary key was revoked",
+     "key-revoked"),
+    ("keys/revoked-superseded-signature-before.pub.asc",
+     "good/revoked-superseded-signature-before", "revoked: the primary key was revoked",
+     "good"),
+    ("keys/primary-expired-at-reference-time.pub.asc", "bad/primary-expired-at-reference-time",
+     "expired: the primary key expired at", "key-expired"),
+    ("keys/subkey-revoked-compromised.pub.asc", "bad/subkey-revoked-compromised",
+     "no key can sign any more (", "key-revoked"),
+    ("keys/subkey-expired.pub.asc", "bad/subkey-expired", "no key can sign any more (",
+     "key-expired"),
+    ("keys/revoked-primary-invalidates-subkey.pub.asc",
+     "bad/revoked-primary-invalidates-subkey", "revoked: the primary key was revoked",
+     "key-revoked"),
+]
+
+
+def _vector(name):
+    (entry,) = (v for v in json.loads((VECTORS / "manifest.json").read_text())["vectors"]
+                if v["name"] == name)
+    return entry
+
+
+@pytest.mark.parametrize(("vector", "signed", "warning", "verdict"), LAPSED_KEYS)
+def test_publish_distributes_revoked_and_expired_keys(tmp_path, vector, signed, warning,
+                                                      verdict):
+    fpr = _fingerprint(vector)
+    keys_dir, owners_dir = _dirs(tmp_path, [vector])
+    _record(owners_dir, "p.json", "p", ("m", "Owner", [fpr]))
+    report = publish(keys_dir, owners_dir, tmp_path / "out", now=NOW)
+    assert report.keys == (fpr,)
+    (note,) = report.warnings
+    assert note.startswith(f"key {fpr} ({keys_dir / Path(vector).name}): {warning}")
+    assert note.endswith("published so that verifiers learn it (they will reject its signatures)")
+    # What the index serves still carries the revocation or expiry: a verifier sees it.
+    root = tmp_path / "out" / "pgp"
+    entry = _vector(signed)
+    result = Verifier(
+        Keyring.from_files([root / "keys" / f"{fpr}.asc"]),
+        owners=OwnershipRecord.from_file(root / "projects" / "p.json"), project="p",
+    ).verify(VECTORS / entry["file"], VECTORS / entry["signature"], at=AT)
+    assert result.reason.value == verdict == entry["expected"], result.message
+
+
+def test_publish_distributes_the_demo_revocation_to_verifiers_of_the_index(tmp_path):
+    """publish -> pgp/ tree -> index -> verify: dave's revoked key gets key-revoked."""
     keys_dir, owners_dir = _dirs(tmp_path, ["demo/keyring.asc"], ["demo/owners/demo-pkg.json"])
-    problems = _problems(keys_dir, owners_dir, tmp_path / "out")
-    assert problems == [
-        (f"key {DAVE} ({keys_dir / 'keyring.asc'}): revoked: the primary key was revoked at "
-        "2024-06-01T00:00:00Z (compromised)")
-    ]
+    report = publish(keys_dir, owners_dir, tmp_path / "out", now=NOW)
+    assert DAVE in report.keys
+    assert report.warnings[0] == (
+        f"key {DAVE} ({keys_dir / 'keyring.asc'}): revoked: the primary key was revoked at "
+        "2024-06-01T00:00:00Z (compromised); published so that verifiers learn it (they will "
+        "reject its signatures)"
+    )
+    index = demo_index()
+    index.documents = {u: d for u, d in index.documents.items() if not u.startswith(ROOT + "pgp/")}
+    root = tmp_path / "out"
+    for path in sorted((root / "pgp").rglob("*")):
+        if path.is_file():
+            index.put(ROOT + path.relative_to(root).as_posix(), path.read_bytes())
+    client = IndexClient(index, index_url=INDEX_URL)
+    for where, expected in (("", "good"), ("revoked/", "key-revoked")):
+        wheel = tmp_path / where / WHEEL.name
+        wheel.parent.mkdir(exist_ok=True)
+        shutil.copy(VECTORS / "demo" / where / WHEEL.name, wheel)
+        shutil.copy(VECTORS / "demo" / where / f"{WHEEL.name}.asc", f"{wheel}.asc")
+        result = verify_from_index(wheel, client=client, at=AT).result
+        assert result.reason.value == expected, result.message
 
 
 def test_publish_rejects_listed_key_without_key_file(demo, tmp_path):
@@ -448,23 +516,80 @@ def test_publish_rejects_subkey_fingerprint(tmp_path):
     keys_dir, owners_dir = _dirs(
         tmp_path,
         ["keys/alice.pub.asc", "keys/bob.pub.asc"],
-        ["owners/subkey-fingerprint-listed.json"],
     )
+    shutil.copy(VECTORS / "owners" / "subkey-fingerprint-listed.json",
+                owners_dir / "demo-pkg.json")
     problems = _problems(keys_dir, owners_dir, tmp_path / "out")
     assert problems == [
-        (f"{owners_dir / 'subkey-fingerprint-listed.json'}: lists subkey {BOB_SUBKEY} of "
+        (f"{owners_dir / 'demo-pkg.json'}: lists subkey {BOB_SUBKEY} of "
         f"primary {BOB}: list the primary")
     ]
 
 
 def test_publish_rejects_duplicate_project_records(demo, tmp_path):
     keys_dir, owners_dir = demo
-    shutil.copy(VECTORS / "owners" / "demo-pkg-unnormalised-name.json", owners_dir)
+    shutil.copy(VECTORS / "owners" / "demo-pkg-unnormalised-name.json",
+                owners_dir / "Demo_Pkg.json")
     problems = _problems(keys_dir, owners_dir, tmp_path / "out")
     assert problems == [
-        (f"{owners_dir / 'demo-pkg-unnormalised-name.json'} and {owners_dir / 'demo-pkg.json'}: "
+        (f"{owners_dir / 'Demo_Pkg.json'} and {owners_dir / 'demo-pkg.json'}: "
         "two ownership records for project demo-pkg")
     ]
+
+
+def test_publish_rejects_record_named_for_another_project(demo, tmp_path):
+    keys_dir, owners_dir = demo
+    # The good twin: demo-pkg.json and Demo_Pkg.json both name demo-pkg (normalized).
+    assert publish(keys_dir, owners_dir, tmp_path / "good", now=NOW).projects == ("demo-pkg",)
+    (owners_dir / "demo-pkg.json").rename(owners_dir / "other-pkg.json")
+    problems = _problems(keys_dir, owners_dir, tmp_path / "out")
+    assert problems == [
+        (f"{owners_dir / 'other-pkg.json'}: the record is for project 'demo-pkg' but its file "
+         "is named 'other-pkg.json': name it demo-pkg.json")
+    ]
+
+
+def test_publish_rejects_key_file_named_for_another_fingerprint(tmp_path):
+    keys_dir, owners_dir = _dirs(tmp_path)
+    _record(owners_dir, "p.json", "p", ("alice", "Owner", [ALICE]))
+    good = keys_dir / f"{ALICE.lower()}.asc"
+    shutil.copy(VECTORS / "keys" / "alice.pub.asc", good)
+    assert publish(keys_dir, owners_dir, tmp_path / "good", now=NOW).keys == (ALICE,)
+    good.rename(keys_dir / f"{BOB}.asc")
+    problems = _problems(keys_dir, owners_dir, tmp_path / "out")
+    assert problems == [f"{keys_dir / (BOB + '.asc')}: named for key {BOB} but holds {ALICE}"]
+
+
+@pytest.mark.parametrize(
+    ("retired", "written"),
+    [("1970-01-01", "1970-01-01"), ("1970-01-01T00:00:00Z", "1970-01-01"),
+     ("1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z"), ("0005-01-01", "0005-01-01"),
+     ("0005-01-01T00:00:01Z", "0005-01-01T00:00:01Z")],
+)
+def test_publish_keeps_retirements_at_and_before_the_epoch(tmp_path, retired, written):
+    keys_dir, owners_dir = _dirs(tmp_path, ["keys/alice.pub.asc"])
+    doc = {"project": "p", "maintainers": [
+        {"user": "alice", "role": "Owner", "keys": [{"fingerprint": ALICE, "retired": retired}]},
+    ]}
+    (owners_dir / "p.json").write_text(json.dumps(doc))
+    publish(keys_dir, owners_dir, tmp_path / "out", now=NOW)
+    path = tmp_path / "out" / "pgp" / "projects" / "p.json"
+    keys = json.loads(path.read_text())["maintainers"][0]["keys"]
+    assert keys == [{"fingerprint": ALICE, "retired": written}]
+    parsed = OwnershipRecord.from_file(path)
+    assert parsed.retired_at(ALICE) == OwnershipRecord.from_json(doc).retired_at(ALICE)
+    assert parsed.retired_at(ALICE) is not None
+
+
+def test_publish_writes_the_earliest_of_two_retirements_by_one_maintainer():
+    record = OwnershipRecord.from_json({"project": "p", "maintainers": [
+        {"user": "alice", "role": "Owner", "keys": [
+            {"fingerprint": ALICE, "retired": "2024-05-01"},
+            {"fingerprint": ALICE, "retired": "1970-01-01"}]},
+    ]})
+    # publish() refuses a key listed twice; the writer still keeps the earliest date.
+    doc = publish_module._record_json("p", record)
+    assert doc["maintainers"][0]["keys"][0] == {"fingerprint": ALICE, "retired": "1970-01-01"}
 
 
 def test_publish_rejects_duplicate_fingerprints(demo, tmp_path):
@@ -561,6 +686,8 @@ def test_publish_lists_every_problem_at_once(demo, tmp_path):
     _record(owners_dir, "zz.json", "zz", ("a", "Owner", [revoked, weak, expired, forged]),
             ("b", "Maintainer", [BOB_SUBKEY, CAROL, weak]))
     shutil.copy(VECTORS / "owners" / "demo-pkg-unnormalised-name.json", owners_dir)
+    shutil.copy(VECTORS / "owners" / "demo-pkg-unnormalised-name.json",
+                owners_dir / "Demo_Pkg.json")
     (owners_dir / "broken.json").write_text("[")
 
     with pytest.raises(PublishError) as info:
@@ -568,21 +695,22 @@ def test_publish_lists_every_problem_at_once(demo, tmp_path):
     assert not (tmp_path / "out").exists()
     problems = info.value.problems
     text = "\n".join(problems)
-    assert len(problems) == 9, text
+    assert len(problems) == 8, text
     assert "broken.json: ownership record is not valid JSON" in text
+    assert ("demo-pkg-unnormalised-name.json: the record is for project 'Demo_Pkg' but its "
+            "file is named 'demo-pkg-unnormalised-name.json': name it demo-pkg.json") in text
     assert "two ownership records for project demo-pkg" in text
     assert f"lists subkey {BOB_SUBKEY} of primary {BOB}" in text
     assert f"lists key {CAROL}, which no key file holds" in text
     assert f"key {weak} is listed for a and b" in text
-    assert f"key {revoked} " in text
-    assert "revoked:" in text
     assert f"key {weak} (" in text
     assert "too weak" in text
-    assert f"key {expired} (" in text
-    assert "expired:" in text
     assert f"key {forged} (" in text
     assert "no valid self-signature" in text
-    assert str(info.value).endswith("(and 8 more)")
+    # Revoked and expired keys are not problems: they are published, with a warning.
+    assert f"key {revoked} " not in text
+    assert f"key {expired} " not in text
+    assert str(info.value).endswith("(and 7 more)")
 
 
 def test_publish_respects_limits(demo, tmp_path):
@@ -610,7 +738,7 @@ def test_publish_respects_limits(demo, tmp_path):
 def test_publish_removes_stale_files_and_keeps_others(demo, tmp_path):
     keys_dir, owners_dir = demo
     out = tmp_path / "out"
-    _record(owners_dir, "old.json", "old-project", ("mallory", "Owner", [MALLORY]))
+    _record(owners_dir, "old-project.json", "old-project", ("mallory", "Owner", [MALLORY]))
     first = publish(keys_dir, owners_dir, out, now=NOW)
     assert first.projects == ("demo-pkg", "old-project")
     assert (out / "pgp" / "keys" / f"{MALLORY}.asc").exists()
@@ -618,7 +746,7 @@ def test_publish_removes_stale_files_and_keeps_others(demo, tmp_path):
     (out / "pgp" / "keys" / "notes.txt").write_text("kept\n")
     (out / "pgp" / "keys" / "readme.asc").write_text("kept: not a fingerprint\n")
 
-    (owners_dir / "old.json").unlink()
+    (owners_dir / "old-project.json").unlink()
     second = publish(keys_dir, owners_dir, out, now=NOW)
     assert second.removed == (f"keys/{MALLORY}.asc", "projects/old-project.json")
     assert sorted(_tree(out / "pgp")) == [
@@ -638,14 +766,14 @@ def test_publish_failure_while_replacing_leaves_previous_tree(demo, tmp_path, mo
                                                               fail_at):
     keys_dir, owners_dir = demo
     out = tmp_path / "out"
-    _record(owners_dir, "old.json", "old-project", ("mallory", "Owner", [MALLORY]))
+    _record(owners_dir, "old-project.json", "old-project", ("mallory", "Owner", [MALLORY]))
     publish(keys_dir, owners_dir, out, now=NOW)
     before = _tree(out / "pgp")
 
     # The next publish changes a record, adds a project and removes one: every kind of step.
-    (owners_dir / "old.json").unlink()
+    (owners_dir / "old-project.json").unlink()
     _record(owners_dir, "demo-pkg.json", "demo-pkg", ("alice", "Owner", [ALICE]))
-    _record(owners_dir, "new.json", "new-project", ("bob", "Owner", [BOB]))
+    _record(owners_dir, "new-project.json", "new-project", ("bob", "Owner", [BOB]))
     real_replace = pathlib.Path.replace
     calls = []
 
@@ -674,7 +802,7 @@ def test_publish_failure_while_staging_leaves_previous_tree(demo, tmp_path, monk
     out = tmp_path / "out"
     publish(keys_dir, owners_dir, out, now=NOW)
     before = _tree(out / "pgp")
-    _record(owners_dir, "new.json", "new-project", ("bob", "Owner", [BOB]))
+    _record(owners_dir, "new-project.json", "new-project", ("bob", "Owner", [BOB]))
     written = []
     real_write = publish_module._write_file
 

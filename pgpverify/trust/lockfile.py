@@ -298,7 +298,9 @@ def _maintainer(entry: Any, where: str, source: str | None) -> Maintainer:
         fpr = _fingerprint(_required(key, "fingerprint", str, here, source), here, source)
         fprs.add(fpr)
         if "retired" in key:
-            retired[fpr] = _retired(key["retired"], here, source)
+            # A key retired twice is retired at the earlier date (0, the epoch, included).
+            when = _retired(key["retired"], here, source)
+            retired[fpr] = min(when, retired.get(fpr, when))
     return Maintainer(user=user, role=role, keys=tuple(sorted(fprs)),
                       retired=tuple(sorted(retired.items())))
 

@@ -62,9 +62,13 @@ class Maintainer:
     retired: tuple[tuple[Fingerprint, int], ...] = ()
 
     def retired_at(self, fingerprint: str) -> int | None:
-        """When ``fingerprint`` was retired for this project, or None."""
+        """When ``fingerprint`` was retired for this project, or None.
+
+        A key retired twice (listed twice with two dates) is retired at the earlier date.
+        The epoch (``1970-01-01``, 0) and earlier dates are dates like any other.
+        """
         fpr = fingerprint.upper()
-        return next((when for key, when in self.retired if key == fpr), None)
+        return min((when for key, when in self.retired if key == fpr), default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +90,13 @@ class OwnershipRecord:
     def retired_at(self, primary_fingerprint: str) -> int | None:
         """The earliest retirement of this fingerprint by any maintainer, or None.
 
-        A key listed plainly by one maintainer and retired by another is retired.
+        A key listed plainly by one maintainer and retired by another is retired. A
+        retirement at the epoch (0) is a retirement: only None means "not retired".
         """
-        times = [t for m in self.maintainers if (t := m.retired_at(primary_fingerprint))]
-        return min(times) if times else None
+        times = [
+            t for m in self.maintainers if (t := m.retired_at(primary_fingerprint)) is not None
+        ]
+        return min(times, default=None)
 
     def signer(self, primary_fingerprint: str) -> Maintainer | None:
         """The Owner or Maintainer who listed this primary fingerprint, if any."""
