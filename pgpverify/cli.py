@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 import time
 from datetime import datetime, timezone
@@ -349,15 +350,32 @@ def _client(
                        limits=DEFAULT_LIMITS)
 
 
+#: A PEP 508 project name (case-insensitive), before normalization.
+_PROJECT_NAME = re.compile(r"[A-Z0-9](?:[A-Z0-9._-]*[A-Z0-9])?", re.ASCII | re.IGNORECASE)
+
+
+def _project_names(given: list[str]) -> list[str]:
+    """PEP 503-normalized names, in order; a string that is no project name is a usage error."""
+    from packaging.utils import canonicalize_name
+
+    names = []
+    for name in given:
+        if not _PROJECT_NAME.fullmatch(name):
+            raise _UsageError(f"not a project name: {name!r}")
+        names.append(str(canonicalize_name(name)))
+    return names
+
+
 def _lock(args: argparse.Namespace) -> int:
     from pgpverify.trust.requirements import read_requirements
 
-    names = list(args.projects)
+    names = _project_names(args.projects)
     for req in args.requirement:
         found, problems = read_requirements(req)
         names += found
         for problem in problems:
             _warn(problem)
+    names = list(dict.fromkeys(names))  # normalized, so Demo_Pkg and demo-pkg are one
     if not names:
         raise _UsageError("nothing to lock: give PROJECT names or -r requirements.txt")
     index_url = args.index_url or _configured_index()
@@ -371,7 +389,7 @@ def _lock(args: argparse.Namespace) -> int:
     certificates: dict[str, bytes] = {}
     with contextlib.ExitStack() as stack:
         client = _client(args, index_url, _open_cache(args, stack), stack)
-        for name in dict.fromkeys(names):
+        for name in names:
             published = client.project_keys(name)
             if published.record is None:
                 _warn(f"the index has no ownership record for {published.project}: not pinned")

@@ -298,6 +298,53 @@ def test_cli_lock_without_the_project_is_unknown_key(capsys, demo_lock, tmp_path
     assert "pins nothing for project other-pkg" in doc["message"]
 
 
+@pytest.fixture
+def fake_index_client(monkeypatch):
+    """``lock`` and ``verify --index-url`` talk to the in-memory demo index."""
+    from fakeindex import INDEX_URL, demo_index
+
+    from pgpverify import cli
+    from pgpverify.index.client import IndexClient
+
+    index = demo_index()
+    monkeypatch.setattr(cli, "_client",
+                        lambda *_args: IndexClient(index, index_url=INDEX_URL))
+    return index
+
+
+@pytest.mark.parametrize(
+    ("names", "requirements"),
+    [(["Demo_Pkg", "demo-pkg"], ""), (["DEMO.PKG"], "demo_pkg==1.0\nDemo-Pkg\n"),
+     (["demo-pkg"], "")],
+)
+def test_cli_lock_normalises_project_names_before_deduplicating(
+    capsys, tmp_path, fake_index_client, names, requirements
+):
+    args = ["lock", *names, "--index-url", "https://index.test/simple/", "--no-cache",
+            "-o", tmp_path / "pgpverify.lock"]
+    if requirements:
+        (tmp_path / "requirements.txt").write_text(requirements)
+        args += ["-r", tmp_path / "requirements.txt"]
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    assert "1 project(s), 3 key(s)" in out
+    requests = [u for u in fake_index_client.requests if "/pgp/projects/" in u]
+    assert requests == ["https://index.test/pgp/projects/demo-pkg.json"]
+    code, out, _ = run(capsys, "verify", DEMO / WHEEL, "--lock", tmp_path / "pgpverify.lock",
+                       "--at", AT, "--format", "json")
+    assert code == 0, out
+
+
+@pytest.mark.parametrize("name", ["demo pkg", "demo-", "../demo", "", "dém o", "demo\x1b[31m"])
+def test_cli_lock_rejects_invalid_project_name(capsys, tmp_path, fake_index_client, name):
+    code, _, err = run(capsys, "lock", name, "--index-url", "https://index.test/simple/",
+                       "--no-cache", "-o", tmp_path / "pgpverify.lock")
+    assert code == 2
+    assert "not a project name" in one_error_line(err)
+    assert not fake_index_client.requests
+    assert not (tmp_path / "pgpverify.lock").exists()
+
+
 def publish_demo(capsys, tmp_path, edit):
     """Run ``publish`` on the demo keyring and the demo record as changed by ``edit``."""
     keys = tmp_path / "keys"
@@ -323,7 +370,7 @@ def test_cli_publish_refusal_lists_every_problem(capsys, tmp_path):
 
 
 def test_cli_publish_distributes_a_revoked_key_with_a_warning(capsys, tmp_path):
-    code, out, err = publish_demo(capsys, tmp_path, lambda record: None)
+    code, out, err = publish_demo(capsys, tmp_path, lambda _record: None)
     assert code == 0
     assert "1 project(s), 3 key(s)" in out
     dave = "11B543008E037F93A69E40E5F64134C69A45844B"
