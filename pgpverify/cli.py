@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from pgpverify import __version__
-from pgpverify.errors import PgpVerifyError
+from pgpverify.errors import InputError, PgpVerifyError
 from pgpverify.limits import DEFAULT_LIMITS
+from pgpverify.textsafe import terminal_safe
 
 if TYPE_CHECKING:
     from pgpverify.index.cache import Cache
@@ -79,6 +80,13 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _path(text: str) -> Path:
+    """A path argument; an empty one is refused (``Path("")`` would quietly be ``.``)."""
+    if not text:
+        raise argparse.ArgumentTypeError("empty path")
+    return Path(text)
+
+
 def _add_index_options(cmd: argparse.ArgumentParser) -> None:
     group = cmd.add_argument_group("index")
     group.add_argument(
@@ -126,22 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
             "index publishes. Exit status: 0 verified, 1 rejected, 2 usage or I/O error."
         ),
     )
-    verify.add_argument("file", metavar="FILE", type=Path, help="the signed file")
+    verify.add_argument("file", metavar="FILE", type=_path, help="the signed file")
     verify.add_argument(
-        "--signature", metavar="SIG", type=Path,
+        "--signature", metavar="SIG", type=_path,
         help="detached signature (default: FILE.asc, else the one the index lists)",
     )
     verify.add_argument(
-        "--keyring", metavar="KEYRING", type=Path, action="append", default=[],
+        "--keyring", metavar="KEYRING", type=_path, action="append", default=[],
         help="OpenPGP keyring, armored or binary (repeatable)",
     )
     verify.add_argument("--project", metavar="NAME",
                         help="project the file belongs to (default: from the file name)")
     verify.add_argument(
-        "--owners", metavar="OWNERS.json", type=Path,
+        "--owners", metavar="OWNERS.json", type=_path,
         help="the project's ownership record (with --keyring and --project)",
     )
-    verify.add_argument("--lock", metavar="LOCKFILE", type=Path,
+    verify.add_argument("--lock", metavar="LOCKFILE", type=_path,
                         help="verify with the keys a lock file pins (no network)")
     verify.add_argument(
         "--at", metavar="ISO-8601-TIME", type=parse_time,
@@ -192,26 +200,127 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    Output never crashes and never changes a verdict: text from records, keys, servers and
+    file names is escaped for the terminal (:func:`pgpverify.textsafe.terminal_safe`),
+    what the stream cannot encode is backslash-escaped, and a reader that went away
+    (``| head -1``: EPIPE, also at the final flush) is ignored. Any other failure to
+    write stdout is exit 2, and so is an exception no input should raise.
+    """
+    code = _run(argv)
+    failure = _flush(sys.stdout)
+    if failure is not None:
+        code = _error(f"cannot write the output: {failure}")
+    _flush(sys.stderr)
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         return _main(argv)
     except _UsageError as err:
         return _error(f"{err} (see 'pgpverify --help')")
     except PgpVerifyError as err:
         return _error(str(err))
+    except _OutputError as err:
+        return _error(f"cannot write the output: {err}")
     except KeyboardInterrupt:
         return 130
     except RecursionError:  # pragma: no cover - defensive; inputs are depth-limited
         return _error("input nests too deeply")
+    except Exception as err:  # noqa: BLE001 - the last line of defence: never a traceback
+        return _error(f"internal error ({type(err).__name__}: {err}); please report it")
 
 
 def _error(message: str) -> int:
-    print(f"pgpverify: error: {message}", file=sys.stderr)
+    _say(sys.stderr, f"pgpverify: error: {message}")
     return EXIT_ERROR
 
 
 def _warn(message: str) -> None:
-    print(f"pgpverify: warning: {message}", file=sys.stderr)
+    _say(sys.stderr, f"pgpverify: warning: {message}")
+
+
+# -- output: escaped for the terminal, encodable, and a closed pipe is not an error ----------
+
+
+class _OutputError(Exception):
+    """stdout cannot be written (a full disk, an I/O error), not just a closed pipe."""
+
+
+class _Terminal:
+    """A stream for people: each ``write`` is one line, escaped with ``terminal_safe``.
+
+    Only a final newline is written raw, so a name with a newline cannot forge a line.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> None:
+        body, end = (text[:-1], "\n") if text.endswith("\n") else (text, "")
+        _write(self._stream, terminal_safe(body) + end)
+
+
+def _say(stream: TextIO | None, line: str) -> None:
+    _Terminal(stream).write(line + "\n")
+
+
+def _write(stream: TextIO | None, text: str) -> None:
+    """Write ``text`` as it is, except what the stream's encoding cannot hold.
+
+    A closed pipe (EPIPE) silences the stream; any other error is an :class:`_OutputError`
+    on stdout and is ignored on stderr, where it cannot be reported. No stream at all
+    (``>&-``) is a closed pipe.
+    """
+    if stream is None:
+        return
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:  # cp1252 (Windows, piped) cannot hold an emoji: write it as \U0001f984
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
+    except (LookupError, UnicodeError):
+        text = text.encode("ascii", "backslashreplace").decode("ascii")
+    try:
+        stream.write(text)
+    except BrokenPipeError:
+        _silence(stream)
+    except (OSError, ValueError) as err:  # ValueError: a stream closed by the caller
+        _silence(stream)
+        if stream is sys.stdout:
+            raise _OutputError(_why(err)) from err
+
+
+def _flush(stream: TextIO | None) -> str | None:
+    """Flush ``stream``; why it failed, unless it did not or the pipe was closed."""
+    if stream is None:
+        return None
+    try:
+        stream.flush()
+    except BrokenPipeError:
+        _silence(stream)
+    except (OSError, ValueError) as err:
+        _silence(stream)
+        return _why(err)
+    return None
+
+
+def _why(err: Exception) -> str:
+    return (err.strerror if isinstance(err, OSError) else None) or str(err)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point the stream's descriptor at the null device.
+
+    What is still buffered then goes nowhere at the interpreter's final flush, instead
+    of failing again there with a traceback-like "Exception ignored" and exit 120.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, stream.fileno())
+        finally:
+            os.close(null)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -224,10 +333,17 @@ def _main(argv: list[str] | None) -> int:
         return _publish(args)
     if args.command == "lock":
         return _lock(args)
-    return _verify(args)
+    try:
+        return _verify(args)
+    except PgpVerifyError as err:
+        hint = _signature_hint(args.file, args.signature)
+        if hint is None:
+            raise
+        raise PgpVerifyError(f"{err}; hint: {hint}") from err
 
 
 def _verify(args: argparse.Namespace) -> int:
+    _check_file(args.file)
     sources = [bool(args.keyring), args.lock is not None, args.index_url is not None]
     if sum(sources) > 1:
         raise _UsageError("give only one keyring source: --keyring, --lock or --index-url")
@@ -266,11 +382,55 @@ def _verify(args: argparse.Namespace) -> int:
             _warn(warning)
         result = outcome.result
     if args.format == "json":
-        json.dump(result.to_json(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        # ensure_ascii: every control, bidi and non-ASCII character is a \uXXXX escape
+        _write(sys.stdout, json.dumps(result.to_json(), indent=2, ensure_ascii=True) + "\n")
     else:
-        _print_text(result, sys.stdout)
+        _print_text(result, _Terminal(sys.stdout))
+    hint = None if result.ok else _signature_hint(args.file, args.signature)
+    if hint is not None:
+        _say(sys.stderr, f"pgpverify: hint: {hint}")
     return EXIT_GOOD if result.ok else EXIT_REJECTED
+
+
+def _check_file(file: Path) -> None:
+    """FILE must be a file: ``verify .`` or ``verify /`` is a usage error, not a verdict."""
+    try:
+        is_dir = file.is_dir()
+    except OSError:  # a name too long, no permission: reported when the file is opened
+        is_dir = False
+    if is_dir:
+        raise InputError("is a directory; give the signed file (e.g. dist/NAME.whl)",
+                         source=str(file))
+
+
+_SIGNATURE_SUFFIXES = (".asc", ".sig")
+
+
+def _looks_like_signature(path: Path) -> bool:
+    if path.name.lower().endswith(_SIGNATURE_SUFFIXES):
+        return True
+    try:
+        if not path.is_file():
+            return False
+        with path.open("rb") as stream:
+            head = stream.read(64)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"-----BEGIN PGP SIGNATURE-----")
+
+
+def _signature_hint(file: Path, signature: Path | None) -> str | None:
+    """A hint when FILE looks like a signature: the ``.asc`` given where the file belongs."""
+    if not _looks_like_signature(file):
+        return None
+    if signature is not None and not _looks_like_signature(signature):
+        return (f"FILE {file} looks like a signature and --signature {signature} does not: "
+                f"swapped? (pgpverify verify {signature} --signature {file})")
+    name = file.name
+    if name.lower().endswith(_SIGNATURE_SUFFIXES) and len(name) > len(".asc"):
+        return (f"FILE {file} looks like a signature: give the signed file "
+                f"({file.with_name(name[:-4])}); its signature {name} is then found beside it")
+    return f"FILE {file} is a signature: give the signed file, and this one with --signature"
 
 
 def _verify_keyrings(args: argparse.Namespace, at: datetime) -> VerificationResult:
@@ -403,8 +563,8 @@ def _lock(args: argparse.Namespace) -> int:
     lock = build_lock(records, certificates, index_url=index_url, previous=previous,
                       unrecorded=unrecorded)
     write_lock(args.output, lock)
-    print(f"pgpverify: wrote {args.output}: {len(lock.projects)} project(s), "
-          f"{len(lock.certificates)} key(s)")
+    _say(sys.stdout, f"pgpverify: wrote {args.output}: {len(lock.projects)} project(s), "
+                     f"{len(lock.certificates)} key(s)")
     return EXIT_GOOD
 
 
@@ -415,18 +575,18 @@ def _publish(args: argparse.Namespace) -> int:
     try:
         report = publish(args.keys, args.owners, args.output, now=int(time.time()))
     except PublishError as err:
-        print(f"pgpverify: publish refused: {len(err.problems)} problem(s):", file=sys.stderr)
+        _say(sys.stderr, f"pgpverify: publish refused: {len(err.problems)} problem(s):")
         for problem in err.problems:
-            print(f"pgpverify:   {problem}", file=sys.stderr)
+            _say(sys.stderr, f"pgpverify:   {problem}")
         return EXIT_REJECTED
     for warning in report.warnings:
         _warn(warning)
-    print(f"pgpverify: wrote {args.output / 'pgp'}: {len(report.projects)} project(s), "
-          f"{len(report.keys)} key(s)")
+    _say(sys.stdout, f"pgpverify: wrote {args.output / 'pgp'}: "
+                     f"{len(report.projects)} project(s), {len(report.keys)} key(s)")
     return EXIT_GOOD
 
 
-def _print_text(result: VerificationResult, out: TextIO) -> None:
+def _print_text(result: VerificationResult, out: _Terminal) -> None:
     name = Path(result.file).name
     if result.ok:
         out.write(f"pgpverify: Good signature on {name}\n")
@@ -458,3 +618,5 @@ def _print_text(result: VerificationResult, out: TextIO) -> None:
         )
     label = "Note" if result.ok else "Reason"
     out.write(f"pgpverify: {label}: {result.message}\n")
+    for warning in result.warnings:
+        out.write(f"pgpverify: Warning: {warning}\n")

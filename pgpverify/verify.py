@@ -336,8 +336,6 @@ class Verifier:
             msg = "the reference time must be timezone-aware"
             raise ValueError(msg)
         now = int(at.timestamp())
-        sig_path = signature if signature is not None else file.with_name(file.name + ".asc")
-        sig_name = signature_name or str(sig_path)
         try:
             doc = file.open("rb")
         except FileNotFoundError:
@@ -346,6 +344,9 @@ class Verifier:
             raise InputError("is a directory, not a file", source=str(file)) from None
         except OSError as err:
             raise InputError(f"cannot read: {err.strerror or err}", source=str(file)) from None
+        # after the open: a file has a name ("." and "/" have none, and are directories)
+        sig_path = signature if signature is not None else file.with_name(file.name + ".asc")
+        sig_name = signature_name or str(sig_path)
         with doc:
             # (1) limits
             try:
