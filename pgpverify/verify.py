@@ -29,6 +29,7 @@ from pgpverify.openpgp.packets import Tag, iter_packets
 from pgpverify.openpgp.signature import Signature, parse_signature
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
     from pathlib import Path
 
@@ -88,22 +89,32 @@ class Reason(enum.Enum):
     KEYS_CHANGED = "keys-changed"
 
 
-#: How far a signature got through the steps below; the best rejected one is reported.
+#: How far a signature got, in the order of the README's policy table: a total order, so
+#: with several signatures the reported reason never depends on their order in the file.
 _RANK = {
-    Reason.MALFORMED: 0,
-    Reason.UNKNOWN_KEY: 1,
-    Reason.WEAK_HASH: 2,
-    Reason.WEAK_KEY: 2,
-    Reason.BAD_SIGNATURE: 3,
-    Reason.NOT_SIGNING_KEY: 4,
-    Reason.KEY_NOT_YET_VALID: 4,
-    Reason.KEY_EXPIRED: 4,
-    Reason.KEY_REVOKED: 4,
-    Reason.SIGNATURE_EXPIRED: 5,
-    Reason.NOT_OWNER: 6,
-    Reason.KEYS_CHANGED: 6,
-    Reason.GOOD: 7,
+    reason: rank
+    for rank, reason in enumerate((
+        Reason.MALFORMED,
+        Reason.UNKNOWN_KEY,
+        Reason.WEAK_HASH,
+        Reason.WEAK_KEY,
+        Reason.BAD_SIGNATURE,
+        Reason.KEY_REVOKED,
+        Reason.KEY_NOT_YET_VALID,
+        Reason.NOT_SIGNING_KEY,
+        Reason.KEY_EXPIRED,
+        Reason.SIGNATURE_EXPIRED,
+        Reason.NOT_OWNER,
+        Reason.KEYS_CHANGED,
+        Reason.GOOD,
+    ))
 }
+#: Text signatures (0x01): the canonical forms tried, in this order (see _TextForm).
+TEXT_CANONICALIZATIONS = ("rfc9580", "sequoia", "gnupg", "gnupg-rfc2440")
+TEXT_WARNING = (
+    "this is a text-mode signature: it does not bind line endings{extra}, so copies of the "
+    "file that differ only in those verify too"
+)
 
 
 class VerificationError(Exception):
@@ -139,6 +150,9 @@ class SignatureReport:
     created: str | None = None
     #: whether the math was checked and held (None: not checked)
     valid_math: bool | None = None
+    #: text signatures whose math held: which canonical form of the file matched
+    #: (one of TEXT_CANONICALIZATIONS)
+    text_canonicalization: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -155,6 +169,7 @@ class SignatureReport:
             "primary_fingerprint": self.primary_fingerprint,
             "created": self.created,
             "valid_math": self.valid_math,
+            "text_canonicalization": self.text_canonicalization,
         }
 
 
@@ -177,6 +192,8 @@ class VerificationResult:
     #: index mode: how the project's declared key set changed since it was last seen
     #: (``{"added": [...], "removed": [...], "previously_seen": ISO time}``), else None
     keys_changed: dict[str, Any] | None = None
+    #: what the verdict does not cover (a text signature does not bind line endings)
+    warnings: tuple[str, ...] = ()
 
     __bool__ = None
 
@@ -204,6 +221,7 @@ class VerificationResult:
                 else None
             ),
             "keys_changed": self.keys_changed,
+            "warnings": list(self.warnings),
             "signatures": [s.to_json() for s in self.signatures],
         }
 
@@ -220,6 +238,7 @@ class _Attempt:
     key: SigningKey | None = None
     material: PublicKey | None = None
     valid_math: bool | None = None
+    canonicalization: str | None = None
     maintainer: Maintainer | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -249,6 +268,7 @@ class _Attempt:
             primary_fingerprint=None if self.cert is None else _hex(self.cert.fingerprint),
             created=None if sig is None else _iso(sig.created),
             valid_math=self.valid_math,
+            text_canonicalization=self.canonicalization,
         )
 
 
@@ -258,25 +278,139 @@ def _issuer_text(sig: Signature) -> str | None:
     return _hex(sig.issuer_key_id)
 
 
-class _TextCanonicalizer:
-    """Line endings to CRLF for text signatures (RFC 9580 §5.2.1.2), across chunk edges."""
+class _TextForm:
+    """One canonical form of a text document, hashed as it streams (RFC 9580 §5.2.1.2).
 
-    __slots__ = ("_cr",)
+    One instance per canonicalisation, each with one hash context per hash algorithm;
+    memory is bounded whatever the input (no line is ever held whole).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("contexts",)
+
+    def __init__(self, algos: Iterable[int]) -> None:
+        self.contexts: dict[int, Any] = {algo: new_hash(algo) for algo in algos}
+
+    def _emit(self, data: bytes) -> None:
+        if data:
+            for ctx in self.contexts.values():
+                ctx.update(data)
+
+    def feed(self, chunk: bytes) -> None:
+        raise NotImplementedError
+
+    def end(self) -> None:
+        raise NotImplementedError
+
+
+class _LineEndings(_TextForm):
+    """Line endings to CRLF, nothing else changed, across chunk edges.
+
+    ``rfc9580``: LF and CRLF end a line, a lone CR is data (RFC 9580 §5.2.1.2 read
+    literally). ``sequoia``: a lone CR ends a line too (sequoia-openpgp's text hashing, sq).
+    """
+
+    __slots__ = ("_cr", "_lone_cr")
+
+    def __init__(self, algos: Iterable[int], *, lone_cr: bool) -> None:
+        super().__init__(algos)
         self._cr = False
+        self._lone_cr = lone_cr
 
-    def feed(self, chunk: bytes) -> bytes:
+    def feed(self, chunk: bytes) -> None:
         if self._cr:
             chunk = b"\r" + chunk
             self._cr = False
         if chunk.endswith(b"\r"):
             chunk = chunk[:-1]
             self._cr = True
-        return chunk.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        chunk = chunk.replace(b"\r\n", b"\n")
+        if self._lone_cr:
+            chunk = chunk.replace(b"\r", b"\n")
+        self._emit(chunk.replace(b"\n", b"\r\n"))
 
-    def end(self) -> bytes:
-        return b"\r" if self._cr else b""
+    def end(self) -> None:
+        if self._cr:
+            self._emit(b"\r\n" if self._lone_cr else b"\r")
+
+
+class _GnuPGText(_TextForm):
+    """GnuPG's text filter (g10/textfilter.c), which gpg --textmode and gpgv use.
+
+    Lines end at LF. Each line loses its trailing run of ``trim`` octets (CR; with
+    ``--rfc2440-text`` also space and tab) and, if it ended with LF, gets CRLF; the last
+    line without LF gets no line ending. So a file ending in a lone CR, or CR runs before
+    LF, hash differently than in the RFC reading.
+
+    A trailing run is held back until the next octet says whether it was trailing. Past
+    ``_HELD_MAX`` octets it is hashed into copies of the contexts instead (kept if the line
+    goes on, dropped at the line's end), so a long run costs no memory.
+    """
+
+    __slots__ = ("_held", "_spec", "_trim")
+    _HELD_MAX = 1 << 16
+
+    def __init__(self, algos: Iterable[int], *, trim: bytes) -> None:
+        super().__init__(algos)
+        self._trim = trim
+        self._held = b""
+        self._spec: dict[int, Any] | None = None
+
+    def _hold(self, run: bytes) -> None:
+        if not run:
+            return
+        if self._spec is None:
+            self._held += run
+            if len(self._held) <= self._HELD_MAX:
+                return
+            self._spec = {algo: ctx.copy() for algo, ctx in self.contexts.items()}
+            run, self._held = self._held, b""
+        for ctx in self._spec.values():
+            ctx.update(run)
+
+    def _release(self) -> None:
+        """The held run was not trailing: it is part of the line."""
+        if self._spec is not None:
+            self.contexts, self._spec = self._spec, None
+        elif self._held:
+            self._emit(self._held)
+            self._held = b""
+
+    def _drop(self) -> None:
+        self._held = b""
+        self._spec = None
+
+    def feed(self, chunk: bytes) -> None:
+        trim = self._trim
+        parts = chunk.split(b"\n")
+        tail = parts.pop()
+        if parts:
+            head = parts[0].rstrip(trim)
+            if head:
+                self._release()
+            else:
+                self._drop()
+            lines = [head, *(p.rstrip(trim) for p in parts[1:]), b""]
+            self._emit(b"\r\n".join(lines))
+        body = tail.rstrip(trim)
+        if body:
+            self._release()
+            self._emit(body)
+        self._hold(tail[len(body):])
+
+    def end(self) -> None:
+        self._drop()
+
+
+def _text_forms(algos: set[int]) -> dict[str, _TextForm]:
+    """A fresh form per entry of TEXT_CANONICALIZATIONS, each hashing with ``algos``."""
+    forms: dict[str, _TextForm] = {
+        "rfc9580": _LineEndings(algos, lone_cr=False),
+        "sequoia": _LineEndings(algos, lone_cr=True),
+        "gnupg": _GnuPGText(algos, trim=b"\r"),
+        "gnupg-rfc2440": _GnuPGText(algos, trim=b" \t\r"),
+    }
+    assert tuple(forms) == TEXT_CANONICALIZATIONS
+    return forms
 
 
 @dataclass(slots=True)
@@ -529,50 +663,34 @@ class Verifier:
         return attempt
 
     def _hash_and_check(self, doc: BinaryIO, attempts: list[_Attempt]) -> str:
-        """(6) stream the document once; one context per (hash, text mode); check each."""
-        contexts: dict[tuple[int, bool], Any] = {(HashAlgo.SHA256, False): hashlib.sha256()}
+        """(6) stream the document once; check each attempt; return the file's SHA-256.
+
+        One context per hash algorithm for the bytes as they are, and for text signatures
+        one per algorithm and canonical form (TEXT_CANONICALIZATIONS), all fed from the
+        same chunks: text signatures made by gpg, by gpg --rfc2440-text and by sq verify
+        as those tools verify them.
+        """
+        binary_algos = {int(HashAlgo.SHA256)}
+        text_algos: set[int] = set()
         for attempt in attempts:
             assert attempt.sig is not None
-            mode = (attempt.sig.hash_algo, attempt.sig.sig_type == SigType.TEXT)
-            if mode not in contexts:
-                contexts[mode] = new_hash(mode[0])
-        binary = [ctx for (_, text), ctx in contexts.items() if not text]
-        text = [ctx for (_, text), ctx in contexts.items() if text]
-        canon = _TextCanonicalizer() if text else None
+            is_text = attempt.sig.sig_type == SigType.TEXT
+            (text_algos if is_text else binary_algos).add(attempt.sig.hash_algo)
+        binary: dict[int, Any] = {algo: new_hash(algo) for algo in binary_algos}
+        forms = _text_forms(text_algos) if text_algos else {}
         try:
             for chunk in iter(lambda: doc.read(CHUNK), b""):
-                for ctx in binary:
+                for ctx in binary.values():
                     ctx.update(chunk)
-                if canon is not None:
-                    converted = canon.feed(chunk)
-                    for ctx in text:
-                        ctx.update(converted)
+                for form in forms.values():
+                    form.feed(chunk)
         except OSError as err:
             raise InputError(f"cannot read: {err.strerror or err}", source=doc.name) from None
-        if canon is not None:
-            tail = canon.end()
-            for ctx in text:
-                ctx.update(tail)
+        for form in forms.values():
+            form.end()
         for attempt in attempts:
-            sig, material = attempt.sig, attempt.material
-            assert sig is not None
-            assert material is not None
-            ctx = contexts[(sig.hash_algo, sig.sig_type == SigType.TEXT)].copy()
-            ctx.update(sig.trailer)
-            digest = ctx.digest()
-            attempt.valid_math = digest[:2] == sig.left16 and material.verify(
-                sig.hash_algo, digest, sig.mpis
-            )
-            if not attempt.valid_math:
-                why = (
-                    "the hash prefix does not match"
-                    if digest[:2] != sig.left16
-                    else "the signature does not verify"
-                )
-                attempt.reject(
-                    Reason.BAD_SIGNATURE, f"{why}: the file or the signature was altered"
-                )
-        return str(contexts[(HashAlgo.SHA256, False)].hexdigest())
+            _check_math(attempt, binary, forms)
+        return str(binary[HashAlgo.SHA256].hexdigest())
 
     def _judge(self, attempt: _Attempt, now: int) -> None:
         """(7) certificate at signing time and now, (8) expiration and ownership."""
@@ -581,16 +699,10 @@ class Verifier:
         assert cert is not None
         assert key is not None
         assert sig.created is not None
+        # (7) also rejects a signature that claims to be made after ``now``
         judgement = cert.judge(key, sig.created, now)
         if judgement is not None:
             attempt.reject(Reason(judgement.reason), judgement.message)
-            return
-        if sig.created > now:
-            attempt.reject(
-                Reason.KEY_NOT_YET_VALID,
-                f"the signature claims a creation time after the reference time "
-                f"({_iso(sig.created)})",
-            )
             return
         if sig.expired_at(now):
             assert sig.expiration is not None
@@ -641,7 +753,7 @@ class Verifier:
         for cand in candidates:
             by_index.setdefault(cand.index, []).append(cand)
         per_sig = [max(by_index.get(a.index, [a]), key=_rank) for a in attempts]
-        best = max(per_sig, key=_rank)  # max() keeps the first of equals
+        best = max(per_sig, key=_rank)
         reason = best.reason or Reason.GOOD
         report = best.report()
         if reason is Reason.GOOD:
@@ -653,6 +765,11 @@ class Verifier:
             message = f"good signature from key {report.signer_fingerprint}{who}"
         else:
             message = best.message
+        warnings: tuple[str, ...] = ()
+        if best.canonicalization is not None:
+            rfc2440 = best.canonicalization == "gnupg-rfc2440"
+            extra = " or trailing spaces and tabs" if rfc2440 else ""
+            warnings = (TEXT_WARNING.format(extra=extra),)
         return VerificationResult(
             outcome=Outcome.GOOD if reason is Reason.GOOD else Outcome.REJECTED,
             reason=reason,
@@ -666,11 +783,60 @@ class Verifier:
             project=self.project,
             maintainer=best.maintainer,
             signatures=tuple(a.report() for a in per_sig),
+            warnings=warnings,
         )
 
 
-def _rank(attempt: _Attempt) -> int:
-    return _RANK[attempt.reason or Reason.GOOD]
+def _rank(attempt: _Attempt) -> tuple[int, bytes, bytes, bytes]:
+    """How far ``attempt`` got; ties broken by what the signature is, never by its place."""
+    sig = attempt.sig
+    return (
+        _RANK[attempt.reason or Reason.GOOD],
+        b"" if attempt.key is None else attempt.key.packet.fingerprint,
+        b"" if sig is None else sig.hashed_part,
+        b"" if sig is None else sig.packet,
+    )
+
+
+def _check_math(
+    attempt: _Attempt, binary: dict[int, Any], forms: dict[str, _TextForm]
+) -> None:
+    """(6) §5.2.4: hash prefix and signature values over each form the signature allows.
+
+    A text signature is good if any canonical form verifies; each distinct digest costs
+    one public-key operation at most (usually all forms of a file are equal).
+    """
+    sig, material = attempt.sig, attempt.material
+    assert sig is not None
+    assert material is not None
+    text = sig.sig_type == SigType.TEXT
+    if text:
+        bases: list[tuple[str | None, Any]] = [
+            (name, form.contexts[sig.hash_algo]) for name, form in forms.items()
+        ]
+    else:
+        bases = [(None, binary[sig.hash_algo])]
+    prefix_held = False
+    verdicts: dict[bytes, bool] = {}
+    for name, base in bases:
+        ctx = base.copy()
+        ctx.update(sig.trailer)
+        digest = ctx.digest()
+        if digest[:2] != sig.left16:
+            continue
+        prefix_held = True
+        if digest not in verdicts:
+            verdicts[digest] = material.verify(sig.hash_algo, digest, sig.mpis)
+        if verdicts[digest]:
+            attempt.valid_math = True
+            attempt.canonicalization = name
+            return
+    attempt.valid_math = False
+    why = "the signature does not verify" if prefix_held else "the hash prefix does not match"
+    forms_note = " in any text canonicalisation" if text else ""
+    attempt.reject(
+        Reason.BAD_SIGNATURE, f"{why}{forms_note}: the file or the signature was altered"
+    )
 
 
 def _weak(material: PublicKey) -> str | None:

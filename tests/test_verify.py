@@ -1,42 +1,130 @@
 """Unit tests of the Verifier's own parts; whole verdicts are in test_manifest_verdicts.py."""
 
+import hashlib
+import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from pgpverify import Keyring, Outcome, OwnershipRecord, Reason, VerificationResult, Verifier
-from pgpverify.verify import _TextCanonicalizer
+from pgpverify.verify import (
+    _RANK,
+    TEXT_CANONICALIZATIONS,
+    _Attempt,
+    _GnuPGText,
+    _text_forms,
+)
 
 UTC = timezone.utc
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def canon(chunks):
-    c = _TextCanonicalizer()
-    return b"".join(c.feed(x) for x in chunks) + c.end()
+def _reference(name, data):
+    """Each canonical form computed the obvious (whole-file) way."""
+    if name == "rfc9580":
+        return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if name == "sequoia":
+        return re.sub(rb"\r\n|\r|\n", b"\r\n", data)
+    trim = b"\r" if name == "gnupg" else b" \t\r"
+    *lines, last = data.split(b"\n")
+    return b"".join(line.rstrip(trim) + b"\r\n" for line in lines) + last.rstrip(trim)
+
+
+def forms_digests(chunks):
+    forms = _text_forms({8})
+    for chunk in chunks:
+        for form in forms.values():
+            form.feed(chunk)
+    for form in forms.values():
+        form.end()
+    return {name: form.contexts[8].digest() for name, form in forms.items()}
+
+
+def _sha256(data):
+    return hashlib.sha256(data).digest()
 
 
 @pytest.mark.parametrize(
-    ("chunks", "expected"),
+    ("data", "expected"),
     [
-        ([b"a\nb\n"], b"a\r\nb\r\n"),
-        ([b"a\r\nb\r\n"], b"a\r\nb\r\n"),
-        ([b"a\r", b"\nb"], b"a\r\nb"),
-        ([b"a\r"], b"a\r"),
-        ([b"a\r", b"b"], b"a\rb"),
-        ([b"\n", b"\n"], b"\r\n\r\n"),
-        ([b"a\r", b"", b"\n"], b"a\r\n"),
-        ([b"no newline"], b"no newline"),
+        (b"a\nb\n", dict.fromkeys(TEXT_CANONICALIZATIONS, b"a\r\nb\r\n")),
+        (b"a\r\nb", dict.fromkeys(TEXT_CANONICALIZATIONS, b"a\r\nb")),
+        (b"a\nb\r", {"rfc9580": b"a\r\nb\r", "sequoia": b"a\r\nb\r\n", "gnupg": b"a\r\nb",
+                      "gnupg-rfc2440": b"a\r\nb"}),
+        (b"a\r\r\nb\n", {"rfc9580": b"a\r\r\nb\r\n", "sequoia": b"a\r\n\r\nb\r\n",
+                         "gnupg": b"a\r\nb\r\n", "gnupg-rfc2440": b"a\r\nb\r\n"}),
+        (b"a\rb\n", {"rfc9580": b"a\rb\r\n", "sequoia": b"a\r\nb\r\n", "gnupg": b"a\rb\r\n",
+                      "gnupg-rfc2440": b"a\rb\r\n"}),
+        (b"a \t\nb  ", {"rfc9580": b"a \t\r\nb  ", "sequoia": b"a \t\r\nb  ",
+                        "gnupg": b"a \t\r\nb  ", "gnupg-rfc2440": b"a\r\nb"}),
+        (b"a \r\t\r\n", {"rfc9580": b"a \r\t\r\n", "sequoia": b"a \r\n\t\r\n",
+                          "gnupg": b"a \r\t\r\n", "gnupg-rfc2440": b"a\r\n"}),
+        (b"", dict.fromkeys(TEXT_CANONICALIZATIONS, b"")),
     ],
 )
-def test_text_canonicalizer_handles_chunk_edges(chunks, expected):
-    assert canon(chunks) == expected
+def test_text_forms_canonicalise_as_each_tool(data, expected):
+    assert {n: _reference(n, data) for n in TEXT_CANONICALIZATIONS} == expected
+    assert forms_digests([data]) == {n: _sha256(v) for n, v in expected.items()}
 
 
-def test_text_canonicalizer_matches_whole_input_for_every_split():
-    data = b"l1\nl2\r\nl3\r\r\n\nend\r"
-    whole = canon([data])
+def test_text_forms_match_whole_input_for_every_split():
+    data = b"l1 \nl2\r\nl3\r\r\n\nmid\rline \t\r\n\t\nend\r"
+    whole = forms_digests([data])
+    assert whole == {n: _sha256(_reference(n, data)) for n in TEXT_CANONICALIZATIONS}
     for i in range(len(data) + 1):
-        assert canon([data[:i], data[i:]]) == whole
+        for j in range(i, len(data) + 1):
+            assert forms_digests([data[:i], data[i:j], data[j:]]) == whole
+
+
+@pytest.mark.parametrize("end", [b"", b"\n", b"x", b"\r\n"])
+def test_text_forms_hold_no_long_run_in_memory(end):
+    run = b" \t\r" * 100_000
+    data = b"head" + run + end
+    forms = _text_forms({8})
+    gnupg = forms["gnupg-rfc2440"]
+    assert isinstance(gnupg, _GnuPGText)
+    for i in range(0, len(data), 4096):
+        for form in forms.values():
+            form.feed(data[i : i + 4096])
+        assert len(gnupg._held) <= _GnuPGText._HELD_MAX
+    for form in forms.values():
+        form.end()
+    got = {name: form.contexts[8].digest() for name, form in forms.items()}
+    assert got == {n: _sha256(_reference(n, data)) for n in TEXT_CANONICALIZATIONS}
+
+
+# -- several signatures: the reported reason is a total order, the README table's ------------
+
+
+def _table_order():
+    rows = re.findall(r"^\| `([a-z-]+)` \|", README.read_text(encoding="utf-8"), re.MULTILINE)
+    return [Reason(r) for r in rows]
+
+
+def test_rank_is_the_readme_table_order():
+    assert _table_order() == sorted(Reason, key=_RANK.__getitem__)
+    assert len(set(_RANK.values())) == len(Reason)
+
+
+def _attempt(index, reason):
+    attempt = _Attempt(index=index, sig=None)
+    if reason is not Reason.GOOD:
+        attempt.reject(reason, f"rejected: {reason.value}")
+    return attempt
+
+
+@pytest.mark.parametrize("first", list(Reason), ids=lambda r: r.value)
+@pytest.mark.parametrize("second", list(Reason), ids=lambda r: r.value)
+def test_several_signatures_report_the_furthest_whatever_their_order(first, second):
+    verifier = Verifier(Keyring())
+    expected = max(first, second, key=_RANK.__getitem__)
+    for order in ((first, second), (second, first)):
+        attempts = [_attempt(i, r) for i, r in enumerate(order)]
+        result = verifier._result(Path("f"), "f.asc", "0" * 64, attempts, [])
+        assert result.reason is expected
+        assert result.ok is (expected is Reason.GOOD)
+        assert [s.reason for s in result.signatures] == list(order)
 
 
 def test_verifier_requires_project_and_owners_together():

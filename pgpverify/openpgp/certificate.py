@@ -179,7 +179,11 @@ class Certificate:
         """Whether ``key`` could make a document signature at ``signed``, judged at ``at``.
 
         None means the certificate allows it; otherwise the reason (RFC 9580 §5.2.3.10
-        key expiration, §5.2.3.29 key flags, §5.2.3.31 revocation, §10.1 bindings).
+        key expiration, §5.2.3.29 key flags, §5.2.3.31 revocation, §10.1 bindings), in
+        the order of the README's policy table: revocations, creation times, then
+        self-signatures, bindings and flags, then expiry. Creation times come before the
+        self-signature search, which ignores self-signatures made after ``at``: a key
+        created after ``at`` (or after ``signed``) is not yet valid, not "unsigned".
         """
         prim = self.primary.packet
         rev = self._revocation(
@@ -187,6 +191,19 @@ class Certificate:
         )
         if rev is not None:
             return KeyJudgement("key-revoked", _revocation_message("primary key", rev))
+        if not key.is_primary:
+            sub_rev = self._revocation(
+                self.subkeys[key.packet.fingerprint].sigs,
+                SigType.SUBKEY_REVOCATION,
+                prim.hash_material + key.packet.hash_material,
+                signed,
+                at,
+            )
+            if sub_rev is not None:
+                return KeyJudgement("key-revoked", _revocation_message("subkey", sub_rev))
+        too_early = _not_yet_valid(prim, key, signed, at)
+        if too_early is not None:
+            return too_early
         selfsigs = self.self_signatures(at)
         if not selfsigs:
             return KeyJudgement(
@@ -198,9 +215,6 @@ class Certificate:
         if not key.is_primary:
             sub = self.subkeys[key.packet.fingerprint]
             material = prim.hash_material + sub.packet.hash_material
-            rev = self._revocation(sub.sigs, SigType.SUBKEY_REVOCATION, material, signed, at)
-            if rev is not None:
-                return KeyJudgement("key-revoked", _revocation_message("subkey", rev))
             bindings = sorted(
                 (
                     s
@@ -226,11 +240,6 @@ class Certificate:
         elif newest.key_flags is not None and not newest.key_flags & KEY_FLAG_SIGN:
             return KeyJudgement("not-signing-key", "the primary key's flags do not allow signing")
 
-        signer = key.packet
-        if signed < signer.created or signed < prim.created:
-            return KeyJudgement(
-                "key-not-yet-valid", "the signature was made before the key was created"
-            )
         expires = _expiry(prim, newest)
         if expires is not None and (expires <= signed or expires <= at):
             return KeyJudgement("key-expired", f"the primary key expired at {_iso(expires)}")
@@ -250,6 +259,37 @@ class Certificate:
             if self._valid(back, sub, material, at):
                 return True
         return False
+
+
+def _not_yet_valid(
+    prim: KeyPacket, key: SigningKey, signed: int, at: int
+) -> KeyJudgement | None:
+    """The key-not-yet-valid judgement, if any (RFC 9580 §5.5.2, §5.2.3.11).
+
+    The signing key or its primary was created after ``at`` or after ``signed``, or the
+    signature claims to be made after ``at``.
+    """
+    keys = [(prim, "primary key")]
+    if not key.is_primary:
+        keys.append((key.packet, "signing subkey"))
+    for packet, what in keys:
+        if packet.created > at:
+            return KeyJudgement(
+                "key-not-yet-valid",
+                f"the {what} was created at {_iso(packet.created)}, after the reference time",
+            )
+        if packet.created > signed:
+            return KeyJudgement(
+                "key-not-yet-valid",
+                f"the signature was made before the {what} was created "
+                f"({_iso(packet.created)})",
+            )
+    if signed > at:
+        return KeyJudgement(
+            "key-not-yet-valid",
+            f"the signature claims a creation time after the reference time ({_iso(signed)})",
+        )
+    return None
 
 
 #: A key expiration time larger than any real one: "never expires" sorts as the longest.
