@@ -984,7 +984,67 @@ def build(g: Gen) -> None:
              expected="good", signer=alice.key,
              proves="Unknown fields in the ownership record are ignored.")
 
+    build_retirement(g, alice, bob, keyrings=both, signature=sig_alice)
     build_demo(g, alice, bob, mallory)
+
+
+# -- retirement dates in ownership records (issue 8, section 3) -------------------------------
+
+
+def build_retirement(
+    g: Gen, alice: Signer, bob: Signer, *, keyrings: list[str], signature: str
+) -> None:
+    """A retirement date is a date even at or before the epoch; the earliest one counts.
+
+    Every vector checks alice's signature made at ``S`` (2024-03-01T12:00:00Z) against a
+    record of demo-pkg that retires her key: at 1970-01-01 (epoch 0, which a truthiness
+    test reads as "not retired"), before the epoch, or several times (by her, twice, or
+    by her and by bob) with the earliest date before the signature. Each good twin has
+    every retirement after the signature.
+    """
+    a, b = alice.primary.fpr, bob.primary.fpr
+
+    def record(rel: str, *lists: list[str | dict[str, str]]) -> str:
+        users = [("alice", "Owner"), ("bob", "Maintainer")]
+        doc = {"project": "demo-pkg", "maintainers": [
+            {"user": user, "role": role, "keys": keys}
+            for (user, role), keys in zip(users, lists, strict=True)
+        ]}
+        return g.write(f"owners/{rel}", (json.dumps(doc, indent=2) + "\n").encode())
+
+    def retired(when: str) -> dict[str, str]:
+        return {"fingerprint": a, "retired": when}
+
+    cases = [
+        ("retired-at-epoch", "not-owner", [[retired("1970-01-01")], [b]],
+         ("A key retired at 1970-01-01 (the epoch, time 0) is retired: a later signature is "
+          "not-owner.")),
+        ("retired-at-epoch-time", "not-owner", [[retired("1970-01-01T00:00:00Z")], [b]],
+         "A key retired at 1970-01-01T00:00:00Z (time 0) is retired."),
+        ("retired-before-epoch", "not-owner", [[retired("1969-12-31T23:59:59Z")], [b]],
+         "A key retired before the epoch (a negative time) is retired."),
+        ("retired-after-signature", "good", [[retired("2024-05-01")], [b]],
+         "Good twin: a key retired after the signature was made still signed it."),
+        ("retired-twice-earliest-counts", "not-owner",
+         [[retired("2099-01-01"), retired("1970-01-01")], [b]],
+         ("A key one maintainer lists twice, retired in 2099 and at the epoch, is retired at "
+          "the earlier date, whatever the order.")),
+        ("retired-twice-both-after-signature", "good",
+         [[retired("2099-01-01"), retired("2024-05-01")], [b]],
+         "Good twin: both retirements of a key listed twice come after the signature."),
+        ("retired-by-two-maintainers-earliest-counts", "not-owner",
+         [[retired("2099-01-01")], [b, retired("1970-01-01")]],
+         ("A key its owner retires in 2099 and another maintainer retires at the epoch is "
+          "retired at the earlier date.")),
+        ("retired-by-two-maintainers-both-after-signature", "good",
+         [[retired("2099-01-01")], [b, retired("2024-05-01")]],
+         "Good twin: both maintainers' retirements come after the signature."),
+    ]
+    for name, expected, lists, proves in cases:
+        g.vector(f"{'good' if expected == 'good' else 'bad'}/owners-{name}",
+                 signature=signature, keyrings=keyrings, project="demo-pkg",
+                 owners=record(f"{name}.json", *lists), expected=expected,
+                 signer=alice.key, proves=proves)
 
 
 # -- demo ---------------------------------------------------------------------------------------
