@@ -8,7 +8,7 @@ import random
 import pytest
 
 from pgpverify.errors import MalformedError
-from pgpverify.openpgp.armor import crc24, decode_blocks, looks_armored
+from pgpverify.openpgp.armor import crc24, decode_blocks, encode, looks_armored
 
 DATA = bytes(range(256)) * 3 + b"\x04\x00"  # 770 octets: several body lines, padding "=="
 
@@ -96,10 +96,29 @@ def test_armor_accepts_trailing_whitespace_on_lines():
         (),
         (b"Version: GnuPG v2",),
         (b"Version: x", b"Comment: y", b"Hash: SHA256", b"Charset: utf-8"),
+        # an empty value is still a header (RFC 9580 §6.2.2; gpgv and sqv agree)
+        (b"Version: ",),
+        (b"Comment:",),
+        (b"Version: ", b"Comment:\t", b"Hash: SHA256"),
     ],
 )
 def test_armor_skips_headers(headers):
     [block] = decode_blocks(_armor(headers=headers))
+    assert block.data == DATA
+    assert block.error is None
+
+
+@pytest.mark.parametrize("line", [b"Version:x", b": value", b"Bad Key: v", b"K\x7fey: v"])
+def test_armor_rejects_a_header_line_that_is_not_key_colon_space(line):
+    # derived from a good block: a line that is no header ends the headers and is body
+    [block] = decode_blocks(_armor(headers=(line,)))
+    assert block.error == "invalid base64 in armor body"
+
+
+def test_armor_encode_round_trips_an_empty_header_value():
+    text = encode(DATA, "SIGNATURE", headers=(("Comment", ""),))
+    assert b"\nComment: \n" in text
+    [block] = decode_blocks(text)
     assert block.data == DATA
 
 

@@ -91,6 +91,36 @@ def test_packets_sequence_keeps_offsets_and_order():
     assert [p.body for p in pkts] == [b"key", b"uid", b"s" * 300, b"sub"]
 
 
+@pytest.mark.parametrize("where", ["before", "between", "after", "everywhere", "alone"])
+@pytest.mark.parametrize("header", [_new, lambda tag, body: _old(tag, body, 0)])
+def test_packets_marker_packets_are_ignored_wherever_they_appear(where, header):
+    # RFC 9580 §5.8: a marker packet (tag 10, body "PGP") MUST be ignored when received.
+    marker = header(Tag.MARKER, b"PGP")
+    key, sig = _new(6, b"key"), _new(2, b"sig")
+    data = {
+        "before": marker + key + sig,
+        "between": key + marker + sig,
+        "after": key + sig + marker,
+        "everywhere": marker + key + marker + marker + sig + marker,
+        "alone": marker,
+    }[where]
+    pkts = _all(data)
+    assert [(p.tag, p.body) for p in pkts] == ([] if where == "alone" else
+                                              [(6, b"key"), (2, b"sig")])
+
+
+@pytest.mark.parametrize("body", [b"", b"PG", b"pgp", b"XYZ", b"PGPP"])
+def test_packets_rejects_a_marker_with_another_body_by_yielding_it(body):
+    # Not a marker: handed to the caller, which refuses it (a signature file) or skips it.
+    pkts = _all(_new(Tag.MARKER, body) + _new(2, b"sig"))
+    assert [(p.tag, p.body) for p in pkts] == [(Tag.MARKER, body), (2, b"sig")]
+
+
+def test_packets_marker_packets_count_towards_the_limit():
+    with pytest.raises(LimitExceededError):
+        _all(_new(Tag.MARKER, b"PGP") * 3, max_packets=2)
+
+
 def test_packets_frame_at_an_offset():
     data = _new(13, b"abc") + _new(2, b"defg")
     assert frame(data, 5) == (2, 7, 11)

@@ -6,8 +6,9 @@ decoding is linear in the input size whatever an attacker puts in it (PGPy's arm
 is exponential on crafted input).
 
 Rules (RFC 9580 §6.2): text before the first and after the last block is ignored; LF or
-CRLF line endings; armor headers ``Key: Value`` end with a blank line; the CRC-24 line
-(``=XXXX``) is optional, but when present it must match; the base64 body is strict.
+CRLF line endings; armor headers ``Key: Value`` (the value may be empty) end with a blank
+line; the CRC-24 line (``=XXXX``) is optional, but when present it must match; the base64
+body is strict.
 """
 
 from __future__ import annotations
@@ -88,8 +89,18 @@ def _label(line: bytes, prefix: bytes) -> str | None:
 
 
 def _is_header(line: bytes) -> bool:
-    key, sep, _ = line.partition(b": ")
-    return bool(sep) and bool(key) and all(33 <= c < 127 and c != 0x3A for c in key)
+    """Whether ``line`` is an armor header ``Key: Value`` (RFC 9580 §6.2.2).
+
+    The value may be empty: ``Version: `` or ``Comment:`` (trailing blanks are already
+    stripped) is a header, as gpgv and sqv read it. No base64 body line has a colon.
+    """
+    key, sep, value = line.partition(b":")
+    return (
+        bool(sep)
+        and bool(key)
+        and all(33 <= c < 127 for c in key)
+        and (not value or value.startswith(b" "))
+    )
 
 
 def decode_blocks(data: bytes) -> list[ArmorBlock]:

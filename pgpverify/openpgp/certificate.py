@@ -39,6 +39,10 @@ _CERTIFICATIONS = frozenset(
 )
 KEY_FLAG_CERTIFY = 0x01
 KEY_FLAG_SIGN = 0x02
+#: Key revocations (0x20, 0x28) that spare signatures made before them (RFC 9580 §5.2.3.31).
+#: Every other reason is hard, including 32 (user ID no longer valid): it is meant for
+#: certification revocations and says nothing about a key, so on a key it is read like an
+#: unknown reason, conservatively.
 _SOFT_REVOCATIONS = frozenset({RevocationCode.SUPERSEDED, RevocationCode.RETIRED})
 #: Which signature types belong to which component (RFC 9580 §10.1); anywhere else a
 #: signature is ignored, as ``gpg --import`` skips one "at wrong place".
@@ -322,7 +326,10 @@ def _iso(ts: int) -> str:
 
 def _revocation_message(what: str, rev: Signature) -> str:
     code = rev.revocation_code
-    names = {0: "no reason given", 1: "superseded", 2: "compromised", 3: "retired"}
+    names = {
+        0: "no reason given", 1: "superseded", 2: "compromised", 3: "retired",
+        32: "user ID no longer valid, not a key reason: a hard revocation",
+    }
     why = "no reason subpacket" if code is None else names.get(code, f"reason code {code}")
     when = _iso(rev.created) if rev.created is not None else "an unknown time"
     return f"the {what} was revoked at {when} ({why})"

@@ -28,7 +28,7 @@ from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.certificate import Certificate, parse_certificate
 from pgpverify.openpgp.keymaterial import parse_key_packet
-from pgpverify.openpgp.packets import Octets, Packet, Tag, frame, iter_packets
+from pgpverify.openpgp.packets import MARKER_BODY, Octets, Packet, Tag, frame, iter_packets
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -223,7 +223,8 @@ class Keyring:
                                 max_in_cert, source=source,
                             )
                 elif not fpr:
-                    junk += 1
+                    # a marker packet (RFC 9580 §5.8) is ignored, not junk
+                    junk += tag != Tag.MARKER or data[start:stop] != MARKER_BODY
                 elif tag == Tag.PUBLIC_SUBKEY:
                     self._index_subkey(data[start:stop], fpr)
                 pos = stop

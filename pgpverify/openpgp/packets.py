@@ -1,8 +1,11 @@
 """Packet framing (RFC 9580 §4.2): old and new format headers, every packet's raw bytes kept.
 
-Framing never interprets packet bodies. Partial body lengths (§4.2.1.4) are only legal for
-data packets, which never belong in a detached signature or a certificate, so they are
-rejected as malformed rather than reassembled.
+Framing never interprets packet bodies, with one exception: a marker packet (tag 10, body
+"PGP", §5.8) "MUST be ignored when received", so :func:`iter_packets` never yields one,
+wherever it sits. A tag-10 packet with another body is not a marker and is yielded for the
+caller to refuse (gpgv refuses it in a signature file too). Partial body lengths
+(§4.2.1.4) are only legal for data packets, which never belong in a detached signature or
+a certificate, so they are rejected as malformed rather than reassembled.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 __all__ = [
+    "MARKER_BODY",
     "TAG_NAMES",
     "Octets",
     "Packet",
@@ -48,6 +52,9 @@ class Tag:
     USER_ATTRIBUTE = 17
     PADDING = 21
 
+
+#: The body of a marker packet (RFC 9580 §5.8): the three octets "PGP".
+MARKER_BODY = b"PGP"
 
 TAG_NAMES = {
     1: "public-key encrypted session key",
@@ -157,9 +164,10 @@ def frame(data: Octets, pos: int, source: str | None = None) -> tuple[int, int, 
 def iter_packets(data: bytes, *, max_packets: int, source: str | None = None) -> Iterator[Packet]:
     """Frame ``data`` into packets, in order.
 
-    Raises :class:`MalformedError` at the first header that does not parse or runs past
-    the end of the data; packets yielded before it are sound, so a caller reading a keyring
-    can keep them and skip the rest as trailing junk.
+    Marker packets (§5.8) are skipped, but count towards ``max_packets``. Raises
+    :class:`MalformedError` at the first header that does not parse or runs past the end
+    of the data; packets yielded before it are sound, so a caller reading a keyring can
+    keep them and skip the rest as trailing junk.
     """
     pos = 0
     end = len(data)
@@ -169,7 +177,9 @@ def iter_packets(data: bytes, *, max_packets: int, source: str | None = None) ->
         if count > max_packets:
             raise LimitExceededError("number of packets", max_packets, source=source)
         tag, start, stop = frame(data, pos, source)
-        yield Packet(tag=tag, body=data[start:stop], offset=pos)
+        body = data[start:stop]
+        if tag != Tag.MARKER or body != MARKER_BODY:
+            yield Packet(tag=tag, body=body, offset=pos)
         pos = stop
 
 
