@@ -984,8 +984,120 @@ def build(g: Gen) -> None:
              expected="good", signer=alice.key,
              proves="Unknown fields in the ownership record are ignored.")
 
+    build_merging(g)
     build_retirement(g, alice, bob, keyrings=both, signature=sig_alice)
     build_demo(g, alice, bob, mallory)
+
+
+# -- merging copies of one certificate (issue 8, section 1) ------------------------------------
+
+
+def build_merging(g: Gen) -> None:
+    """Copies of one certificate in several keyrings: no copy hides what another one holds.
+
+    Each attack is a decoy copy of the certificate, loaded first, carrying the bytes of a
+    revocation or of a newer self-signature where they do not count (under a dummy user ID,
+    directly after the primary key). Merging that de-duplicates packets across the whole
+    certificate then drops the real one, after its own component, as a "duplicate"; merging
+    per component (as ``gpg --import`` does) keeps it. Each attack has a good twin: the
+    same decoy beside a copy that really lacks the revocation or self-signature, which shows
+    that the misplaced bytes themselves count for nothing. tests/test_merge.py runs every
+    multi-keyring vector with its keyrings in every order.
+    """
+    dummy = w.packet(w.TAG_USER_ID, b"Decoy user ID <decoy@example.org>")
+    rev_at = ts("2024-06-01T00:00:00Z")
+
+    def start(label: str, flags: int = GOOD_SIGNER) -> Signer:
+        key = g.variant(label)
+        uid = f"Merge {label} <merge@example.org>".encode()
+        selfsig = self_sig(key, uid, key.created, flags=flags)
+        return Signer(key, uid, [key.packet(), w.packet(w.TAG_USER_ID, uid), selfsig])
+
+    def ring(rel: str, *copies: list[bytes]) -> str:
+        return g.write(f"keys/merge/{rel}.pub.asc",
+                       b"".join(w.armor("PUBLIC KEY BLOCK", b"".join(c)) for c in copies))
+
+    def pair(label: str, s: Signer, copies: tuple[list[bytes], list[bytes]], *,
+             expected: str, proves: str, twin: str) -> None:
+        # The attack (keyrings: decoy, real) and its good twin (decoy, a copy without what
+        # the decoy tries to hide), both over one signature file.
+        decoy, real = copies
+        name = f"bad/merge-{label}"
+        decoy_ring = ring(f"{label}-decoy", decoy)
+        g.vector(name, sig=asc(doc_sig(s.key, HELLO)),
+                 keyrings=[decoy_ring, ring(f"{label}-real", real)], expected=expected,
+                 signer=s.key, primary=s.primary, proves=proves)
+        g.vector(f"good/merge-{label}-twin", signature=f"signatures/{name}.asc",
+                 keyrings=[decoy_ring, ring(f"{label}-twin", s.packets)], expected="good",
+                 signer=s.key, primary=s.primary, proves=twin)
+
+    # A key revocation (0x20) copied under a dummy user ID.
+    s = start("merge-revocation")
+    rev = revocation(s.primary, rev_at, 2)
+    decoy = [s.primary.packet(), dummy, rev]
+    real = [s.packets[0], rev, *s.packets[1:]]
+    pair("revocation-under-dummy-user-id", s, (decoy, real), expected="key-revoked",
+         proves="A decoy copy of the certificate, in the first keyring, carries the key "
+         "revocation's bytes under a dummy user ID: the real revocation after the primary key "
+         "in the second keyring still counts (packets are de-duplicated per component only).",
+         twin="A key revocation under a user ID is ignored there: beside a copy without the "
+         "revocation, the decoy revokes nothing.")
+    one = g.write("keys/merge/revocation-decoy-then-real-one-file.pub.asc",
+                  w.armor("PUBLIC KEY BLOCK", b"".join(decoy))
+                  + w.armor("PUBLIC KEY BLOCK", b"".join(real)))
+    g.vector("bad/merge-revocation-under-dummy-user-id-one-keyring",
+             signature="signatures/bad/merge-revocation-under-dummy-user-id.asc",
+             keyrings=[one], expected="key-revoked", signer=s.key, primary=s.primary,
+             proves="The same decoy and real copies as two blocks of one keyring file: the "
+             "revocation still counts.")
+
+    # A newer self-signature that sets an expiry, copied under a dummy user ID.
+    s = start("merge-expiry")
+    newer = self_sig(s.primary, s.uid, ts("2024-01-01T00:00:00Z"),
+                     key_expiry=ts("2025-01-01T00:00:00Z") - s.primary.created)
+    pair("newer-self-signature-under-dummy-user-id", s,
+         ([s.primary.packet(), dummy, newer], [*s.packets, newer]), expected="key-expired",
+         proves="A decoy copy carries the bytes of the newer self-signature (which sets an "
+         "expiry) under a dummy user ID: the real one under its user ID still counts and the "
+         "key is expired at the reference time.",
+         twin="A self-signature under a user ID it does not certify is ignored: beside a copy "
+         "without the newer self-signature, the key does not expire.")
+
+    # A subkey revocation (0x28) copied directly after the primary key.
+    s = start("merge-subkey-revocation", flags=w.FLAG_CERTIFY)
+    sub = g.variant("merge-subkey-revocation", sub=True)
+    s.packets += [sub.packet(subkey=True), binding(s.primary, sub, sub.created, w.FLAG_SIGN)]
+    s.signing = sub
+    subrev = revocation(s.primary, rev_at, 2, sub=sub)
+    pair("subkey-revocation-under-primary", s, ([s.primary.packet(), subrev],
+         [*s.packets, subrev]), expected="key-revoked",
+         proves="A decoy copy carries the subkey revocation's bytes directly after the primary "
+         "key (where it revokes nothing): the real one after the subkey still revokes it.",
+         twin="A subkey revocation directly after the primary key is ignored there: beside a copy "
+         "without it, the subkey signs.")
+
+    # Two self-signatures made in the same second, one in each keyring.
+    s = start("merge-same-second")
+    t = ts("2024-01-01T00:00:00Z")
+    plain = self_sig(s.primary, s.uid, t)
+    expiring = self_sig(s.primary, s.uid, t,
+                        key_expiry=ts("2025-01-01T00:00:00Z") - s.primary.created)
+    head = s.packets[:2]
+    sig = asc(doc_sig(s.key, HELLO))
+    g.vector("bad/merge-same-second-self-signatures", sig=sig,
+             keyrings=[ring("same-second-plain", [*head, plain]),
+                       ring("same-second-expiring", [*head, expiring])],
+             expected="key-expired", signer=s.key, primary=s.primary,
+             proves="Two self-signatures made in the same second, one setting an expiry, in two "
+             "keyrings: the tie is broken conservatively (the shorter expiry counts as newer), "
+             "never by the order of the keyrings.")
+    g.vector("good/merge-same-second-self-signatures-twin",
+             signature="signatures/bad/merge-same-second-self-signatures.asc",
+             keyrings=[ring("same-second-plain", [*head, plain]),
+                       ring("same-second-plain-again", [*head, plain])],
+             expected="good", signer=s.key, primary=s.primary,
+             proves="The same certificate with only the self-signature without expiry, twice: "
+             "good.")
 
 
 # -- retirement dates in ownership records (issue 8, section 3) -------------------------------

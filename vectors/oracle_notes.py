@@ -147,6 +147,40 @@ BY_NAME: dict[str, tuple[dict[str, str], str]] = {
 for _name in ("good/bp384", "good/bp512"):
     BY_NAME[_name] = BY_NAME["good/bp256"]
 
+# Merging copies of one certificate (generate.build_merging): the decoy copy comes first.
+GPGV_FIRST_COPY = (
+    "gpgv does not merge copies of a certificate: it uses the first keyblock holding the "
+    "issuer's key ID, here the decoy copy, which has no valid self-signature ('Can't check "
+    "signature: Bad public key'); with the keyrings in the other order it answers otherwise."
+)
+SQV_RELOCATES = (
+    "Sequoia moves a signature found at the wrong place in a certificate to the component it "
+    "verifies for (its canonicalisation), so it counts the misplaced key revocation; we, as "
+    "gpg --import does, ignore a signature where it does not belong (RFC 9580 §10.1)."
+)
+BY_NAME |= {
+    "bad/merge-revocation-under-dummy-user-id": (
+        {}, "gpgv rejects this too, though only because " + GPGV_FIRST_COPY[0].lower()
+        + GPGV_FIRST_COPY[1:],
+    ),
+    "good/merge-revocation-under-dummy-user-id-twin": (
+        {"gpgv": "bad", "sqv": "bad"}, GPGV_FIRST_COPY + " " + SQV_RELOCATES,
+    ),
+    "good/merge-newer-self-signature-under-dummy-user-id-twin": (
+        {"gpgv": "bad"}, GPGV_FIRST_COPY,
+    ),
+    "bad/merge-newer-self-signature-under-dummy-user-id": (
+        {"sqv": "good"}, SQV_SIG_TIME + " gpgv rejects it, though only because "
+        + GPGV_FIRST_COPY[0].lower() + GPGV_FIRST_COPY[1:],
+    ),
+    "bad/merge-same-second-self-signatures": (
+        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+    ),
+}
+BY_NAME["bad/merge-revocation-under-dummy-user-id-one-keyring"] = BY_NAME[
+    "bad/merge-revocation-under-dummy-user-id"
+]
+
 #: expected reason -> the same, for every vector of that reason not listed by name
 BY_REASON: dict[str, tuple[dict[str, str], str]] = {
     "key-revoked": ({"gpgv": "good"}, GPGV_STATE + " sqv rejects revoked keys like us."),
