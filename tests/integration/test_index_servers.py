@@ -166,3 +166,31 @@ def test_lock_from_a_real_index_then_verify_offline(tmp_path, static_server, cap
     code, doc, _ = verify(capsys, wheel, "--lock", lock)
     assert code == 0, doc
     assert doc["maintainer"]["user"] == "alice"
+
+
+def test_published_revocation_reaches_verifiers_over_http(tmp_path, static_server, capsys):
+    """publish (CLI) -> pgp/ tree on a real server -> verify --index-url: key-revoked."""
+    tree = tmp_path / "index"
+    write_tree(tree)
+    shutil.rmtree(tree / "pgp")  # the index's pgp/ tree comes from publish alone
+    keys, owners = tmp_path / "keys", tmp_path / "owners"
+    keys.mkdir()
+    owners.mkdir()
+    shutil.copy(DEMO / "keyring.asc", keys)
+    shutil.copy(DEMO / "owners" / "demo-pkg.json", owners)  # lists dave's revoked key
+    code = main(["publish", "--keys", str(keys), "--owners", str(owners), "-o", str(tree)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "1 project(s), 3 key(s)" in out
+    assert "revoked: the primary key was revoked at 2024-06-01T00:00:00Z" in err
+    url = static_server(tree)
+
+    code, doc, _ = verify(capsys, lone_wheel(tmp_path), "--index-url", url + "simple/",
+                          "--no-cache")
+    assert code == 0, doc
+    revoked = lone_wheel(tmp_path, DEMO / "revoked" / WHEEL)
+    shutil.copy(DEMO / "revoked" / f"{WHEEL}.asc", revoked.with_name(WHEEL + ".asc"))
+    code, doc, _ = verify(capsys, revoked, "--index-url", url + "simple/", "--no-cache")
+    assert code == 1, doc
+    assert doc["reason"] == "key-revoked"
+    assert "revoked at 2024-06-01T00:00:00Z (compromised)" in doc["message"]
