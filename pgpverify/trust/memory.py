@@ -1,0 +1,484 @@
+"""Trust memory: what a project's trust statement was, and certificates that only grow.
+
+Two things are remembered between runs (by :mod:`pgpverify.index.cache` and by lock files):
+
+* the **trust statement** of a project, normalised (:class:`TrustStatement`): every
+  (user, role, primary fingerprint) an ownership record lists, with the earliest
+  retirement date that maintainer gave the key. :func:`compare` says what changed between
+  two statements (:class:`Change`), and whether the change *widens* who may sign or when
+  (:func:`widens`): a key that may now sign, a user who may now sign with a key, a
+  retirement removed or moved later. Narrowing changes (a key or user removed, a
+  retirement added or moved earlier) are reported but are not widening.
+* every **certificate packet** seen for a primary fingerprint. :func:`union_certificate`
+  merges copies the way ``gpg --import`` and keyservers do: per component (the primary
+  key, each user ID, each subkey) the union of the signatures that belong there, each kept
+  once within its component, first-seen order. A later copy that lacks a revocation or a
+  newer self-signature therefore never hides it: verification uses the union.
+
+Threat model: the index (or whoever can change its answers) is not trusted to keep a
+statement it made earlier; this machine's memory is. Only what the verifier could count
+is kept (signatures whose issuer is the primary key or that name none, in the component
+where they belong), so third-party certifications and user attributes never fill the
+memory; the union is held to :class:`~pgpverify.limits.Limits` and a union over the caps
+is an error, never a silently truncated certificate.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from packaging.utils import canonicalize_name
+
+from pgpverify.errors import LimitExceededError, MalformedError, OwnersError, UnsupportedError
+from pgpverify.isotime import format_utc
+from pgpverify.limits import DEFAULT_LIMITS, Limits
+from pgpverify.openpgp.constants import SigType
+from pgpverify.openpgp.keymaterial import parse_key_packet
+from pgpverify.openpgp.packets import Tag, iter_packets
+from pgpverify.openpgp.signature import parse_signature
+from pgpverify.trust.owners import ROLES, Maintainer, parse_fingerprint
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pgpverify.trust.owners import OwnershipRecord
+
+__all__ = [
+    "Change",
+    "ChangeKind",
+    "Grant",
+    "StatementFormatError",
+    "TrustStatement",
+    "compare",
+    "union_certificate",
+    "widens",
+]
+
+
+class StatementFormatError(ValueError):
+    """Stored statement text that :meth:`TrustStatement.from_json` cannot take (corruption)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One (user, role, primary fingerprint) an ownership record lists.
+
+    ``retired`` is the earliest retirement (epoch seconds) this maintainer entry gave the
+    key, or None; 0 (the epoch) is a date like any other.
+    """
+
+    user: str
+    role: str
+    fingerprint: str
+    retired: int | None = None
+
+    @property
+    def signs(self) -> bool:
+        """Whether the role may sign (Owner or Maintainer)."""
+        return self.role in ROLES
+
+
+@dataclass(frozen=True, slots=True)
+class TrustStatement:
+    """A project's normalised ownership statement: sorted grants, one per (user, role, key).
+
+    ``legacy`` marks a statement migrated from a memory that held fingerprints only
+    (cache schema 1): its grants carry the fingerprints under an empty user and role, and
+    only keys added or removed can be compared with it.
+    """
+
+    project: str
+    grants: tuple[Grant, ...] = ()
+    legacy: bool = False
+
+    @classmethod
+    def from_maintainers(cls, project: str, maintainers: Iterable[Maintainer]) -> TrustStatement:
+        """Normalise maintainers: repeated (user, role, key) merge, the earliest retirement wins."""
+        merged: dict[tuple[str, str, str], int | None] = {}
+        for maintainer in maintainers:
+            for fpr in maintainer.keys:
+                when = _earliest(t for k, t in maintainer.retired if k == fpr)
+                key = (maintainer.user, maintainer.role, fpr.upper())
+                if key in merged:
+                    when = _earliest(t for t in (merged[key], when) if t is not None)
+                merged[key] = when
+        grants = tuple(sorted((Grant(u, r, f, t) for (u, r, f), t in merged.items()),
+                              key=_order))
+        return cls(project=canonicalize_name(project), grants=grants)
+
+    @classmethod
+    def from_record(cls, record: OwnershipRecord) -> TrustStatement:
+        """The statement an ownership record makes."""
+        return cls.from_maintainers(record.normalized_project, record.maintainers)
+
+    @classmethod
+    def from_fingerprints(cls, project: str, fingerprints: Iterable[str]) -> TrustStatement:
+        """A legacy statement: fingerprints only (what cache schema 1 remembered)."""
+        grants = tuple(Grant("", "", f) for f in sorted({f.upper() for f in fingerprints}))
+        return cls(project=canonicalize_name(project), grants=grants, legacy=True)
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        """Every fingerprint listed, sorted, once each."""
+        return tuple(sorted({g.fingerprint for g in self.grants}))
+
+    @property
+    def users(self) -> tuple[str, ...]:
+        """Every user listed, sorted, once each."""
+        return tuple(sorted({g.user for g in self.grants}))
+
+    def signing(self) -> dict[str, int | None]:
+        """Fingerprints that may sign -> their retirement, as the verifier judges them.
+
+        A key may sign when an Owner or Maintainer lists it; its retirement is the earliest
+        any maintainer entry (whatever its role) gave it.
+        """
+        if self.legacy:
+            return dict.fromkeys(self.fingerprints)
+        return {
+            fpr: _earliest(g.retired for g in self.grants
+                           if g.fingerprint == fpr and g.retired is not None)
+            for fpr in {g.fingerprint for g in self.grants if g.signs}
+        }
+
+    def signers(self) -> frozenset[tuple[str, str]]:
+        """(user, fingerprint) pairs that may sign (empty for a legacy statement)."""
+        if self.legacy:
+            return frozenset()
+        return frozenset((g.user, g.fingerprint) for g in self.grants if g.signs)
+
+    def maintainers(self) -> tuple[Maintainer, ...]:
+        """The statement as maintainer entries (one per user and role)."""
+        by_entry: dict[tuple[str, str], list[Grant]] = {}
+        for grant in self.grants:
+            by_entry.setdefault((grant.user, grant.role), []).append(grant)
+        return tuple(
+            Maintainer(
+                user=user, role=role,
+                keys=tuple(parse_fingerprint(g.fingerprint) for g in grants),
+                retired=tuple((parse_fingerprint(g.fingerprint), g.retired)
+                              for g in grants if g.retired is not None),
+            )
+            for (user, role), grants in sorted(by_entry.items())
+        )
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted, compact): equal statements give equal text."""
+        if self.legacy:
+            doc: dict[str, Any] = {"project": self.project,
+                                   "legacy_fingerprints": list(self.fingerprints)}
+        else:
+            doc = {"project": self.project,
+                   "grants": [[g.user, g.role, g.fingerprint, g.retired] for g in self.grants]}
+        return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+    @classmethod
+    def from_json(cls, text: object) -> TrustStatement:
+        """Parse :meth:`to_json`'s text; StatementFormatError for anything else."""
+        if not isinstance(text, str):
+            raise StatementFormatError("not text")
+        try:
+            doc = json.loads(text)
+        except (ValueError, RecursionError):
+            raise StatementFormatError("not JSON") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("project"), str):
+            raise StatementFormatError("not a statement")
+        project = doc["project"]
+        if "legacy_fingerprints" in doc:
+            fprs = doc["legacy_fingerprints"]
+            if not isinstance(fprs, list) or not all(isinstance(f, str) for f in fprs):
+                raise StatementFormatError("bad fingerprints")
+            statement = cls.from_fingerprints(project, [_fpr(f) for f in fprs])
+        else:
+            rows = doc.get("grants")
+            if not isinstance(rows, list):
+                raise StatementFormatError("no grants")
+            grants = tuple(sorted((_grant(r) for r in rows), key=_order))
+            if len({(g.user, g.role, g.fingerprint) for g in grants}) != len(grants):
+                raise StatementFormatError("a grant is listed twice")
+            statement = cls(project=project, grants=grants)
+        if statement.to_json() != text or canonicalize_name(project) != project:
+            raise StatementFormatError("not in canonical form")
+        return statement
+
+
+def _grant(row: object) -> Grant:
+    if not (isinstance(row, list) and len(row) == 4):
+        raise StatementFormatError("bad grant")
+    user, role, fpr, retired = row
+    if not (isinstance(user, str) and isinstance(role, str) and isinstance(fpr, str)):
+        raise StatementFormatError("bad grant")
+    if retired is not None and (not isinstance(retired, int) or isinstance(retired, bool)):
+        raise StatementFormatError("bad retirement")
+    return Grant(user, role, _fpr(fpr), retired)
+
+
+def _fpr(text: str) -> str:
+    try:
+        return parse_fingerprint(text)
+    except OwnersError as err:
+        raise StatementFormatError(err.message) from None
+
+
+def _order(grant: Grant) -> tuple[str, str, str, int]:
+    return (grant.user, grant.role, grant.fingerprint,
+            -1 if grant.retired is None else grant.retired)
+
+
+def _earliest(times: Iterable[int | None]) -> int | None:
+    found = [t for t in times if t is not None]
+    return min(found) if found else None
+
+
+# -- changes ---------------------------------------------------------------------------
+
+
+class ChangeKind(enum.Enum):
+    """What changed in a trust statement (the ``kind`` in ``keys_changed``)."""
+
+    KEY_ADDED = "key-added"
+    KEY_REMOVED = "key-removed"
+    USER_ADDED = "user-added"
+    USER_REMOVED = "user-removed"
+    ROLE_CHANGED = "role-changed"
+    KEY_LISTED = "key-listed"
+    KEY_UNLISTED = "key-unlisted"
+    RETIREMENT_ADDED = "retirement-added"
+    RETIREMENT_REMOVED = "retirement-removed"
+    RETIREMENT_LATER = "retirement-later"
+    RETIREMENT_EARLIER = "retirement-earlier"
+    MEMORY_UNREADABLE = "memory-unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change between two statements; ``widens`` when it lets more keys sign, or longer."""
+
+    kind: ChangeKind
+    widens: bool
+    fingerprint: str | None = None
+    user: str | None = None
+    before: str | None = None
+    after: str | None = None
+
+    def describe(self) -> str:
+        """One line for a person."""
+        parts = [self.kind.value.replace("-", " ")]
+        if self.user is not None:
+            parts.append(f"user {self.user!r}")
+        if self.fingerprint is not None:
+            parts.append(f"key {self.fingerprint}")
+        if self.before is not None or self.after is not None:
+            parts.append(f"({self.before or 'none'} -> {self.after or 'none'})")
+        if self.widens:
+            parts.append("[WIDENS who may sign]")
+        return " ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """The change as a JSON object."""
+        return {"kind": self.kind.value, "widens": self.widens, "user": self.user,
+                "fingerprint": self.fingerprint, "before": self.before, "after": self.after}
+
+
+def widens(before: TrustStatement, after: TrustStatement) -> bool:
+    """Whether ``after`` lets a key sign that could not, or for longer, or for a new user."""
+    old, new = before.signing(), after.signing()
+    for fpr, retired in new.items():
+        if fpr not in old:
+            return True
+        was = old[fpr]
+        if was is not None and (retired is None or retired > was):
+            return True
+    return not before.legacy and bool(after.signers() - before.signers())
+
+
+def compare(before: TrustStatement, after: TrustStatement) -> tuple[Change, ...]:
+    """Every change from ``before`` to ``after``, in a stable order; () when equal."""
+    changes: list[Change] = []
+    old_signing, new_signing = before.signing(), after.signing()
+    old_signers, new_signers = before.signers(), after.signers()
+    old_fprs, new_fprs = set(before.fingerprints), set(after.fingerprints)
+    changes += [Change(ChangeKind.KEY_ADDED, fpr in new_signing, fingerprint=fpr)
+                for fpr in sorted(new_fprs - old_fprs)]
+    changes += [Change(ChangeKind.KEY_REMOVED, widens=False, fingerprint=fpr)
+                for fpr in sorted(old_fprs - new_fprs)]
+    if not before.legacy:
+        changes += _user_changes(before, after, old_signers, new_signers)
+    for fpr in sorted(old_fprs & new_fprs):
+        changes += _retirement_changes(fpr, old_signing, new_signing, legacy=before.legacy)
+    return tuple(changes)
+
+
+def _user_changes(
+    before: TrustStatement, after: TrustStatement,
+    old_signers: frozenset[tuple[str, str]], new_signers: frozenset[tuple[str, str]],
+) -> list[Change]:
+    changes: list[Change] = []
+    old_users, new_users = set(before.users), set(after.users)
+    for user in sorted(new_users - old_users):
+        signs = any(u == user for u, _ in new_signers)
+        changes.append(Change(ChangeKind.USER_ADDED, signs, user=user))
+    changes += [Change(ChangeKind.USER_REMOVED, widens=False, user=user)
+                for user in sorted(old_users - new_users)]
+    old_fprs, new_fprs = set(before.fingerprints), set(after.fingerprints)
+    for user in sorted(old_users & new_users):
+        roles = [sorted({g.role for g in s.grants if g.user == user}) for s in (before, after)]
+        gained = {p for p in new_signers - old_signers if p[0] == user}
+        if roles[0] != roles[1]:
+            changes.append(Change(ChangeKind.ROLE_CHANGED, bool(gained), user=user,
+                                  before=", ".join(roles[0]), after=", ".join(roles[1])))
+        listed = [{(g.role, g.fingerprint) for g in s.grants if g.user == user}
+                  for s in (before, after)]
+        for role, fpr in sorted(listed[1] - listed[0]):
+            if fpr in old_fprs:
+                changes.append(Change(ChangeKind.KEY_LISTED, (user, fpr) in gained,
+                                      fingerprint=fpr, user=user, after=role))
+        for role, fpr in sorted(listed[0] - listed[1]):
+            if fpr in new_fprs:
+                changes.append(Change(ChangeKind.KEY_UNLISTED, widens=False, fingerprint=fpr,
+                                      user=user, before=role))
+    return changes
+
+
+def _retirement_changes(
+    fpr: str, old: dict[str, int | None], new: dict[str, int | None], *, legacy: bool,
+) -> list[Change]:
+    """The key's effective retirement (what the verifier uses) before and after."""
+    if fpr not in old or fpr not in new or legacy:
+        return []
+    was, now = old[fpr], new[fpr]
+    if was == now:
+        return []
+    text = (None if was is None else format_utc(was), None if now is None else format_utc(now))
+    if was is None:
+        kind, wider = ChangeKind.RETIREMENT_ADDED, False
+    elif now is None:
+        kind, wider = ChangeKind.RETIREMENT_REMOVED, True
+    elif now > was:
+        kind, wider = ChangeKind.RETIREMENT_LATER, True
+    else:
+        kind, wider = ChangeKind.RETIREMENT_EARLIER, False
+    return [Change(kind, wider, fingerprint=fpr, before=text[0], after=text[1])]
+
+
+# -- certificates ----------------------------------------------------------------------
+
+_CERTIFICATIONS = frozenset({SigType.GENERIC_CERT, SigType.PERSONA_CERT, SigType.CASUAL_CERT,
+                             SigType.POSITIVE_CERT})
+#: RFC 9580 §5.2.1: the signature types that belong under each component.
+_PRIMARY_SIGS = frozenset({SigType.DIRECT_KEY, SigType.KEY_REVOCATION})
+_USER_ID_SIGS = _CERTIFICATIONS | {SigType.CERT_REVOCATION}
+_SUBKEY_SIGS = frozenset({SigType.SUBKEY_BINDING, SigType.SUBKEY_REVOCATION})
+_SKIPPED = frozenset({Tag.TRUST, Tag.MARKER, Tag.PADDING})
+
+
+@dataclass(slots=True)
+class _Part:
+    """One component of the union: its packet, and its signatures once each, in order."""
+
+    tag: int
+    body: bytes
+    sigs: dict[bytes, None]
+
+
+def union_certificate(
+    copies: Iterable[bytes], *, fingerprint: str, limits: Limits = DEFAULT_LIMITS,
+) -> bytes:
+    """The union of binary copies of one certificate (RFC 9580 §10.1), as binary packets.
+
+    Each copy must start with the primary key ``fingerprint``. Kept, per component: the
+    primary key's direct-key signatures and key revocations, each user ID's certifications
+    and certification revocations, each subkey's bindings and revocations; only those
+    that parse and whose issuer is the primary key (or that name none). A signature is
+    de-duplicated only within its own component; one that does not belong where it sits
+    is dropped there. Output: new-format packets, components in first-seen order.
+    Raises MalformedError for a copy that is not this certificate, LimitExceededError
+    when the union has more than ``limits.certificate_packets`` packets.
+    """
+    want = parse_fingerprint(fingerprint)
+    primary: _Part | None = None
+    parts: dict[tuple[int, bytes], _Part] = {}
+    count = 0
+    for copy in copies:
+        target: _Part | None = None
+        key_id = b""
+        first = True
+        for pkt in iter_packets(copy, max_packets=limits.certificate_packets):
+            if first:
+                first = False
+                if pkt.tag != Tag.PUBLIC_KEY:
+                    raise MalformedError("a certificate must start with a public key packet")
+                key = parse_key_packet(pkt.body)
+                if key.fingerprint.hex().upper() != want:
+                    raise MalformedError(f"a copy of {want} holds the key "
+                                         f"{key.fingerprint.hex().upper()}")
+                key_id = key.key_id
+                if primary is None:
+                    primary = _Part(Tag.PUBLIC_KEY, pkt.body, {})
+                    count += 1
+                target = primary
+                continue
+            if pkt.tag == Tag.SIGNATURE:
+                if target is None or pkt.body in target.sigs:
+                    continue
+                if _belongs(pkt.body, target.tag, key_id, limits):
+                    target.sigs[pkt.body] = None
+                    count += 1
+            elif pkt.tag in (Tag.USER_ID, Tag.PUBLIC_SUBKEY):
+                if pkt.tag == Tag.PUBLIC_SUBKEY and not _parses(pkt.body):
+                    target = None
+                    continue
+                target = parts.get((pkt.tag, pkt.body))
+                if target is None:
+                    target = parts[(pkt.tag, pkt.body)] = _Part(pkt.tag, pkt.body, {})
+                    count += 1
+            elif pkt.tag == Tag.PUBLIC_KEY:
+                raise MalformedError("two primary keys in one copy of a certificate")
+            elif pkt.tag not in _SKIPPED:
+                target = None  # user attributes, unknown packets: not needed to judge a key
+            if count > limits.certificate_packets:
+                raise LimitExceededError("number of packets in the remembered certificate",
+                                         limits.certificate_packets, source=want)
+    if primary is None:
+        raise MalformedError(f"no copy of the certificate {want}")
+    out = [_packet(primary.tag, primary.body), *(_packet(Tag.SIGNATURE, s) for s in primary.sigs)]
+    for tag in (Tag.USER_ID, Tag.PUBLIC_SUBKEY):
+        for part in parts.values():
+            if part.tag == tag and part.sigs:
+                out += [_packet(tag, part.body), *(_packet(Tag.SIGNATURE, s) for s in part.sigs)]
+    return b"".join(out)
+
+
+def _parses(body: bytes) -> bool:
+    try:
+        parse_key_packet(body)
+    except (MalformedError, UnsupportedError):
+        return False
+    return True
+
+
+def _belongs(body: bytes, component: int, key_id: bytes, limits: Limits) -> bool:
+    try:
+        sig = parse_signature(body, max_subpackets=limits.subpackets, depth=limits.nesting)
+    except (MalformedError, UnsupportedError):
+        return False
+    allowed = {Tag.PUBLIC_KEY: _PRIMARY_SIGS, Tag.USER_ID: _USER_ID_SIGS}.get(
+        component, _SUBKEY_SIGS)
+    ids = sig.issuer_key_ids
+    return sig.sig_type in allowed and (not ids or key_id in ids)
+
+
+def _packet(tag: int, body: bytes) -> bytes:
+    """A new-format packet header (RFC 9580 §4.2.1) and ``body``."""
+    n = len(body)
+    if n < 192:
+        length = bytes([n])
+    elif n < 8384:
+        n -= 192
+        length = bytes([(n >> 8) + 192, n & 0xFF])
+    else:
+        length = b"\xff" + n.to_bytes(4, "big")
+    return bytes([0xC0 | tag]) + length + body
