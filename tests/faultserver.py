@@ -24,6 +24,10 @@ Routes:
 ``/chain?n=K``                K redirects (``/chain?n=K-1`` ...), then 200 ``end of chain``
 ``/echo``                     200 JSON of the request headers
 ``/gzip?size=N``              N bytes gzip-compressed (``Content-Encoding: gzip``)
+``/drip?every=X&size=N&where=W`` one byte every X seconds, N bytes in all, in the ``body``
+                              (announced length N) or in a ``header`` value; ``dripped``
+                              counts the bytes sent per path
+``/auth?realm=R``             200 when the request carries ``Authorization`` (echoed), else 401
 ``/bad-gzip``                 ``Content-Encoding: gzip`` over bytes that are not gzip
 """
 
@@ -213,6 +217,32 @@ class _Handler(BaseHTTPRequestHandler):
     def route_bad_gzip(self, query, count):
         self.reply(200, b"this is not gzip at all", headers=[("Content-Encoding", "gzip")])
 
+    def route_drip(self, query, count):
+        every, size = float(query.get("every", "0.05")), int(query.get("size", "1000"))
+        if query.get("where", "body") == "body":
+            self.head(200, [("Content-Type", "text/plain"), ("Content-Length", str(size))])
+        else:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+        for _ in range(size):
+            try:
+                self.wfile.write(b"x")
+                self.wfile.flush()
+            except OSError:  # the client cut the connection: what the test wants
+                return
+            with self.owner.lock:
+                self.owner.dripped[self.path] += 1
+            if self.wait(every):
+                return
+        if query.get("where", "body") != "body":
+            self.wfile.write(b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+    def route_auth(self, query, count):
+        authorization = self.headers.get("Authorization")
+        if authorization is None:
+            self.reply(401, b"who are you", headers=[("WWW-Authenticate", 'Basic realm="x"')])
+        else:
+            self.reply(200, authorization.encode())
+
 
 class _ProxyHandler(_Handler):
     """A forward proxy for absolute-URI GETs: answers ``index.test`` itself, relays 127.0.0.1."""
@@ -250,6 +280,7 @@ class FaultServer:
     def __init__(self, *, ssl_context=None, proxy=False):
         self.lock = threading.Lock()
         self.hits: Counter[str] = Counter()
+        self.dripped: Counter[str] = Counter()
         self.headers: list[tuple[str, dict[str, str]]] = []
         self.errors = 0
         self.stopping = threading.Event()

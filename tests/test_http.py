@@ -6,6 +6,7 @@ proxy and fetcher is closed at teardown and no test may leave a thread behind.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import gc
 import ipaddress
@@ -13,6 +14,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 
 import pytest
 from cryptography import x509
@@ -456,7 +458,7 @@ def test_http_masks_credentials_in_errors(make_fetcher):
     with pytest.raises(NetworkError) as caught:
         make_fetcher(retries=0).get(url, max_bytes=100)
     assert "s3cret" not in str(caught.value)
-    assert caught.value.source == url.replace("s3cret", "***")
+    assert caught.value.source == url.replace("s3cret", "****")
 
 
 # -- HTTPS with a custom CA -------------------------------------------------------------------
@@ -660,3 +662,143 @@ def test_http_proxy_errors_are_network_errors(server, proxy, fetcher, monkeypatc
     message = fails(fetcher, server.url + "/ok")
     assert message.startswith("proxy error: ")
     assert server.count("/ok") == 0
+
+
+# -- the whole-download budget (--timeout) ----------------------------------------------------
+#
+# A per-read timeout does not bound a server that sends one byte just before each read
+# times out. The drip route sends a byte every 0.05 s (1000 bytes: 50 s in all); every read
+# succeeds well within read_timeout, so only the budget and its watchdog can end it. The
+# server counts the bytes it managed to send: the watchdog cut the connection after about
+# budget / interval of them.
+
+DRIP_EVERY = 0.05
+BUDGET = 0.5
+
+
+def elapsed_fetch(fetcher, url):
+    started = time.monotonic()
+    message = fails(fetcher, url)
+    return message, time.monotonic() - started
+
+
+@pytest.mark.parametrize("where", ["body", "header"])
+def test_http_rejects_a_download_that_drips_past_the_budget(server, make_fetcher, sleeps, where):
+    fetcher = make_fetcher(total_timeout=BUDGET, read_timeout=2.0, retries=3)
+    path = f"/drip?every={DRIP_EVERY}&size=1000&where={where}"
+    message, took = elapsed_fetch(fetcher, server.url + path)
+    assert message == f"timeout: the download took more than {BUDGET:g} s in all (--timeout)"
+    assert took < BUDGET + 1.5  # without the budget: 50 s
+    assert server.count(path) == 1  # a spent budget is not retried
+    assert sleeps == []
+    assert 0 < server.dripped[path] <= BUDGET / DRIP_EVERY + 10
+
+
+def test_https_rejects_a_download_that_drips_past_the_budget(tls_server, make_fetcher, pki):
+    # the watchdog holds a duplicate of the socket's descriptor: it reaches a TLS socket too
+    fetcher = make_fetcher(total_timeout=BUDGET, ca_bundle=str(pki / "ca.pem"), retries=0)
+    path = f"/drip?every={DRIP_EVERY}&size=1000"
+    message, took = elapsed_fetch(fetcher, tls_server.url + path)
+    assert message.startswith("timeout: the download took more than")
+    assert took < BUDGET + 1.5
+    assert tls_server.dripped[path] <= BUDGET / DRIP_EVERY + 10
+
+
+def test_http_budget_leaves_the_waits_between_retries_aside(server, make_fetcher):
+    clock = [0.0]
+
+    def sleep(seconds):  # the only thing that moves this clock: a long backoff
+        clock[0] += seconds
+
+    fetcher = make_fetcher(total_timeout=1.0, backoff=50.0, backoff_max=100.0, sleep=sleep,
+                           monotonic=lambda: clock[0])
+    response = fetcher.get(server.url + "/flaky?fail=3&id=budget-sleep", max_bytes=100)
+    assert response.body == b"recovered"
+    assert clock[0] == 50.0 + 100.0 + 100.0
+
+
+def test_http_budget_spans_every_attempt_and_redirect(server, make_fetcher, sleeps):
+    clock = [0.0]
+
+    def monotonic():  # every look at the clock costs 0.3 s of "network time"
+        clock[0] += 0.3
+        return clock[0]
+
+    fetcher = make_fetcher(total_timeout=1.0, retries=10, monotonic=monotonic)
+    path = "/flaky?fail=20&id=budget-attempts"
+    message = fails(fetcher, server.url + path)
+    assert message == "timeout: the download took more than 1 s in all (--timeout)"
+    assert 1 <= server.count(path) <= 3
+
+
+def test_http_budget_cuts_per_read_timeouts_to_what_is_left(server, make_fetcher, sleeps):
+    # a stall longer than the budget but shorter than read_timeout: the budget speaks
+    fetcher = make_fetcher(total_timeout=0.3, read_timeout=2.0, retries=2)
+    message, took = elapsed_fetch(fetcher, server.url + "/stall?secs=3&id=budget-read")
+    assert message == "timeout: the download took more than 0.3 s in all (--timeout)"
+    assert took < 1.5
+    assert sleeps == []
+
+
+def test_http_config_rejects_a_zero_budget():
+    with pytest.raises(ValueError, match="timeouts must be > 0"):
+        HttpConfig(total_timeout=0)
+
+
+# -- credentials in the URL ---------------------------------------------------------------------
+
+SECRET = "s3cret-t0ken"
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.fixture
+def other_server():
+    with FaultServer() as running:
+        yield running
+
+
+def test_http_sends_credentials_to_their_origin(server, fetcher):
+    url = server.url.replace("//", f"//alice:{SECRET}@") + "/auth"
+    response = fetcher.get(url, max_bytes=100)
+    assert response.body.decode() == basic("alice", SECRET)
+    assert response.url == server.url + "/auth"  # never handed back with the secret
+
+
+def test_http_sends_a_token_user_name_as_pip_does(server, fetcher):
+    url = server.url.replace("//", f"//{SECRET}@") + "/auth"
+    assert fetcher.get(url, max_bytes=100).body.decode() == basic(SECRET, "")
+
+
+def test_http_keeps_credentials_on_a_same_origin_redirect(server, fetcher):
+    url = server.url.replace("//", f"//alice:{SECRET}@") + "/redirect?to=/auth"
+    assert fetcher.get(url, max_bytes=100).body.decode() == basic("alice", SECRET)
+
+
+@pytest.mark.parametrize("userinfo", ["", "mallory:stolen@"])
+def test_http_rejects_sending_credentials_to_another_origin(server, other_server, fetcher,
+                                                            sleeps, userinfo):
+    target = other_server.url.replace("//", f"//{userinfo}") + "/auth"
+    url = server.url.replace("//", f"//alice:{SECRET}@") + f"/redirect?to={target}"
+    with pytest.raises(NetworkError) as caught:
+        fetcher.get(url, max_bytes=100)
+    assert "HTTP 401" in caught.value.message
+    assert SECRET not in str(caught.value)
+    assert caught.value.source == url.replace(SECRET, "****")
+    assert [h for _, h in other_server.headers if "Authorization" in h] == []
+    assert other_server.count("/auth") == 1
+
+
+def test_http_masks_credentials_in_every_error(server, make_fetcher):
+    fetcher = make_fetcher(retries=0)
+    for route in ("/status?code=500", "/redirect?to=/loop", "/big?size=500", "/nothing"):
+        url = server.url.replace("//", f"//{SECRET}@") + route
+        try:
+            fetcher.get(url, max_bytes=100)
+        except NetworkError as err:
+            text = f"{err} {err.message} {err.source}"
+        else:
+            text = "404 answered"
+        assert SECRET not in text

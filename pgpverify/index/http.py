@@ -15,26 +15,51 @@ went wrong. No exception from requests, urllib3, ``ssl`` or ``socket`` escapes.
   redirect from HTTPS down to plain HTTP is refused unless ``allow_insecure``.
 - Bodies are streamed and counted as they arrive; the cap is the caller's ``max_bytes``.
 - Retries (connection errors, timeouts, a body cut short, 429 and 500/502/503/504) back off
-  exponentially through an injectable ``sleep``; nothing here reads the clock.
+  exponentially through an injectable ``sleep``.
+- One document's whole download (every connect, TLS handshake, header and body read of
+  every attempt and redirect; the waits between retries aside) takes at most
+  ``total_timeout`` seconds: a per-read timeout alone lets a server that drips one byte per
+  read hold a run for hours. A watchdog shuts the connection's socket down at the deadline,
+  so a read blocked in the middle of headers or body returns at once. Only the monotonic
+  clock (injectable) is read, for that budget; never the wall clock.
+- Credentials in a URL (``https://user:token@host/``) are taken off it before requests sees
+  it and sent as Basic authentication to that origin only (scheme, host, port), redirects
+  included; a redirect's own userinfo is dropped. Responses, errors and redirect targets
+  carry URLs without them (:mod:`pgpverify.index.urls`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import re
+import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar, final
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, TypeVar, final
+from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.adapters
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
+import urllib3.poolmanager
 
 from pgpverify import __version__
 from pgpverify.errors import NetworkError
 from pgpverify.index.fetch import Response
+from pgpverify.index.urls import (
+    Credentials,
+    origin,
+    redact_url,
+    split_credentials,
+    url_problem,
+    without_credentials,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -63,13 +88,18 @@ class HttpConfig:
 
     ``backoff`` is the first retry delay in seconds; each further retry doubles it, up to
     ``backoff_max``. A numeric ``Retry-After`` from the server is honoured up to
-    ``backoff_max`` too. ``sleep`` is injectable so tests do not wait.
+    ``backoff_max`` too. ``sleep`` and ``monotonic`` are injectable so tests do not wait.
+    ``total_timeout`` (``--timeout``) bounds one document's whole download; the connect and
+    read timeouts only bound each step within it.
     """
 
-    #: seconds to establish a TCP (and TLS) connection
+    #: seconds to establish a TCP connection (within ``total_timeout``)
     connect_timeout: float = 5.0
-    #: seconds to wait for each read from the socket (not the whole body)
+    #: seconds to wait for each read from the socket (within ``total_timeout``)
     read_timeout: float = 30.0
+    #: seconds for one document's whole download: every connect and read of every attempt
+    #: and redirect, the waits between retries aside
+    total_timeout: float = 60.0
     #: further attempts after the first one fails in a retryable way
     retries: int = 3
     #: first retry delay in seconds (then doubled each time)
@@ -86,6 +116,7 @@ class HttpConfig:
     client_cert: str | tuple[str, str] | None = None
     user_agent: str = f"pgpverify/{__version__}"
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Reject settings that cannot work (they come from the command line)."""
@@ -93,7 +124,7 @@ class HttpConfig:
             raise ValueError("retries must be >= 0")
         if self.max_redirects < 0:
             raise ValueError("max_redirects must be >= 0")
-        if self.connect_timeout <= 0 or self.read_timeout <= 0:
+        if min(self.connect_timeout, self.read_timeout, self.total_timeout) <= 0:
             raise ValueError("timeouts must be > 0")
         if self.backoff < 0 or self.backoff_max < 0:
             raise ValueError("backoff must be >= 0")
@@ -123,6 +154,155 @@ class _RetryableError(_FetchError):
 
 
 @final
+class _Budget:
+    """The seconds one document may take (``total_timeout``), the waits between retries aside."""
+
+    def __init__(self, config: HttpConfig) -> None:
+        self._clock = config.monotonic
+        self.total = config.total_timeout
+        self._deadline = self._clock() + self.total
+
+    def remaining(self) -> float:
+        """Seconds left; 0 or less when spent."""
+        return self._deadline - self._clock()
+
+    def pause(self, wait: Callable[[float], None], seconds: float) -> None:
+        """Wait ``seconds`` (a backoff) without spending the budget."""
+        started = self._clock()
+        wait(seconds)
+        self._deadline += max(0.0, self._clock() - started)
+
+    def spent(self) -> _FetchError:
+        """The error for a document whose budget ran out (never retried)."""
+        return _FetchError(
+            f"timeout: the download took more than {self.total:g} s in all (--timeout)"
+        )
+
+
+#: the watchdog of the attempt running in this thread, for the connection classes below
+_ACTIVE = threading.local()
+
+
+@final
+class _Watchdog:
+    """Shut down every socket one attempt uses when its time is up.
+
+    The connection classes below attach each socket (new or kept alive) as the attempt
+    uses it; the watchdog keeps a duplicate descriptor, so ``shutdown`` reaches the socket
+    even after ``ssl`` wrapped it, and a read blocked in another thread returns at once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._lock = threading.Lock()
+        self._watched: list[socket.socket] = []
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        _ACTIVE.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _ACTIVE.watchdog = None
+        self._timer.cancel()
+        self._timer.join()
+        with self._lock:
+            watched, self._watched = self._watched, []
+        for sock in watched:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def attach(self, sock: socket.socket) -> None:
+        """Watch ``sock`` (through a duplicate of its descriptor) until the attempt ends."""
+        try:
+            watch = socket.fromfd(sock.fileno(), sock.family, sock.type, sock.proto)
+        except (OSError, ValueError):  # already closed
+            return
+        with self._lock:
+            self._watched.append(watch)
+            fired = self.fired
+        if fired:
+            _shutdown(watch)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            watched = list(self._watched)
+        for sock in watched:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watch(sock: socket.socket | None) -> None:
+    watchdog: _Watchdog | None = getattr(_ACTIVE, "watchdog", None)
+    if watchdog is not None and sock is not None:
+        watchdog.attach(sock)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    """urllib3's connection, its socket handed to the running attempt's watchdog."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _watch(sock)  # before any TLS handshake: a dripped handshake is cut too
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self.sock)  # a kept-alive connection: no new socket this time
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    """The same for HTTPS."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _watch(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS: dict[str, type[urllib3.connectionpool.HTTPConnectionPool]] = {
+    "http": _WatchedHTTPPool, "https": _WatchedHTTPSPool,
+}
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter with the watched connections (direct and through HTTP proxies).
+
+    A SOCKS proxy keeps urllib3's own connections: there the budget is checked between
+    reads, and each read is bounded by the read timeout.
+    """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if type(manager) is urllib3.poolmanager.ProxyManager:
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+
+@final
 class HttpFetcher:
     """Fetch documents over HTTP(S) with one :class:`requests.Session` for its lifetime.
 
@@ -135,6 +315,9 @@ class HttpFetcher:
         self.config = config if config is not None else HttpConfig()
         self._session = requests.Session()
         self._session.trust_env = True
+        adapter = _WatchedAdapter()
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
         self._session.headers["User-Agent"] = self.config.user_agent
         if self.config.client_cert is not None:
             self._session.cert = self.config.client_cert
@@ -165,10 +348,16 @@ class HttpFetcher:
     ) -> Response:
         """GET ``url``: a Response for 200/304/404/410, else :class:`NetworkError`.
 
-        ``Response.url`` is the final URL after redirects (relative links resolve
-        against it). Error messages name the requested URL, credentials masked.
+        ``Response.url`` is the final URL after redirects, without credentials (relative
+        links resolve against it). Credentials in ``url`` go to its origin only. Error
+        messages name the requested URL, credentials redacted as pip redacts them. The
+        whole call, redirects and retries included, takes at most ``total_timeout``
+        seconds plus the waits between retries.
         """
-        source = _redact(url)
+        source = redact_url(url)
+        plain, credentials = split_credentials(url)
+        home = origin(plain) if credentials is not None else None
+        budget = _Budget(self.config)
         headers: dict[str, str] = {}
         if accept is not None:
             headers["Accept"] = accept
@@ -176,14 +365,18 @@ class HttpFetcher:
             headers["If-None-Match"] = etag
         if last_modified is not None:
             headers["If-Modified-Since"] = last_modified
-        current = url
+        current = plain
         try:
             _check_url(current, allow_insecure=self.config.allow_insecure)
             for _ in range(self.config.max_redirects + 1):
-                outcome = self._get_with_retries(current, headers, max_bytes)
+                auth = None
+                if credentials is not None and origin(current) == home:
+                    auth = credentials.as_auth()
+                outcome = self._get_with_retries(current, headers, max_bytes, auth, budget)
                 if isinstance(outcome, Response):
                     return outcome
-                previous, current = current, outcome
+                # a redirect's own userinfo is not ours to send
+                previous, current = current, without_credentials(outcome)
                 _check_url(current, allow_insecure=self.config.allow_insecure)
                 if (_scheme(previous) == "https" and _scheme(current) == "http"
                         and not self.config.allow_insecure):
@@ -192,9 +385,9 @@ class HttpFetcher:
                     )
         except _FetchError as err:
             message = err.message
-            if current != url:
-                message = f"redirected to {_redact(current)}: {message}"
-            raise NetworkError(message, source=source) from None
+            if current != plain:
+                message = f"redirected to {redact_url(current)}: {message}"
+            raise NetworkError(_scrub(message, credentials), source=source) from None
         raise NetworkError(
             f"too many redirects (more than {self.config.max_redirects})", source=source
         )
@@ -202,44 +395,67 @@ class HttpFetcher:
     # -- one hop ------------------------------------------------------------------------
 
     def _get_with_retries(
-        self, url: str, headers: dict[str, str], max_bytes: int
+        self, url: str, headers: dict[str, str], max_bytes: int,
+        auth: tuple[str, str] | None, budget: _Budget,
     ) -> Response | str:
         """One hop with retries: a Response, or the redirect target URL."""
         attempts = self.config.retries + 1
         attempt = 0
         while True:
             try:
-                return self._attempt(url, headers, max_bytes)
+                return self._attempt(url, headers, max_bytes, auth, budget)
             except _RetryableError as err:  # noqa: PERF203 - one try per network attempt
                 if attempt + 1 >= attempts:
                     suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
                     raise _FetchError(f"{err.message}{suffix}") from None
-                self.config.sleep(self.config.delay(attempt, err.retry_after))
+                budget.pause(self.config.sleep, self.config.delay(attempt, err.retry_after))
                 attempt += 1
 
-    def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> Response | str:
-        """One request: a Response, a redirect target, or _RetryableError / NetworkError."""
+    def _attempt(
+        self, url: str, headers: dict[str, str], max_bytes: int,
+        auth: tuple[str, str] | None, budget: _Budget,
+    ) -> Response | str:
+        """One request: a Response, a redirect target, or _RetryableError / _FetchError."""
         config = self.config
+        left = budget.remaining()
+        if left <= 0:
+            raise budget.spent()
+        # Each step's own timeout, cut to what is left of the document's budget; the
+        # watchdog cuts a step that keeps trickling (one byte per read) at the deadline.
+        timeout = (min(config.connect_timeout, left), min(config.read_timeout, left))
+        watchdog = _Watchdog(left)
         try:
-            with self._session.get(
+            with watchdog, self._session.get(
                 url,
                 headers=headers,
+                auth=auth,
                 stream=True,
                 allow_redirects=False,
-                timeout=(config.connect_timeout, config.read_timeout),
+                timeout=timeout,
                 verify=config.ca_bundle if config.ca_bundle is not None else True,
             ) as answer:
-                return self._read(url, answer, max_bytes)
+                outcome = self._read(url, answer, max_bytes, budget)
+            if watchdog.fired:
+                # the socket was shut down: what arrived may be cut short (a header block
+                # ended by EOF reads as complete), so nothing from this attempt counts
+                raise budget.spent()
         except _FetchError:
             raise
         except (requests.RequestException, urllib3.exceptions.HTTPError,
                 http.client.HTTPException, OSError, ValueError) as err:
+            if watchdog.fired or budget.remaining() <= 0 or (
+                left < max(config.connect_timeout, config.read_timeout) and _is_timeout(err)
+            ):
+                raise budget.spent() from None
             message, retryable = _describe(err, config, urlsplit(url).hostname or "?")
             if retryable:
                 raise _RetryableError(message) from None
             raise _FetchError(message) from None
+        return outcome
 
-    def _read(self, url: str, answer: requests.Response, max_bytes: int) -> Response | str:
+    def _read(
+        self, url: str, answer: requests.Response, max_bytes: int, budget: _Budget
+    ) -> Response | str:
         status = answer.status_code
         if status in _REDIRECT_STATUSES:
             location = answer.headers.get("Location")
@@ -272,6 +488,8 @@ class HttpFetcher:
             if len(body) > max_bytes:
                 # the context manager closes the connection: it is not reused
                 raise _FetchError(f"response larger than {max_bytes} bytes")
+            if budget.remaining() <= 0:
+                raise budget.spent()
         return Response(
             url=url,
             status=200,
@@ -287,20 +505,12 @@ class HttpFetcher:
 
 def _check_url(url: str, *, allow_insecure: bool) -> None:
     """Apply the URL policy before any traffic: scheme, host, plain HTTP to loopback."""
-    try:
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        host = parts.hostname
-        _ = parts.port  # raises ValueError on a bad port
-    except ValueError as err:
-        raise _FetchError(f"invalid URL: {_one_line(str(err))}") from None
-    if not scheme:
-        raise _FetchError("invalid URL: no scheme (expected https://...)")
-    if scheme not in ("http", "https"):
-        raise _FetchError(f"unsupported URL scheme {scheme!r}: use https://")
-    if not host:
-        raise _FetchError("invalid URL: no host")
-    if scheme == "http" and not allow_insecure and not _is_loopback(host):
+    problem = url_problem(url)
+    if problem is not None:
+        raise _FetchError(_one_line(problem))
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme.lower() == "http" and not allow_insecure and not _is_loopback(host):
         raise _FetchError(f"refusing plain HTTP to {host}; use HTTPS or --allow-insecure")
 
 
@@ -323,17 +533,18 @@ def _is_loopback(host: str) -> bool:
     return address.is_loopback
 
 
-def _redact(url: str) -> str:
-    """``url`` with any password masked (index URLs often carry tokens)."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.rpartition("@")[2]
-        user = parts.username or ""
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
-    except ValueError:
-        return url
+def _scrub(message: str, credentials: Credentials | None) -> str:
+    """``message`` with the request's secret masked, wherever a library may have put it."""
+    if credentials is not None:
+        for secret in credentials.secrets():
+            message = message.replace(secret, "****")
+    return message
+
+
+def _is_timeout(err: BaseException) -> bool:
+    return isinstance(err, requests.exceptions.Timeout) or any(
+        isinstance(item, (urllib3.exceptions.TimeoutError, TimeoutError)) for item in _chain(err)
+    )
 
 
 def _one_line(text: str, limit: int = 300) -> str:
