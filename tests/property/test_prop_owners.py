@@ -121,3 +121,31 @@ def test_owners_fingerprint_is_hex_or_rejected(text):
         return
     assert len(fpr) == 40
     assert all(c in "0123456789ABCDEF" for c in fpr)
+
+
+FPR = "A872B2FC7416C5780D1ABCEBC15B9CCFC304B4B1"
+#: 0001-01-01 .. 9999-12-31, the epoch and its neighbours drawn often.
+WHEN = st.one_of(st.sampled_from([0, -1, 1, 86400]),
+                 st.integers(min_value=-62135596800, max_value=253402300799))
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.one_of(st.none(), WHEN), min_size=1, max_size=3),
+                min_size=1, max_size=3))
+def test_owners_earliest_retirement_counts_however_listed(layout):
+    """One key, listed by several maintainers, each time plainly or with a date."""
+    from pgpverify.isotime import format_utc
+    from pgpverify.publish import _record_json
+
+    maintainers = [
+        {"user": f"m{i}", "role": "Owner",
+         "keys": [FPR if t is None else {"fingerprint": FPR, "retired": format_utc(t)}
+                  for t in dates]}
+        for i, dates in enumerate(layout)
+    ]
+    record = OwnershipRecord.from_json({"project": "p", "maintainers": maintainers})
+    dates = [t for entry in layout for t in entry if t is not None]
+    assert record.retired_at(FPR) == (min(dates) if dates else None)
+    # What publish writes keeps every maintainer's earliest date, so the same verdict.
+    again = OwnershipRecord.from_json(_record_json("p", record))
+    assert again.retired_at(FPR) == record.retired_at(FPR)
