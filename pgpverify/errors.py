@@ -21,6 +21,7 @@ __all__ = [
     "PgpVerifyError",
     "PublishError",
     "UnsupportedError",
+    "WorkLimitError",
 ]
 
 
@@ -47,6 +48,14 @@ class LimitExceededError(MalformedError):
         self.what = what
         self.limit = limit
         super().__init__(f"{what} exceeds the limit of {limit}", source=source)
+
+
+class WorkLimitError(LimitExceededError):
+    """A work cap of one verify run (:class:`pgpverify.Limits`) was reached before a decision.
+
+    The verifier turns it into a rejection of the signature it was judging: running out of
+    work never lets a signature through.
+    """
 
 
 class UnsupportedError(PgpVerifyError):

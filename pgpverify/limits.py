@@ -3,13 +3,20 @@
 Each cap is checked *before* the work it bounds: a file is read with ``read(cap + 1)``, a
 packet count is checked as packets are framed. Exceeding a cap raises
 :class:`pgpverify.errors.LimitExceededError`, never hangs.
+
+The work caps (``candidates``, ``public_key_operations``, ``component_signatures``) bound
+what one verify run may compute, whatever the keyrings hold: a run that reaches one before
+a decision raises :class:`pgpverify.errors.WorkLimitError` inside, and the signature it was
+judging is rejected (``malformed``, the message names the cap), never accepted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-__all__ = ["DEFAULT_LIMITS", "Limits"]
+from pgpverify.errors import WorkLimitError
+
+__all__ = ["DEFAULT_LIMITS", "Limits", "WorkBudget"]
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -41,6 +48,49 @@ class Limits:
     nesting: int = 2
     #: bytes of an ownership record (JSON)
     owners_bytes: int = 1 * MIB
+    #: certificates holding a signature's issuer key that one signature may be tried
+    #: against (a subkey or key ID shared by more is refused before any is decoded)
+    candidates: int = 16
+    #: public-key operations (signature verifications whose 16-bit hash prefix matched:
+    #: document signatures, self-signatures, bindings, back-signatures, revocations) in one
+    #: verify run; the slowest one accepted (RSA 16384 with a 33-bit exponent) takes 5 ms
+    public_key_operations: int = 512
+    #: signatures verified per certificate component and purpose (the primary's
+    #: revocations, the self-signatures of the primary and of each user ID, a subkey's
+    #: revocations, its bindings, a binding's back-signatures), newest first
+    component_signatures: int = 32
+
+    def __post_init__(self) -> None:
+        for each in fields(self):
+            value = getattr(self, each.name)
+            if type(value) is not int or value < 1:
+                msg = f"Limits.{each.name} must be a positive integer, not {value!r}"
+                raise ValueError(msg)
 
 
 DEFAULT_LIMITS = Limits()
+
+
+@dataclass(slots=True)
+class WorkBudget:
+    """What one verify run may still compute: its public-key operations, counted.
+
+    One budget is made per run from :attr:`Limits.public_key_operations` and handed down
+    to every signature check; ``spent`` counts the operations done (tests read it).
+    """
+
+    limit: int
+    #: signatures one component may verify for one purpose (Limits.component_signatures)
+    per_component: int = DEFAULT_LIMITS.component_signatures
+    spent: int = 0
+
+    @classmethod
+    def of(cls, limits: Limits) -> WorkBudget:
+        """A fresh budget for one run under ``limits``."""
+        return cls(limit=limits.public_key_operations, per_component=limits.component_signatures)
+
+    def spend(self) -> None:
+        """Account for one public-key operation; raise WorkLimitError when none is left."""
+        if self.spent >= self.limit:
+            raise WorkLimitError("public-key operations in one verify run", self.limit)
+        self.spent += 1

@@ -12,9 +12,15 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from pgpverify.errors import InputError, LimitExceededError, MalformedError, UnsupportedError
+from pgpverify.errors import (
+    InputError,
+    LimitExceededError,
+    MalformedError,
+    UnsupportedError,
+    WorkLimitError,
+)
 from pgpverify.isotime import format_utc
-from pgpverify.limits import DEFAULT_LIMITS, Limits
+from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.constants import (
     HashAlgo,
@@ -506,12 +512,16 @@ class Verifier:
             for attempt in attempts:
                 if attempt.reason is None:
                     candidates.extend(self._candidates(attempt))
-            # (6) hash the document, check the math
-            sha256 = self._hash_and_check(doc, [a for a in candidates if a.reason is None])
+            # (6) hash the document, check the math; every public-key operation from here
+            # on is paid from one budget (Limits.public_key_operations)
+            budget = WorkBudget.of(self.limits)
+            sha256 = self._hash_and_check(
+                doc, [a for a in candidates if a.reason is None], budget
+            )
         # (7) certificate, (8) signature expiration and ownership
         for attempt in candidates:
             if attempt.reason is None:
-                self._judge(attempt, now)
+                self._judge(attempt, now, budget)
         return self._result(file, sig_name, sha256, attempts, candidates)
 
     # -- steps ---------------------------------------------------------------------------
@@ -580,25 +590,38 @@ class Verifier:
         return attempt
 
     def _candidates(self, attempt: _Attempt) -> list[_Attempt]:
-        """(4) one attempt per certificate holding the issuer, each through (5)."""
+        """(4) one attempt per certificate holding the issuer, each through (5).
+
+        The issuer fingerprint when the signature has one, else its key IDs. More holders
+        than ``Limits.candidates`` (many certificates sharing one subkey) and the
+        signature is rejected before any certificate is decoded.
+        """
         sig = attempt.sig
         assert sig is not None
         ids = sig.issuer_key_ids
         if not ids:
             return [attempt.reject(Reason.UNKNOWN_KEY, "the signature names no issuer")]
+        if sig.issuer_fingerprint is not None:
+            ids = (sig.issuer_fingerprint,)
+        holders = sorted({fpr for key_id in ids for fpr in self.keyring.holders(key_id)})
+        if len(holders) > self.limits.candidates:
+            return [attempt.reject(
+                Reason.MALFORMED,
+                f"work cap reached: {len(holders)} certificates hold key "
+                f"{_issuer_text(sig)}, over the limit of {self.limits.candidates} "
+                "candidates per signature; the signature is not judged",
+            )]
         found: list[_Attempt] = []
         seen: set[tuple[bytes, bytes]] = set()
-        for key_id in ids:
-            for cert in self.keyring.lookup(key_id):
+        for holder in holders:
+            cert = self.keyring.certificate(holder)
+            if cert is None:
+                continue
+            for key_id in ids:
                 key = cert.find_key(key_id)
-                if key is None:
+                if key is None or (cert.fingerprint, key.packet.fingerprint) in seen:
                     continue
-                fpr = key.packet.fingerprint
-                if sig.issuer_fingerprint is not None and fpr != sig.issuer_fingerprint:
-                    continue
-                if (cert.fingerprint, fpr) in seen:
-                    continue
-                seen.add((cert.fingerprint, fpr))
+                seen.add((cert.fingerprint, key.packet.fingerprint))
                 found.append(self._policy(_Attempt(index=attempt.index, sig=sig, cert=cert,
                                                    key=key)))
         if not found:
@@ -662,7 +685,9 @@ class Verifier:
                 return attempt.reject(Reason.WEAK_KEY, f"the primary key is too weak: {weak}")
         return attempt
 
-    def _hash_and_check(self, doc: BinaryIO, attempts: list[_Attempt]) -> str:
+    def _hash_and_check(
+        self, doc: BinaryIO, attempts: list[_Attempt], budget: WorkBudget
+    ) -> str:
         """(6) stream the document once; check each attempt; return the file's SHA-256.
 
         One context per hash algorithm for the bytes as they are, and for text signatures
@@ -689,10 +714,10 @@ class Verifier:
         for form in forms.values():
             form.end()
         for attempt in attempts:
-            _check_math(attempt, binary, forms)
+            _check_math_within(attempt, binary, forms, budget)
         return str(binary[HashAlgo.SHA256].hexdigest())
 
-    def _judge(self, attempt: _Attempt, now: int) -> None:
+    def _judge(self, attempt: _Attempt, now: int, budget: WorkBudget) -> None:
         """(7) certificate at signing time and now, (8) expiration and ownership."""
         sig, cert, key = attempt.sig, attempt.cert, attempt.key
         assert sig is not None
@@ -700,7 +725,11 @@ class Verifier:
         assert key is not None
         assert sig.created is not None
         # (7) also rejects a signature that claims to be made after ``now``
-        judgement = cert.judge(key, sig.created, now)
+        try:
+            judgement = cert.judge(key, sig.created, now, budget=budget)
+        except WorkLimitError as err:
+            _work_capped(attempt, err)
+            return
         if judgement is not None:
             attempt.reject(Reason(judgement.reason), judgement.message)
             return
@@ -798,8 +827,25 @@ def _rank(attempt: _Attempt) -> tuple[int, bytes, bytes, bytes]:
     )
 
 
+def _work_capped(attempt: _Attempt, err: WorkLimitError) -> None:
+    """A work cap reached before a decision: the attempt is rejected, never accepted."""
+    attempt.reject(
+        Reason.MALFORMED, f"work cap reached: {err.message}; the signature is not accepted"
+    )
+
+
+def _check_math_within(
+    attempt: _Attempt, binary: dict[int, Any], forms: dict[str, _TextForm], budget: WorkBudget
+) -> None:
+    """(6) for one attempt, rejected if the run's work budget runs out first."""
+    try:
+        _check_math(attempt, binary, forms, budget)
+    except WorkLimitError as err:
+        _work_capped(attempt, err)
+
+
 def _check_math(
-    attempt: _Attempt, binary: dict[int, Any], forms: dict[str, _TextForm]
+    attempt: _Attempt, binary: dict[int, Any], forms: dict[str, _TextForm], budget: WorkBudget
 ) -> None:
     """(6) §5.2.4: hash prefix and signature values over each form the signature allows.
 
@@ -826,6 +872,7 @@ def _check_math(
             continue
         prefix_held = True
         if digest not in verdicts:
+            budget.spend()
             verdicts[digest] = material.verify(sig.hash_algo, digest, sig.mpis)
         if verdicts[digest]:
             attempt.valid_math = True

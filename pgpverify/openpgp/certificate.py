@@ -8,6 +8,15 @@ self-signatures and GnuPG accepts them.
 
 Third-party certifications are never verified (their issuer is not the primary key), so a
 key with thousands of them costs nothing beyond framing.
+
+Bounded work (threat model: every packet may come from an attacker who can append junk
+signatures with correct 16-bit hash prefixes, which cost a full public-key operation each
+to refute). Revocations are checked before any self-signature; self-signatures, bindings
+and revocations are tried newest first, so the usual answer costs one operation. Each
+component verifies at most ``WorkBudget.per_component`` signatures per purpose, and every
+operation is paid from the run's :class:`pgpverify.limits.WorkBudget`. Whenever a cap stops
+the search before a decision, :class:`pgpverify.errors.WorkLimitError` is raised: the
+caller rejects, never falls back to an older self-signature or skips a revocation.
 """
 
 from __future__ import annotations
@@ -15,8 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pgpverify.errors import MalformedError, UnsupportedError
+from pgpverify.errors import MalformedError, UnsupportedError, WorkLimitError
 from pgpverify.isotime import format_utc
+from pgpverify.limits import DEFAULT_LIMITS, WorkBudget
 from pgpverify.openpgp.constants import HashAlgo, SigType, new_hash
 from pgpverify.openpgp.keymaterial import KeyPacket, PublicKey, decode_key, parse_key_packet
 from pgpverify.openpgp.packets import Tag
@@ -70,6 +80,21 @@ class _Component:
             raise self.material_error
         assert self.material is not None
         return self.material
+
+
+@dataclass(slots=True)
+class _Quota:
+    """Public-key operations one component may still spend on one purpose."""
+
+    budget: WorkBudget
+    what: str
+    used: int = 0
+
+    def spend(self) -> None:
+        if self.used >= self.budget.per_component:
+            raise WorkLimitError(f"the number of {self.what}", self.budget.per_component)
+        self.used += 1
+        self.budget.spend()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,56 +155,118 @@ class Certificate:
         ids = sig.issuer_key_ids
         return not ids or self.primary.packet.key_id in ids
 
-    def _valid(self, sig: Signature, signer: _Component, material: bytes, at: int) -> bool:
-        """Whether ``sig`` counts at ``at``: made by then, sound, not expired, math good."""
-        if sig.created is None or sig.created > at or sig.defects:
-            return False
-        if sig.hash_algo not in CERT_HASHES or sig.expired_at(at):
+    def _valid(
+        self, sig: Signature, signer: _Component, material: bytes, at: int, quota: _Quota
+    ) -> bool:
+        """Whether ``sig`` counts at ``at``: made by then, sound, not expired, math good.
+
+        Only a signature whose 16-bit hash prefix matches costs a public-key operation
+        (paid from ``quota``); a result once computed is kept and costs nothing again.
+        """
+        if not _plausible(sig, at):
             return False
         key = id(sig)
         cached = self._checked.get(key)
         if cached is None:
-            cached = _check_math(sig, signer, material)
+            cached = _check_math(sig, signer, material, quota)
             self._checked[key] = cached
         return cached
 
-    def self_signatures(self, at: int) -> list[Signature]:
-        """Valid direct-key signatures and user ID self-certifications at ``at``, oldest first."""
+    def _self_signature_queue(
+        self, at: int, budget: WorkBudget
+    ) -> list[tuple[Signature, bytes, _Quota]]:
+        """Plausible direct-key signatures and self-certifications, newest first."""
         prim = self.primary.packet
-        found = [
-            s
+        direct = _Quota(budget, "direct-key self-signatures checked on the primary key")
+        queue = [
+            (s, prim.hash_material, direct)
             for s in self.primary.sigs
-            if s.sig_type == SigType.DIRECT_KEY
-            and self._by_primary(s)
-            and self._valid(s, self.primary, prim.hash_material, at)
+            if s.sig_type == SigType.DIRECT_KEY and self._by_primary(s) and _plausible(s, at)
         ]
         for uid, sigs in self.userids.items():
             material = prim.hash_material + b"\xb4" + len(uid).to_bytes(4, "big") + uid
-            found += [
-                s
+            quota = _Quota(budget, "self-signatures checked on one user ID")
+            queue += [
+                (s, material, quota)
                 for s in sigs
-                if s.sig_type in _CERTIFICATIONS
-                and self._by_primary(s)
-                and self._valid(s, self.primary, material, at)
+                if s.sig_type in _CERTIFICATIONS and self._by_primary(s) and _plausible(s, at)
             ]
-        return sorted(found, key=_newness)
+        queue.sort(key=lambda entry: _newness(entry[0]), reverse=True)
+        return queue
+
+    def newest_self_signature(
+        self, at: int, budget: WorkBudget | None = None
+    ) -> Signature | None:
+        """The newest valid direct-key signature or user ID self-certification at ``at``.
+
+        Tried newest first across the primary and every user ID: the first that verifies
+        is the answer and older ones cost nothing. A component that reaches its cap while
+        its next signature could still be the newest raises WorkLimitError (an older
+        self-signature could lack the expiry or flags that a buried newer one sets).
+        """
+        budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
+        for sig, material, quota in self._self_signature_queue(at, budget):
+            if self._valid(sig, self.primary, material, at, quota):
+                return sig
+        return None
+
+    def self_signatures(self, at: int, budget: WorkBudget | None = None) -> list[Signature]:
+        """Every valid direct-key signature and user ID self-certification at ``at``.
+
+        Oldest first. Bounded like :meth:`newest_self_signature`, but this verifies them
+        all, so a component with more than its cap of forged ones raises WorkLimitError.
+        """
+        budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
+        found = [
+            sig
+            for sig, material, quota in self._self_signature_queue(at, budget)
+            if self._valid(sig, self.primary, material, at, quota)
+        ]
+        return found[::-1]
 
     def _revocation(
-        self, sigs: Iterable[Signature], sig_type: int, material: bytes, signed: int, at: int
+        self,
+        sigs: list[Signature],
+        sig_type: int,
+        material: bytes,
+        signed: int,
+        at: int,
+        *,
+        quota: _Quota,
     ) -> Signature | None:
-        """A valid revocation of ``sig_type`` that applies to a signature made at ``signed``."""
-        for rev in sigs:
+        """A valid revocation of ``sig_type`` that applies to a signature made at ``signed``.
+
+        Newest first; a soft revocation made after ``signed`` does not apply and is not
+        verified. Reaching the cap before a valid one is found raises WorkLimitError.
+        """
+        for rev in reversed(sigs):
             if rev.sig_type != sig_type or not self._by_primary(rev):
                 continue
-            if not self._valid(rev, self.primary, material, at):
+            if not _plausible(rev, at):
                 continue
             assert rev.created is not None
             soft = rev.revocation_code in _SOFT_REVOCATIONS
-            if not soft or signed >= rev.created:
+            if soft and signed < rev.created:
+                continue
+            if self._valid(rev, self.primary, material, at, quota):
                 return rev
         return None
 
-    def judge(self, key: SigningKey, signed: int, at: int) -> KeyJudgement | None:
+    def _newest_binding(
+        self, sub: _Component, material: bytes, at: int, budget: WorkBudget
+    ) -> Signature | None:
+        """The newest valid subkey binding (0x18) of ``sub`` at ``at``, newest first."""
+        quota = _Quota(budget, "binding signatures checked on one subkey")
+        for sig in reversed(sub.sigs):
+            if sig.sig_type != SigType.SUBKEY_BINDING or not self._by_primary(sig):
+                continue
+            if self._valid(sig, self.primary, material, at, quota):
+                return sig
+        return None
+
+    def judge(
+        self, key: SigningKey, signed: int, at: int, *, budget: WorkBudget | None = None
+    ) -> KeyJudgement | None:
         """Whether ``key`` could make a document signature at ``signed``, judged at ``at``.
 
         None means the certificate allows it; otherwise the reason (RFC 9580 §5.2.3.10
@@ -188,10 +275,15 @@ class Certificate:
         self-signatures, bindings and flags, then expiry. Creation times come before the
         self-signature search, which ignores self-signatures made after ``at``: a key
         created after ``at`` (or after ``signed``) is not yet valid, not "unsigned".
+
+        Every public-key operation is paid from ``budget`` (a fresh default one if None);
+        raises WorkLimitError when a cap stops the judgement before a decision.
         """
+        budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
         prim = self.primary.packet
         rev = self._revocation(
-            self.primary.sigs, SigType.KEY_REVOCATION, prim.hash_material, signed, at
+            self.primary.sigs, SigType.KEY_REVOCATION, prim.hash_material, signed, at,
+            quota=_Quota(budget, "key revocations checked on the primary key"),
         )
         if rev is not None:
             return KeyJudgement("key-revoked", _revocation_message("primary key", rev))
@@ -202,41 +294,31 @@ class Certificate:
                 prim.hash_material + key.packet.hash_material,
                 signed,
                 at,
+                quota=_Quota(budget, "subkey revocations checked on one subkey"),
             )
             if sub_rev is not None:
                 return KeyJudgement("key-revoked", _revocation_message("subkey", sub_rev))
         too_early = _not_yet_valid(prim, key, signed, at)
         if too_early is not None:
             return too_early
-        selfsigs = self.self_signatures(at)
-        if not selfsigs:
+        newest = self.newest_self_signature(at, budget)
+        if newest is None:
             return KeyJudgement(
                 "not-signing-key", "the primary key has no valid self-signature"
             )
-        newest = selfsigs[-1]
         sub: _Component | None = None
         binding: Signature | None = None
         if not key.is_primary:
             sub = self.subkeys[key.packet.fingerprint]
             material = prim.hash_material + sub.packet.hash_material
-            bindings = sorted(
-                (
-                    s
-                    for s in sub.sigs
-                    if s.sig_type == SigType.SUBKEY_BINDING
-                    and self._by_primary(s)
-                    and self._valid(s, self.primary, material, at)
-                ),
-                key=_newness,
-            )
-            if not bindings:
+            binding = self._newest_binding(sub, material, at, budget)
+            if binding is None:
                 return KeyJudgement("not-signing-key", "the subkey has no valid binding signature")
-            binding = bindings[-1]
             if binding.key_flags is None or not binding.key_flags & KEY_FLAG_SIGN:
                 return KeyJudgement(
                     "not-signing-key", "the subkey's binding does not allow signing"
                 )
-            if not self._back_signed(binding, sub, material, at):
+            if not self._back_signed(binding, sub, material, at, budget):
                 return KeyJudgement(
                     "not-signing-key",
                     "the signing subkey has no valid primary key binding (back-signature)",
@@ -253,14 +335,17 @@ class Certificate:
                 return KeyJudgement("key-expired", f"the subkey expired at {_iso(expires)}")
         return None
 
-    def _back_signed(self, binding: Signature, sub: _Component, material: bytes, at: int) -> bool:
+    def _back_signed(
+        self, binding: Signature, sub: _Component, material: bytes, at: int, budget: WorkBudget
+    ) -> bool:
+        quota = _Quota(budget, "back-signatures checked in one binding")
         for back in binding.embedded:
             if back.sig_type != SigType.PRIMARY_KEY_BINDING:
                 continue
             ids = back.issuer_key_ids
             if ids and sub.packet.key_id not in ids:
                 continue
-            if self._valid(back, sub, material, at):
+            if self._valid(back, sub, material, at, quota):
                 return True
         return False
 
@@ -335,8 +420,18 @@ def _revocation_message(what: str, rev: Signature) -> str:
     return f"the {what} was revoked at {when} ({why})"
 
 
-def _check_math(sig: Signature, signer: _Component, material: bytes) -> bool:
-    """RFC 9580 §5.2.4: hash ``material`` and the trailer, check prefix and values."""
+def _plausible(sig: Signature, at: int) -> bool:
+    """The checks before any hashing: made by ``at``, no defect, a certificate hash, live."""
+    if sig.created is None or sig.created > at or sig.defects:
+        return False
+    return sig.hash_algo in CERT_HASHES and not sig.expired_at(at)
+
+
+def _check_math(sig: Signature, signer: _Component, material: bytes, quota: _Quota) -> bool:
+    """RFC 9580 §5.2.4: hash ``material`` and the trailer, check prefix and values.
+
+    The public-key operation, and only it, is paid from ``quota``.
+    """
     ctx = new_hash(sig.hash_algo)
     if ctx is None:
         return False
@@ -349,6 +444,7 @@ def _check_math(sig: Signature, signer: _Component, material: bytes) -> bool:
     digest = ctx.digest()
     if digest[:2] != sig.left16:
         return False
+    quota.spend()
     return key.verify(sig.hash_algo, digest, sig.mpis)
 
 

@@ -58,6 +58,16 @@ _EC_CURVES: dict[str, Callable[[], ec.EllipticCurve]] = {
 }
 _ECDSA_CURVES = frozenset(_EC_CURVES)
 
+#: RSA public exponents accepted: odd, from 3 to 2**33 - 1. The bounds are those of the
+#: RustCrypto ``rsa`` crate (rpgp's backend); OpenSSL refuses exponents over 64 bits for
+#: moduli over 3072 bits and Go over 2**31 - 1, and every real key uses 65537 (or 3, 17,
+#: 35, 41 from PGP 2). An even exponent is never RSA. A larger one only makes each
+#: verification slower: a 3000-bit exponent costs 175 times 65537's.
+RSA_MIN_EXPONENT = 3
+RSA_MAX_EXPONENT = (1 << 33) - 1
+#: OpenSSL refuses to verify with a larger modulus (``OPENSSL_RSA_MAX_MODULUS_BITS``).
+RSA_MAX_MODULUS_BITS = 16384
+
 _CRYPTO_HASHES: dict[int, Callable[[], hashes.HashAlgorithm]] = {
     HashAlgo.SHA1: hashes.SHA1,
     HashAlgo.SHA224: hashes.SHA224,
@@ -207,6 +217,7 @@ def decode_key(packet: KeyPacket) -> PublicKey:
     if algo in (PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.RSA_ENCRYPT):
         values, end = _mpis(material, 0, 2)
         bits = values[0].bit_length()
+        _check_rsa(bits, values[1])
         field_name = "RSAPub"
     elif algo == PubKeyAlgo.DSA:
         values, end = _mpis(material, 0, 4)
@@ -237,6 +248,22 @@ def decode_key(packet: KeyPacket) -> PublicKey:
         return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=None)
     key = _pgpy_decode(field_name, material, curve)
     return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=key)
+
+
+def _check_rsa(bits: int, exponent: int) -> None:
+    """Refuse an RSA key outside the sizes checked before PGPy or OpenSSL sees it."""
+    if bits > RSA_MAX_MODULUS_BITS:
+        raise UnsupportedError(
+            f"RSA modulus of {bits} bits is over the {RSA_MAX_MODULUS_BITS}-bit maximum"
+        )
+    if not RSA_MIN_EXPONENT <= exponent <= RSA_MAX_EXPONENT or not exponent & 1:
+        shown = str(exponent) if exponent.bit_length() <= 64 else (
+            f"of {exponent.bit_length()} bits"
+        )
+        raise UnsupportedError(
+            f"RSA public exponent {shown} is outside the accepted range "
+            "(odd, 3 to 2**33 - 1)"
+        )
 
 
 def _pgpy_decode(field_name: str, material: bytes, curve: str | None) -> Any:

@@ -87,7 +87,10 @@ class Keyring:
     warnings: list[str] = field(default_factory=list)
     #: primary fingerprint -> spans (data, start, end) of each copy of the certificate
     _packets: dict[bytes, list[tuple[Octets, int, int]]] = field(default_factory=dict)
-    _by_key_id: dict[bytes, list[bytes]] = field(default_factory=dict)
+    #: key ID and fingerprint (of a primary or subkey) -> the primary fingerprint holding
+    #: it, or a set of them once a second certificate holds it (a set, so that indexing
+    #: stays linear when thousands of certificates share one subkey)
+    _by_key_id: dict[bytes, bytes | set[bytes]] = field(default_factory=dict)
     _decoded: dict[bytes, Certificate | None] = field(default_factory=dict)
     #: primary fingerprint -> packets in all its copies so far (the certificate cap counts
     #: the merged certificate: N copies of a certificate are N times its packets)
@@ -269,9 +272,26 @@ class Keyring:
         self._index(key.fingerprint, primary)
 
     def _index(self, key: bytes, primary: bytes) -> None:
-        owners = self._by_key_id.setdefault(key, [])
-        if primary not in owners:
-            owners.append(primary)
+        owners = self._by_key_id.get(key)
+        if owners is None:
+            self._by_key_id[key] = primary
+        elif isinstance(owners, set):
+            owners.add(primary)
+        elif owners != primary:
+            self._by_key_id[key] = {owners, primary}
+
+    def holders(self, key_id: bytes) -> list[bytes]:
+        """Primary fingerprints of the certificates holding this key ID or fingerprint.
+
+        Sorted, and nothing is decoded: a caller counts them before paying for
+        :meth:`certificate` (thousands of certificates may share one subkey).
+        """
+        owners = self._by_key_id.get(key_id)
+        if owners is None:
+            return []
+        if isinstance(owners, set):
+            return sorted(owners)
+        return [owners]
 
     def lookup(self, key_id: bytes) -> list[Certificate]:
         """Certificates with a primary key or subkey of this key ID or fingerprint.
@@ -280,7 +300,7 @@ class Keyring:
         the order of keyrings or of certificates inside one.
         """
         found = []
-        for fpr in sorted(self._by_key_id.get(key_id, ())):
+        for fpr in self.holders(key_id):
             cert = self.certificate(fpr)
             if cert is not None:
                 found.append(cert)
