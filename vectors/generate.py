@@ -1127,7 +1127,7 @@ def build_retirement(
     def retired(when: str) -> dict[str, str]:
         return {"fingerprint": a, "retired": when}
 
-    cases = [
+    cases: list[tuple[str, str, list[list[str | dict[str, str]]], str]] = [
         ("retired-at-epoch", "not-owner", [[retired("1970-01-01")], [b]],
          ("A key retired at 1970-01-01 (the epoch, time 0) is retired: a later signature is "
           "not-owner.")),
