@@ -80,10 +80,27 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+#: what every supported OS takes: a name of 255 bytes, a path of 4096 (Linux PATH_MAX)
+_NAME_MAX = 255
+_PATH_MAX = 4096
+
+
 def _path(text: str) -> Path:
-    """A path argument; an empty one is refused (``Path("")`` would quietly be ``.``)."""
+    """A path argument, checked before any file operation can trip on it.
+
+    Not empty (``Path("")`` would quietly be ``.``), and within the lengths the OS takes:
+    otherwise "file name too long" surfaces from whichever ``exists()`` looks first.
+    """
     if not text:
         raise argparse.ArgumentTypeError("empty path")
+    try:
+        raw = os.fsencode(text)
+    except UnicodeEncodeError:  # a surrogate no command line can carry
+        raise argparse.ArgumentTypeError("not a valid file name") from None
+    if len(raw) > _PATH_MAX or any(len(n) > _NAME_MAX for n in re.split(rb"[/\\]", raw)):
+        raise argparse.ArgumentTypeError(
+            f"path too long ({len(raw)} bytes; at most {_NAME_MAX} a name, {_PATH_MAX} in all)"
+        )
     return Path(text)
 
 
@@ -98,7 +115,7 @@ def _add_index_options(cmd: argparse.ArgumentParser) -> None:
         "--keys-url", metavar="URL",
         help="root of the index's pgp/ tree (default: the parent of --index-url)",
     )
-    group.add_argument("--cache-dir", metavar="DIR", type=Path,
+    group.add_argument("--cache-dir", metavar="DIR", type=_path,
                        help="cache directory (default: the user cache directory)")
     group.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     group.add_argument("--offline", action="store_true", help="use the cache only, no network")
@@ -110,7 +127,7 @@ def _add_index_options(cmd: argparse.ArgumentParser) -> None:
                        help="read timeout per request (default: 30)")
     group.add_argument("--retries", metavar="N", type=int, default=3,
                        help="retries on connection errors, 5xx and 429 (default: 3)")
-    group.add_argument("--cert", metavar="PATH", type=Path,
+    group.add_argument("--cert", metavar="PATH", type=_path,
                        help="CA bundle for HTTPS (default: REQUESTS_CA_BUNDLE or the system's)")
     group.add_argument("--allow-insecure", action="store_true",
                        help="allow plain HTTP to hosts other than this machine")
@@ -174,9 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     lock.add_argument("projects", metavar="PROJECT", nargs="*", help="project names")
-    lock.add_argument("-r", "--requirement", metavar="FILE", type=Path, action="append",
+    lock.add_argument("-r", "--requirement", metavar="FILE", type=_path, action="append",
                       default=[], help="requirements file (repeatable)")
-    lock.add_argument("-o", "--output", metavar="LOCKFILE", type=Path,
+    lock.add_argument("-o", "--output", metavar="LOCKFILE", type=_path,
                       default=Path("pgpverify.lock"),
                       help="lock file to write (default: pgpverify.lock)")
     _add_index_options(lock)
@@ -190,11 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
             "problem, when anything is wrong."
         ),
     )
-    publish.add_argument("--keys", metavar="DIR", type=Path, required=True,
+    publish.add_argument("--keys", metavar="DIR", type=_path, required=True,
                          help="directory of exported public keys (*.asc, *.gpg, *.pgp)")
-    publish.add_argument("--owners", metavar="DIR", type=Path, required=True,
+    publish.add_argument("--owners", metavar="DIR", type=_path, required=True,
                          help="directory of ownership records (*.json)")
-    publish.add_argument("-o", "--output", metavar="OUTDIR", type=Path, required=True,
+    publish.add_argument("-o", "--output", metavar="OUTDIR", type=_path, required=True,
                          help="where to write the pgp/ tree")
     return parser
 
