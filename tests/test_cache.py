@@ -1,4 +1,5 @@
 import gc
+import hashlib
 import os
 import re
 import sqlite3
@@ -12,12 +13,15 @@ from pgpverify.errors import CacheError, NetworkError
 from pgpverify.index import cache as cache_module
 from pgpverify.index.cache import (
     CACHE_FILE_NAME,
+    SCHEMA_VERSION,
     Cache,
     CachingFetcher,
-    KeyChange,
+    MemoryState,
     default_cache_dir,
 )
 from pgpverify.index.fetch import Response
+from pgpverify.trust.memory import TrustStatement
+from pgpverify.trust.owners import Maintainer
 
 URL = "https://index.test/pgp/projects/demo-pkg.json"
 OTHER = "https://index.test/pgp/keys/AB.asc"
@@ -26,6 +30,17 @@ A = "A" * 40
 B = "B" * 40
 C = "C" * 40
 T0 = 1_750_000_000.0
+
+
+def statement(*keys, project="demo-pkg", user="alice", role="Owner", retired=()):
+    entry = Maintainer(user=user, role=role, keys=tuple(keys), retired=tuple(retired))
+    return TrustStatement.from_maintainers(project, [entry])
+
+
+def known(cache, project="demo-pkg"):
+    """The fingerprints remembered for a project; None unless KNOWN."""
+    memory = cache.project_memory(project)
+    return None if memory.statement is None else set(memory.statement.fingerprints)
 
 
 class Clock:
@@ -86,7 +101,7 @@ def stored_cache(directory, clock, body=BODY):
     """A closed cache file holding one document and one key set."""
     with Cache.open(directory, clock=clock) as cache:
         cache.put(URL, ok(body), T0)
-        cache.record_project_keys("demo-pkg", [A], T0)
+        cache.record_project_statement(statement(A), T0)
 
 
 def raw(directory):
@@ -422,7 +437,9 @@ def assert_rebuilt(directory, clock, why):
         assert warning.endswith("); rebuilt")
         assert why in warning
         assert cache.get(URL) is None
-        assert cache.known_project_keys("demo-pkg") is None
+        memory = cache.project_memory("demo-pkg")
+        assert memory.state is MemoryState.LOST
+        assert "the cache was rebuilt" in memory.problem
         cache.put(URL, ok(b"fresh"), T0)
         assert cache.get(URL).body == b"fresh"
     assert (directory / (CACHE_FILE_NAME + ".corrupt")).exists()
@@ -569,11 +586,12 @@ def test_database_error_on_a_write_rebuilds(cache, clock):
     db = raw(cache.path.parent)
     db.execute("DROP TABLE project_keys")
     db.close()
-    assert cache.record_project_keys("demo-pkg", [A], T0) is None
-    assert "recording the keys of demo-pkg" in cache.warnings[0]
+    cache.record_project_statement(statement(A), T0)
+    assert "recording the trust statement of demo-pkg" in cache.warnings[0]
     assert cache.warnings[0].endswith("); rebuilt")
-    assert cache.record_project_keys("demo-pkg", [A], T0) is None
-    assert cache.known_project_keys("demo-pkg") == {A}
+    assert cache.project_memory("demo-pkg").state is MemoryState.LOST
+    cache.record_project_statement(statement(A), T0)
+    assert known(cache) == {A}
 
 
 def test_a_busy_cache_is_not_corrupt(cache, clock, monkeypatch):
@@ -607,7 +625,8 @@ def test_a_cache_that_cannot_be_rebuilt_is_disabled(cache, clock, monkeypatch):
     assert "could not be rebuilt" in cache.warnings[0]
     cache.put(URL, ok(), T0)
     assert cache.get(URL) is None
-    assert cache.record_project_keys("x", [A], T0) is None
+    cache.record_project_statement(statement(A, project="x"), T0)
+    assert cache.project_memory("x").state is MemoryState.LOST
 
 
 def test_open_fails_cleanly_when_the_rebuild_cannot_move_the_file(tmp_path, clock, monkeypatch):
@@ -634,7 +653,7 @@ def test_abandoned_write_transaction_leaves_the_old_entry(tmp_path, clock):
     with Cache.open(tmp_path, clock=clock) as cache:
         assert cache.warnings == []
         assert cache.get(URL).body == BODY
-        assert cache.known_project_keys("demo-pkg") == {A}
+        assert known(cache) == {A}
 
 
 def test_process_killed_mid_write_leaves_the_old_entry(tmp_path, clock):
@@ -685,7 +704,8 @@ def test_closed_cache_finds_and_stores_nothing(tmp_path, clock):
     cache.close()
     assert cache.get(URL) is None
     cache.put(URL, ok(), T0)
-    assert cache.known_project_keys("demo-pkg") is None
+    assert cache.project_memory("demo-pkg").state is MemoryState.LOST
+    assert cache.remembered_certificate(A).state is MemoryState.LOST
 
 
 def test_unclosed_cache_is_closed_when_collected(tmp_path, clock):
@@ -696,91 +716,215 @@ def test_unclosed_cache_is_closed_when_collected(tmp_path, clock):
     assert not finalizer.alive
 
 
-# -- key-set memory --------------------------------------------------------------------------
+# -- trust memory ----------------------------------------------------------------------------
 
 
-def test_first_record_is_not_a_change(cache):
-    assert cache.known_project_keys("demo-pkg") is None
-    assert cache.record_project_keys("demo-pkg", [A, B], T0) is None
-    assert cache.known_project_keys("demo-pkg") == {A, B}
+def test_first_sighting_is_never_seen(cache):
+    assert cache.project_memory("demo-pkg").state is MemoryState.NEVER
+    assert cache.remembered_certificate(A).state is MemoryState.NEVER
+    assert cache.memory_lost() is None
 
 
-def test_unchanged_keys_are_not_a_change(cache):
-    cache.record_project_keys("demo-pkg", [A, B], T0)
-    assert cache.record_project_keys("demo-pkg", [B, A, A], T0 + 10) is None
-    (record,) = cache.key_history("demo-pkg")
-    assert (record.fingerprints, record.first_seen, record.last_seen) == ((A, B), T0, T0 + 10)
+def test_statement_is_remembered_whole(cache):
+    retiring = statement(A, B, retired=[(B, 1_714_521_600)])
+    cache.record_project_statement(retiring, T0)
+    memory = cache.project_memory("demo-pkg")
+    assert memory.state is MemoryState.KNOWN
+    assert memory.statement == retiring
+    assert memory.statement.signing() == {A: None, B: 1_714_521_600}
+    assert (memory.first_seen, memory.last_seen) == (T0, T0)
 
 
-def test_added_key_is_a_change(cache):
-    cache.record_project_keys("demo-pkg", [A], T0)
-    change = cache.record_project_keys("demo-pkg", [A, B], T0 + 5)
-    assert change == KeyChange(project="demo-pkg", added=(B,), removed=(), previous_seen=T0)
+def test_unchanged_statement_only_moves_last_seen(cache):
+    cache.record_project_statement(statement(A, B), T0)
+    cache.record_project_statement(statement(B, A, A), T0 + 10)
+    (record,) = cache.statement_history("demo-pkg")
+    assert (record.statement.fingerprints, record.first_seen, record.last_seen) == (
+        (A, B), T0, T0 + 10)
 
 
-def test_removed_key_is_a_change(cache):
-    cache.record_project_keys("demo-pkg", [A, B], T0)
-    cache.record_project_keys("demo-pkg", [A, B], T0 + 3)
-    change = cache.record_project_keys("demo-pkg", [A], T0 + 5)
-    assert change == KeyChange(project="demo-pkg", added=(), removed=(B,),
-                               previous_seen=T0 + 3)
-
-
-def test_added_and_removed_keys_are_a_change(cache):
-    cache.record_project_keys("demo-pkg", [A, B], T0)
-    change = cache.record_project_keys("demo-pkg", [C, A], T0 + 5)
-    assert change == KeyChange(project="demo-pkg", added=(C,), removed=(B,), previous_seen=T0)
-    assert cache.known_project_keys("demo-pkg") == {A, C}
-    history = cache.key_history("demo-pkg")
-    assert [(r.fingerprints, r.first_seen, r.last_seen) for r in history] == [
-        ((A, B), T0, T0), ((A, C), T0 + 5, T0 + 5)
+def test_changed_statement_goes_to_history(cache):
+    cache.record_project_statement(statement(A, B), T0)
+    cache.record_project_statement(statement(A, B, role="Viewer"), T0 + 5)
+    cache.record_project_statement(statement(A, C), T0 + 9)
+    history = cache.statement_history("demo-pkg")
+    assert [(r.statement.grants[0].role, r.statement.fingerprints, r.first_seen, r.last_seen)
+            for r in history] == [
+        ("Owner", (A, B), T0, T0), ("Viewer", (A, B), T0 + 5, T0 + 5),
+        ("Owner", (A, C), T0 + 9, T0 + 9),
     ]
+    assert known(cache) == {A, C}
 
 
-def test_all_keys_removed_is_a_change(cache):
-    cache.record_project_keys("demo-pkg", [A], T0)
-    change = cache.record_project_keys("demo-pkg", [], T0 + 1)
-    assert change == KeyChange(project="demo-pkg", added=(), removed=(A,), previous_seen=T0)
-    assert cache.known_project_keys("demo-pkg") == frozenset()
+def test_project_names_are_normalised(cache):
+    cache.record_project_statement(statement(A, project="Demo_Pkg"), T0)
+    assert known(cache, "demo.pkg") == {A}
+    assert cache.project_memory("other").state is MemoryState.NEVER
 
 
-def test_project_names_and_fingerprints_are_normalised(cache):
-    cache.record_project_keys("Demo_Pkg", [A.lower()], T0)
-    assert cache.known_project_keys("demo.pkg") == {A}
-    assert cache.record_project_keys("DEMO-pkg", [A], T0 + 1) is None
-    change = cache.record_project_keys("demo__pkg", [A, "b" * 40], T0 + 2)
-    assert change.project == "demo-pkg"
-    assert change.added == (B,)
-    assert cache.known_project_keys("other") is None
-
-
-def test_keys_survive_reopening(tmp_path, clock):
+def test_statement_survives_reopening(tmp_path, clock):
     stored_cache(tmp_path, clock)
     with Cache.open(tmp_path, clock=clock) as cache:
-        assert cache.known_project_keys("demo-pkg") == {A}
-        assert cache.record_project_keys("demo-pkg", [B], T0 + 1).removed == (A,)
+        assert known(cache) == {A}
 
 
-@pytest.mark.parametrize("stored", ["not json", '{"a": 1}', "[1, 2]", "[" * 100_000])
-def test_corrupt_key_record_is_dropped_not_trusted(tmp_path, clock, stored):
+@pytest.mark.parametrize("stored", ["not json", '{"a": 1}', "[1, 2]", "[" * 100_000,
+                                    '{"grants":[],"project":"other"}'])
+def test_corrupt_statement_is_lost_not_a_first_sighting(tmp_path, clock, stored):
     stored_cache(tmp_path, clock)
     db = raw(tmp_path)
-    db.execute("UPDATE project_keys SET fingerprints = ?", (stored,))
+    db.execute("UPDATE project_keys SET statement = ?", (stored,))
     db.close()
     with Cache.open(tmp_path, clock=clock) as cache:
-        assert cache.known_project_keys("demo-pkg") is None
-        assert "the recorded keys of demo-pkg were corrupt; dropped" in cache.warnings[0]
-        assert cache.key_history("demo-pkg") == ()
+        memory = cache.project_memory("demo-pkg")
+        assert memory.state is MemoryState.LOST
+        assert "the remembered trust statement of demo-pkg is corrupt" in memory.problem
+        assert cache.statement_history("demo-pkg") == ()
+        cache.record_project_statement(statement(B), T0 + 1)
+        assert known(cache) == {B}
 
 
-def test_corrupt_key_record_when_recording(tmp_path, clock):
+def test_corrupt_statement_times_are_lost(tmp_path, clock):
     stored_cache(tmp_path, clock)
     db = raw(tmp_path)
     db.execute("UPDATE project_keys SET last_seen = 'later'")
     db.close()
     with Cache.open(tmp_path, clock=clock) as cache:
-        assert [r.fingerprints for r in cache.key_history("demo-pkg")] == []
-        assert "was corrupt; skipped" in cache.warnings[0]
-        assert cache.record_project_keys("demo-pkg", [B], T0 + 1) is None
-        assert "were corrupt; dropped" in cache.warnings[1]
-        assert cache.known_project_keys("demo-pkg") == {B}
+        assert cache.project_memory("demo-pkg").state is MemoryState.LOST
+        assert cache.statement_history("demo-pkg") == ()
+        assert cache.warnings[-1].endswith("a recorded trust statement of demo-pkg was "
+                                           "corrupt; skipped")
+
+
+def test_rebuilt_cache_loses_memory_loudly(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    db.close()
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert "unknown schema version '99'" in cache.memory_lost()
+        for project in ("demo-pkg", "never-seen"):
+            assert cache.project_memory(project).state is MemoryState.LOST
+        assert cache.remembered_certificate(A).state is MemoryState.LOST
+        cache.record_project_statement(statement(A), T0 + 1)
+        cache.record_certificate(A, b"packets", T0 + 1)
+        assert known(cache) == {A}
+        assert cache.remembered_certificate(A).data == b"packets"
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert cache.memory_lost() is not None  # stays: other projects are still unknown
+
+
+def test_unreadable_memory_is_lost_not_never(cache, monkeypatch):
+    monkeypatch.setattr(cache, "_conn", _FailingConnection(cache._conn))
+    assert cache.project_memory("demo-pkg").state is MemoryState.LOST
+    assert cache.remembered_certificate(A).state is MemoryState.LOST
+    assert cache.memory_lost() == "the cache cannot be read"
+    assert not (cache.path.parent / (CACHE_FILE_NAME + ".corrupt")).exists()
+
+
+class _FailingConnection:
+    """A connection whose reads fail as a busy database does."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def execute(self, *args):
+        raise sqlite3.OperationalError("database is locked")
+
+    def close(self):
+        self.inner.close()
+
+
+def test_certificate_memory_round_trip(cache):
+    cache.record_certificate(A.lower(), b"\x99one", T0)
+    assert cache.remembered_certificate(A).data == b"\x99one"
+    cache.record_certificate(A, b"\x99one\x88two", T0 + 1)
+    memory = cache.remembered_certificate(A)
+    assert (memory.state, memory.data) == (MemoryState.KNOWN, b"\x99one\x88two")
+    db = raw(cache.path.parent)
+    assert db.execute("SELECT first_seen, last_seen FROM certificates").fetchall() == [
+        (T0, T0 + 1)]
+    db.close()
+
+
+@pytest.mark.parametrize(("column", "value"), [("packets", b"changed"), ("packets", "text"),
+                                               ("sha256", "0" * 64)])
+def test_corrupt_certificate_is_lost_not_a_first_sighting(cache, column, value):
+    cache.record_certificate(A, b"\x99one", T0)
+    db = raw(cache.path.parent)
+    db.execute(f"UPDATE certificates SET {column} = ?", (value,))
+    db.close()
+    memory = cache.remembered_certificate(A)
+    assert memory.state is MemoryState.LOST
+    assert f"the remembered certificate {A} is corrupt" in memory.problem
+
+
+# -- schema 1 ------------------------------------------------------------------------------
+
+_V1 = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE documents (url TEXT PRIMARY KEY, status INTEGER NOT NULL,
+        body BLOB NOT NULL, content_type TEXT, etag TEXT, last_modified TEXT,
+        fetched_at REAL NOT NULL, sha256 TEXT NOT NULL)""",
+    """CREATE TABLE project_keys (project TEXT PRIMARY KEY, fingerprints TEXT NOT NULL,
+        first_seen REAL NOT NULL, last_seen REAL NOT NULL)""",
+    """CREATE TABLE project_key_history (id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project TEXT NOT NULL, fingerprints TEXT NOT NULL, first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL, replaced_at REAL NOT NULL)""",
+    "CREATE INDEX project_key_history_by_project ON project_key_history (project, id)",
+)
+
+
+def v1_cache(directory, rows):
+    """A cache file as schema 1 wrote it, remembering fingerprint sets."""
+    db = raw(directory)
+    for statement_sql in _V1:
+        db.execute(statement_sql)
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    db.execute("INSERT INTO documents VALUES (?, 200, ?, NULL, NULL, NULL, ?, ?)",
+               (URL, BODY, T0, hashlib.sha256(BODY).hexdigest()))
+    for project, fingerprints in rows:
+        db.execute("INSERT INTO project_keys VALUES (?, ?, ?, ?)", (project, fingerprints,
+                                                                     T0, T0 + 1))
+    db.execute("INSERT INTO project_key_history (project, fingerprints, first_seen, "
+               "last_seen, replaced_at) VALUES ('demo-pkg', ?, 1, 2, 3)", (f'["{C}"]',))
+    db.close()
+
+
+def test_schema_1_is_migrated_with_its_memory(tmp_path, clock):
+    v1_cache(tmp_path, [("demo-pkg", f'["{A}", "{B}"]')])
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert cache.warnings == []
+        assert cache.get(URL).body == BODY
+        memory = cache.project_memory("demo-pkg")
+        assert memory.state is MemoryState.KNOWN
+        assert memory.statement.legacy
+        assert memory.statement.fingerprints == (A, B)
+        assert (memory.first_seen, memory.last_seen) == (T0, T0 + 1)
+        assert [r.statement.fingerprints for r in cache.statement_history("demo-pkg")] == [
+            (C,), (A, B)]
+        assert cache.memory_lost() is None
+        assert cache.remembered_certificate(A).state is MemoryState.NEVER
+    db = raw(tmp_path)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),)
+    db.close()
+
+
+def test_schema_1_with_a_corrupt_key_set_loses_it_loudly(tmp_path, clock):
+    v1_cache(tmp_path, [("demo-pkg", "not json"), ("other", f'["{A}"]')])
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert cache.project_memory("other").statement.fingerprints == (A,)
+        memory = cache.project_memory("demo-pkg")
+        assert memory.state is MemoryState.LOST
+        assert "a key set of demo-pkg was corrupt" in memory.problem
+
+
+def test_schema_1_with_changed_tables_is_rebuilt(tmp_path, clock):
+    v1_cache(tmp_path, [])
+    db = raw(tmp_path)
+    db.execute("ALTER TABLE project_keys ADD COLUMN extra TEXT")
+    db.close()
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert "table project_keys has columns" in cache.warnings[0]
+        assert cache.project_memory("demo-pkg").state is MemoryState.LOST

@@ -8,10 +8,21 @@ One SQLite file, ``<directory>/cache.sqlite3`` (:func:`default_cache_dir` by def
     one row per URL: the last answer (200 with its body, or a 404/410 "missing" entry), its
     validators (``etag``, ``last_modified``), ``fetched_at`` and the ``sha256`` of the body.
 ``project_keys``
-    per normalized project name, the primary fingerprints last declared (sorted JSON list),
-    when that set was first and last seen.
+    per normalized project name, the trust statement last accepted (users, roles, primary
+    fingerprints, retirement dates: :class:`~pgpverify.trust.memory.TrustStatement` as
+    canonical JSON), when it was first and last seen.
 ``project_key_history``
-    every set a project's ``project_keys`` row held before it changed, oldest first.
+    every statement a project's ``project_keys`` row held before it changed, oldest first.
+``certificates``
+    per primary fingerprint, the union of every copy of its certificate seen
+    (:func:`~pgpverify.trust.memory.union_certificate`), with its sha256: certificates only
+    grow, so a revocation once seen is never lost to an older copy.
+
+Schema 1 (fingerprints only, no certificates) is migrated in place: each remembered key
+set becomes a "legacy" statement (compared by fingerprint until the next accepted run).
+A memory that existed and can no longer be read is never a first sighting: rebuilding a
+corrupt file, or dropping a corrupt row, records ``memory_lost`` in ``meta``, and
+:meth:`Cache.project_memory` then answers LOST (not NEVER) for every project without a row.
 
 Threat model: the cache is a convenience and a memory, not a trust anchor. Every write is
 one SQLite transaction (rollback journal), so a crash leaves the previous entry or the new
@@ -33,6 +44,7 @@ Nothing here reads the clock: ``now`` comes in as a parameter, or as ``clock()``
 from __future__ import annotations
 
 import contextlib
+import enum
 import hashlib
 import json
 import math
@@ -49,6 +61,7 @@ from packaging.utils import canonicalize_name
 
 from pgpverify.errors import CacheError, NetworkError
 from pgpverify.index.fetch import Fetcher, Response
+from pgpverify.trust.memory import StatementFormatError, TrustStatement
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -59,13 +72,15 @@ __all__ = [
     "Cache",
     "CachedDocument",
     "CachingFetcher",
-    "KeyChange",
-    "KeySetRecord",
+    "CertificateMemory",
+    "MemoryState",
+    "ProjectMemory",
+    "StatementRecord",
     "default_cache_dir",
 ]
 
 #: Version of the tables below; a file with any other version is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: The cache file inside the cache directory.
 CACHE_FILE_NAME = "cache.sqlite3"
 
@@ -82,12 +97,27 @@ _TABLES: dict[str, tuple[str, ...]] = {
         "url", "status", "body", "content_type", "etag", "last_modified", "fetched_at",
         "sha256",
     ),
+    "project_keys": ("project", "statement", "first_seen", "last_seen"),
+    "project_key_history": (
+        "id", "project", "statement", "first_seen", "last_seen", "replaced_at",
+    ),
+    "certificates": ("fingerprint", "packets", "sha256", "first_seen", "last_seen"),
+}
+#: Schema 1's memory tables, migrated by :func:`_migrate_v1`.
+_TABLES_V1: dict[str, tuple[str, ...]] = {
     "project_keys": ("project", "fingerprints", "first_seen", "last_seen"),
     "project_key_history": (
         "id", "project", "fingerprints", "first_seen", "last_seen", "replaced_at",
     ),
 }
 
+_CERTIFICATES_TABLE = """CREATE TABLE certificates (
+        fingerprint TEXT PRIMARY KEY,
+        packets BLOB NOT NULL,
+        sha256 TEXT NOT NULL,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL
+    )"""
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE documents (
@@ -102,19 +132,20 @@ _SCHEMA = (
     )""",
     """CREATE TABLE project_keys (
         project TEXT PRIMARY KEY,
-        fingerprints TEXT NOT NULL,
+        statement TEXT NOT NULL,
         first_seen REAL NOT NULL,
         last_seen REAL NOT NULL
     )""",
     """CREATE TABLE project_key_history (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         project TEXT NOT NULL,
-        fingerprints TEXT NOT NULL,
+        statement TEXT NOT NULL,
         first_seen REAL NOT NULL,
         last_seen REAL NOT NULL,
         replaced_at REAL NOT NULL
     )""",
     "CREATE INDEX project_key_history_by_project ON project_key_history (project, id)",
+    _CERTIFICATES_TABLE,
 )
 #: Schema objects we create; anything else in sqlite_master (a trigger, a view) is foreign.
 _OBJECTS = frozenset(
@@ -158,26 +189,43 @@ class CachedDocument:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class KeyChange:
-    """The key set declared for ``project`` differs from the one recorded before.
+class MemoryState(enum.Enum):
+    """What the cache can say about a project's statement or a key's certificate."""
 
-    ``added`` and ``removed`` are sorted upper-case fingerprints; ``previous_seen`` is when
-    this machine last saw the previous set (seconds since the epoch).
-    """
-
-    project: str
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    previous_seen: float
+    #: nothing was ever recorded (and no memory was lost since this file was created)
+    NEVER = "never"
+    #: recorded, and read back intact
+    KNOWN = "known"
+    #: there may have been a record, but it cannot be read: never a first sighting
+    LOST = "lost"
 
 
 @dataclass(frozen=True, slots=True)
-class KeySetRecord:
-    """One key set a project declared, and the period this machine saw it."""
+class ProjectMemory:
+    """The trust statement remembered for a project (``statement`` when KNOWN)."""
 
-    project: str
-    fingerprints: tuple[str, ...]
+    state: MemoryState
+    statement: TrustStatement | None = None
+    first_seen: float | None = None
+    last_seen: float | None = None
+    #: why a LOST memory cannot be read
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateMemory:
+    """Every packet remembered for a primary fingerprint (binary ``data`` when KNOWN)."""
+
+    state: MemoryState
+    data: bytes | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRecord:
+    """One statement a project made, and the period this machine saw it."""
+
+    statement: TrustStatement
     first_seen: float
     last_seen: float
 
@@ -351,109 +399,150 @@ class Cache:
             f"storing {url}",
         )
 
-    # -- key-set memory ------------------------------------------------------------------
+    # -- trust memory ---------------------------------------------------------------------
 
-    def known_project_keys(self, project: str) -> frozenset[str] | None:
-        """The fingerprints last recorded for ``project``; None if never recorded."""
-        name = canonicalize_name(project)
-        rows = self._query(
-            "SELECT fingerprints FROM project_keys WHERE project = ?", (name,),
-            f"reading the keys of {name}",
+    def memory_lost(self) -> str | None:
+        """Why memory recorded in this file was lost (a rebuild, a dropped row), or None.
+
+        A cache that cannot answer is itself an answer: "unreadable".
+        """
+        rows = self._query_or_none(
+            "SELECT value FROM meta WHERE key = 'memory_lost'", (), "reading the meta table",
         )
+        if rows is None:
+            return "the cache cannot be read"
         if not rows:
             return None
-        fingerprints = _fingerprint_list(rows[0][0])
-        if fingerprints is None:
-            self._drop_corrupt_keys(name)
-            return None
-        return frozenset(fingerprints)
+        return str(rows[0][0])
 
-    def record_project_keys(
-        self, project: str, fingerprints: Iterable[str], now: float,
-    ) -> KeyChange | None:
-        """Record the primary fingerprints ``project`` declares at ``now``.
-
-        Returns the change when they differ from the set recorded before; None the first
-        time and when unchanged. The previous set moves to the history.
-        """
+    def project_memory(self, project: str) -> ProjectMemory:
+        """The statement remembered for ``project``: NEVER, KNOWN or LOST (never guessed)."""
         name = canonicalize_name(project)
-        current = _normalize_fingerprints(fingerprints)
-        encoded = json.dumps(list(current))
+        rows = self._query_or_none(
+            "SELECT statement, first_seen, last_seen FROM project_keys WHERE project = ?",
+            (name,), f"reading the trust statement of {name}",
+        )
+        if rows is None:
+            return ProjectMemory(MemoryState.LOST, problem="the cache cannot be read")
+        if not rows:
+            lost = self.memory_lost()
+            if lost is not None:
+                return ProjectMemory(MemoryState.LOST, problem=lost)
+            return ProjectMemory(MemoryState.NEVER)
+        entry = _statement_row(rows[0], name)
+        if entry is None:
+            why = f"the remembered trust statement of {name} is corrupt"
+            self.warnings.append(f"cache {self.path}: {why}")
+            return ProjectMemory(MemoryState.LOST, problem=why)
+        return ProjectMemory(MemoryState.KNOWN, entry.statement, entry.first_seen,
+                             entry.last_seen)
+
+    def record_project_statement(self, statement: TrustStatement, now: float) -> None:
+        """Remember ``statement`` as accepted at ``now``; the one it replaces goes to history.
+
+        A corrupt row is replaced (its loss was reported when it was read).
+        """
+        name = statement.project
+        encoded = statement.to_json()
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            with self._transaction(conn):
+                row = conn.execute(
+                    "SELECT statement, first_seen, last_seen FROM project_keys "
+                    "WHERE project = ?", (name,),
+                ).fetchone()
+                previous = None if row is None else _statement_row(tuple(row), name)
+                if previous is not None and previous.statement == statement:
+                    conn.execute(
+                        "UPDATE project_keys SET last_seen = ? WHERE project = ?",
+                        (max(float(now), previous.last_seen), name),
+                    )
+                    return
+                if previous is not None:
+                    conn.execute(
+                        "INSERT INTO project_key_history (project, statement, first_seen, "
+                        "last_seen, replaced_at) VALUES (?, ?, ?, ?, ?)",
+                        (name, previous.statement.to_json(), previous.first_seen,
+                         previous.last_seen, float(now)),
+                    )
+                conn.execute(
+                    "INSERT OR REPLACE INTO project_keys VALUES (?, ?, ?, ?)",
+                    (name, encoded, float(now), float(now)),
+                )
+        except sqlite3.Error as exc:
+            self._failed(exc, f"recording the trust statement of {name}")
+
+    def statement_history(self, project: str) -> tuple[StatementRecord, ...]:
+        """Every statement recorded for ``project``, oldest first, the current one last."""
+        name = canonicalize_name(project)
+        rows = self._query(
+            "SELECT statement, first_seen, last_seen FROM project_key_history "
+            "WHERE project = ? ORDER BY id",
+            (name,), f"reading the statement history of {name}",
+        )
+        rows += self._query(
+            "SELECT statement, first_seen, last_seen FROM project_keys WHERE project = ?",
+            (name,), f"reading the trust statement of {name}",
+        )
+        history = []
+        for row in rows:
+            entry = _statement_row(row, name)
+            if entry is None:
+                self.warnings.append(
+                    f"cache {self.path}: a recorded trust statement of {name} was corrupt; "
+                    "skipped"
+                )
+                continue
+            history.append(entry)
+        return tuple(history)
+
+    def remembered_certificate(self, fingerprint: str) -> CertificateMemory:
+        """Every packet remembered for ``fingerprint``: NEVER, KNOWN or LOST."""
+        fpr = fingerprint.upper()
+        rows = self._query_or_none(
+            "SELECT packets, sha256 FROM certificates WHERE fingerprint = ?", (fpr,),
+            f"reading the certificate {fpr}",
+        )
+        if rows is None:
+            return CertificateMemory(MemoryState.LOST, problem="the cache cannot be read")
+        if not rows:
+            lost = self.memory_lost()
+            if lost is not None:
+                return CertificateMemory(MemoryState.LOST, problem=lost)
+            return CertificateMemory(MemoryState.NEVER)
+        packets, digest = rows[0]
+        if not isinstance(packets, bytes) or hashlib.sha256(packets).hexdigest() != digest:
+            why = f"the remembered certificate {fpr} is corrupt"
+            self.warnings.append(f"cache {self.path}: {why}")
+            return CertificateMemory(MemoryState.LOST, problem=why)
+        return CertificateMemory(MemoryState.KNOWN, data=packets)
+
+    def record_certificate(self, fingerprint: str, packets: bytes, now: float) -> None:
+        """Remember ``packets`` (a union that includes what was remembered) for ``fingerprint``."""
+        fpr = fingerprint.upper()
+        data = bytes(packets)
+        self._execute(
+            "INSERT INTO certificates VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO "
+            "UPDATE SET packets = excluded.packets, sha256 = excluded.sha256, "
+            "last_seen = excluded.last_seen",
+            (fpr, data, hashlib.sha256(data).hexdigest(), float(now), float(now)),
+            f"recording the certificate {fpr}",
+        )
+
+    def _query_or_none(
+        self, sql: str, params: tuple[object, ...], doing: str,
+    ) -> list[tuple[object, ...]] | None:
+        """Rows of a read; None when the cache is closed or the read failed (handled)."""
         conn = self._conn
         if conn is None:
             return None
         try:
-            with self._transaction(conn):
-                row = conn.execute(
-                    "SELECT fingerprints, first_seen, last_seen FROM project_keys "
-                    "WHERE project = ?", (name,),
-                ).fetchone()
-                previous = None if row is None else _key_row(row)
-                if row is not None and previous is None:
-                    self.warnings.append(
-                        f"cache {self.path}: the recorded keys of {name} were corrupt; dropped"
-                    )
-                if previous is None:
-                    conn.execute(
-                        "INSERT OR REPLACE INTO project_keys VALUES (?, ?, ?, ?)",
-                        (name, encoded, float(now), float(now)),
-                    )
-                    return None
-                before, first_seen, last_seen = previous
-                if before == current:
-                    conn.execute(
-                        "UPDATE project_keys SET last_seen = ? WHERE project = ?",
-                        (max(float(now), last_seen), name),
-                    )
-                    return None
-                conn.execute(
-                    "INSERT INTO project_key_history (project, fingerprints, first_seen, "
-                    "last_seen, replaced_at) VALUES (?, ?, ?, ?, ?)",
-                    (name, json.dumps(list(before)), first_seen, last_seen, float(now)),
-                )
-                conn.execute(
-                    "UPDATE project_keys SET fingerprints = ?, first_seen = ?, last_seen = ? "
-                    "WHERE project = ?",
-                    (encoded, float(now), float(now), name),
-                )
-                return KeyChange(
-                    project=name,
-                    added=tuple(sorted(set(current) - set(before))),
-                    removed=tuple(sorted(set(before) - set(current))),
-                    previous_seen=last_seen,
-                )
+            return [tuple(row) for row in conn.execute(sql, params).fetchall()]
         except sqlite3.Error as exc:
-            self._failed(exc, f"recording the keys of {name}")
+            self._failed(exc, doing)
             return None
-
-    def key_history(self, project: str) -> tuple[KeySetRecord, ...]:
-        """Every key set recorded for ``project``, oldest first, the current one last."""
-        name = canonicalize_name(project)
-        rows = self._query(
-            "SELECT fingerprints, first_seen, last_seen FROM project_key_history "
-            "WHERE project = ? ORDER BY id",
-            (name,), f"reading the key history of {name}",
-        )
-        rows += self._query(
-            "SELECT fingerprints, first_seen, last_seen FROM project_keys WHERE project = ?",
-            (name,), f"reading the keys of {name}",
-        )
-        history = []
-        for row in rows:
-            entry = _key_row(row)
-            if entry is None:
-                self.warnings.append(
-                    f"cache {self.path}: a recorded key set of {name} was corrupt; skipped"
-                )
-                continue
-            history.append(KeySetRecord(name, entry[0], entry[1], entry[2]))
-        return tuple(history)
-
-    def _drop_corrupt_keys(self, name: str) -> None:
-        self.warnings.append(f"cache {self.path}: the recorded keys of {name} were corrupt; "
-                             "dropped")
-        self._execute("DELETE FROM project_keys WHERE project = ?", (name,),
-                      f"dropping the keys of {name}")
 
 
 class CachingFetcher:
@@ -633,7 +722,9 @@ def _check_schema(connection: sqlite3.Connection, clock: Callable[[], float]) ->
         row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             raise _CorruptError("no schema version")
-        if row[0] != str(SCHEMA_VERSION):
+        if row[0] == "1":
+            objects = _migrate_v1(connection, objects, clock)
+        elif row[0] != str(SCHEMA_VERSION):
             raise _CorruptError(f"unknown schema version {row[0]!r}")
         foreign = objects - _OBJECTS
         if foreign:
@@ -646,8 +737,62 @@ def _check_schema(connection: sqlite3.Connection, clock: Callable[[], float]) ->
                 raise _CorruptError(f"table {table} has columns {', '.join(found) or 'none'}")
 
 
+def _migrate_v1(
+    connection: sqlite3.Connection, objects: set[tuple[str, str]], clock: Callable[[], float],
+) -> set[tuple[str, str]]:
+    """Upgrade a schema 1 file in the open transaction; return its schema objects after.
+
+    Schema 1 remembered fingerprint sets: each becomes a legacy statement (keys added or
+    removed are still noticed; roles and retirements are recorded from the next accepted
+    run). A key set that does not decode is dropped and ``memory_lost`` recorded, so that
+    project is not taken for a first sighting.
+    """
+    for table, columns in _TABLES_V1.items():
+        found = tuple(str(info[1]) for info in connection.execute(f"PRAGMA table_info({table})"))
+        if found != columns:
+            raise _CorruptError(f"table {table} has columns {', '.join(found) or 'none'}")
+    lost: list[str] = []
+    for table in _TABLES_V1:
+        connection.execute(f"ALTER TABLE {table} RENAME COLUMN fingerprints TO statement")
+        # table names come from _TABLES_V1, never from input
+        select = f"SELECT rowid, project, statement FROM {table}"  # noqa: S608
+        rows = connection.execute(select).fetchall()
+        for rowid, project, value in rows:
+            fprs = _fingerprint_list(value)
+            if fprs is None or not isinstance(project, str):
+                connection.execute(f"DELETE FROM {table} WHERE rowid = ?",  # noqa: S608
+                                   (rowid,))
+                lost.append(str(project))
+                continue
+            statement = TrustStatement.from_fingerprints(project, fprs)
+            connection.execute(f"UPDATE {table} SET statement = ? WHERE rowid = ?",  # noqa: S608
+                               (statement.to_json(), rowid))
+    connection.execute(_CERTIFICATES_TABLE)
+    connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                       (str(SCHEMA_VERSION),))
+    connection.execute("INSERT OR REPLACE INTO meta VALUES ('migrated_from', '1')")
+    if lost:
+        _mark_lost(connection, clock, f"a key set of {min(lost)} was corrupt when the cache "
+                   "was upgraded from schema 1")
+    return {*objects, ("table", "certificates")}
+
+
+def _mark_lost(connection: sqlite3.Connection, clock: Callable[[], float], why: str) -> None:
+    """Record in ``meta`` that remembered statements or certificates were lost, and why."""
+    from pgpverify.isotime import format_utc
+
+    connection.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('memory_lost', ?)",
+        (f"{why} (at {format_utc(clock())})",),
+    )
+
+
 def _rebuild(path: Path, clock: Callable[[], float], why: str) -> sqlite3.Connection:
-    """Move the bad file aside (deleting SQLite's side files) and start an empty cache."""
+    """Move the bad file aside (deleting SQLite's side files) and start an empty cache.
+
+    The new file records ``memory_lost``: what the old one remembered is gone, and no
+    project or key it knew is taken for a first sighting.
+    """
     aside = path.with_name(path.name + ".corrupt")
     try:
         if path.exists():
@@ -658,9 +803,17 @@ def _rebuild(path: Path, clock: Callable[[], float], why: str) -> sqlite3.Connec
         raise CacheError(f"cannot move the corrupt cache aside ({why}; {exc.strerror or exc})",
                          source=str(path)) from exc
     try:
-        return _open_checked(path, clock)
+        connection = _open_checked(path, clock)
     except _CorruptError as exc:
         raise CacheError(f"the rebuilt cache is unusable ({exc})", source=str(path)) from exc
+    try:
+        with connection:
+            connection.execute("BEGIN IMMEDIATE")
+            _mark_lost(connection, clock, f"the cache was rebuilt: {why}")
+    except sqlite3.Error as exc:
+        connection.close()
+        raise CacheError(f"cannot use the rebuilt cache ({exc})", source=str(path)) from exc
+    return connection
 
 
 def _close_quietly(connection: sqlite3.Connection) -> None:
@@ -716,6 +869,7 @@ def _normalize_fingerprints(fingerprints: Iterable[str]) -> tuple[str, ...]:
 
 
 def _fingerprint_list(value: object) -> tuple[str, ...] | None:
+    """A schema 1 key set (JSON list of fingerprints), or None when it is corrupt."""
     if not isinstance(value, str):
         return None
     try:
@@ -727,9 +881,15 @@ def _fingerprint_list(value: object) -> tuple[str, ...] | None:
     return _normalize_fingerprints(decoded)
 
 
-def _key_row(row: tuple[object, ...]) -> tuple[tuple[str, ...], float, float] | None:
-    fingerprints = _fingerprint_list(row[0])
-    first_seen, last_seen = row[1:3]
-    if fingerprints is None or not (_is_time(first_seen) and _is_time(last_seen)):
+def _statement_row(row: tuple[object, ...], name: str) -> StatementRecord | None:
+    """A checked (statement, first_seen, last_seen) row of ``name``; None when corrupt."""
+    text, first_seen, last_seen = row[:3]
+    if not (_is_time(first_seen) and _is_time(last_seen)):
         return None
-    return fingerprints, float(first_seen), float(last_seen)
+    try:
+        statement = TrustStatement.from_json(text)
+    except StatementFormatError:
+        return None
+    if statement.project != name:
+        return None
+    return StatementRecord(statement, float(first_seen), float(last_seen))
