@@ -461,8 +461,8 @@ def _judge_and_strip(
     if found:
         return None
     warnings += [
-        f"{what}: {note}; published so that verifiers learn it (they will reject its "
-        "signatures)"
+        f"{what}: {note}; published so that verifiers see it (they judge each signature "
+        "by it)"
         for note in lapsed
     ]
     return data

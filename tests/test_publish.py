@@ -468,7 +468,7 @@ def test_publish_distributes_revoked_and_expired_keys(tmp_path, vector, signed, 
     assert report.keys == (fpr,)
     (note,) = report.warnings
     assert note.startswith(f"key {fpr} ({keys_dir / Path(vector).name}): {warning}")
-    assert note.endswith("published so that verifiers learn it (they will reject its signatures)")
+    assert note.endswith("published so that verifiers see it (they judge each signature by it)")
     # What the index serves still carries the revocation or expiry: a verifier sees it.
     root = tmp_path / "out" / "pgp"
     entry = _vector(signed)
@@ -486,8 +486,8 @@ def test_publish_distributes_the_demo_revocation_to_verifiers_of_the_index(tmp_p
     assert DAVE in report.keys
     assert report.warnings[0] == (
         f"key {DAVE} ({keys_dir / 'keyring.asc'}): revoked: the primary key was revoked at "
-        "2024-06-01T00:00:00Z (compromised); published so that verifiers learn it (they will "
-        "reject its signatures)"
+        "2024-06-01T00:00:00Z (compromised); published so that verifiers see it (they judge "
+        "each signature by it)"
     )
     index = demo_index()
     index.documents = {u: d for u, d in index.documents.items() if not u.startswith(ROOT + "pgp/")}
