@@ -189,3 +189,13 @@ def test_verifier_retired_key_signs_only_before_retirement(retired, reason):
     if reason is Reason.NOT_OWNER:
         assert "retired" in result.message
         assert result.maintainer is None
+
+
+@pytest.mark.parametrize("file", [".", "/", ""])
+def test_verifier_rejects_a_directory_as_file(file):
+    # "." and "/" have no name to put ".asc" after: an InputError, not a ValueError
+    from pgpverify.errors import InputError
+
+    verifier = Verifier(Keyring.from_files([DEMO / "keyring.asc"]))
+    with pytest.raises(InputError, match="is a directory"):
+        verifier.verify(Path(file), at=datetime(2025, 6, 1, tzinfo=UTC))
