@@ -1,4 +1,6 @@
 import json
+import re
+from urllib.parse import urlsplit
 
 import pytest
 from fakeindex import DEMO, INDEX_URL, ROOT, WHEEL, FakeIndex, demo_index, split_keyring
@@ -6,9 +8,11 @@ from fakeindex import DEMO, INDEX_URL, ROOT, WHEEL, FakeIndex, demo_index, split
 from pgpverify.errors import IndexResponseError, InputError, NetworkError
 from pgpverify.index.client import IndexClient, pgp_root_for, project_from_filename
 from pgpverify.index.simple import parse_project_page
+from pgpverify.index.urls import without_credentials
 
 ALICE = "DBB45D692413FC66E3CB87089B617AE7AD1F8C84"
 BOB = "36FF105B8A4F39B79348ACB434B57E55CBEE8D98"
+SECRET = "s3cret-t0ken"
 
 
 def client(index):
@@ -20,8 +24,19 @@ def client(index):
     [
         ("https://host/simple/", "https://host/"),
         ("https://host/simple", "https://host/"),
+        ("https://host/", "https://host/"),
+        ("https://host", "https://host/"),
+        ("https://host/a/b/simple/", "https://host/a/b/"),
         ("https://host/pypi/simple/", "https://host/pypi/"),
+        ("https://host//simple//", "https://host/"),
         ("http://127.0.0.1:8080/simple/?x=1", "http://127.0.0.1:8080/"),
+        ("https://host/simple/?token=x#frag", "https://host/"),
+        ("https://host/?x=1#y", "https://host/"),
+        ("https://user:tok@host:8443/simple/", "https://user:tok@host:8443/"),
+        ("https://[2001:db8::1]:8443/simple/", "https://[2001:db8::1]:8443/"),
+        ("https://[::1]/", "https://[::1]/"),
+        ("file:///srv/index/simple/", "file:///srv/index/"),
+        ("file:///simple", "file:///"),
     ],
 )
 def test_pgp_root_is_the_parent_of_the_simple_url(url, root):
@@ -189,3 +204,142 @@ def test_project_page_json_with_an_invalid_url():
     with pytest.raises(IndexResponseError, match="bad file URL"):
         parse_project_page(body, url="https://index.test/simple/a/",
                            content_type="application/vnd.pypi.simple.v1+json")
+
+
+# -- URLs: the pgp/ root, the policy on every URL followed, credentials ----------------------
+
+
+@pytest.mark.parametrize("index_url", ["https://index.test/", "https://index.test",
+                                       "https://index.test/simple/"])
+def test_index_at_the_host_root_has_its_pgp_tree_beside_it(index_url):
+    index = demo_index()
+    c = IndexClient(index, index_url=index_url)
+    assert c.record_url("demo-pkg") == ROOT + "pgp/projects/demo-pkg.json"
+    assert c.project_keys("demo-pkg").record is not None
+    assert {urlsplit(u).hostname for u in index.requests} == {"index.test"}
+
+
+def test_page_url_keeps_the_query_and_drops_the_fragment():
+    c = IndexClient(FakeIndex(), index_url="https://index.test/simple?x=1#f")
+    assert c.page_url("Demo_Pkg") == "https://index.test/simple/demo-pkg/?x=1"
+
+
+@pytest.mark.parametrize("url", [
+    "file:///srv/index/simple/", "https:///simple/", "simple/", "ftp://index.test/simple/",
+    "https://[::1/simple/", "https://index.test:99999/simple/", f"https://u:{SECRET}@/simple/",
+    "javascript:alert(1)",
+])
+def test_index_client_rejects_unusable_index_urls(url):
+    index = FakeIndex()
+    with pytest.raises(InputError, match="unusable index URL") as caught:
+        IndexClient(index, index_url=url)
+    assert SECRET not in str(caught.value)
+    with pytest.raises(InputError, match="unusable keys URL"):
+        IndexClient(index, index_url=INDEX_URL, keys_url=url)
+    assert index.requests == []
+
+
+def signed_page(href):
+    index = demo_index()
+    html = f'<html><body><a href="{href}" data-gpg-sig="true">{WHEEL}</a></body></html>'
+    index.put(INDEX_URL + "demo-pkg/", html.encode(), "text/html")
+    return index
+
+
+@pytest.mark.parametrize("href", [
+    f"http://127.0.0.1/packages/{WHEEL}", f"http://[::1]:8080/{WHEEL}",
+    f"http://index.test/packages/{WHEEL}", f"HTTP://localhost/{WHEEL}",
+])
+def test_signature_link_rejects_plain_http_from_an_https_page(href):
+    index = signed_page(href)
+    with pytest.raises(IndexResponseError, match="refusing a plain-HTTP link"):
+        client(index).signature_for("demo-pkg", WHEEL)
+    assert not [u for u in index.requests if u.startswith("http:")]
+
+
+def test_signature_link_to_plain_http_with_allow_insecure():
+    index = signed_page(f"http://127.0.0.1/packages/{WHEEL}")
+    index.put(f"http://127.0.0.1/packages/{WHEEL}.asc", b"sig", "text/plain")
+    c = IndexClient(index, index_url=INDEX_URL, allow_insecure=True)
+    assert c.signature_for("demo-pkg", WHEEL) == (f"http://127.0.0.1/packages/{WHEEL}.asc",
+                                                  b"sig")
+
+
+@pytest.mark.parametrize("href", [
+    "file:///etc/passwd", "ftp://index.test/x.whl", "javascript:alert(1)",
+    "https://:443/x.whl", "data:text/plain,x",
+])
+def test_signature_link_rejects_other_schemes_and_hostless_links(href):
+    index = demo_index(page="json")
+    doc = {"files": [{"filename": WHEEL, "url": href, "gpg-sig": True}]}
+    index.put(INDEX_URL + "demo-pkg/", json.dumps(doc).encode(),
+              "application/vnd.pypi.simple.v1+json")
+    with pytest.raises(IndexResponseError, match=re.escape(f"on {INDEX_URL}demo-pkg/")):
+        client(index).signature_for("demo-pkg", WHEEL)
+    assert index.requests == [INDEX_URL + "demo-pkg/"]
+
+
+def test_signature_link_resolves_against_the_page_url():
+    index = signed_page(f"../../packages/{WHEEL}")
+    url, _ = client(index).signature_for("demo-pkg", WHEEL)
+    assert url == ROOT + f"packages/{WHEEL}.asc"
+
+
+class AuthIndex(FakeIndex):
+    """The demo index; requests keep the URL as sent (credentials and all)."""
+
+    def get(self, url, **kwargs):
+        response = super().get(without_credentials(url), **kwargs)
+        self.requests[-1] = url
+        return response
+
+
+def authed_index():
+    index = AuthIndex(documents=demo_index().documents)
+    # the files live on another host; the page also names a user of its own choosing
+    html = (f'<a href="https://files.test/packages/{WHEEL}" data-gpg-sig="true">{WHEEL}</a>'
+            f'<a href="https://mallory:stolen@index.test/packages/x-1.0.tar.gz">x-1.0.tar.gz</a>')
+    index.put(INDEX_URL + "demo-pkg/", html.encode(), "text/html")
+    index.put(f"https://files.test/packages/{WHEEL}.asc", b"sig", "text/plain")
+    index.put(ROOT + "packages/x-1.0.tar.gz.asc", b"sig2", "text/plain")
+    return index
+
+
+def test_credentials_go_to_their_origin_only():
+    index = authed_index()
+    c = IndexClient(index, index_url=f"https://alice:{SECRET}@index.test/simple/")
+    published = c.project_keys("demo-pkg")
+    found = c.signature_for("demo-pkg", WHEEL)
+    other = c.signature_for("demo-pkg", "x-1.0.tar.gz")
+    assert published.record is not None
+    assert found == (f"https://files.test/packages/{WHEEL}.asc", b"sig")
+    assert other == (ROOT + "packages/x-1.0.tar.gz.asc", b"sig2")
+    authed = f"https://alice:{SECRET}@index.test/"
+    for url in index.requests:
+        assert url.startswith(authed) == (urlsplit(url).hostname == "index.test"), url
+    assert "mallory" not in " ".join(index.requests)
+    named = [c.index_url, c.pgp_root, c.page_url("demo-pkg"), c.record_url("demo-pkg"),
+             c.key_url(ALICE), found[0], other[0], *(f.url for f in c.project_files("demo-pkg"))]
+    assert [u for u in named if SECRET in u or "alice" in u] == []
+
+
+def test_keys_url_credentials_go_to_the_keys_origin_only():
+    index = AuthIndex(documents=demo_index().documents)
+    for url, doc in list(index.documents.items()):
+        if "/pgp/" in url:
+            index.documents[url.replace(ROOT, "https://keys.test/m/")] = doc
+    c = IndexClient(index, index_url=f"https://alice:{SECRET}@index.test/simple/",
+                    keys_url="https://bob:k3ys@keys.test/m")
+    assert c.project_keys("demo-pkg").record is not None
+    assert index.requests
+    assert all(u.startswith("https://bob:k3ys@keys.test/m/pgp/") for u in index.requests)
+
+
+def test_errors_name_urls_without_credentials():
+    index = authed_index()
+    index.put(ROOT + "pgp/projects/demo-pkg.json", b"<html>", "text/html")
+    c = IndexClient(index, index_url=f"https://{SECRET}@index.test/simple/")
+    with pytest.raises(IndexResponseError) as caught:
+        c.ownership("demo-pkg")
+    assert SECRET not in str(caught.value)
+    assert caught.value.source == ROOT + "pgp/projects/demo-pkg.json"

@@ -9,13 +9,26 @@ answer and is reported as such; a server that does not answer is a
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
 from pgpverify.errors import IndexResponseError, InputError, OwnersError, PgpVerifyError
 from pgpverify.index.simple import SIMPLE_ACCEPT, ProjectFile, parse_project_page
+from pgpverify.index.urls import (
+    Credentials,
+    Origin,
+    downgrade_problem,
+    origin,
+    redact_url,
+    split_credentials,
+    url_problem,
+    with_credentials,
+    without_credentials,
+)
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.keyring import Keyring
 from pgpverify.trust.owners import OwnershipRecord
@@ -35,11 +48,22 @@ def pgp_root_for(index_url: str) -> str:
     """The root of the ``pgp/`` tree for a simple index URL: its parent directory.
 
     ``https://host/simple/`` -> ``https://host/``; ``https://host/pypi/simple`` ->
-    ``https://host/pypi/``.
+    ``https://host/pypi/``; a simple URL at the host's root (``https://host/`` or
+    ``https://host``) has its ``pgp/`` tree beside it: ``https://host/``. Scheme, userinfo,
+    host and port (IPv6 literals included) are kept; query and fragment dropped. Raises
+    ValueError for a URL that does not parse.
     """
-    base = index_url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
-    parent = base.rsplit("/", 1)[0]
-    return parent + "/"
+    parts = urlsplit(index_url)
+    path = parts.path.rstrip("/")
+    parent = path.rsplit("/", 1)[0].rstrip("/") if "/" in path else ""
+    return urlunsplit((parts.scheme, parts.netloc, parent + "/", "", ""))
+
+
+def _directory(url: str) -> str:
+    """``url`` as a directory: a trailing slash, no query or fragment."""
+    parts = urlsplit(url)
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 def project_from_filename(filename: str) -> tuple[str, str]:
@@ -87,18 +111,68 @@ class ProjectKeys:
 
 @dataclass(slots=True)
 class IndexClient:
-    """Fetch ownership records, keys and signatures from one index."""
+    """Fetch ownership records, keys and signatures from one index.
+
+    ``index_url`` and ``keys_url`` are checked (an http(s) scheme, a host) and kept without
+    their credentials, so no URL this client names (in errors, results, cache keys) carries
+    them: a ``user:token@`` is held per origin and sent only with requests to that origin
+    (the fetcher sends it as Basic authentication and drops it on a redirect elsewhere).
+    Every URL derived or read from a page is checked before it is requested; a link on an
+    HTTPS page never leads to plain HTTP unless ``allow_insecure``.
+    """
 
     fetcher: Fetcher
     index_url: str
     keys_url: str | None = None
     limits: Limits = DEFAULT_LIMITS
+    #: allow a link from an HTTPS page to plain HTTP (``--allow-insecure``)
+    allow_insecure: bool = False
+    _credentials: dict[Origin, Credentials] = field(default_factory=dict, init=False,
+                                                    repr=False)
+
+    def __post_init__(self) -> None:
+        """Check the URLs and take their credentials off them (InputError when unusable)."""
+        self.index_url = self._accept(self.index_url, "index URL")
+        if self.keys_url is not None:
+            self.keys_url = _directory(self._accept(self.keys_url, "keys URL"))
+
+    def _accept(self, url: str, what: str) -> str:
+        plain, credentials = split_credentials(url.strip())
+        problem = url_problem(plain)
+        if problem is not None:
+            raise InputError(f"unusable {what}: {problem}", source=redact_url(url.strip()))
+        where = origin(plain)
+        if credentials is not None and where is not None:
+            self._credentials[where] = credentials
+        return plain
 
     @property
     def pgp_root(self) -> str:
         """Where ``pgp/`` lives (``--keys-url``, else the parent of the simple URL)."""
-        root = self.keys_url or pgp_root_for(self.index_url)
-        return root if root.endswith("/") else root + "/"
+        return self.keys_url or pgp_root_for(self.index_url)
+
+    def _get(
+        self, url: str, *, max_bytes: int, accept: str | None = None,
+        page: str | None = None,
+    ) -> Response:
+        """GET a URL this client derived (or read from ``page``), after checking it.
+
+        The URL policy applies to every URL followed, not only to redirects: an http(s)
+        scheme and a host, and no plain HTTP from an HTTPS page. The credentials of the
+        URL's origin, if any, travel with the request only; the Response names the URL
+        without them.
+        """
+        problem = url_problem(url)
+        if problem is None and page is not None:
+            problem = downgrade_problem(url, context=page, allow_insecure=self.allow_insecure)
+        if problem is not None:
+            where = f"link {redact_url(url)} on {page}: " if page is not None else ""
+            raise IndexResponseError(f"{where}{problem}", source=page or redact_url(url))
+        where_to = origin(url)
+        credentials = self._credentials.get(where_to) if where_to is not None else None
+        response = self.fetcher.get(with_credentials(url, credentials), max_bytes=max_bytes,
+                                    accept=accept)
+        return dataclasses.replace(response, url=without_credentials(response.url or url))
 
     def record_url(self, project: str) -> str:
         """URL of a project's ownership record."""
@@ -110,13 +184,14 @@ class IndexClient:
 
     def page_url(self, project: str) -> str:
         """URL of a project's simple page (PEP 503: normalized name, trailing slash)."""
-        return f"{self.index_url.rstrip('/')}/{canonicalize_name(project)}/"
+        parts = urlsplit(self.index_url)
+        path = f"{parts.path.rstrip('/')}/{canonicalize_name(project)}/"
+        return urlunsplit(parts._replace(path=path, fragment=""))
 
     def ownership(self, project: str) -> OwnershipRecord | None:
         """The project's ownership record; None when the index has none."""
         url = self.record_url(project)
-        response = self.fetcher.get(url, max_bytes=self.limits.owners_bytes,
-                                    accept=_JSON_ACCEPT)
+        response = self._get(url, max_bytes=self.limits.owners_bytes, accept=_JSON_ACCEPT)
         if not response.found:
             return None
         _expect_json(response)
@@ -141,8 +216,7 @@ class IndexClient:
         certificate whose primary fingerprint is its name.
         """
         url = self.key_url(fingerprint)
-        response = self.fetcher.get(url, max_bytes=self.limits.keyring_bytes,
-                                    accept=_KEY_ACCEPT)
+        response = self._get(url, max_bytes=self.limits.keyring_bytes, accept=_KEY_ACCEPT)
         if not response.found:
             return None
         ring = Keyring(limits=self.limits)
@@ -182,14 +256,18 @@ class IndexClient:
 
     def project_files(self, project: str) -> list[ProjectFile]:
         """The files listed on the project's simple page ([] when the page is not found)."""
+        return self._project_page(project)[1]
+
+    def _project_page(self, project: str) -> tuple[str, list[ProjectFile]]:
+        """(the page's final URL, its files); links resolve against where it was served."""
         url = self.page_url(project)
-        response = self.fetcher.get(url, max_bytes=_MAX_PAGE_BYTES, accept=SIMPLE_ACCEPT)
+        response = self._get(url, max_bytes=_MAX_PAGE_BYTES, accept=SIMPLE_ACCEPT)
         if not response.found:
-            return []
-        # Links are relative to where the page was served from, after redirects.
-        return parse_project_page(
-            response.body, url=response.url or url, content_type=response.content_type
+            return url, []
+        files = parse_project_page(
+            response.body, url=response.url, content_type=response.content_type
         )
+        return response.url, files
 
     def signature_for(self, project: str, filename: str) -> tuple[str, bytes] | None:
         """(URL, bytes) of ``filename``'s detached signature as the index lists it.
@@ -197,13 +275,14 @@ class IndexClient:
         None when the page does not list the file, says it has no signature, or the
         signature URL answers "not found".
         """
-        for entry in self.project_files(project):
+        page, files = self._project_page(project)
+        for entry in files:
             if entry.filename != filename:
                 continue
             if entry.gpg_sig is False:
                 return None
             url = entry.signature_url
-            response = self.fetcher.get(url, max_bytes=self.limits.signature_bytes)
+            response = self._get(url, max_bytes=self.limits.signature_bytes, page=page)
             if not response.found:
                 return None
             return url, response.body

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin
 
 from pgpverify.errors import IndexResponseError
+from pgpverify.index.urls import without_credentials
 
 __all__ = ["SIMPLE_ACCEPT", "ProjectFile", "parse_project_page"]
 
@@ -30,7 +31,8 @@ class ProjectFile:
     """One distribution file listed on a project page."""
 
     filename: str
-    #: absolute URL, without the hash fragment
+    #: absolute URL, without the hash fragment and without any ``user:password@`` the page
+    #: put in it (a page never chooses what credentials are sent where)
     url: str
     #: True/False when the index says whether a signature exists, None when it does not say
     gpg_sig: bool | None
@@ -70,7 +72,7 @@ class _AnchorParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag != "a" or self._href is None:
             return
-        url, _ = urldefrag(urljoin(self.base, self._href))
+        url = without_credentials(urldefrag(urljoin(self.base, self._href))[0])
         name = "".join(self._text).strip() or url.rsplit("/", 1)[-1]
         self.files.append(ProjectFile(filename=name, url=url, gpg_sig=self._sig))
         self._href = None
@@ -121,7 +123,7 @@ def _parse_json(body: bytes, url: str) -> list[ProjectFile]:
             raise IndexResponseError(f"project page JSON: bad file URL: {err}",
                                      source=url) from None
         out.append(
-            ProjectFile(filename=name, url=file_url,
+            ProjectFile(filename=name, url=without_credentials(file_url),
                         gpg_sig=sig if isinstance(sig, bool) else None)
         )
     return out
