@@ -173,10 +173,6 @@ class Keyring:
                 in_cert += 1
                 if count > max_packets:
                     raise LimitExceededError("number of packets", max_packets, source=source)
-                if in_cert > room:
-                    raise LimitExceededError(
-                        "number of packets in one certificate", max_in_cert, source=source
-                    )
                 # Inline fast paths for the headers nearly every keyring packet has: old
                 # format (GnuPG's) with a two- or one-octet length, new format with a one-
                 # or two-octet length. Anything else, and any header that does not fit,
@@ -200,6 +196,10 @@ class Keyring:
                     tag, start, stop = frame(data, pos, source)
                 if stop > end or tag == 0:
                     frame(data, pos, source)  # raises with the reason
+                if in_cert > room and tag not in (Tag.PUBLIC_KEY, Tag.SECRET_KEY):
+                    raise LimitExceededError(
+                        "number of packets in one certificate", max_in_cert, source=source
+                    )
                 if tag == signature:
                     if not fpr:
                         junk += 1

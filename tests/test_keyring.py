@@ -1,0 +1,104 @@
+"""Keyring: copies of one certificate merge, the packet cap counts the merged certificate.
+
+``Limits.certificate_packets`` bounds the work one certificate costs, so it counts the
+packets of every copy (in one keyring, several blocks, several files), not each copy apart:
+N copies of a 60,000-packet certificate are N times that work.
+"""
+
+import dataclasses
+
+import pytest
+from certbuild import AT, DOCUMENT, document_signature, key_revocation, signer_cert, uid_packet
+
+from pgpverify import Verifier
+from pgpverify.errors import LimitExceededError
+from pgpverify.limits import DEFAULT_LIMITS
+from pgpverify.openpgp.keyring import Keyring, _span_packets
+
+CERT, PRIMARY, SUB = signer_cert("keyring", subkey=True)
+OCTETS = CERT.octets()
+PACKETS = 5  # primary, user ID, self-signature, subkey, binding
+
+
+def _limits(cap):
+    return dataclasses.replace(DEFAULT_LIMITS, certificate_packets=cap)
+
+
+def test_keyring_accepts_copies_within_the_cap():
+    ring = Keyring(limits=_limits(2 * PACKETS))
+    ring.add_bytes(OCTETS + OCTETS, source="two copies")
+    assert ring.certificate(PRIMARY.fingerprint) is not None
+    assert ring.warnings == []
+
+
+def test_keyring_rejects_copies_over_the_cap_in_one_keyring():
+    ring = Keyring(limits=_limits(2 * PACKETS - 1))
+    with pytest.raises(LimitExceededError, match="packets in one certificate"):
+        ring.add_bytes(OCTETS + OCTETS, source="two copies")
+
+
+def test_keyring_rejects_copies_over_the_cap_across_keyrings(tmp_path):
+    first, second = tmp_path / "first.gpg", tmp_path / "second.gpg"
+    first.write_bytes(OCTETS)
+    second.write_bytes(OCTETS)
+    assert len(Keyring.from_files([first, second], limits=_limits(2 * PACKETS))) == 1
+    with pytest.raises(LimitExceededError, match="packets in one certificate"):
+        Keyring.from_files([first, second], limits=_limits(2 * PACKETS - 1))
+
+
+def test_keyring_rejects_copies_over_the_cap_at_the_key_packet():
+    # The cap is reached exactly by earlier copies: the next copy's key packet is one too many.
+    ring = Keyring(limits=_limits(PACKETS))
+    ring.add_bytes(OCTETS, source="first")
+    with pytest.raises(LimitExceededError, match="all copies"):
+        ring.add_bytes(PRIMARY.packet(), source="second")
+
+
+def test_keyring_counts_a_copy_cut_by_trailing_junk_without_the_junk():
+    ring = Keyring(limits=_limits(2 * PACKETS))
+    ring.add_bytes(OCTETS + b"\x00junk", source="first")
+    ring.add_bytes(OCTETS, source="second")
+    assert ring._merged[PRIMARY.fingerprint] == 2 * PACKETS
+    assert any("trailing data" in w for w in ring.warnings)
+
+
+def test_keyring_other_certificates_do_not_count():
+    other, other_primary, _ = signer_cert("keyring other")
+    ring = Keyring(limits=_limits(PACKETS))
+    ring.add_bytes(OCTETS + other.octets() + other.octets()[:0], source="two certificates")
+    assert len(ring) == 2
+    assert ring._merged == {PRIMARY.fingerprint: PACKETS, other_primary.fingerprint: 3}
+
+
+def test_span_packets_rejects_more_than_the_cap_over_all_copies():
+    spans = [(OCTETS, 0, len(OCTETS)), (OCTETS, 0, len(OCTETS))]
+    assert len(list(_span_packets(spans, 2 * PACKETS))) == 2 * PACKETS
+    with pytest.raises(LimitExceededError):
+        list(_span_packets(spans, 2 * PACKETS - 1))
+
+
+def test_keyring_merges_a_revocation_from_a_later_keyring(tmp_path):
+    rev = key_revocation(PRIMARY, 1_717_200_000)
+    decoy = PRIMARY.packet() + uid_packet(b"Decoy <decoy@example.org>") + rev
+    real = PRIMARY.packet() + rev + OCTETS[len(PRIMARY.packet()):]
+    (tmp_path / "doc").write_bytes(DOCUMENT)
+    (tmp_path / "doc.asc").write_bytes(document_signature(SUB))
+    for first, second in ((decoy, real), (real, decoy)):
+        ring = Keyring()
+        ring.add_bytes(first, source="first")
+        ring.add_bytes(second, source="second")
+        result = Verifier(ring).verify(tmp_path / "doc", at=AT)
+        assert result.reason.value == "key-revoked", result.message
+
+
+def test_keyring_lookup_in_fingerprint_order_whatever_the_load_order():
+    # Two certificates that both carry the same subkey: candidates come in one order.
+    other, other_primary, _ = signer_cert("keyring sharer")
+    shared = other.octets() + SUB.packet(subkey=True)
+    orders = []
+    for copies in ((OCTETS, shared), (shared, OCTETS)):
+        ring = Keyring()
+        for data in copies:
+            ring.add_bytes(data, source="ring")
+        orders.append([c.fingerprint for c in ring.lookup(SUB.key_id)])
+    assert orders[0] == orders[1] == sorted([PRIMARY.fingerprint, other_primary.fingerprint])
