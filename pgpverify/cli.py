@@ -16,7 +16,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from pgpverify import __version__
 from pgpverify.errors import InputError, PgpVerifyError
@@ -628,12 +628,30 @@ def _print_text(result: VerificationResult, out: _Terminal) -> None:
             f"({result.maintainer.role} of {result.project})\n"
         )
     if result.keys_changed is not None:
+        changed = result.keys_changed
         out.write(
             "pgpverify: KEYS CHANGED since last seen: added "
-            f"{', '.join(result.keys_changed['added']) or 'none'}; removed "
-            f"{', '.join(result.keys_changed['removed']) or 'none'}\n"
+            f"{', '.join(changed['added']) or 'none'}; removed "
+            f"{', '.join(changed['removed']) or 'none'}"
+            f"{' (WIDENS who may sign or when)' if changed.get('widens') else ''}\n"
         )
+        for change in changed.get("changes", ()):
+            out.write(f"pgpverify:   {_describe_change(change)}\n")
     label = "Note" if result.ok else "Reason"
     out.write(f"pgpverify: {label}: {result.message}\n")
     for warning in result.warnings:
         out.write(f"pgpverify: Warning: {warning}\n")
+
+
+def _describe_change(change: dict[str, Any]) -> str:
+    """One ``keys_changed`` entry for a person (kind, user, key, before -> after)."""
+    parts = [str(change["kind"])]
+    if change.get("user") is not None:
+        parts.append(f"user {change['user']!r}")
+    if change.get("fingerprint") is not None:
+        parts.append(f"key {change['fingerprint']}")
+    if change.get("before") is not None or change.get("after") is not None:
+        parts.append(f"({change.get('before') or 'none'} -> {change.get('after') or 'none'})")
+    if change.get("widens"):
+        parts.append("[widens]")
+    return " ".join(parts)

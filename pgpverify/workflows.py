@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pgpverify.errors import InputError
-from pgpverify.index.client import IndexClient, project_from_filename
+from pgpverify.errors import CacheError, InputError, LimitExceededError, MalformedError
+from pgpverify.index.client import IndexClient, ProjectKeys, project_from_filename
+from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits
+from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.keyring import Keyring
+from pgpverify.openpgp.packets import iter_packets
+from pgpverify.trust.memory import (
+    Change,
+    ChangeKind,
+    TrustStatement,
+    compare,
+    union_certificate,
+    widens,
+)
 from pgpverify.verify import Outcome, Reason, VerificationResult, Verifier
 
 if TYPE_CHECKING:
@@ -66,11 +77,15 @@ def verify_from_index(
 
     The project comes from the file name (wheel or sdist) unless ``project`` is given.
     Without ``signature``, ``FILE.asc`` is used if it exists locally, else the signature
-    the project's simple page lists for the file. With a ``cache``, the project's
-    declared key set is remembered: a change is reported (``keys_changed``) and, with
-    ``fail_on_key_change``, rejects (and is not remembered, so it keeps failing until
-    accepted by a run without the flag). ``now`` (the wall clock, seconds since the epoch)
-    stamps what the cache remembers; it defaults to ``at``.
+    the project's simple page lists for the file. With a ``cache``, the project's trust
+    statement (users, roles, keys, retirements) and every certificate packet seen are
+    remembered: certificates are used as the union of what was seen and what is served
+    (:func:`remembered_keyring`); any change of statement is reported (``keys_changed``),
+    and with ``fail_on_key_change`` one that widens who may sign or when rejects
+    (``keys-changed``; it is not remembered, so it keeps failing until accepted by a run
+    without the flag), while a narrowing one is reported and remembered. A memory that
+    cannot be read is never a first sighting (:func:`recall_statement`). ``now`` (the wall
+    clock, seconds since the epoch) stamps what the cache remembers; it defaults to ``at``.
     """
     name = _project(file, project)
     warnings: list[str] = []
@@ -87,8 +102,17 @@ def verify_from_index(
             )
         sig_name, sig_data = found
     record = published.record
+    stamp = at.timestamp() if now is None else now
+    keyring = published.keyring
+    recalled: StatementRecall | None = None
+    if cache is not None and record is not None:
+        statement = TrustStatement.from_record(record)
+        recalled = recall_statement(cache, statement, fail_on_key_change=fail_on_key_change)
+        keyring = remembered_keyring(cache, statement, published, client, now=stamp,
+                                     fail_on_key_change=fail_on_key_change,
+                                     warnings=warnings, limits=limits)
     verifier = Verifier(
-        published.keyring,
+        keyring,
         owners=record,
         project=name if record is not None else None,
         limits=limits,
@@ -112,30 +136,155 @@ def verify_from_index(
             result, f"the index publishes no keys for project {name} (its record lists none "
             "that exist)",
         )
-    if cache is not None:
-        declared = sorted({k for m in record.maintainers for k in m.keys})
-        previous = cache.known_project_keys(name)
-        if previous is not None and frozenset(declared) != previous:
-            added = sorted(set(declared) - previous)
-            removed = sorted(previous - set(declared))
-            result = dataclasses.replace(
-                result, keys_changed={"added": added, "removed": removed}
-            )
-            warnings.append(
-                f"THE KEYS OF {name} CHANGED since this machine last saw them: "
-                f"added {', '.join(added) or 'none'}; removed {', '.join(removed) or 'none'}"
-            )
-            if fail_on_key_change:
+    if cache is not None and recalled is not None:
+        if recalled.changes:
+            result = dataclasses.replace(result, keys_changed=recalled.to_json())
+            warnings.append(recalled.message())
+            if fail_on_key_change and recalled.widens:
                 return IndexVerification(result=_keys_changed(result, name), warnings=warnings)
-        cache.record_project_keys(name, declared, at.timestamp() if now is None else now)
+        cache.record_project_statement(recalled.statement, stamp)
     return IndexVerification(result=result, warnings=warnings)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRecall:
+    """A project's statement now, and how it differs from the one this machine accepted."""
+
+    statement: TrustStatement
+    changes: tuple[Change, ...]
+    #: whether the change lets a key sign that could not, or for longer
+    widens: bool
+    #: when the previous statement was last seen (seconds since the epoch), if known
+    previous_seen: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``keys_changed``: fingerprints added and removed, and every change."""
+        return {
+            "added": [c.fingerprint for c in self.changes if c.kind is ChangeKind.KEY_ADDED],
+            "removed": [c.fingerprint for c in self.changes
+                        if c.kind is ChangeKind.KEY_REMOVED],
+            "widens": self.widens,
+            "changes": [change.to_json() for change in self.changes],
+            "previously_seen": (None if self.previous_seen is None
+                                else format_utc(self.previous_seen)),
+        }
+
+    def message(self) -> str:
+        """The loud warning: every change, one after the other."""
+        name = self.statement.project
+        since = ("" if self.previous_seen is None
+                 else f" (last seen {format_utc(self.previous_seen)})")
+        what = "; ".join(change.describe() for change in self.changes)
+        return (f"THE TRUST STATEMENT OF {name} CHANGED since this machine last saw "
+                f"it{since}: {what}")
+
+
+def recall_statement(
+    cache: Cache, statement: TrustStatement, *, fail_on_key_change: bool,
+) -> StatementRecall:
+    """Compare ``statement`` with the one ``cache`` remembers for its project.
+
+    A memory that cannot be read is not a first sighting: under ``fail_on_key_change`` it
+    is a :class:`CacheError`; otherwise it is reported as a widening change.
+    """
+    from pgpverify.index.cache import MemoryState
+
+    memory = cache.project_memory(statement.project)
+    if memory.state is MemoryState.NEVER:
+        return StatementRecall(statement, (), widens=False)
+    if memory.state is MemoryState.LOST or memory.statement is None:
+        if fail_on_key_change:
+            raise CacheError(
+                f"the trust memory of {statement.project} cannot be read ({memory.problem}): "
+                "cannot tell whether its keys changed (--fail-on-key-change); review them, "
+                "then run once without the flag to accept them"
+            )
+        lost = Change(ChangeKind.MEMORY_UNREADABLE, widens=True, after=memory.problem)
+        return StatementRecall(statement, (lost,), widens=True)
+    before = memory.statement
+    changes = compare(before, statement)
+    wider = widens(before, statement) or any(c.widens for c in changes)
+    return StatementRecall(statement, changes, widens=wider, previous_seen=memory.last_seen)
+
+
+def remembered_keyring(
+    cache: Cache, statement: TrustStatement, published: ProjectKeys, client: IndexClient,
+    *, now: float, fail_on_key_change: bool, warnings: list[str], limits: Limits,
+) -> Keyring:
+    """The keys ``statement`` lists, each the union of what was seen and what is served.
+
+    Certificates only grow: a packet once seen (a revocation, a newer self-signature) stays
+    in use when the index serves an older copy, which is said in ``warnings``. The union is
+    remembered. A certificate memory that cannot be read is a :class:`CacheError` under
+    ``fail_on_key_change``; otherwise a warning, and the served copy alone is used. A union
+    over ``limits`` is a LimitExceededError: never a silently shortened certificate.
+    """
+    from pgpverify.index.cache import MemoryState
+
+    ring = Keyring(limits=limits)
+    for fpr in statement.fingerprints:
+        memory = cache.remembered_certificate(fpr)
+        seen = memory.data if memory.state is MemoryState.KNOWN else None
+        if memory.state is MemoryState.LOST:
+            if fail_on_key_change:
+                raise CacheError(
+                    f"the remembered certificate {fpr} cannot be read ({memory.problem}); "
+                    "run once without --fail-on-key-change to accept what the index serves"
+                )
+            warnings.append(f"the remembered certificate {fpr} cannot be read "
+                            f"({memory.problem}): using the copy the index serves")
+        served = published.certificates.get(fpr)
+        copies = _binary_copies(served) if served is not None else []
+        if not seen and not copies:
+            continue
+        try:
+            merged = union_certificate([*([seen] if seen else []), *copies],
+                                       fingerprint=fpr, limits=limits)
+            fresh = union_certificate(copies, fingerprint=fpr, limits=limits) if copies else b""
+        except LimitExceededError:
+            raise
+        except MalformedError as err:
+            # Not one clean certificate: the memory stays as it was, and the verifier gets
+            # the remembered packets first, then the served file.
+            warnings.append(f"the key file for {fpr} does not merge with what was seen "
+                            f"({err.message}); not remembered")
+            if seen:
+                ring.add_bytes(seen, source=f"remembered certificate {fpr}")
+            if served is not None:
+                ring.add_bytes(served, source=client.key_url(fpr))
+            continue
+        dropped = _count(merged) - _count(fresh) if seen and copies else 0
+        if dropped:
+            warnings.append(
+                f"the index served key {fpr} without {dropped} packet(s) this machine saw "
+                "before (an older copy?); they are kept and used"
+            )
+        if merged != seen:
+            cache.record_certificate(fpr, merged, now)
+        ring.add_bytes(merged, source=client.key_url(fpr))
+    return ring
+
+
+def _binary_copies(data: bytes) -> list[bytes]:
+    """The binary certificates in a key file (armored blocks that decode, or the bytes)."""
+    if not looks_armored(data):
+        return [data]
+    try:
+        blocks = decode_blocks(data)
+    except MalformedError:
+        return []
+    return [b.data for b in blocks if b.error is None and b.label == "PUBLIC KEY BLOCK"]
+
+
+def _count(certificate: bytes) -> int:
+    return sum(1 for _ in iter_packets(certificate, max_packets=len(certificate) + 1))
 
 
 def _keys_changed(result: VerificationResult, name: str) -> VerificationResult:
     message = (
-        f"the declared keys of {name} changed since they were last seen "
-        "(--fail-on-key-change); review the change, then run once without the flag to "
-        "accept it"
+        f"the trust statement of {name} changed since it was last seen, widening who may "
+        "sign or when (--fail-on-key-change); review the change, then run once without the "
+        "flag to accept it"
     )
     if not result.ok:
         message = f"{result.message}; also, {message}"

@@ -1,30 +1,24 @@
+import dataclasses
 import json
 import shutil
+import sqlite3
 from datetime import datetime, timezone
 
 import pytest
-from fakeindex import DEMO, INDEX_URL, ROOT, WHEEL, demo_index
+from fakeindex import DEMO, INDEX_URL, ROOT, WHEEL, demo_index, split_keyring
 
 from pgpverify import Reason
-from pgpverify.errors import InputError
+from pgpverify.errors import CacheError, InputError, LimitExceededError
+from pgpverify.index.cache import CACHE_FILE_NAME, Cache, MemoryState
 from pgpverify.index.client import IndexClient
+from pgpverify.limits import Limits
+from pgpverify.openpgp.armor import decode_blocks
+from pgpverify.openpgp.constants import SigType
+from pgpverify.openpgp.packets import Tag, iter_packets
 from pgpverify.workflows import verify_from_index
 
 AT = datetime(2025, 6, 1, tzinfo=timezone.utc)
 ALICE = "DBB45D692413FC66E3CB87089B617AE7AD1F8C84"
-
-
-class MemoryKeyCache:
-    """The key-set memory of the cache, in memory (the SQLite one has its own tests)."""
-
-    def __init__(self, known=None):
-        self.known = dict(known or {})
-
-    def known_project_keys(self, project):
-        return self.known.get(project)
-
-    def record_project_keys(self, project, fingerprints, now):
-        self.known[project] = frozenset(fingerprints)
 
 
 @pytest.fixture
@@ -104,39 +98,6 @@ def test_index_project_option_overrides_the_file_name(tmp_path):
     assert run(path, demo_index(), project="Demo_Pkg").result.ok
 
 
-def test_index_first_sight_records_the_key_set(wheel):
-    cache = MemoryKeyCache()
-    outcome = run(wheel, demo_index(), cache=cache)
-    assert outcome.result.ok
-    assert outcome.result.keys_changed is None
-    assert ALICE in cache.known["demo-pkg"]
-
-
-def test_index_key_change_is_reported_loudly(wheel):
-    cache = MemoryKeyCache({"demo-pkg": frozenset({ALICE, "1" * 40})})
-    outcome = run(wheel, demo_index(), cache=cache)
-    assert outcome.result.ok
-    change = outcome.result.keys_changed
-    assert change["removed"] == ["1" * 40]
-    assert len(change["added"]) == 2
-    assert any("CHANGED" in w for w in outcome.warnings)
-    assert outcome.result.to_json()["keys_changed"] == change
-    # remembered: the next run is quiet
-    assert run(wheel, demo_index(), cache=cache).result.keys_changed is None
-
-
-def test_index_key_change_rejects_with_fail_on_key_change_and_is_not_accepted(wheel):
-    before = frozenset({ALICE})
-    cache = MemoryKeyCache({"demo-pkg": before})
-    result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
-    assert not result.ok
-    assert result.reason is Reason.KEYS_CHANGED
-    assert result.maintainer is None
-    assert cache.known["demo-pkg"] == before
-    again = run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
-    assert again.reason is Reason.KEYS_CHANGED
-
-
 def test_index_retired_key_in_published_record(wheel):
     index = demo_index()
     record = json.loads(index.documents[ROOT + "pgp/projects/demo-pkg.json"][1])
@@ -146,3 +107,204 @@ def test_index_retired_key_in_published_record(wheel):
     result = run(wheel, index).result
     assert result.reason is Reason.NOT_OWNER
     assert "retired" in result.message
+
+
+# -- trust memory (a real SQLite cache) ------------------------------------------------------
+
+RECORD_URL = ROOT + "pgp/projects/demo-pkg.json"
+BOB = "36FF105B8A4F39B79348ACB434B57E55CBEE8D98"
+DAVE = "11B543008E037F93A69E40E5F64134C69A45844B"
+LATER = 1_760_000_000.0
+
+
+@pytest.fixture
+def cache(tmp_path):
+    with Cache.open(tmp_path / "cache", clock=lambda: LATER) as opened:
+        yield opened
+
+
+def record_of(index):
+    return json.loads(index.documents[RECORD_URL][1])
+
+
+def with_record(index, record):
+    index.put(RECORD_URL, json.dumps(record).encode(), "application/json")
+    return index
+
+
+def edited(edit):
+    """The demo index with its record changed by ``edit`` (a function of the record)."""
+    index = demo_index()
+    record = record_of(index)
+    edit(record)
+    return with_record(index, record)
+
+
+def retire_alice(when):
+    def edit(record):
+        record["maintainers"][0]["keys"] = [{"fingerprint": ALICE, "retired": when}]
+    return edit
+
+
+def test_index_first_sight_records_the_statement(wheel, cache):
+    outcome = run(wheel, demo_index(), cache=cache)
+    assert outcome.result.ok
+    assert outcome.result.keys_changed is None
+    memory = cache.project_memory("demo-pkg")
+    assert memory.state is MemoryState.KNOWN
+    assert memory.statement.signers() == {("alice", ALICE), ("bob", BOB), ("dave", DAVE)}
+    assert cache.remembered_certificate(ALICE).state is MemoryState.KNOWN
+
+
+def test_index_key_change_is_reported_loudly(wheel, cache):
+    run(wheel, edited(lambda r: r["maintainers"][0]["keys"].append("1" * 40)), cache=cache)
+    outcome = run(wheel, demo_index(), cache=cache)
+    assert outcome.result.ok
+    change = outcome.result.keys_changed
+    assert (change["added"], change["removed"], change["widens"]) == ([], ["1" * 40], False)
+    assert [c["kind"] for c in change["changes"]] == ["key-removed"]
+    assert any("THE TRUST STATEMENT OF demo-pkg CHANGED" in w for w in outcome.warnings)
+    assert outcome.result.to_json()["keys_changed"] == change
+    # remembered: the next run is quiet
+    assert run(wheel, demo_index(), cache=cache).result.keys_changed is None
+
+
+def test_index_key_added_rejects_with_fail_on_key_change_and_is_not_accepted(wheel, cache):
+    def drop_dave(record):
+        del record["maintainers"][2]
+    run(wheel, edited(drop_dave), cache=cache)
+    before = cache.project_memory("demo-pkg").statement
+    result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
+    assert result.reason is Reason.KEYS_CHANGED
+    assert result.maintainer is None
+    assert result.keys_changed["added"] == [DAVE]
+    assert result.keys_changed["widens"] is True
+    assert cache.project_memory("demo-pkg").statement == before
+    again = run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
+    assert again.reason is Reason.KEYS_CHANGED
+    # accepted by a run without the flag
+    assert run(wheel, demo_index(), cache=cache).result.ok
+    assert run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result.ok
+
+
+def test_index_narrowing_change_is_reported_not_rejected(wheel, cache):
+    run(wheel, demo_index(), cache=cache)
+    narrower = edited(retire_alice("2025-01-01"))
+    result = run(wheel, narrower, cache=cache, fail_on_key_change=True).result
+    assert result.ok
+    assert [c["kind"] for c in result.keys_changed["changes"]] == ["retirement-added"]
+    assert result.keys_changed["widens"] is False
+    assert cache.project_memory("demo-pkg").statement.signing()[ALICE] is not None
+
+
+def test_index_rejects_un_retiring_a_key_with_fail_on_key_change(wheel, cache):
+    # honest: alice retired her key in 2024-01 (the demo wheel was signed 2024-03)
+    honest = run(wheel, edited(retire_alice("2024-01-01")), cache=cache).result
+    assert honest.reason is Reason.NOT_OWNER
+    # tampered: the index forgets the retirement
+    result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
+    assert result.reason is Reason.KEYS_CHANGED
+    (change,) = result.keys_changed["changes"]
+    assert (change["kind"], change["fingerprint"], change["widens"]) == (
+        "retirement-removed", ALICE, True)
+    # moved later is a widening too
+    later = run(wheel, edited(retire_alice("2024-06-01")), cache=cache,
+                fail_on_key_change=True).result
+    assert later.reason is Reason.KEYS_CHANGED
+    assert later.keys_changed["changes"][0]["kind"] == "retirement-later"
+
+
+def test_index_rejects_promoting_a_user_who_could_not_sign(wheel, cache):
+    def viewer(record):
+        record["maintainers"][0]["role"] = "Viewer"
+    honest = run(wheel, edited(viewer), cache=cache).result
+    assert honest.reason is Reason.NOT_OWNER
+    result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
+    assert result.reason is Reason.KEYS_CHANGED
+    kinds = {(c["kind"], c["widens"]) for c in result.keys_changed["changes"]}
+    assert ("role-changed", True) in kinds
+
+
+def test_index_older_certificate_cannot_hide_a_seen_revocation(tmp_path, cache):
+    revoked = tmp_path / "revoked" / WHEEL
+    revoked.parent.mkdir()
+    shutil.copy(DEMO / "revoked" / WHEEL, revoked)
+    shutil.copy(DEMO / "revoked" / f"{WHEEL}.asc", revoked.with_name(f"{WHEEL}.asc"))
+    assert run(revoked, demo_index(), cache=cache).result.reason is Reason.KEY_REVOKED
+    older = demo_index()
+    older.put(ROOT + f"pgp/keys/{DAVE}.asc", without_revocation(DAVE))
+    # the twin: without memory, the older copy verifies
+    assert run(revoked, older).result.ok
+    outcome = run(revoked, older, cache=cache, fail_on_key_change=True)
+    assert outcome.result.reason is Reason.KEY_REVOKED
+    assert outcome.result.keys_changed is None
+    assert any(f"served key {DAVE} without 1 packet(s)" in w for w in outcome.warnings)
+
+
+def test_index_revocation_seen_once_stays_when_the_key_file_disappears(tmp_path, cache):
+    revoked = tmp_path / "revoked" / WHEEL
+    revoked.parent.mkdir()
+    shutil.copy(DEMO / "revoked" / WHEEL, revoked)
+    shutil.copy(DEMO / "revoked" / f"{WHEEL}.asc", revoked.with_name(f"{WHEEL}.asc"))
+    run(revoked, demo_index(), cache=cache)
+    index = demo_index()
+    del index.documents[ROOT + f"pgp/keys/{DAVE}.asc"]
+    assert run(revoked, index, cache=cache).result.reason is Reason.KEY_REVOKED
+
+
+def test_index_lost_memory_is_an_error_with_fail_on_key_change(wheel, tmp_path):
+    directory = tmp_path / "lost"
+    with Cache.open(directory, clock=lambda: LATER) as cache:
+        run(wheel, demo_index(), cache=cache)
+    db = sqlite3.connect(directory / CACHE_FILE_NAME)
+    db.execute("UPDATE project_keys SET statement = 'garbage'")
+    db.commit()
+    db.close()
+    with Cache.open(directory, clock=lambda: LATER) as cache:
+        with pytest.raises(CacheError, match="trust memory of demo-pkg cannot be read"):
+            run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
+        outcome = run(wheel, demo_index(), cache=cache)
+        assert outcome.result.ok
+        (change,) = outcome.result.keys_changed["changes"]
+        assert (change["kind"], change["widens"]) == ("memory-unreadable", True)
+        assert run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result.ok
+
+
+def test_index_rebuilt_cache_is_not_a_first_sighting(wheel, tmp_path):
+    directory = tmp_path / "rebuilt"
+    with Cache.open(directory, clock=lambda: LATER) as cache:
+        run(wheel, demo_index(), cache=cache)
+    (directory / CACHE_FILE_NAME).write_bytes(b"\x00" * 4096)
+    with (Cache.open(directory, clock=lambda: LATER) as cache,
+          pytest.raises(CacheError, match=r"cannot be read \(the cache was rebuilt")):
+        run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
+
+
+def test_index_corrupt_certificate_memory_is_an_error_with_fail_on_key_change(wheel, cache):
+    run(wheel, demo_index(), cache=cache)
+    db = sqlite3.connect(cache.path)
+    db.execute("UPDATE certificates SET sha256 = 'x' WHERE fingerprint = ?", (BOB,))
+    db.commit()
+    db.close()
+    with pytest.raises(CacheError, match=f"remembered certificate {BOB} cannot be read"):
+        run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
+    outcome = run(wheel, demo_index(), cache=cache)
+    assert outcome.result.ok
+    assert any(f"certificate {BOB} cannot be read" in w for w in outcome.warnings)
+    assert cache.remembered_certificate(BOB).state is MemoryState.KNOWN
+
+
+def test_index_rejects_a_remembered_certificate_over_the_limits(wheel, cache):
+    run(wheel, demo_index(), cache=cache)
+    tight = dataclasses.replace(Limits(), certificate_packets=4)
+    with pytest.raises(LimitExceededError):
+        run(wheel, demo_index(), cache=cache, limits=tight)
+
+
+def without_revocation(fpr):
+    """An older copy of a demo key file: every packet but the key revocation (binary)."""
+    (block,) = decode_blocks(split_keyring(DEMO / "keyring.asc")[fpr])
+    kept = [p for p in iter_packets(block.data, max_packets=1000)
+            if not (p.tag == Tag.SIGNATURE and p.body[1] == SigType.KEY_REVOCATION)]
+    return b"".join(bytes([0xC0 | p.tag, 0xFF]) + len(p.body).to_bytes(4, "big") + p.body
+                    for p in kept)
