@@ -928,3 +928,40 @@ def test_schema_1_with_changed_tables_is_rebuilt(tmp_path, clock):
     with Cache.open(tmp_path, clock=clock) as cache:
         assert "table project_keys has columns" in cache.warnings[0]
         assert cache.project_memory("demo-pkg").state is MemoryState.LOST
+
+
+# -- credentials never reach the cache -------------------------------------------------------
+
+SECRET = "s3cret-t0ken"
+AUTHED = URL.replace("https://", f"https://alice:{SECRET}@")
+
+
+def dump(directory):
+    with raw(directory) as connection:
+        return "\n".join(connection.iterdump())
+
+
+def test_caching_fetcher_keys_documents_without_credentials(tmp_path, clock):
+    inner = ScriptedFetcher({AUTHED: [ok(), not_modified(etag='"v1"')]})
+    with Cache.open(tmp_path, clock=clock) as cache:
+        fetcher = fetcher_for(cache, clock, inner)
+        fetcher.get(AUTHED, max_bytes=1000)
+        # the secret went to the transport, and the revalidation finds the same row
+        assert fetcher.get(AUTHED, max_bytes=1000).from_cache
+        assert [call["url"] for call in inner.calls] == [AUTHED, AUTHED]
+        assert cache.get(URL) is not None
+        cache.put_missing(OTHER.replace("https://", f"https://{SECRET}@"), 404, T0)
+        assert cache.get(OTHER) is not None
+    assert SECRET not in dump(tmp_path)
+    assert "alice" not in dump(tmp_path)
+
+
+def test_caching_fetcher_rejects_with_errors_that_name_no_credentials(cache, clock):
+    inner = ScriptedFetcher({AUTHED: [Response(url=URL, status=302)]})
+    errors = []
+    for fetcher in (fetcher_for(cache, clock, inner), fetcher_for(cache, clock, None)):
+        with pytest.raises(NetworkError) as caught:
+            fetcher.get(AUTHED, max_bytes=1000)
+        errors.append(str(caught.value))
+    assert [e for e in errors if SECRET in e or "alice" in e] == []
+    assert errors[1] == f"{URL}: not in the cache (offline)"

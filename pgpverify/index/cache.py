@@ -61,6 +61,7 @@ from packaging.utils import canonicalize_name
 
 from pgpverify.errors import CacheError, NetworkError
 from pgpverify.index.fetch import Fetcher, Response
+from pgpverify.index.urls import without_credentials
 from pgpverify.trust.memory import StatementFormatError, TrustStatement
 
 if TYPE_CHECKING:
@@ -345,8 +346,10 @@ class Cache:
     def get(self, url: str) -> CachedDocument | None:
         """The cached answer for ``url``, checked (types, sha256); None when absent or bad.
 
-        A corrupt entry is dropped and warned about, never returned.
+        A corrupt entry is dropped and warned about, never returned. Entries are keyed by
+        the URL without credentials (none is ever stored).
         """
+        url = without_credentials(url)
         rows = self._query(
             "SELECT status, body, content_type, etag, last_modified, fetched_at, sha256 "
             "FROM documents WHERE url = ?",
@@ -384,12 +387,14 @@ class Cache:
 
     def forget(self, url: str) -> None:
         """Drop the entry for ``url``, if any."""
+        url = without_credentials(url)
         self._execute("DELETE FROM documents WHERE url = ?", (url,), f"dropping {url}")
 
     def _store(
         self, url: str, *, status: int, body: bytes, content_type: str | None, etag: str | None,
         last_modified: str | None, now: float,
     ) -> None:
+        url = without_credentials(url)  # a secret is never a cache key
         body = bytes(body)
         self._execute(
             "INSERT OR REPLACE INTO documents (url, status, body, content_type, etag, "
@@ -588,7 +593,12 @@ class CachingFetcher:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> Response:
-        """GET ``url`` through the cache (see the class docstring)."""
+        """GET ``url`` through the cache (see the class docstring).
+
+        Credentials in ``url`` go to the inner fetcher only: the cache key, the stored row
+        and every error name the URL without them.
+        """
+        sent, url = url, without_credentials(url)
         cached = self.cache.get(url)
         if self.offline or self.inner is None:
             return _offline_answer(url, cached, max_bytes)
@@ -601,7 +611,7 @@ class CachingFetcher:
         caller_validates = etag is not None or last_modified is not None
         if cached is not None and not caller_validates:
             etag, last_modified = cached.etag, cached.last_modified
-        response = self.inner.get(url, max_bytes=max_bytes, accept=accept, etag=etag,
+        response = self.inner.get(sent, max_bytes=max_bytes, accept=accept, etag=etag,
                                   last_modified=last_modified)
         return self._handle(url, response, cached, max_bytes, caller_validates=caller_validates)
 

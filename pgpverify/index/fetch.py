@@ -37,7 +37,13 @@ class Response:
 
 
 class Fetcher(Protocol):
-    """Fetch one document by URL, streaming at most ``max_bytes`` of body."""
+    """Fetch one document by URL, streaming at most ``max_bytes`` of body.
+
+    ``url`` may carry credentials (``https://user:token@host/...``): they are meant for
+    that origin alone. An implementation sends them nowhere else (not on a redirect to
+    another origin) and never writes them: the Response's ``url``, cache keys and error
+    messages name the URL without them (:mod:`pgpverify.index.urls`).
+    """
 
     def get(
         self,
