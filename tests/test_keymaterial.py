@@ -498,3 +498,48 @@ def _b64_lines(data: bytes) -> bytes:
 
     b64 = base64.b64encode(data)
     return b"".join(b64[i : i + 64] + b"\n" for i in range(0, len(b64), 64))
+
+
+# -- RSA sizes: exponent range and modulus cap (issue 8 §5) --------------------------------
+
+
+def _rsa_with(exponent: int, modulus: int | None = None) -> bytes:
+    n = modulus if modulus is not None else _rsa_key().public_key().public_numbers().n
+    return key_body(1, mpi(n) + mpi(exponent))
+
+
+@pytest.mark.parametrize("exponent", [3, 17, 35, 41, 65537, (1 << 33) - 1])
+def test_keymaterial_accepts_rsa_exponents_in_range(exponent):
+    assert _decode(_rsa_with(exponent)).bits == 2048
+
+
+@pytest.mark.parametrize(
+    ("exponent", "shown"),
+    [
+        (1, "exponent 1 "),
+        (2, "exponent 2 "),
+        (65536, "exponent 65536 "),  # even
+        ((1 << 33) + 1, f"exponent {(1 << 33) + 1} "),
+        ((1 << 64) - 1, "exponent 18446744073709551615 "),
+        ((1 << 3000) + 1, "exponent of 3001 bits"),
+    ],
+)
+def test_keymaterial_rejects_rsa_exponent_out_of_range(exponent, shown):
+    # A good key's modulus with the exponent swapped: refused before PGPy sees it.
+    with pytest.raises(UnsupportedError, match="outside the accepted range") as info:
+        _decode(_rsa_with(exponent))
+    assert shown in info.value.message
+
+
+def test_keymaterial_rejects_rsa_modulus_over_16384_bits():
+    good = _decode(_rsa_with(65537, (1 << 16383) | 1))
+    assert good.bits == 16384
+    with pytest.raises(UnsupportedError, match="16385 bits is over the 16384-bit maximum"):
+        _decode(_rsa_with(65537, (1 << 16384) | 1))
+
+
+def test_keymaterial_rejects_rsa_exponent_out_of_range_on_every_rsa_algorithm():
+    for algo in (1, 2, 3):
+        body = key_body(algo, mpi(_rsa_key().public_key().public_numbers().n) + mpi(1 << 40))
+        with pytest.raises(UnsupportedError, match="outside the accepted range"):
+            _decode(body)
