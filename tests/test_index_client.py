@@ -8,7 +8,7 @@ from fakeindex import DEMO, INDEX_URL, ROOT, WHEEL, FakeIndex, demo_index, split
 from pgpverify.errors import IndexResponseError, InputError, NetworkError
 from pgpverify.index.client import IndexClient, pgp_root_for, project_from_filename
 from pgpverify.index.simple import parse_project_page
-from pgpverify.index.urls import without_credentials
+from pgpverify.urls import without_credentials
 
 ALICE = "DBB45D692413FC66E3CB87089B617AE7AD1F8C84"
 BOB = "36FF105B8A4F39B79348ACB434B57E55CBEE8D98"

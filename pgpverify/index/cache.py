@@ -61,8 +61,8 @@ from packaging.utils import canonicalize_name
 
 from pgpverify.errors import CacheError, NetworkError
 from pgpverify.index.fetch import Fetcher, Response
-from pgpverify.index.urls import without_credentials
 from pgpverify.trust.memory import StatementFormatError, TrustStatement
+from pgpverify.urls import without_credentials
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator

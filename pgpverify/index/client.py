@@ -18,7 +18,10 @@ from packaging.utils import canonicalize_name
 
 from pgpverify.errors import IndexResponseError, InputError, OwnersError, PgpVerifyError
 from pgpverify.index.simple import SIMPLE_ACCEPT, ProjectFile, parse_project_page
-from pgpverify.index.urls import (
+from pgpverify.limits import DEFAULT_LIMITS, Limits
+from pgpverify.openpgp.keyring import Keyring
+from pgpverify.trust.owners import OwnershipRecord
+from pgpverify.urls import (
     Credentials,
     Origin,
     downgrade_problem,
@@ -29,9 +32,6 @@ from pgpverify.index.urls import (
     with_credentials,
     without_credentials,
 )
-from pgpverify.limits import DEFAULT_LIMITS, Limits
-from pgpverify.openpgp.keyring import Keyring
-from pgpverify.trust.owners import OwnershipRecord
 
 if TYPE_CHECKING:
     from pgpverify.index.fetch import Fetcher, Response

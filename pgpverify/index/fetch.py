@@ -42,7 +42,7 @@ class Fetcher(Protocol):
     ``url`` may carry credentials (``https://user:token@host/...``): they are meant for
     that origin alone. An implementation sends them nowhere else (not on a redirect to
     another origin) and never writes them: the Response's ``url``, cache keys and error
-    messages name the URL without them (:mod:`pgpverify.index.urls`).
+    messages name the URL without them (:mod:`pgpverify.urls`).
     """
 
     def get(

@@ -25,7 +25,7 @@ went wrong. No exception from requests, urllib3, ``ssl`` or ``socket`` escapes.
 - Credentials in a URL (``https://user:token@host/``) are taken off it before requests sees
   it and sent as Basic authentication to that origin only (scheme, host, port), redirects
   included; a redirect's own userinfo is dropped. Responses, errors and redirect targets
-  carry URLs without them (:mod:`pgpverify.index.urls`).
+  carry URLs without them (:mod:`pgpverify.urls`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ import urllib3.poolmanager
 from pgpverify import __version__
 from pgpverify.errors import NetworkError
 from pgpverify.index.fetch import Response
-from pgpverify.index.urls import (
+from pgpverify.urls import (
     Credentials,
     origin,
     redact_url,

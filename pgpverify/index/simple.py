@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin
 
 from pgpverify.errors import IndexResponseError
-from pgpverify.index.urls import without_credentials
+from pgpverify.urls import without_credentials
 
 __all__ = ["SIMPLE_ACCEPT", "ProjectFile", "parse_project_page"]
 
