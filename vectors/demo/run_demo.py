@@ -126,12 +126,14 @@ def build_index(demo: Demo, work: Path) -> Path:
     record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text(encoding="utf-8"))
     (owners / "demo-pkg.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
     tree = work / "index"
-    demo.run("publish refuses a record that lists a revoked key (dave's), listing why", [
+    misfiled = owners / "other-pkg.json"
+    misfiled.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    demo.run("publish refuses a record filed under another project's name, listing why", [
         "publish", "--keys", str(keys), "--owners", str(owners), "-o", str(tree),
     ], 1)
-    record["maintainers"] = [m for m in record["maintainers"] if m["user"] != "dave"]
-    (owners / "demo-pkg.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-    demo.run("publish the pgp/ tree once dave is taken off the record", [
+    misfiled.unlink()
+    demo.run("publish the pgp/ tree; dave's revoked key is published too (with a warning), "
+             "so that verifiers learn of the revocation", [
         "publish", "--keys", str(keys), "--owners", str(owners), "-o", str(tree),
     ], 0)
     packages = tree / "packages"
@@ -198,6 +200,10 @@ def index_cases(demo: Demo, work: Path, url: str) -> None:
     demo.run("index: mallory's signature; the index publishes no key for her", [
         "verify", str(download / WHEEL), "--signature",
         str(DEMO / "not-owner" / f"{WHEEL}.asc"), *common,
+    ], 1)
+    demo.run("index: dave's signature; the index served his key with its revocation", [
+        "verify", str(download / WHEEL), "--signature",
+        str(DEMO / "revoked" / f"{WHEEL}.asc"), *common,
     ], 1)
     demo.run("lock: pin demo-pkg's ownership and keys for CI", [
         "lock", "demo-pkg", "--index-url", simple, "--cache-dir", cache,
