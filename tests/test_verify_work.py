@@ -1,0 +1,154 @@
+"""Verifier.verify does bounded work: candidates per signature, public-key operations per run.
+
+Threat model (issue 8 §5): whoever can add certificates to a keyring can make thousands of
+them share one subkey (a subkey packet is public, and each copy can bind it with a
+back-signature the subkey made once), and a signature file may hold 64 signatures. The
+caps are tested by COUNTING: certificates decoded and ``PublicKey.verify`` calls. Running
+out is always a rejection that names the cap, never a good verdict.
+"""
+
+from __future__ import annotations
+
+import pytest
+from certbuild import (
+    AT,
+    DOCUMENT,
+    K0,
+    SIGNED,
+    Cert,
+    binding,
+    certification,
+    document_signature,
+    key,
+    uid_packet,
+    w,
+)
+
+from pgpverify import Keyring, Limits, Reason, Verifier
+from pgpverify.limits import DEFAULT_LIMITS
+from pgpverify.openpgp.keymaterial import PublicKey
+
+CANDIDATES = DEFAULT_LIMITS.candidates
+
+
+@pytest.fixture
+def verify_calls(monkeypatch):
+    calls = []
+    real = PublicKey.verify
+
+    def counting(self, hash_algo, digest, mpis):
+        calls.append(digest)
+        return real(self, hash_algo, digest, mpis)
+
+    monkeypatch.setattr(PublicKey, "verify", counting)
+    return calls
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """Primary fingerprints of the certificates the keyring decoded."""
+    seen = []
+    real = Keyring.certificate
+
+    def counting(self, fingerprint):
+        seen.append(fingerprint)
+        return real(self, fingerprint)
+
+    monkeypatch.setattr(Keyring, "certificate", counting)
+    return seen
+
+
+SHARED = key("shared subkey", K0 + 1)
+
+
+def sharing_certificates(count: int) -> bytes:
+    """``count`` certificates, each a valid holder of the same signing subkey."""
+    out = []
+    for i in range(count):
+        primary = key(f"holder {i}")
+        uid = f"holder {i} <holder{i}@example.org>".encode()
+        out.append(Cert(primary).add(primary.packet())
+                   .add(uid_packet(uid), certification(primary, uid, K0, flags=w.FLAG_CERTIFY))
+                   .add(SHARED.packet(subkey=True), binding(primary, SHARED, K0 + 1))
+                   .octets())
+    return b"".join(out)
+
+
+def run(tmp_path, ring: bytes, sigs: list[bytes], limits: Limits = DEFAULT_LIMITS):
+    doc = tmp_path / "doc.txt"
+    doc.write_bytes(DOCUMENT)
+    (tmp_path / "doc.txt.asc").write_bytes(b"".join(sigs))
+    keyring = Keyring(limits=limits)
+    keyring.add_bytes(ring, source="ring")
+    return Verifier(keyring, limits=limits).verify(doc, at=AT)
+
+
+def test_verifier_tries_every_candidate_up_to_the_cap(tmp_path, decoded, verify_calls):
+    result = run(tmp_path, sharing_certificates(CANDIDATES), [document_signature(SHARED)])
+    assert result.ok, result.message
+    assert len(set(decoded)) == CANDIDATES
+    # one document check per candidate, then the first good one's self-signature,
+    # binding and back-signature (the others need not be judged to say "good")
+    assert len(verify_calls) <= CANDIDATES * 4
+
+
+def test_verifier_rejects_more_candidates_than_the_cap(tmp_path, decoded, verify_calls):
+    result = run(tmp_path, sharing_certificates(CANDIDATES + 1), [document_signature(SHARED)])
+    assert result.reason is Reason.MALFORMED
+    assert f"{CANDIDATES + 1} certificates hold key" in result.message
+    assert "work cap" in result.message
+    assert decoded == []  # refused before decoding any of them
+    assert verify_calls == []
+
+
+def test_verifier_candidate_cap_follows_limits(tmp_path, decoded):
+    limits = Limits(candidates=2)
+    ring = sharing_certificates(3)
+    assert run(tmp_path, ring, [document_signature(SHARED)], limits).reason is Reason.MALFORMED
+    assert decoded == []
+    assert run(tmp_path, ring, [document_signature(SHARED)], Limits(candidates=3)).ok
+
+
+def test_verifier_rejects_when_the_run_budget_runs_out(tmp_path, verify_calls):
+    # one candidate: document, self-signature, binding, back-signature = 4 operations
+    ring = sharing_certificates(1)
+    sig = [document_signature(SHARED)]
+    assert run(tmp_path, ring, sig, Limits(public_key_operations=4)).ok
+    assert len(verify_calls) == 4
+    verify_calls.clear()
+    result = run(tmp_path, ring, sig, Limits(public_key_operations=3))
+    assert result.reason is Reason.MALFORMED
+    assert "work cap reached: public-key operations in one verify run" in result.message
+    assert len(verify_calls) == 3
+
+
+def test_verifier_rejects_when_document_checks_exhaust_the_budget(tmp_path, verify_calls):
+    ring = sharing_certificates(1)
+    result = run(tmp_path, ring, [document_signature(SHARED)], Limits(public_key_operations=1))
+    assert result.reason is Reason.MALFORMED
+    assert result.signatures[0].valid_math is True
+    assert len(verify_calls) == 1
+
+
+def test_verifier_bounds_64_signatures_by_a_shared_subkey(tmp_path, verify_calls):
+    # 64 signatures x 16 candidates: 1024 document checks wanted, the budget allows 512
+    sigs = [document_signature(SHARED, SIGNED + i) for i in range(64)]
+    result = run(tmp_path, sharing_certificates(CANDIDATES), sigs)
+    assert len(verify_calls) == DEFAULT_LIMITS.public_key_operations
+    assert not result.ok
+    assert result.reason is Reason.MALFORMED
+    assert "work cap" in result.message
+
+
+def key_id_only_signature() -> bytes:
+    spec = w.SigSpec(w.BINARY, w.SHA256, [w.created(SIGNED)], [w.issuer(SHARED)])
+    return w.packet(w.TAG_SIGNATURE, w.sign(SHARED, spec, DOCUMENT))
+
+
+def test_verifier_rejects_more_candidates_than_the_cap_by_key_id(tmp_path, decoded):
+    # no issuer fingerprint: the holders of the key ID count, before any is decoded
+    over = run(tmp_path, sharing_certificates(CANDIDATES + 1), [key_id_only_signature()])
+    assert over.reason is Reason.MALFORMED
+    assert "work cap" in over.message
+    assert decoded == []
+    assert run(tmp_path, sharing_certificates(CANDIDATES), [key_id_only_signature()]).ok
