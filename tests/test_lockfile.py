@@ -501,3 +501,15 @@ def test_lockfile_build_keeps_a_retirement_at_the_epoch(tmp_path):
     again = LockFile.read(path)
     assert again.ownership("demo-pkg").retired_at(ALICE) == 0
     assert _verdict(again) is Reason.NOT_OWNER
+
+
+@pytest.mark.parametrize(("url", "written"), [
+    ("https://alice:s3cret-t0ken@index.test/simple/", "https://alice:****@index.test/simple/"),
+    ("https://s3cret-t0ken@index.test/simple/", "https://****@index.test/simple/"),
+    ("https://index.test/simple/", "https://index.test/simple/"),
+])
+def test_lock_file_never_writes_index_credentials(url, written):
+    text = dumps(LockFile(index_url=url))
+    assert "s3cret-t0ken" not in text
+    assert loads(text).index_url == written
+    assert dumps(loads(text)) == text

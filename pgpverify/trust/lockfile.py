@@ -72,6 +72,7 @@ from pgpverify.trust.owners import (
     parse_fingerprint,
     parse_retired,
 )
+from pgpverify.urls import redact_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -475,7 +476,8 @@ def dumps(lock: LockFile) -> str:
     """
     out = [_HEADER, "\n", f"version = {lock.version}\n"]
     if lock.index_url is not None:
-        out.append(f"index_url = {_quote(lock.index_url)}\n")
+        # a token in the index URL is never written (redacted as pip redacts it)
+        out.append(f"index_url = {_quote(redact_url(lock.index_url))}\n")
     for name in sorted(lock.projects):
         project = lock.projects[name]
         table = f"projects.{_quote(name)}"
