@@ -66,6 +66,7 @@ CURVE_OIDS: dict[str, bytes] = {
     "brainpoolP256r1": bytes.fromhex("2b2403030208010107"),
     "brainpoolP384r1": bytes.fromhex("2b240303020801010b"),
     "brainpoolP512r1": bytes.fromhex("2b240303020801010d"),
+    "secp256k1": bytes.fromhex("2b8104000a"),
 }
 ED25519_LEGACY_OID = bytes.fromhex("2b06010401da470f01")
 

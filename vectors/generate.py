@@ -61,6 +61,7 @@ _MAKERS: dict[str, Any] = {
     "bp384": lambda: ec.generate_private_key(ec.BrainpoolP384R1()),
     "bp512": lambda: ec.generate_private_key(ec.BrainpoolP512R1()),
     "ed25519": ed25519.Ed25519PrivateKey.generate,
+    "secp256k1": lambda: ec.generate_private_key(ec.SECP256K1()),
 }
 
 #: private key file -> kind of key (see _MAKERS)
@@ -70,7 +71,7 @@ PRIVATE_KEYS = {
     "dsa2048": "dsa2048", "p384": "p384", "p521": "p521", "bp256": "bp256", "bp384": "bp384",
     "bp512": "bp512", "ed25519": "ed25519", "rsa1024": "rsa1024", "dsa1024": "dsa1024",
     "rsa1024-encryption": "rsa1024", "rsa3072-subkey": "rsa3072", "native-ed25519": "ed25519",
-    "variant": "ed25519", "variant-subkey": "ed25519",
+    "variant": "ed25519", "variant-subkey": "ed25519", "secp256k1": "secp256k1",
 }
 
 
@@ -986,6 +987,8 @@ def build(g: Gen) -> None:
 
     build_merging(g)
     build_retirement(g, alice, bob, keyrings=both, signature=sig_alice)
+    build_output(g, alice, keyrings=both, signature=sig_alice)
+    build_fidelity(g)
     build_demo(g, alice, bob, mallory)
 
 
@@ -1157,6 +1160,265 @@ def build_retirement(
                  signature=signature, keyrings=keyrings, project="demo-pkg",
                  owners=record(f"{name}.json", *lists), expected=expected,
                  signer=alice.key, proves=proves)
+
+
+# -- verdict fidelity with the tools that made the signatures (issue 8, section 7) ------------
+
+
+def _gnupg_text(data: bytes, trim: bytes = b"\r") -> bytes:
+    """GnuPG's text filter (g10/textfilter.c), written the obvious way.
+
+    Each line loses its trailing ``trim`` octets and its LF becomes CRLF; the last line
+    without LF gets nothing. Trimming space and tab too is --rfc2440-text.
+    """
+    *lines, last = data.split(b"\n")
+    return b"".join(line.rstrip(trim) + b"\r\n" for line in lines) + last.rstrip(trim)
+
+
+def _sequoia_text(data: bytes) -> bytes:
+    """sequoia-openpgp's text hashing: CRLF, LF and a lone CR each become CRLF."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+
+
+def _text_sig(signer: w.Key, canonical: bytes, t: int = S) -> bytes:
+    """A text signature (0x01) over already canonicalised data."""
+    spec = w.SigSpec(w.TEXT, w.SHA256, *w.default_subpackets(signer, t))
+    return sig_packet(signer, spec, canonical)
+
+
+def _marker(body: bytes = b"PGP") -> bytes:
+    return w.packet(10, body)
+
+
+def build_fidelity(g: Gen) -> None:
+    """Vectors for verdict fidelity with gpg and sq.
+
+    secp256k1, every tool's text canonicalisation, several signatures in a total order,
+    keys from the future, empty armor header values, marker packets, revocation reason 32.
+    """
+    entries = {e["name"]: e for e in g.entries}
+    alice_ring = "keys/alice.pub.asc"
+    alice = entries["good/rsa3072"]
+
+    # secp256k1 ECDSA: gpg makes and checks such keys.
+    k1 = g.key("secp256k1")
+    uid = b"ECDSA secp256k1 <secp256k1@example.org>"
+    ring = g.keyring("keys/algorithms/secp256k1.pub.asc",
+                     k1.packet(), w.packet(w.TAG_USER_ID, uid), self_sig(k1, uid, K0))
+    good = g.write("signatures/good/secp256k1.asc", asc(doc_sig(k1, HELLO)))
+    g.vector("good/secp256k1", signature=good, keyrings=[ring], expected="good", signer=k1,
+             proves="An ECDSA secp256k1 key (as gpg makes) makes a good signature.")
+    g.vector("bad/secp256k1-corrupted", sig=asc(doc_sig(k1, HELLO, corrupt=True)),
+             keyrings=[ring], expected="bad-signature", signer=k1,
+             proves="A secp256k1 signature with a flipped bit in its value is a bad signature: "
+             "the curve's math is really checked.")
+
+    # Text signatures in sq's canonical form (a lone CR ends a line), and gpg's forms made
+    # by our writer (gpg-made ones are in external/gpg-text/).
+    text = g.write("data/text/lone-cr-mid-line.txt",
+                   b"Line one\rstill line one for gpg, line two for sq\nlast line\n")
+    altered = g.write("data/text/lone-cr-mid-line-altered.txt",
+                      b"Line one\rstill line one for gpg, line two for sq\nlast lime\n")
+    k = g.key("alice")
+    sig = g.write("signatures/good/text-sequoia-lone-cr.asc",
+                  asc(_text_sig(k, _sequoia_text(g.files[text]))))
+    g.vector("good/text-sequoia-lone-cr", signature=sig, file=text, keyrings=[alice_ring],
+             expected="good", signer=k,
+             proves="A text signature over the form sq hashes (a lone CR ends a line, becomes "
+             "CRLF) verifies.")
+    g.vector("bad/text-sequoia-lone-cr-altered", signature=sig, file=altered,
+             keyrings=[alice_ring], expected="bad-signature", signer=k,
+             proves="The same text signature over a file with one letter changed is bad in "
+             "every canonical form.")
+    ws = g.write("data/text/trailing-whitespace.txt", b"spaces   \ntab\t\nboth \t \r\nend  ")
+    ws_altered = g.write("data/text/trailing-whitespace-altered.txt",
+                         b"spaces   \ntab\t\nboth \t \r\nend !")
+    sig = g.write("signatures/good/text-gnupg-rfc2440.asc",
+                  asc(_text_sig(k, _gnupg_text(g.files[ws], b" \t\r"))))
+    g.vector("good/text-gnupg-rfc2440", signature=sig, file=ws, keyrings=[alice_ring],
+             expected="good", signer=k,
+             proves="A text signature over the form gpg --rfc2440-text hashes (trailing spaces, "
+             "tabs and CRs of each line dropped) verifies.")
+    g.vector("bad/text-gnupg-rfc2440-altered", signature=sig, file=ws_altered,
+             keyrings=[alice_ring], expected="bad-signature", signer=k,
+             proves="The same signature over the file with its last character changed is bad.")
+
+    # Several signatures: the reported reason follows the README table, in both orders.
+    def pair(a: str, b: str, expected: str, proves: str) -> None:
+        ea, eb = entries[a], entries[b]
+        assert ea["file"] == eb["file"], (a, b)
+        assert ea["at"] == eb["at"], (a, b)
+        rings = list(dict.fromkeys(ea["keyrings"] + eb["keyrings"]))
+        who = ea if ea["expected"] == expected else eb
+        for first, second, order in ((ea, eb, "first"), (eb, ea, "second")):
+            # one armored block with both packets: sqv reads only the first block
+            sig_bytes = asc(_unarmor(g.files[first["signature"]]),
+                            _unarmor(g.files[second["signature"]]))
+            g.vector(f"{'good' if expected == 'good' else 'bad'}/several-"
+                     f"{ea['expected']}-and-{eb['expected']}-{order}",
+                     sig=sig_bytes, keyrings=rings, file=ea["file"], at=ea["at"],
+                     expected=expected, proves=f"{proves} ({a.split('/')[1]} {order}).")
+            g.entries[-1]["signer_fingerprint"] = who["signer_fingerprint"]
+            g.entries[-1]["primary_fingerprint"] = who["primary_fingerprint"]
+
+    pair("bad/sha1-document-hash", "bad/weak-key-rsa1024", "weak-key",
+         "A weak-hash and a weak-key signature in one file: weak-key, the later row of the "
+         "table, whatever their order")
+    pair("bad/revoked-compromised", "bad/primary-expired-at-reference-time", "key-expired",
+         "A signature by a revoked key and one by an expired key: key-expired, the later row")
+    pair("bad/subkey-encrypt-only", "bad/signature-before-key-creation", "not-signing-key",
+         "A signature by an encryption-only subkey and one made before its key was created: "
+         "not-signing-key, the later row")
+    pair("bad/weak-key-rsa1024", "good/rsa3072", "good",
+         "A weak-key signature beside a good one: the file is good in either order")
+
+    # A key created after the reference time: key-not-yet-valid, before any self-signature.
+    created = ts("2025-07-01T00:00:00Z")
+    fk = g.key("variant", created)
+    fu = b"Key from the future <future@example.org>"
+    ring = g.keyring("keys/key-created-after-reference-time.pub.asc",
+                     fk.packet(), w.packet(w.TAG_USER_ID, fu), self_sig(fk, fu, created))
+    sig = g.write("signatures/bad/key-created-after-reference-time.asc",
+                  asc(doc_sig(fk, HELLO, created + DAY)))
+    g.vector("bad/key-created-after-reference-time", signature=sig, keyrings=[ring],
+             expected="key-not-yet-valid", signer=fk,
+             proves="A key created after the reference time, whose self-signature is later "
+             "too, is not yet valid (not 'no valid self-signature').")
+    g.vector("good/key-created-after-reference-time-judged-later", signature=sig,
+             keyrings=[ring], expected="good", at="2025-08-01T00:00:00Z", signer=fk,
+             proves="The same key and signature judged after both were made: good.")
+    early = g.write("signatures/bad/signature-before-key-and-reference-time.asc",
+                    asc(doc_sig(fk, HELLO, ts("2025-05-01T00:00:00Z"))))
+    g.vector("bad/signature-before-key-created-after-reference-time", signature=early,
+             keyrings=[ring], expected="key-not-yet-valid", signer=fk,
+             proves="A signature that claims a time before its key was created, judged before "
+             "the key existed: key-not-yet-valid.")
+
+    # Armor headers with an empty value are headers.
+    alice_key = g.key("alice")
+    packet = doc_sig(alice_key, HELLO)
+    g.vector("good/armor-empty-header-value", sig=asc(packet, headers=(("Version", ""),)),
+             keyrings=[alice_ring], expected="good", signer=alice_key,
+             proves="An armor header with an empty value ('Version: ') is a header, not body.")
+    no_space = asc(packet).replace(b"-----\n\n", b"-----\nComment:\n\n", 1)
+    g.vector("good/armor-header-without-value", sig=no_space, keyrings=[alice_ring],
+             expected="good", signer=alice_key,
+             proves="An armor header with nothing after its colon ('Comment:') is a header.")
+    cert = g.files[alice_ring]
+    ring = g.write("keys/armor-empty-header-value.pub.asc",
+                   cert.replace(b"-----\n\n", b"-----\nVersion: \nComment:\n\n", 1))
+    g.vector("good/keyring-armor-empty-header-value", signature=alice["signature"],
+             keyrings=[ring], expected="good", signer=alice_key,
+             proves="A keyring whose armor has headers with empty values loads: the key is "
+             "found.")
+
+    # Marker packets (RFC 9580 §5.8) are ignored wherever they appear.
+    g.vector("good/marker-packets-in-signature-file",
+             sig=asc(_marker(), packet, _marker(), _marker()), keyrings=[alice_ring],
+             expected="good", signer=alice_key,
+             proves="Marker packets before, between and after signature packets are ignored.")
+    g.vector("bad/marker-packet-with-another-body", sig=asc(_marker(b"PGPPGP"), packet),
+             keyrings=[alice_ring], expected="malformed", signer=None,
+             proves="A tag-10 packet whose body is not 'PGP' is no marker: the signature file "
+             "is malformed.")
+    alice_cert = _unarmor_cert(cert)
+    ring = g.keyring("keys/marker-packets.pub.asc",
+                     _marker(), alice_cert[0], _marker(), *alice_cert[1:], _marker())
+    g.vector("good/marker-packets-in-keyring", signature=alice["signature"], keyrings=[ring],
+             expected="good", signer=alice_key,
+             proves="Marker packets before, inside and after a certificate are ignored.")
+
+    # Revocation reason 32 (user ID no longer valid) on a key revocation: hard.
+    s = g.variant("revoked-user-id-invalid")
+    su = b"Revoked with reason 32 <reason-32@example.org>"
+    rev_at = ts("2024-06-01T00:00:00Z")
+    ring = g.keyring("keys/revoked-reason-32.pub.asc", s.packet(),
+                     revocation(s, rev_at, 32), w.packet(w.TAG_USER_ID, su),
+                     self_sig(s, su, s.created))
+    sig = g.write("signatures/bad/revoked-reason-32.asc", asc(doc_sig(s, HELLO)))
+    g.vector("bad/revoked-reason-32", signature=sig, keyrings=[ring], expected="key-revoked",
+             signer=s,
+             proves="A key revocation with reason 32 (user ID no longer valid, not a key "
+             "reason) is read as an unknown reason: hard, it revokes a signature made before it.")
+    g.vector("good/revoked-reason-32-judged-before", signature=sig, keyrings=[ring],
+             expected="good", at="2024-05-01T00:00:00Z", signer=s,
+             proves="The same certificate judged before the revocation was made: good.")
+
+
+def _unarmor(armored: bytes) -> bytes:
+    """The binary content of one block written by w.armor."""
+    body = armored.split(b"\n\n", 1)[1].split(b"\n=", 1)[0]
+    return base64.b64decode(b"".join(body.split()))
+
+
+def _unarmor_cert(armored: bytes) -> list[bytes]:
+    """The packets of one armored certificate written by w.armor, each with its header."""
+    data = _unarmor(armored)
+    packets = []
+    pos = 0
+    while pos < len(data):
+        first, n = data[pos], data[pos + 1]
+        assert first & 0xC0 == 0xC0, "new-format headers only"
+        if n < 192:
+            hdr, size = 2, n
+        elif n < 224:
+            hdr, size = 3, ((n - 192) << 8) + data[pos + 2] + 192
+        else:
+            hdr, size = 6, int.from_bytes(data[pos + 2 : pos + 6], "big")
+        packets.append(data[pos : pos + hdr + size])
+        pos += hdr + size
+    return packets
+
+
+# -- hostile text for the terminal (issue 8, section 6) ----------------------------------------
+
+#: a user ID that would drive a terminal printed raw: ESC sequences that erase and move up a
+#: line, a carriage return, a bidi override, a C1 CSI (U+009B) and a newline
+HOSTILE_USER_ID = (
+    "Mallory \x1b[2K\x1b[1A\r\u202egnp.exe \u009b32m <mallory@example.org>\n"
+).encode()
+#: a maintainer name as hostile as an ownership record lets through (C0 is refused there)
+HOSTILE_MAINTAINER = "alice \U0001f984\u009b2J\u202egnp.exe\u2066x\u2069"
+
+
+def build_output(g: Gen, alice: Signer, *, keyrings: list[str], signature: str) -> None:
+    """Text from keys and records that would drive a terminal: verdicts as usual.
+
+    The verdict does not depend on the text, and tests/test_cli_output.py prints each of
+    these vectors in text and JSON and finds no raw control, bidi or C1 character in the
+    output. Each good vector has a rejected twin, whose output is escaped as well.
+    """
+    key = g.variant("output-hostile-user-id")
+    ring = g.keyring("keys/output-hostile-user-id.pub.asc", key.packet(),
+                     w.packet(w.TAG_USER_ID, HOSTILE_USER_ID),
+                     self_sig(key, HOSTILE_USER_ID, key.created))
+    g.vector("good/output-hostile-user-id", sig=asc(doc_sig(key, HELLO)), keyrings=[ring],
+             expected="good", signer=key,
+             proves="A key whose user ID holds ANSI escape sequences, a carriage return, a "
+             "bidi override, a C1 CSI and a newline signs as any other key.")
+    g.vector("bad/output-hostile-user-id-wrong-file",
+             sig=asc(doc_sig(key, HELLO + b"not this file\n")), keyrings=[ring],
+             expected="bad-signature", signer=key,
+             proves="Rejected twin: the same key's signature over another file.")
+
+    def record(rel: str, alice_key: str | dict[str, str]) -> str:
+        doc = {"project": "demo-pkg", "maintainers": [
+            {"user": HOSTILE_MAINTAINER, "role": "Owner", "keys": [alice_key]},
+        ]}
+        return g.write(f"owners/{rel}", (json.dumps(doc, indent=2) + "\n").encode())
+
+    g.vector("good/output-hostile-maintainer-name", signature=signature, keyrings=keyrings,
+             project="demo-pkg", owners=record("output-hostile-maintainer-name.json",
+                                               alice.primary.fpr),
+             expected="good", signer=alice.key,
+             proves="A maintainer name with an emoji, a C1 CSI, a bidi override and a bidi "
+             "isolate is a name like any other: good.")
+    g.vector("bad/output-hostile-maintainer-name-retired", signature=signature,
+             keyrings=keyrings, project="demo-pkg",
+             owners=record("output-hostile-maintainer-name-retired.json",
+                           {"fingerprint": alice.primary.fpr, "retired": "2024-02-29"}),
+             expected="not-owner", signer=alice.key,
+             proves="Rejected twin: the same maintainer's key retired before the signature.")
 
 
 # -- demo ---------------------------------------------------------------------------------------

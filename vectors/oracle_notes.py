@@ -181,6 +181,64 @@ BY_NAME["bad/merge-revocation-under-dummy-user-id-one-keyring"] = BY_NAME[
     "bad/merge-revocation-under-dummy-user-id"
 ]
 
+# Verdict fidelity (generate.build_fidelity): what each tool does that we follow or not.
+GPGV_TEXT = (
+    "gpgv hashes a text signature only in GnuPG's default form (trailing CRs of each line "
+    "dropped, lone CRs kept, trailing spaces and tabs kept)"
+)
+SQV_TEXT = "sqv hashes a text signature only in sq's form (a lone CR ends a line)"
+SQV_ONE_FORM = (
+    "We try every tool's canonical form (README: text signatures); each oracle checks its own "
+    "tool's form only."
+)
+GPGV_ACCEPTS_WEAK = "gpgv 2.2 accepts SHA-1 and RSA 1024, so both signatures are good for it."
+BY_NAME |= {
+    "good/secp256k1": (
+        {"sqv": "bad"},
+        ("This sqv build (Nettle backend) cannot verify secp256k1: it finds no valid binding "
+        "signature, as for brainpool. gpg makes and checks secp256k1 keys; gpgv accepts it "
+        "like us."),
+    ),
+    "good/text-sequoia-lone-cr": ({"gpgv": "bad"}, GPGV_TEXT + ". " + SQV_ONE_FORM),
+    "good/text-gnupg-rfc2440": (
+        {"gpgv": "bad", "sqv": "bad"},
+        GPGV_TEXT + ", not the --rfc2440-text form this signature was made in; " + SQV_TEXT
+        + ". " + SQV_ONE_FORM,
+    ),
+    "bad/several-weak-hash-and-weak-key-first": ({"gpgv": "good"}, GPGV_ACCEPTS_WEAK),
+    "bad/several-key-revoked-and-key-expired-first": (
+        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+    ),
+    "bad/key-created-after-reference-time": (
+        {"gpgv": "good"},
+        ("gpgv 2.2 cannot be given a reference time and judges at the machine's clock, when "
+        "the key exists; sqv, given --not-after, rejects it like us."),
+    ),
+    "good/armor-header-without-value": (
+        {"sqv": "bad"},
+        ("Sequoia reads a header line only as 'Key: Value' with the space, so 'Comment:' "
+        "breaks its armor; gpgv reads it as a header, as we do."),
+    ),
+    "bad/marker-packet-with-another-body": (
+        {"sqv": "good"},
+        ("Sequoia skips a tag-10 packet in an armored signature whatever its body; gpgv "
+        "refuses one whose body is not 'PGP' ('invalid marker packet'), as we do."),
+    ),
+    "bad/revoked-reason-32": (
+        {"gpgv": "good", "sqv": "good"},
+        GPGV_STATE + " Sequoia treats reason 32 (user ID no longer valid) on a key revocation "
+        "as soft, like superseded or retired; we read it, a reason that says nothing about a "
+        "key, as an unknown one: hard (README policy table).",
+    ),
+}
+for _order in ("first", "second"):
+    BY_NAME[f"bad/several-weak-hash-and-weak-key-{_order}"] = BY_NAME[
+        "bad/several-weak-hash-and-weak-key-first"
+    ]
+    BY_NAME[f"bad/several-key-revoked-and-key-expired-{_order}"] = BY_NAME[
+        "bad/several-key-revoked-and-key-expired-first"
+    ]
+
 #: expected reason -> the same, for every vector of that reason not listed by name
 BY_REASON: dict[str, tuple[dict[str, str], str]] = {
     "key-revoked": ({"gpgv": "good"}, GPGV_STATE + " sqv rejects revoked keys like us."),
