@@ -144,6 +144,40 @@ def test_cli_unexpected_exception_is_one_clean_line(capsys, monkeypatch):
     assert "internal error (ValueError: boom \\x1b[31m)" in one_error_line(err)
 
 
+MANIFEST = json.loads((ROOT / "vectors" / "manifest.json").read_text(encoding="utf-8"))
+OUTPUT_VECTORS = [v for v in MANIFEST["vectors"] if "/output-" in v["name"]]
+
+
+def test_cli_output_vectors_exist_with_rejected_twins():
+    names = {v["name"] for v in OUTPUT_VECTORS}
+    assert {"good/output-hostile-user-id", "bad/output-hostile-user-id-wrong-file",
+            "good/output-hostile-maintainer-name",
+            "bad/output-hostile-maintainer-name-retired"} <= names
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("vector", OUTPUT_VECTORS, ids=lambda v: v["name"])
+def test_cli_output_vectors_print_escaped(capsys, vector, fmt):
+    where = ROOT / "vectors"
+    args = ["verify", where / vector["file"], "--signature", where / vector["signature"],
+            "--at", vector["at"], "--format", fmt]
+    for ring in vector["keyrings"]:
+        args += ["--keyring", where / ring]
+    if vector["owners"] is not None:
+        args += ["--project", vector["project"], "--owners", where / vector["owners"]]
+    code, out, err = run(capsys, *args)
+    assert code == (0 if vector["expected"] == "good" else 1)
+    assert_no_raw_controls(out + err)
+    if fmt == "json":
+        assert out.isascii()
+        doc = json.loads(out)
+        assert doc["reason"] == vector["expected"]
+        if doc["maintainer"] is not None:
+            assert "\u202e" in doc["maintainer"]["user"]
+    elif vector["expected"] == "good" and vector["owners"] is not None:
+        assert "Signed by alice \U0001f984\\x9b2J\\u202egnp.exe\\u2066x\\u2069 (Owner" in out
+
+
 # -- FILE is a file ----------------------------------------------------------------------------
 
 
