@@ -1,0 +1,46 @@
+"""Limits are validated when made, and the work budget counts and stops (pgpverify.limits)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pgpverify.errors import LimitExceededError, WorkLimitError
+from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
+
+FIELDS = [f.name for f in dataclasses.fields(Limits)]
+
+
+def test_limits_defaults_are_valid_and_bound_the_work():
+    assert DEFAULT_LIMITS.candidates == 16
+    assert DEFAULT_LIMITS.public_key_operations == 512
+    assert DEFAULT_LIMITS.component_signatures == 32
+    # one run can judge every candidate of one signature without running out
+    assert DEFAULT_LIMITS.public_key_operations >= 4 * DEFAULT_LIMITS.candidates
+
+
+@pytest.mark.parametrize("name", FIELDS)
+@pytest.mark.parametrize("value", [0, -1, True, 1.5, "16", None])
+def test_limits_rejects_non_positive_or_non_integer_caps(name, value):
+    with pytest.raises(ValueError, match=f"Limits.{name} must be a positive integer"):
+        Limits(**{name: value})
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_limits_accepts_one(name):
+    assert getattr(Limits(**{name: 1}), name) == 1
+
+
+def test_work_budget_counts_and_stops_at_its_limit():
+    budget = WorkBudget.of(Limits(public_key_operations=3, component_signatures=2))
+    assert budget.per_component == 2
+    for _ in range(3):
+        budget.spend()
+    assert budget.spent == 3
+    with pytest.raises(WorkLimitError, match="public-key operations in one verify run") as info:
+        budget.spend()
+    assert budget.spent == 3
+    assert info.value.limit == 3
+    # a work cap is a limit like the others: callers that catch those catch it too
+    assert isinstance(info.value, LimitExceededError)
