@@ -485,15 +485,18 @@ def _certificate_problems(cert: Certificate, now: int) -> tuple[list[str], list[
         return [f"the primary key does not decode: {err.message}"], []
     if strength:
         found.append(strength)
+    if strength:
+        return found, []
+    # A valid revocation (its math checked against the primary key) is news whatever
+    # else the certificate holds: a bare revocation certificate, primary key and 0x20
+    # only, is published too, and verifiers answer key-revoked.
+    judgement = cert.judge(primary, now, now)
+    if judgement is not None and judgement.reason == "key-revoked":
+        return [], [f"revoked: {judgement.message}"]
     selfsigs = cert.self_signatures(now)
     if not selfsigs:
         found.append("no valid self-signature (the primary key does not certify itself)")
         return found, []
-    if strength:
-        return found, []
-    judgement = cert.judge(primary, now, now)
-    if judgement is not None and judgement.reason == "key-revoked":
-        return [], [f"revoked: {judgement.message}"]
     expiration = selfsigs[-1].key_expiration
     if expiration and cert.primary.packet.created + expiration <= now:
         expired = _iso(cert.primary.packet.created + expiration)

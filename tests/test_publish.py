@@ -479,6 +479,34 @@ def test_publish_distributes_revoked_and_expired_keys(tmp_path, vector, signed, 
     assert result.reason.value == verdict == entry["expected"], result.message
 
 
+def test_publish_distributes_a_bare_revocation_certificate(tmp_path):
+    """Primary key and its revocation (0x20) only: no self-signature, still news."""
+    vector = "keys/revoked-compromised.pub.asc"
+    fpr = _fingerprint(vector)
+    packets = _raw_packets(vector)
+    bare = [p for p in packets if p.tag == Tag.PUBLIC_KEY
+            or (p.tag == Tag.SIGNATURE and parse_signature(p.body).sig_type == 0x20)]
+    assert len(bare) == 2
+    keys_dir, owners_dir = _dirs(tmp_path)
+    (keys_dir / "revocation.gpg").write_bytes(b"".join(_frame_any(p.tag, p.body) for p in bare))
+    _record(owners_dir, "p.json", "p", ("m", "Owner", [fpr]))
+    report = publish(keys_dir, owners_dir, tmp_path / "out", now=NOW)
+    assert report.keys == (fpr,)
+    assert "revoked: the primary key was revoked" in report.warnings[0]
+    entry = _vector("bad/revoked-compromised")
+    ring = Keyring.from_files([tmp_path / "out" / "pgp" / "keys" / f"{fpr}.asc"])
+    result = Verifier(ring).verify(VECTORS / entry["file"], VECTORS / entry["signature"], at=AT)
+    assert result.reason.value == "key-revoked", result.message
+    # Its twin with the revocation's math broken is forged: refused, not published.
+    body = bytearray(bare[1].body)
+    body[-3] ^= 0x01
+    (keys_dir / "revocation.gpg").write_bytes(
+        _frame_any(bare[0].tag, bare[0].body) + _frame_any(Tag.SIGNATURE, bytes(body)))
+    problems = _problems(keys_dir, owners_dir, tmp_path / "forged")
+    assert len(problems) == 1
+    assert "no valid self-signature" in problems[0]
+
+
 def test_publish_distributes_the_demo_revocation_to_verifiers_of_the_index(tmp_path):
     """publish -> pgp/ tree -> index -> verify: dave's revoked key gets key-revoked."""
     keys_dir, owners_dir = _dirs(tmp_path, ["demo/keyring.asc"], ["demo/owners/demo-pkg.json"])
