@@ -40,7 +40,8 @@ class Limits:
     keyring_packets: int = 4_000_000
     #: certificates in one keyring file
     certificates: int = 200_000
-    #: packets in one certificate (third-party certifications included)
+    #: packets in one certificate, third-party certifications and every copy of it included
+    #: (copies in several keyrings, or repeated in one, are merged: their packets add up)
     certificate_packets: int = 100_000
     #: subpackets in one hashed or unhashed area
     subpackets: int = 512
