@@ -32,7 +32,9 @@ A listed certificate that is **revoked or expired** at ``now`` (the primary key,
 key that could sign) is published with a warning, not refused: the index is how verifiers
 learn that a maintainer's key was revoked, and an index that refused to serve the
 revocation would leave them with the last copy they saw, or with none (then
-``unknown-key`` instead of ``key-revoked``). Verifiers judge it themselves.
+``unknown-key`` instead of ``key-revoked``). A valid revocation is enough on its own (a
+bare revocation certificate, primary key and 0x20, has no self-signature); a forged one
+counts for nothing. Verifiers judge it all themselves.
 
 Choices:
 
