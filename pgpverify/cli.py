@@ -123,8 +123,12 @@ def _add_index_options(cmd: argparse.ArgumentParser) -> None:
         "--not-found-ttl", metavar="SECONDS", type=_seconds, default=300.0,
         help="how long a 'not found' answer is cached (default: 300)",
     )
-    group.add_argument("--timeout", metavar="SECONDS", type=_positive_seconds, default=30.0,
-                       help="read timeout per request (default: 30)")
+    group.add_argument(
+        "--timeout", metavar="SECONDS", type=_positive_seconds, default=60.0,
+        help="the most one document's whole download may take: connecting and every "
+        "read, of every redirect and retry, the waits between retries aside; a server "
+        "that trickles bytes is cut off then (default: 60)",
+    )
     group.add_argument("--retries", metavar="N", type=int, default=3,
                        help="retries on connection errors, 5xx and 429 (default: 3)")
     group.add_argument("--cert", metavar="PATH", type=_path,
@@ -177,7 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument(
         "--fail-on-key-change", action="store_true",
-        help="reject when the project's keys on the index changed since last seen",
+        help="reject when the project's trust statement on the index changed since last "
+        "seen in a way that widens who may sign or when (a key or signer added, a "
+        "retirement removed or moved later), or when that memory cannot be read",
     )
     _add_index_options(verify)
 
@@ -187,7 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Fetch the ownership records and keys of the given projects (and of every "
             "project in the requirements files) and write them to a reviewable TOML lock "
-            "file for offline verification with 'verify --lock'."
+            "file for offline verification with 'verify --lock'. Over an existing lock "
+            "file, every change is listed; certificates only grow (packets the previous "
+            "lock held are kept), and a change that drops or postpones a retirement it "
+            "held is refused (exit 1) unless --allow-weakening is given."
         ),
     )
     lock.add_argument("projects", metavar="PROJECT", nargs="*", help="project names")
@@ -196,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     lock.add_argument("-o", "--output", metavar="LOCKFILE", type=_path,
                       default=Path("pgpverify.lock"),
                       help="lock file to write (default: pgpverify.lock)")
+    lock.add_argument(
+        "--allow-weakening", action="store_true",
+        help="let the new lock drop or postpone retirements, and drop certificate packets "
+        "(revocations, self-signatures), that the previous lock file held",
+    )
     _add_index_options(lock)
 
     publish = sub.add_parser(
@@ -509,7 +523,9 @@ def _client(
             raise _UsageError(f"--cert {args.cert}: no such CA bundle file")
         http = HttpFetcher(
             HttpConfig(
-                read_timeout=args.timeout,
+                total_timeout=args.timeout,
+                read_timeout=min(30.0, args.timeout),
+                connect_timeout=min(5.0, args.timeout),
                 retries=args.retries,
                 allow_insecure=args.allow_insecure,
                 ca_bundle=str(args.cert) if args.cert is not None else None,
@@ -523,8 +539,9 @@ def _client(
         fetcher = CachingFetcher(fetcher, cache, clock=time.time, offline=args.offline,
                                  negative_ttl=args.not_found_ttl)
     assert fetcher is not None
+    # the client takes the credentials off both URLs: nothing it names carries them
     return IndexClient(fetcher, index_url=index_url, keys_url=args.keys_url,
-                       limits=DEFAULT_LIMITS)
+                       limits=DEFAULT_LIMITS, allow_insecure=args.allow_insecure)
 
 
 #: A PEP 508 project name (case-insensitive), before normalization.
@@ -558,7 +575,8 @@ def _lock(args: argparse.Namespace) -> int:
     index_url = args.index_url or _configured_index()
     if index_url is None:
         raise _UsageError(_NO_SOURCE)
-    from pgpverify.trust.lockfile import LockFile, build_lock, write_lock
+    from pgpverify.trust.lockfile import LockFile, build_lock, lock_changes, write_lock
+    from pgpverify.urls import redact_url
 
     previous = LockFile.read(args.output, limits=DEFAULT_LIMITS) if args.output.exists() else None
     records = []
@@ -577,8 +595,20 @@ def _lock(args: argparse.Namespace) -> int:
             records.append(published.record)
             certificates.update(published.certificates)
     # Projects without a record keep a reviewed exception (unsigned = "allowed") they had.
-    lock = build_lock(records, certificates, index_url=index_url, previous=previous,
-                      unrecorded=unrecorded)
+    lock = build_lock(records, certificates, index_url=redact_url(index_url), previous=previous,
+                      unrecorded=unrecorded, allow_weakening=args.allow_weakening)
+    if previous is not None:
+        changes = lock_changes(previous, lock, limits=DEFAULT_LIMITS)
+        _say(sys.stdout, f"pgpverify: {len(changes) or 'no'} change(s) from the previous "
+                         f"{args.output}{':' if changes else ''}")
+        for change in changes:
+            _say(sys.stdout, f"pgpverify:   {change.describe()}")
+        weakening = [c for c in changes if c.weakens]
+        if weakening and not args.allow_weakening:
+            _say(sys.stderr, f"pgpverify: lock refused: {len(weakening)} change(s) drop a "
+                             "retirement or revocation the previous lock held (review them; "
+                             "--allow-weakening writes them)")
+            return EXIT_REJECTED
     write_lock(args.output, lock)
     _say(sys.stdout, f"pgpverify: wrote {args.output}: {len(lock.projects)} project(s), "
                      f"{len(lock.certificates)} key(s)")

@@ -85,3 +85,17 @@ def demo_index(*, signature=True, page="html") -> FakeIndex:
     index.put(file_url, (DEMO / WHEEL).read_bytes())
     index.put(file_url + ".asc", (DEMO / f"{WHEEL}.asc").read_bytes(), "text/plain")
     return index
+
+
+def without_key_revocation(fpr: str) -> bytes:
+    """An older copy of a demo key file: every packet but the key revocation (binary)."""
+    from pgpverify.openpgp.armor import decode_blocks
+    from pgpverify.openpgp.constants import SigType
+    from pgpverify.openpgp.packets import Tag, iter_packets
+
+    (block,) = decode_blocks(split_keyring(DEMO / "keyring.asc")[fpr])
+    kept = [p for p in iter_packets(block.data, max_packets=1000)
+            if not (p.tag == Tag.SIGNATURE and p.body[1] == SigType.KEY_REVOCATION)]
+    assert len(kept) < len(list(iter_packets(block.data, max_packets=1000)))
+    return b"".join(bytes([0xC0 | p.tag, 0xFF]) + len(p.body).to_bytes(4, "big") + p.body
+                    for p in kept)

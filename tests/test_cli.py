@@ -388,3 +388,153 @@ def test_cli_publish_writes_the_tree(capsys, tmp_path):
     assert "1 project(s), 2 key(s)" in out
     assert json.loads((tmp_path / "out" / "pgp" / "index.json").read_text()) == {
         "projects": ["demo-pkg"]}
+
+
+# -- trust memory: --fail-on-key-change and lock regeneration (issue 8 §2) ------------------
+
+RECORD_URL = "https://index.test/pgp/projects/demo-pkg.json"
+ALICE = "DBB45D692413FC66E3CB87089B617AE7AD1F8C84"
+DAVE = "11B543008E037F93A69E40E5F64134C69A45844B"
+
+
+def set_record(index, edit=None):
+    """Serve the demo record, changed by ``edit`` (a function of the record) if given."""
+    record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text())
+    if edit is not None:
+        edit(record)
+    index.put(RECORD_URL, json.dumps(record).encode(), "application/json")
+
+
+def retire_alice(record):
+    record["maintainers"][0]["keys"] = [{"fingerprint": ALICE, "retired": "2024-01-01"}]
+
+
+def index_args(tmp_path, *extra, where=DEMO):
+    return ["verify", where / WHEEL, "--index-url", "https://index.test/simple/",
+            "--cache-dir", tmp_path / "cache", "--at", AT, *extra]
+
+
+def test_cli_fail_on_key_change_rejects_an_un_retired_key(capsys, tmp_path, fake_index_client):
+    set_record(fake_index_client, retire_alice)
+    code, out, _ = run(capsys, *index_args(tmp_path))
+    assert code == 1
+    assert "not-owner" in out
+    set_record(fake_index_client)  # the index forgets the retirement
+    code, out, err = run(capsys, *index_args(tmp_path, "--fail-on-key-change"))
+    assert code == 1
+    assert "REJECTED demo_pkg-1.0.0-py3-none-any.whl: keys-changed" in out
+    assert f"retirement-removed key {ALICE} (2024-01-01T00:00:00Z -> none) [widens]" in out
+    assert "THE TRUST STATEMENT OF demo-pkg CHANGED" in err
+    code, out, _ = run(capsys, *index_args(tmp_path, "--fail-on-key-change", "--format",
+                                           "json"))
+    doc = json.loads(out)
+    assert (code, doc["reason"], doc["keys_changed"]["widens"]) == (1, "keys-changed", True)
+    # a run without the flag reports and accepts it; then the flag passes
+    code, out, _ = run(capsys, *index_args(tmp_path))
+    assert code == 0
+    assert "KEYS CHANGED since last seen" in out
+    code, out, _ = run(capsys, *index_args(tmp_path, "--fail-on-key-change"))
+    assert code == 0
+    assert "KEYS CHANGED" not in out
+
+
+def test_cli_fail_on_key_change_reports_a_narrowing_change_and_accepts_it(
+    capsys, tmp_path, fake_index_client
+):
+    set_record(fake_index_client)
+    assert run(capsys, *index_args(tmp_path))[0] == 0
+    set_record(fake_index_client, lambda r: r["maintainers"].pop())  # dave leaves
+    code, out, _ = run(capsys, *index_args(tmp_path, "--fail-on-key-change", "--format",
+                                           "json"))
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["keys_changed"]["removed"] == [DAVE]
+    assert doc["keys_changed"]["widens"] is False
+    assert {c["kind"] for c in doc["keys_changed"]["changes"]} == {"key-removed",
+                                                                    "user-removed"}
+
+
+def test_cli_fail_on_key_change_with_an_unreadable_memory_is_an_error(
+    capsys, tmp_path, fake_index_client
+):
+    set_record(fake_index_client)
+    assert run(capsys, *index_args(tmp_path))[0] == 0
+    (tmp_path / "cache" / "cache.sqlite3").write_bytes(b"not a database" * 100)
+    code, out, err = run(capsys, *index_args(tmp_path, "--fail-on-key-change"))
+    assert code == 2
+    assert out == ""
+    assert "the trust memory of demo-pkg cannot be read" in err
+    assert "the cache was rebuilt" in err
+    # without the flag: a loud report, never a quiet first sighting
+    code, out, _ = run(capsys, *index_args(tmp_path))
+    assert code == 0
+    assert "memory-unreadable" in out
+
+
+def lock_args(tmp_path, *extra):
+    return ["lock", "demo-pkg", "--index-url", "https://index.test/simple/", "--no-cache",
+            "-o", tmp_path / "pgpverify.lock", *extra]
+
+
+def verify_lock(capsys, tmp_path, where=DEMO):
+    code, out, _ = run(capsys, "verify", where / WHEEL, "--lock", tmp_path / "pgpverify.lock",
+                       "--at", AT, "--format", "json")
+    return code, json.loads(out)["reason"]
+
+
+def test_cli_lock_regeneration_says_what_changed(capsys, tmp_path, fake_index_client):
+    set_record(fake_index_client)
+    code, out, _ = run(capsys, *lock_args(tmp_path))
+    assert code == 0
+    assert "change(s)" not in out  # a first lock has nothing to compare with
+    code, out, _ = run(capsys, *lock_args(tmp_path))
+    assert "pgpverify: no change(s) from the previous" in out
+    set_record(fake_index_client, retire_alice)
+    code, out, _ = run(capsys, *lock_args(tmp_path))
+    assert code == 0
+    assert "pgpverify: 1 change(s) from the previous" in out
+    assert f"demo-pkg: retirement added key {ALICE} (none -> 2024-01-01T00:00:00Z)" in out
+    assert verify_lock(capsys, tmp_path) == (1, "not-owner")
+
+
+def test_cli_lock_rejects_dropping_a_retirement_the_previous_lock_held(
+    capsys, tmp_path, fake_index_client
+):
+    set_record(fake_index_client, retire_alice)
+    assert run(capsys, *lock_args(tmp_path))[0] == 0
+    before = (tmp_path / "pgpverify.lock").read_bytes()
+    set_record(fake_index_client)
+    code, out, err = run(capsys, *lock_args(tmp_path))
+    assert code == 1
+    assert f"demo-pkg: retirement removed key {ALICE}" in out
+    assert "[WEAKENS: refused without --allow-weakening]" in out
+    assert "lock refused: 1 change(s) drop a retirement or revocation" in err
+    assert (tmp_path / "pgpverify.lock").read_bytes() == before
+    assert verify_lock(capsys, tmp_path) == (1, "not-owner")
+    code, out, _ = run(capsys, *lock_args(tmp_path, "--allow-weakening"))
+    assert code == 0
+    assert verify_lock(capsys, tmp_path) == (0, "good")
+
+
+def test_cli_lock_keeps_a_revocation_the_previous_lock_held(capsys, tmp_path, fake_index_client):
+    from fakeindex import without_key_revocation
+
+    set_record(fake_index_client)
+    assert run(capsys, *lock_args(tmp_path))[0] == 0
+    assert verify_lock(capsys, tmp_path, DEMO / "revoked") == (1, "key-revoked")
+    fake_index_client.put(f"https://index.test/pgp/keys/{DAVE}.asc", without_key_revocation(DAVE))
+    code, out, _ = run(capsys, *lock_args(tmp_path))
+    assert code == 0
+    assert "no change(s)" in out
+    assert verify_lock(capsys, tmp_path, DEMO / "revoked") == (1, "key-revoked")
+    code, out, _ = run(capsys, *lock_args(tmp_path, "--allow-weakening"))
+    assert code == 0
+    assert f"certificate {DAVE}: 1 packet(s) the previous lock held are dropped" in out
+    assert verify_lock(capsys, tmp_path, DEMO / "revoked") == (0, "good")
+
+
+def test_cli_lock_help_names_allow_weakening(capsys):
+    code, out, _ = run(capsys, "lock", "--help")
+    assert code == 0
+    assert "--allow-weakening" in out
+    assert "previous lock" in out

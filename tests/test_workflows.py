@@ -5,16 +5,13 @@ import sqlite3
 from datetime import datetime, timezone
 
 import pytest
-from fakeindex import DEMO, INDEX_URL, ROOT, WHEEL, demo_index, split_keyring
+from fakeindex import DEMO, INDEX_URL, ROOT, WHEEL, demo_index, without_key_revocation
 
 from pgpverify import Reason
 from pgpverify.errors import CacheError, InputError, LimitExceededError
 from pgpverify.index.cache import CACHE_FILE_NAME, Cache, MemoryState
 from pgpverify.index.client import IndexClient
 from pgpverify.limits import Limits
-from pgpverify.openpgp.armor import decode_blocks
-from pgpverify.openpgp.constants import SigType
-from pgpverify.openpgp.packets import Tag, iter_packets
 from pgpverify.workflows import verify_from_index
 
 AT = datetime(2025, 6, 1, tzinfo=timezone.utc)
@@ -232,7 +229,7 @@ def test_index_older_certificate_cannot_hide_a_seen_revocation(tmp_path, cache):
     shutil.copy(DEMO / "revoked" / f"{WHEEL}.asc", revoked.with_name(f"{WHEEL}.asc"))
     assert run(revoked, demo_index(), cache=cache).result.reason is Reason.KEY_REVOKED
     older = demo_index()
-    older.put(ROOT + f"pgp/keys/{DAVE}.asc", without_revocation(DAVE))
+    older.put(ROOT + f"pgp/keys/{DAVE}.asc", without_key_revocation(DAVE))
     # the twin: without memory, the older copy verifies
     assert run(revoked, older).result.ok
     outcome = run(revoked, older, cache=cache, fail_on_key_change=True)
@@ -300,11 +297,3 @@ def test_index_rejects_a_remembered_certificate_over_the_limits(wheel, cache):
     with pytest.raises(LimitExceededError):
         run(wheel, demo_index(), cache=cache, limits=tight)
 
-
-def without_revocation(fpr):
-    """An older copy of a demo key file: every packet but the key revocation (binary)."""
-    (block,) = decode_blocks(split_keyring(DEMO / "keyring.asc")[fpr])
-    kept = [p for p in iter_packets(block.data, max_packets=1000)
-            if not (p.tag == Tag.SIGNATURE and p.body[1] == SigType.KEY_REVOCATION)]
-    return b"".join(bytes([0xC0 | p.tag, 0xFF]) + len(p.body).to_bytes(4, "big") + p.body
-                    for p in kept)

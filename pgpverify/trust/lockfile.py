@@ -65,6 +65,8 @@ from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, MIB, Limits
 from pgpverify.openpgp.armor import decode_blocks, encode, looks_armored
 from pgpverify.openpgp.keyring import Keyring
+from pgpverify.openpgp.packets import iter_packets
+from pgpverify.trust.memory import ChangeKind, TrustStatement, compare, union_certificate
 from pgpverify.trust.owners import (
     Fingerprint,
     Maintainer,
@@ -87,11 +89,13 @@ __all__ = [
     "LOCK_VERSION",
     "MAX_LOCK_BYTES",
     "UNSIGNED_VALUES",
+    "LockChange",
     "LockFile",
     "LockedProject",
     "build_lock",
     "dumps",
     "loads",
+    "lock_changes",
     "write_lock",
 ]
 
@@ -518,6 +522,7 @@ def build_lock(
     index_url: str | None,
     previous: LockFile | None = None,
     unrecorded: Iterable[str] = (),
+    allow_weakening: bool = False,
     limits: Limits = DEFAULT_LIMITS,
 ) -> LockFile:
     """A lock file from fetched ownership records and key files (by primary fingerprint).
@@ -531,6 +536,12 @@ def build_lock(
     such an exception, with no maintainers. Raises :class:`LockFileError` for a record
     whose name is not a valid project name, two records for one project, or a
     certificate that is not the one its fingerprint names.
+
+    Certificates only grow: a key ``previous`` pinned is written as the union of its
+    previous and its fetched copy (:func:`~pgpverify.trust.memory.union_certificate`) when
+    the fetched copy lacks packets the previous one held (a revocation, a newer
+    self-signature), unless ``allow_weakening``. Retirements are not merged: the caller
+    refuses a lock whose :func:`lock_changes` weaken one.
     """
     by_fpr: dict[str, bytes] = {}
     for key, data in certificates.items():
@@ -553,6 +564,9 @@ def build_lock(
                         by_fpr[fpr], fpr, limits=limits, source=None,
                         what=f"key file for {fpr}",
                     )
+                    held = previous.certificates.get(fpr) if previous is not None else None
+                    if held is not None and not allow_weakening:
+                        pinned[fpr] = _grown(held, pinned[fpr], fpr, limits)
             retired = sorted((fpr, when) for fpr, when in maintainer.retired if fpr in keys)
             maintainers.append(Maintainer(user=maintainer.user, role=maintainer.role,
                                           keys=tuple(keys), retired=tuple(retired)))
@@ -572,6 +586,86 @@ def build_lock(
                                            note=before.note)
     return LockFile(index_url=index_url, projects=projects,
                     certificates=dict(sorted(pinned.items())))
+
+
+def _grown(held: bytes, fetched: bytes, fpr: str, limits: Limits) -> bytes:
+    """``fetched``, or the union with ``held`` when ``fetched`` lacks packets ``held`` has."""
+    old, new = _binary(held), _binary(fetched)
+    merged = union_certificate([old, new], fingerprint=fpr, limits=limits)
+    if _packet_set(merged) <= _packet_set(union_certificate([new], fingerprint=fpr,
+                                                            limits=limits)):
+        return fetched
+    return _check_certificate(merged, fpr, limits=limits, source=None,
+                              what=f"certificate {fpr} merged with the previous lock's")
+
+
+def _binary(armored: bytes) -> bytes:
+    """The packets of a certificate as :func:`_check_certificate` armored it (one block)."""
+    (block,) = decode_blocks(armored)
+    return block.data
+
+
+def _packet_set(certificate: bytes) -> set[tuple[int, bytes]]:
+    return {(p.tag, p.body) for p in iter_packets(certificate, max_packets=len(certificate) + 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class LockChange:
+    """One difference between a regenerated lock file and the one it replaces.
+
+    ``widens``: more keys may sign, or for longer (shown for review, not refused).
+    ``weakens``: a retirement the previous lock held is dropped or moved later, or
+    certificate packets it held are dropped; ``lock`` refuses these without
+    ``--allow-weakening``.
+    """
+
+    project: str | None
+    fingerprint: str | None
+    description: str
+    widens: bool = False
+    weakens: bool = False
+
+    def describe(self) -> str:
+        """One line: where, and what."""
+        where = self.project if self.project is not None else f"certificate {self.fingerprint}"
+        marks = " [WEAKENS: refused without --allow-weakening]" if self.weakens else ""
+        return f"{where}: {self.description}{marks}"
+
+
+_WEAKENING = frozenset({ChangeKind.RETIREMENT_REMOVED, ChangeKind.RETIREMENT_LATER})
+
+
+def lock_changes(
+    previous: LockFile, current: LockFile, *, limits: Limits = DEFAULT_LIMITS,
+) -> tuple[LockChange, ...]:
+    """Every change from ``previous`` to ``current``: projects, statements, certificates."""
+    out: list[LockChange] = []
+    for name in sorted(set(previous.projects) | set(current.projects)):
+        before, after = (_statement(lock, name) for lock in (previous, current))
+        if name not in previous.projects:
+            out.append(LockChange(name, None, "project pinned", widens=bool(after.signing())))
+        elif name not in current.projects:
+            out.append(LockChange(name, None, "project no longer pinned"))
+        out += [
+            LockChange(name, change.fingerprint, change.describe(), widens=change.widens,
+                       weakens=change.kind in _WEAKENING and name in current.projects)
+            for change in compare(before, after)
+        ]
+    for fpr in sorted(set(previous.certificates) & set(current.certificates)):
+        old, new = (_packet_set(union_certificate([_binary(lock.certificates[fpr])],
+                                                  fingerprint=fpr, limits=limits))
+                    for lock in (previous, current))
+        if new - old:
+            out.append(LockChange(None, fpr, f"{len(new - old)} new packet(s)"))
+        if old - new:
+            out.append(LockChange(None, fpr, f"{len(old - new)} packet(s) the previous lock "
+                                  "held are dropped", weakens=True))
+    return tuple(out)
+
+
+def _statement(lock: LockFile, name: str) -> TrustStatement:
+    locked = lock.projects.get(name)
+    return TrustStatement.from_maintainers(name, locked.maintainers if locked else ())
 
 
 def write_lock(path: Path, lock: LockFile, *, limits: Limits = DEFAULT_LIMITS) -> None:
