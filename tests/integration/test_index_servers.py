@@ -194,3 +194,21 @@ def test_published_revocation_reaches_verifiers_over_http(tmp_path, static_serve
     assert code == 1, doc
     assert doc["reason"] == "key-revoked"
     assert "revoked at 2024-06-01T00:00:00Z (compromised)" in doc["message"]
+
+
+def test_text_from_the_index_is_escaped_for_the_terminal(tmp_path, static_server, capsys):
+    """A record served by the index names a maintainer with a C1 CSI and a bidi override."""
+    tree = tmp_path / "index"
+    write_tree(tree)
+    record_path = tree / "pgp" / "projects" / "demo-pkg.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record["maintainers"][0]["user"] = "alice\u009b2J\u202egnp.exe"
+    record_path.write_text(json.dumps(record), encoding="utf-8")
+    url = static_server(tree)
+    code = main(["verify", str(lone_wheel(tmp_path)), "--index-url", url + "simple/",
+                 "--no-cache", "--at", AT])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "\u009b" not in out + err
+    assert "\u202e" not in out + err
+    assert "Signed by alice\\x9b2J\\u202egnp.exe (Owner of demo-pkg)" in out
