@@ -343,9 +343,11 @@ class _GnuPGText(_TextForm):
     """GnuPG's text filter (g10/textfilter.c), which gpg --textmode and gpgv use.
 
     Lines end at LF. Each line loses its trailing run of ``trim`` octets (CR; with
-    ``--rfc2440-text`` also space and tab) and, if it ended with LF, gets CRLF; the last
-    line without LF gets no line ending. So a file ending in a lone CR, or CR runs before
-    LF, hash differently than in the RFC reading.
+    ``--rfc2440-text`` also space and tab; and NUL, because GnuPG's trim_trailing_chars
+    finds a NUL octet in its C string of characters to trim) and, if it ended with LF, gets
+    CRLF; the last line without LF gets no line ending. So a file ending in a lone CR, CR
+    runs before LF, or a binary file signed in text mode hash differently than in the RFC
+    reading.
 
     A trailing run is held back until the next octet says whether it was trailing. Past
     ``_HELD_MAX`` octets it is hashed into copies of the contexts instead (kept if the line
@@ -412,8 +414,8 @@ def _text_forms(algos: set[int]) -> dict[str, _TextForm]:
     forms: dict[str, _TextForm] = {
         "rfc9580": _LineEndings(algos, lone_cr=False),
         "sequoia": _LineEndings(algos, lone_cr=True),
-        "gnupg": _GnuPGText(algos, trim=b"\r"),
-        "gnupg-rfc2440": _GnuPGText(algos, trim=b" \t\r"),
+        "gnupg": _GnuPGText(algos, trim=b"\r\x00"),
+        "gnupg-rfc2440": _GnuPGText(algos, trim=b" \t\r\x00"),
     }
     assert tuple(forms) == TEXT_CANONICALIZATIONS
     return forms
@@ -603,6 +605,14 @@ class Verifier:
             return [attempt.reject(Reason.UNKNOWN_KEY, "the signature names no issuer")]
         if sig.issuer_fingerprint is not None:
             ids = (sig.issuer_fingerprint,)
+        counts = [self.keyring.holder_count(key_id) for key_id in ids]
+        if max(counts) > self.limits.candidates:  # counted, not listed: may be 200,000
+            return [attempt.reject(
+                Reason.MALFORMED,
+                f"work cap reached: {max(counts)} certificates hold key "
+                f"{_issuer_text(sig)}, over the limit of {self.limits.candidates} "
+                "candidates per signature; the signature is not judged",
+            )]
         holders = sorted({fpr for key_id in ids for fpr in self.keyring.holders(key_id)})
         if len(holders) > self.limits.candidates:
             return [attempt.reject(

@@ -26,7 +26,7 @@ def _reference(name, data):
         return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     if name == "sequoia":
         return re.sub(rb"\r\n|\r|\n", b"\r\n", data)
-    trim = b"\r" if name == "gnupg" else b" \t\r"
+    trim = b"\r\0" if name == "gnupg" else b" \t\r\0"
     *lines, last = data.split(b"\n")
     return b"".join(line.rstrip(trim) + b"\r\n" for line in lines) + last.rstrip(trim)
 
@@ -60,6 +60,9 @@ def _sha256(data):
                         "gnupg": b"a \t\r\nb  ", "gnupg-rfc2440": b"a\r\nb"}),
         (b"a \r\t\r\n", {"rfc9580": b"a \r\t\r\n", "sequoia": b"a \r\n\t\r\n",
                           "gnupg": b"a \r\t\r\n", "gnupg-rfc2440": b"a\r\n"}),
+        # GnuPG drops trailing NULs too (strchr finds the terminator of its trim set)
+        (b"a\0\r\0\nb\0\0", {"rfc9580": b"a\0\r\0\r\nb\0\0", "sequoia": b"a\0\r\n\0\r\nb\0\0",
+                             "gnupg": b"a\r\nb", "gnupg-rfc2440": b"a\r\nb"}),
         (b"", dict.fromkeys(TEXT_CANONICALIZATIONS, b"")),
     ],
 )
@@ -69,7 +72,7 @@ def test_text_forms_canonicalise_as_each_tool(data, expected):
 
 
 def test_text_forms_match_whole_input_for_every_split():
-    data = b"l1 \nl2\r\nl3\r\r\n\nmid\rline \t\r\n\t\nend\r"
+    data = b"l1 \nl2\r\nl3\r\r\n\nmid\rline \t\r\n\t\nnul\0\r\nend\r"
     whole = forms_digests([data])
     assert whole == {n: _sha256(_reference(n, data)) for n in TEXT_CANONICALIZATIONS}
     for i in range(len(data) + 1):
@@ -79,7 +82,7 @@ def test_text_forms_match_whole_input_for_every_split():
 
 @pytest.mark.parametrize("end", [b"", b"\n", b"x", b"\r\n"])
 def test_text_forms_hold_no_long_run_in_memory(end):
-    run = b" \t\r" * 100_000
+    run = b" \t\r\0" * 100_000
     data = b"head" + run + end
     forms = _text_forms({8})
     gnupg = forms["gnupg-rfc2440"]

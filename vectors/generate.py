@@ -1165,11 +1165,12 @@ def build_retirement(
 # -- verdict fidelity with the tools that made the signatures (issue 8, section 7) ------------
 
 
-def _gnupg_text(data: bytes, trim: bytes = b"\r") -> bytes:
+def _gnupg_text(data: bytes, trim: bytes = b"\r\0") -> bytes:
     """GnuPG's text filter (g10/textfilter.c), written the obvious way.
 
-    Each line loses its trailing ``trim`` octets and its LF becomes CRLF; the last line
-    without LF gets nothing. Trimming space and tab too is --rfc2440-text.
+    Each line loses its trailing ``trim`` octets (NUL included: a quirk of its C code) and
+    its LF becomes CRLF; the last line without LF gets nothing. Trimming space and tab too
+    is --rfc2440-text.
     """
     *lines, last = data.split(b"\n")
     return b"".join(line.rstrip(trim) + b"\r\n" for line in lines) + last.rstrip(trim)
@@ -1234,7 +1235,7 @@ def build_fidelity(g: Gen) -> None:
     ws_altered = g.write("data/text/trailing-whitespace-altered.txt",
                          b"spaces   \ntab\t\nboth \t \r\nend !")
     sig = g.write("signatures/good/text-gnupg-rfc2440.asc",
-                  asc(_text_sig(k, _gnupg_text(g.files[ws], b" \t\r"))))
+                  asc(_text_sig(k, _gnupg_text(g.files[ws], b" \t\r\0"))))
     g.vector("good/text-gnupg-rfc2440", signature=sig, file=ws, keyrings=[alice_ring],
              expected="good", signer=k,
              proves="A text signature over the form gpg --rfc2440-text hashes (trailing spaces, "
@@ -1505,11 +1506,16 @@ def build_demo(g: Gen, alice: Signer, bob: Signer, mallory: Signer) -> None:
 
 
 def external_entries() -> list[dict[str, Any]]:
-    """Entries for the vectors made by gpg and sq (``external/make.sh``), kept as written."""
-    path = VECTORS / "external" / "entries.json"
-    if not path.exists():
-        return []
-    data: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    """Entries for the vectors made by gpg and sq, kept as written.
+
+    ``external/make.sh`` made ``entries.json``; ``external/make_text.sh`` made
+    ``gpg-text/entries.json`` (gpg --textmode).
+    """
+    data: list[dict[str, Any]] = []
+    for path in (VECTORS / "external" / "entries.json",
+                 VECTORS / "external" / "gpg-text" / "entries.json"):
+        if path.exists():
+            data += json.loads(path.read_text(encoding="utf-8"))
     return data
 
 

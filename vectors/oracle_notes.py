@@ -231,6 +231,14 @@ BY_NAME |= {
         "key, as an unknown one: hard (README policy table).",
     ),
 }
+SQV_GNUPG_TEXT = (
+    SQV_TEXT + ", in which this file differs from what gpg --textmode hashed (GnuPG drops "
+    "trailing CRs and NULs and keeps a lone CR inside a line); gpgv accepts it like us. "
+    + SQV_ONE_FORM
+)
+for _stem in ("lone-cr-at-end", "cr-runs", "lone-cr-mid-line", "binary"):
+    BY_NAME[f"external/gpg-text/{_stem}"] = ({"sqv": "bad"}, SQV_GNUPG_TEXT)
+BY_NAME["external/gpg-text/trailing-whitespace-rfc2440"] = BY_NAME["good/text-gnupg-rfc2440"]
 for _order in ("first", "second"):
     BY_NAME[f"bad/several-weak-hash-and-weak-key-{_order}"] = BY_NAME[
         "bad/several-weak-hash-and-weak-key-first"
