@@ -280,6 +280,13 @@ class Keyring:
         elif owners != primary:
             self._by_key_id[key] = {owners, primary}
 
+    def holder_count(self, key_id: bytes) -> int:
+        """How many certificates hold this key ID or fingerprint (nothing sorted or decoded)."""
+        owners = self._by_key_id.get(key_id)
+        if owners is None:
+            return 0
+        return len(owners) if isinstance(owners, set) else 1
+
     def holders(self, key_id: bytes) -> list[bytes]:
         """Primary fingerprints of the certificates holding this key ID or fingerprint.
 
