@@ -94,6 +94,37 @@ def test_cli_rejections_text(capsys, case, reason):
     assert "Reason: " in out
 
 
+GPG_TEXT = VECTORS / "external" / "gpg-text"
+
+
+@pytest.mark.parametrize(
+    ("stem", "data", "form"),
+    [("lone-cr-at-end", "lone-cr-at-end.txt", "gnupg"), ("crlf", "crlf.txt", "rfc9580"),
+     ("trailing-whitespace-rfc2440", "trailing-whitespace.txt", "gnupg-rfc2440")],
+)
+def test_cli_text_signature_names_its_form_and_warns(capsys, stem, data, form):
+    args = ["verify", GPG_TEXT / "data" / data, "--signature", GPG_TEXT / f"{stem}.asc",
+            "--keyring", GPG_TEXT / "textmode.pub.asc", "--at", AT]
+    code, out, _ = run(capsys, *args, "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["signatures"][0]["text_canonicalization"] == form
+    [warning] = doc["warnings"]
+    assert "does not bind line endings" in warning
+    assert ("trailing spaces and tabs" in warning) is (form == "gnupg-rfc2440")
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert f"pgpverify: Warning: {warning}\n" in out
+
+
+def test_cli_binary_signature_has_no_text_warning(capsys):
+    code, out, _ = run(capsys, *demo_args(fmt="json"))
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["warnings"] == []
+    assert doc["signatures"][0]["text_canonicalization"] is None
+
+
 def test_cli_signature_option_overrides_default(capsys, tmp_path):
     wheel = tmp_path / WHEEL
     shutil.copy(DEMO / WHEEL, wheel)
