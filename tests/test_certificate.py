@@ -235,3 +235,17 @@ def test_parse_certificate_breaks_same_second_binding_ties_conservatively(order)
         bindings.reverse()
     parsed = parse(cert.octets() + bindings[0], cert.octets() + bindings[1])
     assert judge(parsed, sub) == "key-expired"
+
+
+@pytest.mark.parametrize("hideout", [
+    w.packet(17, b"\x05\x01" + b"\x00" * 4),  # a user attribute
+    w.packet(60, b"private or experimental"),  # an unknown packet type
+    w.packet(w.TAG_PUBLIC_SUBKEY, b"\x04broken"),  # a subkey that does not parse
+], ids=["user-attribute", "unknown-packet", "broken-subkey"])
+def test_parse_certificate_rejects_revocation_hidden_after_skipped_packet(hideout):
+    cert, primary, _ = signer_cert("hidden-after-skipped")
+    rev = key_revocation(primary, REV_AT)
+    decoy = primary.packet() + hideout + rev
+    real = primary.packet() + rev + cert.octets()[len(primary.packet()):]
+    for copies in ((decoy, real), (real, decoy)):
+        assert judge(parse(*copies), primary) == "key-revoked"
