@@ -802,3 +802,49 @@ def test_http_masks_credentials_in_every_error(server, make_fetcher):
         else:
             text = "404 answered"
         assert SECRET not in text
+
+
+def test_http_budget_cuts_a_kept_alive_connection_too(make_fetcher, sleeps):
+    # one connection for two requests: the second (a trickle) reuses the socket, so the
+    # watchdog must take it when the request starts, not only when a socket is created
+    stop = threading.Event()
+    accepted = []
+
+    def serve(listener):
+        conn, _ = listener.accept()
+        accepted.append(conn)
+        with conn:
+            conn.settimeout(5)
+            reader = conn.makefile("rb")
+            for number in (1, 2):
+                while reader.readline() not in (b"\r\n", b""):
+                    pass
+                if number == 1:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    continue
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+                for _ in range(1000):
+                    try:
+                        conn.sendall(b"x")
+                    except OSError:
+                        break
+                    if stop.wait(DRIP_EVERY):
+                        break
+            reader.close()
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        thread = threading.Thread(target=serve, args=(listener,))
+        thread.start()
+        try:
+            fetcher = make_fetcher(total_timeout=BUDGET, retries=0)
+            assert fetcher.get(url + "/first", max_bytes=100).body == b"ok"
+            message, took = elapsed_fetch(fetcher, url + "/second")
+        finally:
+            stop.set()
+            thread.join(5)
+    assert message.startswith("timeout: the download took more than")
+    assert took < BUDGET + 1.5
+    assert len(accepted) == 1
