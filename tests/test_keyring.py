@@ -102,3 +102,36 @@ def test_keyring_lookup_in_fingerprint_order_whatever_the_load_order():
             ring.add_bytes(data, source="ring")
         orders.append([c.fingerprint for c in ring.lookup(SUB.key_id)])
     assert orders[0] == orders[1] == sorted([PRIMARY.fingerprint, other_primary.fingerprint])
+
+
+# -- marker packets (RFC 9580 §5.8) ------------------------------------------------------------
+
+
+def _marker(body=b"PGP"):
+    return bytes([0xC0 | 10, len(body)]) + body
+
+
+@pytest.mark.parametrize("where", ["before", "inside", "after", "everywhere"])
+def test_keyring_ignores_marker_packets_wherever_they_appear(where):
+    head, *rest = CERT.components
+    inner = head[0] + _marker() + b"".join(h + b"".join(s) for h, s in rest)
+    data = {
+        "before": _marker() + OCTETS,
+        "inside": inner,
+        "after": OCTETS + _marker(),
+        "everywhere": _marker() + inner + _marker() + _marker(),
+    }[where]
+    ring = Keyring()
+    ring.add_bytes(data, source="markers")
+    assert ring.warnings == []
+    cert = ring.certificate(PRIMARY.fingerprint)
+    assert cert is not None
+    assert ring.lookup(SUB.key_id) == [cert]
+
+
+def test_keyring_rejects_a_marker_with_another_body_as_junk():
+    # derived from the good case: a tag-10 packet whose body is not "PGP" is no marker
+    ring = Keyring()
+    ring.add_bytes(_marker(b"XYZ") + OCTETS, source="not a marker")
+    assert ring.warnings == ["not a marker: 1 packet(s) outside any certificate skipped"]
+    assert ring.certificate(PRIMARY.fingerprint) is not None
