@@ -443,9 +443,7 @@ class HttpFetcher:
             raise
         except (requests.RequestException, urllib3.exceptions.HTTPError,
                 http.client.HTTPException, OSError, ValueError) as err:
-            if watchdog.fired or budget.remaining() <= 0 or (
-                left < max(config.connect_timeout, config.read_timeout) and _is_timeout(err)
-            ):
+            if watchdog.fired or budget.remaining() <= 0 or _cut_by_budget(err, left, config):
                 raise budget.spent() from None
             message, retryable = _describe(err, config, urlsplit(url).hostname or "?")
             if retryable:
@@ -541,10 +539,14 @@ def _scrub(message: str, credentials: Credentials | None) -> str:
     return message
 
 
-def _is_timeout(err: BaseException) -> bool:
-    return isinstance(err, requests.exceptions.Timeout) or any(
+def _cut_by_budget(err: BaseException, left: float, config: HttpConfig) -> bool:
+    """Whether ``err`` is a step's timeout that the budget (``left`` s) had shortened."""
+    if not isinstance(err, requests.exceptions.Timeout) and not any(
         isinstance(item, (urllib3.exceptions.TimeoutError, TimeoutError)) for item in _chain(err)
-    )
+    ):
+        return False
+    connecting = isinstance(err, requests.exceptions.ConnectTimeout)
+    return left < (config.connect_timeout if connecting else config.read_timeout)
 
 
 def _one_line(text: str, limit: int = 300) -> str:
