@@ -14,6 +14,7 @@ import base64
 import hashlib
 import io
 import json
+import math
 import sys
 import zipfile
 from calendar import timegm
@@ -989,7 +990,120 @@ def build(g: Gen) -> None:
     build_retirement(g, alice, bob, keyrings=both, signature=sig_alice)
     build_output(g, alice, keyrings=both, signature=sig_alice)
     build_fidelity(g)
+    build_work_caps(g)
     build_demo(g, alice, bob, mallory)
+
+
+# -- bounded work (issue 8, section 5) ----------------------------------------------------------
+
+
+def rsa_with_exponent(priv: rsa.RSAPrivateKey, exponent: int, *, down: bool = False) -> w.Key:
+    """The RSA key of ``priv``'s primes with the odd exponent nearest ``exponent`` that works."""
+    nums = priv.private_numbers()
+    p, q = nums.p, nums.q
+    phi = (p - 1) * (q - 1)
+    e = exponent | 1
+    while math.gcd(e, phi) != 1:
+        e += -2 if down else 2
+    d = pow(e, -1, phi)
+    key = rsa.RSAPrivateNumbers(
+        p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q)
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+    return w.key_from_private(key, K0)
+
+
+def build_work_caps(g: Gen) -> None:
+    """Bounded work: caps reached before a decision reject; one under each cap is judged.
+
+    Limits.component_signatures (32) self-signatures or revocations verified per user ID or
+    key, newest first; Limits.candidates (16) certificates holding one signing key; RSA
+    public exponents from 3 to 2**33 - 1. Junk signatures carry correct 16-bit hash
+    prefixes (each costs a public-key operation to refute) and are newer than the real ones.
+    gpgv and sqv have no such caps: where they disagree, oracle_notes.py says why.
+    """
+    cap, candidates = 32, 16
+
+    def flooded(label: str, junk: int, *, revocations: bool = False,
+                revoked: bool = False) -> Signer:
+        key = g.variant(label)
+        uid = f"Work {label} <work@example.org>".encode()
+        s = Signer(key, uid, [key.packet(), w.packet(w.TAG_USER_ID, uid),
+                              self_sig(key, uid, key.created)])
+        if revocations:
+            s.packets[1:1] = [revocation(key, S + DAY + i, 2, corrupt=True) for i in range(junk)]
+            if revoked:
+                s.packets.insert(1, revocation(key, S + DAY // 2, 2))
+        else:
+            s.packets += [self_sig(key, uid, key.created + 10 + i, corrupt=True)
+                          for i in range(junk)]
+        return s
+
+    def vector(name: str, s: Signer, expected: str, proves: str) -> None:
+        ring = g.keyring(f"keys/work/{name.split('/', 1)[1]}.pub.asc", s.cert)
+        judged = expected != "malformed"  # a work cap: no key is reported
+        g.vector(name, sig=asc(doc_sig(s.key, HELLO)), keyrings=[ring], expected=expected,
+                 signer=s.key if judged else None, primary=s.primary if judged else None,
+                 proves=proves)
+
+    vector("bad/junk-self-signatures-over-cap", flooded("junk-selfsig-over", cap), "malformed",
+           f"{cap} forged self-signatures with correct hash prefixes, newer than the real one, "
+           "exhaust the per-user-ID cap before it is reached: rejected, never judged on the "
+           "older one.")
+    vector("good/junk-self-signatures-under-cap", flooded("junk-selfsig-under", cap - 1), "good",
+           f"{cap - 1} forged newer self-signatures are refuted within the cap and the real one "
+           "is found.")
+    vector("bad/junk-revocations-over-cap", flooded("junk-rev-over", cap + 1, revocations=True),
+           "malformed", f"{cap + 1} forged hard revocations with correct hash prefixes are more "
+           "than the cap: a real one could be behind them, so the key is not accepted.")
+    vector("good/junk-revocations-under-cap", flooded("junk-rev-under", cap, revocations=True),
+           "good", f"{cap} forged revocations (the cap) are all refuted; none is real.")
+    vector("bad/revocation-under-junk-revocations", flooded("junk-rev-real", cap - 1,
+                                                            revocations=True, revoked=True),
+           "key-revoked", f"A real revocation older than {cap - 1} forged newer ones is still "
+           "found within the cap.")
+
+    # RSA public exponents: the largest accepted, and the next one that makes a key.
+    priv = g.private("rsa2048")
+    for name, exponent, down, expected, proves in (
+        ("good/rsa-exponent-largest-accepted", (1 << 33) - 1, True, "good",
+         "An RSA key whose public exponent is just under 2**33 (the largest accepted) signs."),
+        ("bad/rsa-exponent-over-2-33", (1 << 33) + 1, False, "weak-key",
+         ("An RSA key whose public exponent is over 2**33 - 1 is refused (each verification "
+         "would cost more with a larger one), though the math holds.")),
+    ):
+        key = rsa_with_exponent(priv, exponent, down=down)
+        uid = f"RSA exponent <{name.split('/')[1]}@example.org>".encode()
+        s = Signer(key, uid, [key.packet(), w.packet(w.TAG_USER_ID, uid),
+                              self_sig(key, uid, K0)])
+        vector(name, s, expected, proves)
+
+    # Certificates sharing one signing subkey, each binding it with a back-signature.
+    sub = g.variant("shared-subkey", sub=True)
+    holders = []
+    primaries = []
+    for i in range(candidates + 1):
+        key = g.variant(f"shared-subkey-holder-{i}")
+        primaries.append(key)
+        uid = f"Holder {i} <holder{i}@example.org>".encode()
+        holders.append(b"".join([key.packet(), w.packet(w.TAG_USER_ID, uid),
+                                 self_sig(key, uid, key.created, flags=w.FLAG_CERTIFY),
+                                 sub.packet(subkey=True),
+                                 binding(key, sub, sub.created, w.FLAG_SIGN)]))
+    shared = asc(doc_sig(sub, HELLO))
+    for name, count, expected, proves in (
+        ("good/shared-subkey-at-candidate-cap", candidates, "good",
+         f"{candidates} certificates that all hold and bind one signing subkey are each tried."),
+        ("bad/shared-subkey-over-candidate-cap", candidates + 1, "malformed",
+         (f"{candidates + 1} certificates holding the signing subkey exceed the candidate cap: "
+         "the signature is rejected before any certificate is decoded.")),
+    ):
+        ring = g.keyring(f"keys/work/{name.split('/', 1)[1]}.pub.asc", *holders[:count])
+        # equally good candidates: the report names the first in fingerprint order
+        first = min(primaries[:count], key=lambda k: k.fingerprint)
+        judged = expected != "malformed"
+        g.vector(name, sig=shared, keyrings=[ring], expected=expected,
+                 signer=sub if judged else None, primary=first if judged else None,
+                 proves=proves)
 
 
 # -- merging copies of one certificate (issue 8, section 1) ------------------------------------

@@ -247,6 +247,31 @@ for _order in ("first", "second"):
         "bad/several-key-revoked-and-key-expired-first"
     ]
 
+# Bounded work (issue 8 §5): gpgv and sqv verify every signature a certificate holds, and
+# accept any RSA exponent and any number of certificates sharing a key; pgpverify caps the
+# work one verify may do and rejects when a cap stops it before a decision.
+WORK_CAP = (
+    "gpgv and sqv verify every self-signature and revocation a certificate carries, so they "
+    "refute all the forged ones and accept; pgpverify verifies at most 32 per user ID or key "
+    "(Limits.component_signatures), newest first, and rejects when the cap stops it before "
+    "a decision, so that forged signatures with correct hash prefixes cannot cost minutes "
+    "(and a real revocation or newer self-signature behind them is never skipped)."
+)
+BY_NAME["bad/junk-self-signatures-over-cap"] = ({"gpgv": "good", "sqv": "good"}, WORK_CAP)
+BY_NAME["bad/junk-revocations-over-cap"] = ({"gpgv": "good", "sqv": "good"}, WORK_CAP)
+BY_NAME["bad/rsa-exponent-over-2-33"] = (
+    {"gpgv": "good", "sqv": "good"},
+    ("gpgv (libgcrypt) and sqv accept any odd RSA public exponent; pgpverify accepts 3 to "
+     "2**33 - 1, the RustCrypto rsa crate's bounds (OpenSSL refuses over 64 bits above 3072-bit "
+     "moduli, Go over 2**31 - 1): a larger exponent only makes every verification slower."),
+)
+BY_NAME["bad/shared-subkey-over-candidate-cap"] = (
+    {"gpgv": "good", "sqv": "good"},
+    ("gpgv and sqv try the certificates that hold the signing subkey until one verifies; "
+     "pgpverify refuses to try more than 16 (Limits.candidates) so that 200,000 certificates "
+     "sharing one subkey cannot multiply the work of each signature."),
+)
+
 #: expected reason -> the same, for every vector of that reason not listed by name
 BY_REASON: dict[str, tuple[dict[str, str], str]] = {
     "key-revoked": ({"gpgv": "good"}, GPGV_STATE + " sqv rejects revoked keys like us."),
