@@ -454,7 +454,8 @@ def test_cli_fail_on_key_change_rejects_an_un_retired_key(capsys, tmp_path, fake
     code, out, err = run(capsys, *index_args(tmp_path, "--fail-on-key-change"))
     assert code == 1
     assert "REJECTED demo_pkg-1.0.0-py3-none-any.whl: keys-changed" in out
-    assert f"retirement-removed key {ALICE} (2024-01-01T00:00:00Z -> none) [widens]" in out
+    assert (f"retirement-removed user 'alice' key {ALICE} (2024-01-01T00:00:00Z -> none) "
+            "[widens]") in out
     assert "THE TRUST STATEMENT OF demo-pkg CHANGED" in err
     code, out, _ = run(capsys, *index_args(tmp_path, "--fail-on-key-change", "--format",
                                            "json"))
@@ -524,7 +525,8 @@ def test_cli_lock_regeneration_says_what_changed(capsys, tmp_path, fake_index_cl
     code, out, _ = run(capsys, *lock_args(tmp_path))
     assert code == 0
     assert "pgpverify: 1 change(s) from the previous" in out
-    assert f"demo-pkg: retirement added key {ALICE} (none -> 2024-01-01T00:00:00Z)" in out
+    assert (f"demo-pkg: retirement added user 'alice' key {ALICE} "
+            "(none -> 2024-01-01T00:00:00Z)") in out
     assert verify_lock(capsys, tmp_path) == (1, "not-owner")
 
 
@@ -537,7 +539,7 @@ def test_cli_lock_rejects_dropping_a_retirement_the_previous_lock_held(
     set_record(fake_index_client)
     code, out, err = run(capsys, *lock_args(tmp_path))
     assert code == 1
-    assert f"demo-pkg: retirement removed key {ALICE}" in out
+    assert f"demo-pkg: retirement removed user 'alice' key {ALICE}" in out
     assert "[WEAKENS: refused without --allow-weakening]" in out
     assert "lock refused: 1 change(s) drop a retirement or revocation" in err
     assert (tmp_path / "pgpverify.lock").read_bytes() == before

@@ -201,6 +201,15 @@ def test_compare_retirement_by_another_entry_still_counts():
     assert not widens(before, after)
 
 
+def test_compare_retirement_moved_between_entries_is_reported_not_widening():
+    before = stmt(("alice", "Owner", [A]), ("bob", "Maintainer", [(A, 0)]))
+    after = stmt(("alice", "Owner", [(A, 0)]), ("bob", "Maintainer", [A]))
+    changes = compare(before, after)
+    assert [(c.kind.value, c.user, c.widens) for c in changes] == [
+        ("retirement-added", "alice", False), ("retirement-removed", "bob", False)]
+    assert not widens(before, after)
+
+
 def test_compare_dropping_the_user_who_retired_a_key_widens():
     before = stmt(("bob", "Maintainer", [B]), ("carol", "Viewer", [(B, MAY_2024)]))
     after = stmt(("bob", "Maintainer", [B]))
@@ -217,8 +226,8 @@ def test_compare_with_a_legacy_memory_sees_keys_only():
 
 def test_change_describes_itself():
     (change,) = compare(BASE, stmt(("alice", "Owner", [A]), ("bob", "Maintainer", [B])))
-    assert change.describe() == (f"retirement removed key {B} (2024-06-01T00:00:00Z -> none) "
-                                 "[WIDENS who may sign]")
+    assert change.describe() == (f"retirement removed user 'bob' key {B} "
+                                 "(2024-06-01T00:00:00Z -> none) [WIDENS who may sign]")
     assert change.to_json()["kind"] == "retirement-removed"
 
 

@@ -307,8 +307,9 @@ def compare(before: TrustStatement, after: TrustStatement) -> tuple[Change, ...]
                 for fpr in sorted(old_fprs - new_fprs)]
     if not before.legacy:
         changes += _user_changes(before, after, old_signers, new_signers)
-    for fpr in sorted(old_fprs & new_fprs):
-        changes += _retirement_changes(fpr, old_signing, new_signing, legacy=before.legacy)
+    if not before.legacy:
+        for fpr in sorted(old_fprs & new_fprs):
+            changes += _retirement_changes(fpr, before, after, old_signing, new_signing)
     return tuple(changes)
 
 
@@ -343,25 +344,48 @@ def _user_changes(
     return changes
 
 
-def _retirement_changes(
-    fpr: str, old: dict[str, int | None], new: dict[str, int | None], *, legacy: bool,
-) -> list[Change]:
-    """The key's effective retirement (what the verifier uses) before and after."""
-    if fpr not in old or fpr not in new or legacy:
-        return []
-    was, now = old[fpr], new[fpr]
+def _retirement_kind(was: int | None, now: int | None) -> tuple[ChangeKind, bool] | None:
+    """The kind of a retirement change, and whether it lets the key sign for longer."""
     if was == now:
-        return []
-    text = (None if was is None else format_utc(was), None if now is None else format_utc(now))
+        return None
     if was is None:
-        kind, wider = ChangeKind.RETIREMENT_ADDED, False
-    elif now is None:
-        kind, wider = ChangeKind.RETIREMENT_REMOVED, True
-    elif now > was:
-        kind, wider = ChangeKind.RETIREMENT_LATER, True
-    else:
-        kind, wider = ChangeKind.RETIREMENT_EARLIER, False
-    return [Change(kind, wider, fingerprint=fpr, before=text[0], after=text[1])]
+        return ChangeKind.RETIREMENT_ADDED, False
+    if now is None:
+        return ChangeKind.RETIREMENT_REMOVED, True
+    if now > was:
+        return ChangeKind.RETIREMENT_LATER, True
+    return ChangeKind.RETIREMENT_EARLIER, False
+
+
+def _time(when: int | None) -> str | None:
+    return None if when is None else format_utc(when)
+
+
+def _retirement_changes(
+    fpr: str, before: TrustStatement, after: TrustStatement,
+    old: dict[str, int | None], new: dict[str, int | None],
+) -> list[Change]:
+    """Retirement changes of ``fpr``: per maintainer entry, then the effective one.
+
+    The effective retirement (the earliest, which the verifier uses) is reported when no
+    entry's change of the same kind says it. A change widens only when the effective
+    retirement moved later or went away.
+    """
+    effective = _retirement_kind(old[fpr], new[fpr]) if fpr in old and fpr in new else None
+    wider = effective is not None and effective[1]
+    entries = [{(g.user, g.role): g.retired for g in s.grants if g.fingerprint == fpr}
+               for s in (before, after)]
+    changes = []
+    for user, role in sorted(entries[0].keys() & entries[1].keys()):
+        was, now = entries[0][(user, role)], entries[1][(user, role)]
+        kind = _retirement_kind(was, now)
+        if kind is not None:
+            changes.append(Change(kind[0], kind[1] and wider, fingerprint=fpr, user=user,
+                                  before=_time(was), after=_time(now)))
+    if effective is not None and not any(c.kind is effective[0] for c in changes):
+        changes.append(Change(effective[0], effective[1], fingerprint=fpr,
+                              before=_time(old[fpr]), after=_time(new[fpr])))
+    return changes
 
 
 # -- certificates ----------------------------------------------------------------------
