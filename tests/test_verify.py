@@ -80,6 +80,16 @@ def test_text_forms_match_whole_input_for_every_split():
             assert forms_digests([data[:i], data[i:j], data[j:]]) == whole
 
 
+@pytest.mark.parametrize("run", [1, 2, 3, 4, 5, 17, 4096])
+def test_text_forms_strip_trailing_runs_of_any_length(run):
+    # short runs go by bytes.replace rounds, longer ones by the reversed-regex pass
+    unit = b"line" + (b" \t\r\0" * run)[:run] + b"\n" + b"\r" * run + b"\n"
+    data = unit * 50 + b"end"
+    expected = {n: _sha256(_reference(n, data)) for n in TEXT_CANONICALIZATIONS}
+    assert forms_digests([data]) == expected
+    assert forms_digests([data[i : i + 1000] for i in range(0, len(data), 1000)]) == expected
+
+
 @pytest.mark.parametrize("end", [b"", b"\n", b"x", b"\r\n"])
 def test_text_forms_hold_no_long_run_in_memory(end):
     run = b" \t\r\0" * 100_000
