@@ -590,6 +590,9 @@ class Verifier:
                         f"more than {self.limits.signature_packets} signature packets"
                     )
                 attempts.append(self._parse_one(len(attempts), pkt.body))
+        if not attempts:
+            # only marker packets (RFC 9580 §5.8), which are ignored: nothing was signed
+            raise MalformedError("the signature file holds no signature packet")
         return attempts
 
     def _parse_one(self, index: int, body: bytes) -> _Attempt:

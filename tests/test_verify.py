@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pgpverify import Keyring, Outcome, OwnershipRecord, Reason, VerificationResult, Verifier
+from pgpverify.openpgp.armor import encode
 from pgpverify.verify import (
     _RANK,
     TEXT_CANONICALIZATIONS,
@@ -163,6 +164,21 @@ def test_result_has_no_truth_value():
     assert result.ok
     with pytest.raises(TypeError):
         bool(result)
+
+
+@pytest.mark.parametrize("armored", [False, True])
+def test_verifier_rejects_a_signature_file_of_marker_packets_only(tmp_path, armored):
+    # derived from the marker vector: with the signature packet removed, nothing is signed
+    marker = b"\xca\x03PGP"
+    data = marker * 2
+    if armored:
+        data = encode(data, "SIGNATURE")
+    doc = tmp_path / "f"
+    doc.write_bytes(b"data")
+    (tmp_path / "f.asc").write_bytes(data)
+    result = Verifier(Keyring()).verify(doc, at=datetime(2025, 1, 1, tzinfo=UTC))
+    assert result.reason is Reason.MALFORMED
+    assert "no signature packet" in result.message
 
 
 def test_empty_signature_file_is_malformed_not_an_exception(tmp_path):
