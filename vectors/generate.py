@@ -987,6 +987,7 @@ def build(g: Gen) -> None:
              proves="Unknown fields in the ownership record are ignored.")
 
     build_merging(g)
+    build_memory(g)
     build_retirement(g, alice, bob, keyrings=both, signature=sig_alice)
     build_output(g, alice, keyrings=both, signature=sig_alice)
     build_fidelity(g)
@@ -1215,6 +1216,45 @@ def build_merging(g: Gen) -> None:
              expected="good", signer=s.key, primary=s.primary,
              proves="The same certificate with only the self-signature without expiry, twice: "
              "good.")
+
+
+# -- trust memory: certificates only grow (issue 8, section 2) --------------------------------
+
+
+def build_memory(g: Gen) -> None:
+    """An older copy of a certificate, served after the revoked one, cannot hide the revocation.
+
+    The cache remembers, per primary fingerprint, the union of every copy it was served
+    (``pgpverify.trust.memory.union_certificate``, which makes
+    ``keys/memory/remembered-union.pub.asc`` here from the revoked copy and the older one),
+    and verification uses the union with what the index serves now. A compromised index
+    that serves the older copy (``keys/memory/older-copy-without-revocation.pub.asc``) gets
+    ``key-revoked`` with the memory beside it, in either order; the older copy alone is the
+    good twin (what a machine without memory would accept). tests/test_workflows.py and
+    tests/test_cli.py play the same sequence through a real cache and lock file.
+    """
+    from pgpverify.trust.memory import union_certificate
+
+    key = g.variant("memory-revoked")
+    uid = b"Memory <memory@example.org>"
+    older = [key.packet(), w.packet(w.TAG_USER_ID, uid),
+             self_sig(key, uid, key.created, flags=GOOD_SIGNER)]
+    revoked = [older[0], revocation(key, ts("2024-06-01T00:00:00Z"), 2), *older[1:]]
+    remembered = union_certificate([b"".join(revoked), b"".join(older)], fingerprint=key.fpr)
+    assert remembered == b"".join(revoked)  # new-format headers, revocation after the key
+    older_ring = g.keyring("keys/memory/older-copy-without-revocation.pub.asc", b"".join(older))
+    memory_ring = g.keyring("keys/memory/remembered-union.pub.asc", remembered)
+    g.vector("good/memory-older-copy-alone", sig=asc(doc_sig(key, HELLO)),
+             keyrings=[older_ring], expected="good", signer=key,
+             proves="The older copy of the certificate, without its revocation, alone: good "
+             "(what a machine that remembers nothing would accept from a compromised index).")
+    for label, rings in (("remembered-then-older-copy", [memory_ring, older_ring]),
+                         ("older-copy-then-remembered", [older_ring, memory_ring])):
+        g.vector(f"bad/memory-{label}", signature="signatures/good/memory-older-copy-alone.asc",
+                 keyrings=rings, expected="key-revoked", signer=key,
+                 proves="The remembered union of every copy served (with the revocation) "
+                 "beside the older copy the index serves now: the revocation, once seen, "
+                 "still counts, whatever the order.")
 
 
 # -- retirement dates in ownership records (issue 8, section 3) -------------------------------
