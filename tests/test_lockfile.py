@@ -513,3 +513,95 @@ def test_lock_file_never_writes_index_credentials(url, written):
     assert "s3cret-t0ken" not in text
     assert loads(text).index_url == written
     assert dumps(loads(text)) == text
+
+
+# -- regenerating over a previous lock (issue 8 §2) ---------------------------------------
+
+
+def _retiring(fpr, when):
+    """The demo record with ``fpr`` retired at ``when`` by whoever lists it."""
+    record = _record()
+    maintainers = tuple(
+        Maintainer(user=m.user, role=m.role, keys=m.keys,
+                   retired=((fpr, parse_retired(when)),) if fpr in m.keys else ())
+        for m in record.maintainers
+    )
+    return OwnershipRecord(project=record.project, maintainers=maintainers)
+
+
+def _older(fpr):
+    """The demo certificate of ``fpr`` without its key revocation, armored."""
+    from fakeindex import without_key_revocation
+
+    return encode(without_key_revocation(fpr), "PUBLIC KEY BLOCK")
+
+
+def _relock(records, certs, previous, **kw):
+    return build_lock(records, certs, index_url="https://pypi.example/simple/",
+                      previous=previous, **kw)
+
+
+def test_lock_changes_of_an_unchanged_lock_are_none():
+    assert lockfile.lock_changes(_lock(), _relock([_record()], CERTS, _lock())) == ()
+
+
+def test_lock_changes_say_what_changed():
+    previous = _lock()
+    other = OwnershipRecord(project="other", maintainers=(
+        Maintainer(user="carol", role="Owner", keys=(CAROL,)),))
+    current = _relock([_retiring(BOB, "2024-05-01"), other], CERTS, previous)
+    changes = lockfile.lock_changes(previous, current)
+    assert [(c.project, c.fingerprint, c.widens, c.weakens) for c in changes] == [
+        ("demo-pkg", BOB, False, False),
+        ("other", None, True, False),
+        ("other", CAROL, True, False),
+        ("other", None, True, False),
+    ]
+    assert changes[0].describe() == (
+        f"demo-pkg: retirement added user 'bob' key {BOB} (none -> 2024-05-01T00:00:00Z)")
+    assert [c.description for c in changes[1:]] == [
+        "project pinned", f"key added key {CAROL} [WIDENS who may sign]",
+        "user added user 'carol' [WIDENS who may sign]"]
+    back = lockfile.lock_changes(current, previous)
+    assert ("other", None, "project no longer pinned") in [
+        (c.project, c.fingerprint, c.description) for c in back]
+    assert [c.weakens for c in back if c.project == "demo-pkg"] == [True]
+
+
+def test_lock_changes_weaken_when_a_retirement_moves_later():
+    previous = _relock([_retiring(BOB, "2024-05-01")], CERTS, None)
+    current = _relock([_retiring(BOB, "2024-06-01")], CERTS, previous)
+    (change,) = lockfile.lock_changes(previous, current)
+    assert (change.weakens, change.widens) == (True, True)
+    assert change.describe().endswith("[WEAKENS: refused without --allow-weakening]")
+
+
+def test_build_lock_keeps_a_revocation_the_previous_lock_held():
+    previous = _lock()
+    served = {**CERTS, DAVE: _older(DAVE)}
+    kept = _relock([_record()], served, previous)
+    assert kept.certificates[DAVE] == previous.certificates[DAVE]
+    assert lockfile.lock_changes(previous, kept) == ()
+    result = Verifier(kept.keyring_for("demo-pkg"), owners=kept.ownership("demo-pkg"),
+                      project="demo-pkg").verify(DEMO / "revoked" / WHEEL.name, at=AT)
+    assert result.reason is Reason.KEY_REVOKED
+
+
+def test_build_lock_allow_weakening_takes_the_served_copy():
+    previous = _lock()
+    weak = _relock([_record()], {**CERTS, DAVE: _older(DAVE)}, previous, allow_weakening=True)
+    (change,) = lockfile.lock_changes(previous, weak)
+    assert (change.fingerprint, change.weakens) == (DAVE, True)
+    assert change.description == "1 packet(s) the previous lock held are dropped"
+    result = Verifier(weak.keyring_for("demo-pkg"), owners=weak.ownership("demo-pkg"),
+                      project="demo-pkg").verify(DEMO / "revoked" / WHEEL.name, at=AT)
+    assert result.ok
+
+
+def test_build_lock_grows_a_certificate_with_new_packets():
+    previous = _relock([_record()], {**CERTS, DAVE: _older(DAVE)}, None)
+    grown = _relock([_record()], CERTS, previous)
+    (change,) = lockfile.lock_changes(previous, grown)
+    assert (change.fingerprint, change.description, change.weakens) == (
+        DAVE, "1 new packet(s)", False)
+    assert grown.certificates[DAVE] == CERTS[DAVE]
