@@ -61,18 +61,32 @@ def test_static_pep503_tree_good_then_offline_then_key_change(tmp_path, static_s
     assert code == 0, doc
 
     record_path = tree / "pgp" / "projects" / "demo-pkg.json"
-    record = json.loads(record_path.read_text())
+    original = record_path.read_text()
+    record = json.loads(original)
     record["maintainers"] = record["maintainers"][:1]
-    record_path.write_text(json.dumps(record))
-    # http.server's Last-Modified has one-second resolution: date the edit later so the
-    # revalidation sees it (a real index changes files on a human time scale).
-    stat = record_path.stat()
-    os.utime(record_path, (stat.st_atime + 10, stat.st_mtime + 10))
+
+    def edit(text, later):
+        record_path.write_text(text)
+        # http.server's Last-Modified has one-second resolution: date the edit later so the
+        # revalidation sees it (a real index changes files on a human time scale).
+        stat = record_path.stat()
+        os.utime(record_path, (stat.st_atime + later, stat.st_mtime + later))
+
+    # two keys removed: narrowing, reported and remembered, not rejected
+    edit(json.dumps(record), 10)
+    code, doc, err = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache,
+                            "--fail-on-key-change")
+    assert code == 0, doc
+    assert len(doc["keys_changed"]["removed"]) == 2
+    assert doc["keys_changed"]["widens"] is False
+    assert "CHANGED" in err
+    # the same two keys back: widening, rejected until a run without the flag accepts it
+    edit(original, 20)
     code, doc, err = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache,
                             "--fail-on-key-change")
     assert code == 1
     assert doc["reason"] == "keys-changed"
-    assert len(doc["keys_changed"]["removed"]) == 2
+    assert len(doc["keys_changed"]["added"]) == 2
     assert "CHANGED" in err
     code, doc, _ = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache)
     assert code == 0
