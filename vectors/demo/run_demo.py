@@ -4,8 +4,9 @@ Part 1 runs ``pgpverify verify`` with local keyrings on four cases (good, tamper
 revoked, not an owner). Part 2 builds an index the way an operator would (``pgpverify
 publish`` of the maintainers' keys and ownership record, simple pages, the wheel and its
 ``.asc``), serves it with ``python -m http.server`` on 127.0.0.1, verifies against it with
-``--index-url`` (signature and keys fetched from the index), shows a key change being
-caught and a lock file used offline, then stops the server.
+``--index-url`` (signature and keys fetched from the index), shows a compromised index
+adding a signer being caught by the trust memory (``--fail-on-key-change``) and a lock
+file used offline, then stops the server.
 
 Exit status 0 iff every step gave its expected exit code.
 """
@@ -28,6 +29,7 @@ DEMO = Path(__file__).resolve().parent
 ROOT = DEMO.parent.parent
 WHEEL = "demo_pkg-1.0.0-py3-none-any.whl"
 AT = "2025-06-01T00:00:00Z"
+MALLORY = "88199D93B4210BBED4A2245EDD771D2D3E8DF380"
 
 #: (heading, directory under demo/, expected exit code)
 CASES = [
@@ -209,15 +211,25 @@ def index_cases(demo: Demo, work: Path, url: str) -> None:
         "lock", "demo-pkg", "--index-url", simple, "--cache-dir", cache,
         "-o", str(work / "pgpverify.lock"),
     ], 0)
+    # A compromised index lists mallory as a Maintainer and serves her key.
     record_path = work / "index" / "pgp" / "projects" / "demo-pkg.json"
     record = json.loads(record_path.read_text(encoding="utf-8"))
-    record["maintainers"] = record["maintainers"][:1]
+    record["maintainers"].append({"user": "mallory", "role": "Maintainer", "keys": [MALLORY]})
     record_path.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    shutil.copy(ROOT / "vectors" / "keys" / "mallory.pub.asc",
+                work / "index" / "pgp" / "keys" / f"{MALLORY}.asc")
     # http.server dates files to the second: make the edit visibly newer for revalidation
     stat = record_path.stat()
     os.utime(record_path, (stat.st_atime + 10, stat.st_mtime + 10))
-    demo.run("index: bob's key disappeared from the record; --fail-on-key-change catches it", [
-        "verify", str(download / WHEEL), *common, "--fail-on-key-change",
+    mallory = ["verify", str(download / WHEEL), "--signature",
+               str(DEMO / "not-owner" / f"{WHEEL}.asc")]
+    demo.run("index, compromised: mallory added herself as a Maintainer; without memory "
+             "(--no-cache) her signature passes", [
+        *mallory, "--index-url", simple, "--no-cache", "--at", AT,
+    ], 0)
+    demo.run("index, compromised: the cache remembers the statement it accepted; "
+             "--fail-on-key-change rejects the widening", [
+        *mallory, *common, "--fail-on-key-change",
     ], 1)
 
 
