@@ -382,6 +382,11 @@ def _verify(args: argparse.Namespace) -> int:
         raise _UsageError("--owners goes with --keyring (the index and lock file carry theirs)")
     if args.keyring and (args.project is None) != (args.owners is None):
         raise _UsageError("--project and --owners must be given together")
+    if args.fail_on_key_change and (args.keyring or args.lock is not None):
+        raise _UsageError("--fail-on-key-change goes with an index (the trust memory is the "
+                          "cache's); a lock file is reviewed instead")
+    if args.fail_on_key_change and args.no_cache:
+        raise _UsageError("--fail-on-key-change needs the cache's trust memory: drop --no-cache")
     index_url = args.index_url
     if not args.keyring and args.lock is None and index_url is None:
         index_url = _configured_index()

@@ -571,3 +571,14 @@ def test_cli_lock_help_names_allow_weakening(capsys):
     assert code == 0
     assert "--allow-weakening" in out
     assert "previous lock" in out
+
+
+@pytest.mark.parametrize("source", [["--no-cache"], ["--keyring", DEMO / "keyring.asc"]])
+def test_cli_fail_on_key_change_rejects_a_run_without_memory(capsys, tmp_path, source):
+    args = ["verify", DEMO / WHEEL, "--fail-on-key-change", *source]
+    if source == ["--no-cache"]:
+        args += ["--index-url", "https://index.test/simple/"]
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert "--fail-on-key-change" in one_error_line(err)
