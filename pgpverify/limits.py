@@ -4,7 +4,8 @@ Each cap is checked *before* the work it bounds: a file is read with ``read(cap 
 packet count is checked as packets are framed. Exceeding a cap raises
 :class:`pgpverify.errors.LimitExceededError`, never hangs.
 
-The work caps (``candidates``, ``public_key_operations``, ``component_signatures``) bound
+The work caps (``candidates``, ``public_key_operations``, ``component_signatures``,
+``decoded_packets``) bound
 what one verify run may compute, whatever the keyrings hold: a run that reaches one before
 a decision raises :class:`pgpverify.errors.WorkLimitError` inside, and the signature it was
 judging is rejected (``malformed``, the message names the cap), never accepted.
@@ -60,6 +61,10 @@ class Limits:
     #: revocations, the self-signatures of the primary and of each user ID, a subkey's
     #: revocations, its bindings, a binding's back-signatures), newest first
     component_signatures: int = 32
+    #: packets of the candidate certificates one verify run may decode (parsing costs about
+    #: 20 us a signature packet): two certificates of ``certificate_packets`` each, or
+    #: hundreds of real ones; ``keyring_packets`` alone would allow 4,000,000
+    decoded_packets: int = 200_000
 
     def __post_init__(self) -> None:
         for each in fields(self):
@@ -83,12 +88,23 @@ class WorkBudget:
     limit: int
     #: signatures one component may verify for one purpose (Limits.component_signatures)
     per_component: int = DEFAULT_LIMITS.component_signatures
+    #: certificate packets the run may decode (Limits.decoded_packets)
+    packet_limit: int = DEFAULT_LIMITS.decoded_packets
     spent: int = 0
+    decoded: int = 0
 
     @classmethod
     def of(cls, limits: Limits) -> WorkBudget:
         """A fresh budget for one run under ``limits``."""
-        return cls(limit=limits.public_key_operations, per_component=limits.component_signatures)
+        return cls(limit=limits.public_key_operations, per_component=limits.component_signatures,
+                   packet_limit=limits.decoded_packets)
+
+    def decode(self, packets: int) -> None:
+        """Account for decoding a certificate of ``packets`` packets, before it is decoded."""
+        if self.decoded + packets > self.packet_limit:
+            raise WorkLimitError("packets of the certificates decoded in one verify run",
+                                 self.packet_limit)
+        self.decoded += packets
 
     def spend(self) -> None:
         """Account for one public-key operation; raise WorkLimitError when none is left."""

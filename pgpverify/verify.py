@@ -529,14 +529,14 @@ class Verifier:
                 attempts = self._parse(sig_bytes)
             except MalformedError as err:
                 return self._malformed(file, sig_name, doc, err.message)
-            # (4) issuer -> certificate, (5) algorithm policy
+            # (4) issuer -> certificate, (5) algorithm policy; the certificates decoded and,
+            # from (6) on, every public-key operation are paid from one budget (Limits)
+            budget = WorkBudget.of(self.limits)
             candidates: list[_Attempt] = []
             for attempt in attempts:
                 if attempt.reason is None:
-                    candidates.extend(self._candidates(attempt))
-            # (6) hash the document, check the math; every public-key operation from here
-            # on is paid from one budget (Limits.public_key_operations)
-            budget = WorkBudget.of(self.limits)
+                    candidates.extend(self._candidates(attempt, budget))
+            # (6) hash the document, check the math
             sha256 = self._hash_and_check(
                 doc, [a for a in candidates if a.reason is None], budget
             )
@@ -614,12 +614,13 @@ class Verifier:
             return attempt.reject(Reason.MALFORMED, "; ".join(sig.defects))
         return attempt
 
-    def _candidates(self, attempt: _Attempt) -> list[_Attempt]:
+    def _candidates(self, attempt: _Attempt, budget: WorkBudget) -> list[_Attempt]:
         """(4) one attempt per certificate holding the issuer, each through (5).
 
         The issuer fingerprint when the signature has one, else its key IDs. More holders
         than ``Limits.candidates`` (many certificates sharing one subkey) and the
-        signature is rejected before any certificate is decoded.
+        signature is rejected before any certificate is decoded; so it is when decoding
+        them would pass ``Limits.decoded_packets`` for the run.
         """
         sig = attempt.sig
         assert sig is not None
@@ -644,6 +645,12 @@ class Verifier:
                 f"{_issuer_text(sig)}, over the limit of {self.limits.candidates} "
                 "candidates per signature; the signature is not judged",
             )]
+        try:
+            for holder in holders:
+                budget.decode(self.keyring.decode_cost(holder))
+        except WorkLimitError as err:
+            _work_capped(attempt, err)
+            return [attempt]
         found: list[_Attempt] = []
         seen: set[tuple[bytes, bytes]] = set()
         for holder in holders:

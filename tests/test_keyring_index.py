@@ -58,3 +58,13 @@ def test_keyring_lookup_is_in_fingerprint_order():
     assert found == sorted(found)
     assert len(found) == 5
     assert w.FLAG_SIGN  # the shared subkey is bound for signing in every one
+
+
+def test_keyring_decode_cost_counts_every_copy_until_decoded():
+    ring = Keyring()
+    ring.add_bytes(holder(0) + holder(0), source="two copies")
+    primary = key("keyring holder 0")
+    assert ring.decode_cost(primary.fingerprint) == 10  # 5 packets, twice
+    assert ring.certificate(primary.fingerprint) is not None
+    assert ring.decode_cost(primary.fingerprint) == 0
+    assert ring.decode_cost(b"\x00" * 20) == 0

@@ -16,6 +16,7 @@ def test_limits_defaults_are_valid_and_bound_the_work():
     assert DEFAULT_LIMITS.candidates == 16
     assert DEFAULT_LIMITS.public_key_operations == 512
     assert DEFAULT_LIMITS.component_signatures == 32
+    assert DEFAULT_LIMITS.decoded_packets == 2 * DEFAULT_LIMITS.certificate_packets
     # one run can judge every candidate of one signature without running out
     assert DEFAULT_LIMITS.public_key_operations >= 4 * DEFAULT_LIMITS.candidates
 
@@ -33,8 +34,13 @@ def test_limits_accepts_one(name):
 
 
 def test_work_budget_counts_and_stops_at_its_limit():
-    budget = WorkBudget.of(Limits(public_key_operations=3, component_signatures=2))
+    budget = WorkBudget.of(Limits(public_key_operations=3, component_signatures=2,
+                                  decoded_packets=10))
     assert budget.per_component == 2
+    budget.decode(10)
+    with pytest.raises(WorkLimitError, match="packets of the certificates decoded"):
+        budget.decode(1)
+    assert budget.decoded == 10
     for _ in range(3):
         budget.spend()
     assert budget.spent == 3

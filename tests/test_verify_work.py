@@ -152,3 +152,20 @@ def test_verifier_rejects_more_candidates_than_the_cap_by_key_id(tmp_path, decod
     assert "work cap" in over.message
     assert decoded == []
     assert run(tmp_path, sharing_certificates(CANDIDATES), [key_id_only_signature()]).ok
+
+
+def test_verifier_rejects_when_decoding_would_pass_the_packet_cap(tmp_path, decoded):
+    # 16 holders of 5 packets each (primary, user ID, self-signature, subkey, binding)
+    ring = sharing_certificates(CANDIDATES)
+    sig = [document_signature(SHARED)]
+    over = run(tmp_path, ring, sig, Limits(decoded_packets=5 * CANDIDATES - 1))
+    assert over.reason is Reason.MALFORMED
+    assert "packets of the certificates decoded in one verify run" in over.message
+    assert decoded == []  # counted before any is decoded
+    assert run(tmp_path, ring, sig, Limits(decoded_packets=5 * CANDIDATES)).ok
+
+
+def test_verifier_pays_once_for_a_certificate_several_signatures_share(tmp_path):
+    ring = sharing_certificates(1)
+    sigs = [document_signature(SHARED, SIGNED + i) for i in range(3)]
+    assert run(tmp_path, ring, sigs, Limits(decoded_packets=5)).ok

@@ -287,6 +287,12 @@ class Keyring:
             return 0
         return len(owners) if isinstance(owners, set) else 1
 
+    def decode_cost(self, fingerprint: bytes) -> int:
+        """Packets :meth:`certificate` would parse for ``fingerprint``: 0 once decoded."""
+        if fingerprint in self._decoded:
+            return 0
+        return self._merged.get(fingerprint, 0)
+
     def holders(self, key_id: bytes) -> list[bytes]:
         """Primary fingerprints of the certificates holding this key ID or fingerprint.
 
