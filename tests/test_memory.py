@@ -320,3 +320,30 @@ def test_union_rejects_more_packets_than_the_limits():
         union_certificate([without_revocation(full), full], fingerprint=DAVE, limits=small)
     tight = dataclasses.replace(Limits(), certificate_packets=count)
     assert union_certificate([full], fingerprint=DAVE, limits=tight)
+
+
+class _CountingGrants(tuple):
+    """Grants that count how many times they are walked."""
+
+    __slots__ = ()
+    walks = 0
+
+    def __iter__(self):
+        type(self).walks += 1
+        return super().__iter__()
+
+
+@pytest.mark.parametrize("n", [10, 2000])
+def test_compare_walks_the_grants_a_constant_number_of_times(n):
+    def big(role, retired):
+        grants = (Grant(f"user{i}", role, f"{i:040X}", retired) for i in range(n))
+        return TrustStatement("demo-pkg", _CountingGrants(sorted(
+            grants, key=lambda g: (g.user, g.role, g.fingerprint))))
+
+    before, after = big("Viewer", MAY_2024), big("Owner", JUNE_2024)
+    _CountingGrants.walks = 0
+    changes = compare(before, after)
+    assert widens(before, after)
+    # per user: the role change, the key listed under the new role and unlisted under the old
+    assert len(changes) == 3 * n
+    assert _CountingGrants.walks <= 40  # not once per user or key: linear work

@@ -99,12 +99,12 @@ class TrustStatement:
         """Normalise maintainers: repeated (user, role, key) merge, the earliest retirement wins."""
         merged: dict[tuple[str, str, str], int | None] = {}
         for maintainer in maintainers:
+            retired: dict[str, int | None] = {}
+            for fpr, date in maintainer.retired:
+                retired[fpr.upper()] = _earliest((retired.get(fpr.upper()), date))
             for fpr in maintainer.keys:
-                when = _earliest(t for k, t in maintainer.retired if k == fpr)
                 key = (maintainer.user, maintainer.role, fpr.upper())
-                if key in merged:
-                    when = _earliest(t for t in (merged[key], when) if t is not None)
-                merged[key] = when
+                merged[key] = _earliest((merged.get(key), retired.get(fpr.upper())))
         grants = tuple(sorted((Grant(u, r, f, t) for (u, r, f), t in merged.items()),
                               key=_order))
         return cls(project=canonicalize_name(project), grants=grants)
@@ -138,11 +138,11 @@ class TrustStatement:
         """
         if self.legacy:
             return dict.fromkeys(self.fingerprints)
-        return {
-            fpr: _earliest(g.retired for g in self.grants
-                           if g.fingerprint == fpr and g.retired is not None)
-            for fpr in {g.fingerprint for g in self.grants if g.signs}
-        }
+        retired: dict[str, int | None] = {}
+        for grant in self.grants:
+            retired[grant.fingerprint] = _earliest((retired.get(grant.fingerprint),
+                                                    grant.retired))
+        return {g.fingerprint: retired[g.fingerprint] for g in self.grants if g.signs}
 
     def signers(self) -> frozenset[tuple[str, str]]:
         """(user, fingerprint) pairs that may sign (empty for a legacy statement)."""
@@ -307,10 +307,18 @@ def compare(before: TrustStatement, after: TrustStatement) -> tuple[Change, ...]
                 for fpr in sorted(old_fprs - new_fprs)]
     if not before.legacy:
         changes += _user_changes(before, after, old_signers, new_signers)
-    if not before.legacy:
+        by_key = (_group(before.grants, "fingerprint"), _group(after.grants, "fingerprint"))
         for fpr in sorted(old_fprs & new_fprs):
-            changes += _retirement_changes(fpr, before, after, old_signing, new_signing)
+            changes += _retirement_changes(fpr, by_key, old_signing, new_signing)
     return tuple(changes)
+
+
+def _group(grants: Iterable[Grant], field: str) -> dict[str, list[Grant]]:
+    """Grants by one of their text fields (``user`` or ``fingerprint``), in one pass."""
+    out: dict[str, list[Grant]] = {}
+    for grant in grants:
+        out.setdefault(getattr(grant, field), []).append(grant)
+    return out
 
 
 def _user_changes(
@@ -319,20 +327,24 @@ def _user_changes(
 ) -> list[Change]:
     changes: list[Change] = []
     old_users, new_users = set(before.users), set(after.users)
-    for user in sorted(new_users - old_users):
-        signs = any(u == user for u, _ in new_signers)
-        changes.append(Change(ChangeKind.USER_ADDED, signs, user=user))
+    signing_users = {u for u, _ in new_signers}
+    changes += [Change(ChangeKind.USER_ADDED, user in signing_users, user=user)
+                for user in sorted(new_users - old_users)]
     changes += [Change(ChangeKind.USER_REMOVED, widens=False, user=user)
                 for user in sorted(old_users - new_users)]
     old_fprs, new_fprs = set(before.fingerprints), set(after.fingerprints)
+    by_user = (_group(before.grants, "user"), _group(after.grants, "user"))
+    gained_by: dict[str, set[tuple[str, str]]] = {}
+    for pair in new_signers - old_signers:
+        gained_by.setdefault(pair[0], set()).add(pair)
     for user in sorted(old_users & new_users):
-        roles = [sorted({g.role for g in s.grants if g.user == user}) for s in (before, after)]
-        gained = {p for p in new_signers - old_signers if p[0] == user}
+        mine = (by_user[0][user], by_user[1][user])
+        roles = [sorted({g.role for g in grants}) for grants in mine]
+        gained = gained_by.get(user, set())
         if roles[0] != roles[1]:
             changes.append(Change(ChangeKind.ROLE_CHANGED, bool(gained), user=user,
                                   before=", ".join(roles[0]), after=", ".join(roles[1])))
-        listed = [{(g.role, g.fingerprint) for g in s.grants if g.user == user}
-                  for s in (before, after)]
+        listed = [{(g.role, g.fingerprint) for g in grants} for grants in mine]
         for role, fpr in sorted(listed[1] - listed[0]):
             if fpr in old_fprs:
                 changes.append(Change(ChangeKind.KEY_LISTED, (user, fpr) in gained,
@@ -362,7 +374,7 @@ def _time(when: int | None) -> str | None:
 
 
 def _retirement_changes(
-    fpr: str, before: TrustStatement, after: TrustStatement,
+    fpr: str, by_key: tuple[dict[str, list[Grant]], dict[str, list[Grant]]],
     old: dict[str, int | None], new: dict[str, int | None],
 ) -> list[Change]:
     """Retirement changes of ``fpr``: per maintainer entry, then the effective one.
@@ -373,8 +385,7 @@ def _retirement_changes(
     """
     effective = _retirement_kind(old[fpr], new[fpr]) if fpr in old and fpr in new else None
     wider = effective is not None and effective[1]
-    entries = [{(g.user, g.role): g.retired for g in s.grants if g.fingerprint == fpr}
-               for s in (before, after)]
+    entries = [{(g.user, g.role): g.retired for g in grants[fpr]} for grants in by_key]
     changes = []
     for user, role in sorted(entries[0].keys() & entries[1].keys()):
         was, now = entries[0][(user, role)], entries[1][(user, role)]
