@@ -189,6 +189,24 @@ def junk_revocations(n: int) -> Shape:
     )
 
 
+def flooded_candidates(certs: int, junk: int) -> Shape:
+    """Many flooded certificates, one signature naming each: decoding is what costs."""
+    base = alice()  # RSA: a junk value still parses (one MPI), so each costs an operation
+    parts = []
+    sigs = []
+    for i in range(certs):
+        key = w.Key(base.algo, K0 - 1 - i, base.material, base.private)
+        uid = f"Flooded {i} <flooded{i}@example.org>".encode()
+        parts += [packet(w.TAG_PUBLIC_KEY, key.body), packet(w.TAG_USER_ID, uid),
+                  *(certification(key, uid, K0 - 1 - i + 10 + j, junk=True) for j in range(junk))]
+        sigs.append(sig(key, w.BINARY, DOCUMENT, SIGNED))
+    return Shape(
+        "flooded-candidates", f"{certs} certificates of {junk + 2:,} packets each, one "
+        "signature by each", b"".join(parts), b"".join(sigs),
+        "malformed",
+    )
+
+
 def shared_subkey(n: int, signatures: int) -> Shape:
     sub = ed_key("shared subkey", K0 + 1)
     sub_packet = packet(w.TAG_PUBLIC_SUBKEY, sub.body)
@@ -277,6 +295,7 @@ def shapes(quick: bool) -> list[tuple[str, Callable[[], Shape]]]:
         ("huge-exponent", lambda: huge_exponent(junk)),
         ("junk-revocations", lambda: junk_revocations(junk)),
         (f"shared-subkey-{certs}", lambda: shared_subkey(certs, 64)),
+        ("flooded-candidates", lambda: flooded_candidates(10, junk)),
         ("rsa16384-budget", lambda: largest_operations(16, 64)),
         ("many-user-ids", lambda: many_user_ids(junk // 2)),
         ("many-subkeys", lambda: many_subkeys(junk // 2)),
