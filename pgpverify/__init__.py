@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         OwnersError,
         PgpVerifyError,
         UnsupportedError,
+        WorkLimitError,
     )
     from pgpverify.limits import DEFAULT_LIMITS, Limits
     from pgpverify.openpgp.keyring import Keyring
@@ -62,6 +63,7 @@ _EXPORTS = {
     "OwnersError": "pgpverify.errors",
     "PgpVerifyError": "pgpverify.errors",
     "UnsupportedError": "pgpverify.errors",
+    "WorkLimitError": "pgpverify.errors",
     "DEFAULT_LIMITS": "pgpverify.limits",
     "Limits": "pgpverify.limits",
     "Keyring": "pgpverify.openpgp.keyring",
@@ -105,5 +107,6 @@ __all__ = [
     "VerificationError",
     "VerificationResult",
     "Verifier",
+    "WorkLimitError",
     "__version__",
 ]

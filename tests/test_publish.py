@@ -885,3 +885,26 @@ def test_armor_encode_round_trips(size):
 def test_armor_encode_rejects_unreadable_label_or_header(label, headers):
     with pytest.raises(ValueError):
         encode(b"x", label, headers)
+
+
+# -- bounded work (issue 8 §5) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("over", [True, False])
+def test_publish_rejects_a_certificate_past_the_work_cap(tmp_path, over):
+    # 32 forged self-signatures with correct hash prefixes, newer than the real one: the cap
+    # stops the judgement before a decision, which is a problem, never an exception.
+    name = "junk-self-signatures-over-cap" if over else "junk-self-signatures-under-cap"
+    vector = f"keys/work/{name}.pub.asc"
+    keys_dir, owners_dir = _dirs(tmp_path, [vector])
+    fpr = _fingerprint(vector)
+    _record(owners_dir, "work.json", "work", ("w", "Owner", [fpr]))
+    out = tmp_path / "out"
+    if not over:
+        publish(keys_dir, owners_dir, out, now=NOW)
+        assert (out / "pgp" / "keys" / f"{fpr}.asc").exists()
+        return
+    (problem,) = _problems(keys_dir, owners_dir, out)
+    assert f"key {fpr}" in problem
+    assert "not judged" in problem
+    assert "self-signatures checked on one user ID exceeds the limit of 32" in problem
