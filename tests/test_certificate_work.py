@@ -27,7 +27,7 @@ from certbuild import (
 
 from pgpverify.errors import WorkLimitError
 from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
-from pgpverify.openpgp.certificate import SigningKey, parse_certificate
+from pgpverify.openpgp.certificate import Certificate, SigningKey, parse_certificate
 from pgpverify.openpgp.keymaterial import PublicKey
 from pgpverify.openpgp.packets import iter_packets
 
@@ -299,3 +299,43 @@ def test_self_signatures_stay_bounded(verify_calls):
     with pytest.raises(WorkLimitError):
         parse(cert).self_signatures(AT_TS)
     assert len(verify_calls) == CAP
+
+
+# -- repeated judgements (64 signatures in one file) --------------------------------------------
+
+
+def test_judge_cap_counts_cached_results_too(verify_calls):
+    # A second signature of the file gets the same verdict as the first, not a walk that
+    # goes further because the first one's results are cached.
+    cert, primary, uid = primary_with_uid_sigs("cached junk")
+    cert.components[1][1].extend(junk_certifications(primary, uid, range(K0 + 1, K0 + 1 + CAP)))
+    parsed = parse(cert)
+    with pytest.raises(WorkLimitError):
+        judge(parsed, primary)
+    again = WorkBudget.of(DEFAULT_LIMITS)
+    with pytest.raises(WorkLimitError, match="self-signatures checked on one user ID"):
+        judge(parsed, primary, again)
+    assert again.spent == 0
+    assert len(verify_calls) == CAP
+
+
+def test_judge_drops_prefix_less_junk_from_later_walks(monkeypatch):
+    cert, primary, uid = primary_with_uid_sigs("walk once")
+    cert.components[1][1].extend(junk_certifications(
+        primary, uid, range(K0 + 1, K0 + 1 + 1000), prefix=False
+    ))
+    parsed = parse(cert)
+    visited = []
+    real = Certificate._verified
+
+    def counting(self, sig, signer, material, quota):
+        visited.append(sig.created)
+        return real(self, sig, signer, material, quota)
+
+    monkeypatch.setattr(Certificate, "_verified", counting)
+    assert judge(parsed, primary) is None
+    assert len(visited) == 1001  # every forged one hashed once, the real one verified
+    visited.clear()
+    for _ in range(64):
+        assert judge(parsed, primary) is None
+    assert len(visited) == 64  # then only the real one, once per signature

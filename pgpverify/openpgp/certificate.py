@@ -33,7 +33,7 @@ from pgpverify.openpgp.packets import Tag
 from pgpverify.openpgp.signature import RevocationCode, Signature, parse_signature
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from pgpverify.openpgp.packets import Packet
 
@@ -90,11 +90,30 @@ class _Quota:
     what: str
     used: int = 0
 
-    def spend(self) -> None:
+    def count(self) -> None:
+        """One more signature of this component checked (a cached result included)."""
         if self.used >= self.budget.per_component:
             raise WorkLimitError(f"the number of {self.what}", self.budget.per_component)
         self.used += 1
+
+    def spend(self) -> None:
+        """One more checked, with a public-key operation paid from the run's budget."""
+        self.count()
         self.budget.spend()
+
+
+@dataclass(slots=True)
+class _Queue:
+    """Plausible signatures of one kind at one reference time, newest first.
+
+    Each entry: the signature, its signer, the octets it hashes, and the index of its
+    component in ``names`` (one quota per component and call). Entries whose 16-bit hash
+    prefix does not match are dropped once found, so a repeated walk (64 signatures in a
+    file) does not step over 100,000 forged ones each time.
+    """
+
+    entries: list[tuple[Signature, _Component, bytes, int]]
+    names: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +142,14 @@ class Certificate:
     skipped: int = 0
     #: signatures ignored because their type does not belong to the component they follow
     misplaced: int = 0
-    _checked: dict[int, bool] = field(default_factory=dict)
+    #: id(signature) -> True (verified), False (prefix matched, math failed), None (never
+    #: counts: the prefix does not match, or the hash or key is unusable)
+    _checked: dict[int, bool | None] = field(default_factory=dict)
+    #: (kind, component, reference time) -> its plausible signatures, newest first
+    _queues: dict[tuple[int, bytes, int], _Queue] = field(default_factory=dict)
+    #: key ID and fingerprint -> key, built on the first find_key (a certificate may have
+    #: 50,000 subkeys and a signature file 64 signatures)
+    _keys: dict[bytes, SigningKey] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> bytes:
@@ -135,13 +161,17 @@ class Certificate:
         return self.primary.decoded()
 
     def find_key(self, key_id: bytes) -> SigningKey | None:
-        """The primary or subkey with this key ID (8 octets) or fingerprint (20 octets)."""
-        keys = [(self.primary, True), *((s, False) for s in self.subkeys.values())]
-        for comp, is_primary in keys:
-            fpr = comp.packet.fingerprint
-            if key_id in (fpr, fpr[-8:]):
-                return SigningKey(packet=comp.packet, is_primary=is_primary)
-        return None
+        """The primary or subkey with this key ID (8 octets) or fingerprint (20 octets).
+
+        The primary first, then the subkeys in fingerprint order: the first that matches.
+        """
+        if not self._keys:
+            keys = [(self.primary, True), *((s, False) for s in self.subkeys.values())]
+            for comp, is_primary in reversed(keys):  # earlier ones overwrite: first wins
+                found = SigningKey(packet=comp.packet, is_primary=is_primary)
+                self._keys[comp.packet.fingerprint] = found
+                self._keys[comp.packet.fingerprint[-8:]] = found
+        return self._keys.get(key_id)
 
     def material(self, key: SigningKey) -> PublicKey:
         """Decoded material of ``key`` (raises UnsupportedError or MalformedError)."""
@@ -158,41 +188,108 @@ class Certificate:
     def _valid(
         self, sig: Signature, signer: _Component, material: bytes, at: int, quota: _Quota
     ) -> bool:
-        """Whether ``sig`` counts at ``at``: made by then, sound, not expired, math good.
+        """Whether ``sig`` counts at ``at``: made by then, sound, not expired, math good."""
+        return _plausible(sig, at) and self._verified(sig, signer, material, quota) is True
 
-        Only a signature whose 16-bit hash prefix matches costs a public-key operation
-        (paid from ``quota``); a result once computed is kept and costs nothing again.
+    def _verified(
+        self, sig: Signature, signer: _Component, material: bytes, quota: _Quota
+    ) -> bool | None:
+        """The math of a plausible ``sig``; None when it can never count (see _checked).
+
+        A signature whose hash prefix matches counts against ``quota``'s component cap,
+        even when its result is cached, so that a verdict never depends on what an earlier
+        signature of the file left in the cache; only a new public-key operation is paid
+        from the run's budget.
         """
-        if not _plausible(sig, at):
-            return False
         key = id(sig)
-        cached = self._checked.get(key)
-        if cached is None:
-            cached = _check_math(sig, signer, material, quota)
-            self._checked[key] = cached
-        return cached
+        if key in self._checked:
+            cached = self._checked[key]
+            if cached is not None:
+                quota.count()
+            return cached
+        found = _check_math(sig, signer, material, quota)
+        self._checked[key] = found
+        return found
 
-    def _self_signature_queue(
-        self, at: int, budget: WorkBudget
-    ) -> list[tuple[Signature, bytes, _Quota]]:
-        """Plausible direct-key signatures and self-certifications, newest first."""
+    def _queue(
+        self, kind: int, component: bytes, at: int, build: Callable[[], _Queue]
+    ) -> _Queue:
+        queue = self._queues.get((kind, component, at))
+        if queue is None:
+            queue = self._queues[kind, component, at] = build()
+        return queue
+
+    def _walk(
+        self,
+        queue: _Queue,
+        budget: WorkBudget,
+        *,
+        skip: Callable[[Signature], bool] | None = None,
+        every: bool = False,
+    ) -> list[Signature]:
+        """The valid signatures of ``queue`` newest first: the first one, or ``every`` one.
+
+        ``skip`` passes over a signature without checking it. Raises WorkLimitError when a
+        component's quota or the budget runs out before the answer.
+        """
+        quotas = [_Quota(budget, name) for name in queue.names]
+        entries = queue.entries
+        kept: list[tuple[Signature, _Component, bytes, int]] = []
+        found: list[Signature] = []
+        done = 0
+        try:
+            for entry in entries:
+                sig, signer, material, slot = entry
+                if skip is not None and skip(sig):
+                    kept.append(entry)
+                    done += 1
+                    continue
+                verdict = self._verified(sig, signer, material, quotas[slot])
+                done += 1
+                if verdict is None:
+                    continue
+                kept.append(entry)
+                if verdict:
+                    found.append(sig)
+                    if not every:
+                        break
+        finally:
+            queue.entries = kept + entries[done:]
+        return found
+
+    def _self_signature_queue(self, at: int) -> _Queue:
+        """Plausible direct-key signatures and self-certifications at ``at``, newest first."""
         prim = self.primary.packet
-        direct = _Quota(budget, "direct-key self-signatures checked on the primary key")
-        queue = [
-            (s, prim.hash_material, direct)
+        names = ["direct-key self-signatures checked on the primary key"]
+        entries = [
+            (s, self.primary, prim.hash_material, 0)
             for s in self.primary.sigs
             if s.sig_type == SigType.DIRECT_KEY and self._by_primary(s) and _plausible(s, at)
         ]
         for uid, sigs in self.userids.items():
             material = prim.hash_material + b"\xb4" + len(uid).to_bytes(4, "big") + uid
-            quota = _Quota(budget, "self-signatures checked on one user ID")
-            queue += [
-                (s, material, quota)
+            slot = len(names)
+            names.append("self-signatures checked on one user ID")
+            entries += [
+                (s, self.primary, material, slot)
                 for s in sigs
                 if s.sig_type in _CERTIFICATIONS and self._by_primary(s) and _plausible(s, at)
             ]
-        queue.sort(key=lambda entry: _newness(entry[0]), reverse=True)
-        return queue
+        entries.sort(key=lambda entry: _newness(entry[0]), reverse=True)
+        return _Queue(entries, names)
+
+    def _kind_queue(
+        self, sigs: list[Signature], sig_type: int, material: bytes, at: int, name: str
+    ) -> _Queue:
+        """Plausible signatures of ``sig_type`` by the primary among ``sigs``, newest first."""
+        return _Queue(
+            [
+                (s, self.primary, material, 0)
+                for s in reversed(sigs)
+                if s.sig_type == sig_type and self._by_primary(s) and _plausible(s, at)
+            ],
+            [name],
+        )
 
     def newest_self_signature(
         self, at: int, budget: WorkBudget | None = None
@@ -205,10 +302,9 @@ class Certificate:
         self-signature could lack the expiry or flags that a buried newer one sets).
         """
         budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
-        for sig, material, quota in self._self_signature_queue(at, budget):
-            if self._valid(sig, self.primary, material, at, quota):
-                return sig
-        return None
+        queue = self._queue(0, b"", at, lambda: self._self_signature_queue(at))
+        found = self._walk(queue, budget)
+        return found[0] if found else None
 
     def self_signatures(self, at: int, budget: WorkBudget | None = None) -> list[Signature]:
         """Every valid direct-key signature and user ID self-certification at ``at``.
@@ -217,52 +313,48 @@ class Certificate:
         all, so a component with more than its cap of forged ones raises WorkLimitError.
         """
         budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
-        found = [
-            sig
-            for sig, material, quota in self._self_signature_queue(at, budget)
-            if self._valid(sig, self.primary, material, at, quota)
-        ]
-        return found[::-1]
+        queue = self._queue(0, b"", at, lambda: self._self_signature_queue(at))
+        return self._walk(queue, budget, every=True)[::-1]
 
     def _revocation(
         self,
-        sigs: list[Signature],
+        component: _Component,
         sig_type: int,
         material: bytes,
         signed: int,
         at: int,
         *,
-        quota: _Quota,
+        quota_name: str,
+        budget: WorkBudget,
     ) -> Signature | None:
         """A valid revocation of ``sig_type`` that applies to a signature made at ``signed``.
 
         Newest first; a soft revocation made after ``signed`` does not apply and is not
         verified. Reaching the cap before a valid one is found raises WorkLimitError.
         """
-        for rev in reversed(sigs):
-            if rev.sig_type != sig_type or not self._by_primary(rev):
-                continue
-            if not _plausible(rev, at):
-                continue
+        queue = self._queue(
+            sig_type, component.packet.fingerprint, at,
+            lambda: self._kind_queue(component.sigs, sig_type, material, at, quota_name),
+        )
+
+        def later_soft(rev: Signature) -> bool:
             assert rev.created is not None
-            soft = rev.revocation_code in _SOFT_REVOCATIONS
-            if soft and signed < rev.created:
-                continue
-            if self._valid(rev, self.primary, material, at, quota):
-                return rev
-        return None
+            return rev.revocation_code in _SOFT_REVOCATIONS and signed < rev.created
+
+        found = self._walk(queue, budget, skip=later_soft)
+        return found[0] if found else None
 
     def _newest_binding(
         self, sub: _Component, material: bytes, at: int, budget: WorkBudget
     ) -> Signature | None:
         """The newest valid subkey binding (0x18) of ``sub`` at ``at``, newest first."""
-        quota = _Quota(budget, "binding signatures checked on one subkey")
-        for sig in reversed(sub.sigs):
-            if sig.sig_type != SigType.SUBKEY_BINDING or not self._by_primary(sig):
-                continue
-            if self._valid(sig, self.primary, material, at, quota):
-                return sig
-        return None
+        queue = self._queue(
+            SigType.SUBKEY_BINDING, sub.packet.fingerprint, at,
+            lambda: self._kind_queue(sub.sigs, SigType.SUBKEY_BINDING, material, at,
+                                     "binding signatures checked on one subkey"),
+        )
+        found = self._walk(queue, budget)
+        return found[0] if found else None
 
     def judge(
         self, key: SigningKey, signed: int, at: int, *, budget: WorkBudget | None = None
@@ -282,19 +374,20 @@ class Certificate:
         budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
         prim = self.primary.packet
         rev = self._revocation(
-            self.primary.sigs, SigType.KEY_REVOCATION, prim.hash_material, signed, at,
-            quota=_Quota(budget, "key revocations checked on the primary key"),
+            self.primary, SigType.KEY_REVOCATION, prim.hash_material, signed, at,
+            quota_name="key revocations checked on the primary key", budget=budget,
         )
         if rev is not None:
             return KeyJudgement("key-revoked", _revocation_message("primary key", rev))
         if not key.is_primary:
             sub_rev = self._revocation(
-                self.subkeys[key.packet.fingerprint].sigs,
+                self.subkeys[key.packet.fingerprint],
                 SigType.SUBKEY_REVOCATION,
                 prim.hash_material + key.packet.hash_material,
                 signed,
                 at,
-                quota=_Quota(budget, "subkey revocations checked on one subkey"),
+                quota_name="subkey revocations checked on one subkey",
+                budget=budget,
             )
             if sub_rev is not None:
                 return KeyJudgement("key-revoked", _revocation_message("subkey", sub_rev))
@@ -427,23 +520,26 @@ def _plausible(sig: Signature, at: int) -> bool:
     return sig.hash_algo in CERT_HASHES and not sig.expired_at(at)
 
 
-def _check_math(sig: Signature, signer: _Component, material: bytes, quota: _Quota) -> bool:
+def _check_math(
+    sig: Signature, signer: _Component, material: bytes, quota: _Quota
+) -> bool | None:
     """RFC 9580 §5.2.4: hash ``material`` and the trailer, check prefix and values.
 
-    The public-key operation, and only it, is paid from ``quota``.
+    None when the signature can never count (no such hash, an unusable key, a wrong
+    prefix); only the public-key operation is paid from ``quota``.
     """
     ctx = new_hash(sig.hash_algo)
     if ctx is None:
-        return False
+        return None
     try:
         key = signer.decoded()
     except (MalformedError, UnsupportedError):
-        return False
+        return None
     ctx.update(material)
     ctx.update(sig.trailer)
     digest = ctx.digest()
     if digest[:2] != sig.left16:
-        return False
+        return None
     quota.spend()
     return key.verify(sig.hash_algo, digest, sig.mpis)
 
