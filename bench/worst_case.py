@@ -91,6 +91,11 @@ def public_only(key: Any) -> Any:
 # -- signatures ----------------------------------------------------------------------------
 
 
+def sixty_four(signer: Any) -> bytes:
+    """64 good signatures of the document (the cap on signature packets), one per second."""
+    return b"".join(sig(signer, w.BINARY, DOCUMENT, SIGNED + i) for i in range(64))
+
+
 def sig(signer: Any, sig_type: int, data: bytes, t: int, extra: Sequence[Any] = (),
         *, junk: bool = False) -> bytes:
     """A signature packet; ``junk``: correct hash prefix, value that does not verify."""
@@ -138,8 +143,8 @@ def junk_self_signatures(n: int, *, newer: bool) -> Shape:
     when = "newer" if newer else "older"
     return Shape(
         f"junk-self-signatures-{when}",
-        f"RSA 3072 key, {n:,} junk self-signatures {when} than the real one",
-        ring, sig(key, w.BINARY, DOCUMENT, SIGNED),
+        f"RSA 3072 key, {n:,} junk self-signatures {when} than the real one, 64 signatures",
+        ring, sixty_four(key),
         "malformed" if newer else "good",
     )
 
@@ -184,8 +189,8 @@ def junk_revocations(n: int) -> Shape:
     ring = b"".join([packet(w.TAG_PUBLIC_KEY, key.body), *junk, packet(w.TAG_USER_ID, uid),
                      certification(key, uid, K0 + 10)])
     return Shape(
-        "junk-revocations", f"RSA 3072 key, {n:,} junk hard revocations",
-        ring, sig(key, w.BINARY, DOCUMENT, SIGNED), "malformed",
+        "junk-revocations", f"RSA 3072 key, {n:,} junk hard revocations, 64 signatures",
+        ring, sixty_four(key), "malformed",
     )
 
 
@@ -254,8 +259,8 @@ def many_user_ids(n: int) -> Shape:
                   [w.key_flags(w.FLAG_SIGN)], junk=True)]
     return Shape(
         "many-user-ids", f"RSA 16384 primary (exponent 2**33-1), {n:,} user IDs each with a "
-        "junk self-signature; a good signature by its Ed25519 subkey",
-        b"".join(parts), sig(signing, w.BINARY, DOCUMENT, SIGNED), "malformed",
+        "junk self-signature; 64 good signatures by its Ed25519 subkey",
+        b"".join(parts), sixty_four(signing), "malformed",
     )
 
 
@@ -281,7 +286,7 @@ def many_subkeys(n: int) -> Shape:
                   K0 + n + 10, [w.key_flags(w.FLAG_SIGN), w.embedded(back)])]
     return Shape(
         "many-subkeys", f"Ed25519 key with {n:,} subkeys (junk bindings) and a good signing "
-        "subkey last", b"".join(parts), sig(signing, w.BINARY, DOCUMENT, SIGNED), "good",
+        "subkey last, 64 signatures by it", b"".join(parts), sixty_four(signing), "good",
     )
 
 

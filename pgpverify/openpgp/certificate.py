@@ -232,7 +232,7 @@ class Certificate:
         ``skip`` passes over a signature without checking it. Raises WorkLimitError when a
         component's quota or the budget runs out before the answer.
         """
-        quotas = [_Quota(budget, name) for name in queue.names]
+        quotas: dict[int, _Quota] = {}  # made as needed: a key may have 50,000 user IDs
         entries = queue.entries
         kept: list[tuple[Signature, _Component, bytes, int]] = []
         found: list[Signature] = []
@@ -244,7 +244,10 @@ class Certificate:
                     kept.append(entry)
                     done += 1
                     continue
-                verdict = self._verified(sig, signer, material, quotas[slot])
+                quota = quotas.get(slot)
+                if quota is None:
+                    quota = quotas[slot] = _Quota(budget, queue.names[slot])
+                verdict = self._verified(sig, signer, material, quota)
                 done += 1
                 if verdict is None:
                     continue
