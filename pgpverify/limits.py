@@ -69,8 +69,10 @@ class Limits:
     def __post_init__(self) -> None:
         for each in fields(self):
             value = getattr(self, each.name)
-            if type(value) is not int or value < 1:
-                msg = f"Limits.{each.name} must be a positive integer, not {value!r}"
+            least = 0 if each.name == "nesting" else 1  # nesting 0: no embedded signature
+            if type(value) is not int or value < least:
+                what = "a non-negative" if least == 0 else "a positive"
+                msg = f"Limits.{each.name} must be {what} integer, not {value!r}"
                 raise ValueError(msg)
 
 

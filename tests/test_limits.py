@@ -21,11 +21,24 @@ def test_limits_defaults_are_valid_and_bound_the_work():
     assert DEFAULT_LIMITS.public_key_operations >= 4 * DEFAULT_LIMITS.candidates
 
 
-@pytest.mark.parametrize("name", FIELDS)
+POSITIVE = [name for name in FIELDS if name != "nesting"]
+
+
+@pytest.mark.parametrize("name", POSITIVE)
 @pytest.mark.parametrize("value", [0, -1, True, 1.5, "16", None])
 def test_limits_rejects_non_positive_or_non_integer_caps(name, value):
     with pytest.raises(ValueError, match=f"Limits.{name} must be a positive integer"):
         Limits(**{name: value})
+
+
+@pytest.mark.parametrize("value", [-1, True, 1.5, None])
+def test_limits_rejects_negative_or_non_integer_nesting(value):
+    with pytest.raises(ValueError, match=r"Limits\.nesting must be a non-negative integer"):
+        Limits(nesting=value)
+
+
+def test_limits_accepts_nesting_zero():
+    assert Limits(nesting=0).nesting == 0
 
 
 @pytest.mark.parametrize("name", FIELDS)
