@@ -493,6 +493,13 @@ class Verifier:
           (8) signature expiration, then ownership -> result
         The math (6) comes before the certificate (7): until it holds, the creation time
         that (7) judges is only a claim.
+
+        The work is bounded whatever the keyrings hold (threat model: an attacker wrote
+        them): at most ``Limits.candidates`` certificates per signature and
+        ``Limits.decoded_packets`` certificate packets decoded in (4), and
+        ``Limits.public_key_operations`` for (6) and (7) together. A signature whose
+        judgement reaches a cap before a decision is rejected (``malformed``, the message
+        names the cap), never accepted.
         """
         if at.tzinfo is None:
             msg = "the reference time must be timezone-aware"
