@@ -57,9 +57,10 @@ class Limits:
     #: document signatures, self-signatures, bindings, back-signatures, revocations) in one
     #: verify run; the slowest one accepted (RSA 16384 with a 33-bit exponent) takes 5 ms
     public_key_operations: int = 512
-    #: signatures verified per certificate component and purpose (the primary's
-    #: revocations, the self-signatures of the primary and of each user ID, a subkey's
-    #: revocations, its bindings, a binding's back-signatures), newest first
+    #: forged signatures (16-bit hash prefix right, math wrong) refuted per certificate
+    #: component and purpose (the primary's revocations, the self-signatures of the primary
+    #: and of each user ID, a subkey's revocations, its bindings, a binding's
+    #: back-signatures), tried newest first; a key's own signatures do not count
     component_signatures: int = 32
     #: packets of the candidate certificates one verify run may decode (parsing costs about
     #: 20 us a signature packet): two certificates of ``certificate_packets`` each, or

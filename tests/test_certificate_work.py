@@ -298,7 +298,18 @@ def test_self_signatures_stay_bounded(verify_calls):
     cert.components[1][1].extend(junk_certifications(primary, uid, range(K0 - CAP - 1, K0)))
     with pytest.raises(WorkLimitError):
         parse(cert).self_signatures(AT_TS)
-    assert len(verify_calls) == CAP
+    assert len(verify_calls) == CAP + 1  # the real one, then the cap of forged ones
+
+
+def test_self_signatures_of_the_key_itself_do_not_use_the_cap(verify_calls):
+    # Only forged signatures (prefix right, math wrong) use the cap: a key whose owner
+    # extended its expiry 3 * CAP times is judged, and publish can list every one.
+    primary = key("many real self-signatures")
+    uid = b"many real <many-real@example.org>"
+    sigs = [certification(primary, uid, K0 + i) for i in range(3 * CAP)]
+    parsed = parse(Cert(primary).add(primary.packet()).add(uid_packet(uid), *sigs))
+    assert len(parsed.self_signatures(AT_TS, WorkBudget.of(DEFAULT_LIMITS))) == 3 * CAP
+    assert judge(parsed, primary) is None
 
 
 # -- repeated judgements (64 signatures in one file) --------------------------------------------

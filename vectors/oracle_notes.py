@@ -252,10 +252,10 @@ for _order in ("first", "second"):
 # work one verify may do and rejects when a cap stops it before a decision.
 WORK_CAP = (
     "gpgv and sqv verify every self-signature and revocation a certificate carries, so they "
-    "refute all the forged ones and accept; pgpverify verifies at most 32 per user ID or key "
-    "(Limits.component_signatures), newest first, and rejects when the cap stops it before "
-    "a decision, so that forged signatures with correct hash prefixes cannot cost minutes "
-    "(and a real revocation or newer self-signature behind them is never skipped)."
+    "refute all the forged ones and accept; pgpverify refutes at most 32 forged ones per user "
+    "ID or key (Limits.component_signatures), newest first, and rejects when the cap stops it "
+    "before a decision, so that forged signatures with correct hash prefixes cannot cost "
+    "minutes (and a real revocation or newer self-signature behind them is never skipped)."
 )
 BY_NAME["bad/junk-self-signatures-over-cap"] = ({"gpgv": "good", "sqv": "good"}, WORK_CAP)
 BY_NAME["bad/junk-revocations-over-cap"] = ({"gpgv": "good", "sqv": "good"}, WORK_CAP)

@@ -84,22 +84,31 @@ class _Component:
 
 @dataclass(slots=True)
 class _Quota:
-    """Public-key operations one component may still spend on one purpose."""
+    """Forged signatures one component may still refute for one purpose, and the budget.
+
+    ``used`` counts the signatures whose hash prefix matched but whose math failed (cached
+    or not): only forgeries (or corrupted copies) use the cap; a key's own signatures,
+    however many, do not. The cap is checked before each operation.
+    """
 
     budget: WorkBudget
     what: str
     used: int = 0
 
     def count(self) -> None:
-        """One more signature of this component checked (a cached result included)."""
+        """One more failed signature of this component (a cached result included)."""
         if self.used >= self.budget.per_component:
             raise WorkLimitError(f"the number of {self.what}", self.budget.per_component)
         self.used += 1
 
     def spend(self) -> None:
-        """One more checked, with a public-key operation paid from the run's budget."""
+        """Before a public-key operation: room for one more failure, and the budget."""
         self.count()
         self.budget.spend()
+
+    def refund(self) -> None:
+        """After an operation that verified: it was not a forgery."""
+        self.used -= 1
 
 
 @dataclass(slots=True)
@@ -196,18 +205,20 @@ class Certificate:
     ) -> bool | None:
         """The math of a plausible ``sig``; None when it can never count (see _checked).
 
-        A signature whose hash prefix matches counts against ``quota``'s component cap,
-        even when its result is cached, so that a verdict never depends on what an earlier
-        signature of the file left in the cache; only a new public-key operation is paid
-        from the run's budget.
+        A signature whose hash prefix matches but whose math fails counts against
+        ``quota``'s component cap, even when its result is cached, so that a verdict never
+        depends on what an earlier signature of the file left in the cache; only a new
+        public-key operation is paid from the run's budget.
         """
         key = id(sig)
         if key in self._checked:
             cached = self._checked[key]
-            if cached is not None:
+            if cached is False:
                 quota.count()
             return cached
         found = _check_math(sig, signer, material, quota)
+        if found:
+            quota.refund()
         self._checked[key] = found
         return found
 
