@@ -1,5 +1,6 @@
 # `make demo` and `make test` each build the virtual environment they need (.venv) from
-# setup.cfg and requirements-dev.txt, so both work on a fresh machine with only Python 3.
+# pyproject.toml (the package and its test extra) and requirements-dev.txt (lint, type and
+# packaging tools), so both work on a fresh machine with only Python 3.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,10 +8,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck unit bench vectors clean
 
-$(STAMP): setup.cfg pyproject.toml requirements-dev.txt
+$(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e . -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -e '.[test]' -r requirements-dev.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
