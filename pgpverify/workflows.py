@@ -14,15 +14,17 @@ from typing import TYPE_CHECKING, Any
 from pgpverify.errors import CacheError, InputError, LimitExceededError, MalformedError
 from pgpverify.index.client import IndexClient, ProjectKeys, project_from_filename
 from pgpverify.isotime import format_utc
-from pgpverify.limits import DEFAULT_LIMITS, Limits
+from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.keyring import Keyring
 from pgpverify.openpgp.packets import iter_packets
 from pgpverify.trust.memory import (
     Change,
     ChangeKind,
+    GrownCertificate,
     TrustStatement,
     compare,
+    grow_certificate,
     union_certificate,
     widens,
 )
@@ -222,6 +224,7 @@ def remembered_keyring(
     from pgpverify.index.cache import MemoryState
 
     ring = Keyring(limits=limits)
+    budget = WorkBudget.of(limits)
     for fpr in statement.fingerprints:
         memory = cache.remembered_certificate(fpr)
         seen = memory.data if memory.state is MemoryState.KNOWN else None
@@ -238,8 +241,8 @@ def remembered_keyring(
         if not seen and not copies:
             continue
         try:
-            merged = union_certificate([*([seen] if seen else []), *copies],
-                                       fingerprint=fpr, limits=limits)
+            grown = grow_certificate(seen, copies, fingerprint=fpr, limits=limits,
+                                     budget=budget)
             fresh = union_certificate(copies, fingerprint=fpr, limits=limits) if copies else b""
         except LimitExceededError:
             raise
@@ -253,16 +256,27 @@ def remembered_keyring(
             if served is not None:
                 ring.add_bytes(served, source=client.key_url(fpr))
             continue
-        dropped = _count(merged) - _count(fresh) if seen and copies else 0
-        if dropped:
-            warnings.append(
-                f"the index served key {fpr} without {dropped} packet(s) this machine saw "
-                "before (an older copy?); they are kept and used"
-            )
-        if merged != seen:
-            cache.record_certificate(fpr, merged, now)
-        ring.add_bytes(merged, source=client.key_url(fpr))
+        warnings.extend(_growth_warnings(fpr, grown, dropped=(
+            _count(grown.used) - _count(fresh) if seen and copies else 0)))
+        if grown.remembered != seen:
+            cache.record_certificate(fpr, grown.remembered, now)
+        ring.add_bytes(grown.used, source=client.key_url(fpr))
     return ring
+
+
+def _growth_warnings(fpr: str, grown: GrownCertificate, *, dropped: int) -> list[str]:
+    """What a person should know about how a served key file grew the remembered one."""
+    out = []
+    if dropped:
+        out.append(f"the index served key {fpr} without {dropped} packet(s) this machine saw "
+                   "before (an older copy?); they are kept and used")
+    if grown.forged:
+        out.append(f"the index served key {fpr} with {grown.forged} signature(s) its primary "
+                   "key did not make (forged or corrupt); not remembered")
+    if grown.unchecked:
+        out.append(f"{grown.unchecked} new signature(s) on key {fpr} were not checked (a work "
+                   "cap was reached); not remembered this time")
+    return out
 
 
 def _binary_copies(data: bytes) -> list[bytes]:

@@ -8,7 +8,7 @@ import pytest
 from fakeindex import DEMO, split_keyring
 
 from pgpverify.errors import LimitExceededError, MalformedError
-from pgpverify.limits import Limits
+from pgpverify.limits import Limits, WorkBudget
 from pgpverify.openpgp.armor import decode_blocks
 from pgpverify.openpgp.constants import SigType
 from pgpverify.openpgp.packets import Tag, iter_packets
@@ -18,6 +18,7 @@ from pgpverify.trust.memory import (
     StatementFormatError,
     TrustStatement,
     compare,
+    grow_certificate,
     union_certificate,
     widens,
 )
@@ -347,3 +348,103 @@ def test_compare_walks_the_grants_a_constant_number_of_times(n):
     # per user: the role change, the key listed under the new role and unlisted under the old
     assert len(changes) == 3 * n
     assert _CountingGrants.walks <= 40  # not once per user or key: linear work
+
+
+# -- growing the remembered certificate: only what the primary key made ----------------------
+
+
+def forged_after(data: bytes, sig_type: int, count: int, *, salt: int = 0) -> bytes:
+    """``data`` with ``count`` copies of its first ``sig_type`` signature, each with a changed
+    signature value (well-formed, issuer the primary, right hash prefix, wrong math)."""
+    items = packets(data)
+    at = next(i for i, (tag, body) in enumerate(items)
+              if tag == Tag.SIGNATURE and body[1] == sig_type)
+    real = items[at][1]
+    junk = [(Tag.SIGNATURE, real[:-3] + (salt * 100_000 + n).to_bytes(3, "big"))
+            for n in range(count)]
+    return encode([*items[: at + 1], *junk, *items[at + 1:]])
+
+
+def test_grow_remembers_a_new_revocation_the_key_made():
+    full = binary(DAVE)
+    older = union_certificate([without_revocation(full)], fingerprint=DAVE)
+    budget = WorkBudget.of(Limits())
+    grown = grow_certificate(older, [full], fingerprint=DAVE, budget=budget)
+    assert sorted(packets(grown.remembered)) == sorted(packets(grown.used))
+    assert grown.remembered != older
+    assert (grown.forged, grown.unchecked, budget.spent) == (0, 0, 1)  # only the new one
+
+
+def test_grow_never_checks_what_was_remembered_again():
+    full = union_certificate([binary(DAVE)], fingerprint=DAVE)
+    budget = WorkBudget.of(Limits())
+    grown = grow_certificate(full, [binary(DAVE)], fingerprint=DAVE, budget=budget)
+    assert (grown.remembered, grown.used, budget.spent) == (full, full, 0)
+
+
+def test_grow_first_sight_checks_every_signature():
+    budget = WorkBudget.of(Limits())
+    grown = grow_certificate(None, [binary(DAVE)], fingerprint=DAVE, budget=budget)
+    assert grown.remembered == union_certificate([binary(DAVE)], fingerprint=DAVE)
+    assert budget.spent == 2  # the revocation and the self-certification
+
+
+@pytest.mark.parametrize("sig_type", [SigType.KEY_REVOCATION, SigType.POSITIVE_CERT])
+def test_grow_rejects_forged_signatures_naming_the_primary(sig_type):
+    full = union_certificate([binary(DAVE)], fingerprint=DAVE)
+    hostile = forged_after(binary(DAVE), sig_type, 5)
+    grown = grow_certificate(full, [hostile], fingerprint=DAVE)
+    assert grown.remembered == full
+    assert grown.forged == 5
+    assert len(packets(grown.used)) == len(packets(full)) + 5  # the verifier still judges them
+
+
+def test_grow_rejects_signatures_with_a_wrong_hash_prefix_without_math():
+    full = union_certificate([binary(DAVE)], fingerprint=DAVE)
+    items = packets(binary(DAVE))
+    at = next(i for i, (t, b) in enumerate(items) if t == Tag.SIGNATURE and b[1] == 0x13)
+    body = bytearray(items[at][1])
+    # a changed creation time (hashed) changes the digest: the 16-bit prefix no longer fits
+    created = body.index(b"\x05\x02") + 2
+    body[created + 3] ^= 1
+    hostile = encode([*items[: at + 1], (Tag.SIGNATURE, bytes(body)), *items[at + 1:]])
+    budget = WorkBudget.of(Limits())
+    grown = grow_certificate(full, [hostile], fingerprint=DAVE, budget=budget)
+    assert (grown.remembered, grown.forged, budget.spent) == (full, 1, 0)
+
+
+def test_grow_stops_a_component_at_its_forgery_cap_and_counts_the_rest_unchecked():
+    limits = dataclasses.replace(Limits(), component_signatures=4)
+    full = union_certificate([binary(DAVE)], fingerprint=DAVE)
+    hostile = forged_after(binary(DAVE), SigType.POSITIVE_CERT, 10)
+    budget = WorkBudget.of(limits)
+    grown = grow_certificate(full, [hostile], fingerprint=DAVE, limits=limits, budget=budget)
+    assert (grown.remembered, grown.forged, grown.unchecked, budget.spent) == (full, 4, 6, 4)
+
+
+def test_grow_stops_at_the_run_budget_and_checks_revocations_first():
+    full = binary(DAVE)
+    older = union_certificate([without_revocation(full)], fingerprint=DAVE)
+    hostile = forged_after(full, SigType.POSITIVE_CERT, 10)
+    budget = WorkBudget(limit=1)
+    grown = grow_certificate(older, [hostile], fingerprint=DAVE, budget=budget)
+    # the real revocation was checked first and is remembered; the junk is left unchecked
+    assert sorted(packets(grown.remembered)) == sorted(packets(union_certificate(
+        [full], fingerprint=DAVE)))
+    assert (grown.forged, grown.unchecked, budget.spent) == (0, 10, 1)
+
+
+def test_grow_drops_a_subkey_whose_binding_the_primary_did_not_make():
+    from certbuild import binding, key, signer_cert
+
+    cert, primary, _ = signer_cert("grow", subkey=True)
+    fpr = primary.fingerprint.hex().upper()
+    other = key("other sub", 1_600_000_000)
+    intruder = key("intruder sub", 1_600_000_000)
+    # the primary's own binding of another subkey, moved under the intruder: it names the
+    # primary as issuer but does not bind this subkey
+    forged = binding(primary, other, 1_600_000_000)
+    honest = union_certificate([cert.octets()], fingerprint=fpr)
+    spliced = cert.octets() + intruder.packet(subkey=True) + forged
+    grown = grow_certificate(honest, [spliced], fingerprint=fpr)
+    assert grown.remembered == honest

@@ -5,7 +5,15 @@ import sqlite3
 from datetime import datetime, timezone
 
 import pytest
-from fakeindex import DEMO, INDEX_URL, ROOT, WHEEL, demo_index, without_key_revocation
+from fakeindex import (
+    DEMO,
+    INDEX_URL,
+    ROOT,
+    WHEEL,
+    demo_index,
+    split_keyring,
+    without_key_revocation,
+)
 
 from pgpverify import Reason
 from pgpverify.errors import CacheError, InputError, LimitExceededError
@@ -297,3 +305,44 @@ def test_index_rejects_a_remembered_certificate_over_the_limits(wheel, cache):
     with pytest.raises(LimitExceededError):
         run(wheel, demo_index(), cache=cache, limits=tight)
 
+
+
+# -- the trust memory keeps only what the key made (no sticky denial of service) -----------
+
+
+def forged_copies(fpr, count, *, salt=0):
+    """``fpr``'s key file with ``count`` forged self-certifications after its user ID.
+
+    Each is the key's own self-certification with its signature value changed: well-formed,
+    issuer the primary key, right hash prefix, wrong math (one public-key operation each).
+    """
+    from pgpverify.openpgp.armor import decode_blocks
+    from pgpverify.openpgp.packets import Tag, iter_packets
+
+    (block,) = decode_blocks(split_keyring(DEMO / "keyring.asc")[fpr])
+    items = [(p.tag, p.body) for p in iter_packets(block.data, max_packets=1000)]
+    at = next(i for i, (tag, body) in enumerate(items)
+              if tag == Tag.SIGNATURE and body[1] == 0x13)
+    real = items[at][1]
+    forged = [(Tag.SIGNATURE, real[:-3] + (salt * 1000 + n).to_bytes(3, "big"))
+              for n in range(count)]
+    items[at + 1:at + 1] = forged
+    return b"".join(bytes([0xC0 | tag, 0xFF]) + len(body).to_bytes(4, "big") + body
+                    for tag, body in items)
+
+
+def test_index_memory_rejects_forged_signatures_so_junk_cannot_accumulate(wheel, cache):
+    honest = run(wheel, demo_index(), cache=cache)
+    assert honest.result.ok
+    size = len(cache.remembered_certificate(ALICE).data)
+    # room for what alice's key holds and 10 more packets: two hostile runs of 8 each used
+    # to fill the memory past the cap, and the key then failed forever
+    tight = dataclasses.replace(Limits(), certificate_packets=20)
+    for salt in (1, 2, 3):
+        hostile = demo_index()
+        hostile.put(ROOT + f"pgp/keys/{ALICE}.asc", forged_copies(ALICE, 8, salt=salt))
+        outcome = run(wheel, hostile, cache=cache, limits=tight)
+        assert outcome.result.ok, outcome.result.message
+        assert any(f"key {ALICE}" in w and "8 signature(s)" in w for w in outcome.warnings)
+        assert len(cache.remembered_certificate(ALICE).data) == size
+    assert run(wheel, demo_index(), cache=cache, limits=tight).result.ok

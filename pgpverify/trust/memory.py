@@ -15,12 +15,19 @@ Two things are remembered between runs (by :mod:`pgpverify.index.cache` and by l
   once within its component, first-seen order. A later copy that lacks a revocation or a
   newer self-signature therefore never hides it: verification uses the union.
 
+  :func:`grow_certificate` decides what is *remembered*: what was remembered, plus only
+  the served signatures the primary key made (checked cryptographically, within a work
+  budget).
+
 Threat model: the index (or whoever can change its answers) is not trusted to keep a
 statement it made earlier; this machine's memory is. Only what the verifier could count
 is kept (signatures whose issuer is the primary key or that name none, in the component
 where they belong), so third-party certifications and user attributes never fill the
 memory; the union is held to :class:`~pgpverify.limits.Limits` and a union over the caps
-is an error, never a silently truncated certificate.
+is an error, never a silently truncated certificate. Forged signatures that name the
+primary key are never remembered, so a hostile index cannot fill the memory past the cap
+and make a key fail for good (a sticky denial of service): it can only make the run it
+answers fail.
 """
 
 from __future__ import annotations
@@ -32,13 +39,20 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from pgpverify.errors import LimitExceededError, MalformedError, OwnersError, UnsupportedError
+from pgpverify.errors import (
+    LimitExceededError,
+    MalformedError,
+    OwnersError,
+    UnsupportedError,
+    WorkLimitError,
+)
 from pgpverify.isotime import format_utc
-from pgpverify.limits import DEFAULT_LIMITS, Limits
-from pgpverify.openpgp.constants import SigType
-from pgpverify.openpgp.keymaterial import parse_key_packet
+from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
+from pgpverify.openpgp.certificate import CERT_HASHES
+from pgpverify.openpgp.constants import SigType, new_hash
+from pgpverify.openpgp.keymaterial import KeyPacket, PublicKey, decode_key, parse_key_packet
 from pgpverify.openpgp.packets import Tag, iter_packets
-from pgpverify.openpgp.signature import parse_signature
+from pgpverify.openpgp.signature import Signature, parse_signature
 from pgpverify.trust.owners import ROLES, Maintainer, parse_fingerprint
 
 if TYPE_CHECKING:
@@ -50,9 +64,11 @@ __all__ = [
     "Change",
     "ChangeKind",
     "Grant",
+    "GrownCertificate",
     "StatementFormatError",
     "TrustStatement",
     "compare",
+    "grow_certificate",
     "union_certificate",
     "widens",
 ]
@@ -416,7 +432,33 @@ class _Part:
 
     tag: int
     body: bytes
-    sigs: dict[bytes, None]
+    sigs: dict[bytes, Signature]
+
+
+@dataclass(slots=True)
+class _Union:
+    """The components of a union being built: the primary key, then user IDs and subkeys."""
+
+    primary: _Part
+    parts: dict[tuple[int, bytes], _Part]
+
+
+@dataclass(frozen=True, slots=True)
+class GrownCertificate:
+    """A certificate grown by what an index serves (:func:`grow_certificate`).
+
+    ``used`` is the union of what was remembered and every signature served where it
+    belongs, for the verifier to judge (it refutes forged ones under its own caps);
+    ``remembered`` is what was remembered plus only the served signatures the primary key
+    made (checked cryptographically), for the memory. ``forged``: served signatures that
+    are not the primary key's (wrong hash prefix or wrong math); ``unchecked``: served
+    ones not checked because a work cap was reached (neither is remembered).
+    """
+
+    used: bytes
+    remembered: bytes
+    forged: int = 0
+    unchecked: int = 0
 
 
 def union_certificate(
@@ -433,7 +475,37 @@ def union_certificate(
     Raises MalformedError for a copy that is not this certificate, LimitExceededError
     when the union has more than ``limits.certificate_packets`` packets.
     """
+    return _emit(_collect(copies, parse_fingerprint(fingerprint), limits))
+
+
+def grow_certificate(
+    seen: bytes | None, copies: Iterable[bytes], *, fingerprint: str,
+    limits: Limits = DEFAULT_LIMITS, budget: WorkBudget | None = None,
+) -> GrownCertificate:
+    """Grow the remembered certificate ``seen`` by the served ``copies``.
+
+    ``seen`` is trusted (this machine remembered it after checking it); every served
+    signature it lacks is remembered only if the primary key made it: the hash over its
+    component (RFC 9580 §5.2.4) matches its 16-bit prefix and the public-key math holds.
+    So an index cannot fill the memory with forged signatures that name the primary key
+    until the union passes ``limits.certificate_packets`` and the key fails for good.
+    Revocations are checked first. Work is bounded: each public-key operation is paid
+    from ``budget`` (``limits.public_key_operations`` for one run), and a component stops
+    being checked after ``limits.component_signatures`` forged signatures; what was not
+    checked is counted in ``unchecked``, not remembered, and checked again next time.
+    Raises like :func:`union_certificate` (the limit applies to ``used``).
+    """
     want = parse_fingerprint(fingerprint)
+    everything = _collect([*([seen] if seen else []), *copies], want, limits)
+    used = _emit(everything)
+    known = _collect([seen], want, limits) if seen else None
+    forged, unchecked = _vet(everything, known, budget or WorkBudget.of(limits), limits)
+    return GrownCertificate(used=used, remembered=_emit(everything), forged=forged,
+                            unchecked=unchecked)
+
+
+def _collect(copies: Iterable[bytes], want: str, limits: Limits) -> _Union:
+    """Frame and sort the copies' packets into components (see :func:`union_certificate`)."""
     primary: _Part | None = None
     parts: dict[tuple[int, bytes], _Part] = {}
     count = 0
@@ -459,8 +531,9 @@ def union_certificate(
             if pkt.tag == Tag.SIGNATURE:
                 if target is None or pkt.body in target.sigs:
                     continue
-                if _belongs(pkt.body, target.tag, key_id, limits):
-                    target.sigs[pkt.body] = None
+                sig = _belonging(pkt.body, target.tag, key_id, limits)
+                if sig is not None:
+                    target.sigs[pkt.body] = sig
                     count += 1
             elif pkt.tag in (Tag.USER_ID, Tag.PUBLIC_SUBKEY):
                 if pkt.tag == Tag.PUBLIC_SUBKEY and not _parses(pkt.body):
@@ -479,12 +552,102 @@ def union_certificate(
                                          limits.certificate_packets, source=want)
     if primary is None:
         raise MalformedError(f"no copy of the certificate {want}")
+    return _Union(primary, parts)
+
+
+def _emit(union: _Union) -> bytes:
+    """The union as new-format packets: the primary, then user IDs, then subkeys."""
+    primary = union.primary
     out = [_packet(primary.tag, primary.body), *(_packet(Tag.SIGNATURE, s) for s in primary.sigs)]
     for tag in (Tag.USER_ID, Tag.PUBLIC_SUBKEY):
-        for part in parts.values():
+        for part in union.parts.values():
             if part.tag == tag and part.sigs:
                 out += [_packet(tag, part.body), *(_packet(Tag.SIGNATURE, s) for s in part.sigs)]
     return b"".join(out)
+
+
+_REVOCATIONS = frozenset({SigType.KEY_REVOCATION, SigType.SUBKEY_REVOCATION,
+                          SigType.CERT_REVOCATION})
+
+
+def _vet(union: _Union, known: _Union | None, budget: WorkBudget,
+         limits: Limits) -> tuple[int, int]:
+    """Drop from ``union`` every signature ``known`` lacks that the primary did not make.
+
+    Returns (forged, unchecked): signatures refuted, and signatures dropped unchecked
+    because a cap was reached.
+    """
+    head = parse_key_packet(union.primary.body)
+    try:
+        key: PublicKey | None = decode_key(head)
+    except (MalformedError, UnsupportedError):
+        key = None  # nothing can be checked: only what was remembered stays
+    forged = unchecked = 0
+    spent = False  # the run's budget is gone
+    for part in (union.primary, *union.parts.values()):
+        held = _held(known, part)
+        fresh = [body for body in part.sigs if body not in held]
+        fresh.sort(key=lambda body: part.sigs[body].sig_type not in _REVOCATIONS)
+        material = _material(head, part)
+        failures = 0
+        for body in fresh:
+            sig = part.sigs.pop(body)  # put back (after the held ones) once checked
+            if key is None:
+                continue
+            if spent or failures >= limits.component_signatures:
+                unchecked += 1
+                continue
+            try:
+                verdict = _made_by(key, sig, material, budget)
+            except WorkLimitError:
+                spent = True
+                unchecked += 1
+                continue
+            if verdict:
+                part.sigs[body] = sig
+            elif verdict is False:
+                failures += 1
+                forged += 1
+    return forged, unchecked
+
+
+def _held(known: _Union | None, part: _Part) -> dict[bytes, Signature]:
+    """The signatures ``known`` holds for the component ``part`` is."""
+    if known is None:
+        return {}
+    if part.tag == Tag.PUBLIC_KEY:
+        return known.primary.sigs
+    found = known.parts.get((part.tag, part.body))
+    return found.sigs if found is not None else {}
+
+
+def _material(head: KeyPacket, part: _Part) -> bytes:
+    """The octets a signature on this component hashes before its trailer (RFC 9580 §5.2.4)."""
+    if part.tag == Tag.PUBLIC_KEY:
+        return head.hash_material
+    if part.tag == Tag.USER_ID:
+        return head.hash_material + b"\xb4" + len(part.body).to_bytes(4, "big") + part.body
+    return head.hash_material + parse_key_packet(part.body).hash_material
+
+
+def _made_by(key: PublicKey, sig: Signature, material: bytes, budget: WorkBudget) -> bool | None:
+    """Whether ``key`` made ``sig`` over ``material``.
+
+    False when refuted (a wrong prefix or wrong math); None when it could never count (a
+    defect, a hash not accepted in certificates): dropped, not counted as forged.
+    """
+    if sig.defects or sig.hash_algo not in CERT_HASHES:
+        return None
+    ctx = new_hash(sig.hash_algo)
+    if ctx is None:
+        return None
+    ctx.update(material)
+    ctx.update(sig.trailer)
+    digest = ctx.digest()
+    if digest[:2] != sig.left16:
+        return False
+    budget.spend()
+    return key.verify(sig.hash_algo, digest, sig.mpis)
 
 
 def _parses(body: bytes) -> bool:
@@ -495,15 +658,16 @@ def _parses(body: bytes) -> bool:
     return True
 
 
-def _belongs(body: bytes, component: int, key_id: bytes, limits: Limits) -> bool:
+def _belonging(body: bytes, component: int, key_id: bytes, limits: Limits) -> Signature | None:
+    """The parsed signature if it belongs under ``component`` and names the primary or none."""
     try:
         sig = parse_signature(body, max_subpackets=limits.subpackets, depth=limits.nesting)
     except (MalformedError, UnsupportedError):
-        return False
+        return None
     allowed = {Tag.PUBLIC_KEY: _PRIMARY_SIGS, Tag.USER_ID: _USER_ID_SIGS}.get(
         component, _SUBKEY_SIGS)
     ids = sig.issuer_key_ids
-    return sig.sig_type in allowed and (not ids or key_id in ids)
+    return sig if sig.sig_type in allowed and (not ids or key_id in ids) else None
 
 
 def _packet(tag: int, body: bytes) -> bytes:
