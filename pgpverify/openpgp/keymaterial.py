@@ -3,8 +3,10 @@
 This is the only module that imports PGPy, and it imports it lazily (``import pgpy`` costs
 about 135 ms): ``--help``, usage errors and malformed signatures never pay for it. PGPy's
 private field classes (``pgpy.packet.fields.RSAPub`` ...) decode the algorithm-specific
-fields; that API is not public, so ``pgpy`` is pinned to the exact release in setup.cfg
-and ``tests/test_keymaterial.py`` has one adapter test per algorithm.
+fields; that API is not public, so ``pgpy`` is held to a 0.6.x range in pyproject.toml,
+``tests/test_packaging.py`` fails loudly (naming the class or attribute) if a release
+changes what is used here, and ``tests/test_keymaterial.py`` has one adapter test per
+algorithm.
 
 Every PGPy call sits inside one ``try`` and one ``warnings.catch_warnings()``: PGPy emits
 warnings on import and on use, and raises IndexError, ValueError, TypeError ... on hostile
