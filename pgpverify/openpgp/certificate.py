@@ -59,6 +59,9 @@ _SOFT_REVOCATIONS = frozenset({RevocationCode.SUPERSEDED, RevocationCode.RETIRED
 _ON_PRIMARY = frozenset({SigType.DIRECT_KEY, SigType.KEY_REVOCATION})
 _ON_USER_ID = _CERTIFICATIONS | {SigType.CERT_REVOCATION}
 _ON_SUBKEY = frozenset({SigType.SUBKEY_BINDING, SigType.SUBKEY_REVOCATION})
+_REVOCATIONS = frozenset(
+    {SigType.KEY_REVOCATION, SigType.SUBKEY_REVOCATION, SigType.CERT_REVOCATION}
+)
 
 
 @dataclass(slots=True)
@@ -123,6 +126,11 @@ class _Queue:
 
     entries: list[tuple[Signature, _Component, bytes, int]]
     names: list[str]
+    #: slot -> the user ID it belongs to (its self-certifications and its certification
+    #: revocations share one); None: not a user ID's
+    user_ids: list[int | None] = field(default_factory=list)
+    #: user IDs that the last walk found revoked (their newest valid signature is a 0x30)
+    revoked: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,11 +255,13 @@ class Certificate:
         entries = queue.entries
         kept: list[tuple[Signature, _Component, bytes, int]] = []
         found: list[Signature] = []
+        revoked: set[int] = set()  # user IDs whose newest valid signature revokes them
         done = 0
         try:
             for entry in entries:
                 sig, signer, material, slot = entry
-                if skip is not None and skip(sig):
+                uid = queue.user_ids[slot] if queue.user_ids else None
+                if (skip is not None and skip(sig)) or uid in revoked:
                     kept.append(entry)
                     done += 1
                     continue
@@ -263,34 +273,52 @@ class Certificate:
                 if verdict is None:
                     continue
                 kept.append(entry)
-                if verdict:
+                if verdict and sig.sig_type == SigType.CERT_REVOCATION:
+                    # RFC 9580 §5.2.1.15; GnuPG's merge_selfsigs_main: the user ID's newest
+                    # valid signature revokes it, so its older self-signatures (tried after
+                    # this one, newest first) no longer count
+                    assert uid is not None
+                    revoked.add(uid)
+                elif verdict:
                     found.append(sig)
                     if not every:
                         break
         finally:
             queue.entries = kept + entries[done:]
+            queue.revoked = len(revoked)
         return found
 
     def _self_signature_queue(self, at: int) -> _Queue:
-        """Plausible direct-key signatures and self-certifications at ``at``, newest first."""
+        """Plausible self-signatures and certification revocations at ``at``, newest first.
+
+        Direct-key signatures, self-certifications and certification revocations (0x30)
+        by the primary. Each user ID has two slots (two quotas): its self-certifications and its
+        revocations; ``user_ids`` ties both to the user ID, so that a walk can pass over a
+        revoked user ID's older self-certifications.
+        """
         prim = self.primary.packet
         names = ["direct-key self-signatures checked on the primary key"]
+        user_ids: list[int | None] = [None]
         entries = [
             (s, self.primary, prim.hash_material, 0)
             for s in self.primary.sigs
             if s.sig_type == SigType.DIRECT_KEY and self._by_primary(s) and _plausible(s, at)
         ]
-        for uid, sigs in self.userids.items():
+        for number, (uid, sigs) in enumerate(self.userids.items()):
             material = prim.hash_material + b"\xb4" + len(uid).to_bytes(4, "big") + uid
             slot = len(names)
-            names.append("self-signatures checked on one user ID")
-            entries += [
-                (s, self.primary, material, slot)
-                for s in sigs
-                if s.sig_type in _CERTIFICATIONS and self._by_primary(s) and _plausible(s, at)
-            ]
+            names += ["self-signatures checked on one user ID",
+                      "certification revocations checked on one user ID"]
+            user_ids += [number, number]
+            for s in sigs:
+                if not (self._by_primary(s) and _plausible(s, at)):
+                    continue
+                if s.sig_type in _CERTIFICATIONS:
+                    entries.append((s, self.primary, material, slot))
+                elif s.sig_type == SigType.CERT_REVOCATION:
+                    entries.append((s, self.primary, material, slot + 1))
         entries.sort(key=lambda entry: _newness(entry[0]), reverse=True)
-        return _Queue(entries, names)
+        return _Queue(entries, names, user_ids)
 
     def _kind_queue(
         self, sigs: list[Signature], sig_type: int, material: bytes, at: int, name: str
@@ -311,9 +339,12 @@ class Certificate:
         """The newest valid direct-key signature or user ID self-certification at ``at``.
 
         Tried newest first across the primary and every user ID: the first that verifies
-        is the answer and older ones cost nothing. A component that reaches its cap while
-        its next signature could still be the newest raises WorkLimitError (an older
-        self-signature could lack the expiry or flags that a buried newer one sets).
+        is the answer and older ones cost nothing. A user ID whose newest valid signature
+        is a certification revocation (0x30; in the same second, the revocation counts as
+        newer) is revoked: its self-certifications no longer count, as in GnuPG. A
+        component that reaches its cap while its next signature could still be the newest
+        raises WorkLimitError (an older self-signature could lack the expiry or flags that
+        a buried newer one sets).
         """
         budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
         queue = self._queue(0, b"", at, lambda: self._self_signature_queue(at))
@@ -323,7 +354,8 @@ class Certificate:
     def self_signatures(self, at: int, budget: WorkBudget | None = None) -> list[Signature]:
         """Every valid direct-key signature and user ID self-certification at ``at``.
 
-        Oldest first. Bounded like :meth:`newest_self_signature`, but this verifies them
+        Oldest first; those of a revoked user ID left out (see newest_self_signature).
+        Bounded like :meth:`newest_self_signature`, but this verifies them
         all, so a component with more than its cap of forged ones raises WorkLimitError.
         """
         budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
@@ -410,8 +442,10 @@ class Certificate:
             return too_early
         newest = self.newest_self_signature(at, budget)
         if newest is None:
+            revoked = self._queues[0, b"", at].revoked
+            why = f" outside its {revoked} revoked user ID(s)" if revoked else ""
             return KeyJudgement(
-                "not-signing-key", "the primary key has no valid self-signature"
+                "not-signing-key", f"the primary key has no valid self-signature{why}"
             )
         sub: _Component | None = None
         binding: Signature | None = None
@@ -492,18 +526,21 @@ def _not_yet_valid(
 _NEVER = 1 << 64
 
 
-def _newness(sig: Signature) -> tuple[int, bool, int, bytes]:
+def _newness(sig: Signature) -> tuple[int, bool, bool, int, bytes]:
     """Sort key, oldest first: which self-signature or binding is the newest one.
 
     By creation time. Two made in the same second are ordered conservatively, never by
-    file order: the one whose key flags forbid signing counts as newer than one that
-    allows it, then the one with the shorter key expiration (none is the longest), then
-    the packet octets (so the choice is total and the same for any order of copies).
+    file order: a revocation counts as newer than a self-signature (a user ID revoked and
+    certified in one second is revoked; GnuPG takes whichever comes last in the file),
+    then the one whose key flags forbid signing counts as newer than one that allows it,
+    then the one with the shorter key expiration (none is the longest), then the packet
+    octets (so the choice is total and the same for any order of copies).
     """
     flags = sig.key_flags
     forbids_signing = flags is not None and not flags & KEY_FLAG_SIGN
     expiry = sig.key_expiration or _NEVER
-    return (sig.created or 0, forbids_signing, -expiry, sig.packet)
+    revokes = sig.sig_type in _REVOCATIONS
+    return (sig.created or 0, revokes, forbids_signing, -expiry, sig.packet)
 
 
 def _expiry(key: KeyPacket, selfsig: Signature) -> int | None:
