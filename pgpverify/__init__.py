@@ -28,9 +28,12 @@ record, at a reference time::
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+# Importing the package must stay cheap (``pgpverify --help`` pays for it): not even typing.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from pgpverify.errors import (
         InputError,
         KeyringError,

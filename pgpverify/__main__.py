@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
+from pgpverify.cli import entry
 
-from pgpverify.cli import main
-
-sys.exit(main())
+entry()

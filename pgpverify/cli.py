@@ -8,28 +8,30 @@ prints, exits, reads ``sys.argv``, the environment or the clock.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
 import re
 import sys
-import time
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from pgpverify import __version__
 from pgpverify.errors import InputError, PgpVerifyError
-from pgpverify.limits import DEFAULT_LIMITS
 from pgpverify.textsafe import terminal_safe
 
+# Start-up cost: ``--help`` and usage errors import argparse and nothing heavy (no
+# dataclasses, typing, pathlib, datetime, json, cryptography or PGPy); everything else is
+# imported where it is used. ``tests/test_cli_startup.py`` checks it in a fresh interpreter.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import contextlib
+    from datetime import datetime
+    from pathlib import Path
+    from typing import Any, NoReturn, TextIO
+
     from pgpverify.index.cache import Cache
     from pgpverify.index.client import IndexClient
     from pgpverify.index.fetch import Fetcher
     from pgpverify.verify import VerificationResult
 
-__all__ = ["main"]
+__all__ = ["entry", "main"]
 
 EXIT_GOOD = 0
 EXIT_REJECTED = 1
@@ -101,6 +103,8 @@ def _path(text: str) -> Path:
         raise argparse.ArgumentTypeError(
             f"path too long ({len(raw)} bytes; at most {_NAME_MAX} a name, {_PATH_MAX} in all)"
         )
+    from pathlib import Path
+
     return Path(text)
 
 
@@ -203,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     lock.add_argument("-r", "--requirement", metavar="FILE", type=_path, action="append",
                       default=[], help="requirements file (repeatable)")
     lock.add_argument("-o", "--output", metavar="LOCKFILE", type=_path,
-                      default=Path("pgpverify.lock"),
+                      default="pgpverify.lock",  # a string: argparse applies _path
                       help="lock file to write (default: pgpverify.lock)")
     lock.add_argument(
         "--allow-weakening", action="store_true",
@@ -245,6 +249,21 @@ def main(argv: list[str] | None = None) -> int:
         code = _error(f"cannot write the output: {failure}")
     _flush(sys.stderr)
     return code
+
+
+def entry() -> NoReturn:
+    """The ``pgpverify`` command (console script and ``python -m pgpverify``).
+
+    :func:`main`, then the process ends without the interpreter's teardown: by then every
+    file is closed and stdout and stderr are flushed (a failure to flush is already the
+    exit status), and tearing down the modules PGPy and cryptography loaded costs about a
+    sixth of a one-signature run. Under coverage, which writes its data at exit, the
+    process exits normally.
+    """
+    code = main()
+    if "coverage" in sys.modules:
+        sys.exit(code)
+    os._exit(code)
 
 
 def _run(argv: list[str] | None) -> int:
@@ -346,12 +365,14 @@ def _silence(stream: TextIO) -> None:
     What is still buffered then goes nowhere at the interpreter's final flush, instead
     of failing again there with a traceback-like "Exception ignored" and exit 120.
     """
-    with contextlib.suppress(OSError, ValueError):
+    try:
         null = os.open(os.devnull, os.O_WRONLY)
         try:
             os.dup2(null, stream.fileno())
         finally:
             os.close(null)
+    except (OSError, ValueError):
+        pass
 
 
 def _main(argv: list[str] | None) -> int:
@@ -392,11 +413,17 @@ def _verify(args: argparse.Namespace) -> int:
         index_url = _configured_index()
         if index_url is None:
             raise _UsageError(_NO_SOURCE)
-    at = args.at if args.at is not None else datetime.now(timezone.utc)
+    if args.at is not None:
+        at = args.at
+    else:
+        from datetime import datetime, timezone
+
+        at = datetime.now(timezone.utc)
 
     if args.keyring:
         result = _verify_keyrings(args, at)
     elif args.lock is not None:
+        from pgpverify.limits import DEFAULT_LIMITS
         from pgpverify.trust.lockfile import LockFile
         from pgpverify.workflows import verify_from_lock
 
@@ -404,6 +431,9 @@ def _verify(args: argparse.Namespace) -> int:
         result = verify_from_lock(args.file, lock=lock, at=at, signature=args.signature,
                                   project=args.project)
     else:
+        import contextlib
+        import time
+
         from pgpverify.workflows import verify_from_index
 
         with contextlib.ExitStack() as stack:
@@ -418,6 +448,8 @@ def _verify(args: argparse.Namespace) -> int:
             _warn(warning)
         result = outcome.result
     if args.format == "json":
+        import json
+
         # ensure_ascii: every control, bidi and non-ASCII character is a \uXXXX escape
         _write(sys.stdout, json.dumps(result.to_json(), indent=2, ensure_ascii=True) + "\n")
     else:
@@ -470,6 +502,7 @@ def _signature_hint(file: Path, signature: Path | None) -> str | None:
 
 
 def _verify_keyrings(args: argparse.Namespace, at: datetime) -> VerificationResult:
+    from pgpverify.limits import DEFAULT_LIMITS
     from pgpverify.openpgp.keyring import Keyring
     from pgpverify.verify import Verifier
 
@@ -498,6 +531,8 @@ def _open_cache(args: argparse.Namespace, stack: contextlib.ExitStack) -> Cache 
         if args.offline:
             raise _UsageError("--offline needs the cache: drop --no-cache")
         return None
+    import time
+
     from pgpverify.index.cache import Cache, default_cache_dir
 
     directory = args.cache_dir if args.cache_dir is not None else default_cache_dir()
@@ -516,7 +551,10 @@ def _warn_all(messages: list[str]) -> None:
 def _client(
     args: argparse.Namespace, index_url: str, cache: Cache | None, stack: contextlib.ExitStack
 ) -> IndexClient:
+    import time
+
     from pgpverify.index.client import IndexClient
+    from pgpverify.limits import DEFAULT_LIMITS
 
     fetcher: Fetcher | None = None
     if not args.offline:
@@ -580,6 +618,9 @@ def _lock(args: argparse.Namespace) -> int:
     index_url = args.index_url or _configured_index()
     if index_url is None:
         raise _UsageError(_NO_SOURCE)
+    import contextlib
+
+    from pgpverify.limits import DEFAULT_LIMITS
     from pgpverify.trust.lockfile import LockFile, build_lock, lock_changes, write_lock
     from pgpverify.urls import redact_url
 
@@ -621,6 +662,8 @@ def _lock(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
+    import time
+
     from pgpverify.errors import PublishError
     from pgpverify.publish import publish
 
@@ -639,6 +682,8 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _print_text(result: VerificationResult, out: _Terminal) -> None:
+    from pathlib import Path
+
     name = Path(result.file).name
     if result.ok:
         out.write(f"pgpverify: Good signature on {name}\n")
