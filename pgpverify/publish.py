@@ -210,14 +210,30 @@ class _Entry:
     subkeys: list[str] = field(default_factory=list)
 
 
-def _key_files(keys_dir: Path, problems: list[str]) -> list[Path]:
-    if not keys_dir.is_dir():
-        problems.append(f"{keys_dir}: the keys directory does not exist")
+def _listing(directory: Path, what: str, suffixes: frozenset[str],
+             problems: list[str]) -> list[Path]:
+    """The files of ``directory`` with one of ``suffixes``, sorted; a problem if unreadable.
+
+    A path the system cannot take (too long, a NUL byte) or a directory that cannot be
+    listed is a listed problem, never an OSError or ValueError.
+    """
+    try:
+        if not directory.is_dir():
+            problems.append(f"{directory}: the {what} directory does not exist")
+            return []
+        return sorted(
+            p for p in directory.iterdir() if p.suffix.lower() in suffixes and p.is_file()
+        )
+    except (OSError, ValueError) as err:
+        why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        problems.append(f"{directory}: cannot read the {what} directory ({why})")
         return []
-    files = sorted(
-        p for p in keys_dir.iterdir() if p.suffix.lower() in KEY_SUFFIXES and p.is_file()
-    )
-    if not files:
+
+
+def _key_files(keys_dir: Path, problems: list[str]) -> list[Path]:
+    before = len(problems)
+    files = _listing(keys_dir, "keys", KEY_SUFFIXES, problems)
+    if not files and len(problems) == before:
         problems.append(f"{keys_dir}: no key files (*.asc, *.gpg, *.pgp)")
     return files
 
@@ -551,14 +567,10 @@ def _read_records(
     owners_dir: Path, limits: Limits, problems: list[str], warnings: list[str]
 ) -> dict[str, tuple[Path, OwnershipRecord]]:
     """Parsed records by normalized project name."""
-    if not owners_dir.is_dir():
-        problems.append(f"{owners_dir}: the ownership records directory does not exist")
-        return {}
+    before = len(problems)
     records: dict[str, tuple[Path, OwnershipRecord]] = {}
-    paths = sorted(
-        p for p in owners_dir.iterdir() if p.suffix.lower() == ".json" and p.is_file()
-    )
-    if not paths:
+    paths = _listing(owners_dir, "ownership records", frozenset({".json"}), problems)
+    if not paths and len(problems) == before:
         problems.append(f"{owners_dir}: no ownership records (*.json) to publish")
     for path in paths:
         try:
@@ -670,6 +682,8 @@ def _write_tree(out_dir: Path, files: dict[str, bytes]) -> list[str]:
         work = Path(tempfile.mkdtemp(prefix=".pgp-publish-", dir=out_dir))
     except OSError as err:
         raise PublishError([f"cannot write to {out_dir}: {err.strerror or err}"]) from err
+    except ValueError as err:  # a NUL byte in the path
+        raise PublishError([f"cannot write to {out_dir}: {err}"]) from err
     staged, backup = work / "new", work / "old"
     # Keys first, then records, then the index: each file a reader sees only names
     # files already in place.

@@ -92,19 +92,9 @@ def verify_from_index(
     name = _project(file, project)
     warnings: list[str] = []
     published = client.project_keys(name)
-    sig_data: bytes | None = None
-    sig_name: str | None = None
-    if signature is None and not file.with_name(file.name + ".asc").exists():
-        found = client.signature_for(name, file.name)
-        if found is None:
-            raise InputError(
-                f"no signature: {file.name}.asc is not here and the index lists no "
-                f"signature for {file.name} on {client.page_url(name)}",
-                source=str(file),
-            )
-        sig_name, sig_data = found
-    record = published.record
+    fetched = _index_signature(file, signature, name, client)
     stamp = at.timestamp() if now is None else now
+    record = published.record
     keyring = published.keyring
     recalled: StatementRecall | None = None
     if cache is not None and record is not None:
@@ -113,39 +103,88 @@ def verify_from_index(
         keyring = remembered_keyring(cache, statement, published, client, now=stamp,
                                      fail_on_key_change=fail_on_key_change,
                                      warnings=warnings, limits=limits)
-    verifier = Verifier(
-        keyring,
-        owners=record,
-        project=name if record is not None else None,
-        limits=limits,
-    )
-    result = verifier.verify(file, signature, at=at, signature_data=sig_data,
-                             signature_name=sig_name)
-    result = dataclasses.replace(result, project=name)
+    verifier = Verifier(keyring, owners=record, project=name if record is not None else None,
+                        limits=limits)
+    result = verifier.verify(file, signature, at=at,
+                             signature_data=fetched[1] if fetched else None,
+                             signature_name=fetched[0] if fetched else None)
+    result = _nothing_published(dataclasses.replace(result, project=name), published, client)
     warnings.extend(
         f"the index lists key {fpr} for {name} but publishes no key file for it"
         for fpr in published.missing
     )
-    if record is None:
-        result = _unknown(
+    if cache is not None and recalled is not None:
+        result = _judge_recall(result, recalled, cache, now=stamp,
+                               fail_on_key_change=fail_on_key_change, warnings=warnings)
+    return IndexVerification(result=result, warnings=warnings)
+
+
+def _index_signature(
+    file: Path, signature: Path | None, name: str, client: IndexClient,
+) -> tuple[str, bytes] | None:
+    """The signature to fetch from the index (its URL and bytes), or None to read locally.
+
+    None when ``signature`` is given or ``FILE.asc`` exists beside ``file``. A path that
+    cannot have a signature beside it (``.``, ``/``, a name too long) is an InputError.
+    """
+    if signature is not None:
+        return None
+    try:
+        beside = file.with_name(file.name + ".asc")
+        here = beside.exists()
+    except ValueError:
+        raise InputError("not a file name (a directory or an empty path?)",
+                         source=str(file)) from None
+    except OSError as err:
+        raise InputError(f"cannot look for {file.name}.asc beside it: {err.strerror or err}",
+                         source=str(file)) from None
+    if here:
+        return None
+    found = client.signature_for(name, file.name)
+    if found is None:
+        raise InputError(
+            f"no signature: {file.name}.asc is not here and the index lists no "
+            f"signature for {file.name} on {client.page_url(name)}",
+            source=str(file),
+        )
+    return found
+
+
+def _nothing_published(
+    result: VerificationResult, published: ProjectKeys, client: IndexClient,
+) -> VerificationResult:
+    """An ``unknown-key`` verdict says when the index publishes no record, or no keys."""
+    name = result.project or ""
+    if published.record is None:
+        return _unknown(
             result,
             f"the index has no ownership record for project {name} "
             f"({client.record_url(name)} not found): it publishes no keys for it",
         )
-        return IndexVerification(result=result, warnings=warnings)
     if not published.certificates:
-        result = _unknown(
+        return _unknown(
             result, f"the index publishes no keys for project {name} (its record lists none "
             "that exist)",
         )
-    if cache is not None and recalled is not None:
-        if recalled.changes:
-            result = dataclasses.replace(result, keys_changed=recalled.to_json())
-            warnings.append(recalled.message())
-            if fail_on_key_change and recalled.widens:
-                return IndexVerification(result=_keys_changed(result, name), warnings=warnings)
-        cache.record_project_statement(recalled.statement, stamp)
-    return IndexVerification(result=result, warnings=warnings)
+    return result
+
+
+def _judge_recall(
+    result: VerificationResult, recalled: StatementRecall, cache: Cache, *, now: float,
+    fail_on_key_change: bool, warnings: list[str],
+) -> VerificationResult:
+    """Report a changed statement; reject a widening one under ``fail_on_key_change``.
+
+    The statement is remembered unless it was rejected (it keeps failing until a run
+    without the flag accepts it).
+    """
+    if recalled.changes:
+        result = dataclasses.replace(result, keys_changed=recalled.to_json())
+        warnings.append(recalled.message())
+        if fail_on_key_change and recalled.widens:
+            return _keys_changed(result, result.project or recalled.statement.project)
+    cache.record_project_statement(recalled.statement, now)
+    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -965,3 +965,11 @@ def test_caching_fetcher_rejects_with_errors_that_name_no_credentials(cache, clo
         errors.append(str(caught.value))
     assert [e for e in errors if SECRET in e or "alice" in e] == []
     assert errors[1] == f"{URL}: not in the cache (offline)"
+
+
+@pytest.mark.parametrize("bad", ["x" * 300, "nul\x00byte"])
+def test_cache_open_rejects_an_unusable_directory_path_with_a_cache_error(tmp_path, bad):
+    with Cache.open(tmp_path / "good", clock=lambda: 0.0):  # the good twin
+        pass
+    with pytest.raises(CacheError, match="cannot create the cache directory"):
+        Cache.open(tmp_path / bad, clock=lambda: 0.0)

@@ -908,3 +908,17 @@ def test_publish_rejects_a_certificate_past_the_work_cap(tmp_path, over):
     assert f"key {fpr}" in problem
     assert "not judged" in problem
     assert "self-signatures checked on one user ID exceeds the limit of 32" in problem
+
+
+@pytest.mark.parametrize("which", ["keys", "owners", "out"])
+@pytest.mark.parametrize("bad", ["x" * 300, "nul\x00byte"])
+def test_publish_rejects_an_unusable_directory_path_with_a_publish_error(tmp_path, which, bad):
+    dirs = {"keys": tmp_path / "keys", "owners": tmp_path / "owners", "out": tmp_path / "out"}
+    dirs["keys"].mkdir()
+    dirs["owners"].mkdir()
+    shutil.copy(VECTORS / "demo" / "keyring.asc", dirs["keys"])
+    shutil.copy(VECTORS / "demo" / "owners" / "demo-pkg.json", dirs["owners"])
+    publish(dirs["keys"], dirs["owners"], tmp_path / "good", now=NOW)  # the good twin
+    dirs[which] = tmp_path / bad
+    with pytest.raises(PublishError):
+        publish(dirs["keys"], dirs["owners"], dirs["out"], now=NOW)

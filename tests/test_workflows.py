@@ -346,3 +346,19 @@ def test_index_memory_rejects_forged_signatures_so_junk_cannot_accumulate(wheel,
         assert any(f"key {ALICE}" in w and "8 signature(s)" in w for w in outcome.warnings)
         assert len(cache.remembered_certificate(ALICE).data) == size
     assert run(wheel, demo_index(), cache=cache, limits=tight).result.ok
+
+
+# -- library callers get the project's errors, never a ValueError or OSError ---------------
+
+
+@pytest.mark.parametrize("path", [".", "/", "", "./"])
+def test_index_rejects_a_path_without_a_name_with_an_input_error(path):
+    from pathlib import Path
+
+    with pytest.raises(InputError, match="not a file name"):
+        run(Path(path), demo_index(), project="demo-pkg")
+
+
+def test_index_rejects_an_over_long_file_name_with_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="cannot look for"):
+        run(tmp_path / ("a" * 300 + ".whl"), demo_index(), project="demo-pkg")

@@ -670,6 +670,9 @@ def _check_directory(directory: Path) -> None:
     except OSError as exc:
         raise CacheError(f"cannot create the cache directory ({exc.strerror or exc})",
                          source=str(directory)) from exc
+    except ValueError as exc:  # a NUL byte in the path
+        raise CacheError(f"cannot create the cache directory ({exc})",
+                         source=str(directory)) from exc
     if not directory.is_dir():
         raise CacheError("the cache directory is not a directory", source=str(directory))
     if not os.access(directory, os.W_OK | os.X_OK):
