@@ -61,15 +61,22 @@ def split_keyring(path: Path) -> dict[str, bytes]:
         start = end + 1
 
 
-def demo_index(*, signature=True, page="html") -> FakeIndex:
-    """The demo project published on a fake index: page, wheel, .asc, record, keys."""
+def demo_index(*, signature=True, page="html", record=None) -> FakeIndex:
+    """The demo project published on a fake index: page, wheel, .asc, record, keys.
+
+    ``record`` replaces the demo's ownership record (a dict); every key it lists, plain or
+    with a retirement date, is published.
+    """
     index = FakeIndex()
-    record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text())
+    if record is None:
+        record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text())
     keys = split_keyring(DEMO / "keyring.asc")
     index.put(ROOT + "pgp/projects/demo-pkg.json", json.dumps(record).encode(),
               "application/json")
     for maintainer in record["maintainers"]:
-        for fpr in maintainer["keys"]:
+        for key in maintainer["keys"]:
+            # a key is a fingerprint, or an object with one (and a retirement date)
+            fpr = key if isinstance(key, str) else key["fingerprint"]
             index.put(ROOT + f"pgp/keys/{fpr}.asc", keys[fpr], "application/pgp-keys")
     file_url = ROOT + f"packages/{WHEEL}"
     if page == "html":

@@ -362,3 +362,12 @@ def test_index_rejects_a_path_without_a_name_with_an_input_error(path):
 def test_index_rejects_an_over_long_file_name_with_an_input_error(tmp_path):
     with pytest.raises(InputError, match="cannot look for"):
         run(tmp_path / ("a" * 300 + ".whl"), demo_index(), project="demo-pkg")
+
+
+def test_demo_index_publishes_retired_keys_of_a_record():
+    record = {"project": "demo-pkg", "maintainers": [
+        {"user": "alice", "role": "Owner",
+         "keys": [{"fingerprint": ALICE, "retired": "2024-01-01"}, BOB]}]}
+    index = demo_index(record=record)
+    assert ROOT + f"pgp/keys/{ALICE}.asc" in index.documents
+    assert ROOT + f"pgp/keys/{BOB}.asc" in index.documents
