@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["terminal_safe"]
+__all__ = ["first_unsafe", "terminal_safe"]
 
 #: Format characters that are harmless and needed: zero-width non-joiner and joiner (emoji
 #: sequences, Indic and Arabic scripts). Every other format character (Cf) is escaped:
@@ -61,3 +61,15 @@ def terminal_safe(text: str) -> str:
     if text.isascii() and text.isprintable():
         return text
     return "".join(_escape(c) if _unsafe(c) else c for c in text)
+
+
+def first_unsafe(text: str) -> str | None:
+    """The first character of ``text`` that :func:`terminal_safe` would escape, or None.
+
+    For inputs that refuse such text outright (ownership records): a name that holds a
+    control, bidi or other invisible format character, or a line separator, can disguise
+    itself wherever it is shown, not only on a terminal.
+    """
+    if text.isascii() and text.isprintable():
+        return None
+    return next((c for c in text if _unsafe(c)), None)

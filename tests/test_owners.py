@@ -145,7 +145,13 @@ def test_owners_rejects_a_retirement_date_out_of_range():
 @pytest.mark.parametrize(
     ("user", "message"),
     [("al\\ud800ice", "not valid Unicode"), ("al\\u0000ice", "control characters"),
-     ("al\\nice", "control characters")],
+     ("al\\nice", "control characters"), ("al\\u009bice", "control characters"),
+     ("al\\u0085ice", "control characters"),
+     ("al\\u202eice", "bidi or invisible format character"),
+     ("al\\u2066ice", "bidi or invisible format character"),
+     ("al\\u200fice", "bidi or invisible format character"),
+     ("al\\u200bice", "bidi or invisible format character"),
+     ("al\\u2028ice", "line separator"), ("al\\u2029ice", "paragraph separator")],
 )
 def test_owners_rejects_unprintable_strings(user, message):
     data = ('{"project": "x", "maintainers": [{"user": "' + user
@@ -203,3 +209,23 @@ def test_owners_retirement_before_the_epoch_is_a_retirement():
 def test_owners_earliest_retirement_counts(entries, earliest):
     assert _retiring(*entries).retired_at(ALICE) == earliest
     assert _retiring(*reversed(entries)).retired_at(ALICE) == earliest
+
+
+@pytest.mark.parametrize("field", ["user", "role", "project"])
+@pytest.mark.parametrize("char", ["\u009b", "\u202e", "\u061c", "\u2069"])
+def test_owners_rejects_c1_and_bidi_characters_naming_the_field(field, char):
+    doc = {"project": "demo-pkg", "maintainers": [
+        {"user": "alice", "role": "Owner", "keys": [ALICE]}]}
+    assert OwnershipRecord.from_json(doc).maintainers[0].user == "alice"  # the good twin
+    target = doc if field == "project" else doc["maintainers"][0]
+    target[field] = target[field][:2] + char + target[field][2:]
+    with pytest.raises(OwnersError, match=f"'{field}' has") as err:
+        OwnershipRecord.from_json(doc)
+    assert char not in err.value.message  # shown escaped
+
+
+@pytest.mark.parametrize("name", ["Zoë", "José Ñúñez", "李小龙", "👩\u200d💻 dev", "كريم"])
+def test_owners_keeps_accented_non_latin_and_joined_names(name):
+    doc = {"project": "demo-pkg", "maintainers": [
+        {"user": name, "role": "Owner", "keys": [ALICE]}]}
+    assert OwnershipRecord.from_json(doc).maintainers[0].user == name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NewType
 
@@ -17,6 +18,7 @@ from packaging.utils import canonicalize_name
 from pgpverify.errors import OwnersError
 from pgpverify.isotime import format_utc, parse_iso8601
 from pgpverify.limits import DEFAULT_LIMITS, Limits
+from pgpverify.textsafe import first_unsafe, terminal_safe
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -205,9 +207,17 @@ def _field(doc: dict[str, Any], name: str, kind: type, where: str, source: str |
             value.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud800" escape
             raise OwnersError(f"{where}: '{name}' is not valid Unicode", source=source) from None
-        if any(ord(c) < 32 or ord(c) == 127 for c in value):
-            raise OwnersError(f"{where}: '{name}' has control characters", source=source)
+        bad = first_unsafe(value)
+        if bad is not None:
+            what = _UNSAFE_KINDS.get(unicodedata.category(bad), "control characters")
+            raise OwnersError(f"{where}: '{name}' has {what} ({terminal_safe(bad)})",
+                              source=source)
     return value
+
+
+#: How a refused character is named (C0, DEL and C1 are "Cc").
+_UNSAFE_KINDS = {"Cc": "control characters", "Cf": "a bidi or invisible format character",
+                 "Zl": "a line separator", "Zp": "a paragraph separator"}
 
 
 _JSON_TYPES: dict[type, str] = {str: "string", list: "list", dict: "object"}
