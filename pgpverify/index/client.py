@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from packaging.utils import canonicalize_name
 
 from pgpverify.errors import IndexResponseError, InputError, OwnersError, PgpVerifyError
+from pgpverify.index.localfs import file_url_problem, is_file_url
 from pgpverify.index.simple import SIMPLE_ACCEPT, ProjectFile, parse_project_page
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.keyring import Keyring
@@ -127,6 +128,9 @@ class IndexClient:
     limits: Limits = DEFAULT_LIMITS
     #: allow a link from an HTTPS page to plain HTTP (``--allow-insecure``)
     allow_insecure: bool = False
+    #: accept ``file:`` URLs (a local PEP 503 tree, as pip does): the index URL, the keys
+    #: URL, and links on ``file:`` pages; a remote page never leads to a local file
+    allow_files: bool = False
     _credentials: dict[Origin, Credentials] = field(default_factory=dict, init=False,
                                                     repr=False)
 
@@ -138,13 +142,18 @@ class IndexClient:
 
     def _accept(self, url: str, what: str) -> str:
         plain, credentials = split_credentials(url.strip())
-        problem = url_problem(plain)
+        problem = self._url_problem(plain)
         if problem is not None:
             raise InputError(f"unusable {what}: {problem}", source=redact_url(url.strip()))
         where = origin(plain)
         if credentials is not None and where is not None:
             self._credentials[where] = credentials
         return plain
+
+    def _url_problem(self, url: str) -> str | None:
+        if self.allow_files and is_file_url(url):
+            return file_url_problem(url)
+        return url_problem(url)
 
     @property
     def pgp_root(self) -> str:
@@ -162,8 +171,10 @@ class IndexClient:
         URL's origin, if any, travel with the request only; the Response names the URL
         without them.
         """
-        problem = url_problem(url)
-        if problem is None and page is not None:
+        problem = self._url_problem(url)
+        if problem is None and page is not None and is_file_url(url) and not is_file_url(page):
+            problem = "a link from a remote page to a local file is never followed"
+        elif problem is None and page is not None and not is_file_url(page):
             problem = downgrade_problem(url, context=page, allow_insecure=self.allow_insecure)
         if problem is not None:
             where = f"link {redact_url(url)} on {page}: " if page is not None else ""
@@ -257,6 +268,14 @@ class IndexClient:
     def project_files(self, project: str) -> list[ProjectFile]:
         """The files listed on the project's simple page ([] when the page is not found)."""
         return self._project_page(project)[1]
+
+    def project_page(self, project: str) -> tuple[str, list[ProjectFile]]:
+        """(the page's final URL, the files it lists); [] when the page is not found."""
+        return self._project_page(project)
+
+    def get_listed(self, url: str, *, page: str, max_bytes: int) -> Response:
+        """GET ``url``, read from ``page`` (a file or its signature), under the URL policy."""
+        return self._get(url, max_bytes=max_bytes, page=page)
 
     def _project_page(self, project: str) -> tuple[str, list[ProjectFile]]:
         """(the page's final URL, its files); links resolve against where it was served."""

@@ -24,6 +24,8 @@ SIMPLE_ACCEPT = (
     "text/html;q=0.1"
 )
 _JSON_TYPES = ("application/vnd.pypi.simple.v1+json", "application/json")
+#: an ISO 8601 time is 20-32 characters; a longer string is no upload time
+_MAX_TIME_TEXT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,12 @@ class ProjectFile:
     url: str
     #: True/False when the index says whether a signature exists, None when it does not say
     gpg_sig: bool | None
+    #: the sha256 the index gives (HTML ``#sha256=`` fragment, JSON ``hashes``), lower-case
+    #: as given (not checked to be 64 hex digits: a bad one simply never matches), or None
+    sha256: str | None = None
+    #: PEP 700 ``upload-time`` (JSON pages only), seconds since the epoch; None when the
+    #: index does not give one, or gives one that does not parse
+    upload_time: float | None = None
 
     @property
     def signature_url(self) -> str:
@@ -72,9 +80,11 @@ class _AnchorParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag != "a" or self._href is None:
             return
-        url = without_credentials(urldefrag(urljoin(self.base, self._href))[0])
+        url, fragment = urldefrag(urljoin(self.base, self._href))
+        url = without_credentials(url)
         name = "".join(self._text).strip() or url.rsplit("/", 1)[-1]
-        self.files.append(ProjectFile(filename=name, url=url, gpg_sig=self._sig))
+        self.files.append(ProjectFile(filename=name, url=url, gpg_sig=self._sig,
+                                      sha256=_fragment_sha256(fragment)))
         self._href = None
 
 
@@ -124,6 +134,35 @@ def _parse_json(body: bytes, url: str) -> list[ProjectFile]:
                                      source=url) from None
         out.append(
             ProjectFile(filename=name, url=without_credentials(file_url),
-                        gpg_sig=sig if isinstance(sig, bool) else None)
+                        gpg_sig=sig if isinstance(sig, bool) else None,
+                        sha256=_json_sha256(entry.get("hashes")),
+                        upload_time=_upload_time(entry.get("upload-time")))
         )
     return out
+
+
+def _fragment_sha256(fragment: str) -> str | None:
+    """The value of a ``sha256=`` URL fragment (PEP 503), lower-cased; None without one."""
+    name, sep, value = fragment.partition("=")
+    if not sep or name.strip().lower() != "sha256":
+        return None
+    return value.strip().lower()
+
+
+def _json_sha256(hashes: object) -> str | None:
+    if not isinstance(hashes, dict):
+        return None
+    value = hashes.get("sha256")
+    return value.strip().lower() if isinstance(value, str) else None
+
+
+def _upload_time(value: object) -> float | None:
+    """PEP 700 ``upload-time`` (ISO 8601, UTC) as seconds since the epoch, or None."""
+    if not isinstance(value, str) or len(value) > _MAX_TIME_TEXT:
+        return None
+    from pgpverify.isotime import parse_iso8601
+
+    try:
+        return parse_iso8601(value).timestamp()
+    except (ValueError, OverflowError):
+        return None
