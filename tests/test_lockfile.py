@@ -605,3 +605,25 @@ def test_build_lock_grows_a_certificate_with_new_packets():
     assert (change.fingerprint, change.description, change.weakens) == (
         DAVE, "1 new packet(s)", False)
     assert grown.certificates[DAVE] == CERTS[DAVE]
+
+
+def test_build_lock_keeps_a_listed_key_whose_key_file_disappeared():
+    previous = _lock()
+    served = {fpr: data for fpr, data in CERTS.items() if fpr != DAVE}
+    kept = _relock([_record()], served, previous)
+    assert kept.certificates[DAVE] == previous.certificates[DAVE]
+    assert lockfile.lock_changes(previous, kept) == ()
+    # the two-step laundering: the key file vanishes, then an older copy comes back
+    again = _relock([_record()], {**CERTS, DAVE: _older(DAVE)}, kept)
+    assert again.certificates[DAVE] == previous.certificates[DAVE]
+    result = Verifier(again.keyring_for("demo-pkg"), owners=again.ownership("demo-pkg"),
+                      project="demo-pkg").verify(DEMO / "revoked" / WHEEL.name, at=AT)
+    assert result.reason is Reason.KEY_REVOKED
+
+
+def test_build_lock_allow_weakening_drops_a_key_whose_key_file_disappeared():
+    previous = _lock()
+    served = {fpr: data for fpr, data in CERTS.items() if fpr != DAVE}
+    weak = _relock([_record()], served, previous, allow_weakening=True)
+    assert DAVE not in weak.certificates
+    assert DAVE in [c.fingerprint for c in lockfile.lock_changes(previous, weak)]

@@ -529,8 +529,8 @@ def build_lock(
 
     Each certificate is checked as :func:`loads` checks it and re-armored canonically.
     A fingerprint a record lists but ``certificates`` lacks (the index has no key file for
-    it) is left out of the lock: it could not verify anything offline, and the caller has
-    said so. Certificates no record lists are not written. A project's ``unsigned`` and
+    it) is left out of the lock, unless ``previous`` pinned it (see below): it could not
+    verify anything offline, and the caller has said so. Certificates no record lists are not written. A project's ``unsigned`` and
     ``note`` are carried over from ``previous``; so is a previously pinned project named
     in ``unrecorded`` (asked for, but the index has no ownership record for it) when it had
     such an exception, with no maintainers. Raises :class:`LockFileError` for a record
@@ -540,7 +540,9 @@ def build_lock(
     Certificates only grow: a key ``previous`` pinned is written as the union of its
     previous and its fetched copy (:func:`~pgpverify.trust.memory.union_certificate`) when
     the fetched copy lacks packets the previous one held (a revocation, a newer
-    self-signature), unless ``allow_weakening``. Retirements are not merged: the caller
+    self-signature), and as ``previous`` pinned it when a record still lists it but its key
+    file is gone (so a revocation cannot be laundered by first withdrawing the key file,
+    then serving an older copy), unless ``allow_weakening``. Retirements are not merged: the caller
     refuses a lock whose :func:`lock_changes` weaken one.
     """
     by_fpr: dict[str, bytes] = {}
@@ -557,16 +559,20 @@ def build_lock(
             raise LockFileError(f"two ownership records for project {name}")
         maintainers = []
         for maintainer in record.maintainers:
-            keys = sorted({fpr for fpr in maintainer.keys if fpr in by_fpr})
+            keys = sorted({fpr for fpr in maintainer.keys
+                           if fpr in by_fpr or _held(previous, fpr, allow_weakening)})
             for fpr in keys:
-                if fpr not in pinned:
-                    pinned[fpr] = _check_certificate(
-                        by_fpr[fpr], fpr, limits=limits, source=None,
-                        what=f"key file for {fpr}",
-                    )
-                    held = previous.certificates.get(fpr) if previous is not None else None
-                    if held is not None and not allow_weakening:
-                        pinned[fpr] = _grown(held, pinned[fpr], fpr, limits)
+                if fpr in pinned:
+                    continue
+                held = _held(previous, fpr, allow_weakening)
+                if fpr not in by_fpr and held is not None:
+                    pinned[fpr] = held  # the key file went away: the key stays as pinned
+                    continue
+                pinned[fpr] = _check_certificate(
+                    by_fpr[fpr], fpr, limits=limits, source=None, what=f"key file for {fpr}",
+                )
+                if held is not None:
+                    pinned[fpr] = _grown(held, pinned[fpr], fpr, limits)
             retired = sorted((fpr, when) for fpr, when in maintainer.retired if fpr in keys)
             maintainers.append(Maintainer(user=maintainer.user, role=maintainer.role,
                                           keys=tuple(keys), retired=tuple(retired)))
@@ -586,6 +592,13 @@ def build_lock(
                                            note=before.note)
     return LockFile(index_url=index_url, projects=projects,
                     certificates=dict(sorted(pinned.items())))
+
+
+def _held(previous: LockFile | None, fpr: str, allow_weakening: bool) -> bytes | None:
+    """The certificate ``previous`` pinned for ``fpr``, unless weakening is allowed."""
+    if previous is None or allow_weakening:
+        return None
+    return previous.certificates.get(fpr)
 
 
 def _grown(held: bytes, fetched: bytes, fpr: str, limits: Limits) -> bytes:
