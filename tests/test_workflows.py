@@ -10,6 +10,7 @@ from fakeindex import (
     INDEX_URL,
     ROOT,
     WHEEL,
+    FakeIndex,
     demo_index,
     split_keyring,
     without_key_revocation,
@@ -371,3 +372,49 @@ def test_demo_index_publishes_retired_keys_of_a_record():
     index = demo_index(record=record)
     assert ROOT + f"pgp/keys/{ALICE}.asc" in index.documents
     assert ROOT + f"pgp/keys/{BOB}.asc" in index.documents
+
+
+# -- one memory per project name, whichever index answers ----------------------------------
+
+MALLORY = "88199D93B4210BBED4A2245EDD771D2D3E8DF380"
+MIRROR = "https://mirror.test/"
+
+
+def on_mirror(index):
+    """The same documents served by another index (another host)."""
+    moved = FakeIndex()
+    for url, doc in index.documents.items():
+        moved.documents[url.replace(ROOT, MIRROR)] = doc
+    return moved
+
+
+def run_mirror(wheel, index, **kw):
+    client = IndexClient(on_mirror(index), index_url=MIRROR + "simple/")
+    return verify_from_index(wheel, client=client, at=AT, **kw)
+
+
+def test_index_memory_of_another_index_for_the_same_project_is_compared(wheel, cache):
+    assert run(wheel, demo_index(), cache=cache).result.ok
+    # another index serves the same name with one more signer (dependency confusion)
+    record = record_of(demo_index())
+    record["maintainers"].append({"user": "mallory", "role": "Maintainer", "keys": [MALLORY]})
+    result = run_mirror(wheel, demo_index(record=record), cache=cache,
+                        fail_on_key_change=True).result
+    assert result.reason is Reason.KEYS_CHANGED
+    assert result.keys_changed["added"] == [MALLORY]
+    # the twin: the same statement from the mirror is no change at all
+    same = run_mirror(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
+    assert same.ok
+    assert same.keys_changed is None
+
+
+def test_index_revocation_seen_on_one_index_holds_on_another(tmp_path, cache):
+    revoked = tmp_path / "revoked" / WHEEL
+    revoked.parent.mkdir()
+    shutil.copy(DEMO / "revoked" / WHEEL, revoked)
+    shutil.copy(DEMO / "revoked" / f"{WHEEL}.asc", revoked.with_name(f"{WHEEL}.asc"))
+    assert run(revoked, demo_index(), cache=cache).result.reason is Reason.KEY_REVOKED
+    older = demo_index()
+    older.put(ROOT + f"pgp/keys/{DAVE}.asc", without_key_revocation(DAVE))
+    assert run_mirror(revoked, older).result.ok  # the twin: no memory
+    assert run_mirror(revoked, older, cache=cache).result.reason is Reason.KEY_REVOKED
