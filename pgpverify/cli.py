@@ -1,4 +1,4 @@
-"""Command line: ``pgpverify verify | lock | publish``.
+"""Command line: ``pgpverify verify | lock | publish | check | install``.
 
 Exit status: 0 verified (or done), 1 rejected (or refused), 2 usage or I/O error. Errors
 are one line on stderr; no input produces a traceback. This is the only module that
@@ -231,7 +231,74 @@ def build_parser() -> argparse.ArgumentParser:
                          help="directory of ownership records (*.json)")
     publish.add_argument("-o", "--output", metavar="OUTDIR", type=_path, required=True,
                          help="where to write the pgp/ tree")
+    _add_check_commands(sub)
     return parser
+
+
+def _add_check_commands(sub: Any) -> None:
+    """``check`` and ``install`` (issue 10): every file a job is about to install."""
+    check = sub.add_parser(
+        "check",
+        help="verify every distribution file of a wheelhouse or a requirements set",
+        description=(
+            "Verify the signatures of distribution files (PATHs: files or directories of "
+            "them) and of what 'pip download -r' picks, with signatures from the index "
+            "only. Unsigned files pass and are reported unless signatures are required. "
+            "Exit status: 0 all pass, 1 a file is rejected, 2 usage error or a file "
+            "could not be checked."
+        ),
+    )
+    check.add_argument("paths", metavar="PATH", type=_path, nargs="*",
+                       help="a distribution file, or a directory of them")
+    install = sub.add_parser(
+        "install",
+        help="check what 'pip download -r' picks, then pip-install exactly those files",
+        description=(
+            "Run 'pip download -r REQUIREMENTS', check every downloaded file, and only if "
+            "all pass run 'pip install --no-index --find-links' over exactly the checked "
+            "files, pinned by sha256. Arguments after '--' go to 'pip install'."
+        ),
+    )
+    for cmd in (check, install):
+        cmd.add_argument("-r", "--requirement", metavar="FILE", type=_path, action="append",
+                         default=[], help="requirements file for 'pip download' (repeatable)")
+        cmd.add_argument("--dest", metavar="DIR", type=_path,
+                         help="keep the downloaded files here (default: a temporary directory)")
+        cmd.add_argument("--lock", metavar="LOCKFILE", type=_path,
+                         help="keys and owners from a lock file")
+        cmd.add_argument("--keyring", metavar="KEYRING", type=_path, action="append",
+                         default=[], help="offline keyring (repeatable; with --signatures-dir)")
+        cmd.add_argument("--owners", metavar="OWNERS.json", type=_path, action="append",
+                         default=[], help="ownership record, one per project (repeatable)")
+        cmd.add_argument("--signatures-dir", metavar="DIR", type=_path,
+                         help="read signatures as DIR/<file>.asc (never otherwise from disk)")
+        cmd.add_argument("--require-signatures", action="store_true",
+                         help="an unsigned file fails")
+        cmd.add_argument("--require-signatures-for", metavar="NAME", action="append",
+                         default=[], help="an unsigned file of this project fails (repeatable)")
+        cmd.add_argument("--reject-backsigned", action="store_true",
+                         help="fail a signature made more than the grace after the upload")
+        cmd.add_argument("--backsign-grace", metavar="HOURS", type=_hours, default=24.0,
+                         help="hours after the upload a signature still counts as made at "
+                         "release (default: 24)")
+        cmd.add_argument("--at", metavar="ISO-8601-TIME", type=parse_time,
+                         help="reference time for expiry and revocation (default: now)")
+        cmd.add_argument("--jobs", metavar="N", type=int, default=4,
+                         help="threads hashing and verifying (default: 4)")
+        cmd.add_argument("--format", choices=("text", "json", "github"), default="text",
+                         help="output format (github: workflow annotations and a job summary)")
+        cmd.add_argument("--junit-xml", metavar="FILE", type=_path,
+                         help="also write a JUnit XML report, one test case per file")
+        cmd.add_argument("--quiet", action="store_true",
+                         help="text: only failing files and the totals; pip: --quiet")
+        _add_index_options(cmd)
+
+
+def _hours(text: str) -> float:
+    value = _seconds(text)
+    if value > 24 * 365 * 100:
+        raise argparse.ArgumentTypeError(f"out of range: {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -377,10 +444,13 @@ def _silence(stream: TextIO) -> None:
 
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
+    argv, pip_args = _pip_arguments(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else EXIT_GOOD
+    if args.command in ("check", "install"):
+        return _check(args, pip_args)
     if args.command == "publish":
         return _publish(args)
     if args.command == "lock":
@@ -549,7 +619,8 @@ def _warn_all(messages: list[str]) -> None:
 
 
 def _client(
-    args: argparse.Namespace, index_url: str, cache: Cache | None, stack: contextlib.ExitStack
+    args: argparse.Namespace, index_url: str, cache: Cache | None, stack: contextlib.ExitStack,
+    *, allow_files: bool = False,
 ) -> IndexClient:
     import time
 
@@ -581,10 +652,15 @@ def _client(
 
         fetcher = CachingFetcher(fetcher, cache, clock=time.time, offline=args.offline,
                                  negative_ttl=args.not_found_ttl)
+    if allow_files:  # check/install: a local PEP 503 tree, as pip reads it (not cached)
+        from pgpverify.index.localfs import FileFetcher, SchemeFetcher
+
+        fetcher = SchemeFetcher(FileFetcher(), fetcher)
     assert fetcher is not None
     # the client takes the credentials off both URLs: nothing it names carries them
     return IndexClient(fetcher, index_url=index_url, keys_url=args.keys_url,
-                       limits=DEFAULT_LIMITS, allow_insecure=args.allow_insecure)
+                       limits=DEFAULT_LIMITS, allow_insecure=args.allow_insecure,
+                       allow_files=allow_files)
 
 
 #: A PEP 508 project name (case-insensitive), before normalization.
@@ -601,6 +677,191 @@ def _project_names(given: list[str]) -> list[str]:
             raise _UsageError(f"not a project name: {name!r}")
         names.append(str(canonicalize_name(name)))
     return names
+
+
+def _pip_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
+    """``install ... -- PIP-INSTALL-OPTIONS``: split off what goes to ``pip install``."""
+    if argv[:1] == ["install"] and "--" in argv:
+        cut = argv.index("--")
+        return argv[:cut], argv[cut + 1:]
+    return argv, []
+
+
+def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
+    """``check`` / ``install``: the library call, its report, then pip for ``install``."""
+    import contextlib
+    import tempfile
+    from pathlib import Path
+
+    from pgpverify.check import check_files
+    from pgpverify.check import pip as pip_runner
+
+    install = args.command == "install"
+    _check_usage(args, install=install)
+    trust, pip_index = None, None
+    with contextlib.ExitStack() as stack:
+        trust, pip_index = _check_trust(args, stack)
+        paths = list(args.paths)
+        download_dir = None
+        if args.requirement:
+            download_dir = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="pgpverify-download-")))
+            pip_runner.download(args.requirement, download_dir, index_url=pip_index,
+                                quiet=args.quiet, output=sys.stderr)
+            paths.append(download_dir)
+        report = check_files(
+            paths, trust=trust, at=_check_time(args), policy=_check_policy(args),
+            signatures_dir=args.signatures_dir, jobs=args.jobs,
+        )
+        _check_output(args, report)
+        if download_dir is not None and args.dest is not None:
+            _keep_downloads(download_dir, args.dest)
+        if install:
+            assert download_dir is not None
+            if not report.ok:
+                _say(sys.stderr, "pgpverify: nothing installed: the check failed")
+                return report.exit_code
+            if not report.files:
+                _say(sys.stderr, "pgpverify: nothing to install")
+                return report.exit_code
+            pinned = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="pgpverify-pins-"))) / "requirements.txt"
+            pinned.write_text(pip_runner.pinned_requirements(report), encoding="utf-8")
+            pip_runner.install(download_dir, pinned, pip_args, quiet=args.quiet,
+                               output=sys.stderr)
+            _say(sys.stderr, f"pgpverify: installed {len(report.files)} checked file(s)")
+    return report.exit_code
+
+
+def _check_usage(args: argparse.Namespace, *, install: bool) -> None:
+    if install and not args.requirement:
+        raise _UsageError("install needs -r REQUIREMENTS (pip decides what is installed)")
+    if install and args.paths:
+        raise _UsageError("install takes no PATH: give -r REQUIREMENTS")
+    if not args.paths and not args.requirement:
+        raise _UsageError("nothing to check: give PATHs or -r REQUIREMENTS")
+    if args.keyring and (args.lock is not None or args.index_url is not None):
+        raise _UsageError("give one source of trust: an index, --lock, or --keyring")
+    if args.owners and not args.keyring:
+        raise _UsageError("--owners goes with --keyring (the index and lock file carry theirs)")
+    if args.keyring and args.signatures_dir is None:
+        raise _UsageError("--keyring needs --signatures-dir: offline, signatures come from "
+                          "there (never from beside the files)")
+    if not 1 <= args.jobs <= 64:
+        raise _UsageError("--jobs must be between 1 and 64")
+    if args.signatures_dir is not None and not args.signatures_dir.is_dir():
+        raise _UsageError(f"--signatures-dir {args.signatures_dir}: not a directory")
+
+
+def _check_trust(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Any, str | None]:
+    """(the trust source, the index URL for pip download or None for pip's own)."""
+    from pgpverify.check import IndexTrust, KeyringTrust, LockTrust
+    from pgpverify.limits import DEFAULT_LIMITS
+
+    if args.keyring:
+        from pgpverify.trust.owners import OwnershipRecord
+
+        records = tuple(OwnershipRecord.from_file(p, limits=DEFAULT_LIMITS) for p in args.owners)
+        return KeyringTrust(tuple(args.keyring), records), args.index_url
+    lock = None
+    if args.lock is not None:
+        from pgpverify.trust.lockfile import LockFile
+
+        lock = LockFile.read(args.lock, limits=DEFAULT_LIMITS)
+    given = args.index_url or (lock.index_url if lock is not None else None)
+    index_url = given or (_configured_index() if lock is None else None)
+    if index_url is None and lock is None:
+        raise _UsageError(_NO_SOURCE)
+    if index_url is None and args.signatures_dir is None:
+        raise _UsageError("the lock file names no index for the signatures: give "
+                          "--index-url or --signatures-dir")
+    if index_url is not None:
+        index_url = _local_index(index_url)
+    client = None
+    cache = None
+    if index_url is not None:
+        cache = _open_cache(args, stack)
+        client = _client(args, index_url, cache, stack, allow_files=True)
+    if lock is not None:
+        return LockTrust(lock, client), given
+    assert client is not None
+    import time
+
+    return IndexTrust(client, cache, now=time.time()), given
+
+
+def _local_index(index_url: str) -> str:
+    """An index given as a directory (as pip takes it) is a ``file:`` URL."""
+    from pathlib import Path
+
+    if "://" in index_url or index_url.lower().startswith("file:"):
+        return index_url
+    try:
+        local = Path(index_url)
+        if local.is_dir():
+            from pgpverify.index.localfs import path_to_url
+
+            return path_to_url(local)
+    except (OSError, ValueError):
+        pass
+    return index_url
+
+
+def _check_time(args: argparse.Namespace) -> datetime:
+    from datetime import datetime, timezone
+
+    return args.at if args.at is not None else datetime.now(timezone.utc)
+
+
+def _check_policy(args: argparse.Namespace) -> Any:
+    from pgpverify.check import CheckPolicy
+
+    return CheckPolicy(
+        require_signatures=args.require_signatures,
+        require_signatures_for=frozenset(_project_names(args.require_signatures_for)),
+        reject_backsigned=args.reject_backsigned,
+        backsign_grace=args.backsign_grace * 3600.0,
+    )
+
+
+def _check_output(args: argparse.Namespace, report: Any) -> None:
+    from pgpverify.check import report as render
+
+    if args.format == "json":
+        import json
+
+        _write(sys.stdout, json.dumps(report.to_json(), indent=2, ensure_ascii=True) + "\n")
+    elif args.format == "github":
+        for line in render.github_lines(report):
+            _say(sys.stdout, line)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            try:
+                with open(summary, "a", encoding="utf-8") as stream:  # noqa: PTH123
+                    stream.write(render.github_summary(report))
+            except OSError as err:
+                _warn(f"cannot write the job summary {summary}: {_why(err)}")
+    else:
+        out = _Terminal(sys.stdout)
+        for line in render.text_lines(report, quiet=args.quiet):
+            out.write(line + "\n")
+    if args.junit_xml is not None:
+        try:
+            args.junit_xml.write_bytes(render.junit_xml(report))
+        except OSError as err:
+            raise InputError(f"cannot write the JUnit XML: {_why(err)}",
+                             source=str(args.junit_xml)) from None
+
+
+def _keep_downloads(download_dir: Path, dest: Path) -> None:
+    import shutil
+
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        for item in sorted(download_dir.iterdir()):
+            shutil.copy2(item, dest / item.name)
+    except OSError as err:
+        raise InputError(f"cannot keep the downloads: {_why(err)}", source=str(dest)) from None
 
 
 def _lock(args: argparse.Namespace) -> int:

@@ -1,0 +1,91 @@
+"""pip does the resolving and the installing; pgpverify only checks what pip picked.
+
+``check -r`` / ``install -r`` run ``python -m pip download`` with the interpreter pgpverify
+runs under (no resolver of our own), then check every file pip saved. ``install`` then runs
+``pip install --no-index --find-links DIR`` over a generated requirements file that pins
+exactly the checked files by the sha256 each was checked with (``--hash``: pip's
+hash-checking mode), so a file that was not checked, or changed since, is never installed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import defaultdict
+from typing import IO, TYPE_CHECKING
+
+from pgpverify.check.model import Status
+from pgpverify.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from pgpverify.check.model import CheckReport
+
+__all__ = ["download", "install", "pinned_requirements"]
+
+
+def _run(argv: list[str], *, output: IO[str] | None, what: str) -> None:
+    """Run pip; its output goes to ``output`` (stderr in the CLI, so stdout stays ours)."""
+    try:
+        done = subprocess.run(argv, stdout=output, stderr=output, check=False)
+    except OSError as err:
+        raise InputError(f"cannot run pip ({what}): {err.strerror or err}") from None
+    if done.returncode != 0:
+        raise InputError(f"pip {what} failed (exit status {done.returncode}); its output "
+                         "says why")
+
+
+def download(
+    requirements: Sequence[Path], dest: Path, *, index_url: str | None = None,
+    quiet: bool = False, output: IO[str] | None = None,
+) -> None:
+    """``python -m pip download -r ... --dest DEST`` (pip's own hash checking included).
+
+    ``index_url`` None leaves the index to pip's configuration, as pgpverify's own default
+    comes from there too.
+    """
+    argv = [sys.executable, "-m", "pip", "download", "--dest", str(dest),
+            "--disable-pip-version-check", "--progress-bar", "off"]
+    for req in requirements:
+        argv += ["-r", str(req)]
+    if index_url is not None:
+        argv += ["--index-url", index_url]
+    if quiet:
+        argv.append("--quiet")
+    _run(argv, output=output, what="download")
+
+
+def pinned_requirements(report: CheckReport) -> str:
+    """A requirements file pinning every checked file (``name==version --hash=...``).
+
+    Only files that passed are pinned; the caller installs only when every file passed.
+    """
+    hashes: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for item in report.files:
+        if item.status not in (Status.GOOD, Status.UNSIGNED):
+            msg = f"{item.file} did not pass the check: not pinned"
+            raise ValueError(msg)
+        if item.project is None or item.version is None or item.sha256 is None:
+            msg = f"{item.file} has no name, version or sha256: not pinned"
+            raise ValueError(msg)
+        hashes[item.project, item.version].append(item.sha256)
+    lines = []
+    for (name, version), digests in sorted(hashes.items()):
+        pins = " ".join(f"--hash=sha256:{d}" for d in sorted(set(digests)))
+        lines.append(f"{name}=={version} {pins}\n")
+    return "".join(lines)
+
+
+def install(
+    wheelhouse: Path, requirements: Path, extra: Sequence[str] = (), *,
+    quiet: bool = False, output: IO[str] | None = None,
+) -> None:
+    """``pip install --no-index --find-links WHEELHOUSE -r REQUIREMENTS [extra...]``."""
+    argv = [sys.executable, "-m", "pip", "install", "--no-index", "--find-links",
+            str(wheelhouse), "--disable-pip-version-check", "-r", str(requirements)]
+    if quiet:
+        argv.append("--quiet")
+    argv += list(extra)
+    _run(argv, output=output, what="install")
