@@ -46,8 +46,11 @@ if TYPE_CHECKING:
     )
     from pgpverify.limits import DEFAULT_LIMITS, Limits
     from pgpverify.openpgp.keyring import Keyring
+    from pgpverify.policy import DEFAULT_POLICY, Policy, SignerJudgement, SignerPolicy
     from pgpverify.trust.owners import Maintainer, OwnershipRecord
     from pgpverify.verify import (
+        DigestSet,
+        Document,
         Outcome,
         Reason,
         SignatureReport,
@@ -70,6 +73,12 @@ _EXPORTS = {
     "DEFAULT_LIMITS": "pgpverify.limits",
     "Limits": "pgpverify.limits",
     "Keyring": "pgpverify.openpgp.keyring",
+    "DEFAULT_POLICY": "pgpverify.policy",
+    "Policy": "pgpverify.policy",
+    "SignerJudgement": "pgpverify.policy",
+    "SignerPolicy": "pgpverify.policy",
+    "DigestSet": "pgpverify.verify",
+    "Document": "pgpverify.verify",
     "Maintainer": "pgpverify.trust.owners",
     "OwnershipRecord": "pgpverify.trust.owners",
     "Outcome": "pgpverify.verify",
@@ -89,10 +98,17 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_POLICY",
+    "DigestSet",
+    "Document",
     "InputError",
     "Keyring",
     "KeyringError",
@@ -104,8 +120,11 @@ __all__ = [
     "OwnersError",
     "OwnershipRecord",
     "PgpVerifyError",
+    "Policy",
     "Reason",
     "SignatureReport",
+    "SignerJudgement",
+    "SignerPolicy",
     "UnsupportedError",
     "VerificationError",
     "VerificationResult",

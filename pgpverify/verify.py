@@ -1,17 +1,25 @@
 """The verdict on one file: is its detached signature good under the strict policy.
 
-:class:`Verifier` never prints, exits or reads the clock: the reference time is a
-parameter. A bad signature file is a verdict (``malformed``); a missing document or an
-unreadable keyring raises :class:`pgpverify.errors.InputError`.
+:class:`Verifier` never prints or exits, and reads the clock only when no reference time
+is given. The document may be a path, bytes, a binary stream, or a :class:`DigestSet` the
+caller fed while downloading; the algorithm policy is a :class:`pgpverify.policy.Policy`
+and who may sign a :class:`pgpverify.policy.SignerPolicy`. A bad signature file is a
+verdict (``malformed``); a missing document or an unreadable keyring raises
+:class:`pgpverify.errors.InputError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
+import io
+import os
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
 from pgpverify.errors import (
     InputError,
@@ -20,9 +28,11 @@ from pgpverify.errors import (
     UnsupportedError,
     WorkLimitError,
 )
+from pgpverify.io import open_document, read_bounded
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
+from pgpverify.openpgp.certificate import KeyVerdict
 from pgpverify.openpgp.constants import (
     HashAlgo,
     PubKeyAlgo,
@@ -31,14 +41,12 @@ from pgpverify.openpgp.constants import (
     new_hash,
     pubkey_name,
 )
-from pgpverify.openpgp.keyring import read_bounded
 from pgpverify.openpgp.packets import Tag, iter_packets
 from pgpverify.openpgp.signature import Signature, parse_signature
+from pgpverify.policy import DEFAULT_POLICY, Policy, SignerPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import datetime
-    from pathlib import Path
 
     from pgpverify.openpgp.certificate import Certificate, SigningKey
     from pgpverify.openpgp.keymaterial import PublicKey
@@ -46,6 +54,8 @@ if TYPE_CHECKING:
     from pgpverify.trust.owners import Maintainer, OwnershipRecord
 
 __all__ = [
+    "DigestSet",
+    "Document",
     "Outcome",
     "Reason",
     "SignatureReport",
@@ -56,18 +66,18 @@ __all__ = [
 
 CHUNK = 1 << 20
 
-#: Document-signature hashes accepted (RFC 9580 §9.5); MD5, SHA-1 and RIPEMD-160 are not.
-DOCUMENT_HASHES = frozenset(
-    {HashAlgo.SHA224, HashAlgo.SHA256, HashAlgo.SHA384, HashAlgo.SHA512, HashAlgo.SHA3_256,
-     HashAlgo.SHA3_512}
-)
+#: Document-signature hashes the default policy accepts (RFC 9580 §9.5); MD5, SHA-1 and
+#: RIPEMD-160 are not. :attr:`pgpverify.policy.Policy.document_hashes` is the one used.
+DOCUMENT_HASHES = DEFAULT_POLICY.document_hashes
 _WEAK_HASHES = frozenset({HashAlgo.MD5, HashAlgo.SHA1, HashAlgo.RIPEMD160})
-#: Algorithms whose strength is the size of a modulus or group: at least 2048 bits.
-_MODULUS_ALGOS = frozenset(
+#: Algorithms whose strength is the size of a modulus or group
+#: (:attr:`pgpverify.policy.Policy.min_modulus_bits`).
+MODULUS_ALGOS = frozenset(
     {PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.RSA_ENCRYPT, PubKeyAlgo.DSA,
      PubKeyAlgo.ELGAMAL, PubKeyAlgo.ELGAMAL_SIGN}
 )
-MIN_MODULUS_BITS = 2048
+_RSA_ALGOS = frozenset({PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.RSA_ENCRYPT})
+MIN_MODULUS_BITS = DEFAULT_POLICY.min_modulus_bits
 
 
 class Outcome(enum.Enum):
@@ -116,6 +126,13 @@ _RANK = {
         Reason.GOOD,
     ))
 }
+#: The one table from the certificate judge's verdicts to reasons.
+_KEY_REASONS = {
+    KeyVerdict.REVOKED: Reason.KEY_REVOKED,
+    KeyVerdict.NOT_YET_VALID: Reason.KEY_NOT_YET_VALID,
+    KeyVerdict.NOT_SIGNING: Reason.NOT_SIGNING_KEY,
+    KeyVerdict.EXPIRED: Reason.KEY_EXPIRED,
+}
 #: Text signatures (0x01): the canonical forms tried, in this order (see _TextForm).
 TEXT_CANONICALIZATIONS = ("rfc9580", "sequoia", "gnupg", "gnupg-rfc2440")
 TEXT_WARNING = (
@@ -130,6 +147,76 @@ class VerificationError(Exception):
     def __init__(self, result: VerificationResult) -> None:
         self.result = result
         super().__init__(f"{result.file}: {result.reason.value}: {result.message}")
+
+
+#: hashlib names a DigestSet takes, and their OpenPGP IDs (RFC 9580 §9.5)
+_DIGEST_NAMES = {
+    "sha224": HashAlgo.SHA224, "sha256": HashAlgo.SHA256, "sha384": HashAlgo.SHA384,
+    "sha512": HashAlgo.SHA512, "sha3_256": HashAlgo.SHA3_256, "sha3_512": HashAlgo.SHA3_512,
+}
+
+
+class DigestSet:
+    """A document hashed by the caller as it arrived: one hash state per algorithm.
+
+    For callers that hash while downloading: feed every chunk to :meth:`update`, then give
+    the set to :meth:`Verifier.verify` instead of the document. It holds hash *states*,
+    not finished digests, because an OpenPGP signature hashes the document followed by its
+    own trailer (RFC 9580 §5.2.4): the verifier continues a copy of each state.
+
+    Only binary signatures (type 0x00) can be checked this way. A text signature (0x01)
+    hashes a canonical form of the document that only its bytes give, and a signature
+    whose hash algorithm the set lacks cannot be checked either: for those,
+    :meth:`Verifier.verify` raises :class:`pgpverify.errors.InputError` (verify over the
+    bytes, a stream or the path instead). ``algorithms`` are hashlib names
+    (``sha256``, ``sha512``, ``sha384``, ``sha224``, ``sha3_256``, ``sha3_512``);
+    ``sha256`` is always included (the result reports the file's SHA-256).
+    """
+
+    __slots__ = ("_states",)
+
+    def __init__(self, algorithms: Iterable[str] = ("sha256", "sha512")) -> None:
+        states: dict[int, Any] = {}
+        for name in ("sha256", *algorithms):
+            algo = _DIGEST_NAMES.get(name)
+            if algo is None:
+                msg = f"DigestSet: {name!r} is not one of {sorted(_DIGEST_NAMES)}"
+                raise ValueError(msg)
+            state = new_hash(algo)
+            if state is None:  # pragma: no cover - a Python without SHA-3 (FIPS builds)
+                msg = f"DigestSet: this Python cannot compute {name}"
+                raise ValueError(msg)
+            states[algo] = state
+        self._states = states
+
+    @classmethod
+    def of(cls, data: bytes, algorithms: Iterable[str] = ("sha256", "sha512")) -> DigestSet:
+        """A set that has hashed ``data``."""
+        digests = cls(algorithms)
+        digests.update(data)
+        return digests
+
+    def update(self, chunk: bytes) -> None:
+        """Hash the next chunk of the document with every algorithm."""
+        for state in self._states.values():
+            state.update(chunk)
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        """The hashlib names of the algorithms held."""
+        return tuple(name for name, algo in _DIGEST_NAMES.items() if algo in self._states)
+
+    def hexdigest(self, name: str) -> str:
+        """The digest so far of algorithm ``name`` (a hashlib name), in hex."""
+        return str(self._states[_DIGEST_NAMES[name]].copy().hexdigest())
+
+    def _state(self, algo: int) -> Any:
+        return self._states.get(algo)
+
+
+#: What :meth:`Verifier.verify` checks a signature over: a path (``str`` or ``Path``),
+#: the document's bytes, a binary stream open for reading, or a :class:`DigestSet`.
+Document: TypeAlias = "Path | str | bytes | BinaryIO | DigestSet"
 
 
 def _hex(value: bytes | None) -> str | None:
@@ -443,44 +530,65 @@ def _text_forms(algos: set[int]) -> dict[str, _TextForm]:
 
 @dataclass(slots=True)
 class Verifier:
-    """Verifies detached signatures against a keyring and, optionally, an ownership record.
+    """Verifies detached signatures against a keyring and, optionally, who may sign.
 
-    ``project`` and ``owners`` go together: with them, a good signature is accepted only
-    if its primary key is listed for an Owner or Maintainer of ``project``.
+    ``project`` goes with a signer policy: ``owners`` (an ownership record) or ``signers``
+    (any :class:`pgpverify.policy.SignerPolicy`, e.g. a lock file). With them, a good
+    signature is accepted only if the signer policy allows its primary key to sign
+    ``project`` when it signed. ``policy`` is the algorithm policy (default: the README's).
     """
 
     keyring: Keyring
     owners: OwnershipRecord | None = None
     project: str | None = None
     limits: Limits = DEFAULT_LIMITS
+    policy: Policy = DEFAULT_POLICY
+    signers: SignerPolicy | None = None
 
     def __post_init__(self) -> None:
-        if (self.owners is None) != (self.project is None):
-            msg = "project and owners must be given together"
+        if self.owners is not None and self.signers is not None:
+            msg = "give owners or signers, not both"
+            raise ValueError(msg)
+        if self.signers is None:
+            self.signers = self.owners
+        if (self.signers is None) != (self.project is None):
+            msg = "project and owners (or signers) must be given together"
             raise ValueError(msg)
 
     def verify_or_raise(
-        self, file: Path, signature: Path | None = None, *, at: datetime
+        self,
+        document: Document,
+        signature: Path | str | bytes | None = None,
+        *,
+        at: datetime | None = None,
+        name: str | None = None,
     ) -> VerificationResult:
         """Like :meth:`verify`, but raise :class:`VerificationError` unless the file is good."""
-        result = self.verify(file, signature, at=at)
+        result = self.verify(document, signature, at=at, name=name)
         if not result.ok:
             raise VerificationError(result)
         return result
 
     def verify(
         self,
-        file: Path,
-        signature: Path | None = None,
+        document: Document,
+        signature: Path | str | bytes | None = None,
         *,
-        at: datetime,
+        at: datetime | None = None,
+        name: str | None = None,
         signature_data: bytes | None = None,
         signature_name: str | None = None,
     ) -> VerificationResult:
-        """Judge ``signature`` (default ``FILE.asc``) over ``file`` at reference time ``at``.
+        """Judge the detached ``signature`` over ``document`` at reference time ``at``.
 
-        ``signature_data`` gives the signature's bytes instead (fetched from an index;
-        ``signature_name``, e.g. its URL, names it in the result).
+        ``document`` is a path (``Path`` or ``str``; a regular file or a pipe), the
+        document's bytes, a binary stream (read to its end, not closed), or a
+        :class:`DigestSet` (binary signatures only; see there). ``signature`` is a path or
+        the signature's bytes (armored or binary); for a path document it defaults to
+        ``FILE.asc``, otherwise it is required. ``at`` defaults to now. ``name`` names the
+        document in the result (default: the path, the stream's name, ``<bytes>``,
+        ``<digests>``). ``signature_data`` and ``signature_name`` are the older spelling of
+        bytes given as ``signature`` and of the name they get in the result.
 
         Steps, each block below labelled with its number:
           (1) limits: the signature file is read with a size cap; the document is streamed
@@ -501,25 +609,25 @@ class Verifier:
         judgement reaches a cap before a decision is rejected (``malformed``, the message
         names the cap), never accepted.
         """
+        if at is None:
+            at = datetime.now(timezone.utc)
         if at.tzinfo is None:
             msg = "the reference time must be timezone-aware"
             raise ValueError(msg)
         now = int(at.timestamp())
-        try:
-            doc = file.open("rb")
-        except FileNotFoundError:
-            raise InputError("file not found", source=str(file)) from None
-        except IsADirectoryError:
-            raise InputError("is a directory, not a file", source=str(file)) from None
-        except OSError as err:
-            raise InputError(f"cannot read: {err.strerror or err}", source=str(file)) from None
-        # after the open: a file has a name ("." and "/" have none, and are directories)
-        sig_path = signature if signature is not None else file.with_name(file.name + ".asc")
-        sig_name = signature_name or str(sig_path)
-        with doc:
+        if isinstance(signature, (bytes, bytearray, memoryview)):
+            signature_data, signature = bytes(signature), None
+        doc, file_name, sig_path, owned = _open_document(document, name, signature,
+                                                         signature_data)
+        sig_name = signature_name or (str(sig_path) if sig_path is not None else "<bytes>")
+        with contextlib.ExitStack() as stack:
+            if owned:
+                assert not isinstance(doc, DigestSet)
+                stack.callback(doc.close)
             # (1) limits
             try:
                 if signature_data is None:
+                    assert sig_path is not None
                     sig_bytes = read_bounded(
                         sig_path, self.limits.signature_bytes, "signature file"
                     )
@@ -530,12 +638,12 @@ class Verifier:
                 else:
                     sig_bytes = signature_data
             except MalformedError as err:
-                return self._malformed(file, sig_name, doc, err.message)
+                return self._malformed(file_name, sig_name, doc, err.message)
             # (2) armor, (3) packets
             try:
                 attempts = self._parse(sig_bytes)
             except MalformedError as err:
-                return self._malformed(file, sig_name, doc, err.message)
+                return self._malformed(file_name, sig_name, doc, err.message)
             # (4) issuer -> certificate, (5) algorithm policy; the certificates decoded and,
             # from (6) on, every public-key operation are paid from one budget (Limits)
             budget = WorkBudget.of(self.limits)
@@ -544,29 +652,42 @@ class Verifier:
                 if attempt.reason is None:
                     candidates.extend(self._candidates(attempt, budget))
             # (6) hash the document, check the math
-            sha256 = self._hash_and_check(
-                doc, [a for a in candidates if a.reason is None], budget
-            )
+            checked = [a for a in candidates if a.reason is None]
+            if isinstance(doc, DigestSet):
+                sha256 = self._check_digests(doc, checked, budget, file_name)
+            else:
+                try:
+                    sha256 = self._hash_and_check(doc, checked, budget)
+                except OSError as err:
+                    raise InputError(f"cannot read: {err.strerror or err}",
+                                     source=file_name) from None
         # (7) certificate, (8) signature expiration and ownership
         for attempt in candidates:
             if attempt.reason is None:
                 self._judge(attempt, now, budget)
-        return self._result(file, sig_name, sha256, attempts, candidates)
+        return self._result(file_name, sig_name, sha256, attempts, candidates)
 
     # -- steps ---------------------------------------------------------------------------
 
     def _malformed(
-        self, file: Path, sig_name: str, doc: BinaryIO, message: str
+        self, file: str, sig_name: str, doc: BinaryIO | DigestSet, message: str
     ) -> VerificationResult:
-        sha = hashlib.sha256()
-        for chunk in iter(lambda: doc.read(CHUNK), b""):
-            sha.update(chunk)
+        if isinstance(doc, DigestSet):
+            sha256 = doc.hexdigest("sha256")
+        else:
+            sha = hashlib.sha256()
+            try:
+                for chunk in iter(lambda: doc.read(CHUNK), b""):
+                    sha.update(chunk)
+            except OSError as err:
+                raise InputError(f"cannot read: {err.strerror or err}", source=file) from None
+            sha256 = sha.hexdigest()
         return VerificationResult(
             outcome=Outcome.REJECTED,
             reason=Reason.MALFORMED,
             message=f"the signature file is malformed: {message}",
-            file=str(file),
-            sha256=sha.hexdigest(),
+            file=file,
+            sha256=sha256,
             signature_file=sig_name,
             project=self.project,
         )
@@ -692,13 +813,14 @@ class Verifier:
             return attempt.reject(
                 Reason.NOT_SIGNING_KEY, f"the signing key does not decode: {err.message}"
             )
+        accepted = self.policy.document_hashes
         if sig.hash_algo in _WEAK_HASHES or (
-            sig.hash_algo in DOCUMENT_HASHES and new_hash(sig.hash_algo) is None
+            sig.hash_algo in accepted and new_hash(sig.hash_algo) is None
         ):
             return attempt.reject(
                 Reason.WEAK_HASH, f"{hash_name(sig.hash_algo)} is too weak for a signature"
             )
-        if sig.hash_algo not in DOCUMENT_HASHES:
+        if sig.hash_algo not in accepted:
             return attempt.reject(
                 Reason.WEAK_HASH, f"{hash_name(sig.hash_algo)} is not an accepted hash algorithm"
             )
@@ -713,7 +835,7 @@ class Verifier:
                 f"the signature claims {pubkey_name(sig.pubkey_algo)} but the key is "
                 f"{material.name}",
             )
-        weak = _weak(material)
+        weak = _weak(material, self.policy)
         if weak:
             return attempt.reject(Reason.WEAK_KEY, f"the signing key is too weak: {weak}")
         if not key.is_primary:
@@ -727,10 +849,19 @@ class Verifier:
                 return attempt.reject(
                     Reason.NOT_SIGNING_KEY, f"the primary key does not decode: {err.message}"
                 )
-            weak = _weak(primary)
+            weak = _weak(primary, self.policy)
             if weak:
                 return attempt.reject(Reason.WEAK_KEY, f"the primary key is too weak: {weak}")
         return attempt
+
+    def _check_digests(
+        self, digests: DigestSet, attempts: list[_Attempt], budget: WorkBudget, file_name: str
+    ) -> str:
+        """(6) over a caller's DigestSet: check each attempt; return the file's SHA-256."""
+        states = _digest_states(digests, attempts, file_name)
+        for attempt in attempts:
+            _check_math_within(attempt, states, {}, budget)
+        return digests.hexdigest("sha256")
 
     def _hash_and_check(
         self, doc: BinaryIO, attempts: list[_Attempt], budget: WorkBudget
@@ -740,7 +871,7 @@ class Verifier:
         One context per hash algorithm for the bytes as they are, and for text signatures
         one per algorithm and canonical form (TEXT_CANONICALIZATIONS), all fed from the
         same chunks: text signatures made by gpg, by gpg --rfc2440-text and by sq verify
-        as those tools verify them.
+        as those tools verify them. Raises OSError when the stream does.
         """
         binary_algos = {int(HashAlgo.SHA256)}
         text_algos: set[int] = set()
@@ -750,14 +881,11 @@ class Verifier:
             (text_algos if is_text else binary_algos).add(attempt.sig.hash_algo)
         binary: dict[int, Any] = {algo: new_hash(algo) for algo in binary_algos}
         forms = _text_forms(text_algos) if text_algos else {}
-        try:
-            for chunk in iter(lambda: doc.read(CHUNK), b""):
-                for ctx in binary.values():
-                    ctx.update(chunk)
-                for form in forms.values():
-                    form.feed(chunk)
-        except OSError as err:
-            raise InputError(f"cannot read: {err.strerror or err}", source=doc.name) from None
+        for chunk in iter(lambda: doc.read(CHUNK), b""):
+            for ctx in binary.values():
+                ctx.update(chunk)
+            for form in forms.values():
+                form.feed(chunk)
         for form in forms.values():
             form.end()
         for attempt in attempts:
@@ -773,12 +901,12 @@ class Verifier:
         assert sig.created is not None
         # (7) also rejects a signature that claims to be made after ``now``
         try:
-            judgement = cert.judge(key, sig.created, now, budget=budget)
+            judgement = cert.judge(key, sig.created, now, budget=budget, policy=self.policy)
         except WorkLimitError as err:
             _work_capped(attempt, err)
             return
         if judgement is not None:
-            attempt.reject(Reason(judgement.reason), judgement.message)
+            attempt.reject(_KEY_REASONS[judgement.verdict], judgement.message)
             return
         if sig.expired_at(now):
             assert sig.expiration is not None
@@ -787,38 +915,19 @@ class Verifier:
                 f"the signature expired at {_iso(sig.created + sig.expiration)}",
             )
             return
-        if self.owners is not None and self.project is not None:
-            if not self.owners.is_for(self.project):
-                attempt.reject(
-                    Reason.NOT_OWNER,
-                    f"the ownership record is for project {self.owners.project!r}, "
-                    f"not {self.project!r}",
-                )
-                return
+        # (8) who may sign: the signer policy (an ownership record, a lock file ...)
+        if self.signers is not None and self.project is not None:
             primary = _hex(cert.fingerprint)
             assert primary is not None
-            maintainer = self.owners.signer(primary)
-            if maintainer is None:
-                attempt.reject(
-                    Reason.NOT_OWNER,
-                    f"key {primary} is not listed for an Owner or Maintainer of "
-                    f"{self.owners.project}",
-                )
+            verdict = self.signers.judge_signer(self.project, primary, sig.created)
+            if verdict.refusal is not None:
+                attempt.reject(Reason.NOT_OWNER, verdict.refusal)
                 return
-            retired = self.owners.retired_at(primary)
-            if retired is not None and sig.created >= retired:
-                attempt.reject(
-                    Reason.NOT_OWNER,
-                    f"key {primary} of {maintainer.user} was retired for "
-                    f"{self.owners.project} at {_iso(retired)}; this signature was made "
-                    f"after that",
-                )
-                return
-            attempt.maintainer = maintainer
+            attempt.maintainer = verdict.maintainer
 
     def _result(
         self,
-        file: Path,
+        file: str,
         sig_name: str,
         sha256: str,
         attempts: list[_Attempt],
@@ -850,7 +959,7 @@ class Verifier:
             outcome=Outcome.GOOD if reason is Reason.GOOD else Outcome.REJECTED,
             reason=reason,
             message=message,
-            file=str(file),
+            file=file,
             sha256=sha256,
             signature_file=sig_name,
             signer_fingerprint=report.signer_fingerprint,
@@ -861,6 +970,72 @@ class Verifier:
             signatures=tuple(a.report() for a in per_sig),
             warnings=warnings,
         )
+
+
+def _open_document(
+    document: Document,
+    name: str | None,
+    signature: Path | str | None,
+    signature_data: bytes | None,
+) -> tuple[BinaryIO | DigestSet, str, Path | None, bool]:
+    """(1) the document as a stream or digest set, and what the result calls it.
+
+    Returns the stream or set, its name, the signature's path (None: given as bytes) and
+    whether the stream is ours to close.
+    """
+    sig_path = None if signature is None else Path(signature)
+    owned = False
+    doc: BinaryIO | DigestSet
+    if isinstance(document, DigestSet):
+        doc, file_name = document, name or "<digests>"
+    elif isinstance(document, bytes):
+        doc, file_name = io.BytesIO(document), name or "<bytes>"
+    elif isinstance(document, (str, os.PathLike)):
+        path = Path(document)
+        doc, file_name, owned = open_document(path), name or str(path), True
+        if sig_path is None and signature_data is None:
+            # after the open: a file has a name ("." and "/" have none, and are directories)
+            sig_path = path.with_name(path.name + ".asc")
+    elif callable(getattr(document, "read", None)):
+        doc = document
+        stream_name = getattr(document, "name", None)
+        file_name = name or (stream_name if isinstance(stream_name, str) else "<stream>")
+    else:
+        msg = f"cannot verify a {type(document).__name__}: give a path, bytes, a binary stream"
+        raise TypeError(msg + " or a DigestSet")
+    if sig_path is None and signature_data is None:
+        if owned:
+            assert not isinstance(doc, DigestSet)
+            doc.close()
+        msg = "a signature is needed: only a path document has a default (FILE.asc)"
+        raise ValueError(msg)
+    return doc, file_name, sig_path, owned
+
+
+def _digest_states(
+    digests: DigestSet, attempts: list[_Attempt], file_name: str
+) -> dict[int, Any]:
+    """(6) over a DigestSet: the state each signature needs, or an InputError if it has none.
+
+    A text signature's canonical forms need the bytes; a hash the set lacks cannot be made.
+    """
+    states: dict[int, Any] = {}
+    for attempt in attempts:
+        sig = attempt.sig
+        assert sig is not None
+        if sig.sig_type == SigType.TEXT:
+            raise InputError(
+                f"signature {attempt.index} is a text signature (0x01): it can only be "
+                "checked over the document's bytes, not a digest set", source=file_name,
+            )
+        state = digests._state(sig.hash_algo)  # noqa: SLF001 - DigestSet's own module
+        if state is None:
+            raise InputError(
+                f"signature {attempt.index} uses {hash_name(sig.hash_algo)}, which the digest "
+                f"set lacks (it holds {', '.join(digests.algorithms)})", source=file_name,
+            )
+        states[sig.hash_algo] = state
+    return states
 
 
 def _rank(attempt: _Attempt) -> tuple[int, bytes, bytes, bytes]:
@@ -933,7 +1108,22 @@ def _check_math(
     )
 
 
-def _weak(material: PublicKey) -> str | None:
-    if material.algorithm in _MODULUS_ALGOS and material.bits < MIN_MODULUS_BITS:
-        return f"{material.name} bits is under {MIN_MODULUS_BITS}"
+def _weak(material: PublicKey, policy: Policy = DEFAULT_POLICY) -> str | None:
+    """Why ``policy`` refuses the key ``material`` (RFC 9580 §9.1, §9.2), or None."""
+    if material.algorithm not in policy.key_algorithms:
+        return f"{material.name} is not an accepted algorithm"
+    if material.curve is not None and material.curve not in policy.curves:
+        return f"the curve {material.curve} is not accepted"
+    least = policy.min_modulus_bits
+    if material.algorithm in MODULUS_ALGOS and material.bits < least:
+        return f"{material.name} bits is under {least}"
+    if material.algorithm in _RSA_ALGOS:
+        if material.bits > policy.rsa_max_modulus_bits:
+            return f"{material.name} bits is over {policy.rsa_max_modulus_bits}"
+        exponent = material.exponent
+        if exponent is not None and not (
+            policy.rsa_min_exponent <= exponent <= policy.rsa_max_exponent and exponent & 1
+        ):
+            return (f"the RSA public exponent is outside {policy.rsa_min_exponent} to "
+                    f"{policy.rsa_max_exponent} or even")
     return None

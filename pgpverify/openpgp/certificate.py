@@ -21,39 +21,39 @@ caller rejects, never falls back to an older self-signature or skips a revocatio
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pgpverify.errors import MalformedError, UnsupportedError, WorkLimitError
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, WorkBudget
-from pgpverify.openpgp.constants import HashAlgo, SigType, new_hash
+from pgpverify.openpgp.constants import SigType, new_hash
 from pgpverify.openpgp.keymaterial import KeyPacket, PublicKey, decode_key, parse_key_packet
 from pgpverify.openpgp.packets import Tag
-from pgpverify.openpgp.signature import RevocationCode, Signature, parse_signature
+from pgpverify.openpgp.signature import Signature, parse_signature
+from pgpverify.policy import DEFAULT_POLICY, Policy
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from pgpverify.openpgp.packets import Packet
 
-__all__ = ["Certificate", "KeyJudgement", "SigningKey", "parse_certificate"]
+__all__ = ["Certificate", "KeyJudgement", "KeyVerdict", "SigningKey", "parse_certificate"]
 
-#: Hashes accepted inside certificates (self-signatures, bindings, back-signatures).
-CERT_HASHES = frozenset(
-    {HashAlgo.SHA1, HashAlgo.SHA224, HashAlgo.SHA256, HashAlgo.SHA384, HashAlgo.SHA512,
-     HashAlgo.SHA3_256, HashAlgo.SHA3_512}
-)
+#: Hashes accepted inside certificates (self-signatures, bindings, back-signatures) by the
+#: default policy; :attr:`pgpverify.policy.Policy.certificate_hashes` is the one used.
+CERT_HASHES = DEFAULT_POLICY.certificate_hashes
 _CERTIFICATIONS = frozenset(
     {SigType.GENERIC_CERT, SigType.PERSONA_CERT, SigType.CASUAL_CERT, SigType.POSITIVE_CERT}
 )
 KEY_FLAG_CERTIFY = 0x01
 KEY_FLAG_SIGN = 0x02
-#: Key revocations (0x20, 0x28) that spare signatures made before them (RFC 9580 §5.2.3.31).
-#: Every other reason is hard, including 32 (user ID no longer valid): it is meant for
-#: certification revocations and says nothing about a key, so on a key it is read like an
-#: unknown reason, conservatively.
-_SOFT_REVOCATIONS = frozenset({RevocationCode.SUPERSEDED, RevocationCode.RETIRED})
+#: Key revocations (0x20, 0x28) that spare signatures made before them (RFC 9580 §5.2.3.31)
+#: are :attr:`pgpverify.policy.Policy.soft_revocations` (1 and 3 by default). Every other
+#: reason is hard, including 32 (user ID no longer valid): it is meant for certification
+#: revocations and says nothing about a key, so on a key it is read like an unknown
+#: reason, conservatively.
 #: Which signature types belong to which component (RFC 9580 §10.1); anywhere else a
 #: signature is ignored, as ``gpg --import`` skips one "at wrong place".
 _ON_PRIMARY = frozenset({SigType.DIRECT_KEY, SigType.KEY_REVOCATION})
@@ -141,12 +141,26 @@ class SigningKey:
     is_primary: bool
 
 
+class KeyVerdict(enum.Enum):
+    """Why a certificate does not allow a signature (the verifier maps it to its Reason)."""
+
+    REVOKED = "key-revoked"
+    NOT_YET_VALID = "key-not-yet-valid"
+    NOT_SIGNING = "not-signing-key"
+    EXPIRED = "key-expired"
+
+
 @dataclass(frozen=True, slots=True)
 class KeyJudgement:
-    """Why a certificate does not allow a signature, as a reason string and a message."""
+    """Why a certificate does not allow a signature: a verdict and a message for people."""
 
-    reason: str
+    verdict: KeyVerdict
     message: str
+
+    @property
+    def reason(self) -> str:
+        """The verdict's spelling (``key-revoked`` ...), as in the README's policy table."""
+        return self.verdict.value
 
 
 @dataclass(slots=True)
@@ -167,6 +181,14 @@ class Certificate:
     #: key ID and fingerprint -> key, built on the first find_key (a certificate may have
     #: 50,000 subkeys and a signature file 64 signatures)
     _keys: dict[bytes, SigningKey] = field(default_factory=dict)
+    #: the policy of the last judgement; the queues hold its certificate hashes only
+    _policy: Policy = DEFAULT_POLICY
+
+    def _use(self, policy: Policy) -> None:
+        """Judge under ``policy`` from now on (queues built under another hash set go)."""
+        if policy.certificate_hashes != self._policy.certificate_hashes:
+            self._queues.clear()
+        self._policy = policy
 
     @property
     def fingerprint(self) -> bytes:
@@ -206,7 +228,8 @@ class Certificate:
         self, sig: Signature, signer: _Component, material: bytes, at: int, quota: _Quota
     ) -> bool:
         """Whether ``sig`` counts at ``at``: made by then, sound, not expired, math good."""
-        return _plausible(sig, at) and self._verified(sig, signer, material, quota) is True
+        return (_plausible(sig, at, self._policy.certificate_hashes)
+                and self._verified(sig, signer, material, quota) is True)
 
     def _verified(
         self, sig: Signature, signer: _Component, material: bytes, quota: _Quota
@@ -302,7 +325,8 @@ class Certificate:
         entries = [
             (s, self.primary, prim.hash_material, 0)
             for s in self.primary.sigs
-            if s.sig_type == SigType.DIRECT_KEY and self._by_primary(s) and _plausible(s, at)
+            if s.sig_type == SigType.DIRECT_KEY and self._by_primary(s)
+            and _plausible(s, at, self._policy.certificate_hashes)
         ]
         for number, (uid, sigs) in enumerate(self.userids.items()):
             material = prim.hash_material + b"\xb4" + len(uid).to_bytes(4, "big") + uid
@@ -311,7 +335,7 @@ class Certificate:
                       "certification revocations checked on one user ID"]
             user_ids += [number, number]
             for s in sigs:
-                if not (self._by_primary(s) and _plausible(s, at)):
+                if not (self._by_primary(s) and _plausible(s, at, self._policy.certificate_hashes)):
                     continue
                 if s.sig_type in _CERTIFICATIONS:
                     entries.append((s, self.primary, material, slot))
@@ -328,13 +352,14 @@ class Certificate:
             [
                 (s, self.primary, material, 0)
                 for s in reversed(sigs)
-                if s.sig_type == sig_type and self._by_primary(s) and _plausible(s, at)
+                if s.sig_type == sig_type and self._by_primary(s)
+                and _plausible(s, at, self._policy.certificate_hashes)
             ],
             [name],
         )
 
     def newest_self_signature(
-        self, at: int, budget: WorkBudget | None = None
+        self, at: int, budget: WorkBudget | None = None, *, policy: Policy = DEFAULT_POLICY
     ) -> Signature | None:
         """The newest valid direct-key signature or user ID self-certification at ``at``.
 
@@ -347,11 +372,14 @@ class Certificate:
         a buried newer one sets).
         """
         budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
+        self._use(policy)
         queue = self._queue(0, b"", at, lambda: self._self_signature_queue(at))
         found = self._walk(queue, budget)
         return found[0] if found else None
 
-    def self_signatures(self, at: int, budget: WorkBudget | None = None) -> list[Signature]:
+    def self_signatures(
+        self, at: int, budget: WorkBudget | None = None, *, policy: Policy = DEFAULT_POLICY
+    ) -> list[Signature]:
         """Every valid direct-key signature and user ID self-certification at ``at``.
 
         Oldest first; those of a revoked user ID left out (see newest_self_signature).
@@ -359,6 +387,7 @@ class Certificate:
         all, so a component with more than its cap of forged ones raises WorkLimitError.
         """
         budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
+        self._use(policy)
         queue = self._queue(0, b"", at, lambda: self._self_signature_queue(at))
         return self._walk(queue, budget, every=True)[::-1]
 
@@ -385,7 +414,7 @@ class Certificate:
 
         def later_soft(rev: Signature) -> bool:
             assert rev.created is not None
-            return rev.revocation_code in _SOFT_REVOCATIONS and signed < rev.created
+            return rev.revocation_code in self._policy.soft_revocations and signed < rev.created
 
         found = self._walk(queue, budget, skip=later_soft)
         return found[0] if found else None
@@ -403,7 +432,8 @@ class Certificate:
         return found[0] if found else None
 
     def judge(
-        self, key: SigningKey, signed: int, at: int, *, budget: WorkBudget | None = None
+        self, key: SigningKey, signed: int, at: int, *, budget: WorkBudget | None = None,
+        policy: Policy = DEFAULT_POLICY,
     ) -> KeyJudgement | None:
         """Whether ``key`` could make a document signature at ``signed``, judged at ``at``.
 
@@ -415,16 +445,18 @@ class Certificate:
         created after ``at`` (or after ``signed``) is not yet valid, not "unsigned".
 
         Every public-key operation is paid from ``budget`` (a fresh default one if None);
-        raises WorkLimitError when a cap stops the judgement before a decision.
+        raises WorkLimitError when a cap stops the judgement before a decision. ``policy``
+        says which hashes a self-signature may use and which revocation reasons are soft.
         """
         budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
+        self._use(policy)
         prim = self.primary.packet
         rev = self._revocation(
             self.primary, SigType.KEY_REVOCATION, prim.hash_material, signed, at,
             quota_name="key revocations checked on the primary key", budget=budget,
         )
         if rev is not None:
-            return KeyJudgement("key-revoked", _revocation_message("primary key", rev))
+            return KeyJudgement(KeyVerdict.REVOKED, _revocation_message("primary key", rev))
         if not key.is_primary:
             sub_rev = self._revocation(
                 self.subkeys[key.packet.fingerprint],
@@ -436,16 +468,16 @@ class Certificate:
                 budget=budget,
             )
             if sub_rev is not None:
-                return KeyJudgement("key-revoked", _revocation_message("subkey", sub_rev))
+                return KeyJudgement(KeyVerdict.REVOKED, _revocation_message("subkey", sub_rev))
         too_early = _not_yet_valid(prim, key, signed, at)
         if too_early is not None:
             return too_early
-        newest = self.newest_self_signature(at, budget)
+        newest = self.newest_self_signature(at, budget, policy=policy)
         if newest is None:
             revoked = self._queues[0, b"", at].revoked
             why = f" outside its {revoked} revoked user ID(s)" if revoked else ""
             return KeyJudgement(
-                "not-signing-key", f"the primary key has no valid self-signature{why}"
+                KeyVerdict.NOT_SIGNING, f"the primary key has no valid self-signature{why}"
             )
         sub: _Component | None = None
         binding: Signature | None = None
@@ -454,26 +486,30 @@ class Certificate:
             material = prim.hash_material + sub.packet.hash_material
             binding = self._newest_binding(sub, material, at, budget)
             if binding is None:
-                return KeyJudgement("not-signing-key", "the subkey has no valid binding signature")
+                return KeyJudgement(
+                    KeyVerdict.NOT_SIGNING, "the subkey has no valid binding signature"
+                )
             if binding.key_flags is None or not binding.key_flags & KEY_FLAG_SIGN:
                 return KeyJudgement(
-                    "not-signing-key", "the subkey's binding does not allow signing"
+                    KeyVerdict.NOT_SIGNING, "the subkey's binding does not allow signing"
                 )
             if not self._back_signed(binding, sub, material, at, budget):
                 return KeyJudgement(
-                    "not-signing-key",
+                    KeyVerdict.NOT_SIGNING,
                     "the signing subkey has no valid primary key binding (back-signature)",
                 )
         elif newest.key_flags is not None and not newest.key_flags & KEY_FLAG_SIGN:
-            return KeyJudgement("not-signing-key", "the primary key's flags do not allow signing")
+            return KeyJudgement(
+                KeyVerdict.NOT_SIGNING, "the primary key's flags do not allow signing"
+            )
 
         expires = _expiry(prim, newest)
         if expires is not None and (expires <= signed or expires <= at):
-            return KeyJudgement("key-expired", f"the primary key expired at {_iso(expires)}")
+            return KeyJudgement(KeyVerdict.EXPIRED, f"the primary key expired at {_iso(expires)}")
         if sub is not None and binding is not None:
             expires = _expiry(sub.packet, binding)
             if expires is not None and (expires <= signed or expires <= at):
-                return KeyJudgement("key-expired", f"the subkey expired at {_iso(expires)}")
+                return KeyJudgement(KeyVerdict.EXPIRED, f"the subkey expired at {_iso(expires)}")
         return None
 
     def _back_signed(
@@ -505,18 +541,18 @@ def _not_yet_valid(
     for packet, what in keys:
         if packet.created > at:
             return KeyJudgement(
-                "key-not-yet-valid",
+                KeyVerdict.NOT_YET_VALID,
                 f"the {what} was created at {_iso(packet.created)}, after the reference time",
             )
         if packet.created > signed:
             return KeyJudgement(
-                "key-not-yet-valid",
+                KeyVerdict.NOT_YET_VALID,
                 f"the signature was made before the {what} was created "
                 f"({_iso(packet.created)})",
             )
     if signed > at:
         return KeyJudgement(
-            "key-not-yet-valid",
+            KeyVerdict.NOT_YET_VALID,
             f"the signature claims a creation time after the reference time ({_iso(signed)})",
         )
     return None
@@ -564,11 +600,11 @@ def _revocation_message(what: str, rev: Signature) -> str:
     return f"the {what} was revoked at {when} ({why})"
 
 
-def _plausible(sig: Signature, at: int) -> bool:
-    """The checks before any hashing: made by ``at``, no defect, a certificate hash, live."""
+def _plausible(sig: Signature, at: int, hashes: frozenset[int]) -> bool:
+    """The checks before any hashing: made by ``at``, no defect, one of ``hashes``, live."""
     if sig.created is None or sig.created > at or sig.defects:
         return False
-    return sig.hash_algo in CERT_HASHES and not sig.expired_at(at)
+    return sig.hash_algo in hashes and not sig.expired_at(at)
 
 
 def _check_math(

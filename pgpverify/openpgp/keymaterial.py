@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_ds
 from pgpverify.errors import MalformedError, UnsupportedError
 from pgpverify.openpgp.constants import HashAlgo, PubKeyAlgo, pubkey_name
 from pgpverify.openpgp.packets import read_mpis
+from pgpverify.policy import RSA_EXPONENT_CEILING, RSA_MODULUS_CEILING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,10 +66,11 @@ _ECDSA_CURVES = frozenset(_EC_CURVES)
 #: moduli over 3072 bits and Go over 2**31 - 1, and every real key uses 65537 (or 3, 17,
 #: 35, 41 from PGP 2). An even exponent is never RSA. A larger one only makes each
 #: verification slower: a 3000-bit exponent costs 175 times 65537's.
+#: These are the ceilings of every policy (pgpverify.policy); a Policy may only narrow them.
 RSA_MIN_EXPONENT = 3
-RSA_MAX_EXPONENT = (1 << 33) - 1
+RSA_MAX_EXPONENT = RSA_EXPONENT_CEILING
 #: OpenSSL refuses to verify with a larger modulus (``OPENSSL_RSA_MAX_MODULUS_BITS``).
-RSA_MAX_MODULUS_BITS = 16384
+RSA_MAX_MODULUS_BITS = RSA_MODULUS_CEILING
 
 _CRYPTO_HASHES: dict[int, Callable[[], hashes.HashAlgorithm]] = {
     HashAlgo.SHA1: hashes.SHA1,
@@ -135,6 +137,8 @@ class PublicKey:
     bits: int
     curve: str | None
     _key: Any = field(repr=False, compare=False)
+    #: the public exponent of an RSA key (None for other algorithms)
+    exponent: int | None = None
 
     @property
     def name(self) -> str:
@@ -249,7 +253,8 @@ def decode_key(packet: KeyPacket) -> PublicKey:
     if not field_name or algo == PubKeyAlgo.RSA_ENCRYPT:
         return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=None)
     key = _pgpy_decode(field_name, material, curve)
-    return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=key)
+    exponent = values[1] if field_name == "RSAPub" else None
+    return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=key, exponent=exponent)
 
 
 def _check_rsa(bits: int, exponent: int) -> None:

@@ -23,6 +23,8 @@ from pgpverify.textsafe import first_unsafe, terminal_safe
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from pgpverify.policy import SignerJudgement
+
 __all__ = [
     "ROLES",
     "Fingerprint",
@@ -108,10 +110,35 @@ class OwnershipRecord:
                 return maintainer
         return None
 
+    def judge_signer(
+        self, project: str, primary_fingerprint: str, signed: int
+    ) -> SignerJudgement:
+        """The :class:`pgpverify.policy.SignerPolicy` of this record.
+
+        A key may sign ``project`` if this record is about ``project``, the key is listed
+        for an Owner or Maintainer, and ``signed`` is before any retirement of the key.
+        """
+        from pgpverify.policy import SignerJudgement
+
+        if not self.is_for(project):
+            return SignerJudgement(refusal=(
+                f"the ownership record is for project {self.project!r}, not {project!r}"))
+        maintainer = self.signer(primary_fingerprint)
+        if maintainer is None:
+            return SignerJudgement(refusal=(
+                f"key {primary_fingerprint} is not listed for an Owner or Maintainer of "
+                f"{self.project}"))
+        retired = self.retired_at(primary_fingerprint)
+        if retired is not None and signed >= retired:
+            return SignerJudgement(refusal=(
+                f"key {primary_fingerprint} of {maintainer.user} was retired for "
+                f"{self.project} at {format_utc(retired)}; this signature was made after that"))
+        return SignerJudgement(maintainer=maintainer)
+
     @classmethod
     def from_file(cls, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> OwnershipRecord:
         """Read and check a record file (size-bounded)."""
-        from pgpverify.openpgp.keyring import read_bounded
+        from pgpverify.io import read_bounded
 
         data = read_bounded(path, limits.owners_bytes, "ownership record")
         return cls.from_bytes(data, source=str(path))

@@ -1,0 +1,144 @@
+"""All file I/O of pgpverify: bounded reads, the document stream, atomic writes, armor.
+
+The OpenPGP layer (``pgpverify.openpgp``) and the verifier work on bytes and streams; the
+paths callers give are opened here, and only here, so that every read is bounded and every
+refusal is the same :class:`pgpverify.errors.InputError`.
+
+Threat model: a path may name anything (a directory, ``/dev/zero``, a socket, a FIFO that a
+process feeds). A whole-file read never takes more than ``limit + 1`` bytes; a document to
+hash must be a regular file or a pipe (character and block devices, sockets and
+directories are refused before any byte is read: ``/dev/zero`` would never end).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from typing import TYPE_CHECKING, BinaryIO
+
+from pgpverify.errors import InputError, LimitExceededError
+from pgpverify.openpgp.armor import ArmorBlock, decode_blocks, looks_armored
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["atomic_write", "binary_blocks", "open_document", "read_bounded"]
+
+#: What ``binary_blocks`` calls a block of binary (not armored) data.
+BINARY = "BINARY"
+
+
+def _why(err: OSError | ValueError) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    return str(err)
+
+
+def _kind(mode: int) -> str | None:
+    """What a file that is neither regular nor a FIFO is, else None."""
+    if stat.S_ISREG(mode) or stat.S_ISFIFO(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def open_document(path: Path, what: str | None = None) -> BinaryIO:
+    """Open ``path`` to read it as a stream: a regular file or a pipe, nothing else.
+
+    Checked on the open descriptor (``fstat``), so a path swapped after a check cannot
+    slip a device in. Raises :class:`InputError` for a missing file, a directory, a
+    device, a socket, or any error of the open. ``what`` names the file in messages
+    (None: the document being verified).
+    """
+    source = str(path)
+    reading = f"cannot read {what}" if what else "cannot read"
+    try:
+        # Blocking: a FIFO's writer may come after us, as with gpgv.
+        stream = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{what or 'file'} not found", source=source) from None
+    except IsADirectoryError:
+        raise InputError(_directory(what), source=source) from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        raise InputError(f"{reading}: {_why(err)}", source=source) from None
+    try:
+        kind = _kind(os.fstat(stream.fileno()).st_mode)
+    except OSError as err:
+        stream.close()
+        raise InputError(f"{reading}: {_why(err)}", source=source) from None
+    if kind is not None:
+        stream.close()
+        if kind == "a directory":
+            raise InputError(_directory(what), source=source)
+        raise InputError(f"{what or 'file'} is {kind}, not a regular file or a pipe",
+                         source=source)
+    return stream
+
+
+def _directory(what: str | None) -> str:
+    return f"{what} is a directory" if what else "is a directory, not a file"
+
+
+def read_bounded(path: Path, limit: int, what: str) -> bytes:
+    """Read a whole file of at most ``limit`` bytes (refused after ``limit + 1``).
+
+    A regular file or a pipe; anything else, or a failed open, is an :class:`InputError`;
+    a larger file a :class:`pgpverify.errors.LimitExceededError`.
+    """
+    with open_document(path, what) as stream:
+        try:
+            data = stream.read(limit + 1)
+        except OSError as err:
+            raise InputError(f"cannot read {what}: {_why(err)}", source=str(path)) from None
+    if len(data) > limit:
+        raise LimitExceededError(f"size of the {what}", limit, source=str(path))
+    return data
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data``: all of it or, on any failure, nothing.
+
+    A temporary file in the same directory is written, flushed to disk (``fsync``) and
+    renamed over ``path`` (``os.replace``); on failure it is removed and ``path`` is left
+    as it was. ``mode`` defaults to the mode ``path`` has (0o644 for a new file). Raises
+    :class:`OSError`: the caller names the file in its own error.
+    """
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            mode = 0o644
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp_name, mode)  # noqa: PTH101 - mkstemp hands back a str
+        os.replace(tmp_name, path)  # noqa: PTH105 - the atomic step, patched in tests
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)  # noqa: PTH108
+        raise
+
+
+def binary_blocks(data: bytes) -> list[ArmorBlock]:
+    """The OpenPGP data in ``data``: its armored blocks, or the bytes as one binary block.
+
+    Armored input gives each block as :func:`pgpverify.openpgp.armor.decode_blocks` does
+    (a broken one with ``error`` set, for the caller to skip or refuse); binary input gives
+    one block labelled :data:`BINARY` at line 0. Raises :class:`MalformedError` for armor
+    that cannot be split into blocks at all.
+    """
+    if not looks_armored(data):
+        return [ArmorBlock(label=BINARY, data=data, line=0)]
+    return decode_blocks(data)

@@ -1,0 +1,143 @@
+"""pgpverify.io: bounded reads, the document stream, atomic writes, armor blocks."""
+
+import os
+import socket
+import stat
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from pgpverify.cli import main
+from pgpverify.errors import InputError, LimitExceededError
+from pgpverify.io import BINARY, atomic_write, binary_blocks, open_document, read_bounded
+from pgpverify.openpgp.armor import encode
+
+DEMO = Path(__file__).resolve().parent.parent / "vectors" / "demo"
+WHEEL = DEMO / "demo_pkg-1.0.0-py3-none-any.whl"
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX special files")
+
+
+def test_open_document_reads_a_regular_file():
+    with open_document(WHEEL) as stream:
+        assert stream.read() == WHEEL.read_bytes()
+
+
+@posix_only
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null", "/dev/urandom"])
+def test_open_document_rejects_a_character_device(device):
+    if not Path(device).exists():
+        pytest.skip(f"no {device}")
+    with pytest.raises(InputError, match="is a character device, not a regular file or a pipe"):
+        open_document(Path(device))
+
+
+def test_open_document_rejects_a_directory(tmp_path):
+    with pytest.raises(InputError, match="is a directory, not a file"):
+        open_document(tmp_path)
+
+
+@posix_only
+def test_open_document_rejects_a_socket(tmp_path):
+    path = tmp_path / "s"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(str(path))
+        assert stat.S_ISSOCK(path.stat().st_mode)
+        with pytest.raises(InputError, match=r"cannot read|is a socket"):
+            open_document(path)
+    finally:
+        server.close()
+
+
+def test_open_document_rejects_a_missing_file_and_a_nul_byte(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        open_document(tmp_path / "nope")
+    with pytest.raises(InputError, match="cannot read"):
+        open_document(Path("a\0b"))
+
+
+@posix_only
+def test_open_document_reads_a_fifo(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    data = WHEEL.read_bytes()
+
+    def feed():
+        with fifo.open("wb") as out:
+            out.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        with open_document(fifo) as stream:
+            assert stream.read() == data
+    finally:
+        writer.join(timeout=10)
+
+
+@posix_only
+def test_cli_verify_rejects_dev_zero_at_once(capsys):
+    code = main(["verify", "/dev/zero", "--signature", str(WHEEL) + ".asc",
+                 "--keyring", str(DEMO / "keyring.asc")])
+    assert code == 2
+    assert "character device" in capsys.readouterr().err
+
+
+@posix_only
+def test_read_bounded_rejects_dev_zero_as_a_keyring():
+    with pytest.raises(InputError, match="keyring is a character device"):
+        read_bounded(Path("/dev/zero"), 1 << 20, "keyring")
+
+
+def test_read_bounded_reads_up_to_the_limit_and_rejects_one_more_byte(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 10)
+    assert read_bounded(path, 10, "thing") == b"x" * 10
+    with pytest.raises(LimitExceededError, match="size of the thing exceeds the limit of 9"):
+        read_bounded(path, 9, "thing")
+
+
+def test_read_bounded_rejects_a_directory_and_a_missing_file(tmp_path):
+    with pytest.raises(InputError, match="thing is a directory"):
+        read_bounded(tmp_path, 10, "thing")
+    with pytest.raises(InputError, match="thing not found"):
+        read_bounded(tmp_path / "nope", 10, "thing")
+
+
+def test_atomic_write_replaces_the_file_and_keeps_its_mode(tmp_path):
+    path = tmp_path / "lock"
+    path.write_bytes(b"old")
+    path.chmod(0o600)
+    atomic_write(path, b"new")
+    assert path.read_bytes() == b"new"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["lock"]
+
+
+def test_atomic_write_rejects_a_failed_rename_and_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "lock"
+    path.write_bytes(b"old")
+
+    def fail(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="No space left"):
+        atomic_write(path, b"new")
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["lock"]
+
+
+def test_binary_blocks_gives_binary_data_as_one_block():
+    (block,) = binary_blocks(b"\x99\x00\x01x")
+    assert (block.label, block.data, block.line, block.error) == (BINARY, b"\x99\x00\x01x", 0,
+                                                                   None)
+
+
+def test_binary_blocks_decodes_each_armored_block():
+    data = encode(b"\x99abc", "PUBLIC KEY BLOCK") + b"junk\n" + encode(b"\x88", "SIGNATURE")
+    blocks = binary_blocks(data)
+    assert [(b.label, b.data) for b in blocks] == [("PUBLIC KEY BLOCK", b"\x99abc"),
+                                                   ("SIGNATURE", b"\x88")]
