@@ -1095,8 +1095,8 @@ def build_work_caps(g: Gen) -> None:
         ("good/shared-subkey-at-candidate-cap", candidates, "good",
          f"{candidates} certificates that all hold and bind one signing subkey are each tried."),
         ("bad/shared-subkey-over-candidate-cap", candidates + 1, "malformed",
-         (f"{candidates + 1} certificates holding the signing subkey exceed the candidate cap: "
-         "the signature is rejected before any certificate is decoded.")),
+         (f"{candidates + 1} certificates holding the signing subkey exceed the "
+         "candidate cap: the signature is rejected before any certificate is decoded.")),
     ):
         ring = g.keyring(f"keys/work/{name.split('/', 1)[1]}.pub.asc", *holders[:count])
         # equally good candidates: the report names the first in fingerprint order
@@ -1640,8 +1640,8 @@ def build_demo(g: Gen, alice: Signer, bob: Signer, mallory: Signer) -> None:
         ("tampered/", "bad-signature", alice,
          "The wheel with one byte changed after alice signed it is a bad signature."),
         ("revoked/", "key-revoked", dave,
-         ("A wheel signed by a listed Maintainer whose key was later revoked as compromised is "
-         "rejected: key-revoked.")),
+         ("A wheel signed by a listed Maintainer whose key was later revoked as "
+         "compromised is rejected: key-revoked.")),
         ("not-owner/", "not-owner", mallory,
          ("A wheel with a good signature by mallory, who is not listed for demo-pkg, is "
          "rejected: not-owner.")),
