@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 from pgpverify.openpgp.constants import HashAlgo, PubKeyAlgo
 
 if TYPE_CHECKING:
+    from pgpverify.openpgp.keymaterial import PublicKey
     from pgpverify.trust.owners import Maintainer
 
 __all__ = [
@@ -45,6 +46,12 @@ RSA_EXPONENT_CEILING = (1 << 33) - 1
 RSA_MODULUS_CEILING = 16384
 
 #: Curve names as :data:`pgpverify.openpgp.keymaterial.CURVES` spells them.
+#: Algorithms whose strength is the size of a modulus or group (RFC 9580 §9.1).
+_MODULUS_ALGOS = frozenset({
+    PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.RSA_ENCRYPT, PubKeyAlgo.DSA,
+    PubKeyAlgo.ELGAMAL, PubKeyAlgo.ELGAMAL_SIGN,
+})
+_RSA_ALGOS = frozenset({PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.RSA_ENCRYPT})
 _SIGNING_CURVES = frozenset({
     "NIST P-256", "NIST P-384", "NIST P-521", "brainpoolP256r1", "brainpoolP384r1",
     "brainpoolP512r1", "secp256k1", "Ed25519",
@@ -109,6 +116,30 @@ class Policy:
         if not 3 <= self.rsa_min_exponent <= self.rsa_max_exponent:
             msg = "Policy.rsa_min_exponent must be from 3 to rsa_max_exponent"
             raise ValueError(msg)
+
+    def key_problem(self, material: PublicKey) -> str | None:
+        """Why this policy refuses the key ``material`` (``weak-key``), or None.
+
+        The algorithm, the curve, the size of a modulus or group, and for RSA the modulus
+        cap and the public exponent's range (odd, ``rsa_min_exponent`` to
+        ``rsa_max_exponent``).
+        """
+        if material.algorithm not in self.key_algorithms:
+            return f"{material.name} is not an accepted algorithm"
+        if material.curve is not None and material.curve not in self.curves:
+            return f"the curve {material.curve} is not accepted"
+        if material.algorithm in _MODULUS_ALGOS and material.bits < self.min_modulus_bits:
+            return f"{material.name} is under {self.min_modulus_bits} bits"
+        if material.algorithm in _RSA_ALGOS:
+            if material.bits > self.rsa_max_modulus_bits:
+                return f"{material.name} is over {self.rsa_max_modulus_bits} bits"
+            exponent = material.exponent
+            if exponent is not None and not (
+                self.rsa_min_exponent <= exponent <= self.rsa_max_exponent and exponent & 1
+            ):
+                return (f"the RSA public exponent is even or outside {self.rsa_min_exponent} "
+                        f"to {self.rsa_max_exponent}")
+        return None
 
 
 DEFAULT_POLICY = Policy()

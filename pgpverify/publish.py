@@ -18,9 +18,10 @@ written):
   outside a certificate, no framing errors (a publisher's input is expected to be clean;
   a keyring with junk is refused rather than silently trimmed);
 - each *listed* certificate, judged at ``now`` as published: it parses, has a valid
-  self-signature (a forged one does not count), a supported algorithm at least
-  :data:`pgpverify.verify.MIN_MODULUS_BITS` bits for RSA/DSA/Elgamal, and one key
-  (primary or subkey) that may sign with an accepted algorithm and size; a key file named
+  self-signature (a forged one does not count), an algorithm and size the verifier's
+  :class:`pgpverify.policy.Policy` accepts (the same object: at least 2048 bits for
+  RSA/DSA/Elgamal by default), and one key (primary or subkey) that may sign with an
+  accepted algorithm and size; a key file named
   by a fingerprint (``<40 hex>.asc``, as in an index's ``pgp/keys/``) holds exactly that
   certificate;
 - each record: parses as an :class:`OwnershipRecord`, a valid project name that is also
@@ -82,17 +83,17 @@ from pgpverify.errors import (
     PublishError,
     UnsupportedError,
 )
+from pgpverify.io import read_bounded
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, encode, looks_armored
-from pgpverify.openpgp.certificate import Certificate, SigningKey, parse_certificate
-from pgpverify.openpgp.constants import PubKeyAlgo, SigType
+from pgpverify.openpgp.certificate import Certificate, KeyVerdict, SigningKey, parse_certificate
+from pgpverify.openpgp.constants import SigType
 from pgpverify.openpgp.keymaterial import PublicKey, parse_key_packet
-from pgpverify.openpgp.keyring import read_bounded
 from pgpverify.openpgp.packets import Packet, Tag, iter_packets
 from pgpverify.openpgp.signature import parse_signature
+from pgpverify.policy import DEFAULT_POLICY, Policy
 from pgpverify.trust.owners import ROLES, OwnershipRecord
-from pgpverify.verify import MIN_MODULUS_BITS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -102,10 +103,6 @@ __all__ = ["KEY_SUFFIXES", "PublishReport", "publish", "strip_certificate"]
 #: Key file name suffixes read from the keys directory (case-insensitive).
 KEY_SUFFIXES = frozenset({".asc", ".gpg", ".pgp"})
 
-_MODULUS_ALGOS = frozenset(
-    {PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.RSA_ENCRYPT, PubKeyAlgo.DSA,
-     PubKeyAlgo.ELGAMAL, PubKeyAlgo.ELGAMAL_SIGN}
-)
 _PRIMARY_SIGS = frozenset({SigType.DIRECT_KEY, SigType.KEY_REVOCATION})
 _USER_ID_SIGS = frozenset(
     {SigType.GENERIC_CERT, SigType.PERSONA_CERT, SigType.CASUAL_CERT, SigType.POSITIVE_CERT,
@@ -144,10 +141,13 @@ def publish(
     *,
     now: int,
     limits: Limits = DEFAULT_LIMITS,
+    policy: Policy = DEFAULT_POLICY,
 ) -> PublishReport:
     """Check the keys and records, then write ``out_dir/pgp/`` (see the module docstring).
 
-    ``now`` (seconds since the epoch) is the time certificates are judged at. Raises
+    ``now`` (seconds since the epoch) is the time certificates are judged at, under
+    ``policy`` (the verifier's algorithm policy: what it would refuse is not published).
+    Raises
     :class:`PublishError` listing every problem found, before anything is written, or
     naming the file that could not be written (the previous tree is then left intact).
     """
@@ -177,7 +177,7 @@ def publish(
             )
             continue
         data = _judge_and_strip(fpr, entry, now, limits=limits, problems=problems,
-                                warnings=warnings)
+                                warnings=warnings, policy=policy)
         if data is not None:
             files[f"keys/{fpr}.asc"] = encode(data, "PUBLIC KEY BLOCK")
 
@@ -456,7 +456,7 @@ def _packet(tag: int, body: bytes) -> bytes:
 
 def _judge_and_strip(
     fpr: str, entry: _Entry, now: int, *, limits: Limits, problems: list[str],
-    warnings: list[str],
+    warnings: list[str], policy: Policy = DEFAULT_POLICY,
 ) -> bytes | None:
     """The stripped certificate, or None after adding its problems to ``problems``.
 
@@ -475,7 +475,7 @@ def _judge_and_strip(
         problems.append(f"{what}: does not parse: {err.message}")
         return None
     try:
-        found, lapsed = _certificate_problems(cert, now)
+        found, lapsed = _certificate_problems(cert, now, policy)
     except LimitExceededError as err:  # a work cap: forged signatures past what is verified
         problems.append(f"{what}: not judged: {err.message}")
         return None
@@ -491,15 +491,17 @@ def _judge_and_strip(
 
 
 #: Judgements that end a certificate's use in time but do not make it unfit to publish.
-_LAPSED = frozenset({"key-revoked", "key-expired"})
+_LAPSED = frozenset({KeyVerdict.REVOKED, KeyVerdict.EXPIRED})
 
 
-def _certificate_problems(cert: Certificate, now: int) -> tuple[list[str], list[str]]:
+def _certificate_problems(
+    cert: Certificate, now: int, policy: Policy = DEFAULT_POLICY
+) -> tuple[list[str], list[str]]:
     """(problems that refuse the certificate, notes on a revoked or expired one)."""
     found: list[str] = []
     primary = SigningKey(packet=cert.primary.packet, is_primary=True)
     try:
-        strength = _too_weak(cert.primary_material())
+        strength = _too_weak(cert.primary_material(), policy)
     except UnsupportedError as err:
         # Nothing made by this key can be checked: its self-signatures least of all.
         return [f"unsupported: {err.message}"], []
@@ -512,10 +514,10 @@ def _certificate_problems(cert: Certificate, now: int) -> tuple[list[str], list[
     # A valid revocation (its math checked against the primary key) is news whatever
     # else the certificate holds: a bare revocation certificate, primary key and 0x20
     # only, is published too, and verifiers answer key-revoked.
-    judgement = cert.judge(primary, now, now)
-    if judgement is not None and judgement.reason == "key-revoked":
+    judgement = cert.judge(primary, now, now, policy=policy)
+    if judgement is not None and judgement.verdict is KeyVerdict.REVOKED:
         return [], [f"revoked: {judgement.message}"]
-    selfsigs = cert.self_signatures(now)
+    selfsigs = cert.self_signatures(now, policy=policy)
     if not selfsigs:
         found.append("no valid self-signature (the primary key does not certify itself)")
         return found, []
@@ -529,8 +531,8 @@ def _certificate_problems(cert: Certificate, now: int) -> tuple[list[str], list[
                        for c in cert.subkeys.values())]
     for key in keys:
         name = "the primary key" if key.is_primary else f"subkey {_hex(key.packet.fingerprint)}"
-        judgement = cert.judge(key, now, now)
-        if judgement is not None and judgement.reason not in _LAPSED:
+        judgement = cert.judge(key, now, now, policy=policy)
+        if judgement is not None and judgement.verdict not in _LAPSED:
             reasons.append(f"{name}: {judgement.message}")
             continue
         try:
@@ -538,7 +540,7 @@ def _certificate_problems(cert: Certificate, now: int) -> tuple[list[str], list[
         except (MalformedError, UnsupportedError) as err:
             reasons.append(f"{name}: {err.message}")
             continue
-        weak = _too_weak(material)
+        weak = _too_weak(material, policy)
         if not material.can_sign:
             reasons.append(f"{name}: {material.name} is not a signing algorithm")
         elif weak:
@@ -554,10 +556,9 @@ def _certificate_problems(cert: Certificate, now: int) -> tuple[list[str], list[
     return found, []
 
 
-def _too_weak(material: PublicKey) -> str | None:
-    if material.algorithm in _MODULUS_ALGOS and material.bits < MIN_MODULUS_BITS:
-        return f"too weak: {material.name} is under {MIN_MODULUS_BITS} bits"
-    return None
+def _too_weak(material: PublicKey, policy: Policy) -> str | None:
+    problem = policy.key_problem(material)
+    return None if problem is None else f"too weak: {problem}"
 
 
 # -- ownership records -------------------------------------------------------------------

@@ -35,7 +35,6 @@ from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.certificate import KeyVerdict
 from pgpverify.openpgp.constants import (
     HashAlgo,
-    PubKeyAlgo,
     SigType,
     hash_name,
     new_hash,
@@ -70,13 +69,6 @@ CHUNK = 1 << 20
 #: RIPEMD-160 are not. :attr:`pgpverify.policy.Policy.document_hashes` is the one used.
 DOCUMENT_HASHES = DEFAULT_POLICY.document_hashes
 _WEAK_HASHES = frozenset({HashAlgo.MD5, HashAlgo.SHA1, HashAlgo.RIPEMD160})
-#: Algorithms whose strength is the size of a modulus or group
-#: (:attr:`pgpverify.policy.Policy.min_modulus_bits`).
-MODULUS_ALGOS = frozenset(
-    {PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.RSA_ENCRYPT, PubKeyAlgo.DSA,
-     PubKeyAlgo.ELGAMAL, PubKeyAlgo.ELGAMAL_SIGN}
-)
-_RSA_ALGOS = frozenset({PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.RSA_ENCRYPT})
 MIN_MODULUS_BITS = DEFAULT_POLICY.min_modulus_bits
 
 
@@ -1110,20 +1102,4 @@ def _check_math(
 
 def _weak(material: PublicKey, policy: Policy = DEFAULT_POLICY) -> str | None:
     """Why ``policy`` refuses the key ``material`` (RFC 9580 §9.1, §9.2), or None."""
-    if material.algorithm not in policy.key_algorithms:
-        return f"{material.name} is not an accepted algorithm"
-    if material.curve is not None and material.curve not in policy.curves:
-        return f"the curve {material.curve} is not accepted"
-    least = policy.min_modulus_bits
-    if material.algorithm in MODULUS_ALGOS and material.bits < least:
-        return f"{material.name} bits is under {least}"
-    if material.algorithm in _RSA_ALGOS:
-        if material.bits > policy.rsa_max_modulus_bits:
-            return f"{material.name} bits is over {policy.rsa_max_modulus_bits}"
-        exponent = material.exponent
-        if exponent is not None and not (
-            policy.rsa_min_exponent <= exponent <= policy.rsa_max_exponent and exponent & 1
-        ):
-            return (f"the RSA public exponent is outside {policy.rsa_min_exponent} to "
-                    f"{policy.rsa_max_exponent} or even")
-    return None
+    return policy.key_problem(material)

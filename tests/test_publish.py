@@ -922,3 +922,27 @@ def test_publish_rejects_an_unusable_directory_path_with_a_publish_error(tmp_pat
     dirs[which] = tmp_path / bad
     with pytest.raises(PublishError):
         publish(dirs["keys"], dirs["owners"], dirs["out"], now=NOW)
+
+
+def test_publish_rejects_a_key_its_policy_refuses(tmp_path):
+    """publish judges with the verifier's Policy object: a stricter one refuses more."""
+    from pgpverify.openpgp.constants import HashAlgo
+    from pgpverify.policy import DEFAULT_POLICY, Policy
+
+    vector = "keys/sha1-self-signature-binding-back-signature.pub.asc"
+    fpr = _fingerprint(vector)
+    keys_dir, owners_dir = _dirs(tmp_path, [vector])
+    _record(owners_dir, "p.json", "p", ("m", "Owner", [fpr]))
+    assert publish(keys_dir, owners_dir, tmp_path / "ok", now=NOW).keys == (fpr,)
+    no_sha1 = Policy(certificate_hashes=DEFAULT_POLICY.certificate_hashes - {HashAlgo.SHA1})
+    with pytest.raises(PublishError) as err:
+        publish(keys_dir, owners_dir, tmp_path / "out", now=NOW, policy=no_sha1)
+    assert "no valid self-signature" in err.value.problems[0]
+    alice = "keys/alice.pub.asc"
+    (tmp_path / "rsa").mkdir()
+    keys_dir, owners_dir = _dirs(tmp_path / "rsa", [alice])
+    _record(owners_dir, "p.json", "p", ("m", "Owner", [_fingerprint(alice)]))
+    with pytest.raises(PublishError) as err:
+        publish(keys_dir, owners_dir, tmp_path / "out", now=NOW,
+                policy=Policy(min_modulus_bits=4096))
+    assert "too weak: RSA 3072 is under 4096 bits" in err.value.problems[0]
