@@ -192,6 +192,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.reply(200, b"fresh", headers=headers)
 
+    def route_odd_validators(self, query, count):
+        """200 with an oversized or binary ETag and Last-Modified; a conditional request
+        whose validators are over 1 KiB gets 431, as real servers answer it."""
+        etag = query.get("etag", "x" * 4000)
+        sent = self.headers.get("If-None-Match", "") + self.headers.get("If-Modified-Since", "")
+        if len(sent) > 1024:
+            self.reply(431, b"request header fields too large")
+            return
+        self.reply(200, b"body", headers=[("ETag", etag), ("Last-Modified", etag)])
+
     def route_redirect(self, query, count):
         self.reply(int(query.get("code", "302")), b"moved", headers=[("Location", query["to"])])
 

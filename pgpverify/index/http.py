@@ -361,6 +361,7 @@ class HttpFetcher:
         headers: dict[str, str] = {}
         if accept is not None:
             headers["Accept"] = accept
+        etag, last_modified = _validator(etag), _validator(last_modified)
         if etag is not None:
             headers["If-None-Match"] = etag
         if last_modified is not None:
@@ -470,8 +471,8 @@ class HttpFetcher:
             return Response(
                 url=url,
                 status=304,
-                etag=answer.headers.get("ETag"),
-                last_modified=answer.headers.get("Last-Modified"),
+                etag=_validator(answer.headers.get("ETag")),
+                last_modified=_validator(answer.headers.get("Last-Modified")),
             )
         if status != 200:
             raise _FetchError(f"HTTP {status} {_reason(answer)}")
@@ -493,8 +494,8 @@ class HttpFetcher:
             status=200,
             body=bytes(body),
             content_type=answer.headers.get("Content-Type"),
-            etag=answer.headers.get("ETag"),
-            last_modified=answer.headers.get("Last-Modified"),
+            etag=_validator(answer.headers.get("ETag")),
+            last_modified=_validator(answer.headers.get("Last-Modified")),
         )
 
 
@@ -556,6 +557,26 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 def _reason(answer: requests.Response) -> str:
     return _one_line(answer.reason or "", _MAX_REASON)
+
+
+#: Longest ETag or Last-Modified kept to send back (real ones are under 100 characters).
+_MAX_VALIDATOR = 256
+
+
+def _validator(value: str | None) -> str | None:
+    """A validator (ETag, Last-Modified) worth remembering and sending back, else None.
+
+    Only printable ASCII up to :data:`_MAX_VALIDATOR` characters (RFC 9110 §8.8): a
+    server that once sent a huge or binary one must not make every later conditional
+    request fail (a 431 from the fixed server, a header requests refuses) for as long as
+    the cache holds it. Without a validator the document is simply fetched again.
+    """
+    if value is None or len(value) > _MAX_VALIDATOR:
+        return None
+    value = value.strip()
+    if not value or not all(" " <= c <= "~" for c in value):
+        return None
+    return value
 
 
 def _content_length(value: str | None) -> int | None:

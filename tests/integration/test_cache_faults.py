@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from urllib.parse import urlencode
 
 import pytest
 from faultserver import FaultServer
@@ -82,3 +83,20 @@ def test_faults_leave_the_cache_sound(server, setup, clock):
             offline.get(server.url + "/stall?secs=2", max_bytes=CAP)
     finally:
         reopened.close()
+
+
+@pytest.mark.parametrize("etag", ["x" * 4000, "\x01bin\x7f", "caf\u00e9"])
+def test_cache_ignores_validators_it_cannot_send_back(server, setup, etag):
+    fetcher, _, _ = setup
+    url = server.url + "/odd-validators?" + urlencode({"etag": etag})
+    first = fetcher.get(url, max_bytes=CAP)
+    assert (first.status, first.etag, first.last_modified) == (200, None, None)
+    # the next run fetches it again instead of failing for as long as the cache holds it
+    again = fetcher.get(url, max_bytes=CAP)
+    assert (again.status, again.body, again.from_cache) == (200, b"body", False)
+
+
+def test_cache_keeps_a_sane_validator(server, setup):
+    fetcher, _, _ = setup  # the good twin
+    assert fetcher.get(server.url + "/odd-validators?etag=%22v1%22",
+                       max_bytes=CAP).etag == '"v1"'
