@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pgpverify.index.cache import Cache
     from pgpverify.index.client import IndexClient
     from pgpverify.index.fetch import Fetcher
+    from pgpverify.index.verdict import IndexVerification
     from pgpverify.verify import VerificationResult
 
 __all__ = ["entry", "main"]
@@ -232,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("-o", "--output", metavar="OUTDIR", type=_path, required=True,
                          help="where to write the pgp/ tree")
     _add_check_commands(sub)
+    _add_audit_commands(sub)
     return parser
 
 
@@ -259,6 +261,7 @@ def _add_check_commands(sub: Any) -> None:
             "files, pinned by sha256. Arguments after '--' go to 'pip install'."
         ),
     )
+    install.set_defaults(paths=[])
     for cmd in (check, install):
         cmd.add_argument("-r", "--requirement", metavar="FILE", type=_path, action="append",
                          default=[], help="requirements file for 'pip download' (repeatable)")
@@ -451,6 +454,8 @@ def _main(argv: list[str] | None) -> int:
         return done.code if isinstance(done.code, int) else EXIT_GOOD
     if args.command in ("check", "install"):
         return _check(args, pip_args)
+    if args.command == "audit":
+        return _audit(args)
     if args.command == "publish":
         return _publish(args)
     if args.command == "lock":
@@ -490,16 +495,19 @@ def _verify(args: argparse.Namespace) -> int:
 
         at = datetime.now(timezone.utc)
 
+    from pgpverify.index.verdict import IndexVerification
+
     if args.keyring:
-        result = _verify_keyrings(args, at)
+        outcome = IndexVerification(_verify_keyrings(args, at))
     elif args.lock is not None:
         from pgpverify.limits import DEFAULT_LIMITS
         from pgpverify.trust.lockfile import LockFile
         from pgpverify.workflows import verify_from_lock
 
         lock = LockFile.read(args.lock, limits=DEFAULT_LIMITS)
-        result = verify_from_lock(args.file, lock=lock, at=at, signature=args.signature,
-                                  project=args.project)
+        outcome = IndexVerification(verify_from_lock(args.file, lock=lock, at=at,
+                                                     signature=args.signature,
+                                                     project=args.project))
     else:
         import contextlib
         import time
@@ -516,18 +524,17 @@ def _verify(args: argparse.Namespace) -> int:
             )
         for warning in outcome.warnings:
             _warn(warning)
-        result = outcome.result
     if args.format == "json":
         import json
 
         # ensure_ascii: every control, bidi and non-ASCII character is a \uXXXX escape
-        _write(sys.stdout, json.dumps(result.to_json(), indent=2, ensure_ascii=True) + "\n")
+        _write(sys.stdout, json.dumps(outcome.to_json(), indent=2, ensure_ascii=True) + "\n")
     else:
-        _print_text(result, _Terminal(sys.stdout))
-    hint = None if result.ok else _signature_hint(args.file, args.signature)
+        _print_text(outcome, _Terminal(sys.stdout))
+    hint = None if outcome.ok else _signature_hint(args.file, args.signature)
     if hint is not None:
         _say(sys.stderr, f"pgpverify: hint: {hint}")
-    return EXIT_GOOD if result.ok else EXIT_REJECTED
+    return EXIT_GOOD if outcome.ok else EXIT_REJECTED
 
 
 def _check_file(file: Path) -> None:
@@ -942,14 +949,15 @@ def _publish(args: argparse.Namespace) -> int:
     return EXIT_GOOD
 
 
-def _print_text(result: VerificationResult, out: _Terminal) -> None:
+def _print_text(outcome: IndexVerification, out: _Terminal) -> None:
     from pathlib import Path
 
+    result = outcome.result
     name = Path(result.file).name
-    if result.ok:
+    if outcome.ok:
         out.write(f"pgpverify: Good signature on {name}\n")
     else:
-        out.write(f"pgpverify: REJECTED {name}: {result.reason.value}\n")
+        out.write(f"pgpverify: REJECTED {name}: {outcome.reason}\n")
     if result.created is not None:
         out.write(f"pgpverify: Signature made {result.created}\n")
     if result.signer_fingerprint is not None:
@@ -963,13 +971,13 @@ def _print_text(result: VerificationResult, out: _Terminal) -> None:
             out.write(
                 f"pgpverify:                subkey of primary key {result.primary_fingerprint}\n"
             )
-    if result.maintainer is not None:
+    if result.maintainer is not None and not outcome.key_change_rejected:
         out.write(
             f"pgpverify: Signed by {result.maintainer.user} "
             f"({result.maintainer.role} of {result.project})\n"
         )
-    if result.keys_changed is not None:
-        changed = result.keys_changed
+    if outcome.keys_changed is not None:
+        changed = outcome.keys_changed
         out.write(
             "pgpverify: KEYS CHANGED since last seen: added "
             f"{', '.join(changed['added']) or 'none'}; removed "
@@ -978,8 +986,8 @@ def _print_text(result: VerificationResult, out: _Terminal) -> None:
         )
         for change in changed.get("changes", ()):
             out.write(f"pgpverify:   {_describe_change(change)}\n")
-    label = "Note" if result.ok else "Reason"
-    out.write(f"pgpverify: {label}: {result.message}\n")
+    label = "Note" if outcome.ok else "Reason"
+    out.write(f"pgpverify: {label}: {outcome.message}\n")
     for warning in result.warnings:
         out.write(f"pgpverify: Warning: {warning}\n")
 
@@ -996,3 +1004,323 @@ def _describe_change(change: dict[str, Any]) -> str:
     if change.get("widens"):
         parts.append("[widens]")
     return " ".join(parts)
+
+
+# -- audit (issue 11) ------------------------------------------------------------------------
+
+
+def _add_audit_commands(sub: Any) -> None:
+    """``audit run | report | merge | export-signatures``."""
+    audit = sub.add_parser(
+        "audit",
+        help="audit the signatures an index holds, into a resumable archive, and report",
+        description="Audit the .asc files of an index (or a mirror of one) into an SQLite "
+        "store that is also an archive of every signature and key used; report on it.",
+    )
+    steps = audit.add_subparsers(dest="audit_command", metavar="STEP", parser_class=_Parser)
+    steps.required = True
+    run = steps.add_parser(
+        "run", help="audit projects of an index or mirror into the store (resumable)",
+        description="Verify every file of the given projects twice (as of its upload and as "
+        "of now) and store one category per file. Re-running continues where a run stopped; "
+        "a file whose .asc, sha256 or project keys changed is audited again. With "
+        "--from-store, re-judge the archived files offline at --at. Exit status: 0 done, 1 "
+        "some files or projects could not be audited (re-run to continue), 2 usage or I/O "
+        "error.",
+    )
+    where = run.add_mutually_exclusive_group(required=True)
+    where.add_argument("--index-url", metavar="URL", help="the index's simple URL")
+    where.add_argument("--mirror", metavar="DIR", type=_path,
+                       help="a PEP 503 tree on disk (a bandersnatch mirror's layout works)")
+    where.add_argument("--from-store", action="store_true",
+                       help="re-judge the archived files offline (no index)")
+    run.add_argument("--db", metavar="AUDIT.sqlite", type=_path, required=True,
+                     help="the audit store (created if missing)")
+    run.add_argument("projects", metavar="PROJECT", nargs="*", help="project names")
+    run.add_argument("--all", action="store_true",
+                     help="every project the index lists (PEP 691/503 root, else "
+                     "pgp/index.json)")
+    run.add_argument("--jobs", metavar="N", type=int, default=4,
+                     help="projects audited at once (default: 4)")
+    run.add_argument("--shard", metavar="K/N",
+                     help="only shard K of N (stable hash of the normalised name; default: "
+                     "JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT when set)")
+    run.add_argument("--since", metavar="DATE", type=parse_time,
+                     help="only files uploaded at or after DATE (unknown upload times too)")
+    run.add_argument("--backsign-grace", metavar="HOURS", type=_seconds, default=24.0,
+                     help="hours after the upload a signature still counts as made at "
+                     "release (default: 24)")
+    run.add_argument("--max-rps", metavar="R", type=float,
+                     help="at most R requests a second to the index (token bucket)")
+    run.add_argument("--at", metavar="ISO-8601-TIME", type=parse_time,
+                     help="the 'now' of the second verdict (default: now)")
+    run.add_argument("--format", choices=("text", "json"), default="text",
+                     help="progress and summary as text, or JSON lines")
+    group = run.add_argument_group("index")
+    group.add_argument("--keys-url", metavar="URL",
+                       help="root of the index's pgp/ tree (default: the parent of --index-url)")
+    group.add_argument("--timeout", metavar="SECONDS", type=_positive_seconds, default=60.0,
+                       help="the most one document's whole download may take (default: 60)")
+    group.add_argument("--retries", metavar="N", type=int, default=3,
+                       help="retries on connection errors, 5xx and 429 (default: 3)")
+    group.add_argument("--cert", metavar="PATH", type=_path, help="CA bundle for HTTPS")
+    group.add_argument("--allow-insecure", action="store_true",
+                       help="allow plain HTTP to hosts other than this machine")
+    report = steps.add_parser("report", help="write the report (HTML, JSON, CSV)",
+                              description="Report on an audit store (also one a killed run "
+                              "left). Without --html/--json/--csv, print the totals.")
+    report.add_argument("--db", metavar="AUDIT.sqlite", type=_path, required=True)
+    report.add_argument("--html", metavar="FILE", type=_path,
+                        help="self-contained HTML page (needs pgpverify[report])")
+    report.add_argument("--json", metavar="FILE", type=_path, help="JSON ('-': stdout)")
+    report.add_argument("--csv", metavar="FILE", type=_path, help="CSV, one row per file")
+    merge = steps.add_parser("merge", help="combine shard stores into one",
+                             description="Merge audit stores (of shards) into -o; a file in "
+                             "several keeps the row judged last.")
+    merge.add_argument("stores", metavar="STORE", type=_path, nargs="+")
+    merge.add_argument("-o", "--output", metavar="ALL.sqlite", type=_path, required=True)
+    export = steps.add_parser("export-signatures",
+                              help="write the archived .asc files to DIR/<project>/",
+                              description="Write every archived .asc as "
+                              "DIR/<project>/<file>.asc; unsafe file names are refused.")
+    export.add_argument("--db", metavar="AUDIT.sqlite", type=_path, required=True)
+    export.add_argument("directory", metavar="DIR", type=_path)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    if args.audit_command == "run":
+        return _audit_run(args)
+    from pgpverify.audit.store import AuditStore
+
+    if args.audit_command == "merge":
+        return _audit_merge(args)
+    with AuditStore(args.db, create=False) as store:
+        if args.audit_command == "report":
+            return _audit_report(args, store)
+        from pgpverify.audit.export import export_signatures
+
+        summary = export_signatures(store, args.directory)
+    for refused in summary.refused:
+        _warn(f"not exported: {refused}")
+    _say(sys.stdout, f"pgpverify: exported {summary.written} signature(s) to "
+                     f"{args.directory} ({summary.unchanged} already there, "
+                     f"{len(summary.refused)} refused)")
+    return EXIT_REJECTED if summary.refused else EXIT_GOOD
+
+
+def _audit_shard(args: argparse.Namespace) -> tuple[int, int] | None:
+    from pgpverify.audit.sources import parse_shard
+
+    text = args.shard
+    if text is None:
+        index, count = (os.environ.get("JOB_COMPLETION_INDEX"),
+                        os.environ.get("JOB_COMPLETION_COUNT"))
+        if index is None or count is None:
+            return None
+        if not (index.isdigit() and count.isdigit()):
+            raise _UsageError("JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT are not numbers")
+        text = f"{int(index) + 1}/{count}"
+    try:
+        return parse_shard(text)
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
+
+
+def _audit_clients(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any:
+    """A factory of IndexClients (one per worker thread) for --index-url or --mirror."""
+    import threading
+
+    from pgpverify.audit.sources import (
+        MirrorFetcher,
+        RateLimitedFetcher,
+        TokenBucket,
+        mirror_root,
+    )
+    from pgpverify.index.client import IndexClient
+    from pgpverify.index.localfs import path_to_url
+    from pgpverify.limits import DEFAULT_LIMITS
+
+    bucket = None
+    if args.max_rps is not None:
+        if not 0 < args.max_rps <= 100_000:
+            raise _UsageError("--max-rps must be more than 0 (and at most 100000)")
+        bucket = TokenBucket(args.max_rps)
+    if args.retries < 0 or args.retries > 20:
+        raise _UsageError("--retries must be between 0 and 20")
+    if args.mirror is not None:
+        root = mirror_root(args.mirror)
+        index_url = path_to_url(root / "simple")
+    else:
+        index_url = args.index_url
+    lock = threading.Lock()
+
+    def make() -> IndexClient:
+        fetcher: Fetcher
+        if args.mirror is not None:
+            fetcher = MirrorFetcher(root)
+        else:
+            from pgpverify.index.http import HttpConfig, HttpFetcher
+
+            http = HttpFetcher(HttpConfig(
+                total_timeout=args.timeout, read_timeout=min(30.0, args.timeout),
+                connect_timeout=min(5.0, args.timeout), retries=args.retries,
+                allow_insecure=args.allow_insecure,
+                ca_bundle=str(args.cert) if args.cert is not None else None,
+            ))
+            with lock:
+                stack.callback(http.close)
+            fetcher = http
+        if bucket is not None:
+            fetcher = RateLimitedFetcher(fetcher, bucket)
+        return IndexClient(fetcher, index_url=index_url, keys_url=args.keys_url,
+                           limits=DEFAULT_LIMITS, allow_insecure=args.allow_insecure,
+                           allow_files=args.mirror is not None)
+
+    make()  # the URLs are checked (a usage problem) before the store is touched
+    return make
+
+
+class _Progress:
+    """Files done, rate and ETA on a terminal (stderr), at most twice a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, progress: Any) -> None:
+        import time
+
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.5:
+            return
+        self.last = now
+        elapsed = max(now - progress.started, 1e-6)
+        done = progress.audited + progress.skipped
+        rate = done / elapsed
+        eta = ""
+        if progress.projects_done and progress.projects_total:
+            left = elapsed / progress.projects_done * (progress.projects_total
+                                                       - progress.projects_done)
+            eta = f", ETA {int(left // 60)}m{int(left % 60):02d}s"
+        line = (f"pgpverify audit: {done} file(s) ({progress.skipped} already done, "
+                f"{progress.failed} failed), {rate:.1f} files/s, project "
+                f"{progress.projects_done}/{progress.projects_total}{eta}")
+        _write(sys.stderr, "\r" + terminal_safe(line)[:160] + "\x1b[K")
+        self.shown = True
+
+    def end(self) -> None:
+        if self.shown:
+            _write(sys.stderr, "\n")
+
+
+def _audit_run(args: argparse.Namespace) -> int:
+    import contextlib
+    import time
+    from datetime import datetime, timezone
+
+    from pgpverify.audit.runner import AuditOptions, run_audit, run_from_store
+    from pgpverify.audit.sources import in_shard, list_projects
+    from pgpverify.audit.store import AuditStore
+
+    if args.jobs < 1 or args.jobs > 64:
+        raise _UsageError("--jobs must be between 1 and 64")
+    if args.backsign_grace > 24 * 365 * 100:
+        raise _UsageError("--backsign-grace is out of range")
+    at = args.at or datetime.now(timezone.utc)
+    options = AuditOptions(grace_seconds=args.backsign_grace * 3600.0,
+                           since=None if args.since is None else args.since.timestamp(),
+                           jobs=args.jobs)
+    progress = _Progress(args.format == "text" and sys.stderr.isatty())
+    if args.from_store:
+        if args.projects or args.all or args.shard is not None:
+            raise _UsageError("--from-store re-judges the whole store: no PROJECT, --all "
+                              "or --shard")
+        with AuditStore(args.db, create=False) as store:
+            summary = run_from_store(store, at=at, stamp=time.time(), options=options,
+                                     report=progress)
+        progress.end()
+        return _audit_summary(args, summary)
+    names = _project_names(args.projects)
+    if bool(names) == bool(args.all):
+        raise _UsageError("give PROJECT names or --all (not both)")
+    shard = _audit_shard(args)
+    with contextlib.ExitStack() as stack:
+        clients = _audit_clients(args, stack)
+        if args.all:
+            names = list_projects(clients())
+        if shard is not None:
+            names = [n for n in names if in_shard(n, *shard)]
+        store = stack.enter_context(AuditStore(args.db))
+        summary = run_audit(store, clients, names, now=at, options=options, report=progress)
+    progress.end()
+    return _audit_summary(args, summary)
+
+
+def _audit_summary(args: argparse.Namespace, summary: Any) -> int:
+    if args.format == "json":
+        import json
+
+        _write(sys.stdout, json.dumps({"event": "summary", **summary.to_json()},
+                                      ensure_ascii=True) + "\n")
+    else:
+        for failure in summary.failures:
+            _warn(f"not audited: {failure}")
+        rate = (summary.audited + summary.skipped) / summary.seconds if summary.seconds else 0
+        _say(sys.stdout, f"pgpverify: audit: {summary.projects} project(s), "
+                         f"{summary.audited} file(s) audited, {summary.skipped} already done, "
+                         f"{len(summary.failures)} failed, in {summary.seconds:.1f} s "
+                         f"({rate:.0f} files/s)")
+        if summary.failures:
+            _say(sys.stdout, "pgpverify: audit incomplete: run the same command again to "
+                             "continue")
+    return EXIT_REJECTED if summary.failures else EXIT_GOOD
+
+
+def _audit_report(args: argparse.Namespace, store: Any) -> int:
+    import time
+
+    from pgpverify.audit.report import gather, write_csv, write_html, write_json
+    from pgpverify.isotime import format_utc
+
+    data = gather(store)
+    if args.html is not None:
+        write_html(data, args.html, generated=format_utc(time.time()))
+    for path, writer in ((args.json, "json"), (args.csv, "csv")):
+        if path is None:
+            continue
+        if str(path) == "-":
+            stream = sys.stdout
+            (write_json(store, data, stream) if writer == "json" else write_csv(store, stream))
+            continue
+        try:
+            with path.open("w", encoding="utf-8", newline="") as out:
+                if writer == "json":
+                    write_json(store, data, out)
+                else:
+                    write_csv(store, out)
+        except OSError as err:
+            raise InputError(f"cannot write: {err.strerror or err}", source=str(path)) from None
+    if args.html is None and args.json is None and args.csv is None:
+        for category, count in data.totals.items():
+            _say(sys.stdout, f"{category:20} {count}")
+        _say(sys.stdout, f"{'backsigned share':20} {data.backsigned_share:.1%} "
+                         f"({data.backsigned} of {data.dated_signed})")
+    return EXIT_GOOD
+
+
+def _audit_merge(args: argparse.Namespace) -> int:
+    from pgpverify.audit.store import AuditStore
+
+    output = args.output.resolve()
+    if any(path.resolve() == output for path in args.stores):
+        raise _UsageError("-o must not be one of the stores merged")
+    added = 0
+    with AuditStore(args.output) as merged:
+        for path in args.stores:
+            with AuditStore(path, create=False) as store:
+                added += merged.merge_from(store)
+        total = merged.count()
+    _say(sys.stdout, f"pgpverify: merged {len(args.stores)} store(s) into {args.output}: "
+                     f"{total} file(s) ({added} new)")
+    return EXIT_GOOD

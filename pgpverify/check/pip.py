@@ -26,12 +26,25 @@ if TYPE_CHECKING:
 __all__ = ["download", "install", "pinned_requirements"]
 
 
+def _has_fileno(stream: IO[str]) -> bool:
+    try:
+        stream.fileno()
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
+        return False
+    return True
+
+
 def _run(argv: list[str], *, output: IO[str] | None, what: str) -> None:
     """Run pip; its output goes to ``output`` (stderr in the CLI, so stdout stays ours)."""
+    direct = output is None or _has_fileno(output)
     try:
-        done = subprocess.run(argv, stdout=output, stderr=output, check=False)
+        done = subprocess.run(argv, stdout=output if direct else subprocess.PIPE,
+                              stderr=subprocess.STDOUT, check=False,
+                              text=not direct, errors="backslashreplace")
     except OSError as err:
         raise InputError(f"cannot run pip ({what}): {err.strerror or err}") from None
+    if not direct and output is not None and done.stdout:
+        output.write(done.stdout)  # a stream without a descriptor (a test's capture)
     if done.returncode != 0:
         raise InputError(f"pip {what} failed (exit status {done.returncode}); its output "
                          "says why")

@@ -1,0 +1,181 @@
+"""``pgpverify check`` / ``install`` on the command line (in process, main([...]))."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+
+import pytest
+from checkworld import ALICE, MALLORY, World
+
+from pgpverify.check import pip as pip_runner
+from pgpverify.cli import main
+from pgpverify.index.localfs import path_to_url
+
+AT = "2025-06-01T00:00:00Z"
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+@pytest.fixture
+def world():
+    world = World()
+    world.own("alpha", ALICE)
+    world.own("beta", ALICE)
+    world.add("alpha")
+    world.add("beta", signer=None)
+    return world
+
+
+@pytest.fixture
+def tree(world, tmp_path):
+    """(wheelhouse, index URL) of the world as a local PEP 503 tree."""
+    simple = world.write(tmp_path / "index")
+    return world.local(tmp_path / "house"), path_to_url(simple)
+
+
+def test_cli_check_file_index_json(capsys, tree, tmp_path):
+    house, index = tree
+    code, out, _ = run(capsys, "check", house, "--index-url", index, "--no-cache", "--at", AT,
+                       "--format", "json")
+    assert code == 0
+    assert out.isascii()
+    doc = json.loads(out)
+    assert doc["ok"] is True
+    assert doc["totals"] == {"good": 1, "unsigned": 1, "rejected": 0, "error": 0}
+    assert [f["status"] for f in doc["files"]] == ["good", "unsigned"]
+    assert set(doc["files"][0]) >= {
+        "file", "project", "version", "sha256", "status", "reason", "message",
+        "signer_fingerprint", "primary_fingerprint", "maintainer", "role", "signature",
+        "upload_time", "backsigned"}
+
+
+def test_cli_check_index_as_a_directory_path(capsys, world, tmp_path):
+    simple = world.write(tmp_path / "index")
+    house = world.local(tmp_path / "house")
+    code, out, _ = run(capsys, "check", house, "--index-url", simple, "--no-cache",
+                       "--at", AT)
+    assert code == 0
+    assert "OK: 2 file(s): 1 good, 1 unsigned" in out
+
+
+def test_cli_check_rejects_unsigned_under_require_signatures(capsys, tree):
+    house, index = tree
+    code, out, _ = run(capsys, "check", house, "--index-url", index, "--no-cache",
+                       "--at", AT, "--require-signatures")
+    assert code == 1
+    assert "REJECTED beta-1.0-py3-none-any.whl: unsigned" in out
+    code, _, _ = run(capsys, "check", house, "--index-url", index, "--no-cache",
+                     "--at", AT, "--require-signatures-for", "Alpha")
+    assert code == 0
+
+
+def test_cli_check_junit_xml_and_github(capsys, tree, tmp_path, monkeypatch):
+    house, index = tree
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    junit = tmp_path / "junit.xml"
+    code, out, _ = run(capsys, "check", house, "--index-url", index, "--no-cache", "--at", AT,
+                       "--format", "github", "--junit-xml", junit)
+    assert code == 0
+    assert out.splitlines()[0].startswith("::warning file=")  # beta is unsigned
+    assert out.splitlines()[-1].startswith("::notice title=pgpverify check::OK")
+    suite = ET.fromstring(junit.read_bytes())[0]
+    assert [c.attrib["name"] for c in suite] == [
+        "alpha-1.0-py3-none-any.whl", "beta-1.0-py3-none-any.whl"]
+    assert "### pgpverify check: OK" in summary.read_text()
+
+
+def test_cli_check_keyrings_offline(capsys, world, tmp_path):
+    house = world.local(tmp_path / "house")
+    sigs = tmp_path / "sigs"
+    sigs.mkdir()
+    alpha = world.dists[0]
+    (sigs / f"{alpha.filename}.asc").write_bytes(alpha.signature)
+    ring = tmp_path / "ring.asc"
+    ring.write_bytes(ALICE.key_file + MALLORY.key_file)
+    owners = tmp_path / "alpha.json"
+    owners.write_bytes(world.record("alpha"))
+    code, out, _ = run(capsys, "check", house, "--keyring", ring, "--owners", owners,
+                       "--signatures-dir", sigs, "--at", AT, "--quiet")
+    assert code == 0
+    assert out.strip() == "OK: 2 file(s): 1 good, 1 unsigned, 0 rejected, 0 error(s)"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["check"], "nothing to check"),
+    (["install"], "install needs -r"),
+    (["check", ".", "--keyring", "k.asc"], "--keyring needs --signatures-dir"),
+    (["check", ".", "--owners", "o.json", "--index-url", "https://x.test/simple/"],
+     "--owners goes with --keyring"),
+    (["check", ".", "--jobs", "0", "--index-url", "https://x.test/simple/"], "--jobs"),
+    (["check", ".", "--keyring", "k", "--lock", "l", "--signatures-dir", "."],
+     "one source of trust"),
+])
+def test_cli_check_rejects_usage_errors(capsys, args, message):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def _fake_pip(monkeypatch, world, calls):
+    def download(requirements, dest, **kwargs):
+        calls.append(("download", [str(r) for r in requirements], kwargs.get("index_url")))
+        world.local(dest)
+
+    def install(wheelhouse, requirements, extra=(), **_):
+        calls.append(("install", requirements.read_text(), list(extra)))
+
+    monkeypatch.setattr(pip_runner, "download", download)
+    monkeypatch.setattr(pip_runner, "install", install)
+
+
+def test_cli_install_pins_exactly_the_checked_files(capsys, world, tree, tmp_path,
+                                                     monkeypatch):
+    _, index = tree
+    calls = []
+    _fake_pip(monkeypatch, world, calls)
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("alpha\nbeta\n")
+    dest = tmp_path / "kept"
+    code, _, err = run(capsys, "install", "-r", reqs, "--index-url", index, "--no-cache",
+                       "--at", AT, "--dest", dest, "--", "--target", tmp_path / "t")
+    assert code == 0, err
+    (_, pinned, extra) = calls[1]
+    alpha, beta = world.dists
+    assert pinned == (f"alpha==1.0 --hash=sha256:{alpha.sha256}\n"
+                      f"beta==1.0 --hash=sha256:{beta.sha256}\n")
+    assert extra == ["--target", str(tmp_path / "t")]
+    assert sorted(p.name for p in dest.iterdir()) == [alpha.filename, beta.filename]
+
+
+def test_cli_install_installs_nothing_when_a_file_is_rejected(capsys, world, tree, tmp_path,
+                                                              monkeypatch):
+    _, index = tree
+    calls = []
+    _fake_pip(monkeypatch, world, calls)
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("alpha\nbeta\n")
+    code, _, err = run(capsys, "install", "-r", reqs, "--index-url", index, "--no-cache",
+                       "--at", AT, "--require-signatures")
+    assert code == 1
+    assert [c[0] for c in calls] == ["download"]
+    assert "nothing installed" in err
+
+
+def test_cli_install_pip_failure_is_an_error(capsys, tree, tmp_path, monkeypatch):
+    _, index = tree
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("alpha\n")
+    monkeypatch.setattr(pip_runner.sys, "executable", shutil.which("false") or "/bin/false")
+    code, _, err = run(capsys, "install", "-r", reqs, "--index-url", index, "--no-cache")
+    assert code == 2
+    assert "pip download failed" in err
