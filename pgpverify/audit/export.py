@@ -1,0 +1,109 @@
+r"""``audit export-signatures``: the archived ``.asc`` files written back out.
+
+Each goes to ``DIR/<normalised project>/<file name>.asc``. File names come from the index
+and are hostile: a name is used only if it is one plain path component that every OS
+takes (no ``/`` or ``\\``, no ``..``, no drive or stream ``:``, no control characters, no
+trailing dot or space, not a Windows reserved device name such as ``CON`` or ``nul.txt``,
+at most 250 bytes); anything else is refused and listed, never written elsewhere. Files are
+written atomically (a temporary file, then ``os.replace``), never through a symbolic link.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pgpverify.errors import InputError
+
+if TYPE_CHECKING:
+    from pgpverify.audit.store import AuditStore
+
+__all__ = ["ExportSummary", "export_signatures", "safe_component"]
+
+_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?",
+                       re.IGNORECASE)
+_PROJECT = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
+_MAX_NAME = 250
+
+
+def safe_component(name: str) -> str | None:
+    """Why ``name`` cannot be one file name on every OS, or None when it can."""
+    if not name or name in (".", ".."):
+        return "empty, '.' or '..'"
+    if any(c in name for c in '/\\:*?"<>|'):
+        return "a path separator, drive or reserved character"
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in name):
+        return "control characters"
+    if name[-1] in ". " or name[0] == " ":
+        return "a leading space, or a trailing dot or space"
+    if _RESERVED.fullmatch(name):
+        return "a reserved device name on Windows"
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "not valid Unicode"
+    if size > _MAX_NAME:
+        return f"longer than {_MAX_NAME} bytes"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    """What was written, and what was refused (with why)."""
+
+    written: int
+    unchanged: int
+    refused: tuple[str, ...]
+
+
+def _write(directory: Path, name: str, data: bytes) -> bool:
+    """Write atomically; False when the same bytes are already there."""
+    target = directory / name
+    if target.is_symlink():
+        raise InputError("is a symbolic link: not written through", source=str(target))
+    if target.is_file() and target.read_bytes() == data:
+        return False
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=".export-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        Path(temp).replace(target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def export_signatures(store: AuditStore, directory: Path) -> ExportSummary:
+    """Write every archived ``.asc`` under ``directory`` (created if needed)."""
+    written = unchanged = 0
+    refused: list[str] = []
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        root = directory.resolve(strict=True)
+        for row in store.files():
+            if row.asc_digest is None:
+                continue
+            name = row.filename + ".asc"
+            why = safe_component(row.filename) or safe_component(name)
+            if why is None and not _PROJECT.fullmatch(row.project):
+                why = "the project name is not normalised"
+            if why is not None:
+                refused.append(f"{row.project!r}/{row.filename!r}: {why}")
+                continue
+            folder = root / row.project
+            if folder.is_symlink():
+                refused.append(f"{row.project}: the folder is a symbolic link")
+                continue
+            folder.mkdir(exist_ok=True)
+            if _write(folder, name, store.blob(row.asc_digest)):
+                written += 1
+            else:
+                unchanged += 1
+    except OSError as err:
+        raise InputError(f"cannot write: {err.strerror or err}", source=str(directory)) from None
+    return ExportSummary(written=written, unchanged=unchanged, refused=tuple(refused))

@@ -1,0 +1,287 @@
+"""``audit report``: the store as JSON, CSV and a self-contained HTML page.
+
+One pass over the store gathers every aggregate (memory grows with projects, keys and
+years, never with files); the JSON and CSV file lists are streamed row by row. The JSON is
+one object: ``totals`` over every category (zeros included), ``backsigned`` (count and
+share among signed files with a known upload time), ``by_year``, ``algorithms_by_year``,
+``keys``, ``projects`` and ``files``. CSV holds the same per-file facts.
+
+HTML: a Jinja2 template (autoescaped: every name, file name and message from the index is
+text, never markup) with charts drawn by pygal as inline SVG, readable without JavaScript
+or network. pygal is chosen because it is pure Python, writes SVG natively (no numpy, no
+font or image stack, as matplotlib needs) and its SVG embeds in a page as is; its
+interactive script is dropped. Both are the optional extra ``pgpverify[report]``: JSON and
+CSV need neither.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, TextIO
+
+from pgpverify.audit.categories import (
+    BACKSIGNED,
+    CATEGORIES,
+    EXPIRED_SINCE,
+    GOOD,
+    REVOKED_SINCE,
+    UNSIGNED,
+)
+from pgpverify.errors import InputError
+from pgpverify.isotime import format_utc
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pgpverify.audit.store import AuditStore, FileRow
+
+__all__ = ["FILE_FIELDS", "ReportData", "gather", "write_csv", "write_html", "write_json"]
+
+#: per-file facts, in the JSON objects and the CSV columns
+FILE_FIELDS = (
+    "project", "file", "category", "sha256", "upload_time", "upload_time_unknown",
+    "backsigned", "signature_created", "signer_fingerprint", "primary_fingerprint",
+    "hash_algorithm", "key_algorithm", "key_bits", "reason_at_upload", "reason_now",
+    "message_now", "key_owner",
+)
+#: file names listed per project in the HTML report (the JSON and CSV list every file)
+_HTML_FILES_PER_PROJECT = 50
+_UNKNOWN_YEAR = "unknown"
+
+
+def _iso(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    try:
+        return format_utc(seconds)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _year(seconds: float | None) -> str:
+    if seconds is None:
+        return _UNKNOWN_YEAR
+    try:
+        return str(datetime.fromtimestamp(seconds, timezone.utc).year)
+    except (ValueError, OverflowError, OSError):
+        return _UNKNOWN_YEAR
+
+
+def file_facts(row: FileRow) -> dict[str, Any]:
+    """The JSON object of one file (FILE_FIELDS)."""
+    return {
+        "project": row.project, "file": row.filename, "category": row.category,
+        "sha256": row.sha256 or row.listed_sha256, "upload_time": _iso(row.upload_time),
+        "upload_time_unknown": row.upload_time_unknown, "backsigned": row.backsigned,
+        "signature_created": _iso(row.signature_created),
+        "signer_fingerprint": row.signer_fingerprint,
+        "primary_fingerprint": row.primary_fingerprint, "hash_algorithm": row.hash_algorithm,
+        "key_algorithm": row.key_algorithm, "key_bits": row.key_bits,
+        "reason_at_upload": row.reason_at_upload, "reason_now": row.reason_now,
+        "message_now": row.message_now, "key_owner": row.key_owner,
+    }
+
+
+@dataclass(slots=True)
+class _Key:
+    fingerprint: str
+    algorithm: str | None = None
+    bits: int | None = None
+    projects: set[str] = field(default_factory=set)
+    files: int = 0
+    state: str = "valid"
+    owner: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fingerprint": self.fingerprint, "algorithm": self.algorithm,
+                "bits": self.bits, "projects": sorted(self.projects), "files": self.files,
+                "state": self.state, "owner": self.owner}
+
+
+@dataclass(slots=True)
+class _Project:
+    name: str
+    totals: Counter[str] = field(default_factory=Counter)
+    findings: list[tuple[str, str, str]] = field(default_factory=list)
+    more: int = 0
+
+
+@dataclass(slots=True)
+class ReportData:
+    """Every aggregate a report shows."""
+
+    totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    files: int = 0
+    backsigned: int = 0
+    #: signed files whose upload time is known (the denominator of the backsigned share)
+    dated_signed: int = 0
+    upload_time_unknown: int = 0
+    by_year: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    algorithms_by_year: dict[str, Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter))
+    keys: dict[str, _Key] = field(default_factory=dict)
+    projects: dict[str, _Project] = field(default_factory=dict)
+
+    @property
+    def backsigned_share(self) -> float:
+        """Backsigned files among signed files with a known upload time (0 when none)."""
+        return self.backsigned / self.dated_signed if self.dated_signed else 0.0
+
+    def add(self, row: FileRow) -> None:
+        """Count one file."""
+        self.files += 1
+        self.totals[row.category] = self.totals.get(row.category, 0) + 1
+        year = _year(row.upload_time)
+        self.by_year[year][row.category] += 1
+        if row.upload_time_unknown:
+            self.upload_time_unknown += 1
+        if row.asc_digest is not None and row.backsigned is not None:
+            self.dated_signed += 1
+            self.backsigned += int(row.backsigned)
+        if row.hash_algorithm:
+            self.algorithms_by_year[year][row.hash_algorithm] += 1
+        if row.key_algorithm:
+            self.algorithms_by_year[year][row.key_algorithm] += 1
+        project = self.projects.setdefault(row.project, _Project(row.project))
+        project.totals[row.category] += 1
+        if row.category not in (GOOD, UNSIGNED):
+            if len(project.findings) < _HTML_FILES_PER_PROJECT:
+                project.findings.append((row.filename, row.category, row.message_now))
+            else:
+                project.more += 1
+        if row.primary_fingerprint:
+            key = self.keys.setdefault(row.primary_fingerprint,
+                                       _Key(row.primary_fingerprint))
+            key.algorithm = key.algorithm or row.key_algorithm
+            key.bits = key.bits or row.key_bits
+            key.projects.add(row.project)
+            key.files += 1
+            key.owner = key.owner or row.key_owner
+            if row.category == REVOKED_SINCE or row.reason_now == "key-revoked":
+                key.state = "revoked"
+            elif key.state != "revoked" and (row.category == EXPIRED_SINCE
+                                             or row.reason_now == "key-expired"):
+                key.state = "expired"
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON object without the file list."""
+        return {
+            "totals": dict(self.totals),
+            "files_total": self.files,
+            "backsigned": {"count": self.backsigned, "of_signed_with_upload_time":
+                           self.dated_signed, "share": round(self.backsigned_share, 6)},
+            "upload_time_unknown": self.upload_time_unknown,
+            "by_year": {y: dict(c) for y, c in sorted(self.by_year.items())},
+            "algorithms_by_year": {y: dict(c) for y, c in sorted(self.algorithms_by_year.items())},
+            "keys": [k.to_json() for _, k in sorted(self.keys.items())],
+            "projects": {name: dict(p.totals) for name, p in sorted(self.projects.items())},
+        }
+
+
+def gather(store: AuditStore) -> ReportData:
+    """One pass over the store."""
+    data = ReportData()
+    for row in store.files():
+        data.add(row)
+    return data
+
+
+def write_json(store: AuditStore, data: ReportData, out: TextIO) -> None:
+    """The report as one JSON object (ASCII-only), files streamed one per line."""
+    summary = json.dumps(data.summary(), ensure_ascii=True, sort_keys=True)
+    out.write(summary[:-1] + ', "files": [')
+    first = True
+    for row in store.files():
+        out.write(("\n" if first else ",\n") + json.dumps(file_facts(row), ensure_ascii=True))
+        first = False
+    out.write("\n]}\n")
+
+
+#: a cell a spreadsheet would run as a formula (CSV injection) gets a leading quote
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def write_csv(store: AuditStore, out: TextIO) -> None:
+    """One row per file (FILE_FIELDS); text that a spreadsheet would evaluate is quoted."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FILE_FIELDS)
+    for row in store.files():
+        facts = file_facts(row)
+        writer.writerow([_cell(facts[name]) for name in FILE_FIELDS])
+
+
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
+
+
+def _chart(title: str, series: dict[str, Counter[str]], names: list[str]) -> str:
+    """A stacked bar chart as inline SVG, without pygal's script."""
+    try:
+        import pygal  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        from pygal.style import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            DefaultStyle,
+        )
+    except ImportError as err:  # the optional extra
+        raise InputError("the HTML report needs the 'report' extra: pip install "
+                         f"'pgpverify[report]' ({err})") from None
+    years = sorted(series)
+    chart = pygal.StackedBar(js=[], disable_xml_declaration=True, width=900, height=380,
+                             style=DefaultStyle, title=title, legend_at_bottom=True,
+                             legend_at_bottom_columns=4, print_values=False, no_prefix=True,
+                             show_y_guides=True, x_title="upload year")
+    chart.x_labels = years or ["(none)"]
+    for name in names:
+        values = [series[y].get(name, 0) for y in years]
+        if any(values):
+            chart.add(name, values)
+    if not any(any(series[y].values()) for y in years):
+        chart.add("no files", [0] * max(1, len(years)))
+    svg = str(chart.render(is_unicode=True))
+    return _SCRIPT.sub("", svg)
+
+
+def render_html(data: ReportData, *, title: str, generated: str) -> str:
+    """The self-contained HTML page."""
+    try:
+        import jinja2
+        import markupsafe
+    except ImportError as err:
+        raise InputError("the HTML report needs the 'report' extra: pip install "
+                         f"'pgpverify[report]' ({err})") from None
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pgpverify.audit", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined,
+    )
+    algorithms = sorted({a for c in data.algorithms_by_year.values() for a in c})
+    charts = {
+        "categories": _chart("Files by category and upload year", data.by_year,
+                             list(CATEGORIES)),
+        "algorithms": _chart("Hash and key algorithms by upload year",
+                             data.algorithms_by_year, algorithms),
+    }
+    return env.get_template("report.html.j2").render(
+        title=title, generated=generated, data=data, categories=CATEGORIES,
+        charts={k: markupsafe.Markup(v) for k, v in charts.items()},  # noqa: S704 - our SVG
+        keys=[k for _, k in sorted(data.keys.items())],
+        projects=[p for _, p in sorted(data.projects.items())],
+        backsigned_label=BACKSIGNED,
+    )
+
+
+def write_html(data: ReportData, path: Path, *, generated: str) -> None:
+    """Write the HTML report to ``path``."""
+    text = render_html(data, title="pgpverify audit", generated=generated)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"cannot write: {err.strerror or err}", source=str(path)) from None

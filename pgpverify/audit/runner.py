@@ -1,0 +1,373 @@
+"""``audit run``: judge every file of the chosen projects into the store, resumably.
+
+Per project: its ownership record and keys are fetched once and archived; its simple page
+lists the files; each file's ``.asc`` is found as ``check`` finds it
+(:func:`pgpverify.index.files.find_signature`). A file whose stored row has the same
+listed sha256, the same ``.asc`` bytes and the same project keys is done and skipped, so
+re-running the same command continues where a killed run stopped; anything else is
+(re-)audited: the file is downloaded (bounded), hashed, verified twice
+(:func:`pgpverify.audit.judge.judge_file`) and forgotten, and its row and ``.asc`` are
+committed in one transaction. A failure for one file (network, page, key file) is
+counted and reported, and that file is left for the next run.
+
+``run_from_store`` re-judges every archived file offline at a new reference time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pgpverify.audit.categories import UNSIGNED, categorise
+from pgpverify.audit.judge import (
+    FileVerdicts,
+    ProjectTrust,
+    RecordedMathVerifier,
+    judge_file,
+    record_bytes,
+)
+from pgpverify.audit.store import AuditStore, FileRow, ProjectRow, digest
+from pgpverify.errors import IndexResponseError, PgpVerifyError
+from pgpverify.index.files import ProjectPage, SignatureState, find_signature
+from pgpverify.limits import DEFAULT_LIMITS, Limits
+from pgpverify.trust.owners import OwnershipRecord
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from datetime import datetime
+
+    from pgpverify.index.client import IndexClient
+    from pgpverify.index.simple import ProjectFile
+
+__all__ = ["AuditOptions", "AuditProgress", "AuditSummary", "run_audit", "run_from_store"]
+
+#: the largest distribution file downloaded to be hashed (held in memory while hashed)
+DEFAULT_MAX_FILE_BYTES = 512 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    """How a run judges and how hard it pulls."""
+
+    grace_seconds: float = 24 * 3600.0
+    #: only files uploaded at or after this time (epoch seconds); unknown times included
+    since: float | None = None
+    jobs: int = 1
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    limits: Limits = DEFAULT_LIMITS
+
+
+@dataclass(slots=True)
+class AuditProgress:
+    """Counters a progress display reads (updated under a lock by the workers)."""
+
+    projects_total: int = 0
+    projects_done: int = 0
+    files_seen: int = 0
+    audited: int = 0
+    skipped: int = 0
+    failed: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSummary:
+    """What a run did: counts, and one line per failure (file or project)."""
+
+    projects: int
+    audited: int
+    skipped: int
+    failures: tuple[str, ...]
+    seconds: float
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready dict."""
+        return {"projects": self.projects, "audited": self.audited, "skipped": self.skipped,
+                "failed": len(self.failures), "failures": list(self.failures),
+                "seconds": round(self.seconds, 3)}
+
+
+class _Run:
+    def __init__(self, store: AuditStore, now: datetime, *, options: AuditOptions,
+                 progress: AuditProgress, report: Callable[[AuditProgress], None] | None,
+                 workdir: Path) -> None:
+        self.store = store
+        self.now = now
+        self.options = options
+        self.progress = progress
+        self.report = report
+        self.workdir = workdir
+        self.lock = threading.Lock()
+        self.failures: list[str] = []
+
+    def count(self, what: str, failure: str | None = None) -> None:
+        with self.lock:
+            setattr(self.progress, what, getattr(self.progress, what) + 1)
+            if failure is not None:
+                self.failures.append(failure)
+            if self.report is not None:
+                self.report(self.progress)
+
+    def project(self, client: IndexClient, name: str) -> None:
+        try:
+            published = client.project_keys(name)
+            record = None if published.record is None else record_bytes(published.record)
+            with self.lock:
+                row = self.store.save_project(name, record, published.certificates,
+                                              fetched_at=self.now.timestamp())
+            trust = ProjectTrust(name, published.record, dict(published.certificates),
+                                 limits=self.options.limits)
+            page = ProjectPage.fetch(client, name)
+        except PgpVerifyError as err:
+            self.count("projects_done", f"{name}: {err}")
+            return
+        for entry in page.files:
+            if entry.filename.endswith(".asc") or not self._wanted(entry):
+                continue
+            with self.lock:
+                self.progress.files_seen += 1
+            try:
+                self.file(client, page, entry, row, trust)
+            except PgpVerifyError as err:
+                self.count("failed", f"{name}/{entry.filename}: {err}")
+        self.count("projects_done")
+
+    def _wanted(self, entry: ProjectFile) -> bool:
+        since = self.options.since
+        return since is None or entry.upload_time is None or entry.upload_time >= since
+
+    def file(self, client: IndexClient, page: ProjectPage, entry: ProjectFile,
+             row: ProjectRow, trust: ProjectTrust) -> None:
+        lookup = find_signature(client, page, entry)
+        asc = lookup.data if lookup.state is SignatureState.SIGNED else None
+        asc_digest = None if asc is None else digest(asc)
+        with self.lock:
+            stored = self.store.file(page.project, entry.filename)
+        if (stored is not None and stored.keys_digest == row.keys_digest
+                and stored.asc_digest == asc_digest and stored.listed_sha256 == entry.sha256
+                and stored.upload_time == entry.upload_time):
+            self.count("skipped")
+            return
+        if asc is None:
+            missing = lookup.state is SignatureState.MISSING
+            message = (f"the index says {entry.filename} is signed but serves no "
+                       f"signature at {lookup.url}" if missing
+                       else "the index publishes no signature for this file")
+            out = _unsigned_row(page.project, entry, row.keys_digest, message,
+                                self.now.timestamp())
+            with self.lock:
+                self.store.save_file(out, None)
+            self.count("audited")
+            return
+        response = client.get_listed(entry.url, page=page.url,
+                                     max_bytes=self.options.max_file_bytes)
+        if not response.found:
+            raise IndexResponseError("the index lists this file but does not serve it",
+                                     source=entry.url)
+        sha256 = digest(response.body)
+        fd, name = tempfile.mkstemp(dir=self.workdir, suffix=".dist")
+        try:
+            with os.fdopen(fd, "wb") as out_file:
+                out_file.write(response.body)
+            del response
+            verdicts = judge_file(
+                Path(name), asc, trust, signature_name=lookup.url or entry.signature_url,
+                upload_time=entry.upload_time, now=self.now,
+                grace_seconds=self.options.grace_seconds,
+                hash_matches=entry.sha256 is None or entry.sha256 == sha256,
+                lookup_key=client.key,
+            )
+        finally:
+            Path(name).unlink(missing_ok=True)
+        foreign = None
+        with self.lock:
+            if verdicts.foreign_key is not None:
+                foreign = self.store.save_blob(verdicts.foreign_key)
+            self.store.save_file(
+                _signed_row(project=page.project, filename=entry.filename, url=entry.url,
+                            listed=entry.sha256, sha256=sha256, upload_time=entry.upload_time,
+                            asc_digest=asc_digest, keys=row.keys_digest, verdicts=verdicts,
+                            foreign=foreign, judged_at=self.now.timestamp(),
+                            reference_time=self.now.timestamp()),
+                asc)
+        self.count("audited")
+
+
+def _unsigned_row(project: str, entry: ProjectFile, keys: str, message: str,
+                  now: float) -> FileRow:
+    judgement = categorise(signed=False, reason_now=None, reason_at_upload=None,
+                           upload_time=entry.upload_time, signature_created=None,
+                           grace_seconds=0)
+    return FileRow(
+        project=project, filename=entry.filename, url=entry.url, listed_sha256=entry.sha256,
+        sha256=None, upload_time=entry.upload_time, asc_digest=None, keys_digest=keys,
+        category=UNSIGNED, backsigned=judgement.backsigned,
+        upload_time_unknown=judgement.upload_time_unknown, signer_fingerprint=None,
+        primary_fingerprint=None, signature_created=None, hash_algorithm=None,
+        key_algorithm=None, key_bits=None, reason_at_upload=None, message_at_upload=None,
+        reason_now=UNSIGNED, message_now=message, key_owner=None, foreign_key_digest=None,
+        math="[]", judged_at=now, reference_time=now,
+    )
+
+
+def _signed_row(*, project: str, filename: str, url: str, listed: str | None, sha256: str | None,
+                upload_time: float | None, asc_digest: str | None, keys: str,
+                verdicts: FileVerdicts, foreign: str | None, judged_at: float,
+                reference_time: float) -> FileRow:
+    now, up = verdicts.now, verdicts.at_upload
+    return FileRow(
+        project=project, filename=filename, url=url, listed_sha256=listed, sha256=sha256,
+        upload_time=upload_time, asc_digest=asc_digest, keys_digest=keys,
+        category=verdicts.judgement.category, backsigned=verdicts.judgement.backsigned,
+        upload_time_unknown=verdicts.judgement.upload_time_unknown,
+        signer_fingerprint=now.signer_fingerprint, primary_fingerprint=now.primary_fingerprint,
+        signature_created=verdicts.signature_created, **verdicts.details(),
+        reason_at_upload=None if up is None else up.reason.value,
+        message_at_upload=None if up is None else up.message,
+        reason_now=now.reason.value, message_now=now.message, key_owner=verdicts.key_owner,
+        foreign_key_digest=foreign, math=json.dumps(verdicts.math),
+        judged_at=judged_at, reference_time=reference_time,
+    )
+
+
+def run_audit(
+    store: AuditStore,
+    clients: Callable[[], IndexClient],
+    projects: Iterable[str],
+    *,
+    now: datetime,
+    options: AuditOptions = AuditOptions(),
+    report: Callable[[AuditProgress], None] | None = None,
+) -> AuditSummary:
+    """Audit ``projects`` into ``store``; ``clients()`` makes one IndexClient per worker.
+
+    Projects are spread over ``options.jobs`` threads (an HTTP session is not shared
+    between threads); at most ``2 * jobs`` projects are in flight, so memory stays flat
+    over any number of projects. Raises only for a store that cannot be written.
+    """
+    names = list(dict.fromkeys(projects))
+    progress = AuditProgress(projects_total=len(names))
+    local = threading.local()
+
+    def client() -> IndexClient:
+        made: IndexClient | None = getattr(local, "client", None)
+        if made is None:
+            made = clients()
+            local.client = made
+        return made
+
+    def work(name: str) -> None:
+        run.project(client(), name)
+
+    with tempfile.TemporaryDirectory(prefix="pgpverify-audit-") as workdir:
+        run = _Run(store, now, options=options, progress=progress, report=report,
+                   workdir=Path(workdir))
+        jobs = max(1, options.jobs)
+        if jobs == 1:
+            for name in names:
+                run.project(client(), name)
+        else:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                pending: set[Future[None]] = set()
+                for name in names:
+                    if len(pending) >= 2 * jobs:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            future.result()
+                    pending.add(pool.submit(work, name))
+                for future in pending:
+                    future.result()
+    return AuditSummary(projects=len(names), audited=progress.audited,
+                        skipped=progress.skipped, failures=tuple(run.failures),
+                        seconds=time.monotonic() - progress.started)
+
+
+def _recorded(row: FileRow) -> dict[tuple[int, str], tuple[bool, str | None]]:
+    try:
+        entries = json.loads(row.math)
+        return {(int(i), str(fpr)): (bool(ok), None if form is None else str(form))
+                for i, fpr, ok, form in entries}
+    except (ValueError, TypeError):
+        from pgpverify.audit.store import AuditStoreError
+
+        raise AuditStoreError(f"file row {row.project}/{row.filename}: math is corrupt",
+                              source=str(row.filename)) from None
+
+
+def run_from_store(
+    store: AuditStore, *, at: datetime, stamp: float,
+    options: AuditOptions = AuditOptions(),
+    report: Callable[[AuditProgress], None] | None = None,
+) -> AuditSummary:
+    """Re-judge every archived file at ``at`` from the store alone (no network).
+
+    ``stamp`` (the wall clock, epoch seconds) is written as each row's ``judged_at``.
+
+    The certificates, record, ``.asc`` and any other signer's key come from the archive;
+    the math comes from what was recorded when the file was audited (the file itself is
+    not kept). Unsigned files stay unsigned.
+    """
+    progress = AuditProgress()
+    failures: list[str] = []
+    trusts: dict[str, ProjectTrust] = {}
+    with tempfile.TemporaryDirectory(prefix="pgpverify-audit-") as workdir:
+        empty = Path(workdir) / "archived-file-not-kept"
+        empty.write_bytes(b"")
+        rows = [r for r in store.files() if r.asc_digest is not None]
+        progress.projects_total = len({r.project for r in rows})
+        for row in rows:
+            progress.files_seen += 1
+            try:
+                trust = trusts.get(row.project)
+                if trust is None:
+                    trust = _archived_trust(store, row.project, options.limits)
+                    trusts[row.project] = trust
+                assert row.asc_digest is not None
+                asc = store.blob(row.asc_digest)
+                foreign = (None if row.foreign_key_digest is None
+                           else store.blob(row.foreign_key_digest))
+                verdicts = judge_file(
+                    empty, asc, trust, signature_name=row.url + ".asc",
+                    upload_time=row.upload_time, now=at,
+                    grace_seconds=options.grace_seconds,
+                    hash_matches=row.listed_sha256 is None or row.listed_sha256 == row.sha256,
+                    foreign_key=foreign,
+                    recorded=RecordedMathVerifier(trust.keyring(), recorded=_recorded(row),
+                                                  sha256=row.sha256),
+                )
+            except PgpVerifyError as err:  # an archived blob missing or altered, say
+                progress.failed += 1
+                failures.append(f"{row.project}/{row.filename}: {err}")
+            else:
+                store.replace_file(_signed_row(
+                    project=row.project, filename=row.filename, url=row.url,
+                    listed=row.listed_sha256, sha256=row.sha256, upload_time=row.upload_time,
+                    asc_digest=row.asc_digest, keys=row.keys_digest, verdicts=verdicts,
+                    foreign=row.foreign_key_digest, judged_at=stamp,
+                    reference_time=at.timestamp()))
+                progress.audited += 1
+            if report is not None:
+                report(progress)
+    return AuditSummary(projects=progress.projects_total, audited=progress.audited,
+                        skipped=0, failures=tuple(failures),
+                        seconds=time.monotonic() - progress.started)
+
+
+def _archived_trust(store: AuditStore, project: str, limits: Limits) -> ProjectTrust:
+    archived = store.project(project)
+    if archived is None:
+        return ProjectTrust(project, None, {}, limits=limits)
+    record = None
+    if archived.record_digest is not None:
+        record = OwnershipRecord.from_bytes(store.blob(archived.record_digest),
+                                            source=f"archived record of {project}")
+    certs = {fpr: store.blob(key) for fpr, key in archived.certificates.items()}
+    return ProjectTrust(project, record, certs, limits=limits)
+

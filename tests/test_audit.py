@@ -1,0 +1,525 @@
+"""pgpverify.audit: categories, store, runner, shards, merge, from-store, export, report."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import TYPE_CHECKING
+
+import pytest
+from auditindex import NOW, build_index, expected_totals
+
+from pgpverify.audit import runner as runner_module
+from pgpverify.audit.categories import CATEGORIES, categorise
+from pgpverify.audit.export import export_signatures, safe_component
+from pgpverify.audit.report import ReportData, gather, render_html, write_csv, write_json
+from pgpverify.audit.runner import AuditOptions, run_audit, run_from_store
+from pgpverify.audit.sources import (
+    MirrorFetcher,
+    TokenBucket,
+    in_shard,
+    list_projects,
+    mirror_root,
+    parse_shard,
+)
+from pgpverify.audit.store import AuditStore, AuditStoreError
+from pgpverify.errors import NetworkError
+from pgpverify.index.client import IndexClient
+from pgpverify.index.localfs import path_to_url
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory):
+    root = tmp_path_factory.mktemp("audit") / "mirror"
+    files = build_index(root)
+    return root, files
+
+
+def clients_for(root: Path):
+    def make():
+        return IndexClient(MirrorFetcher(root.resolve()), index_url=path_to_url(root / "simple"),
+                           allow_files=True)
+    return make
+
+
+def audit(root: Path, db: Path, projects=None, **options):
+    make = clients_for(root)
+    names = list_projects(make()) if projects is None else projects
+    with AuditStore(db) as store:
+        return run_audit(store, make, names, now=NOW, options=AuditOptions(**options))
+
+
+def totals(db: Path) -> dict[str, int]:
+    with AuditStore(db, create=False) as store:
+        data = gather(store)
+    return {k: v for k, v in data.totals.items() if v}
+
+
+def rows(db: Path) -> dict[tuple[str, str], tuple]:
+    with AuditStore(db, create=False) as store:
+        return {(r.project, r.filename): (r.category, r.reason_now, r.reason_at_upload,
+                                          r.backsigned, r.asc_digest) for r in store.files()}
+
+
+# -- categories ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def audited(mirror, tmp_path_factory):
+    root, files = mirror
+    db = tmp_path_factory.mktemp("db") / "audit.sqlite"
+    summary = audit(root, db)
+    assert summary.failures == ()
+    return db, files
+
+
+def test_audit_every_category_of_the_fixture(audited):
+    db, files = audited
+    want = {(f.project, f.filename): f.category for f in files}
+    got = {key: value[0] for key, value in rows(db).items()}
+    assert got == want
+    assert totals(db) == expected_totals(files)
+
+
+@pytest.mark.parametrize("category", ["good", "good-backsigned", "expired-since",
+                                      "revoked-since", "unsigned", "not-owner", "unknown-key",
+                                      "bad-signature", "weak-hash", "hash-mismatch"])
+def test_audit_category(audited, category):
+    db, files = audited
+    assert category in CATEGORIES
+    assert any(f.category == category for f in files)
+    assert totals(db)[category] == sum(1 for f in files if f.category == category)
+
+
+def test_audit_not_owner_names_whose_key(audited):
+    db, _ = audited
+    with AuditStore(db) as store:
+        row = store.file("victim", "victim-1.0.tar.gz")
+    assert row is not None
+    assert row.category == "not-owner"
+    assert row.key_owner is not None
+    assert "mallory" in row.key_owner
+    assert row.foreign_key_digest is not None
+
+
+def test_audit_upload_time_unknown_is_never_backsigned_or_not(audited):
+    db, _ = audited
+    with AuditStore(db) as store:
+        row = store.file("undated", "undated-1.0.tar.gz")
+    assert row is not None
+    assert row.upload_time_unknown is True
+    assert row.backsigned is None
+    assert row.reason_at_upload is None
+
+
+def test_categorise_backsigned_only_with_an_upload_time():
+    common = {"signed": True, "reason_now": "good", "reason_at_upload": None,
+              "signature_created": 10_000_000.0, "grace_seconds": 86400}
+    assert categorise(upload_time=None, **common).category == "good"
+    assert categorise(upload_time=None, **common).backsigned is None
+    late = categorise(upload_time=1.0, **common)
+    assert (late.category, late.backsigned) == ("good-backsigned", True)
+    on_time = categorise(upload_time=10_000_000.0 - 3600, **common)
+    assert (on_time.category, on_time.backsigned) == ("good", False)
+
+
+def test_categorise_rejects_revoked_as_revoked_since_only_if_good_at_upload():
+    base = {"signed": True, "upload_time": 0.0, "signature_created": 10.0,
+            "grace_seconds": 86400}
+    assert categorise(reason_now="key-revoked", reason_at_upload="good",
+                      **base).category == "revoked-since"
+    assert categorise(reason_now="key-revoked", reason_at_upload="key-revoked",
+                      **base).category == "key-revoked"
+    assert categorise(reason_now="key-expired", reason_at_upload="good",
+                      **base).category == "expired-since"
+
+
+# -- the store: resume, idempotence, re-audit, corruption ------------------------------------
+
+
+def test_audit_rerun_skips_everything_done(mirror, tmp_path):
+    root, files = mirror
+    db = tmp_path / "a.sqlite"
+    first = audit(root, db)
+    again = audit(root, db)
+    assert first.audited == len(files)
+    assert (again.audited, again.skipped) == (0, len(files))
+
+
+def test_audit_resumes_after_a_run_killed_mid_way(mirror, tmp_path, monkeypatch):
+    root, files = mirror
+    db = tmp_path / "a.sqlite"
+    real = AuditStore.save_file
+    calls = {"n": 0}
+
+    def dying(self, row, signature):
+        calls["n"] += 1
+        if calls["n"] == 7:
+            raise KeyboardInterrupt  # the process dies between two files
+        real(self, row, signature)
+
+    monkeypatch.setattr(AuditStore, "save_file", dying)
+    with pytest.raises(KeyboardInterrupt):
+        audit(root, db)
+    monkeypatch.setattr(AuditStore, "save_file", real)
+    with AuditStore(db) as store:
+        assert store.count() == 6
+    resumed = audit(root, db)
+    assert (resumed.audited, resumed.skipped) == (len(files) - 6, 6)
+    reference = tmp_path / "b.sqlite"
+    audit(root, reference)
+    assert rows(db) == rows(reference)
+
+
+def test_audit_reaudits_a_file_whose_signature_changed(tmp_path):
+    root = tmp_path / "mirror"
+    files = build_index(root)
+    db = tmp_path / "a.sqlite"
+    audit(root, db)
+    tampered = next(f for f in files if f.project == "good-00")
+    asc = root / "packages" / "good-00" / (tampered.filename + ".asc")
+    other = next(f for f in files if f.project == "tampered")
+    asc.write_bytes(other.asc)
+    again = audit(root, db)
+    assert again.audited == 1
+    assert rows(db)[("good-00", tampered.filename)][0] == "bad-signature"
+
+
+def test_audit_reaudits_a_project_whose_keys_changed(tmp_path):
+    root = tmp_path / "mirror"
+    build_index(root)
+    db = tmp_path / "a.sqlite"
+    audit(root, db)
+    record = root / "pgp" / "projects" / "victim.json"
+    doc = json.loads(record.read_text())
+    other = json.loads((root / "pgp" / "projects" / "other.json").read_text())
+    doc["maintainers"] += other["maintainers"]
+    record.write_text(json.dumps(doc))
+    again = audit(root, db)
+    assert again.audited == 1
+    assert rows(db)[("victim", "victim-1.0.tar.gz")][0] == "good"
+
+
+def test_audit_store_rejects_a_corrupt_file(tmp_path):
+    db = tmp_path / "junk.sqlite"
+    db.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(AuditStoreError):
+        AuditStore(db).close()
+
+
+def test_audit_store_rejects_another_schema(tmp_path):
+    db = tmp_path / "a.sqlite"
+    AuditStore(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE meta SET value='99' WHERE key='schema'")
+    with pytest.raises(AuditStoreError, match="schema"):
+        AuditStore(db).close()
+
+
+def test_audit_store_rejects_an_altered_blob(audited, tmp_path):
+    db, _ = audited
+    copy = tmp_path / "copy.sqlite"
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE blobs SET data = x'00'")
+    with AuditStore(copy) as store:
+        summary = run_from_store(store, at=NOW, stamp=0.0)
+    assert summary.audited == 0
+    assert summary.failures
+    assert all("altered" in failure for failure in summary.failures)
+
+
+def test_audit_store_rejects_a_corrupt_row(audited, tmp_path):
+    db, _ = audited
+    copy = tmp_path / "copy.sqlite"
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE files SET key_bits = 'many'")
+    with AuditStore(copy) as store, pytest.raises(AuditStoreError, match="corrupt"):
+        gather(store)
+
+
+def test_audit_store_missing_is_an_error(tmp_path):
+    with pytest.raises(AuditStoreError, match="no such"):
+        AuditStore(tmp_path / "none.sqlite", create=False)
+
+
+# -- shards and merge ------------------------------------------------------------------------
+
+
+def test_audit_shards_partition_the_projects_exactly():
+    names = [f"project-{i}" for i in range(2000)]
+    for count in (1, 2, 3, 7):
+        parts = [{n for n in names if in_shard(n, k, count)} for k in range(count)]
+        assert sum(len(p) for p in parts) == len(names)
+        assert set().union(*parts) == set(names)
+    assert in_shard("Demo_Pkg", 0, 5) == in_shard("demo-pkg", 0, 5)
+
+
+def test_audit_parse_shard_rejects_bad_values():
+    assert parse_shard("1/2") == (0, 2)
+    for bad in ("0/2", "3/2", "x/2", "1", "1/0", "-1/2"):
+        with pytest.raises(ValueError):
+            parse_shard(bad)
+
+
+def test_audit_shards_merged_equal_an_unsharded_run(mirror, tmp_path):
+    root, _ = mirror
+    names = list_projects(clients_for(root)())
+    whole = tmp_path / "whole.sqlite"
+    audit(root, whole, names)
+    shards = []
+    for k in range(2):
+        db = tmp_path / f"shard{k}.sqlite"
+        audit(root, db, [n for n in names if in_shard(n, k, 2)])
+        shards.append(db)
+    merged = tmp_path / "merged.sqlite"
+    with AuditStore(merged) as out:
+        for db in shards:
+            with AuditStore(db, create=False) as shard:
+                out.merge_from(shard)
+    assert rows(merged) == rows(whole)
+    assert totals(merged) == totals(whole)
+    with AuditStore(merged) as out, AuditStore(shards[0], create=False) as shard:
+        assert out.merge_from(shard) == 0  # merging again adds nothing
+
+
+# -- from the store ------------------------------------------------------------------------
+
+
+def test_audit_from_store_gives_the_same_totals_without_the_index(tmp_path):
+    root = tmp_path / "mirror"
+    build_index(root)
+    db = tmp_path / "a.sqlite"
+    audit(root, db)
+    before = totals(db)
+    import shutil
+
+    shutil.rmtree(root)
+    with AuditStore(db) as store:
+        summary = run_from_store(store, at=NOW, stamp=0.0)
+    assert summary.failures == ()
+    assert totals(db) == before
+
+
+def test_audit_from_store_rejudges_at_another_time(audited, tmp_path):
+    db, _ = audited
+    copy = tmp_path / "copy.sqlite"
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    from datetime import datetime, timezone
+
+    with AuditStore(copy) as store:
+        run_from_store(store, at=datetime(2023, 6, 1, tzinfo=timezone.utc), stamp=0.0)
+    got = rows(copy)
+    assert got[("expired", "expired-1.0.tar.gz")][0] == "good"
+    assert got[("revoked", "revoked-1.0.tar.gz")][0] == "good"
+
+
+def test_audit_from_store_rejects_math_it_never_checked(audited, tmp_path):
+    db, _ = audited
+    copy = tmp_path / "copy.sqlite"
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE files SET math = '[]'")
+    with AuditStore(copy) as store:
+        run_from_store(store, at=NOW, stamp=0.0)
+    got = totals(copy)
+    assert "good" not in got
+    assert got["bad-signature"] >= 20
+
+
+# -- export --------------------------------------------------------------------------------
+
+
+def test_audit_export_writes_every_archived_signature(audited, tmp_path):
+    db, files = audited
+    with AuditStore(db) as store:
+        summary = export_signatures(store, tmp_path / "out")
+    signed = [f for f in files if f.asc is not None]
+    assert (summary.written, summary.refused) == (len(signed), ())
+    for item in signed:
+        assert (tmp_path / "out" / item.project / (item.filename + ".asc")).read_bytes() == item.asc
+    with AuditStore(db) as store:
+        assert export_signatures(store, tmp_path / "out").unchanged == len(signed)
+
+
+@pytest.mark.parametrize("name", ["../evil", "/etc/passwd", "a/b", "a\\b", "C:evil", "..",
+                                  "CON", "nul.tar.gz", "COM1.txt", "x\x00y", "x\ny",
+                                  "trailing.", "x" * 300, ""])
+def test_audit_export_rejects_hostile_file_names(audited, tmp_path, name):
+    db, _ = audited
+    assert safe_component(name) is not None
+    copy = tmp_path / "copy.sqlite"
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE files SET filename = ? WHERE project = 'good-00'", (name,))
+    out = tmp_path / "deep" / "out"
+    with AuditStore(copy) as store:
+        summary = export_signatures(store, out)
+    assert len(summary.refused) == 1
+    written = {p.relative_to(out).parts[0] for p in out.rglob("*.asc")}
+    assert "good-00" not in written
+    assert not (tmp_path / "deep" / "evil.asc").exists()
+    assert not (tmp_path / "evil.asc").exists()
+
+
+# -- sources -------------------------------------------------------------------------------
+
+
+def test_audit_mirror_rejects_paths_outside(tmp_path):
+    root = tmp_path / "m"
+    (root / "simple").mkdir(parents=True)
+    (tmp_path / "secret").write_text("x")
+    fetcher = MirrorFetcher(mirror_root(root))
+    with pytest.raises(NetworkError, match="outside"):
+        fetcher.get(path_to_url(tmp_path / "secret"), max_bytes=100)
+    with pytest.raises(NetworkError, match="outside"):
+        fetcher.get(path_to_url(root) + "simple/../../secret", max_bytes=100)
+
+
+def test_audit_mirror_accepts_bandersnatch_layout(tmp_path):
+    build_index(tmp_path / "web")
+    assert mirror_root(tmp_path) == (tmp_path / "web").resolve()
+
+
+def test_audit_lists_projects_from_pgp_index_without_a_root_page(tmp_path):
+    root = tmp_path / "mirror"
+    build_index(root)
+    (root / "simple" / "index.html").unlink()
+    (root / "simple" / "index.v1_json").unlink()
+    names = list_projects(clients_for(root)())
+    assert names == sorted(json.loads((root / "pgp" / "index.json").read_text())["projects"])
+
+
+def test_audit_token_bucket_paces_requests():
+    clock = {"t": 0.0}
+    waits = []
+
+    def sleep(s):
+        waits.append(s)
+        clock["t"] += s
+
+    bucket = TokenBucket(2.0, burst=1, clock=lambda: clock["t"], sleep=sleep)
+    for _ in range(5):
+        bucket.take()
+    assert clock["t"] == pytest.approx(2.0)
+
+
+def test_audit_since_skips_older_uploads(mirror, tmp_path):
+    root, files = mirror
+    db = tmp_path / "a.sqlite"
+    summary = audit(root, db, since=NOW.timestamp())
+    undated = [f for f in files if f.upload_time is None]
+    assert summary.audited == len(undated)
+
+
+def test_audit_network_failure_leaves_the_file_for_the_next_run(mirror, tmp_path, monkeypatch):
+    root, files = mirror
+    db = tmp_path / "a.sqlite"
+    real = runner_module.judge_file
+
+    def failing(*args, **kwargs):
+        raise NetworkError("connection reset", source="test")
+
+    monkeypatch.setattr(runner_module, "judge_file", failing)
+    first = audit(root, db)
+    signed = [f for f in files if f.asc is not None]
+    assert len(first.failures) == len(signed)
+    monkeypatch.setattr(runner_module, "judge_file", real)
+    second = audit(root, db)
+    assert (second.audited, second.failures) == (len(signed), ())
+
+
+# -- report --------------------------------------------------------------------------------
+
+
+def test_audit_report_json_has_every_category_and_the_files(audited, tmp_path):
+    import io
+
+    db, files = audited
+    with AuditStore(db) as store:
+        out = io.StringIO()
+        write_json(store, gather(store), out)
+    doc = json.loads(out.getvalue())
+    assert set(doc["totals"]) == set(CATEGORIES)
+    assert len(doc["files"]) == len(files)
+    needed = {"project", "file", "category", "sha256", "upload_time", "signature_created",
+              "signer_fingerprint", "primary_fingerprint", "reason_at_upload", "reason_now"}
+    assert needed <= set(doc["files"][0])
+    assert doc["backsigned"]["count"] == 1
+
+
+def test_audit_report_for_an_empty_store(tmp_path):
+    import io
+
+    with AuditStore(tmp_path / "empty.sqlite") as store:
+        data = gather(store)
+        out = io.StringIO()
+        write_json(store, data, out)
+    doc = json.loads(out.getvalue())
+    assert doc["files"] == []
+    assert all(v == 0 for v in doc["totals"].values())
+    page = render_html(data, title="t", generated="now")
+    assert "<svg" in page
+
+
+def test_audit_report_csv_quotes_formulas(audited, tmp_path):
+    import csv
+    import io
+
+    db, _ = audited
+    copy = tmp_path / "copy.sqlite"
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE files SET filename = '=HYPERLINK(1)' WHERE project = 'good-00'")
+    with AuditStore(copy) as store:
+        out = io.StringIO()
+        write_csv(store, out)
+    cells = [row[1] for row in csv.reader(io.StringIO(out.getvalue()))]
+    assert "'=HYPERLINK(1)" in cells
+    assert "=HYPERLINK(1)" not in cells
+
+
+def test_audit_report_html_escapes_names_from_the_index(audited, tmp_path):
+    db, _ = audited
+    copy = tmp_path / "copy.sqlite"
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE files SET filename = '<script>alert(1)</script>', "
+                     "message_now = '<img src=x onerror=alert(1)>' WHERE project = 'tampered'")
+    with AuditStore(copy) as store:
+        page = render_html(gather(store), title="t", generated="now")
+    assert "<script" not in page
+    assert "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_audit_report_large_store_stays_consistent():
+    data = ReportData()
+    from pgpverify.audit.store import FileRow
+
+    for i in range(20_000):
+        data.add(FileRow(
+            project=f"p{i % 500}", filename=f"f{i}", url="u", listed_sha256=None, sha256=None,
+            upload_time=1.6e9 + i * 1000, asc_digest="d", keys_digest="k",
+            category="good" if i % 3 else "unknown-key", backsigned=i % 10 == 0,
+            upload_time_unknown=False, signer_fingerprint="A" * 40,
+            primary_fingerprint="A" * 40, signature_created=1.6e9, hash_algorithm="SHA256",
+            key_algorithm="EdDSA", key_bits=256, reason_at_upload="good", message_at_upload="",
+            reason_now="good", message_now="", key_owner=None, foreign_key_digest=None,
+            math="[]", judged_at=0, reference_time=0))
+    assert data.files == 20_000
+    assert sum(data.totals.values()) == 20_000
+    assert data.backsigned == 2000
+    page = render_html(data, title="t", generated="now")
+    assert page.count("<svg") == 2
