@@ -50,6 +50,9 @@ class Limits:
     nesting: int = 2
     #: bytes of an ownership record (JSON)
     owners_bytes: int = 1 * MIB
+    #: distinct primary fingerprints one ownership record may list: each is a key file to
+    #: fetch, and a record of ``owners_bytes`` could name 20,000 (checked before any fetch)
+    record_keys: int = 256
     #: certificates holding a signature's issuer key that one signature may be tried
     #: against (a subkey or key ID shared by more is refused before any is decoded)
     candidates: int = 16

@@ -163,6 +163,11 @@ def publish(
 
     listed: dict[str, list[str]] = {}
     for path, record in (records[name] for name in sorted(records)):
+        distinct = len({fpr for m in record.maintainers for fpr in m.keys})
+        if distinct > limits.record_keys:
+            problems.append(f"{path}: lists {distinct} keys, more than Limits.record_keys "
+                            f"({limits.record_keys}): verifiers would refuse the record")
+            continue
         _check_record_keys(
             path, record, certs=certs, subkey_of=subkey_of, listed=listed, problems=problems
         )

@@ -343,3 +343,36 @@ def test_errors_name_urls_without_credentials():
         c.ownership("demo-pkg")
     assert SECRET not in str(caught.value)
     assert caught.value.source == ROOT + "pgp/projects/demo-pkg.json"
+
+
+def test_project_keys_rejects_a_record_listing_more_keys_than_the_limit():
+    import dataclasses
+
+    from pgpverify.limits import Limits
+
+    index = demo_index()
+    record = json.loads(index.documents[ROOT + "pgp/projects/demo-pkg.json"][1])
+    listed = len({k if isinstance(k, str) else k["fingerprint"]
+                  for m in record["maintainers"] for k in m["keys"]})
+    exact = dataclasses.replace(Limits(), record_keys=listed)
+    assert IndexClient(index, index_url=INDEX_URL, limits=exact).project_keys("demo-pkg").record
+    record["maintainers"].append({"user": "m", "role": "Owner",
+                                  "keys": [f"{i:040X}" for i in range(300)]})
+    index.put(ROOT + "pgp/projects/demo-pkg.json", json.dumps(record).encode(),
+              "application/json")
+    index.requests.clear()
+    with pytest.raises(IndexResponseError, match=r"lists 303 keys, more than Limits.record_keys"):
+        client(index).project_keys("demo-pkg")
+    assert not [u for u in index.requests if "/pgp/keys/" in u]  # refused before any fetch
+
+
+def test_project_keys_fetches_each_listed_key_once():
+    index = demo_index()
+    record = json.loads(index.documents[ROOT + "pgp/projects/demo-pkg.json"][1])
+    record["maintainers"].append({"user": "m", "role": "Owner", "keys": [ALICE, "1" * 40] * 3})
+    index.put(ROOT + "pgp/projects/demo-pkg.json", json.dumps(record).encode(),
+              "application/json")
+    published = client(index).project_keys("demo-pkg")
+    assert published.missing == ("1" * 40,)
+    keys = [u for u in index.requests if "/pgp/keys/" in u]
+    assert len(keys) == len(set(keys)) == 4

@@ -946,3 +946,15 @@ def test_publish_rejects_a_key_its_policy_refuses(tmp_path):
         publish(keys_dir, owners_dir, tmp_path / "out", now=NOW,
                 policy=Policy(min_modulus_bits=4096))
     assert "too weak: RSA 3072 is under 4096 bits" in err.value.problems[0]
+
+
+def test_publish_rejects_a_record_listing_more_keys_than_the_limit(tmp_path):
+    keys_dir, owners_dir = tmp_path / "keys", tmp_path / "owners"
+    keys_dir.mkdir()
+    owners_dir.mkdir()
+    shutil.copy(VECTORS / "demo" / "keyring.asc", keys_dir)
+    shutil.copy(VECTORS / "demo" / "owners" / "demo-pkg.json", owners_dir)
+    three = Limits(record_keys=3)
+    publish(keys_dir, owners_dir, tmp_path / "good", now=NOW, limits=three)  # the good twin
+    with pytest.raises(PublishError, match=r"lists 3 keys, more than Limits.record_keys \(2\)"):
+        publish(keys_dir, owners_dir, tmp_path / "out", now=NOW, limits=Limits(record_keys=2))

@@ -251,17 +251,21 @@ class IndexClient:
         ring = Keyring(limits=self.limits)
         certificates: dict[str, bytes] = {}
         missing: list[str] = []
-        if record is not None:
-            for maintainer in record.maintainers:
-                for fpr in maintainer.keys:
-                    if fpr in certificates or fpr in missing:
-                        continue
-                    data = self.key(fpr)
-                    if data is None:
-                        missing.append(fpr)
-                        continue
-                    certificates[fpr] = data
-                    ring.add_bytes(data, source=self.key_url(fpr))
+        listed = list(dict.fromkeys(f for m in record.maintainers for f in m.keys)
+                      if record is not None else [])
+        if len(listed) > self.limits.record_keys:
+            raise IndexResponseError(
+                f"the ownership record lists {len(listed)} keys, more than "
+                f"Limits.record_keys ({self.limits.record_keys}): not fetching them",
+                source=self.record_url(name),
+            )
+        for fpr in listed:
+            data = self.key(fpr)
+            if data is None:
+                missing.append(fpr)
+                continue
+            certificates[fpr] = data
+            ring.add_bytes(data, source=self.key_url(fpr))
         return ProjectKeys(project=name, record=record, keyring=ring,
                            certificates=certificates, missing=tuple(missing))
 
