@@ -498,7 +498,7 @@ def grow_certificate(
     want = parse_fingerprint(fingerprint)
     everything = _collect([*([seen] if seen else []), *copies], want, limits)
     used = _emit(everything)
-    known = _collect([seen], want, limits) if seen else None
+    known = _components(seen, limits) if seen else {}
     forged, unchecked = _vet(everything, known, budget or WorkBudget.of(limits), limits)
     return GrownCertificate(used=used, remembered=_emit(everything), forged=forged,
                             unchecked=unchecked)
@@ -570,7 +570,7 @@ _REVOCATIONS = frozenset({SigType.KEY_REVOCATION, SigType.SUBKEY_REVOCATION,
                           SigType.CERT_REVOCATION})
 
 
-def _vet(union: _Union, known: _Union | None, budget: WorkBudget,
+def _vet(union: _Union, known: dict[tuple[int, bytes], set[bytes]], budget: WorkBudget,
          limits: Limits) -> tuple[int, int]:
     """Drop from ``union`` every signature ``known`` lacks that the primary did not make.
 
@@ -611,14 +611,29 @@ def _vet(union: _Union, known: _Union | None, budget: WorkBudget,
     return forged, unchecked
 
 
-def _held(known: _Union | None, part: _Part) -> dict[bytes, Signature]:
+def _components(seen: bytes, limits: Limits) -> dict[tuple[int, bytes], set[bytes]]:
+    """The signature packets of a remembered certificate by component, framed only.
+
+    The memory was written by :func:`_emit` (each signature under its component), so
+    nothing is parsed again: (tag, body) of the component -> its signature bodies; the
+    primary key is ``(Tag.PUBLIC_KEY, b"")``.
+    """
+    out: dict[tuple[int, bytes], set[bytes]] = {}
+    here: set[bytes] | None = None
+    for pkt in iter_packets(seen, max_packets=limits.certificate_packets):
+        if pkt.tag == Tag.PUBLIC_KEY:
+            here = out.setdefault((Tag.PUBLIC_KEY, b""), set())
+        elif pkt.tag in (Tag.USER_ID, Tag.PUBLIC_SUBKEY):
+            here = out.setdefault((pkt.tag, pkt.body), set())
+        elif pkt.tag == Tag.SIGNATURE and here is not None:
+            here.add(pkt.body)
+    return out
+
+
+def _held(known: dict[tuple[int, bytes], set[bytes]], part: _Part) -> set[bytes]:
     """The signatures ``known`` holds for the component ``part`` is."""
-    if known is None:
-        return {}
-    if part.tag == Tag.PUBLIC_KEY:
-        return known.primary.sigs
-    found = known.parts.get((part.tag, part.body))
-    return found.sigs if found is not None else {}
+    identity = (part.tag, b"" if part.tag == Tag.PUBLIC_KEY else part.body)
+    return known.get(identity, set())
 
 
 def _material(head: KeyPacket, part: _Part) -> bytes:
