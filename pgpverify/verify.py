@@ -94,8 +94,6 @@ class Reason(enum.Enum):
     WEAK_KEY = "weak-key"
     MALFORMED = "malformed"
     NOT_OWNER = "not-owner"
-    #: index mode with --fail-on-key-change: the project's declared keys changed
-    KEYS_CHANGED = "keys-changed"
 
 
 #: How far a signature got, in the order of the README's policy table: a total order, so
@@ -114,7 +112,6 @@ _RANK = {
         Reason.KEY_EXPIRED,
         Reason.SIGNATURE_EXPIRED,
         Reason.NOT_OWNER,
-        Reason.KEYS_CHANGED,
         Reason.GOOD,
     ))
 }
@@ -275,9 +272,6 @@ class VerificationResult:
     project: str | None = None
     maintainer: Maintainer | None = None
     signatures: tuple[SignatureReport, ...] = ()
-    #: index mode: how the project's declared key set changed since it was last seen
-    #: (``{"added": [...], "removed": [...], "previously_seen": ISO time}``), else None
-    keys_changed: dict[str, Any] | None = None
     #: what the verdict does not cover (a text signature does not bind line endings)
     warnings: tuple[str, ...] = ()
 
@@ -306,7 +300,6 @@ class VerificationResult:
                 if self.maintainer is not None
                 else None
             ),
-            "keys_changed": self.keys_changed,
             "warnings": list(self.warnings),
             "signatures": [s.to_json() for s in self.signatures],
         }

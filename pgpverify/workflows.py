@@ -8,11 +8,12 @@ exit codes are the ones of ``verify --keyring ... --owners ...``.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pgpverify.errors import CacheError, InputError, LimitExceededError, MalformedError
 from pgpverify.index.client import IndexClient, ProjectKeys, project_from_filename
+from pgpverify.index.verdict import KEYS_CHANGED, IndexVerification
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
@@ -28,7 +29,7 @@ from pgpverify.trust.memory import (
     union_certificate,
     widens,
 )
-from pgpverify.verify import Outcome, Reason, VerificationResult, Verifier
+from pgpverify.verify import Reason, VerificationResult, Verifier
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -37,15 +38,7 @@ if TYPE_CHECKING:
     from pgpverify.index.cache import Cache
     from pgpverify.trust.lockfile import LockFile
 
-__all__ = ["IndexVerification", "verify_from_index", "verify_from_lock"]
-
-
-@dataclass(frozen=True, slots=True)
-class IndexVerification:
-    """The verdict, plus what a person should be told loudly about the index's answer."""
-
-    result: VerificationResult
-    warnings: list[str] = field(default_factory=list)
+__all__ = ["KEYS_CHANGED", "IndexVerification", "verify_from_index", "verify_from_lock"]
 
 
 def _project(file: Path, project: str | None) -> str:
@@ -114,8 +107,8 @@ def verify_from_index(
         for fpr in published.missing
     )
     if cache is not None and recalled is not None:
-        result = _judge_recall(result, recalled, cache, now=stamp,
-                               fail_on_key_change=fail_on_key_change, warnings=warnings)
+        return _judge_recall(result, recalled, cache, now=stamp,
+                             fail_on_key_change=fail_on_key_change, warnings=warnings)
     return IndexVerification(result=result, warnings=warnings)
 
 
@@ -172,19 +165,21 @@ def _nothing_published(
 def _judge_recall(
     result: VerificationResult, recalled: StatementRecall, cache: Cache, *, now: float,
     fail_on_key_change: bool, warnings: list[str],
-) -> VerificationResult:
+) -> IndexVerification:
     """Report a changed statement; reject a widening one under ``fail_on_key_change``.
 
     The statement is remembered unless it was rejected (it keeps failing until a run
     without the flag accepts it).
     """
-    if recalled.changes:
-        result = dataclasses.replace(result, keys_changed=recalled.to_json())
-        warnings.append(recalled.message())
-        if fail_on_key_change and recalled.widens:
-            return _keys_changed(result, result.project or recalled.statement.project)
-    cache.record_project_statement(recalled.statement, now)
-    return result
+    if not recalled.changes:
+        cache.record_project_statement(recalled.statement, now)
+        return IndexVerification(result=result, warnings=warnings)
+    warnings.append(recalled.message())
+    rejected = fail_on_key_change and recalled.widens
+    if not rejected:
+        cache.record_project_statement(recalled.statement, now)
+    return IndexVerification(result=result, warnings=warnings,
+                             keys_changed=recalled.to_json(), key_change_rejected=rejected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,20 +326,6 @@ def _binary_copies(data: bytes) -> list[bytes]:
 
 def _count(certificate: bytes) -> int:
     return sum(1 for _ in iter_packets(certificate, max_packets=len(certificate) + 1))
-
-
-def _keys_changed(result: VerificationResult, name: str) -> VerificationResult:
-    message = (
-        f"the trust statement of {name} changed since it was last seen, widening who may "
-        "sign or when (--fail-on-key-change); review the change, then run once without the "
-        "flag to accept it"
-    )
-    if not result.ok:
-        message = f"{result.message}; also, {message}"
-    return dataclasses.replace(
-        result, outcome=Outcome.REJECTED, reason=Reason.KEYS_CHANGED, message=message,
-        maintainer=None,
-    )
 
 
 def verify_from_lock(

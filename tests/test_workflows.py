@@ -21,7 +21,7 @@ from pgpverify.errors import CacheError, InputError, LimitExceededError
 from pgpverify.index.cache import CACHE_FILE_NAME, Cache, MemoryState
 from pgpverify.index.client import IndexClient
 from pgpverify.limits import Limits
-from pgpverify.workflows import verify_from_index
+from pgpverify.workflows import KEYS_CHANGED, verify_from_index
 
 AT = datetime(2025, 6, 1, tzinfo=timezone.utc)
 ALICE = "DBB45D692413FC66E3CB87089B617AE7AD1F8C84"
@@ -155,7 +155,7 @@ def retire_alice(when):
 def test_index_first_sight_records_the_statement(wheel, cache):
     outcome = run(wheel, demo_index(), cache=cache)
     assert outcome.result.ok
-    assert outcome.result.keys_changed is None
+    assert outcome.keys_changed is None
     memory = cache.project_memory("demo-pkg")
     assert memory.state is MemoryState.KNOWN
     assert memory.statement.signers() == {("alice", ALICE), ("bob", BOB), ("dave", DAVE)}
@@ -166,13 +166,14 @@ def test_index_key_change_is_reported_loudly(wheel, cache):
     run(wheel, edited(lambda r: r["maintainers"][0]["keys"].append("1" * 40)), cache=cache)
     outcome = run(wheel, demo_index(), cache=cache)
     assert outcome.result.ok
-    change = outcome.result.keys_changed
+    change = outcome.keys_changed
     assert (change["added"], change["removed"], change["widens"]) == ([], ["1" * 40], False)
     assert [c["kind"] for c in change["changes"]] == ["key-removed"]
     assert any("THE TRUST STATEMENT OF demo-pkg CHANGED" in w for w in outcome.warnings)
-    assert outcome.result.to_json()["keys_changed"] == change
+    assert outcome.to_json()["keys_changed"] == change
+    assert "keys_changed" not in outcome.result.to_json()
     # remembered: the next run is quiet
-    assert run(wheel, demo_index(), cache=cache).result.keys_changed is None
+    assert run(wheel, demo_index(), cache=cache).keys_changed is None
 
 
 def test_index_key_added_rejects_with_fail_on_key_change_and_is_not_accepted(wheel, cache):
@@ -180,23 +181,26 @@ def test_index_key_added_rejects_with_fail_on_key_change_and_is_not_accepted(whe
         del record["maintainers"][2]
     run(wheel, edited(drop_dave), cache=cache)
     before = cache.project_memory("demo-pkg").statement
-    result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
-    assert result.reason is Reason.KEYS_CHANGED
-    assert result.maintainer is None
+    result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
+    assert result.reason == KEYS_CHANGED
+    assert not result.ok
+    assert result.to_json()["maintainer"] is None
     assert result.keys_changed["added"] == [DAVE]
     assert result.keys_changed["widens"] is True
+    # the verifier's own verdict stays what it was: the index layer rejects
+    assert result.result.ok
     assert cache.project_memory("demo-pkg").statement == before
-    again = run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
-    assert again.reason is Reason.KEYS_CHANGED
+    again = run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
+    assert again.reason == KEYS_CHANGED
     # accepted by a run without the flag
     assert run(wheel, demo_index(), cache=cache).result.ok
-    assert run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result.ok
+    assert run(wheel, demo_index(), cache=cache, fail_on_key_change=True).ok
 
 
 def test_index_narrowing_change_is_reported_not_rejected(wheel, cache):
     run(wheel, demo_index(), cache=cache)
     narrower = edited(retire_alice("2025-01-01"))
-    result = run(wheel, narrower, cache=cache, fail_on_key_change=True).result
+    result = run(wheel, narrower, cache=cache, fail_on_key_change=True)
     assert result.ok
     assert [c["kind"] for c in result.keys_changed["changes"]] == ["retirement-added"]
     assert result.keys_changed["widens"] is False
@@ -208,15 +212,15 @@ def test_index_rejects_un_retiring_a_key_with_fail_on_key_change(wheel, cache):
     honest = run(wheel, edited(retire_alice("2024-01-01")), cache=cache).result
     assert honest.reason is Reason.NOT_OWNER
     # tampered: the index forgets the retirement
-    result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
-    assert result.reason is Reason.KEYS_CHANGED
+    result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
+    assert result.reason == KEYS_CHANGED
     (change,) = result.keys_changed["changes"]
     assert (change["kind"], change["fingerprint"], change["widens"]) == (
         "retirement-removed", ALICE, True)
     # moved later is a widening too
     later = run(wheel, edited(retire_alice("2024-06-01")), cache=cache,
-                fail_on_key_change=True).result
-    assert later.reason is Reason.KEYS_CHANGED
+                fail_on_key_change=True)
+    assert later.reason == KEYS_CHANGED
     assert later.keys_changed["changes"][0]["kind"] == "retirement-later"
 
 
@@ -225,8 +229,8 @@ def test_index_rejects_promoting_a_user_who_could_not_sign(wheel, cache):
         record["maintainers"][0]["role"] = "Viewer"
     honest = run(wheel, edited(viewer), cache=cache).result
     assert honest.reason is Reason.NOT_OWNER
-    result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
-    assert result.reason is Reason.KEYS_CHANGED
+    result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
+    assert result.reason == KEYS_CHANGED
     kinds = {(c["kind"], c["widens"]) for c in result.keys_changed["changes"]}
     assert ("role-changed", True) in kinds
 
@@ -243,7 +247,7 @@ def test_index_older_certificate_cannot_hide_a_seen_revocation(tmp_path, cache):
     assert run(revoked, older).result.ok
     outcome = run(revoked, older, cache=cache, fail_on_key_change=True)
     assert outcome.result.reason is Reason.KEY_REVOKED
-    assert outcome.result.keys_changed is None
+    assert outcome.keys_changed is None
     assert any(f"served key {DAVE} without 1 packet(s)" in w for w in outcome.warnings)
 
 
@@ -271,9 +275,9 @@ def test_index_lost_memory_is_an_error_with_fail_on_key_change(wheel, tmp_path):
             run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
         outcome = run(wheel, demo_index(), cache=cache)
         assert outcome.result.ok
-        (change,) = outcome.result.keys_changed["changes"]
+        (change,) = outcome.keys_changed["changes"]
         assert (change["kind"], change["widens"]) == ("memory-unreadable", True)
-        assert run(wheel, demo_index(), cache=cache, fail_on_key_change=True).result.ok
+        assert run(wheel, demo_index(), cache=cache, fail_on_key_change=True).ok
 
 
 def test_index_rebuilt_cache_is_not_a_first_sighting(wheel, tmp_path):
@@ -399,11 +403,11 @@ def test_index_memory_of_another_index_for_the_same_project_is_compared(wheel, c
     record = record_of(demo_index())
     record["maintainers"].append({"user": "mallory", "role": "Maintainer", "keys": [MALLORY]})
     result = run_mirror(wheel, demo_index(record=record), cache=cache,
-                        fail_on_key_change=True).result
-    assert result.reason is Reason.KEYS_CHANGED
+                        fail_on_key_change=True)
+    assert result.reason == KEYS_CHANGED
     assert result.keys_changed["added"] == [MALLORY]
     # the twin: the same statement from the mirror is no change at all
-    same = run_mirror(wheel, demo_index(), cache=cache, fail_on_key_change=True).result
+    same = run_mirror(wheel, demo_index(), cache=cache, fail_on_key_change=True)
     assert same.ok
     assert same.keys_changed is None
 
