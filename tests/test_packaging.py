@@ -304,3 +304,16 @@ def test_pgpy_canary_rejects_a_changed_point_attribute(monkeypatch):
     monkeypatch.setattr(fields.ECDSAPub, "parse", parse_to_a_bare_point)
     with pytest.raises(pytest.fail.Exception, match=r"changed ECDSAPub\.p: the decoded point"):
         test_pgpy_ecdsapub_decodes_the_point_coordinates("2A8648CE3D030107", ec.SECP256R1)
+
+
+def test_ci_matrix_covers_every_supported_python():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    pythons = re.search(r"^PYTHONS \?= (.+)$", makefile, re.MULTILINE)
+    assert pythons is not None
+    assert tuple(pythons.group(1).split()) == SUPPORTED
+    workflow = ROOT / ".github/workflows/ci.yml"
+    if not workflow.exists():  # the sdist does not carry .github/
+        return
+    matrix = re.search(r"^\s+python: \[(.+)\]$", workflow.read_text(encoding="utf-8"), re.M)
+    assert matrix is not None
+    assert tuple(v.strip().strip('"') for v in matrix.group(1).split(",")) == SUPPORTED
