@@ -314,6 +314,7 @@ def test_ci_matrix_covers_every_supported_python():
     workflow = ROOT / ".github/workflows/ci.yml"
     if not workflow.exists():  # the sdist does not carry .github/
         return
-    matrix = re.search(r"^\s+python: \[(.+)\]$", workflow.read_text(encoding="utf-8"), re.M)
+    text = workflow.read_text(encoding="utf-8")
+    matrix = re.search(r"^\s+python: \[(.+)\]$", text, re.MULTILINE)
     assert matrix is not None
     assert tuple(v.strip().strip('"') for v in matrix.group(1).split(",")) == SUPPORTED
