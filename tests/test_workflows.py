@@ -422,3 +422,95 @@ def test_index_revocation_seen_on_one_index_holds_on_another(tmp_path, cache):
     older.put(ROOT + f"pgp/keys/{DAVE}.asc", without_key_revocation(DAVE))
     assert run_mirror(revoked, older).result.ok  # the twin: no memory
     assert run_mirror(revoked, older, cache=cache).result.reason is Reason.KEY_REVOKED
+
+
+# -- --fail-on-key-change: every widening kind rejects, every narrowing one is reported ----
+
+
+def _entry(record, user):
+    return next(m for m in record["maintainers"] if m["user"] == user)
+
+
+def _drop_user(user):
+    def edit(record):
+        record["maintainers"] = [m for m in record["maintainers"] if m["user"] != user]
+    return edit
+
+
+def _set(user, **fields):
+    def edit(record):
+        _entry(record, user).update(fields)
+    return edit
+
+
+def _add(user, role, keys):
+    def edit(record):
+        record["maintainers"].append({"user": user, "role": role, "keys": keys})
+    return edit
+
+
+def _retire(user, fpr, when):
+    def edit(record):
+        _entry(record, user)["keys"] = [{"fingerprint": fpr, "retired": when}]
+    return edit
+
+
+def _same(record):
+    return record
+
+
+KIND_CASES = {
+    # name: (before, after, a kind it must report, whether it widens)
+    "key-added": (_drop_user("dave"), _same, "key-added", True),
+    "key-removed": (_same, _set("dave", keys=[]), "key-removed", False),
+    "user-added-who-signs": (_same, _add("mallory", "Maintainer", [ALICE]), "user-added", True),
+    "user-added-viewer": (_same, _add("carol", "Viewer", [ALICE]), "user-added", False),
+    "user-removed": (_same, _drop_user("bob"), "user-removed", False),
+    "viewer-promoted": (_set("alice", role="Viewer"), _same, "role-changed", True),
+    "owner-demoted-to-viewer": (_same, _set("alice", role="Viewer"), "role-changed", False),
+    "owner-to-maintainer": (_same, _set("alice", role="Maintainer"), "role-changed", False),
+    "key-listed-by-another": (_same, _set("bob", keys=[BOB, ALICE]), "key-listed", True),
+    "key-unlisted": (_set("bob", keys=[BOB, ALICE]), _same, "key-unlisted", False),
+    "retirement-added": (_same, _retire("alice", ALICE, "2025-01-01"), "retirement-added",
+                         False),
+    "retirement-removed": (_retire("alice", ALICE, "2025-01-01"), _same, "retirement-removed",
+                           True),
+    "retirement-later": (_retire("alice", ALICE, "2025-01-01"),
+                         _retire("alice", ALICE, "2025-02-01"), "retirement-later", True),
+    "retirement-earlier": (_retire("alice", ALICE, "2025-02-01"),
+                           _retire("alice", ALICE, "2025-01-01"), "retirement-earlier", False),
+    "retirement-at-the-epoch-removed": (_retire("alice", ALICE, "1970-01-01"), _same,
+                                        "retirement-removed", True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KIND_CASES))
+def test_index_fail_on_key_change_rejects_widening_and_reports_narrowing(wheel, cache, case):
+    before, after, kind, wider = KIND_CASES[case]
+    run(wheel, edited(before), cache=cache)
+    accepted = cache.project_memory("demo-pkg").statement
+    outcome = run(wheel, edited(after), cache=cache, fail_on_key_change=True)
+    changed = outcome.keys_changed
+    assert changed is not None
+    assert kind in [c["kind"] for c in changed["changes"]]
+    assert changed["widens"] is wider
+    assert any("CHANGED" in w for w in outcome.warnings)
+    memory = cache.project_memory("demo-pkg").statement
+    if wider:
+        assert outcome.reason == KEYS_CHANGED
+        assert not outcome.ok
+        assert memory == accepted  # not remembered: it keeps failing until accepted
+    else:
+        assert outcome.reason != KEYS_CHANGED
+        assert memory != accepted  # remembered: the next run is quiet
+        again = run(wheel, edited(after), cache=cache, fail_on_key_change=True)
+        assert again.keys_changed is None
+
+
+def test_index_user_removed_then_re_added_is_a_widening(wheel, cache):
+    run(wheel, demo_index(), cache=cache)
+    removed = run(wheel, edited(_drop_user("bob")), cache=cache, fail_on_key_change=True)
+    assert removed.ok  # narrowing: reported and remembered
+    back = run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
+    assert back.reason == KEYS_CHANGED
+    assert {c["kind"] for c in back.keys_changed["changes"]} == {"key-added", "user-added"}
