@@ -41,19 +41,15 @@ Format (schema version 1)::
     -----END PGP PUBLIC KEY BLOCK-----
     '''
 
-Unknown fields are ignored when reading (and not written back). A lock file is read with a
-fixed size cap, :data:`MAX_LOCK_BYTES` (16 MiB), a module constant rather than a
-:class:`~pgpverify.limits.Limits` field; its certificates are then held to ``limits``.
+Unknown fields are ignored when reading (and not written back). A lock file is read with
+a size cap, :attr:`pgpverify.limits.Limits.lock_bytes` (16 MiB); its certificates are
+then held to the same ``limits``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import stat
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -61,8 +57,9 @@ from typing import TYPE_CHECKING, Any
 from packaging.utils import canonicalize_name
 
 from pgpverify.errors import LockFileError, PgpVerifyError
+from pgpverify.io import atomic_write
 from pgpverify.isotime import format_utc
-from pgpverify.limits import DEFAULT_LIMITS, MIB, Limits
+from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, encode, looks_armored
 from pgpverify.openpgp.keyring import Keyring
 from pgpverify.openpgp.packets import iter_packets
@@ -102,9 +99,9 @@ __all__ = [
 #: The schema version this module reads and writes.
 LOCK_VERSION = 1
 
-#: Largest lock file read (a module constant, not a :class:`Limits` field): a thousand
-#: projects with a few keys each fit many times over.
-MAX_LOCK_BYTES = 16 * MIB
+#: Largest lock file read by default (:attr:`Limits.lock_bytes`): a thousand projects with
+#: a few keys each fit many times over.
+MAX_LOCK_BYTES = DEFAULT_LIMITS.lock_bytes
 
 #: Accepted values of a project's ``unsigned`` exception.
 UNSIGNED_VALUES = frozenset({"allowed"})
@@ -181,11 +178,11 @@ class LockFile:
 
     @classmethod
     def read(cls, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> LockFile:
-        """Read and check a lock file (at most :data:`MAX_LOCK_BYTES`, UTF-8)."""
+        """Read and check a lock file (at most ``limits.lock_bytes``, UTF-8)."""
         source = str(path)
         try:
             with path.open("rb") as fh:
-                data = fh.read(MAX_LOCK_BYTES + 1)
+                data = fh.read(limits.lock_bytes + 1)
         except FileNotFoundError:
             raise LockFileError("lock file not found", source=source) from None
         except IsADirectoryError:
@@ -194,9 +191,9 @@ class LockFile:
             raise LockFileError(
                 f"cannot read lock file: {err.strerror or err}", source=source
             ) from None
-        if len(data) > MAX_LOCK_BYTES:
+        if len(data) > limits.lock_bytes:
             raise LockFileError(
-                f"lock file is larger than {MAX_LOCK_BYTES} bytes", source=source
+                f"lock file is larger than {limits.lock_bytes} bytes", source=source
             )
         try:
             text = data.decode("utf-8")
@@ -530,8 +527,8 @@ def build_lock(
     Each certificate is checked as :func:`loads` checks it and re-armored canonically.
     A fingerprint a record lists but ``certificates`` lacks (the index has no key file for
     it) is left out of the lock, unless ``previous`` pinned it (see below): it could not
-    verify anything offline, and the caller has said so. Certificates no record lists are not written. A project's ``unsigned`` and
-    ``note`` are carried over from ``previous``; so is a previously pinned project named
+    verify anything offline, and the caller has said so. Certificates no record lists are
+    not written. A project's ``unsigned`` and ``note`` are carried over from ``previous``; so is a previously pinned project named
     in ``unrecorded`` (asked for, but the index has no ownership record for it) when it had
     such an exception, with no maintainers. Raises :class:`LockFileError` for a record
     whose name is not a valid project name, two records for one project, or a
@@ -557,25 +554,11 @@ def build_lock(
             raise LockFileError(f"not a valid project name: {_quote(record.project)}")
         if name in projects:
             raise LockFileError(f"two ownership records for project {name}")
-        maintainers = []
-        for maintainer in record.maintainers:
-            keys = sorted({fpr for fpr in maintainer.keys
-                           if fpr in by_fpr or _held(previous, fpr, allow_weakening)})
-            for fpr in keys:
-                if fpr in pinned:
-                    continue
-                held = _held(previous, fpr, allow_weakening)
-                if fpr not in by_fpr and held is not None:
-                    pinned[fpr] = held  # the key file went away: the key stays as pinned
-                    continue
-                pinned[fpr] = _check_certificate(
-                    by_fpr[fpr], fpr, limits=limits, source=None, what=f"key file for {fpr}",
-                )
-                if held is not None:
-                    pinned[fpr] = _grown(held, pinned[fpr], fpr, limits)
-            retired = sorted((fpr, when) for fpr, when in maintainer.retired if fpr in keys)
-            maintainers.append(Maintainer(user=maintainer.user, role=maintainer.role,
-                                          keys=tuple(keys), retired=tuple(retired)))
+        maintainers = [
+            _pinned_maintainer(maintainer, by_fpr, pinned, previous=previous,
+                               allow_weakening=allow_weakening, limits=limits)
+            for maintainer in record.maintainers
+        ]
         before = previous.project(name) if previous is not None else None
         projects[name] = LockedProject(
             name=name, maintainers=tuple(maintainers),
@@ -592,6 +575,34 @@ def build_lock(
                                            note=before.note)
     return LockFile(index_url=index_url, projects=projects,
                     certificates=dict(sorted(pinned.items())))
+
+
+def _pinned_maintainer(
+    maintainer: Maintainer, by_fpr: Mapping[str, bytes], pinned: dict[str, bytes], *,
+    previous: LockFile | None, allow_weakening: bool, limits: Limits,
+) -> Maintainer:
+    """``maintainer`` with the keys that can be pinned, each pinned once in ``pinned``.
+
+    A key is pinned from its fetched key file (grown by what ``previous`` held), or as
+    ``previous`` pinned it when its key file is gone; a key with neither is left out.
+    """
+    keys = sorted({fpr for fpr in maintainer.keys
+                   if fpr in by_fpr or _held(previous, fpr, allow_weakening)})
+    for fpr in keys:
+        if fpr in pinned:
+            continue
+        held = _held(previous, fpr, allow_weakening)
+        if fpr not in by_fpr and held is not None:
+            pinned[fpr] = held  # the key file went away: the key stays as pinned
+            continue
+        pinned[fpr] = _check_certificate(
+            by_fpr[fpr], fpr, limits=limits, source=None, what=f"key file for {fpr}",
+        )
+        if held is not None:
+            pinned[fpr] = _grown(held, pinned[fpr], fpr, limits)
+    retired = sorted((fpr, when) for fpr, when in maintainer.retired if fpr in keys)
+    return Maintainer(user=maintainer.user, role=maintainer.role, keys=tuple(keys),
+                      retired=tuple(retired))
 
 
 def _held(previous: LockFile | None, fpr: str, allow_weakening: bool) -> bytes | None:
@@ -686,35 +697,13 @@ def write_lock(path: Path, lock: LockFile, *, limits: Limits = DEFAULT_LIMITS) -
 
     The text is checked with :func:`loads` before anything is written. A temporary file in
     the same directory is written, flushed to disk and renamed over ``path``
-    (``os.replace``); on any failure it is removed and ``path`` is left as it was.
+    (``os.replace``, :func:`pgpverify.io.atomic_write`); on any failure it is removed and
+    ``path`` is left as it was.
     """
     text = dumps(lock)
     loads(text, source=str(path), limits=limits)
-    data = text.encode("utf-8")
-    directory = path.parent
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        mode = 0o644
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                        dir=directory)
+        atomic_write(path, text.encode("utf-8"))
     except OSError as err:
         raise LockFileError(f"cannot write lock file: {err.strerror or err}",
                             source=str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp_name, mode)  # noqa: PTH101 - mkstemp hands back a str
-        os.replace(tmp_name, path)  # noqa: PTH105 - the atomic step, patched in tests
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)  # noqa: PTH108
-        raise LockFileError(f"cannot write lock file: {err.strerror or err}",
-                            source=str(path)) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)  # noqa: PTH108
-        raise
