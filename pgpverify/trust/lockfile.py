@@ -528,9 +528,9 @@ def build_lock(
     A fingerprint a record lists but ``certificates`` lacks (the index has no key file for
     it) is left out of the lock, unless ``previous`` pinned it (see below): it could not
     verify anything offline, and the caller has said so. Certificates no record lists are
-    not written. A project's ``unsigned`` and ``note`` are carried over from ``previous``; so is a previously pinned project named
-    in ``unrecorded`` (asked for, but the index has no ownership record for it) when it had
-    such an exception, with no maintainers. Raises :class:`LockFileError` for a record
+    not written. A project's ``unsigned`` and ``note`` are carried over from ``previous``;
+    so is a previously pinned project named in ``unrecorded`` (asked for, but the index
+    has no ownership record for it) when it had such an exception, with no maintainers. Raises :class:`LockFileError` for a record
     whose name is not a valid project name, two records for one project, or a
     certificate that is not the one its fingerprint names.
 
