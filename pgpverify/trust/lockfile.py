@@ -530,9 +530,9 @@ def build_lock(
     verify anything offline, and the caller has said so. Certificates no record lists are
     not written. A project's ``unsigned`` and ``note`` are carried over from ``previous``;
     so is a previously pinned project named in ``unrecorded`` (asked for, but the index
-    has no ownership record for it) when it had such an exception, with no maintainers. Raises :class:`LockFileError` for a record
-    whose name is not a valid project name, two records for one project, or a
-    certificate that is not the one its fingerprint names.
+    has no ownership record for it) when it had such an exception, with no maintainers.
+    Raises :class:`LockFileError` for a record whose name is not a valid project name, two
+    records for one project, or a certificate that is not the one its fingerprint names.
 
     Certificates only grow: a key ``previous`` pinned is written as the union of its
     previous and its fetched copy (:func:`~pgpverify.trust.memory.union_certificate`) when
