@@ -224,27 +224,42 @@ def write_csv(store: AuditStore, out: TextIO) -> None:
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
 
 
+#: category colours: green for good, amber to red as trust fades, grey for unsigned
+CATEGORY_COLOURS = {
+    GOOD: "#2e7d32", BACKSIGNED: "#9ccc65", EXPIRED_SINCE: "#ffb300",
+    REVOKED_SINCE: "#ef6c00", UNSIGNED: "#9e9e9e", "hash-mismatch": "#6a1b9a",
+    "bad-signature": "#b71c1c", "unknown-key": "#1565c0", "not-owner": "#d81b60",
+    "weak-hash": "#8d6e63", "weak-key": "#5d4037", "key-expired": "#f9a825",
+    "key-revoked": "#c62828", "malformed": "#212121",
+}
+_PALETTE = ("#1565c0", "#ef6c00", "#2e7d32", "#6a1b9a", "#00838f", "#c62828", "#8d6e63",
+            "#f9a825", "#455a64", "#d81b60", "#558b2f", "#4527a0")
+
+
 def _chart(title: str, series: dict[str, Counter[str]], names: list[str]) -> str:
     """A stacked bar chart as inline SVG, without pygal's script."""
     try:
         import pygal  # type: ignore[import-untyped,import-not-found,unused-ignore]
         from pygal.style import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            DefaultStyle,
+            Style,
         )
     except ImportError as err:  # the optional extra
         raise InputError("the HTML report needs the 'report' extra: pip install "
                          f"'pgpverify[report]' ({err})") from None
     years = sorted(series)
-    chart = pygal.StackedBar(js=[], disable_xml_declaration=True, width=900, height=380,
-                             style=DefaultStyle, title=title, legend_at_bottom=True,
-                             legend_at_bottom_columns=4, print_values=False, no_prefix=True,
-                             show_y_guides=True, x_title="upload year")
+    shown = [n for n in names if any(series[y].get(n, 0) for y in years)]
+    colours = [CATEGORY_COLOURS.get(n, _PALETTE[i % len(_PALETTE)])
+               for i, n in enumerate(shown)] or ["#9e9e9e"]
+    style = Style(colors=tuple(colours), background="#ffffff", plot_background="#ffffff",
+                  font_family="sans-serif", title_font_size=16, legend_font_size=13)
+    chart = pygal.StackedBar(js=[], disable_xml_declaration=True, width=960,
+                             height=max(400, 120 + 26 * len(shown)), style=style, title=title,
+                             print_values=False, show_y_guides=True, x_title="upload year",
+                             truncate_legend=40)
     chart.x_labels = years or ["(none)"]
-    for name in names:
-        values = [series[y].get(name, 0) for y in years]
-        if any(values):
-            chart.add(name, values)
-    if not any(any(series[y].values()) for y in years):
+    for name in shown:
+        chart.add(name, [series[y].get(name, 0) for y in years])
+    if not shown:
         chart.add("no files", [0] * max(1, len(years)))
     svg = str(chart.render(is_unicode=True))
     return _SCRIPT.sub("", svg)
