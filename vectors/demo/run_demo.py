@@ -150,11 +150,18 @@ def build_index(demo: Demo, work: Path) -> Path:
     )
     (page / "index.html").write_text(
         "<!DOCTYPE html><html><body>"
-        f'<a href="../../packages/{WHEEL}" data-gpg-sig="true">{WHEEL}</a>'
+        f'<a href="../../packages/{WHEEL}#sha256={_sha256(DEMO / WHEEL)}" '
+        f'data-gpg-sig="true">{WHEEL}</a>'
         "</body></html>\n",
         encoding="utf-8",
     )
     return tree
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def part_two(demo: Demo) -> None:
@@ -207,6 +214,7 @@ def index_cases(demo: Demo, work: Path, url: str) -> None:
         "verify", str(download / WHEEL), "--signature",
         str(DEMO / "revoked" / f"{WHEEL}.asc"), *common,
     ], 1)
+    check_cases(demo, work, simple, cache, [download, tampered])
     demo.run("lock: pin demo-pkg's ownership and keys for CI", [
         "lock", "demo-pkg", "--index-url", simple, "--cache-dir", cache,
         "-o", str(work / "pgpverify.lock"),
@@ -231,6 +239,23 @@ def index_cases(demo: Demo, work: Path, url: str) -> None:
              "--fail-on-key-change rejects the widening", [
         *mallory, *common, "--fail-on-key-change",
     ], 1)
+
+
+def check_cases(demo: Demo, work: Path, simple: str, cache: str, houses: list[Path]) -> None:
+    """``check`` over wheelhouses, then ``install`` of a requirements set (pip for real)."""
+    common = ["--index-url", simple, "--cache-dir", cache, "--at", AT]
+    demo.run("check: two wheelhouses at once; the tampered copy's sha256 is not the "
+             "index's (hash-mismatch)", ["check", *map(str, houses), *common], 1)
+    demo.run("check: the download alone, every file must be signed, as JSON", [
+        "check", str(houses[0]), "--require-signatures", "--format", "json", *common,
+    ], 0)
+    requirements = work / "requirements.txt"
+    requirements.write_text("demo-pkg==1.0.0\n", encoding="utf-8")
+    demo.run("install: pip download -r, check every downloaded file, then pip install "
+             "exactly those files pinned by sha256 (here into --target)", [
+        "install", "-r", str(requirements), *common, "--quiet", "--",
+        "--target", str(work / "site"), "--quiet",
+    ], 0)
 
 
 def main() -> int:
