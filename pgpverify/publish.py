@@ -156,21 +156,7 @@ def publish(
     certs = _read_keys(keys_dir, limits, problems)
     records = _read_records(owners_dir, limits, problems, warnings)
 
-    subkey_of: dict[str, str] = {}
-    for fpr, entry in certs.items():
-        for sub in entry.subkeys:
-            subkey_of.setdefault(sub, fpr)
-
-    listed: dict[str, list[str]] = {}
-    for path, record in (records[name] for name in sorted(records)):
-        distinct = len({fpr for m in record.maintainers for fpr in m.keys})
-        if distinct > limits.record_keys:
-            problems.append(f"{path}: lists {distinct} keys, more than Limits.record_keys "
-                            f"({limits.record_keys}): verifiers would refuse the record")
-            continue
-        _check_record_keys(
-            path, record, certs=certs, subkey_of=subkey_of, listed=listed, problems=problems
-        )
+    listed = _listed_keys(records, certs, limits, problems)
 
     files: dict[str, bytes] = {}
     for fpr in sorted(certs):
@@ -611,6 +597,28 @@ def _read_records(
         if not any(m.keys for m in record.maintainers):
             warnings.append(f"{path}: lists no keys: nothing can be signed for {name}")
     return records
+
+
+def _listed_keys(
+    records: dict[str, tuple[Path, OwnershipRecord]], certs: dict[str, _Entry],
+    limits: Limits, problems: list[str],
+) -> dict[str, list[str]]:
+    """Every primary fingerprint the records list -> the projects listing it; problems."""
+    subkey_of: dict[str, str] = {}
+    for fpr, entry in certs.items():
+        for sub in entry.subkeys:
+            subkey_of.setdefault(sub, fpr)
+    listed: dict[str, list[str]] = {}
+    for path, record in (records[name] for name in sorted(records)):
+        distinct = len({fpr for m in record.maintainers for fpr in m.keys})
+        if distinct > limits.record_keys:
+            problems.append(f"{path}: lists {distinct} keys, more than Limits.record_keys "
+                            f"({limits.record_keys}): verifiers would refuse the record")
+            continue
+        _check_record_keys(
+            path, record, certs=certs, subkey_of=subkey_of, listed=listed, problems=problems
+        )
+    return listed
 
 
 def _check_record_keys(
