@@ -37,6 +37,12 @@ class Limits:
     signature_packets: int = 64
     #: bytes of one keyring file
     keyring_bytes: int = 256 * MIB
+    #: keyring files one keyring is loaded from (``--keyring`` repeated), counted before any
+    #: is read
+    keyring_files: int = 64
+    #: bytes of every keyring file and certificate one keyring is loaded from, in all:
+    #: the files' sizes are summed before any is read, and every block added counts
+    keyring_total_bytes: int = 512 * MIB
     #: packets in one keyring file
     keyring_packets: int = 4_000_000
     #: certificates in one keyring file
@@ -69,6 +75,18 @@ class Limits:
     #: 20 us a signature packet): two certificates of ``certificate_packets`` each, or
     #: hundreds of real ones; ``keyring_packets`` alone would allow 4,000,000
     decoded_packets: int = 200_000
+    #: bytes of a lock file (``pgpverify lock`` output, read with ``--lock``)
+    lock_bytes: int = 16 * MIB
+    #: bytes of one simple-index page (PEP 503 HTML or PEP 691 JSON), counted as it streams
+    page_bytes: int = 32 * MIB
+    #: bytes of one requirements file (``pgpverify lock -r``)
+    requirements_bytes: int = 4 * MIB
+    #: requirements files read through nested ``-r``/``-c``, the first included
+    requirements_files: int = 256
+    #: levels of nested ``-r``/``-c`` requirements files below the first
+    requirements_depth: int = 8
+    #: bytes of one pip configuration file (pip.conf, pip.ini); a larger one is ignored
+    pip_config_bytes: int = 1 * MIB
 
     def __post_init__(self) -> None:
         for each in fields(self):

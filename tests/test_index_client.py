@@ -376,3 +376,13 @@ def test_project_keys_fetches_each_listed_key_once():
     assert published.missing == ("1" * 40,)
     keys = [u for u in index.requests if "/pgp/keys/" in u]
     assert len(keys) == len(set(keys)) == 4
+
+
+def test_simple_page_over_its_limit_is_refused():
+    from pgpverify.limits import Limits
+
+    index = demo_index()
+    assert IndexClient(index, index_url=INDEX_URL).signature_for("demo-pkg", WHEEL) is not None
+    small = IndexClient(index, index_url=INDEX_URL, limits=Limits(page_bytes=10))
+    with pytest.raises(NetworkError, match="larger than 10 bytes"):
+        small.signature_for("demo-pkg", WHEEL)

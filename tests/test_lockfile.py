@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from pgpverify.errors import LockFileError
+from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, encode
 from pgpverify.openpgp.keyring import Keyring
 from pgpverify.trust import lockfile
@@ -373,16 +374,16 @@ def test_lockfile_read_round_trips(tmp_path):
     assert LockFile.read(path) == _lock()
 
 
-def test_lockfile_read_rejects_a_file_too_large(tmp_path, monkeypatch):
+def test_lockfile_read_rejects_a_file_too_large(tmp_path):
     path = tmp_path / "pgpverify.lock"
     text = _text()
     path.write_text(text, encoding="utf-8", newline="\n")
-    monkeypatch.setattr(lockfile, "MAX_LOCK_BYTES", len(text.encode()) - 1)
-    with pytest.raises(LockFileError, match="larger than") as info:
-        LockFile.read(path)
+    size = len(text.encode())
+    with pytest.raises(LockFileError, match=f"larger than {size - 1} bytes") as info:
+        LockFile.read(path, limits=Limits(lock_bytes=size - 1))
     assert info.value.source == str(path)
-    monkeypatch.setattr(lockfile, "MAX_LOCK_BYTES", len(text.encode()))
-    assert LockFile.read(path) == _lock()
+    assert LockFile.read(path, limits=Limits(lock_bytes=size)) == _lock()
+    assert DEFAULT_LIMITS.lock_bytes == lockfile.MAX_LOCK_BYTES
 
 
 def test_lockfile_read_rejects_missing_directory_and_non_utf8(tmp_path):

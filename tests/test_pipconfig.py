@@ -81,3 +81,16 @@ def test_no_home_and_no_passwd_entry(tmp_path, monkeypatch):
     assert files[-1] == extra
     assert configured_index_url({"PIP_CONFIG_FILE": str(extra)},
                                 prefix=str(tmp_path)) == "https://extra/simple/"
+
+
+def test_config_file_over_its_limit_is_ignored(tmp_path):
+    from pgpverify.limits import Limits
+
+    text = "[global]\nindex-url = https://user/simple/\n"
+    write(tmp_path / "xdg" / "pip" / "pip.conf", text)
+    size = len(text.encode())
+    prefix = str(tmp_path / "venv")
+    assert configured_index_url(env(tmp_path), prefix=prefix,
+                                limits=Limits(pip_config_bytes=size)) == "https://user/simple/"
+    assert configured_index_url(env(tmp_path), prefix=prefix,
+                                limits=Limits(pip_config_bytes=size - 1)) is None

@@ -67,3 +67,21 @@ def test_requirements_nul_byte_in_an_include(tmp_path):
     req.write_bytes(b"-r a\x00b\n")
     with pytest.raises(InputError, match="cannot read requirements file"):
         read_requirements(req)
+
+
+def test_requirements_rejects_what_its_limits_exceed(tmp_path):
+    from pgpverify.limits import Limits
+
+    (tmp_path / "a.txt").write_text("a\n-r b.txt\n")
+    (tmp_path / "b.txt").write_text("b\n-r c.txt\n")
+    (tmp_path / "c.txt").write_text("c\n")
+    first = tmp_path / "a.txt"
+    assert read_requirements(first, limits=Limits(requirements_depth=2,
+                                                   requirements_files=3)) == (["a", "b", "c"],
+                                                                              [])
+    with pytest.raises(InputError, match="nest too deeply"):
+        read_requirements(first, limits=Limits(requirements_depth=1))
+    with pytest.raises(InputError, match="more than 2 requirements files"):
+        read_requirements(first, limits=Limits(requirements_files=2))
+    with pytest.raises(InputError, match="larger than 9 bytes"):
+        read_requirements(first, limits=Limits(requirements_bytes=9))

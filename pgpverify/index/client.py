@@ -42,7 +42,6 @@ __all__ = ["IndexClient", "ProjectKeys", "pgp_root_for", "project_from_filename"
 _JSON_ACCEPT = "application/json"
 _KEY_ACCEPT = "application/pgp-keys, text/plain;q=0.5, */*;q=0.1"
 #: simple pages of big projects list thousands of files
-_MAX_PAGE_BYTES = 32 << 20
 
 
 def pgp_root_for(index_url: str) -> str:
@@ -284,7 +283,7 @@ class IndexClient:
     def _project_page(self, project: str) -> tuple[str, list[ProjectFile]]:
         """(the page's final URL, its files); links resolve against where it was served."""
         url = self.page_url(project)
-        response = self._get(url, max_bytes=_MAX_PAGE_BYTES, accept=SIMPLE_ACCEPT)
+        response = self._get(url, max_bytes=self.limits.page_bytes, accept=SIMPLE_ACCEPT)
         if not response.found:
             return url, []
         files = parse_project_page(

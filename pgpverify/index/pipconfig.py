@@ -15,12 +15,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pgpverify.limits import DEFAULT_LIMITS
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from pgpverify.limits import Limits
+
 __all__ = ["config_files", "configured_index_url"]
 
-_MAX_CONFIG_BYTES = 1 << 20
 
 
 def config_files(env: Mapping[str, str], *, prefix: str = sys.prefix) -> list[Path]:
@@ -62,13 +65,13 @@ def config_files(env: Mapping[str, str], *, prefix: str = sys.prefix) -> list[Pa
     return files
 
 
-def _read_index_url(path: Path) -> str | None:
+def _read_index_url(path: Path, limit: int) -> str | None:
     try:
         with path.open("rb") as fh:
-            data = fh.read(_MAX_CONFIG_BYTES + 1)
+            data = fh.read(limit + 1)
     except OSError:
         return None
-    if len(data) > _MAX_CONFIG_BYTES:
+    if len(data) > limit:
         return None
     parser = configparser.RawConfigParser()
     try:
@@ -83,8 +86,14 @@ def _read_index_url(path: Path) -> str | None:
     return None
 
 
-def configured_index_url(env: Mapping[str, str], *, prefix: str = sys.prefix) -> str | None:
-    """The index URL pip would use, or None when the user configured none."""
+def configured_index_url(
+    env: Mapping[str, str], *, prefix: str = sys.prefix, limits: Limits = DEFAULT_LIMITS
+) -> str | None:
+    """The index URL pip would use, or None when the user configured none.
+
+    A configuration file over ``limits.pip_config_bytes`` is ignored, as one that does
+    not parse.
+    """
     from_env = env.get("PIP_INDEX_URL", "").strip()
     if from_env:
         return from_env
@@ -92,7 +101,7 @@ def configured_index_url(env: Mapping[str, str], *, prefix: str = sys.prefix) ->
         return None
     found = None
     for path in config_files(env, prefix=prefix):
-        value = _read_index_url(path)
+        value = _read_index_url(path, limits.pip_config_bytes)
         if value is not None:
             found = value
     return found

@@ -13,43 +13,47 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pgpverify.errors import InputError
+from pgpverify.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from pgpverify.limits import Limits
+
 __all__ = ["read_requirements"]
 
-_MAX_BYTES = 4 << 20
-_MAX_DEPTH = 8
-_MAX_FILES = 256
 _NESTED = ("-r", "--requirement", "-c", "--constraint")
 
 
 def read_requirements(
-    path: Path, *, _depth: int = 0, _seen: set[str] | None = None
+    path: Path, *, limits: Limits = DEFAULT_LIMITS, _depth: int = 0,
+    _seen: set[str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(normalized project names in order, problems as one-line messages).
 
     Each file is read once (a file included twice, or in a cycle, is skipped the second
-    time), at most ``_MAX_FILES`` files and ``_MAX_DEPTH`` levels deep.
+    time), at most ``limits.requirements_files`` files of ``limits.requirements_bytes``
+    each, ``limits.requirements_depth`` levels deep.
     """
     seen = set() if _seen is None else _seen
-    if _depth > _MAX_DEPTH:
+    if _depth > limits.requirements_depth:
         raise InputError("requirements files nest too deeply", source=str(path))
     try:
         key = str(path.resolve())
         if key in seen:
             return [], []
         seen.add(key)
-        if len(seen) > _MAX_FILES:
-            raise InputError(f"more than {_MAX_FILES} requirements files", source=str(path))
+        if len(seen) > limits.requirements_files:
+            raise InputError(f"more than {limits.requirements_files} requirements files",
+                             source=str(path))
         with path.open("rb") as fh:
-            data = fh.read(_MAX_BYTES + 1)
+            data = fh.read(limits.requirements_bytes + 1)
     except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
         why = err.strerror if isinstance(err, OSError) and err.strerror else err
         raise InputError(f"cannot read requirements file: {why}", source=str(path)) from None
-    if len(data) > _MAX_BYTES:
-        raise InputError(f"requirements file larger than {_MAX_BYTES} bytes", source=str(path))
+    if len(data) > limits.requirements_bytes:
+        raise InputError(f"requirements file larger than {limits.requirements_bytes} bytes",
+                         source=str(path))
     text = data.decode("utf-8", errors="replace")
     names: list[str] = []
     problems: list[str] = []
@@ -66,7 +70,8 @@ def read_requirements(
                 option, _, value = line.partition("=")
             if option in _NESTED and value.strip():
                 nested = path.parent / value.strip()
-                found, more = read_requirements(nested, _depth=_depth + 1, _seen=seen)
+                found, more = read_requirements(nested, limits=limits, _depth=_depth + 1,
+                                                _seen=seen)
                 names += found
                 problems += more
             elif option in ("-e", "--editable"):
