@@ -973,3 +973,18 @@ def test_cache_open_rejects_an_unusable_directory_path_with_a_cache_error(tmp_pa
         pass
     with pytest.raises(CacheError, match="cannot create the cache directory"):
         Cache.open(tmp_path / bad, clock=lambda: 0.0)
+
+
+def test_statement_history_keeps_the_newest_entries_only(cache, monkeypatch):
+    import pgpverify.index.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "HISTORY_KEPT", 3)
+    statements = [statement(A, B), statement(A, C), statement(B, C)]
+    for i in range(10):  # an index that flips its answer on every run
+        cache.record_project_statement(statements[i % 3], T0 + i)
+    history = cache.statement_history("demo-pkg")
+    # three replaced statements, then the current one
+    assert [r.first_seen for r in history] == [T0 + 6, T0 + 7, T0 + 8, T0 + 9]
+    other = statement(A, project="other")
+    cache.record_project_statement(other, T0)
+    assert len(cache.statement_history("demo-pkg")) == 4  # per project

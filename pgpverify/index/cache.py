@@ -12,7 +12,8 @@ One SQLite file, ``<directory>/cache.sqlite3`` (:func:`default_cache_dir` by def
     fingerprints, retirement dates: :class:`~pgpverify.trust.memory.TrustStatement` as
     canonical JSON), when it was first and last seen.
 ``project_key_history``
-    every statement a project's ``project_keys`` row held before it changed, oldest first.
+    every statement a project's ``project_keys`` row held before it changed, oldest first
+    (the newest :data:`HISTORY_KEPT` per project).
 ``certificates``
     per primary fingerprint, the union of every copy of its certificate seen
     (:func:`~pgpverify.trust.memory.union_certificate`), with its sha256: certificates only
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CACHE_FILE_NAME",
+    "HISTORY_KEPT",
     "SCHEMA_VERSION",
     "Cache",
     "CachedDocument",
@@ -84,6 +86,8 @@ __all__ = [
 SCHEMA_VERSION = 2
 #: The cache file inside the cache directory.
 CACHE_FILE_NAME = "cache.sqlite3"
+#: Replaced trust statements kept per project (``project_key_history``), newest first.
+HISTORY_KEPT = 256
 
 #: Statuses stored as "missing" (negative) entries.
 _MISSING = frozenset({404, 410})
@@ -471,6 +475,13 @@ class Cache:
                         "last_seen, replaced_at) VALUES (?, ?, ?, ?, ?)",
                         (name, previous.statement.to_json(), previous.first_seen,
                          previous.last_seen, float(now)),
+                    )
+                    # an index that changes its answer on every run must not grow the file
+                    # without end: the newest HISTORY_KEPT replaced statements are kept
+                    conn.execute(
+                        "DELETE FROM project_key_history WHERE project = ? AND id NOT IN "
+                        "(SELECT id FROM project_key_history WHERE project = ? "
+                        "ORDER BY id DESC LIMIT ?)", (name, name, HISTORY_KEPT),
                     )
                 conn.execute(
                     "INSERT OR REPLACE INTO project_keys VALUES (?, ?, ?, ?)",
