@@ -323,3 +323,23 @@ def test_check_unreadable_and_unnamed_files_are_errors_not_crashes(tmp_path):
                          trust=IndexTrust(client), at=AT)
     assert [f.status for f in report.files] == [Status.GOOD, Status.ERROR, Status.ERROR]
     assert report.exit_code == 2
+
+
+def test_check_signature_checked_out_with_crlf_line_endings(tmp_path):
+    """Windows: git's autocrlf rewrites a committed .asc with CRLF: it still verifies."""
+    world = _world()
+    dist = world.add("alpha")
+    house = world.local(tmp_path / "house")
+    sigs = tmp_path / "sigs"
+    sigs.mkdir()
+    crlf = dist.signature.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    assert crlf.count(b"\r\n") > 3
+    (sigs / f"{dist.filename}.asc").write_bytes(crlf)
+    keyring = tmp_path / "ring.asc"
+    keyring.write_bytes(ALICE.key_file.replace(b"\n", b"\r\n"))
+    report = check_files([house], trust=KeyringTrust((keyring,)), at=AT, signatures_dir=sigs)
+    assert _one(report).status is Status.GOOD
+    # the wheel itself rewritten (a text-mode checkout) no longer matches its signature
+    (house / dist.filename).write_bytes(dist.data.replace(b"\n", b"\r\n"))
+    report = check_files([house], trust=KeyringTrust((keyring,)), at=AT, signatures_dir=sigs)
+    assert _one(report).reason == "bad-signature"
