@@ -628,3 +628,23 @@ def test_build_lock_allow_weakening_drops_a_key_whose_key_file_disappeared():
     weak = _relock([_record()], served, previous, allow_weakening=True)
     assert DAVE not in weak.certificates
     assert DAVE in [c.fingerprint for c in lockfile.lock_changes(previous, weak)]
+
+
+@pytest.mark.parametrize("name", ["nul\x00byte.lock", "x" * 300])
+def test_lockfile_read_and_write_reject_an_unusable_path_with_a_lock_file_error(tmp_path, name):
+    good = tmp_path / "good.lock"
+    write_lock(good, _lock())  # the good twin
+    assert LockFile.read(good) == _lock()
+    with pytest.raises(LockFileError, match="cannot read lock file"):
+        LockFile.read(tmp_path / name)
+    with pytest.raises(LockFileError, match="cannot write lock file"):
+        write_lock(tmp_path / name, _lock())
+
+
+def test_lockfile_is_a_signer_policy():
+    lock = _lock()
+    assert lock.judge_signer("Demo_Pkg", ALICE, 0).allowed
+    assert lock.judge_signer("demo-pkg", ALICE, 0).maintainer.user == "alice"
+    refused = lock.judge_signer("other", ALICE, 0)
+    assert refused.refusal == "the lock file pins nothing for project other"
+    assert not lock.judge_signer("demo-pkg", "0" * 40, 0).allowed

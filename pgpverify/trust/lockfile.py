@@ -82,6 +82,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from pathlib import Path
 
+    from pgpverify.policy import SignerJudgement
+
 __all__ = [
     "LOCK_VERSION",
     "MAX_LOCK_BYTES",
@@ -160,6 +162,22 @@ class LockFile:
             return None
         return OwnershipRecord(project=locked.name, maintainers=locked.maintainers)
 
+    def judge_signer(
+        self, project: str, primary_fingerprint: str, signed: int
+    ) -> SignerJudgement:
+        """The :class:`pgpverify.policy.SignerPolicy` of this lock file.
+
+        The pinned ownership record of ``project`` decides (see
+        :meth:`OwnershipRecord.judge_signer`); a project the lock does not pin has no
+        signer.
+        """
+        owners = self.ownership(project)
+        if owners is None:
+            from pgpverify.policy import SignerJudgement
+
+            return SignerJudgement(refusal=f"the lock file pins nothing for project {project}")
+        return owners.judge_signer(project, primary_fingerprint, signed)
+
     def keyring_for(self, name: str, *, limits: Limits = DEFAULT_LIMITS) -> Keyring:
         """A keyring of only the certificates this project's maintainers list.
 
@@ -191,6 +209,8 @@ class LockFile:
             raise LockFileError(
                 f"cannot read lock file: {err.strerror or err}", source=source
             ) from None
+        except ValueError as err:  # a NUL byte in the path
+            raise LockFileError(f"cannot read lock file: {err}", source=source) from None
         if len(data) > limits.lock_bytes:
             raise LockFileError(
                 f"lock file is larger than {limits.lock_bytes} bytes", source=source
@@ -707,3 +727,5 @@ def write_lock(path: Path, lock: LockFile, *, limits: Limits = DEFAULT_LIMITS) -
     except OSError as err:
         raise LockFileError(f"cannot write lock file: {err.strerror or err}",
                             source=str(path)) from None
+    except ValueError as err:  # a NUL byte in the path
+        raise LockFileError(f"cannot write lock file: {err}", source=str(path)) from None
