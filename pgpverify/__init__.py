@@ -44,9 +44,13 @@ if TYPE_CHECKING:
         UnsupportedError,
         WorkLimitError,
     )
+    from pgpverify.index.client import IndexClient, ProjectKeys
+    from pgpverify.index.http import HttpConfig, HttpFetcher
+    from pgpverify.index.verdict import KEYS_CHANGED, IndexVerification
     from pgpverify.limits import DEFAULT_LIMITS, Limits
     from pgpverify.openpgp.keyring import Keyring
     from pgpverify.policy import DEFAULT_POLICY, Policy, SignerJudgement, SignerPolicy
+    from pgpverify.trust.lockfile import LockFile
     from pgpverify.trust.owners import Maintainer, OwnershipRecord
     from pgpverify.verify import (
         DigestSet,
@@ -58,6 +62,7 @@ if TYPE_CHECKING:
         VerificationResult,
         Verifier,
     )
+    from pgpverify.workflows import verify_from_index, verify_from_lock
 
 # Names are imported on first use (PEP 562): ``pgpverify --help`` and usage errors must not
 # pay for cryptography and PGPy.
@@ -73,6 +78,15 @@ _EXPORTS = {
     "DEFAULT_LIMITS": "pgpverify.limits",
     "Limits": "pgpverify.limits",
     "Keyring": "pgpverify.openpgp.keyring",
+    "IndexClient": "pgpverify.index.client",
+    "ProjectKeys": "pgpverify.index.client",
+    "HttpConfig": "pgpverify.index.http",
+    "HttpFetcher": "pgpverify.index.http",
+    "KEYS_CHANGED": "pgpverify.index.verdict",
+    "IndexVerification": "pgpverify.index.verdict",
+    "LockFile": "pgpverify.trust.lockfile",
+    "verify_from_index": "pgpverify.workflows",
+    "verify_from_lock": "pgpverify.workflows",
     "DEFAULT_POLICY": "pgpverify.policy",
     "Policy": "pgpverify.policy",
     "SignerJudgement": "pgpverify.policy",
@@ -107,13 +121,19 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_POLICY",
+    "KEYS_CHANGED",
     "DigestSet",
     "Document",
+    "HttpConfig",
+    "HttpFetcher",
+    "IndexClient",
+    "IndexVerification",
     "InputError",
     "Keyring",
     "KeyringError",
     "LimitExceededError",
     "Limits",
+    "LockFile",
     "Maintainer",
     "MalformedError",
     "Outcome",
@@ -121,6 +141,7 @@ __all__ = [
     "OwnershipRecord",
     "PgpVerifyError",
     "Policy",
+    "ProjectKeys",
     "Reason",
     "SignatureReport",
     "SignerJudgement",
@@ -131,4 +152,6 @@ __all__ = [
     "Verifier",
     "WorkLimitError",
     "__version__",
+    "verify_from_index",
+    "verify_from_lock",
 ]

@@ -648,3 +648,9 @@ def test_lockfile_is_a_signer_policy():
     refused = lock.judge_signer("other", ALICE, 0)
     assert refused.refusal == "the lock file pins nothing for project other"
     assert not lock.judge_signer("demo-pkg", "0" * 40, 0).allowed
+    verifier = Verifier(lock.keyring_for("demo-pkg"), signers=lock, project="demo-pkg")
+    result = verifier.verify(WHEEL, at=AT)
+    assert result.ok
+    assert result.maintainer.user == "alice"
+    other = Verifier(lock.keyring_for("demo-pkg"), signers=lock, project="other")
+    assert other.verify(WHEEL, at=AT).reason is Reason.NOT_OWNER
