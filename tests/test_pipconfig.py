@@ -94,3 +94,10 @@ def test_config_file_over_its_limit_is_ignored(tmp_path):
                                 limits=Limits(pip_config_bytes=size)) == "https://user/simple/"
     assert configured_index_url(env(tmp_path), prefix=prefix,
                                 limits=Limits(pip_config_bytes=size - 1)) is None
+
+
+def test_default_config_cap_is_the_limits_one():
+    from pgpverify.index.pipconfig import DEFAULT_CONFIG_BYTES
+    from pgpverify.limits import DEFAULT_LIMITS
+
+    assert DEFAULT_LIMITS.pip_config_bytes == DEFAULT_CONFIG_BYTES

@@ -15,14 +15,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pgpverify.limits import DEFAULT_LIMITS
-
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from pgpverify.limits import Limits
 
 __all__ = ["config_files", "configured_index_url"]
+
+#: ``Limits().pip_config_bytes``, without importing pgpverify.limits: a usage error looks
+#: for pip's index URL and must stay cheap (tests/test_cli_startup.py, test_pipconfig.py).
+DEFAULT_CONFIG_BYTES = 1 << 20
 
 
 
@@ -87,13 +89,14 @@ def _read_index_url(path: Path, limit: int) -> str | None:
 
 
 def configured_index_url(
-    env: Mapping[str, str], *, prefix: str = sys.prefix, limits: Limits = DEFAULT_LIMITS
+    env: Mapping[str, str], *, prefix: str = sys.prefix, limits: Limits | None = None
 ) -> str | None:
     """The index URL pip would use, or None when the user configured none.
 
-    A configuration file over ``limits.pip_config_bytes`` is ignored, as one that does
-    not parse.
+    A configuration file over ``limits.pip_config_bytes`` (default 1 MiB) is ignored, as
+    one that does not parse.
     """
+    limit = DEFAULT_CONFIG_BYTES if limits is None else limits.pip_config_bytes
     from_env = env.get("PIP_INDEX_URL", "").strip()
     if from_env:
         return from_env
@@ -101,7 +104,7 @@ def configured_index_url(
         return None
     found = None
     for path in config_files(env, prefix=prefix):
-        value = _read_index_url(path, limits.pip_config_bytes)
+        value = _read_index_url(path, limit)
         if value is not None:
             found = value
     return found
