@@ -83,10 +83,10 @@ from pgpverify.errors import (
     PublishError,
     UnsupportedError,
 )
-from pgpverify.io import read_bounded
+from pgpverify.io import BINARY, binary_blocks, read_bounded
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits
-from pgpverify.openpgp.armor import decode_blocks, encode, looks_armored
+from pgpverify.openpgp.armor import encode
 from pgpverify.openpgp.certificate import Certificate, KeyVerdict, SigningKey, parse_certificate
 from pgpverify.openpgp.constants import SigType
 from pgpverify.openpgp.keymaterial import PublicKey, parse_key_packet
@@ -263,17 +263,17 @@ def _binary_parts(data: bytes, source: str, problems: list[str]) -> list[tuple[s
             "'gpg --export --armor FINGERPRINT'"
         )
         return []
-    if not looks_armored(data):
-        return [(source, data)]
     try:
-        blocks = decode_blocks(data)
+        blocks = binary_blocks(data)
     except MalformedError as err:
         problems.append(f"{source}: {err.message}")
         return []
     parts = []
     for block in blocks:
         where = f"{source}: armored block at line {block.line + 1}"
-        if block.error is not None:
+        if block.label == BINARY:
+            parts.append((source, block.data))
+        elif block.error is not None:
             problems.append(f"{where}: {block.error}")
         elif block.label == "PRIVATE KEY BLOCK":
             problems.append(f"{where}: a private key: export the public key only")

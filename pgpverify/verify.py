@@ -28,10 +28,9 @@ from pgpverify.errors import (
     UnsupportedError,
     WorkLimitError,
 )
-from pgpverify.io import open_document, read_bounded
+from pgpverify.io import BINARY, binary_blocks, open_document, read_bounded
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
-from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.certificate import KeyVerdict
 from pgpverify.openpgp.constants import (
     HashAlgo,
@@ -680,17 +679,13 @@ class Verifier:
     def _parse(self, data: bytes) -> list[_Attempt]:
         if not data.strip():
             raise MalformedError("the signature file is empty")
-        if looks_armored(data):
-            blocks = decode_blocks(data)
-            binary = []
-            for block in blocks:
-                if block.error is not None:
-                    raise MalformedError(f"armored block at line {block.line + 1}: {block.error}")
-                if block.label != "SIGNATURE":
-                    raise MalformedError(f"a PGP {block.label} is not a detached signature")
-                binary.append(block.data)
-        else:
-            binary = [data]
+        binary = []
+        for block in binary_blocks(data):  # (2) armor, or one binary block
+            if block.error is not None:
+                raise MalformedError(f"armored block at line {block.line + 1}: {block.error}")
+            if block.label not in (BINARY, "SIGNATURE"):
+                raise MalformedError(f"a PGP {block.label} is not a detached signature")
+            binary.append(block.data)
         attempts: list[_Attempt] = []
         for chunk in binary:
             for pkt in iter_packets(chunk, max_packets=self.limits.signature_packets):

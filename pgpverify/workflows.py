@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from pgpverify.errors import CacheError, InputError, LimitExceededError, MalformedError
 from pgpverify.index.client import IndexClient, ProjectKeys, project_from_filename
 from pgpverify.index.verdict import KEYS_CHANGED, IndexVerification
+from pgpverify.io import BINARY, binary_blocks
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
-from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.keyring import Keyring
 from pgpverify.openpgp.packets import iter_packets
 from pgpverify.trust.memory import (
@@ -315,13 +315,12 @@ def _growth_warnings(fpr: str, grown: GrownCertificate, *, dropped: int) -> list
 
 def _binary_copies(data: bytes) -> list[bytes]:
     """The binary certificates in a key file (armored blocks that decode, or the bytes)."""
-    if not looks_armored(data):
-        return [data]
     try:
-        blocks = decode_blocks(data)
+        blocks = binary_blocks(data)
     except MalformedError:
         return []
-    return [b.data for b in blocks if b.error is None and b.label == "PUBLIC KEY BLOCK"]
+    return [b.data for b in blocks
+            if b.error is None and b.label in (BINARY, "PUBLIC KEY BLOCK")]
 
 
 def _count(certificate: bytes) -> int:

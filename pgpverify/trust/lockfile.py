@@ -57,10 +57,10 @@ from typing import TYPE_CHECKING, Any
 from packaging.utils import canonicalize_name
 
 from pgpverify.errors import LockFileError, PgpVerifyError
-from pgpverify.io import atomic_write
+from pgpverify.io import BINARY, atomic_write, binary_blocks
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits
-from pgpverify.openpgp.armor import decode_blocks, encode, looks_armored
+from pgpverify.openpgp.armor import decode_blocks, encode
 from pgpverify.openpgp.keyring import Keyring
 from pgpverify.openpgp.packets import iter_packets
 from pgpverify.trust.memory import ChangeKind, TrustStatement, compare, union_certificate
@@ -382,23 +382,20 @@ def _check_certificate(
     ``fpr``, decoded structurally. Self-signatures are judged later, by the verifier, at a
     reference time (a damaged one is dropped there, as from any keyring).
     """
-    if looks_armored(data):
-        try:
-            blocks = decode_blocks(data)
-        except PgpVerifyError as err:
-            raise LockFileError(f"{what}: {err.message}", source=source) from None
-        if len(blocks) != 1:
-            raise LockFileError(f"{what}: {len(blocks)} armored blocks, expected one",
-                                source=source)
-        block = blocks[0]
-        if block.error is not None:
-            raise LockFileError(f"{what}: {block.error}", source=source)
-        if block.label != _KEY_LABEL:
-            raise LockFileError(f"{what}: a PGP {block.label} is not a public key",
-                                source=source)
-        binary = block.data
-    else:
-        binary = data
+    try:
+        blocks = binary_blocks(data)
+    except PgpVerifyError as err:
+        raise LockFileError(f"{what}: {err.message}", source=source) from None
+    if len(blocks) != 1:
+        raise LockFileError(f"{what}: {len(blocks)} armored blocks, expected one",
+                            source=source)
+    block = blocks[0]
+    if block.error is not None:
+        raise LockFileError(f"{what}: {block.error}", source=source)
+    if block.label not in (BINARY, _KEY_LABEL):
+        raise LockFileError(f"{what}: a PGP {block.label} is not a public key",
+                            source=source)
+    binary = block.data
     ring = Keyring(limits=limits)
     try:
         ring.add_bytes(binary, source=what)
