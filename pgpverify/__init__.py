@@ -23,6 +23,17 @@ record, at a reference time::
 ``result.ok`` is True only for a good signature by a listed maintainer's key; otherwise
 ``result.reason`` says why (see :class:`Reason`). Bad trust inputs raise
 :class:`PgpVerifyError` subclasses; a bad signature file is the verdict ``malformed``.
+
+The API in five lines:
+
+- ``Verifier(keyring, owners=... | signers=..., project=..., policy=..., limits=...)``
+- ``.verify(document, signature=None, *, at=None)``: a path, bytes, a binary stream or a
+  :class:`DigestSet`; the signature a path or bytes; ``at`` defaults to now
+- ``Keyring.from_files(paths)`` / ``Keyring.from_bytes(data)`` /
+  ``IndexClient(HttpFetcher(), index_url=...).project_keys(name)`` / ``LockFile.read(path)``
+- :class:`Policy` (algorithms and sizes), :class:`SignerPolicy` (who may sign),
+  :class:`Limits` (every cap)
+- ``result.to_json()``; index mode: :func:`verify_from_index` -> :class:`IndexVerification`
 """
 
 from __future__ import annotations

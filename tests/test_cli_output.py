@@ -23,9 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "vectors" / "demo"
 WHEEL = "demo_pkg-1.0.0-py3-none-any.whl"
 AT = "2025-06-01T00:00:00Z"
-#: a maintainer name as hostile as an ownership record lets through (C0 is refused there):
-#: an emoji, a C1 CSI that recolours the line, a bidi override
+#: a maintainer name that would drive a terminal: an emoji, a C1 CSI that recolours the
+#: line, a bidi override (an ownership record refuses it, naming the field)
 HOSTILE_USER = "alice \U0001f984\x9b32m\u202egnp.exe"
+#: a maintainer name as unusual as an ownership record lets through: an emoji (which
+#: cp1252 cannot encode), a joined emoji sequence and a right-to-left script
+UNUSUAL_USER = "alice \U0001f984 \U0001f469\u200d\U0001f4bb \u0639\u0644\u064a"
 
 
 def run(capsys, *args):
@@ -37,7 +40,9 @@ def run(capsys, *args):
 
 def assert_no_raw_controls(text):
     for char in text:
-        assert char == "\n" or (char.isprintable() and char not in "\u202e\x9b\x1b"), repr(char)
+        # the joiners (U+200C, U+200D) are kept, as textsafe keeps them: emoji sequences
+        assert char in "\n\u200c\u200d" or (
+            char.isprintable() and char not in "\u202e\x9b\x1b"), repr(char)
 
 
 def one_error_line(err):
@@ -48,13 +53,22 @@ def one_error_line(err):
     return lines[0]
 
 
-@pytest.fixture
-def hostile_owners(tmp_path):
+def owners_named(tmp_path, user):
     record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text())
-    record["maintainers"][0]["user"] = HOSTILE_USER
+    record["maintainers"][0]["user"] = user
     path = tmp_path / "owners.json"
     path.write_text(json.dumps(record), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def hostile_owners(tmp_path):
+    return owners_named(tmp_path, HOSTILE_USER)
+
+
+@pytest.fixture
+def unusual_owners(tmp_path):
+    return owners_named(tmp_path, UNUSUAL_USER)
 
 
 def hostile_args(owners, *, fmt="text", where=DEMO):
@@ -73,19 +87,27 @@ def python_m(*args, env=None, **kwargs):
 # -- hostile text is shown, never obeyed -----------------------------------------------------
 
 
-def test_cli_text_output_rejects_raw_bidi_and_c1_in_a_maintainer_name(capsys, hostile_owners):
-    code, out, _ = run(capsys, *hostile_args(hostile_owners))
-    assert code == 0
-    assert_no_raw_controls(out)
-    assert "Signed by alice \U0001f984\\x9b32m\\u202egnp.exe (Owner of demo-pkg)" in out
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_cli_text_output_rejects_raw_bidi_and_c1_in_a_maintainer_name(capsys, hostile_owners,
+                                                                     fmt):
+    code, out, err = run(capsys, *hostile_args(hostile_owners, fmt=fmt))
+    assert code == 2  # the record is refused, and the refusal shows the character escaped
+    assert out == ""
+    assert "maintainers[0]: 'user' has control characters (\\x9b)" in one_error_line(err)
 
 
-def test_cli_json_output_is_ascii_and_round_trips_a_hostile_name(capsys, hostile_owners):
-    code, out, _ = run(capsys, *hostile_args(hostile_owners, fmt="json"))
+def test_cli_text_output_prints_an_unusual_maintainer_name_as_written(capsys, unusual_owners):
+    code, out, _ = run(capsys, *hostile_args(unusual_owners))
     assert code == 0
-    assert out.isascii()  # json's ensure_ascii: controls and bidi are \uXXXX escapes
     assert_no_raw_controls(out)
-    assert json.loads(out)["maintainer"]["user"] == HOSTILE_USER
+    assert f"Signed by {UNUSUAL_USER} (Owner of demo-pkg)" in out
+
+
+def test_cli_json_output_is_ascii_and_round_trips_an_unusual_name(capsys, unusual_owners):
+    code, out, _ = run(capsys, *hostile_args(unusual_owners, fmt="json"))
+    assert code == 0
+    assert out.isascii()  # json's ensure_ascii: everything else is a \uXXXX escape
+    assert json.loads(out)["maintainer"]["user"] == UNUSUAL_USER
 
 
 def test_cli_text_output_rejects_a_file_name_that_forges_a_line(capsys, tmp_path):
@@ -173,9 +195,10 @@ def test_cli_output_vectors_print_escaped(capsys, vector, fmt):
         doc = json.loads(out)
         assert doc["reason"] == vector["expected"]
         if doc["maintainer"] is not None:
-            assert "\u202e" in doc["maintainer"]["user"]
+            assert "\u200d" in doc["maintainer"]["user"]
     elif vector["expected"] == "good" and vector["owners"] is not None:
-        assert "Signed by alice \U0001f984\\x9b2J\\u202egnp.exe\\u2066x\\u2069 (Owner" in out
+        assert ("Signed by alice \U0001f984 \U0001f469\u200d\U0001f4bb \u0639\u0644\u064a "
+                "(Owner") in out
 
 
 # -- FILE is a file ----------------------------------------------------------------------------
@@ -249,8 +272,8 @@ def test_cli_good_verdict_gets_no_hint(capsys):
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
-def test_cli_unencodable_output_keeps_the_verdict(hostile_owners, fmt):
-    done = python_m(*hostile_args(hostile_owners, fmt=fmt), env={"PYTHONIOENCODING": "cp1252"})
+def test_cli_unencodable_output_keeps_the_verdict(unusual_owners, fmt):
+    done = python_m(*hostile_args(unusual_owners, fmt=fmt), env={"PYTHONIOENCODING": "cp1252"})
     assert done.returncode == 0, done.stderr
     assert done.stderr == b""
     text = done.stdout.decode("cp1252")
@@ -279,11 +302,11 @@ def test_cli_undecodable_file_name_is_escaped(tmp_path):
     ("where", "fmt", "expected"),
     [(DEMO, "text", 0), (DEMO, "json", 0), (DEMO / "tampered", "text", 1)],
 )
-def test_cli_closed_stdout_keeps_the_verdict(hostile_owners, where, fmt, expected):
+def test_cli_closed_stdout_keeps_the_verdict(unusual_owners, where, fmt, expected):
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first byte: every write is EPIPE
     try:
-        done = python_m(*hostile_args(hostile_owners, fmt=fmt, where=where),
+        done = python_m(*hostile_args(unusual_owners, fmt=fmt, where=where),
                         stdout=write_end, stderr=subprocess.PIPE, capture_output=False)
     finally:
         os.close(write_end)

@@ -35,8 +35,24 @@ def test_readme_python_example_runs():
     assert len(fpr) == 40
 
 
-def test_readme_policy_table_lists_every_reason():
-    from pgpverify import Reason
+def test_readme_python_api_examples_run():
+    section = README[README.index("## Python API"):README.index("## Vectors")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 2
+    out = io.StringIO()
+    cwd = Path.cwd()
+    os.chdir(ROOT)
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(blocks[1], "README.md", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    assert out.getvalue().split() == ["good", "True", "weak-key"]
+    assert "prints `good`, `True`, `weak-key`" in section
 
-    for reason in Reason:
-        assert f"| `{reason.value}` |" in README, reason
+
+def test_readme_policy_table_lists_every_reason():
+    from pgpverify import KEYS_CHANGED, Reason
+
+    for reason in [*(r.value for r in Reason), KEYS_CHANGED]:
+        assert f"| `{reason}` |" in README, reason

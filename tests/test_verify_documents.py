@@ -220,3 +220,16 @@ def test_verify_or_raise_takes_bytes_and_defaults_now():
     assert result.ok
     assert result.created is not None
     assert _when(result.created) < datetime.now(timezone.utc) + timedelta(seconds=1)
+
+
+def test_keyring_from_bytes_verifies_like_from_files():
+    data = (DEMO / "keyring.asc").read_bytes()
+    ring = Keyring.from_bytes(data)
+    owners = OwnershipRecord.from_bytes((DEMO / "owners/demo-pkg.json").read_bytes())
+    result = Verifier(ring, owners=owners, project="demo-pkg").verify(WHEEL, at=AT)
+    assert result.ok
+    assert _same(result, _demo().verify(WHEEL, at=AT))
+    junk = Keyring.from_bytes(b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n!!\n", source="k")
+    assert len(junk) == 0
+    assert junk.warnings
+    assert junk.warnings[0].startswith("k: ")

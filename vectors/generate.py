@@ -1532,8 +1532,10 @@ def _unarmor_cert(armored: bytes) -> list[bytes]:
 HOSTILE_USER_ID = (
     "Mallory \x1b[2K\x1b[1A\r\u202egnp.exe \u009b32m <mallory@example.org>\n"
 ).encode()
-#: a maintainer name as hostile as an ownership record lets through (C0 is refused there)
-HOSTILE_MAINTAINER = "alice \U0001f984\u009b2J\u202egnp.exe\u2066x\u2069"
+#: a maintainer name as unusual as an ownership record lets through: an emoji, a joined
+#: emoji sequence and a right-to-left script (controls, bidi and other format characters
+#: are refused there)
+HOSTILE_MAINTAINER = "alice \U0001f984 \U0001f469\u200d\U0001f4bb \u0639\u0644\u064a"
 
 
 def build_output(g: Gen, alice: Signer, *, keyrings: list[str], signature: str) -> None:
@@ -1566,8 +1568,8 @@ def build_output(g: Gen, alice: Signer, *, keyrings: list[str], signature: str) 
              project="demo-pkg", owners=record("output-hostile-maintainer-name.json",
                                                alice.primary.fpr),
              expected="good", signer=alice.key,
-             proves="A maintainer name with an emoji, a C1 CSI, a bidi override and a bidi "
-             "isolate is a name like any other: good.")
+             proves="A maintainer name with emoji, a zero-width joiner and Arabic script is "
+             "a name like any other: good, and printed as written.")
     g.vector("bad/output-hostile-maintainer-name-retired", signature=signature,
              keyrings=keyrings, project="demo-pkg",
              owners=record("output-hostile-maintainer-name-retired.json",

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pgpverify.errors import (
-    InputError,
     KeyringError,
     LimitExceededError,
     MalformedError,
     UnsupportedError,
 )
+from pgpverify.io import read_bounded
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.certificate import Certificate, parse_certificate
@@ -38,22 +38,6 @@ __all__ = ["Keyring", "read_bounded"]
 
 _MAP_THRESHOLD = 1 << 20
 _KEY_BLOCK_LABELS = frozenset({"PUBLIC KEY BLOCK", "PRIVATE KEY BLOCK"})
-
-
-def read_bounded(path: Path, limit: int, what: str) -> bytes:
-    """Read a whole file, refusing one larger than ``limit`` bytes before reading it all."""
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except FileNotFoundError:
-        raise InputError(f"{what} not found", source=str(path)) from None
-    except IsADirectoryError:
-        raise InputError(f"{what} is a directory", source=str(path)) from None
-    except OSError as err:
-        raise InputError(f"cannot read {what}: {err.strerror or err}", source=str(path)) from None
-    if len(data) > limit:
-        raise LimitExceededError(f"size of the {what}", limit, source=str(path))
-    return data
 
 
 def _map_binary(path: Path, limit: int) -> Octets | None:
@@ -95,6 +79,18 @@ class Keyring:
     #: primary fingerprint -> packets in all its copies so far (the certificate cap counts
     #: the merged certificate: N copies of a certificate are N times its packets)
     _merged: dict[bytes, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, *, source: str = "<bytes>", limits: Limits = DEFAULT_LIMITS
+    ) -> Keyring:
+        """A keyring from ``data`` (armored or binary, several blocks), named ``source``.
+
+        Junk is skipped with a warning in ``warnings``, as from a file.
+        """
+        ring = cls(limits=limits)
+        ring.add_bytes(data, source=source)
+        return ring
 
     @classmethod
     def from_files(cls, paths: Iterable[Path], *, limits: Limits = DEFAULT_LIMITS) -> Keyring:

@@ -222,7 +222,9 @@ def test_text_from_the_index_is_escaped_for_the_terminal(tmp_path, static_server
     code = main(["verify", str(lone_wheel(tmp_path)), "--index-url", url + "simple/",
                  "--no-cache", "--at", AT])
     out, err = capsys.readouterr()
-    assert code == 0, err
+    # such a record is refused (a name must not disguise itself), and the refusal shows
+    # the character escaped: nothing raw reaches the terminal
+    assert code == 2, err
     assert "\u009b" not in out + err
     assert "\u202e" not in out + err
-    assert "Signed by alice\\x9b2J\\u202egnp.exe (Owner of demo-pkg)" in out
+    assert "maintainers[0]: 'user' has control characters (\\x9b)" in err
