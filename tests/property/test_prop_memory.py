@@ -191,3 +191,53 @@ def test_memory_certificates_only_grow(copies):
             remembered = cache.remembered_certificate(KEYS[2])
             assert remembered.state is MemoryState.KNOWN
             assert _packet_set(remembered.data) == seen
+
+
+def _forged(n: int) -> tuple[int, bytes]:
+    """Dave's own signature ``n % 2`` (his revocation or his self-certification) with its
+    value changed: well-formed, naming his key, right hash prefix, wrong math."""
+    sigs = [p for p in DAVE_PACKETS if p[0] == Tag.SIGNATURE]
+    tag, body = sigs[n % len(sigs)]
+    return tag, body[:-2] + (1000 + n).to_bytes(2, "big")
+
+
+FORGED = [_forged(n) for n in range(6)]
+HOSTILE_COPY = st.tuples(COPY, st.lists(st.booleans(), min_size=len(FORGED),
+                                        max_size=len(FORGED)))
+
+
+def _hostile_copy(keep: list[bool], forged: list[bool]) -> bytes:
+    """A copy of dave's key with some of his packets, and forged signatures after each
+    component (the primary and the user ID) they were derived from."""
+    out = []
+    for tag, body in [DAVE_PACKETS[0], *(p for p, k in zip(DAVE_PACKETS[1:], keep,
+                                                          strict=False) if k)]:
+        out.append((tag, body))
+        if tag in (Tag.PUBLIC_KEY, Tag.USER_ID):
+            kind = 0x20 if tag == Tag.PUBLIC_KEY else 0x13
+            out += [f for f, k in zip(FORGED, forged, strict=False) if k and f[1][1] == kind]
+    return b"".join(bytes([0xC0 | tag, 0xFF]) + len(body).to_bytes(4, "big") + body
+                    for tag, body in out)
+
+
+@given(st.lists(HOSTILE_COPY, min_size=1, max_size=6))
+@SETTINGS
+def test_memory_keeps_what_the_key_made_and_never_a_forgery(copies):
+    record = OwnershipRecord.from_json({"project": "demo-pkg", "maintainers": [
+        {"user": "dave", "role": "Maintainer", "keys": [KEYS[2]]}]})
+    statement = TrustStatement.from_record(record)
+    client = IndexClient(fakeindex.FakeIndex(), index_url=fakeindex.INDEX_URL)
+    real: set[tuple[int, bytes]] = set()
+    forged = {body for _, body in FORGED}
+    with tempfile.TemporaryDirectory() as tmp, Cache.open(Path(tmp), clock=lambda: 0.0) as cache:
+        for keep, bad in copies:
+            served = _hostile_copy(keep, bad)
+            real |= _packet_set(union_certificate([served], fingerprint=KEYS[2])) - {
+                (Tag.SIGNATURE, body) for body in forged}
+            published = ProjectKeys(project="demo-pkg", record=record, keyring=Keyring(),
+                                    certificates={KEYS[2]: served})
+            remembered_keyring(cache, statement, published, client, now=0.0,
+                               fail_on_key_change=True, warnings=[], limits=Keyring().limits)
+            remembered = cache.remembered_certificate(KEYS[2])
+            assert remembered.state is MemoryState.KNOWN
+            assert _packet_set(remembered.data) == real
