@@ -194,9 +194,8 @@ def venv_bin(venv: Path, name: str) -> str:
     return str(venv / "bin" / name)
 
 
-def test_from_sdist(sdist: Path, python: Path, examples: int, work: Path) -> float:
-    """Unpack, install ``.[test]`` with ``python`` and run the suite; return seconds."""
-    start = time.monotonic()
+def test_from_sdist(sdist: Path, python: Path, examples: int, work: Path) -> None:
+    """Unpack, install ``.[test]`` with ``python`` and run the suite."""
     with tarfile.open(sdist) as tar:
         tar.extractall(work, filter="data")
     (tree,) = [p for p in work.iterdir() if p.is_dir()]
@@ -216,7 +215,6 @@ def test_from_sdist(sdist: Path, python: Path, examples: int, work: Path) -> flo
         cwd=tree,
         env=env,
     )
-    return time.monotonic() - start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,24 +235,33 @@ def main(argv: list[str] | None = None) -> int:
         sdist, wheel = build(args.dist)
         check_sdist(sdist)
         check_wheel(wheel)
-        timings: list[str] = []
-        for version in args.python:
-            python = find_python(version)
-            if python is None:
-                if strict:
-                    raise CheckError(f"Python {version} is not on this machine (CI=true)")
-                print(f"SKIPPED: Python {version} is not on this machine", flush=True)
-                timings.append(f"{version}: skipped (not installed)")
-                continue
-            with tempfile.TemporaryDirectory(prefix=f"pgpverify-sdist-{version}-") as work:
-                seconds = test_from_sdist(sdist, python, args.examples, Path(work))
-            timings.append(f"{version}: {seconds:.0f} s")
     except CheckError as err:
         print(f"distcheck: FAILED: {err}", file=sys.stderr, flush=True)
         return 1
+    # every Python is tried, so one run reports all of them
+    timings: list[str] = []
+    failures: list[str] = []
+    for version in args.python:
+        python = find_python(version)
+        if python is None:
+            if strict:
+                failures.append(f"Python {version} is not on this machine (CI=true)")
+            else:
+                print(f"SKIPPED: Python {version} is not on this machine", flush=True)
+                timings.append(f"{version}: skipped (not installed)")
+            continue
+        start = time.monotonic()
+        try:
+            with tempfile.TemporaryDirectory(prefix=f"pgpverify-sdist-{version}-") as work:
+                test_from_sdist(sdist, python, args.examples, Path(work))
+        except CheckError as err:
+            failures.append(f"Python {version}: {err}")
+        timings.append(f"{version}: {time.monotonic() - start:.0f} s")
     summary = "; ".join(timings) if timings else "no test runs asked for"
-    print(f"distcheck: OK ({summary})", flush=True)
-    return 0
+    for failure in failures:
+        print(f"distcheck: FAILED: {failure}", file=sys.stderr, flush=True)
+    print(f"distcheck: {'FAILED' if failures else 'OK'} ({summary})", flush=True)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
