@@ -56,11 +56,18 @@ def _unknown(result: VerificationResult, message: str) -> VerificationResult:
     return dataclasses.replace(result, message=message)
 
 
+def _reference(at: datetime | None) -> datetime:
+    """The reference time: ``at``, or now (as the CLI's default ``--at``)."""
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc) if at is None else at
+
+
 def verify_from_index(
     file: Path,
     *,
     client: IndexClient,
-    at: datetime,
+    at: datetime | None = None,
     signature: Path | None = None,
     project: str | None = None,
     cache: Cache | None = None,
@@ -79,9 +86,11 @@ def verify_from_index(
     and with ``fail_on_key_change`` one that widens who may sign or when rejects
     (``keys-changed``; it is not remembered, so it keeps failing until accepted by a run
     without the flag), while a narrowing one is reported and remembered. A memory that
-    cannot be read is never a first sighting (:func:`recall_statement`). ``now`` (the wall
-    clock, seconds since the epoch) stamps what the cache remembers; it defaults to ``at``.
+    cannot be read is never a first sighting (:func:`recall_statement`). ``at`` (the
+    reference time) defaults to now; ``now`` (the wall clock, seconds since the epoch)
+    stamps what the cache remembers, and defaults to ``at``.
     """
+    at = _reference(at)
     name = _project(file, project)
     warnings: list[str] = []
     published = client.project_keys(name)
@@ -331,12 +340,16 @@ def verify_from_lock(
     file: Path,
     *,
     lock: LockFile,
-    at: datetime,
+    at: datetime | None = None,
     signature: Path | None = None,
     project: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> VerificationResult:
-    """Verify ``file`` with the ownership and certificates a lock file pins (no network)."""
+    """Verify ``file`` with the ownership and certificates a lock file pins (no network).
+
+    ``at`` (the reference time) defaults to now.
+    """
+    at = _reference(at)
     name = _project(file, project)
     locked = lock.project(name)
     if locked is None:

@@ -514,3 +514,19 @@ def test_index_user_removed_then_re_added_is_a_widening(wheel, cache):
     back = run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
     assert back.reason == KEYS_CHANGED
     assert {c["kind"] for c in back.keys_changed["changes"]} == {"key-added", "user-added"}
+
+
+def test_index_and_lock_reference_time_defaults_to_now(wheel):
+    from pgpverify.trust.lockfile import build_lock
+    from pgpverify.workflows import verify_from_lock
+
+    client = IndexClient(demo_index(), index_url=INDEX_URL)
+    outcome = verify_from_index(wheel, client=client)
+    assert outcome.ok
+    now = verify_from_index(wheel, client=client, at=datetime.now(timezone.utc))
+    assert outcome.result.to_json() == now.result.to_json()
+    revoked = DEMO / "revoked" / WHEEL
+    assert verify_from_index(revoked, client=client).result.reason is Reason.KEY_REVOKED
+    keys = client.project_keys("demo-pkg")
+    lock = build_lock([keys.record], keys.certificates, index_url=INDEX_URL)
+    assert verify_from_lock(DEMO / WHEEL, lock=lock).ok
