@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pgpverify.index.cache import Cache
     from pgpverify.index.client import IndexClient
     from pgpverify.index.fetch import Fetcher
+    from pgpverify.index.keyidx import KeyringIndexStore
     from pgpverify.index.verdict import IndexVerification
     from pgpverify.verify import VerificationResult
 
@@ -121,8 +122,10 @@ def _add_index_options(cmd: argparse.ArgumentParser) -> None:
         help="root of the index's pgp/ tree (default: the parent of --index-url)",
     )
     group.add_argument("--cache-dir", metavar="DIR", type=_path,
-                       help="cache directory (default: the user cache directory)")
-    group.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+                       help="cache directory, also for the key-ID indexes of large keyrings "
+                       "(default: the user cache directory)")
+    group.add_argument("--no-cache", action="store_true",
+                       help="do not read or write the cache (nor keyring indexes)")
     group.add_argument("--offline", action="store_true", help="use the cache only, no network")
     group.add_argument(
         "--not-found-ttl", metavar="SECONDS", type=_seconds, default=300.0,
@@ -142,15 +145,21 @@ def _add_index_options(cmd: argparse.ArgumentParser) -> None:
                        help="allow plain HTTP to hosts other than this machine")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser (exposed for documentation and tests)."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser (exposed for documentation and tests).
+
+    With ``command``, only that subcommand gets its arguments (start-up cost: every
+    argparse parser and argument pays for gettext look-ups); the others are not added.
+    """
     parser = _Parser(
         prog="pgpverify",
         description="Verify OpenPGP signatures of Python distributions without gpg.",
     )
     parser.add_argument("--version", action="version", version=f"pgpverify {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub: Any = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    if command is not None:
+        sub = _OnlyCommand(sub, command)
     verify = sub.add_parser(
         "verify",
         help="verify a detached signature",
@@ -286,8 +295,8 @@ def _add_check_commands(sub: Any) -> None:
                          "release (default: 24)")
         cmd.add_argument("--at", metavar="ISO-8601-TIME", type=parse_time,
                          help="reference time for expiry and revocation (default: now)")
-        cmd.add_argument("--jobs", metavar="N", type=int, default=4,
-                         help="threads hashing and verifying (default: 4)")
+        cmd.add_argument("--jobs", metavar="N", type=int, default=2,
+                         help="threads hashing and verifying (default: 2)")
         cmd.add_argument("--format", choices=("text", "json", "github"), default="text",
                          help="output format (github: workflow annotations and a job summary)")
         cmd.add_argument("--junit-xml", metavar="FILE", type=_path,
@@ -445,9 +454,52 @@ def _silence(stream: TextIO) -> None:
         pass
 
 
+class _Skipped:
+    """A subcommand parser that is not built: every call is accepted and does nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self
+
+    def __call__(self, *_args: object, **_kwargs: object) -> Any:
+        return self
+
+
+class _OnlyCommand:
+    """``add_subparsers()`` that builds only one subcommand's parser (see build_parser)."""
+
+    def __init__(self, sub: Any, command: str) -> None:
+        self._sub = sub
+        self._command = command
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sub, name)
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        if name != self._command and self._command not in kwargs.get("aliases", ()):
+            return _Skipped()
+        return self._sub.add_parser(name, **kwargs)
+
+
+def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
+    """The parser, built for the command ``argv`` names when it names one."""
+    command = argv[0] if argv and not argv[0].startswith("-") else None
+    if command is not None:
+        parser = build_parser(command)
+        if command in _subcommands(parser):
+            return parser
+    return build_parser()  # --help, --version, or an unknown command: all of them
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:  # noqa: SLF001 - argparse has no public accessor
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            return set(action.choices)
+    return set()
+
+
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
     argv, pip_args = _pip_arguments(sys.argv[1:] if argv is None else argv)
+    parser = _parser_for(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help
@@ -581,6 +633,7 @@ def _signature_hint(file: Path, signature: Path | None) -> str | None:
 def _verify_keyrings(args: argparse.Namespace, at: datetime) -> VerificationResult:
     from pgpverify.limits import DEFAULT_LIMITS
     from pgpverify.openpgp.keyring import Keyring
+    from pgpverify.openpgp.keyring_index import IndexMismatch
     from pgpverify.verify import Verifier
 
     owners = None
@@ -589,12 +642,46 @@ def _verify_keyrings(args: argparse.Namespace, at: datetime) -> VerificationResu
         from pgpverify.trust.owners import OwnershipRecord
 
         owners = OwnershipRecord.from_file(args.owners, limits=DEFAULT_LIMITS)
-    keyring = Keyring.from_files(args.keyring, limits=DEFAULT_LIMITS)
-    verifier = Verifier(keyring, owners=owners, project=args.project)
-    result = verifier.verify(args.file, args.signature, at=at)
+    index = _keyring_index_store(args)
+    keyring = Keyring.from_files(args.keyring, limits=DEFAULT_LIMITS, index=index)
+    try:
+        result = Verifier(keyring, owners=owners, project=args.project).verify(
+            args.file, args.signature, at=at)
+    except IndexMismatch:
+        # A persisted keyring index that does not hold is dropped: scanned, judged again.
+        keyring = Keyring.from_files(args.keyring, limits=DEFAULT_LIMITS, index=index,
+                                     rescan=True)
+        result = Verifier(keyring, owners=owners, project=args.project).verify(
+            args.file, args.signature, at=at)
     for warning in keyring.warnings:
         _warn(warning)
     return result
+
+
+#: binary keyrings from this size on are memory-mapped and get a persisted key-ID index
+_INDEXED_KEYRING_BYTES = 1 << 20
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except (OSError, ValueError):
+        return 0
+
+
+def _keyring_index_store(args: argparse.Namespace) -> KeyringIndexStore | None:
+    """Where large keyrings' indexes live (the cache directory), unless ``--no-cache``."""
+    if args.no_cache:
+        return None
+    if not any(_size(path) >= _INDEXED_KEYRING_BYTES for path in args.keyring):
+        return None  # nothing to index: no cache directory looked up
+    from pgpverify.index.keyidx import KeyringIndexStore
+
+    if args.cache_dir is not None:
+        return KeyringIndexStore(args.cache_dir)
+    import platformdirs
+
+    return KeyringIndexStore(platformdirs.user_cache_path("pgpverify"))
 
 
 def _configured_index() -> str | None:

@@ -95,8 +95,10 @@ def install(
     wheelhouse: Path, requirements: Path, extra: Sequence[str] = (), *,
     quiet: bool = False, output: IO[str] | None = None,
 ) -> None:
-    """``pip install --no-index --find-links WHEELHOUSE -r REQUIREMENTS [extra...]``."""
-    argv = [sys.executable, "-m", "pip", "install", "--no-index", "--find-links",
+    """``pip install --no-index --no-deps --find-links WHEELHOUSE -r REQUIREMENTS [extra]``."""
+    # --no-deps: pip download already resolved the complete set, and every file of it is
+    # pinned; nothing beyond the pinned files can be pulled in
+    argv = [sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--find-links",
             str(wheelhouse), "--disable-pip-version-check", "-r", str(requirements)]
     if quiet:
         argv.append("--quiet")

@@ -28,6 +28,7 @@ Nothing here prints or reads the clock: ``at`` is the reference time.
 from __future__ import annotations
 
 import dataclasses
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -190,9 +191,11 @@ def check_files(
         raise ValueError(msg)
     policy = policy if policy is not None else CheckPolicy()
     items = _collect(paths)
-    # (2) hash each file once
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(_hash, items))
+    # (2) hash each file once, when an index entry must be matched; otherwise the verifier's
+    # own pass over the file gives the sha256 (and unsigned files are hashed alone)
+    if isinstance(trust, IndexTrust) or (isinstance(trust, LockTrust) and trust.client):
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(_hash, items))
     # (3) trust inputs, entries and signatures, per project
     warnings: list[str] = []
     projects = _prepare(items, trust, signatures_dir=signatures_dir, policy=policy,
@@ -221,10 +224,8 @@ def _collect(paths: Iterable[Path]) -> list[_Item]:
             items.append(item)
             continue
         for path in files:
-            try:
-                key = str(path.resolve())
-            except (OSError, RuntimeError):
-                key = str(path)
+            # a file named twice is one file (abspath: resolve() reads every link on the way)
+            key = os.path.normcase(os.path.abspath(path))  # noqa: PTH100
             if key in seen:
                 continue
             seen.add(key)
@@ -371,6 +372,10 @@ def _locate(
             item.sig_path, item.sig_name = local, str(local)
             return
     if client is None or page is None or entry is None:
+        if item.sha256 is None:
+            _hash(item)  # the pin for install; no verification pass will give it
+            if item.verdict is not None:
+                return
         item.finish(Status.UNSIGNED, "unsigned", "no signature in --signatures-dir"
                     if signatures_dir is not None else "no signature source")
         return
@@ -453,6 +458,8 @@ def _verify_item(
     if item.sha256 is not None and result.sha256 not in (None, item.sha256):
         item.finish(Status.ERROR, "error", "the file changed while it was being checked")
         return
+    if item.sha256 is None:
+        item.sha256 = result.sha256
     extra = _signer(result)
     if not result.ok:
         item.finish(Status.REJECTED, result.reason.value, _message(result, project), **extra)

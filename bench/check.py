@@ -1,0 +1,218 @@
+"""``pgpverify check`` / ``install`` benchmarks (issue 10): three ratios from one run.
+
+    .venv/bin/python bench/check.py [--files 2000] [--wheels 500] [--install 50] [--jobs 2]
+
+- **offline**: FILES files of 1-50 KB signed by 20 keys (10 Ed25519, 10 RSA-3072), one
+  ``check --keyring --signatures-dir`` process against a shell-style loop of one ``gpgv``
+  (and one ``sqv``) process per file. Target: at most 0.15x the gpgv loop.
+- **index**: WHEELS small signed wheels on a local index (``python -m http.server``), one
+  ``check`` with a warm cache: wall time (target 5 s on 2 cores) and the requests the
+  server saw.
+- **install**: INSTALL wheels from the local index, ``pgpverify install -r`` against plain
+  ``pip install -r``, warm caches for both, each into a fresh ``--target``. Target: at most
+  1.15x pip.
+
+Keys are test-only (made here, Ed25519 from labels, RSA at random). Not a test: it prints
+figures and ratios and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+
+# test helpers (untyped, outside the package): imported from tests/
+from certbuild import (  # type: ignore[import-not-found]  # noqa: E402
+    K0,
+    SIGNED,
+    Cert,
+    certification,
+    key,
+    sig,
+    uid_packet,
+    w,
+)
+from checkworld import Signer, World  # type: ignore[import-not-found]  # noqa: E402
+
+AT = "2025-06-01T00:00:00Z"
+
+
+def _signers() -> list[tuple[object, bytes]]:
+    """20 (key, certificate octets): 10 Ed25519, 10 RSA-3072."""
+    out = []
+    for n in range(20):
+        label = f"bench-check-{n}"
+        if n % 2:
+            primary = w.key_from_private(rsa.generate_private_key(65537, 3072), K0)
+        else:
+            primary = key(label)
+        uid = f"{label} <{label}@example.org>".encode()
+        cert = Cert(primary).add(primary.packet()).add(
+            uid_packet(uid), certification(primary, uid, K0))
+        out.append((primary, cert.octets()))
+    return out
+
+
+def _timed(argv: list[str], **kwargs: object) -> tuple[float, int]:
+    start = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          check=False, **kwargs)  # type: ignore[call-overload]
+    return time.perf_counter() - start, done.returncode
+
+
+def _pgpverify(*args: object) -> list[str]:
+    return [sys.executable, "-m", "pgpverify", *map(str, args)]
+
+
+def offline(work: Path, files: int, jobs: int) -> None:
+    rng = random.Random(0)
+    signers = _signers()
+    ring = work / "ring.gpg"
+    ring.write_bytes(b"".join(octets for _, octets in signers))
+    data_dir = work / "files"
+    data_dir.mkdir()
+    names = []
+    for i in range(files):
+        name = f"p{i:05d}-1.0-py3-none-any.whl"
+        data = rng.randbytes(rng.randint(1024, 50 * 1024))
+        (data_dir / name).write_bytes(data)
+        primary, _ = signers[i % len(signers)]
+        (data_dir / f"{name}.asc").write_bytes(
+            w.armor("SIGNATURE", sig(primary, w.BINARY, data, SIGNED)))
+        names.append(name)
+    home = work / "gnupg"
+    home.mkdir(mode=0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    ours, rc = _timed(_pgpverify("check", data_dir, "--keyring", ring, "--signatures-dir",
+                                 data_dir, "--at", AT, "--quiet", "--jobs", jobs))
+    print(f"offline: pgpverify check, {files} files, one process: {ours:.2f} s (exit {rc})")
+    start = time.perf_counter()
+    bad = 0
+    for name in names:
+        f = data_dir / name
+        bad += subprocess.run(["gpgv", "--keyring", str(ring), f"{f}.asc", str(f)], env=env,
+                              capture_output=True, check=False).returncode != 0
+    gpgv = time.perf_counter() - start
+    print(f"offline: gpgv loop: {gpgv:.2f} s ({bad} failures); "
+          f"ratio {ours / gpgv:.3f}x (target <= 0.15x)")
+    if subprocess.run(["which", "sqv"], capture_output=True, check=False).returncode == 0:
+        start = time.perf_counter()
+        for name in names:
+            f = data_dir / name
+            subprocess.run(["sqv", "--keyring", str(ring), f"{f}.asc", str(f)],
+                           capture_output=True, check=False)
+        sqv = time.perf_counter() - start
+        print(f"offline: sqv loop: {sqv:.2f} s; ratio {ours / sqv:.3f}x")
+
+
+def _serve(directory: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    from conftest import _wait, free_port  # type: ignore[import-not-found]
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+         "--directory", str(directory)],
+        stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    _wait(url, proc)
+    return proc, url
+
+
+def _world(count: int, prefix: str) -> World:
+    world = World()
+    signer = Signer.make(f"{prefix}-signer")
+    for n in range(count):
+        world.own(f"{prefix}{n:04d}", signer)
+        world.add(f"{prefix}{n:04d}", signer=signer)
+    return world
+
+
+def index(work: Path, wheels: int, jobs: int) -> None:
+    world = _world(wheels, "idx")
+    simple = world.write(work / "index")
+    house = world.local(work / "house")
+    log = work / "server.log"
+    server, url = _serve(simple.parent, log)
+    try:
+        args = ["check", house, "--index-url", url + "simple/", "--cache-dir", work / "cache",
+                "--at", AT, "--quiet", "--jobs", jobs]
+        cold, rc = _timed(_pgpverify(*args))
+        before = len(log.read_text().splitlines())
+        warm, rc = _timed(_pgpverify(*args))
+        requests = len(log.read_text().splitlines()) - before
+    finally:
+        server.terminate()
+        server.wait()
+    print(f"index: {wheels} wheels, cold cache {cold:.2f} s; warm cache {warm:.2f} s "
+          f"(exit {rc}, target <= 5 s), {requests} requests on the warm run")
+
+
+def install(work: Path, count: int) -> None:
+    world = _world(count, "inst")
+    simple = world.write(work / "index")
+    reqs = work / "requirements.txt"
+    reqs.write_text("".join(f"inst{n:04d}\n" for n in range(count)))
+    server, url = _serve(simple.parent, work / "server.log")
+    pip_cache = work / "pip-cache"
+    env = {**os.environ, "PIP_CACHE_DIR": str(pip_cache), "PIP_CONFIG_FILE": os.devnull,
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    try:
+        def pip(target: str) -> float:
+            return _timed([sys.executable, "-m", "pip", "install", "-q", "-r", str(reqs),
+                           "--index-url", url + "simple/", "--target", str(work / target)],
+                          env=env)[0]
+
+        def ours(target: str) -> float:
+            return _timed(_pgpverify("install", "-r", reqs, "--index-url", url + "simple/",
+                                     "--cache-dir", work / "cache", "--at", AT, "--quiet",
+                                     "--", "--target", work / target), env=env)[0]
+
+        pip("warm-pip")
+        ours("warm-ours")
+        plain = min(pip(f"pip{n}") for n in range(2))
+        checked = min(ours(f"ours{n}") for n in range(2))
+    finally:
+        server.terminate()
+        server.wait()
+    print(f"install: {count} wheels, pip install {plain:.2f} s, pgpverify install "
+          f"{checked:.2f} s: ratio {checked / plain:.2f}x (target <= 1.15x)")
+
+
+def _fresh(tmp: str, name: str) -> Path:
+    where = Path(tmp) / name
+    where.mkdir()
+    return where
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--wheels", type=int, default=500)
+    parser.add_argument("--install", type=int, default=50)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only", choices=("offline", "index", "install"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pgpverify-bench-check-") as tmp:
+        if args.only in (None, "offline"):
+            offline(_fresh(tmp, "offline"), args.files, args.jobs)
+        if args.only in (None, "index"):
+            index(_fresh(tmp, "index"), args.wheels, args.jobs)
+        if args.only in (None, "install"):
+            install(_fresh(tmp, "install"), args.install)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
