@@ -654,3 +654,10 @@ def test_lockfile_is_a_signer_policy():
     assert result.maintainer.user == "alice"
     other = Verifier(lock.keyring_for("demo-pkg"), signers=lock, project="other")
     assert other.verify(WHEEL, at=AT).reason is Reason.NOT_OWNER
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX special files")
+def test_lockfile_read_rejects_a_device():
+    with pytest.raises(LockFileError, match="lock file is a character device") as info:
+        LockFile.read(Path("/dev/zero"))
+    assert info.value.source == "/dev/zero"

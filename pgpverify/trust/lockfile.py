@@ -56,8 +56,8 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from pgpverify.errors import LockFileError, PgpVerifyError
-from pgpverify.io import BINARY, atomic_write, binary_blocks
+from pgpverify.errors import InputError, LimitExceededError, LockFileError, PgpVerifyError
+from pgpverify.io import BINARY, atomic_write, binary_blocks, read_bounded
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, encode
@@ -196,25 +196,20 @@ class LockFile:
 
     @classmethod
     def read(cls, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> LockFile:
-        """Read and check a lock file (at most ``limits.lock_bytes``, UTF-8)."""
+        """Read and check a lock file (at most ``limits.lock_bytes``, UTF-8).
+
+        A regular file or a pipe (:func:`pgpverify.io.read_bounded`): a device, a socket,
+        a directory, a missing file or a path with a NUL byte is a LockFileError.
+        """
         source = str(path)
         try:
-            with path.open("rb") as fh:
-                data = fh.read(limits.lock_bytes + 1)
-        except FileNotFoundError:
-            raise LockFileError("lock file not found", source=source) from None
-        except IsADirectoryError:
-            raise LockFileError("lock file is a directory", source=source) from None
-        except OSError as err:
-            raise LockFileError(
-                f"cannot read lock file: {err.strerror or err}", source=source
-            ) from None
-        except ValueError as err:  # a NUL byte in the path
-            raise LockFileError(f"cannot read lock file: {err}", source=source) from None
-        if len(data) > limits.lock_bytes:
+            data = read_bounded(path, limits.lock_bytes, "lock file")
+        except LimitExceededError:
             raise LockFileError(
                 f"lock file is larger than {limits.lock_bytes} bytes", source=source
-            )
+            ) from None
+        except InputError as err:
+            raise LockFileError(err.message, source=source) from None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as err:
