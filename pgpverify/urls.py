@@ -27,6 +27,7 @@ __all__ = [
     "redact_url",
     "split_credentials",
     "url_problem",
+    "userinfo_problem",
     "with_credentials",
     "without_credentials",
 ]
@@ -100,13 +101,47 @@ def with_credentials(url: str, credentials: Credentials | None) -> str:
     return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
 
 
+def _hidden_userinfo(url: str) -> int | None:
+    """Where a userinfo that a URL parser does not see ends (the index of its '@'), if any.
+
+    ``https://user:se/cret@host/``: a password (or token) holding a raw '/' ends the
+    authority early, so parsers take ``user`` for the host and ``se/cret@host/`` for the
+    path. The last '@' before any '?' or '#', when a '/' comes before it, ends such a
+    userinfo; everything up to it is treated as secret.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    region = rest.split("?", 1)[0].split("#", 1)[0]
+    at = region.rfind("@")
+    if at < 0 or "/" not in region[:at]:
+        return None
+    return len(scheme) + len(sep) + at
+
+
+def userinfo_problem(url: str) -> str | None:
+    """Refuse an index or keys URL whose password or token holds a raw '/' (see above).
+
+    Such a URL names another host (the part of the secret before the '/'): it must never be
+    requested, and its secret never shown.
+    """
+    if _hidden_userinfo(url) is None:
+        return None
+    return ("an '@' after a '/': a user name, password or token that holds '/' must be "
+            "percent-encoded (%2F)")
+
+
 def redact_url(url: str) -> str:
     """``url`` safe to show or store, as pip's ``redact_auth_from_url`` makes it.
 
     ``https://user:pass@host/`` -> ``https://user:****@host/``; ``https://token@host/`` ->
     ``https://****@host/``. A URL that does not parse loses everything up to the last '@'
-    of what looks like its authority, so a secret never survives a parse failure.
+    of what looks like its authority, so a secret never survives a parse failure; so does
+    one whose secret holds a raw '/' (``https://user:se/cret@host/`` -> ``https://****@host/``).
     """
+    hidden = _hidden_userinfo(url)
+    if hidden is not None:
+        return url[: url.index("://") + 3] + "****" + url[hidden:]
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -386,3 +386,17 @@ def test_simple_page_over_its_limit_is_refused():
     small = IndexClient(index, index_url=INDEX_URL, limits=Limits(page_bytes=10))
     with pytest.raises(NetworkError, match="larger than 10 bytes"):
         small.signature_for("demo-pkg", WHEEL)
+
+
+@pytest.mark.parametrize("url", ["https://user:s3c/ret@index.test/simple/",
+                                 "https://s3c/ret@index.test/simple/"])
+def test_client_rejects_an_index_url_whose_secret_holds_a_raw_slash(url):
+    index = demo_index()
+    good = url.replace("s3c/ret", "s3c%2Fret")  # the good twin: percent-encoded
+    assert IndexClient(index, index_url=good).index_url == INDEX_URL
+    with pytest.raises(InputError, match="must be percent-encoded") as err:
+        IndexClient(index, index_url=url)
+    assert "s3c" not in str(err.value) + (err.value.source or "")
+    with pytest.raises(InputError):
+        IndexClient(index, index_url=INDEX_URL, keys_url=url.replace("/simple/", "/"))
+    assert index.requests == []

@@ -11,6 +11,7 @@ from pgpverify.urls import (
     redact_url,
     split_credentials,
     url_problem,
+    userinfo_problem,
     with_credentials,
     without_credentials,
 )
@@ -135,3 +136,23 @@ def test_redaction_never_leaks_the_password(user, password, host, path):
         assert secret not in shown
         assert password not in shown
     assert with_credentials(plain, credentials) == url
+
+
+@pytest.mark.parametrize(("url", "redacted"), [
+    # a secret with a raw '/': parsers see host "user" (or "se") and a path holding the rest
+    ("https://user:se/cret@host/simple/", "https://****@host/simple/"),
+    ("https://se/cret@host/simple/?q=1", "https://****@host/simple/?q=1"),
+    ("https://a:b/c/d@e@host:8443/x#f", "https://****@host:8443/x#f"),
+])
+def test_redact_url_hides_a_secret_that_holds_a_raw_slash(url, redacted):
+    assert redact_url(url) == redacted
+    assert userinfo_problem(url) is not None
+
+
+@pytest.mark.parametrize("url", [
+    "https://user:se%2Fcret@host/simple/",  # the good twin: percent-encoded
+    "https://host/simple/?next=a@b", "https://host/simple/#x@y", "https://token@host/simple/",
+])
+def test_userinfo_problem_accepts_a_well_formed_url(url):
+    assert userinfo_problem(url) is None
+    assert "cret" not in redact_url(url)

@@ -30,6 +30,7 @@ from pgpverify.urls import (
     redact_url,
     split_credentials,
     url_problem,
+    userinfo_problem,
     with_credentials,
     without_credentials,
 )
@@ -141,7 +142,7 @@ class IndexClient:
 
     def _accept(self, url: str, what: str) -> str:
         plain, credentials = split_credentials(url.strip())
-        problem = self._url_problem(plain)
+        problem = userinfo_problem(url.strip()) or self._url_problem(plain)
         if problem is not None:
             raise InputError(f"unusable {what}: {problem}", source=redact_url(url.strip()))
         where = origin(plain)
