@@ -806,7 +806,9 @@ def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
         report = check_files(
             paths, trust=trust, at=_check_time(args), policy=_check_policy(args),
             signatures_dir=args.signatures_dir, jobs=args.jobs,
+            progress=None if args.quiet else _progress_bar(),
         )
+        _progress_end()
         _check_output(args, report)
         if download_dir is not None and args.dest is not None:
             _keep_downloads(download_dir, args.dest)
@@ -825,6 +827,37 @@ def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
                                output=sys.stderr)
             _say(sys.stderr, f"pgpverify: installed {len(report.files)} checked file(s)")
     return report.exit_code
+
+
+_BAR_WIDTH = 30
+
+
+def _progress_bar() -> Any:
+    """A progress bar on stderr when it is a terminal (none when piped or in CI logs)."""
+    stream = sys.stderr
+    try:
+        if stream is None or not stream.isatty():
+            return None
+    except (OSError, ValueError):
+        return None
+
+    def draw(done: int, total: int) -> None:
+        filled = _BAR_WIDTH * done // max(total, 1)
+        _write(stream, f"\rpgpverify: [{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] "
+                       f"{done}/{total}")
+        _flush(stream)
+
+    _progress_state.append(draw)
+    return draw
+
+
+_progress_state: list[Any] = []
+
+
+def _progress_end() -> None:
+    if _progress_state:
+        _progress_state.clear()
+        _write(sys.stderr, "\r\x1b[K")
 
 
 def _check_usage(args: argparse.Namespace, *, install: bool) -> None:
@@ -1388,6 +1421,9 @@ def _audit_report(args: argparse.Namespace, store: Any) -> int:
                     write_csv(store, out)
         except OSError as err:
             raise InputError(f"cannot write: {err.strerror or err}", source=str(path)) from None
+    for written in (args.html, args.json, args.csv):
+        if written is not None and str(written) != "-":
+            _say(sys.stderr, f"pgpverify: wrote {written}")
     if args.html is None and args.json is None and args.csv is None:
         for category, count in data.totals.items():
             _say(sys.stdout, f"{category:20} {count}")

@@ -343,3 +343,16 @@ def test_check_signature_checked_out_with_crlf_line_endings(tmp_path):
     (house / dist.filename).write_bytes(dist.data.replace(b"\n", b"\r\n"))
     report = check_files([house], trust=KeyringTrust((keyring,)), at=AT, signatures_dir=sigs)
     assert _one(report).reason == "bad-signature"
+
+
+def test_check_reports_progress_for_every_file(tmp_path):
+    world = _world()
+    for n in range(5):
+        world.add("alpha", f"1.{n}", signer=(ALICE, None)[n % 2])
+    client = IndexClient(world.fake(), index_url=INDEX_URL)
+    seen = []
+    report = check_files([world.local(tmp_path / "house")], trust=IndexTrust(client), at=AT,
+                         jobs=3, progress=lambda done, total: seen.append((done, total)))
+    assert len(report.files) == 5
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert seen[-1] == (5, 5)

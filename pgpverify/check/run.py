@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -179,12 +180,14 @@ def check_files(
     signatures_dir: Path | None = None,
     jobs: int = 1,
     limits: Limits = DEFAULT_LIMITS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CheckReport:
     """Check every file in ``paths`` (files, or directories of them) at time ``at``.
 
     The verdicts are the same for any ``jobs``: the order of the report is the order of
     ``paths`` (a directory's files by name), and each project's files are verified by one
-    thread with that project's keyring.
+    thread with that project's keyring. ``progress(done, total)`` is called as files are
+    decided, from any thread (one call at a time).
     """
     if jobs < 1:
         msg = "jobs must be at least 1"
@@ -202,8 +205,10 @@ def check_files(
                         warnings=warnings, limits=limits)
     # (4) verification, one project per task
     units = _units(projects, trust, jobs)
+    counter = _Progress(len(items), progress)
+    counter.advance(sum(1 for item in items if item.verdict is not None))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(lambda unit: _verify_unit(unit, policy, at, limits), units))
+        list(pool.map(lambda unit: _verify_unit(unit, policy, at, limits, counter), units))
     verdicts = [item.verdict for item in sorted(items, key=lambda i: i.order)]
     assert all(v is not None for v in verdicts)
     return CheckReport(files=tuple(v for v in verdicts if v is not None),
@@ -435,7 +440,26 @@ def _units(projects: list[_Project], trust: TrustSource, jobs: int) -> list[_Uni
     return [(load, pairs[k::jobs]) for k in range(min(jobs, len(pairs)))]
 
 
-def _verify_unit(unit: _Unit, policy: CheckPolicy, at: datetime, limits: Limits) -> None:
+class _Progress:
+    """Files decided so far, reported to the caller's callback under a lock."""
+
+    def __init__(self, total: int, callback: Callable[[int, int], None] | None) -> None:
+        self.total = total
+        self.done = 0
+        self._callback = callback
+        self._lock = threading.Lock()
+
+    def advance(self, count: int = 1) -> None:
+        if self._callback is None or not count:
+            return
+        with self._lock:
+            self.done += count
+            self._callback(self.done, self.total)
+
+
+def _verify_unit(
+    unit: _Unit, policy: CheckPolicy, at: datetime, limits: Limits, counter: _Progress
+) -> None:
     load, pairs = unit
     shared = load() if load is not None else None
     rings: dict[str, Keyring] = {}
@@ -447,6 +471,7 @@ def _verify_unit(unit: _Unit, policy: CheckPolicy, at: datetime, limits: Limits)
             _verify_item(item, project, ring, policy=policy, at=at, limits=limits)
         except PgpVerifyError as err:
             item.error(err)
+        counter.advance()
 
 
 def _verify_item(
