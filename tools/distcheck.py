@@ -5,9 +5,9 @@ do, so a file the tests need and the sdist lacks fails here, not downstream.
 
 1. ``python -m build`` makes the sdist, then the wheel from that sdist (``dist/``).
 2. ``twine check --strict`` checks both (metadata, the PyPI description renders).
-3. The sdist holds every file of ``pgpverify/``, ``tests/``, ``vectors/`` and ``bench/``
-   (tracked files when run from a git checkout) and no caches; the wheel holds the
-   package, ``py.typed``, the licence and the entry point, and no tests.
+3. The sdist holds every tracked file but the CI plumbing (``.github/``, ``.ci/``) when run
+   from a git checkout, so a file a test reads cannot be left out, and no caches; the
+   wheel holds the package, ``py.typed``, the licence and the entry point, and no tests.
 4. For each Python asked for (``--python 3.10 3.11 ...``): the sdist is unpacked into a
    temporary directory, a venv is made with that interpreter, ``pip install .[test]`` runs
    there, and then ``pytest`` (the installed package, the unpacked tests and vectors).
@@ -39,17 +39,12 @@ else:  # pragma: no cover - Python 3.10
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED = ("3.10", "3.11", "3.12", "3.13")
-#: Top-level files the sdist must carry besides the trees below.
-REQUIRED_FILES = (
-    "pyproject.toml",
-    "LICENSE",
-    "README.md",
-    "CHANGELOG.md",
-    "MANIFEST.in",
-    "docs/pypi.md",
-)
-#: Trees whose every (tracked) file the sdist must carry: the tests and what they read.
-REQUIRED_TREES = ("pgpverify", "tests", "vectors", "bench")
+#: In a git checkout the sdist must carry every tracked file but these (CI plumbing): the
+#: tests read files anywhere in the tree (README.md, docs/, action.yml, vectors/ ...).
+NOT_IN_SDIST = (".github/", ".ci/", ".gitignore")
+#: Outside a git checkout (an unpacked sdist), at least these.
+REQUIRED_FILES = ("pyproject.toml", "LICENSE", "README.md", "CHANGELOG.md", "MANIFEST.in")
+REQUIRED_TREES = ("pgpverify", "tests", "vectors", "bench", "docs")
 #: Path parts that must never be in a distribution.
 JUNK_PARTS = frozenset(
     {"__pycache__", ".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".work"}
@@ -111,12 +106,14 @@ def source_files() -> set[str]:
     wanted = set(REQUIRED_FILES)
     if (ROOT / ".git").exists() and shutil.which("git"):
         listed = subprocess.run(
-            ["git", "ls-files", "-z", "--", *REQUIRED_TREES],
+            ["git", "ls-files", "-z"],
             cwd=ROOT,
             capture_output=True,
             check=True,
         ).stdout.decode("utf-8", "surrogateescape")
-        wanted.update(name for name in listed.split("\0") if name)
+        wanted.update(
+            name for name in listed.split("\0") if name and not name.startswith(NOT_IN_SDIST)
+        )
     else:
         for tree in REQUIRED_TREES:
             wanted.update(
@@ -139,7 +136,7 @@ def check_sdist(sdist: Path) -> None:
     junk = sorted(n for n in names if JUNK_PARTS & set(n.split("/")) or n.endswith(".pyc"))
     if junk:
         raise CheckError(f"cache files in the sdist: {', '.join(junk[:10])}")
-    print(f"sdist: {len(names)} members, every test file and vector included", flush=True)
+    print(f"sdist: {len(names)} members, every tracked file but CI plumbing", flush=True)
 
 
 def check_wheel(wheel: Path) -> None:
