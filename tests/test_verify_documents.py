@@ -233,3 +233,23 @@ def test_keyring_from_bytes_verifies_like_from_files():
     assert len(junk) == 0
     assert junk.warnings
     assert junk.warnings[0].startswith("k: ")
+
+
+def test_verify_rejects_a_text_stream():
+    with WHEEL.open(encoding="latin-1") as text, pytest.raises(TypeError, match="binary mode"):
+        _demo().verify(text, b"sig", at=AT)  # type: ignore[arg-type]
+
+
+def test_verify_reports_a_failing_stream_as_an_input_error():
+    class Broken(io.RawIOBase):
+        name = "broken.whl"
+
+        def readable(self):
+            return True
+
+        def readinto(self, _buffer):
+            raise OSError(5, "Input/output error")
+
+    sig = (DEMO / (WHEEL.name + ".asc")).read_bytes()
+    with pytest.raises(InputError, match=r"broken.whl: cannot read: Input/output error"):
+        _demo().verify(Broken(), sig, at=AT)
