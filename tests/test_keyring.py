@@ -13,6 +13,7 @@ from certbuild import AT, DOCUMENT, document_signature, key_revocation, signer_c
 from pgpverify import Verifier
 from pgpverify.errors import LimitExceededError
 from pgpverify.limits import DEFAULT_LIMITS
+from pgpverify.openpgp import keyring as keyring_module
 from pgpverify.openpgp.keyring import Keyring, _span_packets
 
 CERT, PRIMARY, SUB = signer_cert("keyring", subkey=True)
@@ -135,3 +136,59 @@ def test_keyring_rejects_a_marker_with_another_body_as_junk():
     ring.add_bytes(_marker(b"XYZ") + OCTETS, source="not a marker")
     assert ring.warnings == ["not a marker: 1 packet(s) outside any certificate skipped"]
     assert ring.certificate(PRIMARY.fingerprint) is not None
+
+
+# -- Limits.keyring_files and Limits.keyring_total_bytes: counted before any file is read --
+
+
+def _files(tmp_path, count):
+    paths = []
+    for i in range(count):
+        path = tmp_path / f"ring{i}.gpg"
+        path.write_bytes(OCTETS)
+        paths.append(path)
+    return paths
+
+
+def test_keyring_accepts_files_up_to_the_file_cap(tmp_path):
+    limits = dataclasses.replace(DEFAULT_LIMITS, keyring_files=3)
+    assert len(Keyring.from_files(_files(tmp_path, 3), limits=limits)) == 1
+
+
+def test_keyring_rejects_more_files_than_the_cap_before_reading_any(tmp_path, monkeypatch):
+    limits = dataclasses.replace(DEFAULT_LIMITS, keyring_files=3)
+    paths = _files(tmp_path, 4)
+    monkeypatch.setattr(Keyring, "add_bytes", lambda *_a, **_k: pytest.fail("read a file"))
+    with pytest.raises(LimitExceededError, match="number of keyring files exceeds the limit of 3"):
+        Keyring.from_files(paths, limits=limits)
+
+
+def test_keyring_rejects_files_over_the_total_size_before_reading_any(tmp_path, monkeypatch):
+    paths = _files(tmp_path, 3)
+    at_cap = dataclasses.replace(DEFAULT_LIMITS, keyring_total_bytes=3 * len(OCTETS))
+    assert len(Keyring.from_files(paths, limits=at_cap)) == 1
+    under = dataclasses.replace(at_cap, keyring_total_bytes=3 * len(OCTETS) - 1)
+    monkeypatch.setattr(Keyring, "add_bytes", lambda *_a, **_k: pytest.fail("read a file"))
+    with pytest.raises(LimitExceededError, match="total size of the keyring files"):
+        Keyring.from_files(paths, limits=under)
+
+
+def test_keyring_rejects_blocks_over_the_total_size_as_they_are_added():
+    # Certificates added from bytes (an index, a lock file, the trust memory) count too.
+    ring = Keyring(limits=dataclasses.replace(DEFAULT_LIMITS,
+                                              keyring_total_bytes=2 * len(OCTETS)))
+    ring.add_bytes(OCTETS, source="first")
+    ring.add_bytes(OCTETS, source="second")
+    with pytest.raises(LimitExceededError, match="total size of the keyrings") as info:
+        ring.add_bytes(OCTETS, source="third")
+    assert info.value.source == "third"
+
+
+def test_keyring_counts_a_file_of_unknown_size_as_it_is_read(tmp_path, monkeypatch):
+    # A pipe has no size before it is read (its size counts as 0 before reading): the
+    # running count still bounds it.
+    monkeypatch.setattr(keyring_module, "_size", lambda _path: 0)
+    limits = dataclasses.replace(DEFAULT_LIMITS, keyring_total_bytes=2 * len(OCTETS) - 1)
+    with pytest.raises(LimitExceededError, match="total size of the keyrings") as info:
+        Keyring.from_files(_files(tmp_path, 2), limits=limits)
+    assert info.value.source.endswith("ring1.gpg")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import stat
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,15 @@ def _map_binary(path: Path, limit: int) -> Octets | None:
     return mapped
 
 
+def _size(path: Path) -> int:
+    """The size of a regular file, 0 for anything else (reading it reports the error)."""
+    try:
+        found = path.stat()
+    except (OSError, ValueError):
+        return 0
+    return found.st_size if stat.S_ISREG(found.st_mode) else 0
+
+
 def _is_keybox(data: bytes) -> bool:
     """GnuPG's keybox format (``pubring.kbx``): a first blob of type 1 with magic ``KBXf``."""
     return len(data) >= 12 and data[4] == 1 and data[8:12] == b"KBXf"
@@ -79,6 +89,8 @@ class Keyring:
     #: primary fingerprint -> packets in all its copies so far (the certificate cap counts
     #: the merged certificate: N copies of a certificate are N times its packets)
     _merged: dict[bytes, int] = field(default_factory=dict)
+    #: octets of every file and block added so far (Limits.keyring_total_bytes)
+    _loaded: int = 0
 
     @classmethod
     def from_bytes(
@@ -94,11 +106,23 @@ class Keyring:
 
     @classmethod
     def from_files(cls, paths: Iterable[Path], *, limits: Limits = DEFAULT_LIMITS) -> Keyring:
-        """Load every file in ``paths`` (armored or binary, several blocks each)."""
+        """Load every file in ``paths`` (armored or binary, several blocks each).
+
+        Before any file is read, their number is checked against ``Limits.keyring_files``
+        and the sum of their sizes against ``Limits.keyring_total_bytes`` (a file whose
+        size cannot be known yet, a pipe, is counted as it is read).
+        """
+        paths = list(paths)
+        if len(paths) > limits.keyring_files:
+            raise LimitExceededError("number of keyring files", limits.keyring_files)
+        if sum(_size(path) for path in paths) > limits.keyring_total_bytes:
+            raise LimitExceededError("total size of the keyring files",
+                                     limits.keyring_total_bytes)
         ring = cls(limits=limits)
         for path in paths:
             mapped = _map_binary(path, limits.keyring_bytes)
             if mapped is not None:
+                ring._count(len(mapped), str(path))
                 ring._add_binary(mapped, str(path))
             else:
                 ring.add_bytes(read_bounded(path, limits.keyring_bytes, "keyring"),
@@ -118,6 +142,7 @@ class Keyring:
         if len(data) > self.limits.keyring_bytes:
             raise LimitExceededError("size of the keyring", self.limits.keyring_bytes,
                                      source=source)
+        self._count(len(data), source)
         if _is_keybox(data):
             raise KeyringError(
                 "this is a GnuPG keybox (pubring.kbx), not an OpenPGP keyring; export it with "
@@ -236,6 +261,13 @@ class Keyring:
             self._close(fpr, (data, cert_start, pos), in_cert)
         if junk:
             self.warnings.append(f"{source}: {junk} packet(s) outside any certificate skipped")
+
+    def _count(self, size: int, source: str) -> None:
+        """Account for ``size`` more octets loaded, before they are framed."""
+        if self._loaded + size > self.limits.keyring_total_bytes:
+            raise LimitExceededError("total size of the keyrings",
+                                     self.limits.keyring_total_bytes, source=source)
+        self._loaded += size
 
     def _close(self, fpr: bytes, span: tuple[Octets, int, int], packets: int) -> None:
         """Remember one copy of certificate ``fpr`` and count its packets."""
