@@ -5,8 +5,9 @@ revoked, not an owner). Part 2 builds an index the way an operator would (``pgpv
 publish`` of the maintainers' keys and ownership record, simple pages, the wheel and its
 ``.asc``), serves it with ``python -m http.server`` on 127.0.0.1, verifies against it with
 ``--index-url`` (signature and keys fetched from the index), shows a compromised index
-adding a signer being caught by the trust memory (``--fail-on-key-change``) and a lock
-file used offline, then stops the server.
+adding a signer being caught by the trust memory (``--fail-on-key-change``), a lock
+file used offline and an audit of the whole index, then stops the server; the audit store
+then re-judges offline and writes its report (``build/demo-audit/``).
 
 Exit status 0 iff every step gave its expected exit code.
 """
@@ -190,6 +191,34 @@ def part_two(demo: Demo) -> None:
             "verify", str(work / "download" / WHEEL), "--signature", str(DEMO / f"{WHEEL}.asc"),
             "--lock", str(work / "pgpverify.lock"), "--at", AT,
         ], 0)
+        audit_report(demo, work)
+
+
+def audit_report(demo: Demo, work: Path) -> None:
+    """The audit store outlives the index: re-judge offline, report, export the archive."""
+    store = str(work / "audit.sqlite")
+    demo.run("audit, offline: the index is gone; the archive alone re-judges its files "
+             "(--from-store)", [
+        "audit", "run", "--from-store", "--db", store, "--at", AT,
+    ], 0)
+    demo.run("audit: the totals per category", ["audit", "report", "--db", store], 0)
+    report = ROOT / "build" / "demo-audit"
+    report.mkdir(parents=True, exist_ok=True)
+    html = ["--html", str(report / "audit.html")] if _has_report_extra() else []
+    demo.run("audit: the report, as self-contained HTML (charts inline), JSON and CSV "
+             "(build/demo-audit/)", [
+        "audit", "report", "--db", store, *html, "--json", str(report / "audit.json"),
+        "--csv", str(report / "audit.csv"),
+    ], 0)
+    demo.run("audit: the archived signatures written back out", [
+        "audit", "export-signatures", "--db", store, str(work / "exported"),
+    ], 0)
+
+
+def _has_report_extra() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(n) is not None for n in ("jinja2", "pygal"))
 
 
 def index_cases(demo: Demo, work: Path, url: str) -> None:
@@ -239,6 +268,11 @@ def index_cases(demo: Demo, work: Path, url: str) -> None:
              "--fail-on-key-change rejects the widening", [
         *mallory, *common, "--fail-on-key-change",
     ], 1)
+    demo.run("audit: every project of the index (--all), each file verified twice, into a "
+             "store that also archives every .asc and key", [
+        "audit", "run", "--index-url", simple, "--all", "--db", str(work / "audit.sqlite"),
+        "--at", AT,
+    ], 0)
 
 
 def check_cases(demo: Demo, work: Path, simple: str, cache: str, houses: list[Path]) -> None:
