@@ -976,10 +976,10 @@ def _open_document(
         if sig_path is None and signature_data is None:
             # after the open: a file has a name ("." and "/" have none, and are directories)
             sig_path = path.with_name(path.name + ".asc")
-    elif isinstance(document, io.TextIOBase):
-        msg = "the document stream is a text stream: open it in binary mode ('rb')"
-        raise TypeError(msg)
     elif callable(getattr(document, "read", None)):
+        if isinstance(getattr(document, "encoding", None), str):  # io.TextIOBase
+            msg = "the document stream is a text stream: open it in binary mode ('rb')"
+            raise TypeError(msg)
         doc = document
         stream_name = getattr(document, "name", None)
         file_name = name or (stream_name if isinstance(stream_name, str) else "<stream>")
