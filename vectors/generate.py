@@ -992,6 +992,7 @@ def build(g: Gen) -> None:
     build_output(g, alice, keyrings=both, signature=sig_alice)
     build_fidelity(g)
     build_work_caps(g)
+    build_user_id_revocations(g)
     build_demo(g, alice, bob, mallory)
 
 
@@ -1108,6 +1109,65 @@ def build_work_caps(g: Gen) -> None:
 
 
 # -- merging copies of one certificate (issue 8, section 1) ------------------------------------
+
+
+def uid_revocation(primary: w.Key, uid: bytes, t: int, code: int = 32) -> bytes:
+    """A certification revocation (0x30) of ``uid`` by its own primary key."""
+    hashed, unhashed = w.default_subpackets(primary, t)
+    hashed.append(w.revocation_reason(code, b"test vector: user ID no longer valid"))
+    spec = w.SigSpec(0x30, w.SHA256, hashed, unhashed)
+    return sig_packet(primary, spec, primary.frame() + w.uid_frame(uid))
+
+
+def build_user_id_revocations(g: Gen) -> None:
+    """A revoked user ID's self-signatures no longer count (RFC 9580 §5.2.1.15, as GnuPG).
+
+    Each certificate has an old user ID whose self-signature allows only certification
+    and a newer one whose self-signature allows signing; the owner then revokes the newer
+    user ID (0x30, reason 32). Its self-signature used to choose the key's flags all the
+    same, so the revoked user ID kept the key signing. Good twins: the same certificate
+    without the revocation, and one whose user ID was certified again after it.
+    """
+    made = ts("2023-01-01T00:00:00Z")
+    revoked_at = ts("2023-06-01T00:00:00Z")
+
+    def cert(label: str, *, revoke: bool, again: bool = False, only: bool = False) -> Signer:
+        key = g.variant(label)
+        old = f"UID revocation {label} (old) <old@example.org>".encode()
+        new = f"UID revocation {label} <new@example.org>".encode()
+        packets = [key.packet()]
+        if not only:
+            packets += [w.packet(w.TAG_USER_ID, old),
+                        self_sig(key, old, key.created, flags=w.FLAG_CERTIFY)]
+        packets += [w.packet(w.TAG_USER_ID, new), self_sig(key, new, made)]
+        if revoke:
+            packets.append(uid_revocation(key, new, revoked_at))
+        if again:
+            packets.append(self_sig(key, new, revoked_at + DAY))
+        return Signer(key, new, packets)
+
+    def vector(name: str, s: Signer, expected: str, proves: str) -> None:
+        ring = g.keyring(f"keys/user-id-revocation/{name.split('/')[1]}.pub.asc", s.cert)
+        g.vector(name, sig=asc(doc_sig(s.key, HELLO)), keyrings=[ring], expected=expected,
+                 signer=s.key, primary=s.primary, proves=proves)
+
+    vector("bad/revoked-user-id-allowed-signing", cert("flags", revoke=True),
+           "not-signing-key",
+           "The newest self-signature, the only one that allows signing, certifies a user ID "
+           "the owner then revoked (0x30): it no longer counts, and the older user ID's "
+           "self-signature allows only certification.")
+    vector("good/revoked-user-id-allowed-signing-twin", cert("flags twin", revoke=False),
+           "good",
+           "The same certificate without the certification revocation: the newest "
+           "self-signature allows signing.")
+    vector("bad/only-user-id-revoked", cert("only", revoke=True, only=True),
+           "not-signing-key",
+           "The only user ID is revoked: no self-signature counts (GnuPG would fall back to "
+           "the algorithm's usage; we do not).")
+    vector("good/only-user-id-revoked-then-certified-again",
+           cert("again", revoke=True, again=True, only=True), "good",
+           "A self-signature made after the certification revocation certifies the user ID "
+           "again: it counts.")
 
 
 def build_merging(g: Gen) -> None:

@@ -272,6 +272,17 @@ BY_NAME["bad/shared-subkey-over-candidate-cap"] = (
      "sharing one subkey cannot multiply the work of each signature."),
 )
 
+# Certification revocations (generate.build_user_id_revocations): gpgv agrees that a revoked
+# user ID's self-signature no longer gives the key its flags; with every user ID revoked the
+# tools fall back where pgpverify rejects.
+BY_NAME["bad/only-user-id-revoked"] = (
+    {"gpgv": "good", "sqv": "good"},
+    ("With its only user ID revoked the key has no self-signature that counts. gpgv still "
+     "takes the key as valid and, with no key flags left, gives it every usage its algorithm "
+     "allows (GnuPG's merge_selfsigs_main); sqv still takes the revoked user ID's binding for "
+     "the primary key's flags. pgpverify rejects conservatively: not-signing-key."),
+)
+
 #: expected reason -> the same, for every vector of that reason not listed by name
 BY_REASON: dict[str, tuple[dict[str, str], str]] = {
     "key-revoked": ({"gpgv": "good"}, GPGV_STATE + " sqv rejects revoked keys like us."),
