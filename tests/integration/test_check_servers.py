@@ -138,3 +138,121 @@ def test_install_into_fresh_venv(tmp_path, static_server):
     assert [(f["project"], f["status"]) for f in doc["files"]] == [
         ("alpha", "good"), ("beta", "unsigned")]
     assert _installed(python) == ["alpha", "beta"]
+
+
+class _DocumentServer:
+    """An in-process HTTP server over a FakeIndex's documents (paths under fakeindex.ROOT).
+
+    ``die_after`` requests, it stops answering: every later connection is closed without a
+    response, as a server that died mid-run.
+    """
+
+    def __init__(self, documents, die_after: int | None = None) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from fakeindex import ROOT as FAKE_ROOT
+
+        served = {url[len(FAKE_ROOT) - 1:]: doc for url, doc in documents.items()}
+        state = {"count": 0}
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with lock:
+                    state["count"] += 1
+                    dead = die_after is not None and state["count"] > die_after
+                if dead:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                status, body, ctype = served.get(self.path, (404, b"not found", "text/plain"))
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def test_check_json_only_index_with_upload_times(tmp_path, capsys):
+    world = World()
+    world.own("alpha", ALICE)
+    world.own("beta", ALICE)
+    world.own("gamma", ALICE)
+    world.add("alpha", upload_time="2024-03-01T11:00:00Z")  # signed an hour later
+    world.add("beta", upload_time="2023-01-01T00:00:00.000000Z")  # signed a year later
+    world.add("gamma", signer=None, upload_time="2024-01-01T00:00:00Z")
+    house = world.local(tmp_path / "house")
+    with _DocumentServer(world.fake(page="json").documents) as server:
+        code, doc, _ = check(capsys, house, "--index-url", server.url + "simple/")
+        assert code == 0
+        assert [(f["project"], f["status"], f["backsigned"], f["upload_time"])
+                for f in doc["files"]] == [
+            ("alpha", "good", False, "2024-03-01T11:00:00Z"),
+            ("beta", "good", True, "2023-01-01T00:00:00Z"),
+            ("gamma", "unsigned", None, "2024-01-01T00:00:00Z")]
+        assert any("backsigned" in w for w in doc["files"][1]["warnings"])
+        code, doc, _ = check(capsys, house, "--index-url", server.url + "simple/",
+                             "--reject-backsigned")
+        assert code == 1
+        assert [f["reason"] for f in doc["files"]] == ["good", "backsigned", "unsigned"]
+
+
+def test_check_server_dying_mid_run_keeps_earlier_results(tmp_path, capsys):
+    world = World()
+    for name in ("alpha", "beta", "gamma"):
+        world.own(name, ALICE)
+        world.add(name)
+    house = world.local(tmp_path / "house")
+    # alpha needs 4 documents (record, key, page, .asc); then the server dies
+    with _DocumentServer(world.fake(page="json").documents, die_after=4) as server:
+        code, doc, _ = check(capsys, house, "--index-url", server.url + "simple/",
+                             "--retries", "0")
+    assert code == 2
+    assert [f["status"] for f in doc["files"]] == ["good", "error", "error"]
+    assert all("127.0.0.1" in f["message"] for f in doc["files"][1:])
+
+
+def test_check_pypiserver_with_static_pgp_tree(tmp_path, pypiserver, static_server, capsys):
+    import requests
+
+    world = World()
+    for name in ("alpha", "beta", "gamma"):
+        world.own(name, ALICE)
+    world.add("alpha")
+    world.add("beta", signer=None)
+    world.add("gamma", signer=MALLORY)
+    for dist in world.dists:
+        files = {"content": (dist.filename, dist.data)}
+        if dist.signature is not None:
+            files["gpg_signature"] = (f"{dist.filename}.asc", dist.signature)
+        answer = requests.post(pypiserver, data={":action": "file_upload", "name": dist.project,
+                                                 "version": "1.0"}, files=files, timeout=30)
+        assert answer.status_code == 200, answer.text
+        answer.close()
+    keys = world.write(tmp_path / "keys").parent
+    keys_url = static_server(keys)
+    house = world.local(tmp_path / "house")
+    code, doc, _ = check(capsys, house, "--index-url", pypiserver + "simple/",
+                         "--keys-url", keys_url)
+    assert code == 1
+    assert [(f["project"], f["status"], f["reason"]) for f in doc["files"]] == [
+        ("alpha", "good", "good"), ("beta", "unsigned", "unsigned"),
+        ("gamma", "rejected", "unknown-key")]
+    assert doc["files"][0]["signature"].startswith(pypiserver)
