@@ -179,3 +179,20 @@ def test_cli_install_pip_failure_is_an_error(capsys, tree, tmp_path, monkeypatch
     code, _, err = run(capsys, "install", "-r", reqs, "--index-url", index, "--no-cache")
     assert code == 2
     assert "pip download failed" in err
+
+
+def test_pinned_requirements_rejects_names_that_are_not_requirements():
+    import dataclasses
+
+    from pgpverify.check.model import CheckReport, FileCheck, Status
+    from pgpverify.errors import InputError
+
+    good = FileCheck(file="a-1.0.tar.gz", status=Status.GOOD, reason="good", message="",
+                     project="a", version="1.0", sha256="ab" * 32)
+    assert pip_runner.pinned_requirements(CheckReport(files=(good,))) == (
+        f"a==1.0 --hash=sha256:{'ab' * 32}\n")
+    for bad in ({"project": "a\n--index-url http://evil"}, {"version": "1.0 --no-deps"},
+                {"sha256": "x" * 64}):
+        item = dataclasses.replace(good, **bad)
+        with pytest.raises(InputError, match="cannot pin"):
+            pip_runner.pinned_requirements(CheckReport(files=(item,)))

@@ -9,6 +9,7 @@ hash-checking mode), so a file that was not checked, or changed since, is never 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -83,12 +84,27 @@ def pinned_requirements(report: CheckReport) -> str:
         if item.project is None or item.version is None or item.sha256 is None:
             msg = f"{item.file} has no name, version or sha256: not pinned"
             raise ValueError(msg)
+        _pinnable(item.project, item.version, item.sha256, item.file)
         hashes[item.project, item.version].append(item.sha256)
     lines = []
     for (name, version), digests in sorted(hashes.items()):
         pins = " ".join(f"--hash=sha256:{d}" for d in sorted(set(digests)))
         lines.append(f"{name}=={version} {pins}\n")
     return "".join(lines)
+
+
+#: a PEP 508 name, a PEP 440 version as packaging writes it, a sha256: nothing that could
+#: turn a requirements line into an option or a second line
+_NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?", re.ASCII)
+_VERSION = re.compile(r"[0-9][0-9a-z.!+_-]*", re.ASCII | re.IGNORECASE)
+_SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+
+
+def _pinnable(name: str, version: str, sha256: str, file: str) -> None:
+    if not (_NAME.fullmatch(name) and _VERSION.fullmatch(version)
+            and _SHA256.fullmatch(sha256)):
+        raise InputError("cannot pin this file: its name or version is not one pip "
+                         "requirements can hold", source=file)
 
 
 def install(
