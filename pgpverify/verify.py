@@ -629,10 +629,12 @@ class Verifier:
             except MalformedError as err:
                 return self._malformed(file_name, sig_name, doc, err.message)
             # (4) issuer -> certificate, (5) algorithm policy; the certificates decoded and,
-            # from (6) on, every public-key operation are paid from one budget (Limits)
+            # from (6) on, every public-key operation are paid from one budget (Limits),
+            # spent by the signatures in the order of their octets, never of their place in
+            # the file: which one a tight budget lets through does not depend on the order
             budget = WorkBudget.of(self.limits)
             candidates: list[_Attempt] = []
-            for attempt in attempts:
+            for attempt in sorted(attempts, key=_work_order):
                 if attempt.reason is None:
                     candidates.extend(self._candidates(attempt, budget))
             # (6) hash the document, check the math
@@ -1030,6 +1032,11 @@ def _rank(attempt: _Attempt) -> tuple[int, bytes, bytes, bytes]:
         b"" if sig is None else sig.hashed_part,
         b"" if sig is None else sig.packet,
     )
+
+
+def _work_order(attempt: _Attempt) -> bytes:
+    """The order the signatures of a file spend the run's work budget in: their octets."""
+    return b"" if attempt.sig is None else attempt.sig.packet
 
 
 def _work_capped(attempt: _Attempt, err: WorkLimitError) -> None:

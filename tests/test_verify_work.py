@@ -169,3 +169,29 @@ def test_verifier_pays_once_for_a_certificate_several_signatures_share(tmp_path)
     ring = sharing_certificates(1)
     sigs = [document_signature(SHARED, SIGNED + i) for i in range(3)]
     assert run(tmp_path, ring, sigs, Limits(decoded_packets=5)).ok
+
+
+def _revoked_and_good() -> tuple[bytes, list[bytes]]:
+    """A revoked signer and a good one (judging each costs one operation), a signature each."""
+    from certbuild import key_revocation, signer_cert
+
+    revoked, revoked_key, _ = signer_cert("budget order revoked")
+    revoked.components[0][1].append(key_revocation(revoked_key, K0 + 1))
+    good, good_key, _ = signer_cert("budget order good")
+    return (revoked.octets() + good.octets(),
+            [document_signature(revoked_key), document_signature(good_key)])
+
+
+@pytest.mark.parametrize("operations", [1, 2, 3, 4, 5])
+def test_verifier_verdict_under_a_tight_budget_is_independent_of_signature_order(
+    tmp_path, operations
+):
+    # The run budget is shared by the signatures of a file: whichever is processed first
+    # gets it. They are processed in an order of their octets, never of their place in the
+    # file, so the verdict (good or not, and the reason) is the same in either order.
+    ring, sigs = _revoked_and_good()
+    limits = Limits(public_key_operations=operations)
+    one = run(tmp_path, ring, sigs, limits)
+    other = run(tmp_path, ring, sigs[::-1], limits)
+    assert (one.reason, one.message) == (other.reason, other.message)
+    assert run(tmp_path, ring, sigs, Limits(public_key_operations=4)).ok  # enough for both
