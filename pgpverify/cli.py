@@ -1372,7 +1372,8 @@ def _audit_run(args: argparse.Namespace) -> int:
         if shard is not None:
             names = [n for n in names if in_shard(n, *shard)]
         store = stack.enter_context(AuditStore(args.db))
-        summary = run_audit(store, clients, names, now=at, options=options, report=progress)
+        summary = run_audit(store, clients, names, now=at, options=options, report=progress,
+                            stamp=time.time())
     progress.end()
     return _audit_summary(args, summary)
 

@@ -523,3 +523,33 @@ def test_audit_report_large_store_stays_consistent():
     assert data.backsigned == 2000
     page = render_html(data, title="t", generated="now")
     assert page.count("<svg") == 2
+
+
+def test_audit_foreign_key_file_that_is_another_key_counts_as_unpublished(tmp_path):
+    root = tmp_path / "mirror"
+    files = build_index(root)
+    victim = next(f for f in files if f.project == "victim")
+    keys = sorted((root / "pgp" / "keys").glob("*.asc"))
+    mallory = json.loads((root / "pgp" / "projects" / "other.json").read_text())
+    mallory_fpr = mallory["maintainers"][0]["keys"][0]
+    other_key = next(k for k in keys if k.stem != mallory_fpr)
+    (root / "pgp" / "keys" / f"{mallory_fpr}.asc").write_bytes(other_key.read_bytes())
+    db = tmp_path / "a.sqlite"
+    summary = audit(root, db, ["victim"])
+    assert summary.failures == ()
+    assert rows(db)[("victim", victim.filename)][0] == "unknown-key"
+
+
+def test_audit_a_file_listed_twice_is_audited_once(tmp_path):
+    root = tmp_path / "mirror"
+    build_index(root)
+    page = root / "simple" / "good-00" / "index.v1_json"
+    doc = json.loads(page.read_text())
+    twin = dict(doc["files"][0], url="../../packages/good-01/good_01-1.0.tar.gz")
+    doc["files"].append(twin)
+    page.write_text(json.dumps(doc))
+    db = tmp_path / "a.sqlite"
+    first = audit(root, db, ["good-00"])
+    again = audit(root, db, ["good-00"])
+    assert (first.audited, again.audited, again.skipped) == (1, 0, 1)
+    assert rows(db)[("good-00", "good_00-1.0.tar.gz")][0] == "good"

@@ -97,9 +97,10 @@ class AuditSummary:
 class _Run:
     def __init__(self, store: AuditStore, now: datetime, *, options: AuditOptions,
                  progress: AuditProgress, report: Callable[[AuditProgress], None] | None,
-                 workdir: Path) -> None:
+                 workdir: Path, stamp: float) -> None:
         self.store = store
         self.now = now
+        self.stamp = stamp
         self.options = options
         self.progress = progress
         self.report = report
@@ -128,9 +129,13 @@ class _Run:
         except PgpVerifyError as err:
             self.count("projects_done", f"{name}: {err}")
             return
+        seen: set[str] = set()
         for entry in page.files:
-            if entry.filename.endswith(".asc") or not self._wanted(entry):
+            # a name listed twice is the first entry's, as check matches it
+            if (entry.filename in seen or entry.filename.endswith(".asc")
+                    or not self._wanted(entry)):
                 continue
+            seen.add(entry.filename)
             with self.lock:
                 self.progress.files_seen += 1
             try:
@@ -161,7 +166,7 @@ class _Run:
                        f"signature at {lookup.url}" if missing
                        else "the index publishes no signature for this file")
             out = _unsigned_row(page.project, entry, row.keys_digest, message,
-                                self.now.timestamp())
+                                self.stamp, self.now.timestamp())
             with self.lock:
                 self.store.save_file(out, None)
             self.count("audited")
@@ -182,7 +187,7 @@ class _Run:
                 upload_time=entry.upload_time, now=self.now,
                 grace_seconds=self.options.grace_seconds,
                 hash_matches=entry.sha256 is None or entry.sha256 == sha256,
-                lookup_key=client.key,
+                lookup_key=lambda fpr: _published_key(client, fpr),
             )
         finally:
             Path(name).unlink(missing_ok=True)
@@ -194,14 +199,26 @@ class _Run:
                 _signed_row(project=page.project, filename=entry.filename, url=entry.url,
                             listed=entry.sha256, sha256=sha256, upload_time=entry.upload_time,
                             asc_digest=asc_digest, keys=row.keys_digest, verdicts=verdicts,
-                            foreign=foreign, judged_at=self.now.timestamp(),
+                            foreign=foreign, judged_at=self.stamp,
                             reference_time=self.now.timestamp()),
                 asc)
         self.count("audited")
 
 
-def _unsigned_row(project: str, entry: ProjectFile, keys: str, message: str,
-                  now: float) -> FileRow:
+def _published_key(client: IndexClient, fingerprint: str) -> bytes | None:
+    """Another signer's key as the index publishes it.
+
+    A key file that is not that key (another certificate, junk) counts as not published;
+    a network failure propagates (the file is left for the next run).
+    """
+    try:
+        return client.key(fingerprint)
+    except IndexResponseError:
+        return None
+
+
+def _unsigned_row(project: str, entry: ProjectFile, keys: str, message: str,  # noqa: PLR0917
+                  stamp: float, now: float) -> FileRow:
     judgement = categorise(signed=False, reason_now=None, reason_at_upload=None,
                            upload_time=entry.upload_time, signature_created=None,
                            grace_seconds=0)
@@ -213,7 +230,7 @@ def _unsigned_row(project: str, entry: ProjectFile, keys: str, message: str,
         primary_fingerprint=None, signature_created=None, hash_algorithm=None,
         key_algorithm=None, key_bits=None, reason_at_upload=None, message_at_upload=None,
         reason_now=UNSIGNED, message_now=message, key_owner=None, foreign_key_digest=None,
-        math="[]", judged_at=now, reference_time=now,
+        math="[]", judged_at=stamp, reference_time=now,
     )
 
 
@@ -245,8 +262,12 @@ def run_audit(
     now: datetime,
     options: AuditOptions = AuditOptions(),
     report: Callable[[AuditProgress], None] | None = None,
+    stamp: float | None = None,
 ) -> AuditSummary:
     """Audit ``projects`` into ``store``; ``clients()`` makes one IndexClient per worker.
+
+    ``stamp`` (the wall clock, epoch seconds; default ``now``) is each row's ``judged_at``:
+    ``merge`` keeps the row judged last.
 
     Projects are spread over ``options.jobs`` threads (an HTTP session is not shared
     between threads); at most ``2 * jobs`` projects are in flight, so memory stays flat
@@ -268,7 +289,7 @@ def run_audit(
 
     with tempfile.TemporaryDirectory(prefix="pgpverify-audit-") as workdir:
         run = _Run(store, now, options=options, progress=progress, report=report,
-                   workdir=Path(workdir))
+                   workdir=Path(workdir), stamp=now.timestamp() if stamp is None else stamp)
         jobs = max(1, options.jobs)
         if jobs == 1:
             for name in names:
