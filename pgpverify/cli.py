@@ -1382,6 +1382,9 @@ def _audit_summary(args: argparse.Namespace, summary: Any) -> int:
     if args.format == "json":
         import json
 
+        for failure in summary.failures:
+            _write(sys.stdout, json.dumps({"event": "failure", "message": failure},
+                                          ensure_ascii=True) + "\n")
         _write(sys.stdout, json.dumps({"event": "summary", **summary.to_json()},
                                       ensure_ascii=True) + "\n")
     else:

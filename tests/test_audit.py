@@ -553,3 +553,29 @@ def test_audit_a_file_listed_twice_is_audited_once(tmp_path):
     again = audit(root, db, ["good-00"])
     assert (first.audited, again.audited, again.skipped) == (1, 0, 1)
     assert rows(db)[("good-00", "good_00-1.0.tar.gz")][0] == "good"
+
+
+def test_audit_store_pages_rows_while_they_are_rewritten(tmp_path):
+    import dataclasses
+
+    from pgpverify.audit.store import FileRow
+
+    base = FileRow(
+        project="p", filename="f", url="u", listed_sha256=None, sha256=None, upload_time=None,
+        asc_digest="d", keys_digest="k", category="good", backsigned=None,
+        upload_time_unknown=True, signer_fingerprint=None, primary_fingerprint=None,
+        signature_created=None, hash_algorithm=None, key_algorithm=None, key_bits=None,
+        reason_at_upload=None, message_at_upload=None, reason_now="good", message_now="",
+        key_owner=None, foreign_key_digest=None, math="[]", judged_at=0.0, reference_time=0.0)
+    with AuditStore(tmp_path / "a.sqlite") as store:
+        for i in range(1234):
+            store.save_file(dataclasses.replace(base, project=f"p{i % 7}", filename=f"f{i:05d}"),
+                            b"sig")
+        seen = []
+        for row in store.files():
+            seen.append((row.project, row.filename))
+            store.replace_file(dataclasses.replace(row, category="unknown-key"))
+        assert len(seen) == len(set(seen)) == 1234
+        assert seen == sorted(seen)
+        assert {r.category for r in store.files()} == {"unknown-key"}
+        assert store.project_count() == 7

@@ -108,6 +108,19 @@ def test_cli_audit_rejects_a_corrupt_store(tmp_path, capsys):
         assert len(err.strip().splitlines()) == 1
 
 
+def test_cli_audit_json_logs_each_failure_then_the_summary(tmp_path, capsys):
+    root = tmp_path / "m"
+    build_index(root)
+    (root / "pgp" / "projects" / "good-00.json").write_text("{not json")
+    code, out, _ = run(capsys, "audit", "run", "--mirror", str(root), "--db",
+                       str(tmp_path / "a.sqlite"), "good-00", "good-01", "--format", "json")
+    assert code == 1
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [e["event"] for e in events] == ["failure", "summary"]
+    assert events[0]["message"].startswith("good-00: ")
+    assert events[1]["audited"] == 1
+
+
 def test_cli_audit_rejects_a_missing_store(tmp_path, capsys):
     code, _, err = run(capsys, "audit", "report", "--db", str(tmp_path / "none.sqlite"))
     assert code == 2

@@ -341,9 +341,8 @@ def run_from_store(
     with tempfile.TemporaryDirectory(prefix="pgpverify-audit-") as workdir:
         empty = Path(workdir) / "archived-file-not-kept"
         empty.write_bytes(b"")
-        rows = [r for r in store.files() if r.asc_digest is not None]
-        progress.projects_total = len({r.project for r in rows})
-        for row in rows:
+        progress.projects_total = store.project_count(signed_only=True)
+        for row in store.files(signed_only=True):
             progress.files_seen += 1
             try:
                 trust = trusts.get(row.project)

@@ -303,16 +303,32 @@ class AuditStore:
                                    (project, filename)).fetchone()
         return None if row is None else self._file_row(row)
 
-    def files(self) -> Iterator[FileRow]:
-        """Every stored row, by project and file name (streamed: memory stays flat)."""
+    def files(self, *, signed_only: bool = False) -> Iterator[FileRow]:
+        """Every stored row, by project and file name, a page of 500 at a time.
+
+        Each page is read whole before its rows are yielded (keyset pagination), so the
+        caller may write to the store while iterating, and memory stays flat.
+        """
+        after = ("", "")
+        where = "AND asc_digest IS NOT NULL " if signed_only else ""
+        while True:
+            with self._errors("cannot read"):
+                batch = self._db.execute(
+                    f"SELECT * FROM files WHERE (project, filename) > (?, ?) {where}"  # noqa: S608
+                    "ORDER BY project, filename LIMIT 500", after).fetchall()
+            if not batch:
+                return
+            for row in batch:
+                yield self._file_row(row)
+            after = (batch[-1][0], batch[-1][1])
+
+    def project_count(self, *, signed_only: bool = False) -> int:
+        """How many projects have files in the store."""
+        where = " WHERE asc_digest IS NOT NULL" if signed_only else ""
         with self._errors("cannot read"):
-            cursor = self._db.execute("SELECT * FROM files ORDER BY project, filename")
-            while True:
-                batch = cursor.fetchmany(500)
-                if not batch:
-                    return
-                for row in batch:
-                    yield self._file_row(row)
+            row = self._db.execute(
+                f"SELECT count(DISTINCT project) FROM files{where}").fetchone()  # noqa: S608
+        return int(row[0])
 
     def count(self) -> int:
         """How many files the store holds."""

@@ -98,7 +98,7 @@ def test_audit_killed_with_sigkill_resumes_exactly_once(index, tmp_path):
                       "--at", AT, "--format", "json")
         whole = tmp_path / "whole.sqlite"
         cli("audit", "run", "--index-url", url, "--db", str(whole), "--all", "--at", AT)
-    summary = json.loads(resumed.stdout)
+    summary = json.loads(resumed.stdout.strip().splitlines()[-1])
     assert summary["skipped"] >= done
     assert summary["audited"] + summary["skipped"] == len(files)
     with sqlite3.connect(db) as conn:
