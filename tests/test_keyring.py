@@ -192,3 +192,18 @@ def test_keyring_counts_a_file_of_unknown_size_as_it_is_read(tmp_path, monkeypat
     with pytest.raises(LimitExceededError, match="total size of the keyrings") as info:
         Keyring.from_files(_files(tmp_path, 2), limits=limits)
     assert info.value.source.endswith("ring1.gpg")
+
+
+def test_keyring_packet_cap_counts_every_file(tmp_path):
+    # 64 files of 4,000,000 packets each took two minutes to frame: the cap is for all.
+    paths = _files(tmp_path, 3)
+    exact = dataclasses.replace(DEFAULT_LIMITS, keyring_packets=3 * PACKETS)
+    assert len(Keyring.from_files(paths, limits=exact)) == 1
+    under = dataclasses.replace(exact, keyring_packets=3 * PACKETS - 1)
+    with pytest.raises(LimitExceededError, match="number of packets in the keyrings") as info:
+        Keyring.from_files(paths, limits=under)
+    assert info.value.source.endswith("ring2.gpg")
+    ring = Keyring(limits=under)
+    ring.add_bytes(OCTETS + OCTETS, source="blocks")
+    with pytest.raises(LimitExceededError, match="number of packets in the keyrings"):
+        ring.add_bytes(OCTETS, source="more")

@@ -91,6 +91,8 @@ class Keyring:
     _merged: dict[bytes, int] = field(default_factory=dict)
     #: octets of every file and block added so far (Limits.keyring_total_bytes)
     _loaded: int = 0
+    #: packets framed in every file and block added so far (Limits.keyring_packets)
+    _framed: int = 0
 
     @classmethod
     def from_bytes(
@@ -176,6 +178,7 @@ class Keyring:
         stepped over (a keyring is mostly third-party certifications). The packets of every
         copy of a certificate, in this data or loaded before, count towards one
         ``certificate_packets`` cap: ``room`` is what the current copy may still add.
+        The ``keyring_packets`` cap counts the packets of every file and block added.
         """
         max_packets = self.limits.keyring_packets
         max_in_cert = self.limits.certificate_packets
@@ -183,7 +186,7 @@ class Keyring:
         signature = Tag.SIGNATURE
         pos = 0
         end = len(data)
-        count = 0
+        count = self._framed
         in_cert = 0
         fpr = b""
         cert_start = 0
@@ -193,7 +196,8 @@ class Keyring:
                 count += 1
                 in_cert += 1
                 if count > max_packets:
-                    raise LimitExceededError("number of packets", max_packets, source=source)
+                    raise LimitExceededError("number of packets in the keyrings", max_packets,
+                                             source=source)
                 # Inline fast paths for the headers nearly every keyring packet has: old
                 # format (GnuPG's) with a two- or one-octet length, new format with a one-
                 # or two-octet length. Anything else, and any header that does not fit,
@@ -257,6 +261,7 @@ class Keyring:
         except MalformedError as err:
             self.warnings.append(f"{source}: trailing data skipped: {err.message}")
             in_cert -= 1  # the packet that did not frame is not in the span
+        self._framed = count
         if fpr:
             self._close(fpr, (data, cert_start, pos), in_cert)
         if junk:
