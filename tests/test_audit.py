@@ -579,3 +579,13 @@ def test_audit_store_pages_rows_while_they_are_rewritten(tmp_path):
         assert seen == sorted(seen)
         assert {r.category for r in store.files()} == {"unknown-key"}
         assert store.project_count() == 7
+
+
+def test_audit_lists_projects_from_the_html_root_page(tmp_path):
+    root = tmp_path / "mirror"
+    build_index(root)
+    (root / "simple" / "index.v1_json").unlink()
+    (root / "simple" / "index.html").write_text(
+        '<html><body><a href="a/">Good_00</a><a href="b/">not a name!</a>'
+        '<a href="c/">victim</a></body></html>')
+    assert list_projects(clients_for(root)()) == ["good-00", "victim"]

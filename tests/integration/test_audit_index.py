@@ -94,6 +94,9 @@ def test_audit_killed_with_sigkill_resumes_exactly_once(index, tmp_path):
         proc.wait()
         assert proc.returncode == -signal.SIGKILL
         assert 5 <= done < len(files)
+        # a store left by a killed run can be reported on
+        partial = report(db)
+        assert 5 <= len(partial["files"]) < len(files)
         resumed = cli("audit", "run", "--index-url", url, "--db", str(db), "--all",
                       "--at", AT, "--format", "json")
         whole = tmp_path / "whole.sqlite"
