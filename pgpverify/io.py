@@ -79,8 +79,7 @@ def open_document(path: Path, what: str | None = None) -> BinaryIO:
         stream.close()
         if kind == "a directory":
             raise InputError(_directory(what), source=source)
-        raise InputError(f"{what or 'file'} is {kind}, not a regular file or a pipe",
-                         source=source)
+        raise InputError(f"{what or 'file'} is {kind}, not a regular file or a pipe", source=source)
     return stream
 
 

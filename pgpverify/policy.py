@@ -47,15 +47,29 @@ RSA_MODULUS_CEILING = 16384
 
 #: Curve names as :data:`pgpverify.openpgp.keymaterial.CURVES` spells them.
 #: Algorithms whose strength is the size of a modulus or group (RFC 9580 §9.1).
-_MODULUS_ALGOS = frozenset({
-    PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.RSA_ENCRYPT, PubKeyAlgo.DSA,
-    PubKeyAlgo.ELGAMAL, PubKeyAlgo.ELGAMAL_SIGN,
-})
+_MODULUS_ALGOS = frozenset(
+    {
+        PubKeyAlgo.RSA,
+        PubKeyAlgo.RSA_SIGN,
+        PubKeyAlgo.RSA_ENCRYPT,
+        PubKeyAlgo.DSA,
+        PubKeyAlgo.ELGAMAL,
+        PubKeyAlgo.ELGAMAL_SIGN,
+    }
+)
 _RSA_ALGOS = frozenset({PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.RSA_ENCRYPT})
-_SIGNING_CURVES = frozenset({
-    "NIST P-256", "NIST P-384", "NIST P-521", "brainpoolP256r1", "brainpoolP384r1",
-    "brainpoolP512r1", "secp256k1", "Ed25519",
-})
+_SIGNING_CURVES = frozenset(
+    {
+        "NIST P-256",
+        "NIST P-384",
+        "NIST P-521",
+        "brainpoolP256r1",
+        "brainpoolP384r1",
+        "brainpoolP512r1",
+        "secp256k1",
+        "Ed25519",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,22 +81,40 @@ class Policy:
     """
 
     #: hashes a document signature may use (RFC 9580 §9.5); others are ``weak-hash``
-    document_hashes: frozenset[int] = frozenset({
-        HashAlgo.SHA224, HashAlgo.SHA256, HashAlgo.SHA384, HashAlgo.SHA512,
-        HashAlgo.SHA3_256, HashAlgo.SHA3_512,
-    })
+    document_hashes: frozenset[int] = frozenset(
+        {
+            HashAlgo.SHA224,
+            HashAlgo.SHA256,
+            HashAlgo.SHA384,
+            HashAlgo.SHA512,
+            HashAlgo.SHA3_256,
+            HashAlgo.SHA3_512,
+        }
+    )
     #: hashes a self-signature, binding, back-signature or revocation may use; one with
     #: another hash is ignored as if absent. SHA-1 is in: real maintainer keys still carry
     #: SHA-1 self-signatures, and gpg accepts them
-    certificate_hashes: frozenset[int] = frozenset({
-        HashAlgo.SHA1, HashAlgo.SHA224, HashAlgo.SHA256, HashAlgo.SHA384, HashAlgo.SHA512,
-        HashAlgo.SHA3_256, HashAlgo.SHA3_512,
-    })
+    certificate_hashes: frozenset[int] = frozenset(
+        {
+            HashAlgo.SHA1,
+            HashAlgo.SHA224,
+            HashAlgo.SHA256,
+            HashAlgo.SHA384,
+            HashAlgo.SHA512,
+            HashAlgo.SHA3_256,
+            HashAlgo.SHA3_512,
+        }
+    )
     #: public-key algorithms accepted for the signing key and its primary (``weak-key``)
-    key_algorithms: frozenset[int] = frozenset({
-        PubKeyAlgo.RSA, PubKeyAlgo.RSA_SIGN, PubKeyAlgo.DSA, PubKeyAlgo.ECDSA,
-        PubKeyAlgo.EDDSA_LEGACY,
-    })
+    key_algorithms: frozenset[int] = frozenset(
+        {
+            PubKeyAlgo.RSA,
+            PubKeyAlgo.RSA_SIGN,
+            PubKeyAlgo.DSA,
+            PubKeyAlgo.ECDSA,
+            PubKeyAlgo.EDDSA_LEGACY,
+        }
+    )
     #: elliptic curves accepted for ECDSA and EdDSA keys (``weak-key``)
     curves: frozenset[str] = _SIGNING_CURVES
     #: least size, in bits, of an RSA modulus or a DSA/Elgamal group (``weak-key``)
@@ -137,8 +169,10 @@ class Policy:
             if exponent is not None and not (
                 self.rsa_min_exponent <= exponent <= self.rsa_max_exponent and exponent & 1
             ):
-                return (f"the RSA public exponent is even or outside {self.rsa_min_exponent} "
-                        f"to {self.rsa_max_exponent}")
+                return (
+                    f"the RSA public exponent is even or outside {self.rsa_min_exponent} "
+                    f"to {self.rsa_max_exponent}"
+                )
         return None
 
 
@@ -167,9 +201,7 @@ class SignerPolicy(Protocol):
     policy, with the project's PEP 503 name as given to the verifier.
     """
 
-    def judge_signer(
-        self, project: str, primary_fingerprint: str, signed: int
-    ) -> SignerJudgement:
+    def judge_signer(self, project: str, primary_fingerprint: str, signed: int) -> SignerJudgement:
         """Whether this primary key may sign ``project`` at ``signed``, and who it is.
 
         ``primary_fingerprint`` is 40 upper-case hex digits; ``signed`` the signature's

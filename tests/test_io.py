@@ -79,8 +79,16 @@ def test_open_document_reads_a_fifo(tmp_path):
 
 @posix_only
 def test_cli_verify_rejects_dev_zero_at_once(capsys):
-    code = main(["verify", "/dev/zero", "--signature", str(WHEEL) + ".asc",
-                 "--keyring", str(DEMO / "keyring.asc")])
+    code = main(
+        [
+            "verify",
+            "/dev/zero",
+            "--signature",
+            str(WHEEL) + ".asc",
+            "--keyring",
+            str(DEMO / "keyring.asc"),
+        ]
+    )
     assert code == 2
     assert "character device" in capsys.readouterr().err
 
@@ -132,12 +140,13 @@ def test_atomic_write_rejects_a_failed_rename_and_leaves_the_old_file(tmp_path, 
 
 def test_binary_blocks_gives_binary_data_as_one_block():
     (block,) = binary_blocks(b"\x99\x00\x01x")
-    assert (block.label, block.data, block.line, block.error) == (BINARY, b"\x99\x00\x01x", 0,
-                                                                   None)
+    assert (block.label, block.data, block.line, block.error) == (BINARY, b"\x99\x00\x01x", 0, None)
 
 
 def test_binary_blocks_decodes_each_armored_block():
     data = encode(b"\x99abc", "PUBLIC KEY BLOCK") + b"junk\n" + encode(b"\x88", "SIGNATURE")
     blocks = binary_blocks(data)
-    assert [(b.label, b.data) for b in blocks] == [("PUBLIC KEY BLOCK", b"\x99abc"),
-                                                   ("SIGNATURE", b"\x88")]
+    assert [(b.label, b.data) for b in blocks] == [
+        ("PUBLIC KEY BLOCK", b"\x99abc"),
+        ("SIGNATURE", b"\x88"),
+    ]

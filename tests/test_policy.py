@@ -35,30 +35,56 @@ def _verdict(name, policy, keyring=None):
 
 
 def _without(field, *values):
-    return dataclasses.replace(DEFAULT_POLICY, **{
-        field: getattr(DEFAULT_POLICY, field) - frozenset(values)
-    })
+    return dataclasses.replace(
+        DEFAULT_POLICY, **{field: getattr(DEFAULT_POLICY, field) - frozenset(values)}
+    )
 
 
 STRICTER = [
-    ("good/sha1-self-signature-binding-back-signature",
-     _without("certificate_hashes", HashAlgo.SHA1), Reason.NOT_SIGNING_KEY,
-     "no valid self-signature"),
-    ("good/ecdsa-p256", _without("document_hashes", HashAlgo.SHA256), Reason.WEAK_HASH,
-     "not an accepted hash algorithm"),
-    ("good/ecdsa-p256", _without("key_algorithms", PubKeyAlgo.ECDSA), Reason.WEAK_KEY,
-     "not an accepted algorithm"),
-    ("good/ed25519", _without("curves", "Ed25519"), Reason.WEAK_KEY,
-     "the curve Ed25519 is not accepted"),
-    ("good/revoked-superseded-signature-before", _without("soft_revocations", 1),
-     Reason.KEY_REVOKED, "superseded"),
-    ("good/revoked-retired-signature-before", _without("soft_revocations", 3),
-     Reason.KEY_REVOKED, "retired"),
+    (
+        "good/sha1-self-signature-binding-back-signature",
+        _without("certificate_hashes", HashAlgo.SHA1),
+        Reason.NOT_SIGNING_KEY,
+        "no valid self-signature",
+    ),
+    (
+        "good/ecdsa-p256",
+        _without("document_hashes", HashAlgo.SHA256),
+        Reason.WEAK_HASH,
+        "not an accepted hash algorithm",
+    ),
+    (
+        "good/ecdsa-p256",
+        _without("key_algorithms", PubKeyAlgo.ECDSA),
+        Reason.WEAK_KEY,
+        "not an accepted algorithm",
+    ),
+    (
+        "good/ed25519",
+        _without("curves", "Ed25519"),
+        Reason.WEAK_KEY,
+        "the curve Ed25519 is not accepted",
+    ),
+    (
+        "good/revoked-superseded-signature-before",
+        _without("soft_revocations", 1),
+        Reason.KEY_REVOKED,
+        "superseded",
+    ),
+    (
+        "good/revoked-retired-signature-before",
+        _without("soft_revocations", 3),
+        Reason.KEY_REVOKED,
+        "retired",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "policy", "reason", "message"), STRICTER,
-                         ids=[f"{n}-{r.value}" for n, _, r, _ in STRICTER])
+@pytest.mark.parametrize(
+    ("name", "policy", "reason", "message"),
+    STRICTER,
+    ids=[f"{n}-{r.value}" for n, _, r, _ in STRICTER],
+)
 def test_stricter_policy_changes_the_verdict_through_the_api(name, policy, reason, message):
     vector = MANIFEST[name]
     ring = Keyring.from_files([VECTORS / k for k in vector["keyrings"]])
@@ -71,8 +97,7 @@ def test_stricter_policy_changes_the_verdict_through_the_api(name, policy, reaso
 
 
 def test_policy_minimum_modulus_bits_rejects_an_rsa_3072_key():
-    rsa = next(n for n, v in MANIFEST.items() if v["expected"] == "good"
-               and "demo" in v["file"])
+    rsa = next(n for n, v in MANIFEST.items() if v["expected"] == "good" and "demo" in v["file"])
     strict = Policy(min_modulus_bits=4096)
     reason, message = _verdict(rsa, strict)
     assert reason is Reason.WEAK_KEY
@@ -80,8 +105,7 @@ def test_policy_minimum_modulus_bits_rejects_an_rsa_3072_key():
 
 
 def test_policy_rsa_exponent_range_rejects_65537():
-    rsa = next(n for n, v in MANIFEST.items() if v["expected"] == "good"
-               and "demo" in v["file"])
+    rsa = next(n for n, v in MANIFEST.items() if v["expected"] == "good" and "demo" in v["file"])
     reason, message = _verdict(rsa, Policy(rsa_max_exponent=65535))
     assert reason is Reason.WEAK_KEY
     assert "public exponent is even or outside 3 to 65535" in message

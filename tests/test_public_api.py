@@ -29,11 +29,12 @@ def test_public_api_rejects_an_unknown_name():
 
 
 def test_import_pgpverify_loads_no_crypto_http_or_pgpy():
-    code = ("import sys, pgpverify; "
-            "print(sorted(m for m in ('cryptography', 'pgpy', 'requests', 'pgpverify.verify') "
-            "if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = (
+        "import sys, pgpverify; "
+        "print(sorted(m for m in ('cryptography', 'pgpy', 'requests', 'pgpverify.verify') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
 

@@ -36,23 +36,24 @@ def _when(text):
 
 def _verifier(vector):
     ring = Keyring.from_files([VECTORS / k for k in vector["keyrings"]])
-    owners = (
-        OwnershipRecord.from_file(VECTORS / vector["owners"]) if vector.get("owners") else None
-    )
+    owners = OwnershipRecord.from_file(VECTORS / vector["owners"]) if vector.get("owners") else None
     return Verifier(ring, owners=owners, project=vector.get("project") if owners else None)
 
 
 def _demo():
-    return Verifier(Keyring.from_files([DEMO / "keyring.asc"]),
-                    owners=OwnershipRecord.from_file(DEMO / "owners/demo-pkg.json"),
-                    project="demo-pkg")
+    return Verifier(
+        Keyring.from_files([DEMO / "keyring.asc"]),
+        owners=OwnershipRecord.from_file(DEMO / "owners/demo-pkg.json"),
+        project="demo-pkg",
+    )
 
 
 def _same(one, other):
     """Two results agree on everything but the names of the file and signature."""
     skip = {"file", "signature"}
-    return ({k: v for k, v in one.to_json().items() if k not in skip}
-            == {k: v for k, v in other.to_json().items() if k not in skip})
+    return {k: v for k, v in one.to_json().items() if k not in skip} == {
+        k: v for k, v in other.to_json().items() if k not in skip
+    }
 
 
 @pytest.mark.parametrize("vector", MANIFEST, ids=[v["name"] for v in MANIFEST])
@@ -70,8 +71,7 @@ def test_verify_gives_one_verdict_for_path_bytes_stream_and_digests(vector):
     assert by_bytes.file == "<bytes>"
     assert by_stream.file == str(doc_path)
     digests = DigestSet.of(data, ALL_HASHES)
-    if any(s.signature_type == "0x01" and s.valid_math is not None
-           for s in by_path.signatures):
+    if any(s.signature_type == "0x01" and s.valid_math is not None for s in by_path.signatures):
         # a text signature that reached the math cannot be checked over digests
         with pytest.raises(InputError, match="is a text signature"):
             verifier.verify(digests, sig, at=at)
@@ -128,7 +128,7 @@ def test_digest_set_hashed_in_chunks_equals_hashed_whole():
     data = WHEEL.read_bytes()
     chunked = DigestSet(("sha512",))
     for start in range(0, len(data), 777):
-        chunked.update(data[start:start + 777])
+        chunked.update(data[start : start + 777])
     assert chunked.algorithms == ("sha256", "sha512")
     assert chunked.hexdigest("sha256") == DigestSet.of(data).hexdigest("sha256")
     sig = (DEMO / (WHEEL.name + ".asc")).read_bytes()
@@ -153,7 +153,8 @@ def test_verify_rejects_a_digest_set_without_the_signature_hash():
     with pytest.raises(InputError, match="which the digest set lacks"):
         _verifier(sig384).verify(
             DigestSet.of((VECTORS / sig384["file"]).read_bytes(), ("sha256",)),
-            (VECTORS / sig384["signature"]).read_bytes(), at=_when(sig384["at"]),
+            (VECTORS / sig384["signature"]).read_bytes(),
+            at=_when(sig384["at"]),
         )
 
 

@@ -74,6 +74,10 @@ class IndexVerification:
             if key == "maintainer":
                 doc["keys_changed"] = self.keys_changed
         if self.key_change_rejected:
-            doc.update(status=Outcome.REJECTED.value, reason=KEYS_CHANGED,
-                       message=self.message, maintainer=None)
+            doc.update(
+                status=Outcome.REJECTED.value,
+                reason=KEYS_CHANGED,
+                message=self.message,
+                maintainer=None,
+            )
         return doc
