@@ -205,7 +205,7 @@ def key_owner(data: bytes, fingerprint: str, *, limits: Limits = DEFAULT_LIMITS)
 
 
 def judge_file(
-    document: Path,
+    document: Path | bytes,
     signature: bytes,
     trust: ProjectTrust,
     *,

@@ -16,7 +16,6 @@ counted and reported, and that file is left for the next run.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import threading
 import time
@@ -177,20 +176,15 @@ class _Run:
             raise IndexResponseError("the index lists this file but does not serve it",
                                      source=entry.url)
         sha256 = digest(response.body)
-        fd, name = tempfile.mkstemp(dir=self.workdir, suffix=".dist")
-        try:
-            with os.fdopen(fd, "wb") as out_file:
-                out_file.write(response.body)
-            del response
-            verdicts = judge_file(
-                Path(name), asc, trust, signature_name=lookup.url or entry.signature_url,
-                upload_time=entry.upload_time, now=self.now,
-                grace_seconds=self.options.grace_seconds,
-                hash_matches=entry.sha256 is None or entry.sha256 == sha256,
-                lookup_key=lambda fpr: _published_key(client, fpr),
-            )
-        finally:
-            Path(name).unlink(missing_ok=True)
+        # the file is verified from memory and then forgotten: it is never written
+        verdicts = judge_file(
+            response.body, asc, trust, signature_name=lookup.url or entry.signature_url,
+            upload_time=entry.upload_time, now=self.now,
+            grace_seconds=self.options.grace_seconds,
+            hash_matches=entry.sha256 is None or entry.sha256 == sha256,
+            lookup_key=lambda fpr: _published_key(client, fpr),
+        )
+        del response
         foreign = None
         with self.lock:
             if verdicts.foreign_key is not None:
