@@ -589,3 +589,17 @@ def test_audit_lists_projects_from_the_html_root_page(tmp_path):
         '<html><body><a href="a/">Good_00</a><a href="b/">not a name!</a>'
         '<a href="c/">victim</a></body></html>')
     assert list_projects(clients_for(root)()) == ["good-00", "victim"]
+
+
+def test_audit_reaudits_a_file_whose_listed_sha256_changed(tmp_path):
+    root = tmp_path / "mirror"
+    build_index(root)
+    db = tmp_path / "a.sqlite"
+    audit(root, db)
+    page = root / "simple" / "good-01" / "index.v1_json"
+    doc = json.loads(page.read_text())
+    doc["files"][0]["hashes"]["sha256"] = "ab" * 32
+    page.write_text(json.dumps(doc))
+    again = audit(root, db)
+    assert (again.audited, again.failures) == (1, ())
+    assert rows(db)[("good-01", "good_01-1.0.tar.gz")][0] == "hash-mismatch"
