@@ -391,6 +391,23 @@ class Certificate:
         queue = self._queue(0, b"", at, lambda: self._self_signature_queue(at))
         return self._walk(queue, budget, every=True)[::-1]
 
+    def _primary_self_signatures(
+        self, at: int, budget: WorkBudget
+    ) -> tuple[Signature | None, Signature | None]:
+        """The newest valid direct-key signature and user ID self-certification at ``at``.
+
+        Both bind the primary key (RFC 9580 §5.2.3.10, §5.2.3.29): :meth:`judge` applies
+        the flags and the expiry of each, so a newer self-certification never lifts what
+        a direct-key signature forbids (GnuPG gives the direct-key signature precedence,
+        Sequoia applies its expiry; either way the stricter one counts here). Each walk
+        passes over the other kind without verifying it; the user ID walk is last, so
+        that the queue records the revoked user IDs.
+        """
+        queue = self._queue(0, b"", at, lambda: self._self_signature_queue(at))
+        direct = self._walk(queue, budget, skip=lambda s: s.sig_type != SigType.DIRECT_KEY)
+        certified = self._walk(queue, budget, skip=lambda s: s.sig_type == SigType.DIRECT_KEY)
+        return (direct[0] if direct else None), (certified[0] if certified else None)
+
     def _revocation(
         self,
         component: _Component,
@@ -472,8 +489,8 @@ class Certificate:
         too_early = _not_yet_valid(prim, key, signed, at)
         if too_early is not None:
             return too_early
-        newest = self.newest_self_signature(at, budget, policy=policy)
-        if newest is None:
+        direct, certified = self._primary_self_signatures(at, budget)
+        if direct is None and certified is None:
             revoked = self._queues[0, b"", at].revoked
             why = f" outside its {revoked} revoked user ID(s)" if revoked else ""
             return KeyJudgement(
@@ -498,12 +515,17 @@ class Certificate:
                     KeyVerdict.NOT_SIGNING,
                     "the signing subkey has no valid primary key binding (back-signature)",
                 )
-        elif newest.key_flags is not None and not newest.key_flags & KEY_FLAG_SIGN:
-            return KeyJudgement(
-                KeyVerdict.NOT_SIGNING, "the primary key's flags do not allow signing"
-            )
+        else:
+            for selfsig, which in ((certified, ""), (direct, " (its direct-key signature)")):
+                if (selfsig is not None and selfsig.key_flags is not None
+                        and not selfsig.key_flags & KEY_FLAG_SIGN):
+                    return KeyJudgement(
+                        KeyVerdict.NOT_SIGNING,
+                        f"the primary key's flags do not allow signing{which}",
+                    )
 
-        expires = _expiry(prim, newest)
+        windows = [_expiry(prim, s) for s in (direct, certified) if s is not None]
+        expires = min((end for end in windows if end is not None), default=None)
         if expires is not None and (expires <= signed or expires <= at):
             return KeyJudgement(KeyVerdict.EXPIRED, f"the primary key expired at {_iso(expires)}")
         if sub is not None and binding is not None:
