@@ -993,6 +993,7 @@ def build(g: Gen) -> None:
     build_fidelity(g)
     build_work_caps(g)
     build_user_id_revocations(g)
+    build_direct_key_signatures(g)
     build_demo(g, alice, bob, mallory)
 
 
@@ -1168,6 +1169,44 @@ def build_user_id_revocations(g: Gen) -> None:
            cert("again", revoke=True, again=True, only=True), "good",
            "A self-signature made after the certification revocation certifies the user ID "
            "again: it counts.")
+
+
+def build_direct_key_signatures(g: Gen) -> None:
+    """A direct-key signature (0x1F) binds the primary key beside its user ID self-signatures.
+
+    Each certificate has a direct-key signature and a newer user ID self-signature that
+    allows signing and sets no expiry. The newer one used to lift what the direct-key
+    signature said: certify-only flags (gpgv: "Wrong key usage") or an expiry (sqv:
+    "expired"). Good twin: a direct-key signature that restricts nothing.
+    """
+
+    def cert(label: str, extra: list[w.Sub], *, expires: int | None = None) -> Signer:
+        key = g.variant(label)
+        uid = f"Direct key {label} <dk@example.org>".encode()
+        if expires is not None:
+            extra = [*extra, w.key_expires(expires - key.created)]
+        packets = [key.packet(), direct_key(key, key.created + DAY, extra),
+                   w.packet(w.TAG_USER_ID, uid), self_sig(key, uid, key.created + 2 * DAY)]
+        return Signer(key, uid, packets)
+
+    def vector(name: str, s: Signer, expected: str, proves: str) -> None:
+        ring = g.keyring(f"keys/direct-key/{name.split('/')[1]}.pub.asc", s.cert)
+        g.vector(name, sig=asc(doc_sig(s.key, HELLO)), keyrings=[ring], expected=expected,
+                 signer=s.key, primary=s.primary, proves=proves)
+
+    expiry = ts("2023-01-01T00:00:00Z")
+    vector("bad/direct-key-signature-certify-only",
+           cert("certify", [w.key_flags(w.FLAG_CERTIFY)]), "not-signing-key",
+           "The direct-key signature allows only certification; a newer user ID "
+           "self-signature that allows signing does not lift it.")
+    vector("bad/direct-key-signature-expiry", cert("expiry", [], expires=expiry),
+           "key-expired",
+           "The direct-key signature sets an expiry (before the signature was made); a newer "
+           "user ID self-signature without one does not lift it.")
+    vector("good/direct-key-signature-twin",
+           cert("twin", [w.key_flags(GOOD_SIGNER)]), "good",
+           "A direct-key signature that allows signing and sets no expiry, beside a newer user "
+           "ID self-signature: good.")
 
 
 def build_merging(g: Gen) -> None:

@@ -283,6 +283,20 @@ BY_NAME["bad/only-user-id-revoked"] = (
      "the primary key's flags. pgpverify rejects conservatively: not-signing-key."),
 )
 
+# Direct-key signatures (generate.build_direct_key_signatures): each oracle applies one of
+# the two restrictions a direct-key signature makes; pgpverify applies both.
+BY_NAME["bad/direct-key-signature-certify-only"] = (
+    {"sqv": "good"},
+    ("sqv takes the primary key's flags from the primary user ID's self-signature, which "
+     "allows signing; gpgv gives the direct-key signature precedence ('Wrong key usage') and "
+     "so does pgpverify: both the newest direct-key signature and the newest user ID "
+     "self-signature must allow signing."),
+)
+BY_NAME["bad/direct-key-signature-expiry"] = (
+    {"gpgv": "good"},
+    GPGV_STATE + " sqv applies the direct-key signature's expiry like us.",
+)
+
 #: expected reason -> the same, for every vector of that reason not listed by name
 BY_REASON: dict[str, tuple[dict[str, str], str]] = {
     "key-revoked": ({"gpgv": "good"}, GPGV_STATE + " sqv rejects revoked keys like us."),
