@@ -661,3 +661,23 @@ def test_lockfile_read_rejects_a_device():
     with pytest.raises(LockFileError, match="lock file is a character device") as info:
         LockFile.read(Path("/dev/zero"))
     assert info.value.source == "/dev/zero"
+
+
+@pytest.mark.parametrize("field", ["user", "role"])
+@pytest.mark.parametrize("char", ["\\u009b", "\\u202e", "\\u2066", "\\u0007", "\\u2028"])
+def test_lockfile_rejects_control_and_bidi_characters_in_a_user_or_role(field, char):
+    text = _text()
+    good = 'user = "alice"' if field == "user" else 'role = "Owner"'
+    assert good in text
+    assert loads(text)  # the good twin
+    bad = good[:-2] + char + good[-2:]  # "alic\u202ee" in TOML's own escape
+    with pytest.raises(LockFileError, match=f"'{field}' has a control, bidi") as err:
+        loads(text.replace(good, bad, 1))
+    assert char.encode().decode("unicode_escape") not in err.value.message  # shown escaped
+
+
+def test_lockfile_keeps_an_unusual_but_plain_user_name():
+    lock = LockFile(projects={"p": LockedProject(name="p", maintainers=(
+        Maintainer(user="José \U0001f469\u200d\U0001f4bb \u0639\u0644\u064a", role="Owner",
+                   keys=()),))})
+    assert loads(dumps(lock)) == lock

@@ -63,6 +63,7 @@ from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, encode
 from pgpverify.openpgp.keyring import Keyring
 from pgpverify.openpgp.packets import iter_packets
+from pgpverify.textsafe import first_unsafe, terminal_safe
 from pgpverify.trust.memory import ChangeKind, TrustStatement, compare, union_certificate
 from pgpverify.trust.owners import (
     Fingerprint,
@@ -299,8 +300,8 @@ def _project(name: str, entry: Any, source: str | None) -> LockedProject:
 def _maintainer(entry: Any, where: str, source: str | None) -> Maintainer:
     if not isinstance(entry, dict):
         raise LockFileError(f"{where} must be a table", source=source)
-    user = _required(entry, "user", str, where, source)
-    role = _required(entry, "role", str, where, source)
+    user = _shown(_required(entry, "user", str, where, source), "user", where, source)
+    role = _shown(_required(entry, "role", str, where, source), "role", where, source)
     keys = _required(entry, "keys", list, where, source)
     fprs: set[Fingerprint] = set()
     retired: dict[Fingerprint, int] = {}
@@ -320,6 +321,20 @@ def _maintainer(entry: Any, where: str, source: str | None) -> Maintainer:
             retired[fpr] = min(when, retired.get(fpr, when))
     return Maintainer(user=user, role=role, keys=tuple(sorted(fprs)),
                       retired=tuple(sorted(retired.items())))
+
+
+def _shown(text: str, name: str, where: str, source: str | None) -> str:
+    """``text`` if it has no character that could disguise it, as ownership records require.
+
+    A control (C0, DEL, C1), bidi or other invisible format character or a line separator
+    in a user or role is a LockFileError naming the field (the character shown escaped):
+    a reviewer must see the name as a verifier prints it.
+    """
+    bad = first_unsafe(text)
+    if bad is not None:
+        raise LockFileError(f"{where}: '{name}' has a control, bidi or invisible format "
+                            f"character ({terminal_safe(bad)})", source=source)
+    return text
 
 
 def _retired(value: Any, where: str, source: str | None) -> int:
