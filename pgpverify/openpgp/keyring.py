@@ -29,11 +29,15 @@ from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.certificate import Certificate, parse_certificate
 from pgpverify.openpgp.keymaterial import parse_key_packet
+from pgpverify.openpgp.keyring_index import IndexMismatch, KeyringIndex, frame_span
 from pgpverify.openpgp.packets import MARKER_BODY, Octets, Packet, Tag, frame, iter_packets
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from pathlib import Path
+
+    from pgpverify.index.keyidx import KeyringIndexStore
+    from pgpverify.openpgp.keyring_index import SpanFacts
 
 __all__ = ["Keyring", "read_bounded"]
 
@@ -93,6 +97,13 @@ class Keyring:
     _loaded: int = 0
     #: packets framed in every file and block added so far (Limits.keyring_packets)
     _framed: int = 0
+    #: binary keyrings known through a persisted index (:meth:`add_indexed`), not scanned
+    _indexes: list[tuple[Octets, KeyringIndex]] = field(default_factory=list)
+    #: keys already looked up in the indexes, and the certificates brought in from them
+    _asked: set[bytes] = field(default_factory=set)
+    _brought: set[bytes] = field(default_factory=set)
+    #: (id of the keyring's data, primary fingerprint) -> what framing its copies proved
+    _facts: dict[tuple[int, bytes], SpanFacts] = field(default_factory=dict)
 
     @classmethod
     def from_bytes(
@@ -107,12 +118,24 @@ class Keyring:
         return ring
 
     @classmethod
-    def from_files(cls, paths: Iterable[Path], *, limits: Limits = DEFAULT_LIMITS) -> Keyring:
+    def from_files(
+        cls,
+        paths: Iterable[Path],
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        index: KeyringIndexStore | None = None,
+        rescan: bool = False,
+    ) -> Keyring:
         """Load every file in ``paths`` (armored or binary, several blocks each).
 
         Before any file is read, their number is checked against ``Limits.keyring_files``
         and the sum of their sizes against ``Limits.keyring_total_bytes`` (a file whose
         size cannot be known yet, a pipe, is counted as it is read).
+
+        With an ``index`` store, a large binary keyring is added through its persisted
+        index when one fits the file (:meth:`add_indexed`; a lookup may then raise
+        ``IndexMismatch``: load again with ``rescan=True``), else scanned and its index
+        written. ``rescan`` scans every file and writes their indexes again.
         """
         paths = list(paths)
         if len(paths) > limits.keyring_files:
@@ -124,20 +147,115 @@ class Keyring:
         for path in paths:
             mapped = _map_binary(path, limits.keyring_bytes)
             if mapped is not None:
+                found = None if index is None or rescan else index.load(path, mapped, limits)
+                if found is not None:
+                    try:
+                        ring.add_indexed(mapped, found, source=str(path))
+                    except IndexMismatch:
+                        pass  # unusable: scanned below
+                    else:
+                        continue
                 ring._count(len(mapped), str(path))
                 ring._add_binary(mapped, str(path))
+                if index is not None:
+                    index.save(path, mapped, ring.scan_index(mapped, str(path)), limits)
             else:
                 ring.add_bytes(read_bounded(path, limits.keyring_bytes, "keyring"),
                                source=str(path))
         return ring
 
     def __len__(self) -> int:
-        return len(self._packets)
+        return len(self._all_fingerprints())
 
     @property
     def fingerprints(self) -> list[bytes]:
         """Primary fingerprints of every certificate loaded."""
-        return list(self._packets)
+        return list(self._all_fingerprints())
+
+    def _all_fingerprints(self) -> dict[bytes, None]:
+        found = dict.fromkeys(self._packets)
+        for _, index in self._indexes:
+            found.update(dict.fromkeys(index.fingerprints()))
+        return found
+
+    def scan_index(self, data: Octets, source: str) -> KeyringIndex:
+        """The index of the binary keyring ``data`` this keyring scanned as ``source``.
+
+        Built from the spans the scan recorded for ``data`` (the same object), each framed
+        again to list the keys it holds; the warnings are those the scan gave for it.
+        """
+        spans = []
+        keys = []
+        packets = 0
+        for fpr, copies in self._packets.items():
+            for where, start, end in copies:
+                if where is data:
+                    facts = frame_span(data, start, end, fpr,
+                                       max_packets=self.limits.certificate_packets)
+                    spans.append((fpr, start, end))
+                    keys += [(key[-8:], fpr) for key in facts.keys if len(key) == 8]
+                    packets += facts.packets
+        prefix = f"{source}: "
+        said = [w for w in self.warnings if w.startswith(prefix)]
+        return KeyringIndex.build(spans, keys, packets=packets, warnings=said)
+
+    def add_indexed(self, data: Octets, index: KeyringIndex, *, source: str) -> None:
+        """Add a binary keyring through its persisted index instead of scanning it.
+
+        Only the certificates a lookup names are framed (and checked against the index:
+        :mod:`pgpverify.openpgp.keyring_index`). A claim that does not hold, or a key
+        found in no index nor scanned keyring, raises
+        :class:`~pgpverify.openpgp.keyring_index.IndexMismatch` from the lookup: the
+        caller then loads the keyrings again without the index and judges again.
+        """
+        index.check()
+        if self._framed + index.packets > self.limits.keyring_packets:
+            raise IndexMismatch("over the packet cap: scan to report it")
+        self._framed += index.packets
+        self._count(len(data), source)
+        self._indexes.append((data, index))
+        if len(self) > self.limits.certificates:
+            raise LimitExceededError("number of certificates", self.limits.certificates,
+                                     source=source)
+        self.warnings += index.warnings
+        self._asked.clear()
+
+    def _from_index(self, key: bytes) -> None:
+        """Bring the certificates the indexes say hold ``key`` into the tables, checked."""
+        if not self._indexes or key in self._asked:
+            return
+        key_id = key[-8:]
+        claimed = False
+        for data, index in self._indexes:
+            for fpr in index.primaries(key_id):
+                claimed = True
+                if fpr not in self._brought:
+                    self._bring(fpr)
+                facts = self._facts.get((id(data), fpr))
+                if facts is None or key_id not in facts.keys:
+                    raise IndexMismatch("a key is not where the index says")
+        if not claimed and key not in self._by_key_id:
+            # an index is trusted to find offsets, never to say a key is absent
+            raise IndexMismatch("a key the indexes do not know")
+        self._asked.add(key)
+
+    def _bring(self, fpr: bytes) -> None:
+        """Frame every indexed copy of certificate ``fpr`` and add it as a scan would."""
+        self._brought.add(fpr)
+        for data, index in self._indexes:
+            for start, end in index.spans(fpr):
+                facts = frame_span(data, start, end, fpr,
+                                   max_packets=self.limits.certificate_packets)
+                self._facts[(id(data), fpr)] = _union(self._facts.get((id(data), fpr)), facts)
+                if fpr not in self._packets:
+                    self._packets[fpr] = []
+                self._close(fpr, (data, start, end), facts.packets)
+                if self._merged[fpr] > self.limits.certificate_packets:
+                    raise LimitExceededError("number of packets in one certificate (all copies)",
+                                             self.limits.certificate_packets)
+                for key in facts.keys:
+                    self._index(key, fpr)
+        self._decoded.pop(fpr, None)
 
     def add_bytes(self, data: bytes, *, source: str) -> None:
         """Add the certificates in ``data``; junk is skipped with a warning in ``warnings``."""
@@ -315,6 +433,7 @@ class Keyring:
 
     def holder_count(self, key_id: bytes) -> int:
         """How many certificates hold this key ID or fingerprint (nothing sorted or decoded)."""
+        self._from_index(key_id)
         owners = self._by_key_id.get(key_id)
         if owners is None:
             return 0
@@ -324,6 +443,7 @@ class Keyring:
         """Packets :meth:`certificate` would parse for ``fingerprint``: 0 once decoded."""
         if fingerprint in self._decoded:
             return 0
+        self._from_index(fingerprint)
         return self._merged.get(fingerprint, 0)
 
     def holders(self, key_id: bytes) -> list[bytes]:
@@ -332,6 +452,7 @@ class Keyring:
         Sorted, and nothing is decoded: a caller counts them before paying for
         :meth:`certificate` (thousands of certificates may share one subkey).
         """
+        self._from_index(key_id)
         owners = self._by_key_id.get(key_id)
         if owners is None:
             return []
@@ -355,6 +476,7 @@ class Keyring:
     def certificate(self, fingerprint: bytes) -> Certificate | None:
         """The certificate with this primary fingerprint, decoded once and cached."""
         if fingerprint not in self._decoded:
+            self._from_index(fingerprint)
             spans = self._packets.get(fingerprint)
             cert: Certificate | None = None
             if spans is not None:
@@ -370,6 +492,12 @@ class Keyring:
                     )
             self._decoded[fingerprint] = cert
         return self._decoded[fingerprint]
+
+
+def _union(old: SpanFacts | None, new: SpanFacts) -> SpanFacts:
+    if old is None:
+        return new
+    return type(new)(packets=old.packets + new.packets, keys=old.keys | new.keys)
 
 
 def _span_packets(spans: list[tuple[Octets, int, int]], max_packets: int) -> Iterator[Packet]:
