@@ -356,3 +356,45 @@ def test_check_reports_progress_for_every_file(tmp_path):
     assert len(report.files) == 5
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     assert seen[-1] == (5, 5)
+
+
+def test_check_rejects_oversized_signature_as_an_error_of_that_file(tmp_path):
+    world = _world()
+    big = world.add("alpha")
+    world.add("beta")
+    index = world.fake()
+    index.put(ROOT + f"packages/{big.filename}.asc", b"A" * (1 << 20 | 1))
+    report, _ = _run(world, tmp_path, index=index)
+    assert [f.status for f in report.files] == [Status.ERROR, Status.GOOD]
+    assert "larger than" in report.files[0].message
+
+
+def test_check_rejects_page_that_does_not_parse_for_its_project_only(tmp_path):
+    world = _world()
+    world.add("alpha")
+    world.add("beta")
+    index = world.fake()
+    index.put(INDEX_URL + "alpha/", b"{not json", "application/vnd.pypi.simple.v1+json")
+    report, _ = _run(world, tmp_path, index=index)
+    assert [f.status for f in report.files] == [Status.ERROR, Status.GOOD]
+    assert "not valid JSON" in report.files[0].message
+
+
+def test_check_rejects_link_from_remote_page_to_a_local_file(tmp_path):
+    world = _world()
+    dist = world.add("alpha", gpg_sig=None, listed_sig=True)
+    secret = tmp_path / "secret.asc"
+    secret.write_bytes(dist.signature)
+    index = world.fake(page="json")
+    doc = {"files": [{"filename": dist.filename, "url": f"../../packages/{dist.filename}",
+                      "hashes": {"sha256": dist.sha256}},
+                     {"filename": f"{dist.filename}.asc", "url": secret.as_uri()}]}
+    import json
+
+    index.put(INDEX_URL + "alpha/", json.dumps(doc).encode(), "application/json")
+    client = IndexClient(SchemeFetcher(FileFetcher(), index), index_url=INDEX_URL,
+                         allow_files=True)
+    report = check_files([world.local(tmp_path / "house")], trust=IndexTrust(client), at=AT)
+    item = _one(report)
+    assert item.status is Status.ERROR
+    assert "local file is never followed" in item.message
