@@ -398,3 +398,21 @@ def test_check_rejects_link_from_remote_page_to_a_local_file(tmp_path):
     item = _one(report)
     assert item.status is Status.ERROR
     assert "local file is never followed" in item.message
+
+
+def test_check_with_cache_reports_a_changed_trust_statement(tmp_path):
+    from pgpverify.index.cache import Cache
+
+    world = _world()
+    world.add("alpha")
+    house = world.local(tmp_path / "house")
+    with Cache.open(tmp_path / "cache", clock=lambda: 1_750_000_000.0) as cache:
+        client = IndexClient(world.fake(), index_url=INDEX_URL)
+        first = check_files([house], trust=IndexTrust(client, cache, now=1.0), at=AT)
+        assert first.ok
+        assert first.warnings == ()
+        world.own("alpha", MALLORY, user="mallory", role="Maintainer")
+        client = IndexClient(world.fake(), index_url=INDEX_URL)
+        second = check_files([house], trust=IndexTrust(client, cache, now=2.0), at=AT)
+    assert second.ok  # alice still signed it; the change is reported, loudly
+    assert any("TRUST STATEMENT OF alpha CHANGED" in w for w in second.warnings)
