@@ -123,9 +123,12 @@ _KEY_REASONS = {
 }
 #: Text signatures (0x01): the canonical forms tried, in this order (see _TextForm).
 TEXT_CANONICALIZATIONS = ("rfc9580", "sequoia", "gnupg", "gnupg-rfc2440")
+#: Every form is tried, so a text signature verifies over any copy that differs from what
+#: was signed in line endings or in trailing spaces, tabs, NULs and CRs at line ends (what
+#: GnuPG's forms drop), whichever form matched the file at hand: the warning says it all.
 TEXT_WARNING = (
-    "this is a text-mode signature: it does not bind line endings{extra}, so copies of the "
-    "file that differ only in those verify too"
+    "this is a text-mode signature: it does not bind line endings or trailing spaces, tabs "
+    "and NULs at line ends, so copies of the file that differ only in those verify too"
 )
 
 
@@ -934,9 +937,7 @@ class Verifier:
             message = best.message
         warnings: tuple[str, ...] = ()
         if best.canonicalization is not None:
-            rfc2440 = best.canonicalization == "gnupg-rfc2440"
-            extra = " or trailing spaces and tabs" if rfc2440 else ""
-            warnings = (TEXT_WARNING.format(extra=extra),)
+            warnings = (TEXT_WARNING,)
         return VerificationResult(
             outcome=Outcome.GOOD if reason is Reason.GOOD else Outcome.REJECTED,
             reason=reason,

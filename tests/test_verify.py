@@ -234,3 +234,45 @@ def test_verifier_rejects_a_directory_as_file(file):
     verifier = Verifier(Keyring.from_files([DEMO / "keyring.asc"]))
     with pytest.raises(InputError, match="is a directory"):
         verifier.verify(Path(file), at=datetime(2025, 6, 1, tzinfo=UTC))
+
+
+# -- text signatures: what the warning says is what every accepted form leaves unbound --------
+
+
+def _text_signed(tmp_path, signed: bytes, verified: bytes):
+    """A text signature over ``signed`` in the RFC form (sq's), checked over ``verified``."""
+    from certbuild import AT as CB_AT
+    from certbuild import sig, signer_cert, w
+
+    cert, primary, _ = signer_cert("text warning")
+    canonical = signed.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    doc = tmp_path / "doc.txt"
+    doc.write_bytes(verified)
+    asc = tmp_path / "doc.txt.asc"
+    asc.write_bytes(sig(primary, w.TEXT, canonical, 1_709_294_400))
+    ring = Keyring()
+    ring.add_bytes(cert.octets(), source="ring")
+    return Verifier(ring).verify(doc, asc, at=CB_AT)
+
+
+@pytest.mark.parametrize("altered", [b"one \t\ntwo\x00\n", b"one\r\r\ntwo\n", b"one  \ntwo\t\n"])
+def test_verifier_text_warning_names_what_any_form_leaves_unbound(tmp_path, altered):
+    # Every form is tried, so a signature made in one verifies over a copy that differs in
+    # what another form drops (trailing spaces, tabs and NULs at line ends: GnuPG's); the
+    # warning on the signer's own file says so, whichever form matched it.
+    own = _text_signed(tmp_path, b"one\ntwo\n", b"one\ntwo\n")
+    assert own.ok
+    assert own.signatures[0].text_canonicalization == "rfc9580"
+    [warning] = own.warnings
+    assert "line endings" in warning
+    assert "trailing spaces, tabs and NULs" in warning
+    other = _text_signed(tmp_path, b"one\ntwo\n", altered)
+    assert other.ok
+    assert other.warnings == own.warnings
+
+
+def test_verifier_text_signature_rejects_other_changes(tmp_path):
+    # The twin: anything but line endings and trailing spaces, tabs, NULs and CRs fails.
+    for altered in (b"one\ntwo\n\n", b" one\ntwo\n", b"one\nt wo\n", b"one\n\x00two\n"):
+        result = _text_signed(tmp_path, b"one\ntwo\n", altered)
+        assert result.reason is Reason.BAD_SIGNATURE, altered
