@@ -51,8 +51,45 @@ class _UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit 2) instead of usage + message."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         raise _UsageError(message)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, with the terminal width looked up once, without shutil.
+
+    argparse makes a formatter for every argument added (to check it) and each one asks
+    shutil for the terminal size: importing shutil (and lzma, fnmatch) and a system call
+    each time, on every run. Same rule as ``shutil.get_terminal_size``: ``COLUMNS``, else
+    the terminal of stdout, else 80.
+    """
+
+    _columns: int | None = None
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         width if width is not None else _Formatter._terminal_columns() - 2)
+
+    @staticmethod
+    def _terminal_columns() -> int:
+        if _Formatter._columns is None:
+            try:
+                columns = int(os.environ.get("COLUMNS", "0"))
+            except ValueError:
+                columns = 0
+            stream = sys.__stdout__
+            if columns <= 0 and stream is not None:
+                try:
+                    columns = os.get_terminal_size(stream.fileno()).columns
+                except (AttributeError, ValueError, OSError):
+                    columns = 0
+            _Formatter._columns = columns if columns > 0 else 80
+        return _Formatter._columns
 
 
 def parse_time(text: str) -> datetime:

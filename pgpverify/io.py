@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from typing import TYPE_CHECKING, BinaryIO
 
 from pgpverify.errors import InputError, LimitExceededError
@@ -116,6 +115,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
             mode = stat.S_IMODE(path.stat().st_mode)
         except OSError:
             mode = 0o644
+    import tempfile  # only when writing: it imports shutil and random (start-up cost)
+
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
