@@ -259,10 +259,13 @@ def remembered_keyring(
     """The keys ``statement`` lists, each the union of what was seen and what is served.
 
     Certificates only grow: a packet once seen (a revocation, a newer self-signature) stays
-    in use when the index serves an older copy, which is said in ``warnings``. The union is
-    remembered. A certificate memory that cannot be read is a :class:`CacheError` under
-    ``fail_on_key_change``; otherwise a warning, and the served copy alone is used. A union
-    over ``limits`` is a LimitExceededError: never a silently shortened certificate.
+    in use when the index serves an older copy, which is said in ``warnings``. Of what is
+    served, only the signatures the primary key made are remembered
+    (:func:`~pgpverify.trust.memory.grow_certificate`, within one work budget for the run):
+    forged ones are used for this verdict only, so they cannot pile up. A certificate memory
+    that cannot be read is a :class:`CacheError` under ``fail_on_key_change``; otherwise a
+    warning, and the served copy alone is used. A union over ``limits`` is a
+    LimitExceededError: never a silently shortened certificate.
     """
     from pgpverify.index.cache import MemoryState
 
