@@ -2,13 +2,14 @@
 
 One certificate (a signing primary, a user ID, a signing subkey) with a random choice of a
 hard revocation, a newer self-signature setting an expiry, two self-signatures made in the
-same second, and a subkey revocation. Hypothesis splits its signatures over 1-4 copies
-(each signature in at least one copy, under its own component), adds the bytes of some of
-them under components where they do not belong (a dummy user ID, the primary, the
-subkey), shuffles the components and the signatures inside each copy, deals the copies
-into 1-3 keyrings in any order, armored or binary. The verdict (reason, message, primary
-fingerprint) must equal the one for the whole certificate as a single copy, and that one
-must be what the chosen signatures mean.
+same second, a subkey revocation, a certification revocation of the user ID made in that
+same second, and a direct-key signature that allows only certification. Hypothesis splits
+its signatures over 1-4 copies (each signature in at least one copy, under its own
+component), adds the bytes of some of them under components where they do not belong (a
+dummy user ID, the primary, the subkey), shuffles the components and the signatures inside
+each copy, deals the copies into 1-3 keyrings in any order, armored or binary. The verdict
+(reason, message, primary fingerprint) must equal the one for the whole certificate as a
+single copy, and that one must be what the chosen signatures mean.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ OPTIONAL = {
     "tie": ("uid", cb.certification(PRIMARY, UID, T_TIE)),
     "tie-expiring": ("uid", cb.certification(PRIMARY, UID, T_TIE, expires=EXPIRES)),
     "subkey-revocation": ("subkey", cb.subkey_revocation(PRIMARY, SUB, cb.SIGNED + DAY)),
+    # a certification revocation in the same second as "tie": the user ID is revoked
+    "uid-revocation": ("uid", cb.sig(PRIMARY, 0x30, PRIMARY.frame() + cb.w.uid_frame(UID),
+                                     T_TIE, [cb.w.revocation_reason(32)])),
+    # a direct-key signature allowing only certification: the primary may not sign
+    "direct-certify": ("primary", cb.sig(PRIMARY, cb.w.DIRECT_KEY, PRIMARY.frame(),
+                                         cb.K0 + DAY, [cb.w.key_flags(cb.w.FLAG_CERTIFY)])),
 }
 HEADS = {
     "primary": CERT.components[0][0],
@@ -68,6 +75,13 @@ BASE = {"uid": [cb.certification(PRIMARY, UID, cb.K0)], "subkey": [CERT.componen
 def _expected(chosen: set[str], by_subkey: bool) -> str:
     if "revocation" in chosen or (by_subkey and "subkey-revocation" in chosen):
         return "key-revoked"
+    direct = "direct-certify" in chosen
+    if "uid-revocation" in chosen:
+        # no user ID self-signature counts; the direct-key signature, if any, is the only
+        # self-signature (no expiry): the subkey signs, the primary may not
+        return "good" if direct and by_subkey else "not-signing-key"
+    if direct and not by_subkey:
+        return "not-signing-key"
     if "tie-expiring" in chosen:  # the conservative choice between the two in one second
         return "key-expired"
     if "tie" in chosen:  # newer than "newer", without an expiry
