@@ -101,45 +101,48 @@ def with_credentials(url: str, credentials: Credentials | None) -> str:
     return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
 
 
-def _hidden_userinfo(url: str) -> int | None:
+def _hidden_userinfo(url: str, *, strict: bool = False) -> int | None:
     """Where a userinfo that a URL parser does not see ends (the index of its '@'), if any.
 
     ``https://user:se/cret@host/``: a password (or token) holding a raw '/' ends the
     authority early, so parsers take ``user`` for the host and ``se/cret@host/`` for the
     path. The last '@' before any '?' or '#', when a '/' comes before it, ends such a
-    userinfo; everything up to it is treated as secret.
+    userinfo; everything up to it is treated as secret. ``strict`` (for an index URL,
+    where an '@' has no other business) also counts a raw '?' or '#' in the secret: the
+    last '@' anywhere, when one of '/?#' comes before it.
     """
     scheme, sep, rest = url.partition("://")
     if not sep:
         return None
-    region = rest.split("?", 1)[0].split("#", 1)[0]
+    region = rest if strict else rest.split("?", 1)[0].split("#", 1)[0]
     at = region.rfind("@")
-    if at < 0 or "/" not in region[:at]:
+    if at < 0 or not any(c in region[:at] for c in ("/?#" if strict else "/")):
         return None
     return len(scheme) + len(sep) + at
 
 
 def userinfo_problem(url: str) -> str | None:
-    """Refuse an index or keys URL whose password or token holds a raw '/' (see above).
+    """Refuse an index or keys URL whose password or token holds a raw '/', '?' or '#'.
 
-    Such a URL names another host (the part of the secret before the '/'): it must never be
-    requested, and its secret never shown.
+    Such a URL names another host (the part of the secret before that character): it must
+    never be requested, and its secret never shown (:func:`redact_url` with ``strict``).
     """
-    if _hidden_userinfo(url) is None:
+    if _hidden_userinfo(url, strict=True) is None:
         return None
-    return ("an '@' after a '/': a user name, password or token that holds '/' must be "
-            "percent-encoded (%2F)")
+    return ("an '@' after a '/', '?' or '#': a user name, password or token that holds one "
+            "must be percent-encoded (%2F, %3F, %23)")
 
 
-def redact_url(url: str) -> str:
+def redact_url(url: str, *, strict: bool = False) -> str:
     """``url`` safe to show or store, as pip's ``redact_auth_from_url`` makes it.
 
     ``https://user:pass@host/`` -> ``https://user:****@host/``; ``https://token@host/`` ->
     ``https://****@host/``. A URL that does not parse loses everything up to the last '@'
     of what looks like its authority, so a secret never survives a parse failure; so does
-    one whose secret holds a raw '/' (``https://user:se/cret@host/`` -> ``https://****@host/``).
+    one whose secret holds a raw '/' (``https://user:se/cret@host/`` -> ``https://****@host/``),
+    or, with ``strict`` (an index URL), a raw '?' or '#'.
     """
-    hidden = _hidden_userinfo(url)
+    hidden = _hidden_userinfo(url, strict=strict)
     if hidden is not None:
         return url[: url.index("://") + 3] + "****" + url[hidden:]
     try:

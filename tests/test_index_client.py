@@ -389,10 +389,13 @@ def test_simple_page_over_its_limit_is_refused():
 
 
 @pytest.mark.parametrize("url", ["https://user:s3c/ret@index.test/simple/",
-                                 "https://s3c/ret@index.test/simple/"])
+                                 "https://s3c/ret@index.test/simple/",
+                                 "https://user:s3c?ret@index.test/simple/",
+                                 "https://user:s3c#ret@index.test/simple/"])
 def test_client_rejects_an_index_url_whose_secret_holds_a_raw_slash(url):
     index = demo_index()
-    good = url.replace("s3c/ret", "s3c%2Fret")  # the good twin: percent-encoded
+    good = (url.replace("s3c/ret", "s3c%2Fret").replace("s3c?ret", "s3c%3Fret")
+            .replace("s3c#ret", "s3c%23ret"))  # the good twin: percent-encoded
     assert IndexClient(index, index_url=good).index_url == INDEX_URL
     with pytest.raises(InputError, match="must be percent-encoded") as err:
         IndexClient(index, index_url=url)

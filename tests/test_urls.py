@@ -151,8 +151,26 @@ def test_redact_url_hides_a_secret_that_holds_a_raw_slash(url, redacted):
 
 @pytest.mark.parametrize("url", [
     "https://user:se%2Fcret@host/simple/",  # the good twin: percent-encoded
-    "https://host/simple/?next=a@b", "https://host/simple/#x@y", "https://token@host/simple/",
+    "https://token@host/simple/", "https://host/simple/",
 ])
 def test_userinfo_problem_accepts_a_well_formed_url(url):
+    assert redact_url(url, strict=True) == redact_url(url)
     assert userinfo_problem(url) is None
     assert "cret" not in redact_url(url)
+
+
+@pytest.mark.parametrize(("url", "redacted"), [
+    ("https://user:se?cret@host/simple/", "https://****@host/simple/"),
+    ("https://user:se#cret@host/simple/", "https://****@host/simple/"),
+    ("https://se?c/ret@host/", "https://****@host/"),
+])
+def test_strict_redaction_hides_a_secret_that_holds_a_raw_question_mark_or_hash(url, redacted):
+    assert redact_url(url, strict=True) == redacted
+    assert userinfo_problem(url) is not None
+
+
+@pytest.mark.parametrize("url", ["https://host/simple/?next=a@b", "https://host/simple/#x@y"])
+def test_an_index_url_with_an_at_sign_in_its_query_is_refused_but_a_link_is_shown(url):
+    # an index URL has no business with an '@' there: it could end a secret
+    assert userinfo_problem(url) is not None
+    assert redact_url(url) == url  # any other URL (a link on a page) is shown as it is

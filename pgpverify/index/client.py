@@ -144,7 +144,8 @@ class IndexClient:
         plain, credentials = split_credentials(url.strip())
         problem = userinfo_problem(url.strip()) or self._url_problem(plain)
         if problem is not None:
-            raise InputError(f"unusable {what}: {problem}", source=redact_url(url.strip()))
+            raise InputError(f"unusable {what}: {problem}",
+                             source=redact_url(url.strip(), strict=True))
         where = origin(plain)
         if credentials is not None and where is not None:
             self._credentials[where] = credentials
