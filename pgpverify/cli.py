@@ -737,10 +737,11 @@ def _open_cache(args: argparse.Namespace, stack: contextlib.ExitStack) -> Cache 
     from pgpverify.index.cache import Cache, default_cache_dir
 
     directory = args.cache_dir if args.cache_dir is not None else default_cache_dir()
-    cache = Cache.open(directory, clock=time.time)
-    stack.callback(cache.close)
-    # runs before close (last in, first out): warnings from opening and from the run
+    cache = Cache.open(directory, clock=time.time, one_transaction=True)  # committed at close
+    # runs after close (last in, first out): warnings from opening, the run, and the
+    # commit of the run's one transaction
     stack.callback(_warn_all, cache.warnings)
+    stack.callback(cache.close)
     return cache
 
 

@@ -988,3 +988,77 @@ def test_statement_history_keeps_the_newest_entries_only(cache, monkeypatch):
     other = statement(A, project="other")
     cache.record_project_statement(other, T0)
     assert len(cache.statement_history("demo-pkg")) == 4  # per project
+
+
+# -- one transaction per run -----------------------------------------------------------------
+
+
+def _traced(cache):
+    statements = []
+    cache._conn.set_trace_callback(statements.append)
+    return statements
+
+
+def _run_of_writes(cache, clock):
+    urls = [f"https://index.example/pgp/keys/{n}.asc" for n in range(3)]
+    inner = ScriptedFetcher({url: [ok(body=url.encode())] for url in urls})
+    inner.add(URL, Response(url=URL, status=404))
+    fetcher = fetcher_for(cache, clock, inner)
+    for url in [*urls, URL]:
+        fetcher.get(url, max_bytes=1 << 20)
+    cache.record_project_statement(statement(A), T0)
+    cache.record_certificate(A, b"packets", T0)
+    return urls
+
+
+def test_cache_one_transaction_commits_once_per_run(tmp_path, clock):
+    cache = Cache.open(tmp_path, clock=clock, one_transaction=True)
+    statements = _traced(cache)
+    urls = _run_of_writes(cache, clock)
+    assert not any(s.startswith("COMMIT") for s in statements)  # nothing written to disk yet
+    cache.close()
+    assert cache.commits == 1
+    assert [s for s in statements if s.startswith(("BEGIN", "COMMIT"))] == [
+        "BEGIN IMMEDIATE", "COMMIT"]
+    with Cache.open(tmp_path, clock=clock) as again:
+        assert [again.get(url).body for url in urls] == [url.encode() for url in urls]
+        assert not again.get(URL).found
+        assert known(again) == {A}
+        assert again.remembered_certificate(A).data == b"packets"
+
+
+def test_cache_without_one_transaction_commits_every_write(tmp_path, clock):
+    with Cache.open(tmp_path, clock=clock) as cache:
+        statements = _traced(cache)
+        _run_of_writes(cache, clock)
+        assert cache.commits == 6
+        assert sum(s.startswith("COMMIT") for s in statements) == 6
+
+
+def test_cache_one_transaction_rejects_a_failed_write_alone(tmp_path, clock):
+    # a write that fails half-way is undone (its savepoint), the run's other writes stay
+    cache = Cache.open(tmp_path, clock=clock, one_transaction=True)
+    cache.put(URL, ok(), T0)
+    conn = cache._conn
+
+    def half_a_write():
+        with cache._transaction(conn):
+            conn.execute("DELETE FROM documents")
+            conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', 'x')")
+
+    with pytest.raises(sqlite3.IntegrityError):
+        half_a_write()
+    cache.close()
+    with Cache.open(tmp_path, clock=clock) as again:
+        assert again.get(URL).body == BODY
+
+
+def test_cache_one_transaction_run_never_closed_leaves_the_file(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    cache = Cache.open(tmp_path, clock=clock, one_transaction=True)
+    cache.put(URL, ok(b"new"), T0 + 1)
+    cache._conn.rollback()  # the process died before close: SQLite rolls back the journal
+    cache.close()
+    assert cache.commits == 0
+    with Cache.open(tmp_path, clock=clock) as again:
+        assert again.get(URL).body == BODY

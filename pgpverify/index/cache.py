@@ -249,10 +249,13 @@ class Cache:
 
     def __init__(
         self, path: Path, connection: sqlite3.Connection, *, clock: Callable[[], float],
-        warnings: list[str] | None = None,
+        warnings: list[str] | None = None, one_transaction: bool = False,
     ) -> None:
         self.path = path
         self.warnings: list[str] = warnings if warnings is not None else []
+        #: transactions committed (with ``one_transaction``: at most one, at close)
+        self.commits = 0
+        self._one_transaction = one_transaction
         self._clock = clock
         self._conn: sqlite3.Connection | None = None
         self._finalizer: weakref.finalize[[sqlite3.Connection], Cache] | None = None
@@ -261,8 +264,16 @@ class Cache:
     # -- opening, checking, rebuilding ---------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str, *, clock: Callable[[], float]) -> Cache:
+    def open(
+        cls, directory: Path | str, *, clock: Callable[[], float], one_transaction: bool = False,
+    ) -> Cache:
         """Open (creating or rebuilding as needed) ``<directory>/cache.sqlite3``.
+
+        With ``one_transaction`` (a command's run), every write of the run goes into one
+        transaction committed by :meth:`close` (one ``fdatasync`` of the journal and one of
+        the file, instead of two per write); each write is still all-or-nothing inside it
+        (a savepoint), and a run that never closes the cache leaves the file as it was.
+        The write lock is held from the first write to the close.
 
         Raises CacheError when the directory cannot be created or written, or the file
         cannot be opened even after a rebuild.
@@ -278,10 +289,23 @@ class Cache:
         except _CorruptError as corrupt:
             connection = _rebuild(path, clock, str(corrupt))
             warnings.append(f"cache {path} was corrupt ({corrupt}); rebuilt")
-        return cls(path, connection, clock=clock, warnings=warnings)
+        return cls(path, connection, clock=clock, warnings=warnings,
+                   one_transaction=one_transaction)
 
     def close(self) -> None:
-        """Close the database connection; later calls find nothing and store nothing."""
+        """Commit the run's writes (``one_transaction``) and close the connection.
+
+        Later calls find nothing and store nothing.
+        """
+        conn = self._conn
+        if conn is not None and self._one_transaction and conn.in_transaction:
+            try:
+                conn.commit()
+            except sqlite3.Error as exc:
+                self.warnings.append(f"cache {self.path}: saving this run's entries failed "
+                                     f"({exc}); not cached")
+            else:
+                self.commits += 1
         if self._finalizer is not None:
             self._finalizer()
             self._finalizer = None
@@ -303,6 +327,9 @@ class Cache:
         if not _is_corruption(exc):
             self.warnings.append(f"cache {self.path}: {doing} failed ({exc}); not cached")
             return
+        if self._conn is not None:  # nothing of this run is committed to a corrupt file
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.rollback()
         self.close()
         why = f"{doing}: {exc}"
         try:
@@ -318,10 +345,29 @@ class Cache:
 
     @contextlib.contextmanager
     def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        # One write transaction; ``with conn`` commits, or rolls back on any exception.
-        with conn:
+        """One write: all of it or nothing.
+
+        Its own transaction (``with conn`` commits, or rolls back on any exception), or,
+        with ``one_transaction``, a savepoint in the run's transaction (begun by the first
+        write, committed by :meth:`close`).
+        """
+        if not self._one_transaction:
+            with conn:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+            self.commits += 1
+            return
+        if not conn.in_transaction:
             conn.execute("BEGIN IMMEDIATE")
+        conn.execute("SAVEPOINT pgpverify_write")
+        try:
             yield conn
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):  # the error that got here is the one
+                conn.execute("ROLLBACK TO pgpverify_write")
+                conn.execute("RELEASE pgpverify_write")
+            raise
+        conn.execute("RELEASE pgpverify_write")
 
     def _query(self, sql: str, params: tuple[object, ...], doing: str) -> list[tuple[object, ...]]:
         """Rows of a read; [] when the cache is closed or the read failed (handled)."""
