@@ -312,22 +312,18 @@ class Certificate:
         return found
 
     def _self_signature_queue(self, at: int) -> _Queue:
-        """Plausible self-signatures and certification revocations at ``at``, newest first.
+        """Plausible user ID self-signatures and certification revocations, newest first.
 
-        Direct-key signatures, self-certifications and certification revocations (0x30)
-        by the primary. Each user ID has two slots (two quotas): its self-certifications and its
+        Self-certifications and certification revocations (0x30) by the primary, made by
+        ``at``. Each user ID has two slots (two quotas): its self-certifications and its
         revocations; ``user_ids`` ties both to the user ID, so that a walk can pass over a
-        revoked user ID's older self-certifications.
+        revoked user ID's older self-certifications. Direct-key signatures have their own
+        queue (:meth:`_direct_key_queue`).
         """
         prim = self.primary.packet
-        names = ["direct-key self-signatures checked on the primary key"]
-        user_ids: list[int | None] = [None]
-        entries = [
-            (s, self.primary, prim.hash_material, 0)
-            for s in self.primary.sigs
-            if s.sig_type == SigType.DIRECT_KEY and self._by_primary(s)
-            and _plausible(s, at, self._policy.certificate_hashes)
-        ]
+        names: list[str] = []
+        user_ids: list[int | None] = []
+        entries: list[tuple[Signature, _Component, bytes, int]] = []
         for number, (uid, sigs) in enumerate(self.userids.items()):
             material = prim.hash_material + b"\xb4" + len(uid).to_bytes(4, "big") + uid
             slot = len(names)
@@ -358,6 +354,15 @@ class Certificate:
             [name],
         )
 
+    def _direct_key_queue(self, at: int) -> _Queue:
+        """Plausible direct-key signatures (0x1F) by the primary at ``at``, newest first."""
+        return self._queue(
+            SigType.DIRECT_KEY, b"", at,
+            lambda: self._kind_queue(self.primary.sigs, SigType.DIRECT_KEY,
+                                     self.primary.packet.hash_material, at,
+                                     "direct-key self-signatures checked on the primary key"),
+        )
+
     def newest_self_signature(
         self, at: int, budget: WorkBudget | None = None, *, policy: Policy = DEFAULT_POLICY
     ) -> Signature | None:
@@ -373,9 +378,8 @@ class Certificate:
         """
         budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
         self._use(policy)
-        queue = self._queue(0, b"", at, lambda: self._self_signature_queue(at))
-        found = self._walk(queue, budget)
-        return found[0] if found else None
+        found = [s for s in self._primary_self_signatures(at, budget) if s is not None]
+        return max(found, key=_newness, default=None)
 
     def self_signatures(
         self, at: int, budget: WorkBudget | None = None, *, policy: Policy = DEFAULT_POLICY
@@ -388,8 +392,9 @@ class Certificate:
         """
         budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
         self._use(policy)
+        direct = self._walk(self._direct_key_queue(at), budget, every=True)
         queue = self._queue(0, b"", at, lambda: self._self_signature_queue(at))
-        return self._walk(queue, budget, every=True)[::-1]
+        return sorted(direct + self._walk(queue, budget, every=True), key=_newness)
 
     def _primary_self_signatures(
         self, at: int, budget: WorkBudget
@@ -399,13 +404,12 @@ class Certificate:
         Both bind the primary key (RFC 9580 §5.2.3.10, §5.2.3.29): :meth:`judge` applies
         the flags and the expiry of each, so a newer self-certification never lifts what
         a direct-key signature forbids (GnuPG gives the direct-key signature precedence,
-        Sequoia applies its expiry; either way the stricter one counts here). Each walk
-        passes over the other kind without verifying it; the user ID walk is last, so
-        that the queue records the revoked user IDs.
+        Sequoia applies its expiry; either way the stricter one counts here). Each kind
+        has its own queue, so that neither walk steps over the other's signatures.
         """
+        direct = self._walk(self._direct_key_queue(at), budget)
         queue = self._queue(0, b"", at, lambda: self._self_signature_queue(at))
-        direct = self._walk(queue, budget, skip=lambda s: s.sig_type != SigType.DIRECT_KEY)
-        certified = self._walk(queue, budget, skip=lambda s: s.sig_type == SigType.DIRECT_KEY)
+        certified = self._walk(queue, budget)
         return (direct[0] if direct else None), (certified[0] if certified else None)
 
     def _revocation(
