@@ -1,3 +1,4 @@
+import dataclasses
 import gc
 import hashlib
 import os
@@ -666,7 +667,7 @@ def test_process_killed_mid_write_leaves_the_old_entry(tmp_path, clock):
         db.execute("PRAGMA cache_size = 1")
         db.execute("BEGIN IMMEDIATE")
         for i in range(200):
-            db.execute("INSERT INTO documents VALUES (?, 200, ?, NULL, NULL, NULL, 0, 'x')",
+            db.execute("INSERT INTO documents VALUES (?, 200, ?, NULL, NULL, NULL, 0, 'x', NULL)",
                        (f"u{{i}}", os.urandom(4000)))
         db.execute("UPDATE documents SET body = x'00' WHERE url = ?", ({URL!r},))
         os._exit(9)
@@ -1062,3 +1063,98 @@ def test_cache_one_transaction_run_never_closed_leaves_the_file(tmp_path, clock)
     assert cache.commits == 0
     with Cache.open(tmp_path, clock=clock) as again:
         assert again.get(URL).body == BODY
+
+
+# -- HTTP freshness: Cache-Control max-age ---------------------------------------------------
+
+
+def fresh_ok(max_age, body=BODY):
+    return dataclasses.replace(ok(body), max_age=max_age)
+
+
+def test_cache_serves_a_fresh_document_without_asking(cache, clock):
+    inner = ScriptedFetcher({URL: [fresh_ok(60)]})
+    fetcher = fetcher_for(cache, clock, inner)
+    assert fetcher.get(URL, max_bytes=1000).body == BODY
+    clock.now = T0 + 59
+    again = fetcher.get(URL, max_bytes=1000)
+    assert (again.body, again.from_cache) == (BODY, True)
+    assert len(inner.calls) == 1  # no request while fresh
+
+
+def test_cache_revalidates_once_stale_and_a_304_renews_freshness(cache, clock):
+    inner = ScriptedFetcher({URL: [fresh_ok(60), dataclasses.replace(not_modified(),
+                                                                     max_age=120)]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    clock.now = T0 + 60  # max-age reached: ask again, conditionally
+    assert fetcher.get(URL, max_bytes=1000).from_cache
+    assert inner.calls[-1]["etag"] == '"v1"'
+    clock.now = T0 + 60 + 119
+    assert fetcher.get(URL, max_bytes=1000).from_cache
+    assert len(inner.calls) == 2
+
+
+@pytest.mark.parametrize("max_age", [None, 0])
+def test_cache_rejects_freshness_the_server_did_not_give(cache, clock, max_age):
+    inner = ScriptedFetcher({URL: [fresh_ok(max_age), not_modified()]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    fetcher.get(URL, max_bytes=1000)
+    assert len(inner.calls) == 2
+
+
+def test_cache_rejects_freshness_over_the_cap(cache, clock):
+    inner = ScriptedFetcher({URL: [fresh_ok(10**9), not_modified()]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    assert cache.get(URL).fresh_until == T0 + cache_module.FRESHNESS_CAP
+    clock.now = T0 + cache_module.FRESHNESS_CAP
+    fetcher.get(URL, max_bytes=1000)
+    assert len(inner.calls) == 2
+
+
+def test_cache_rejects_freshness_when_the_clock_went_back(cache, clock):
+    inner = ScriptedFetcher({URL: [fresh_ok(600), not_modified()]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    clock.now = T0 - 1
+    fetcher.get(URL, max_bytes=1000)
+    assert len(inner.calls) == 2
+
+
+def test_cache_freshness_is_not_used_when_the_caller_validates(cache, clock):
+    inner = ScriptedFetcher({URL: [fresh_ok(600), not_modified(etag='"mine"')]})
+    fetcher = fetcher_for(cache, clock, inner)
+    fetcher.get(URL, max_bytes=1000)
+    assert fetcher.get(URL, max_bytes=1000, etag='"mine"').status == 304
+    assert len(inner.calls) == 2
+
+
+def test_cache_rejects_a_corrupt_freshness_time(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("UPDATE documents SET fresh_until = 'soon'")
+    db.close()
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert cache.get(URL) is None
+        assert any("bad time" in w for w in cache.warnings)
+
+
+def test_cache_schema_2_gains_freshness_in_place(tmp_path, clock):
+    stored_cache(tmp_path, clock)
+    db = raw(tmp_path)
+    db.execute("BEGIN")
+    db.execute("ALTER TABLE documents DROP COLUMN fresh_until")
+    db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    db.execute("COMMIT")
+    db.close()
+    with Cache.open(tmp_path, clock=clock) as cache:
+        assert not cache.warnings
+        assert cache.get(URL).body == BODY
+        assert cache.get(URL).fresh_until is None
+        assert known(cache) == {A}
+    db = raw(tmp_path)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),)
+    db.close()

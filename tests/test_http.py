@@ -26,7 +26,7 @@ from faultserver import ETAG, HTML, LAST_MODIFIED, FaultServer, closed_port
 from pgpverify import __version__
 from pgpverify.errors import NetworkError
 from pgpverify.index.fetch import Fetcher, Response
-from pgpverify.index.http import HttpConfig, HttpFetcher
+from pgpverify.index.http import HttpConfig, HttpFetcher, max_age
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
@@ -848,3 +848,26 @@ def test_http_budget_cuts_a_kept_alive_connection_too(make_fetcher, sleeps):
     assert message.startswith("timeout: the download took more than")
     assert took < BUDGET + 1.5
     assert len(accepted) == 1
+
+
+# -- freshness: Cache-Control max-age --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("header", "seconds"), [
+    ("max-age=300", 300.0),
+    ("public, max-age=0", 0.0),
+    ("MAX-AGE = 60", 60.0),
+    ('max-age="30"', 30.0),
+    ("max-age=600, s-maxage=10", 600.0),
+])
+def test_http_max_age_of_cache_control(header, seconds):
+    assert max_age(header) == seconds
+
+
+@pytest.mark.parametrize("header", [
+    None, "", "public", "no-cache, max-age=300", "max-age=300, no-store", "max-age=-1",
+    "max-age=abc", "max-age=1.5", "max-age=", "max-age=1, max-age=2", "max-age=\u0661\u0662",
+    "max-age=" + "9" * 40, "s-maxage=300",
+])
+def test_http_max_age_rejects_what_gives_no_freshness(header):
+    assert max_age(header) is None

@@ -530,3 +530,34 @@ def test_index_and_lock_reference_time_defaults_to_now(wheel):
     keys = client.project_keys("demo-pkg")
     lock = build_lock([keys.record], keys.certificates, index_url=INDEX_URL)
     assert verify_from_lock(DEMO / WHEEL, lock=lock).ok
+
+
+# -- a warm run honours HTTP freshness, and writes the cache once -----------------------------
+
+
+def test_index_warm_run_within_max_age_asks_nothing_and_commits_once(wheel, tmp_path):
+    from pgpverify.index.cache import CachingFetcher
+
+    index = demo_index()
+    plain_get = index.get
+
+    def fresh_get(url, **kw):  # the server says: fresh for five minutes
+        return dataclasses.replace(plain_get(url, **kw), max_age=300.0)
+
+    index.get = fresh_get
+    verdicts, requests, commits = [], [], []
+    for now in (LATER, LATER + 299):
+        with Cache.open(tmp_path / "cache", clock=lambda now=now: now,
+                        one_transaction=True) as cache:
+            before = len(index.requests)
+            fetcher = CachingFetcher(index, cache, clock=lambda now=now: now)
+            outcome = verify_from_index(
+                wheel, client=IndexClient(fetcher, index_url=INDEX_URL), at=AT, cache=cache,
+            )
+            verdicts.append(outcome.result.reason)
+            requests.append(len(index.requests) - before)
+        commits.append(cache.commits)
+    assert verdicts == [Reason.GOOD, Reason.GOOD]
+    assert requests[0] > 0
+    assert requests[1] == 0  # every document still fresh: not one request
+    assert commits == [1, 1]

@@ -82,8 +82,12 @@ __all__ = [
     "default_cache_dir",
 ]
 
-#: Version of the tables below; a file with any other version is rebuilt.
-SCHEMA_VERSION = 2
+#: Version of the tables below; a file with any other version is rebuilt (1 and 2 are
+#: upgraded in place: 2 -> 3 adds ``documents.fresh_until``).
+SCHEMA_VERSION = 3
+#: The longest a server's ``Cache-Control: max-age`` keeps a document from being asked
+#: again: a key or record changed on the index (a revocation) is seen within a day.
+FRESHNESS_CAP = 86400.0
 #: The cache file inside the cache directory.
 CACHE_FILE_NAME = "cache.sqlite3"
 #: Replaced trust statements kept per project (``project_key_history``), newest first.
@@ -100,7 +104,7 @@ _TABLES: dict[str, tuple[str, ...]] = {
     "meta": ("key", "value"),
     "documents": (
         "url", "status", "body", "content_type", "etag", "last_modified", "fetched_at",
-        "sha256",
+        "sha256", "fresh_until",
     ),
     "project_keys": ("project", "statement", "first_seen", "last_seen"),
     "project_key_history": (
@@ -133,7 +137,8 @@ _SCHEMA = (
         etag TEXT,
         last_modified TEXT,
         fetched_at REAL NOT NULL,
-        sha256 TEXT NOT NULL
+        sha256 TEXT NOT NULL,
+        fresh_until REAL
     )""",
     """CREATE TABLE project_keys (
         project TEXT PRIMARY KEY,
@@ -180,6 +185,17 @@ class CachedDocument:
     last_modified: str | None
     #: when the answer was received (or last revalidated), seconds since the epoch
     fetched_at: float
+    #: until when the server said it stays fresh (``Cache-Control: max-age``, at most
+    #: :data:`FRESHNESS_CAP`); None: revalidate before every use
+    fresh_until: float | None = None
+
+    def is_fresh(self, now: float) -> bool:
+        """Whether a 200 entry may be used at ``now`` without asking the server.
+
+        Never when the clock is before ``fetched_at`` (it went back).
+        """
+        return (self.found and self.fresh_until is not None
+                and self.fetched_at <= now < self.fresh_until)
 
     @property
     def found(self) -> bool:
@@ -401,8 +417,8 @@ class Cache:
         """
         url = without_credentials(url)
         rows = self._query(
-            "SELECT status, body, content_type, etag, last_modified, fetched_at, sha256 "
-            "FROM documents WHERE url = ?",
+            "SELECT status, body, content_type, etag, last_modified, fetched_at, sha256, "
+            "fresh_until FROM documents WHERE url = ?",
             (url,),
             f"reading {url}",
         )
@@ -420,15 +436,19 @@ class Cache:
         """Store a complete 200 answer for ``url``, replacing what was there."""
         if response.status != 200:
             raise ValueError(f"only a 200 answer is stored as a document, not {response.status}")
+        fresh_until = None
+        if response.max_age is not None and math.isfinite(response.max_age):
+            fresh_until = float(now) + max(0.0, min(response.max_age, FRESHNESS_CAP))
         self._store(url, status=200, body=response.body, content_type=response.content_type,
-                    etag=response.etag, last_modified=response.last_modified, now=now)
+                    etag=response.etag, last_modified=response.last_modified, now=now,
+                    fresh_until=fresh_until)
 
     def put_missing(self, url: str, status: int, now: float) -> None:
         """Remember that ``url`` answered 404 or 410 at ``now`` (replaces a stored body)."""
         if status not in _MISSING:
             raise ValueError(f"a missing entry is a 404 or 410, not {status}")
         self._store(url, status=status, body=b"", content_type=None, etag=None,
-                    last_modified=None, now=now)
+                    last_modified=None, now=now, fresh_until=None)
 
     def missing_is_fresh(self, url: str, now: float, ttl: float) -> bool:
         """Whether ``url`` has a missing entry younger than ``ttl`` seconds at ``now``."""
@@ -442,15 +462,15 @@ class Cache:
 
     def _store(
         self, url: str, *, status: int, body: bytes, content_type: str | None, etag: str | None,
-        last_modified: str | None, now: float,
+        last_modified: str | None, now: float, fresh_until: float | None,
     ) -> None:
         url = without_credentials(url)  # a secret is never a cache key
         body = bytes(body)
         self._execute(
             "INSERT OR REPLACE INTO documents (url, status, body, content_type, etag, "
-            "last_modified, fetched_at, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "last_modified, fetched_at, sha256, fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (url, status, body, content_type, etag, last_modified, float(now),
-             hashlib.sha256(body).hexdigest()),
+             hashlib.sha256(body).hexdigest(), fresh_until),
             f"storing {url}",
         )
 
@@ -666,6 +686,9 @@ class CachingFetcher:
         if cached is not None and len(cached.body) > max_bytes:
             cached = None
         caller_validates = etag is not None or last_modified is not None
+        if cached is not None and not caller_validates and cached.is_fresh(self._clock()):
+            # the server said it stays fresh (Cache-Control: max-age), as pip's cache reads it
+            return cached.to_response()
         if cached is not None and not caller_validates:
             etag, last_modified = cached.etag, cached.last_modified
         response = self.inner.get(sent, max_bytes=max_bytes, accept=accept, etag=etag,
@@ -695,6 +718,7 @@ class CachingFetcher:
             url=url, status=200, body=cached.body, content_type=cached.content_type,
             etag=response.etag or cached.etag,
             last_modified=response.last_modified or cached.last_modified,
+            max_age=response.max_age,  # a 304 carries the answer's new freshness
         )
         self.cache.put(url, refreshed, self._clock())
         return Response(
@@ -794,6 +818,8 @@ def _check_schema(connection: sqlite3.Connection, clock: Callable[[], float]) ->
             raise _CorruptError("no schema version")
         if row[0] == "1":
             objects = _migrate_v1(connection, objects, clock)
+        elif row[0] == "2":
+            _migrate_v2(connection)
         elif row[0] != str(SCHEMA_VERSION):
             raise _CorruptError(f"unknown schema version {row[0]!r}")
         foreign = objects - _OBJECTS
@@ -838,13 +864,21 @@ def _migrate_v1(
             connection.execute(f"UPDATE {table} SET statement = ? WHERE rowid = ?",  # noqa: S608
                                (statement.to_json(), rowid))
     connection.execute(_CERTIFICATES_TABLE)
-    connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                       (str(SCHEMA_VERSION),))
+    _migrate_v2(connection)
     connection.execute("INSERT OR REPLACE INTO meta VALUES ('migrated_from', '1')")
     if lost:
         _mark_lost(connection, clock, f"a key set of {min(lost)} was corrupt when the cache "
                    "was upgraded from schema 1")
     return {*objects, ("table", "certificates")}
+
+
+def _migrate_v2(connection: sqlite3.Connection) -> None:
+    """Upgrade schema 2 to 3 in the open transaction: documents get ``fresh_until``."""
+    columns = [str(info[1]) for info in connection.execute("PRAGMA table_info(documents)")]
+    if "fresh_until" not in columns:
+        connection.execute("ALTER TABLE documents ADD COLUMN fresh_until REAL")
+    connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                       (str(SCHEMA_VERSION),))
 
 
 def _mark_lost(connection: sqlite3.Connection, clock: Callable[[], float], why: str) -> None:
@@ -905,7 +939,7 @@ def _is_corruption(exc: sqlite3.Error) -> bool:
 
 def _document(url: str, row: tuple[object, ...]) -> tuple[CachedDocument | None, str]:
     """The checked entry, or None and what is wrong with the row."""
-    status, body, content_type, etag, last_modified, fetched_at, digest = row
+    status, body, content_type, etag, last_modified, fetched_at, digest, fresh_until = row
     if not isinstance(status, int) or (status != 200 and status not in _MISSING):
         return None, "bad status"
     if not isinstance(body, bytes) or (status != 200 and body):
@@ -913,13 +947,14 @@ def _document(url: str, row: tuple[object, ...]) -> tuple[CachedDocument | None,
     if not (_is_optional_text(content_type) and _is_optional_text(etag)
             and _is_optional_text(last_modified)):
         return None, "bad headers"
-    if not _is_time(fetched_at):
+    if not _is_time(fetched_at) or not (fresh_until is None or _is_time(fresh_until)):
         return None, "bad time"
     if not isinstance(digest, str) or hashlib.sha256(body).hexdigest() != digest:
         return None, "sha256 mismatch"
     return CachedDocument(
         url=url, status=status, body=body, content_type=content_type, etag=etag,
         last_modified=last_modified, fetched_at=float(fetched_at),
+        fresh_until=None if fresh_until is None else float(fresh_until),
     ), ""
 
 

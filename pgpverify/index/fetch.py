@@ -29,6 +29,8 @@ class Response:
     last_modified: str | None = None
     #: True when the body came from the local cache (revalidated, or offline)
     from_cache: bool = False
+    #: seconds the answer stays fresh (``Cache-Control: max-age``), None to revalidate
+    max_age: float | None = None
 
     @property
     def found(self) -> bool:

@@ -473,6 +473,7 @@ class HttpFetcher:
                 status=304,
                 etag=_validator(answer.headers.get("ETag")),
                 last_modified=_validator(answer.headers.get("Last-Modified")),
+                max_age=max_age(answer.headers.get("Cache-Control")),
             )
         if status != 200:
             raise _FetchError(f"HTTP {status} {_reason(answer)}")
@@ -496,10 +497,33 @@ class HttpFetcher:
             content_type=answer.headers.get("Content-Type"),
             etag=_validator(answer.headers.get("ETag")),
             last_modified=_validator(answer.headers.get("Last-Modified")),
+            max_age=max_age(answer.headers.get("Cache-Control")),
         )
 
 
 # -- helpers ----------------------------------------------------------------------------
+
+
+def max_age(cache_control: str | None) -> float | None:
+    """Seconds a response stays fresh by its ``Cache-Control`` (RFC 9111 §5.2.2), or None.
+
+    ``max-age=N`` (a non-negative integer) gives N, as pip's HTTP cache reads it;
+    ``no-cache`` or ``no-store`` anywhere, a missing, repeated or malformed ``max-age``
+    give None (revalidate every time). ``s-maxage`` is for shared caches, not this one.
+    """
+    if not cache_control:
+        return None
+    seen: list[str] = []
+    for part in cache_control.split(","):
+        name, _, value = part.strip().partition("=")
+        name = name.strip().lower()
+        if name in ("no-cache", "no-store"):
+            return None
+        if name == "max-age":
+            seen.append(value.strip().strip('"'))
+    if len(seen) != 1 or not seen[0].isascii() or not seen[0].isdigit() or len(seen[0]) > 10:
+        return None
+    return float(int(seen[0]))
 
 
 def _check_url(url: str, *, allow_insecure: bool) -> None:
