@@ -341,7 +341,8 @@ class Certificate:
         return _Queue(entries, names, user_ids)
 
     def _kind_queue(
-        self, sigs: list[Signature], sig_type: int, material: bytes, at: int, name: str
+        self, sigs: list[Signature], sig_type: int, material: bytes, at: int, name: str,
+        *, revocation: bool = False,
     ) -> _Queue:
         """Plausible signatures of ``sig_type`` by the primary among ``sigs``, newest first."""
         return _Queue(
@@ -349,7 +350,7 @@ class Certificate:
                 (s, self.primary, material, 0)
                 for s in reversed(sigs)
                 if s.sig_type == sig_type and self._by_primary(s)
-                and _plausible(s, at, self._policy.certificate_hashes)
+                and _plausible(s, at, self._policy.certificate_hashes, revocation=revocation)
             ],
             [name],
         )
@@ -430,7 +431,8 @@ class Certificate:
         """
         queue = self._queue(
             sig_type, component.packet.fingerprint, at,
-            lambda: self._kind_queue(component.sigs, sig_type, material, at, quota_name),
+            lambda: self._kind_queue(component.sigs, sig_type, material, at, quota_name,
+                                     revocation=True),
         )
 
         def later_soft(rev: Signature) -> bool:
@@ -626,11 +628,21 @@ def _revocation_message(what: str, rev: Signature) -> str:
     return f"the {what} was revoked at {when} ({why})"
 
 
-def _plausible(sig: Signature, at: int, hashes: frozenset[int]) -> bool:
-    """The checks before any hashing: made by ``at``, no defect, one of ``hashes``, live."""
-    if sig.created is None or sig.created > at or sig.defects:
+def _plausible(
+    sig: Signature, at: int, hashes: frozenset[int], *, revocation: bool = False
+) -> bool:
+    """The checks before any hashing: made by ``at``, no defect, one of ``hashes``, live.
+
+    A key or subkey ``revocation`` only ever rejects, so one with a defect (an unknown
+    critical subpacket, a critical notation) or past its own expiration time still
+    counts, conservatively (GnuPG ignores a revocation's expiration too); it still needs
+    a creation time and a certificate hash, and its math is checked.
+    """
+    if sig.created is None or sig.created > at:
         return False
-    return sig.hash_algo in hashes and not sig.expired_at(at)
+    if revocation:
+        return sig.hash_algo in hashes
+    return not sig.defects and sig.hash_algo in hashes and not sig.expired_at(at)
 
 
 def _check_math(
