@@ -994,6 +994,7 @@ def build(g: Gen) -> None:
     build_work_caps(g)
     build_user_id_revocations(g)
     build_direct_key_signatures(g)
+    build_revocation_defects(g)
     build_demo(g, alice, bob, mallory)
 
 
@@ -1207,6 +1208,43 @@ def build_direct_key_signatures(g: Gen) -> None:
            cert("twin", [w.key_flags(GOOD_SIGNER)]), "good",
            "A direct-key signature that allows signing and sets no expiry, beside a newer user "
            "ID self-signature: good.")
+
+
+def build_revocation_defects(g: Gen) -> None:
+    """A key revocation counts whatever a strict parser holds against it: it only rejects.
+
+    Revocations (0x20) carrying an unknown critical subpacket, or past their own
+    expiration time, used to be ignored like a defective self-signature. Good twin: the
+    same revocation with its math corrupted revokes nothing.
+    """
+    rev_at = ts("2024-01-01T00:00:00Z")
+
+    def revoked(label: str, extra: list[w.Sub], *, corrupt: bool = False) -> Signer:
+        key = g.variant(label)
+        uid = f"Revocation {label} <rev@example.org>".encode()
+        hashed, unhashed = w.default_subpackets(key, rev_at)
+        hashed += [w.revocation_reason(2, b"test vector revocation"), *extra]
+        rev = sig_packet(key, w.SigSpec(w.KEY_REVOCATION, w.SHA256, hashed, unhashed,
+                                        corrupt=corrupt), key.frame())
+        return Signer(key, uid, [key.packet(), rev, w.packet(w.TAG_USER_ID, uid),
+                                 self_sig(key, uid, key.created)])
+
+    def vector(name: str, s: Signer, expected: str, proves: str) -> None:
+        ring = g.keyring(f"keys/revocation-defects/{name.split('/')[1]}.pub.asc", s.cert)
+        g.vector(name, sig=asc(doc_sig(s.key, HELLO)), keyrings=[ring], expected=expected,
+                 signer=s.key, primary=s.primary, proves=proves)
+
+    vector("bad/revocation-with-unknown-critical-subpacket",
+           revoked("critical", [w.Sub(100, b"\x01", critical=True)]), "key-revoked",
+           "A key revocation (compromised) that carries an unknown critical subpacket still "
+           "revokes: a revocation only ever rejects, so its defect does not void it.")
+    vector("good/revocation-with-unknown-critical-subpacket-forged",
+           revoked("critical forged", [w.Sub(100, b"\x01", critical=True)], corrupt=True), "good",
+           "The same revocation with its math corrupted revokes nothing.")
+    vector("bad/revocation-past-its-expiration", revoked("expired", [w.sig_expires(DAY)]),
+           "key-revoked",
+           "A key revocation whose own signature expiration time has passed still revokes "
+           "(GnuPG ignores a revocation's expiration too).")
 
 
 def build_merging(g: Gen) -> None:

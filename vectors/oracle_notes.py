@@ -297,6 +297,15 @@ BY_NAME["bad/direct-key-signature-expiry"] = (
     GPGV_STATE + " sqv applies the direct-key signature's expiry like us.",
 )
 
+# Revocation defects (generate.build_revocation_defects): a revocation only ever rejects.
+BY_NAME["bad/revocation-with-unknown-critical-subpacket"] = (
+    {"gpgv": "good", "sqv": "good"},
+    GPGV_STATE + (" sqv treats the revocation as in error (RFC 9580 §5.2.3.7 on unknown "
+                  "critical subpackets) and ignores it; pgpverify lets it revoke, since "
+                  "ignoring a revocation the primary key really made is never the "
+                  "conservative choice (its math is checked: the forged twin revokes nothing)."),
+)
+
 #: expected reason -> the same, for every vector of that reason not listed by name
 BY_REASON: dict[str, tuple[dict[str, str], str]] = {
     "key-revoked": ({"gpgv": "good"}, GPGV_STATE + " sqv rejects revoked keys like us."),
