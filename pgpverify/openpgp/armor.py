@@ -44,25 +44,35 @@ class ArmorBlock:
     error: str | None = None
 
 
-def _crc24_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte << 16
-        for _ in range(8):
-            crc <<= 1
-            if crc & 0x1000000:
-                crc ^= _CRC24_POLY
-        table.append(crc & 0xFFFFFF)
+def _step(crc: int) -> int:
+    """The register after shifting one zero octet through it, bit by bit (§6.1)."""
+    for _ in range(8):
+        crc <<= 1
+        if crc & 0x1000000:
+            crc ^= _CRC24_POLY
+    return crc & 0xFFFFFF
+
+
+def _linear(base: list[int]) -> tuple[int, ...]:
+    """All 256 entries from the 8 single-bit ones: a CRC table is linear (T[a^b] = T[a]^T[b]).
+
+    256 XORs instead of 2,048 shift steps per table: it is built at import, on every run.
+    """
+    table = [0] * 256
+    for i in range(1, 256):
+        low = i & -i
+        table[i] = table[i ^ low] ^ base[low.bit_length() - 1]
     return tuple(table)
 
 
-_CRC24_TABLE = _crc24_table()
+_CRC24_TABLE = _linear([_step(1 << (bit + 16)) for bit in range(8)])
 
 
 def _shifted(table: tuple[int, ...]) -> tuple[int, ...]:
     """The table one zero octet later: ``T'[x]`` is ``T[x]`` followed by a zero octet."""
     step = _CRC24_TABLE
-    return tuple(((t << 8) & 0xFFFFFF) ^ step[t >> 16] for t in table)
+    return _linear([((t << 8) & 0xFFFFFF) ^ step[t >> 16]
+                    for t in (table[1 << bit] for bit in range(8))])
 
 
 #: Three octets at a time ("slicing by 3"): the register is exactly three octets wide, so

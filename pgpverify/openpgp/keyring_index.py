@@ -22,7 +22,6 @@ Bytes only: the file is read and written in :mod:`pgpverify.index.keyidx`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pgpverify.errors import MalformedError, UnsupportedError
@@ -46,7 +45,6 @@ class IndexMismatch(Exception):  # noqa: N818 - a signal, caught by the keyring
     """What the index says does not hold in the keyring's octets: drop the index."""
 
 
-@dataclass(frozen=True, slots=True)
 class KeyringIndex:
     """Offsets of every certificate copy in one binary keyring, and who holds each key.
 
@@ -54,13 +52,27 @@ class KeyringIndex:
     search (nothing is unpacked for the certificates a run does not touch).
     ``certificates`` is the number of distinct primary fingerprints, ``packets`` the
     packets the full scan framed, ``warnings`` what it said (replayed on every use).
+    A plain class, not a dataclass: it is loaded on every run (start-up cost).
     """
 
-    certs: bytes
-    keys: bytes
-    certificates: int
-    packets: int
-    warnings: tuple[str, ...] = ()
+    __slots__ = ("certificates", "certs", "keys", "packets", "warnings")
+
+    def __init__(self, *, certs: bytes, keys: bytes, certificates: int, packets: int,
+                 warnings: tuple[str, ...] = ()) -> None:
+        self.certs = certs
+        self.keys = keys
+        self.certificates = certificates
+        self.packets = packets
+        self.warnings = warnings
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, KeyringIndex):
+            return NotImplemented
+        return (self.certs, self.keys, self.certificates, self.packets, self.warnings) == (
+            other.certs, other.keys, other.certificates, other.packets, other.warnings)
+
+    def __hash__(self) -> int:
+        return hash((self.certs, self.keys, self.certificates, self.packets, self.warnings))
 
     @classmethod
     def build(
@@ -135,13 +147,17 @@ def _range(table: bytes, width: int, prefix: bytes) -> tuple[int, int]:
     return first, lo
 
 
-@dataclass(frozen=True, slots=True)
 class SpanFacts:
-    """What framing one certificate span proved: its packets and the keys it holds."""
+    """What framing one certificate span proved: its packets and the keys it holds.
 
-    packets: int
-    #: key IDs and fingerprints of the primary key and every subkey that parses
-    keys: frozenset[bytes]
+    ``keys``: key IDs and fingerprints of the primary key and every subkey that parses.
+    """
+
+    __slots__ = ("keys", "packets")
+
+    def __init__(self, *, packets: int, keys: frozenset[bytes]) -> None:
+        self.packets = packets
+        self.keys = keys
 
 
 def frame_span(
