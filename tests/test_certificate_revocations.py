@@ -70,3 +70,37 @@ def test_judge_rejects_a_revocation_with_a_defect_or_past_its_expiry(which, defe
 @pytest.mark.parametrize("defect", sorted(EXTRAS))
 def test_judge_forged_twin_of_a_revocation_with_a_defect_revokes_nothing(which, defect):
     assert judge(f"rev {defect} {which}", EXTRAS[defect], which=which, corrupt=True) is None
+
+
+def _junk_unhashed(packet: bytes, junk: bytes) -> bytes:
+    """``packet`` (a framed v4 signature) with its unhashed area replaced by ``junk``."""
+    from pgpverify.openpgp.packets import iter_packets as frame
+
+    [pkt] = frame(packet, max_packets=1)
+    body = pkt.body
+    hashed_end = 6 + int.from_bytes(body[4:6], "big")
+    rest = hashed_end + 2 + int.from_bytes(body[hashed_end : hashed_end + 2], "big")
+    return w.packet(w.TAG_SIGNATURE,
+                    body[:hashed_end] + len(junk).to_bytes(2, "big") + junk + body[rest:])
+
+
+UNHASHED_JUNK = {
+    "too many subpackets": b"\x02\x64\x00" * 600,
+    "malformed issuer key ID": b"\x04\x10abc",
+    "truncated subpacket": b"\x09\x10abc",
+}
+
+
+@pytest.mark.parametrize("which", ["primary", "subkey"])
+@pytest.mark.parametrize("junk", sorted(UNHASHED_JUNK))
+def test_judge_rejects_a_revocation_whose_unhashed_area_is_junk(which, junk, monkeypatch):
+    # Anyone can rewrite the unhashed area without breaking the math: a real revocation
+    # with junk there still revokes, and its forged twin with the same junk does not.
+    real = revocation
+
+    def stuffed(*args, **kwargs):
+        return _junk_unhashed(real(*args, **kwargs), UNHASHED_JUNK[junk])
+
+    monkeypatch.setitem(globals(), "revocation", stuffed)
+    assert judge(f"rev junk {junk} {which}", [], which=which) == "key-revoked"
+    assert judge(f"rev junk {junk} {which}", [], which=which, corrupt=True) is None

@@ -62,6 +62,7 @@ _ON_SUBKEY = frozenset({SigType.SUBKEY_BINDING, SigType.SUBKEY_REVOCATION})
 _REVOCATIONS = frozenset(
     {SigType.KEY_REVOCATION, SigType.SUBKEY_REVOCATION, SigType.CERT_REVOCATION}
 )
+_KEY_REVOCATIONS = frozenset({SigType.KEY_REVOCATION, SigType.SUBKEY_REVOCATION})
 
 
 @dataclass(slots=True)
@@ -772,9 +773,35 @@ def _place(slot: _Slot, body: bytes, counts: list[int], max_subpackets: int, nes
     try:
         sig = parse_signature(body, max_subpackets=max_subpackets, depth=nesting)
     except MalformedError:
-        counts[0] += 1
-        return
+        found = _hashed_only(body, max_subpackets, nesting)
+        if found is None:
+            counts[0] += 1
+            return
+        sig = found
     if sig.sig_type not in slot.allowed:
         counts[1] += 1
         return
     slot.sigs.append(sig)
+
+
+def _hashed_only(body: bytes, max_subpackets: int, nesting: int) -> Signature | None:
+    """A key or subkey revocation whose unhashed area does not parse, read without it.
+
+    Anyone can rewrite a signature's unhashed area (RFC 9580 §5.2.3.7) without breaking
+    its math: junk there (too many subpackets, a malformed issuer, deep nesting) must not
+    make a real revocation vanish. Only revocations get this second reading (they only
+    ever reject); the issuer hints are lost, so the primary key checks it.
+    """
+    if len(body) < 8 or body[0] != 4 or body[1] not in _KEY_REVOCATIONS:
+        return None
+    hashed_end = 6 + int.from_bytes(body[4:6], "big")
+    if hashed_end + 2 > len(body):
+        return None
+    rest = hashed_end + 2 + int.from_bytes(body[hashed_end : hashed_end + 2], "big")
+    if rest > len(body):
+        return None
+    try:
+        return parse_signature(body[:hashed_end] + b"\x00\x00" + body[rest:],
+                               max_subpackets=max_subpackets, depth=nesting)
+    except MalformedError:
+        return None
