@@ -1219,10 +1219,13 @@ def build_revocation_defects(g: Gen) -> None:
     """
     rev_at = ts("2024-01-01T00:00:00Z")
 
-    def revoked(label: str, extra: list[w.Sub], *, corrupt: bool = False) -> Signer:
+    def revoked(label: str, extra: list[w.Sub], *, corrupt: bool = False,
+                unhashed_junk: list[w.Sub] | None = None) -> Signer:
         key = g.variant(label)
         uid = f"Revocation {label} <rev@example.org>".encode()
         hashed, unhashed = w.default_subpackets(key, rev_at)
+        if unhashed_junk is not None:
+            unhashed = unhashed_junk
         hashed += [w.revocation_reason(2, b"test vector revocation"), *extra]
         rev = sig_packet(key, w.SigSpec(w.KEY_REVOCATION, w.SHA256, hashed, unhashed,
                                         corrupt=corrupt), key.frame())
@@ -1240,6 +1243,15 @@ def build_revocation_defects(g: Gen) -> None:
            "revokes: a revocation only ever rejects, so its defect does not void it.")
     vector("good/revocation-with-unknown-critical-subpacket-forged",
            revoked("critical forged", [w.Sub(100, b"\x01", critical=True)], corrupt=True), "good",
+           "The same revocation with its math corrupted revokes nothing.")
+    junk = [w.Sub(100, b"\x00")] * 600
+    vector("bad/revocation-with-junk-unhashed-area", revoked("junk", [], unhashed_junk=junk),
+           "key-revoked",
+           "A key revocation whose unhashed area (which anyone can rewrite without breaking "
+           "the math) holds 600 junk subpackets, over Limits.subpackets: it is read without "
+           "that area and still revokes.")
+    vector("good/revocation-with-junk-unhashed-area-forged",
+           revoked("junk forged", [], unhashed_junk=junk, corrupt=True), "good",
            "The same revocation with its math corrupted revokes nothing.")
     vector("bad/revocation-past-its-expiration", revoked("expired", [w.sig_expires(DAY)]),
            "key-revoked",

@@ -300,10 +300,16 @@ BY_NAME["bad/direct-key-signature-expiry"] = (
 # Revocation defects (generate.build_revocation_defects): a revocation only ever rejects.
 BY_NAME["bad/revocation-with-unknown-critical-subpacket"] = (
     {"gpgv": "good", "sqv": "good"},
-    GPGV_STATE + (" sqv treats the revocation as in error (RFC 9580 §5.2.3.7 on unknown "
-                  "critical subpackets) and ignores it; pgpverify lets it revoke, since "
-                  "ignoring a revocation the primary key really made is never the "
-                  "conservative choice (its math is checked: the forged twin revokes nothing)."),
+    ("gpgv and sqv treat the revocation as in error (RFC 9580 §5.2.3.7 on unknown critical "
+     "subpackets) and ignore it: gpgv reports GOODSIG, not REVKEYSIG. pgpverify lets it "
+     "revoke, since ignoring a revocation the primary key really made is never the "
+     "conservative choice (its math is checked: the forged twin revokes nothing)."),
+)
+BY_NAME["bad/revocation-with-junk-unhashed-area"] = (
+    {"gpgv": "good"},
+    ("gpgv drops the revocation whose unhashed area it cannot take (GOODSIG, not REVKEYSIG); "
+     "sqv reads it and rejects like us: the unhashed area is not signed, so junk there "
+     "(which anyone can add) must not make a real revocation vanish."),
 )
 
 #: expected reason -> the same, for every vector of that reason not listed by name
