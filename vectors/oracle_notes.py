@@ -174,7 +174,17 @@ BY_NAME |= {
         + GPGV_FIRST_COPY[0].lower() + GPGV_FIRST_COPY[1:],
     ),
     "bad/merge-same-second-self-signatures": (
-        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+        {"gpgv": "good", "sqv": "good"},
+        ("gpgv does not merge copies of a certificate: it uses the first keyblock holding the "
+         "issuer's key ID, here the copy whose self-signature sets no expiry (GOODSIG, not "
+         "EXPKEYSIG). " + SQV_SIG_TIME),
+    ),
+    # generate.build_memory: the older copy without the revocation comes first
+    "bad/memory-older-copy-then-remembered": (
+        {"gpgv": "good"},
+        ("gpgv does not merge copies of a certificate: it uses the first keyblock holding the "
+         "issuer's key ID, here the older copy without the revocation (GOODSIG, not "
+         "REVKEYSIG); sqv merges them and rejects like us."),
     ),
 }
 BY_NAME["bad/merge-revocation-under-dummy-user-id-one-keyring"] = BY_NAME[
