@@ -104,3 +104,25 @@ def test_readme_agreement_counts_are_current(oracle):
     assert f"- {report.agreement_line(oracle, MANIFEST, got)}\n" in readme, (
         "update vectors/README.md from `python vectors/oracle_report.py`"
     )
+
+
+@pytest.mark.oracle
+def test_gpgv_key_state_notes_match_its_status_output():
+    # A note that explains gpgv's good by the key's state (it exits 0 and only warns) must
+    # see the warning: a REVKEYSIG or EXPKEYSIG line. Otherwise gpgv never saw the
+    # revocation or expiry (it read another copy, or dropped the signature), which the note
+    # must say instead.
+    _require("gpgv")
+    spec = importlib.util.spec_from_file_location("vectors_oracle_notes",
+                                                  VECTORS / "oracle_notes.py")
+    assert spec is not None
+    assert spec.loader is not None
+    notes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(notes)
+    claimed = [v for v in MANIFEST
+               if v["oracles"]["gpgv"] == "good"
+               and v.get("oracle_note", "").startswith(notes.GPGV_STATE)]
+    assert claimed
+    wrong = [v["name"] for v in claimed
+             if not report.gpgv_status(v) & {"REVKEYSIG", "EXPKEYSIG", "EXPSIG"}]
+    assert not wrong, wrong

@@ -84,6 +84,25 @@ def run_oracle(oracle: str, vector: dict[str, Any], root: Path = VECTORS) -> str
     return "good" if proc.returncode == 0 else "bad"
 
 
+def gpgv_status(vector: dict[str, Any], root: Path = VECTORS) -> set[str]:
+    """The keywords of gpgv's ``--status-fd`` lines on the vector (GOODSIG, REVKEYSIG ...).
+
+    Notes that explain a good from gpgv by the key's state (it exits 0 and only warns)
+    are checked against these: the warning must be there (tests/test_oracles.py).
+    """
+    rings = [root / k for k in vector["keyrings"]]
+    with tempfile.TemporaryDirectory(prefix="gpgv-status-") as tmp:
+        ring = Path(tmp) / "keyring.gpg"
+        ring.write_bytes(b"".join(dearmor(r.read_bytes()) for r in rings))
+        home = Path(tmp) / "home"
+        home.mkdir(mode=0o700)
+        argv = ["gpgv", "--homedir", str(home), "--status-fd", "1", "--keyring", str(ring),
+                str(root / vector["signature"]), str(root / vector["file"])]
+        proc = subprocess.run(argv, capture_output=True, timeout=TIMEOUT, check=False)
+    return {line.split()[1] for line in proc.stdout.decode("utf-8", "replace").splitlines()
+            if line.startswith("[GNUPG:] ") and len(line.split()) > 1}
+
+
 def load_manifest(root: Path = VECTORS) -> list[dict[str, Any]]:
     data: dict[str, Any] = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     vectors: list[dict[str, Any]] = data["vectors"]
