@@ -1,7 +1,8 @@
 """Key material: public-key packets decoded into ``cryptography`` keys, and the math.
 
 This is the only module that imports PGPy, and it imports it lazily (``import pgpy`` costs
-about 135 ms): ``--help``, usage errors and malformed signatures never pay for it. PGPy's
+about 135 ms): ``--help``, usage errors and malformed signatures never pay for it. So is
+``cryptography`` (:func:`_crypto`): a malformed signature file imports neither. PGPy's
 private field classes (``pgpy.packet.fields.RSAPub`` ...) decode the algorithm-specific
 fields; that API is not public, so ``pgpy`` is held to a 0.6.x range in pyproject.toml,
 ``tests/test_packaging.py`` fails loudly (naming the class or attribute) if a release
@@ -16,23 +17,39 @@ Before PGPy sees a key, its framing is checked here (PGPy reads past a short MPI
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import types
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+from typing import Any
 
 from pgpverify.errors import MalformedError, UnsupportedError
 from pgpverify.openpgp.constants import HashAlgo, PubKeyAlgo, pubkey_name
 from pgpverify.openpgp.packets import read_mpis
 from pgpverify.policy import RSA_EXPONENT_CEILING, RSA_MODULUS_CEILING
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
+
+@functools.cache
+def _crypto() -> Any:
+    """``cryptography``, imported on first use (a malformed signature file never needs it).
+
+    Importing it costs about a sixth of a one-signature run; the classes are looked up
+    once and kept here.
+    """
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric.utils import (
+        Prehashed,
+        encode_dss_signature,
+    )
+
+    return types.SimpleNamespace(
+        InvalidSignature=InvalidSignature, UnsupportedAlgorithm=UnsupportedAlgorithm,
+        hashes=hashes, dsa=dsa, ec=ec, ed25519=ed25519, padding=padding, rsa=rsa,
+        Prehashed=Prehashed, encode_dss_signature=encode_dss_signature,
+    )
 
 __all__ = ["KeyPacket", "PublicKey", "decode_key", "parse_key_packet"]
 
@@ -48,16 +65,17 @@ CURVES: dict[bytes, tuple[str, int]] = {
     bytes.fromhex("2B060104019755010501"): ("Curve25519", 256),
     bytes.fromhex("2B8104000A"): ("secp256k1", 256),
 }
-_EC_CURVES: dict[str, Callable[[], ec.EllipticCurve]] = {
-    "NIST P-256": ec.SECP256R1,
-    "NIST P-384": ec.SECP384R1,
-    "NIST P-521": ec.SECP521R1,
-    "brainpoolP256r1": ec.BrainpoolP256R1,
-    "brainpoolP384r1": ec.BrainpoolP384R1,
-    "brainpoolP512r1": ec.BrainpoolP512R1,
+#: ECDSA curves: their class in ``cryptography.hazmat.primitives.asymmetric.ec``, by name
+_EC_CURVES: dict[str, str] = {
+    "NIST P-256": "SECP256R1",
+    "NIST P-384": "SECP384R1",
+    "NIST P-521": "SECP521R1",
+    "brainpoolP256r1": "BrainpoolP256R1",
+    "brainpoolP384r1": "BrainpoolP384R1",
+    "brainpoolP512r1": "BrainpoolP512R1",
     # gpg makes and checks ECDSA keys over secp256k1 (SEC 2 §2.4.1); PGPy knows its OID,
     # but the public key is built on cryptography's curve below, as for brainpool.
-    "secp256k1": ec.SECP256K1,
+    "secp256k1": "SECP256K1",
 }
 _ECDSA_CURVES = frozenset(_EC_CURVES)
 
@@ -72,14 +90,15 @@ RSA_MAX_EXPONENT = RSA_EXPONENT_CEILING
 #: OpenSSL refuses to verify with a larger modulus (``OPENSSL_RSA_MAX_MODULUS_BITS``).
 RSA_MAX_MODULUS_BITS = RSA_MODULUS_CEILING
 
-_CRYPTO_HASHES: dict[int, Callable[[], hashes.HashAlgorithm]] = {
-    HashAlgo.SHA1: hashes.SHA1,
-    HashAlgo.SHA224: hashes.SHA224,
-    HashAlgo.SHA256: hashes.SHA256,
-    HashAlgo.SHA384: hashes.SHA384,
-    HashAlgo.SHA512: hashes.SHA512,
-    HashAlgo.SHA3_256: hashes.SHA3_256,
-    HashAlgo.SHA3_512: hashes.SHA3_512,
+#: hash algorithms: their class in ``cryptography.hazmat.primitives.hashes``, by ID
+_CRYPTO_HASHES: dict[int, str] = {
+    HashAlgo.SHA1: "SHA1",
+    HashAlgo.SHA224: "SHA224",
+    HashAlgo.SHA256: "SHA256",
+    HashAlgo.SHA384: "SHA384",
+    HashAlgo.SHA512: "SHA512",
+    HashAlgo.SHA3_256: "SHA3_256",
+    HashAlgo.SHA3_512: "SHA3_512",
 }
 
 
@@ -157,28 +176,30 @@ class PublicKey:
         Returns False for any mismatch, including values out of range; never raises for a
         bad signature.
         """
-        new = _CRYPTO_HASHES.get(hash_algo)
-        if new is None or self._key is None:
+        hash_name = _CRYPTO_HASHES.get(hash_algo)
+        if hash_name is None or self._key is None:
             return False
-        prehashed = Prehashed(new())
+        c = _crypto()
+        prehashed = c.Prehashed(getattr(c.hashes, hash_name)())
         key = self._key
         try:
-            if isinstance(key, rsa.RSAPublicKey):
+            if isinstance(key, c.rsa.RSAPublicKey):
                 if len(mpis) != 1 or mpis[0] >= key.public_numbers().n:
                     return False
                 sig = mpis[0].to_bytes((key.key_size + 7) // 8, "big")
-                key.verify(sig, digest, padding.PKCS1v15(), prehashed)
-            elif isinstance(key, dsa.DSAPublicKey):
+                key.verify(sig, digest, c.padding.PKCS1v15(), prehashed)
+            elif isinstance(key, c.dsa.DSAPublicKey):
                 if len(mpis) != 2:
                     return False
                 # FIPS 186-4 §4.6: the digest is truncated to the bit length of q; OpenSSL
                 # does that for a prehashed digest longer than q.
-                key.verify(encode_dss_signature(mpis[0], mpis[1]), digest, prehashed)
-            elif isinstance(key, ec.EllipticCurvePublicKey):
+                key.verify(c.encode_dss_signature(mpis[0], mpis[1]), digest, prehashed)
+            elif isinstance(key, c.ec.EllipticCurvePublicKey):
                 if len(mpis) != 2:
                     return False
-                key.verify(encode_dss_signature(mpis[0], mpis[1]), digest, ec.ECDSA(prehashed))
-            elif isinstance(key, ed25519.Ed25519PublicKey):
+                key.verify(c.encode_dss_signature(mpis[0], mpis[1]), digest,
+                           c.ec.ECDSA(prehashed))
+            elif isinstance(key, c.ed25519.Ed25519PublicKey):
                 # Legacy EdDSA (RFC 9580 §5.2.3.3): R and S as MPIs, each 32 octets; the
                 # message signed is the digest itself.
                 if len(mpis) != 2 or any(v >> 256 for v in mpis):
@@ -186,7 +207,7 @@ class PublicKey:
                 key.verify(mpis[0].to_bytes(32, "big") + mpis[1].to_bytes(32, "big"), digest)
             else:  # pragma: no cover - _decode only builds the types above
                 return False
-        except (InvalidSignature, ValueError, OverflowError, UnsupportedAlgorithm):
+        except (c.InvalidSignature, ValueError, OverflowError, c.UnsupportedAlgorithm):
             return False
         return True
 
@@ -289,8 +310,9 @@ def _pgpy_decode(field_name: str, material: bytes, curve: str | None) -> Any:
             decoder = getattr(fields, field_name)()
             decoder.parse(bytearray(material))
             if curve in _EC_CURVES:
+                ec = _crypto().ec
                 numbers = ec.EllipticCurvePublicNumbers(
-                    int(decoder.p.x), int(decoder.p.y), _EC_CURVES[curve]()
+                    int(decoder.p.x), int(decoder.p.y), getattr(ec, _EC_CURVES[curve])()
                 )
                 return numbers.public_key()
             return decoder.__pubkey__()
