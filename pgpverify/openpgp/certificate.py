@@ -3,8 +3,15 @@
 Every self-signature, binding, back-signature and revocation is checked cryptographically
 before it counts; one that fails, uses MD5/RIPEMD-160 or an unknown hash, has a defect
 (an unknown critical subpacket ...), or was made after the reference time is ignored as if
-absent. SHA-1 is accepted inside certificates: real maintainer keys still carry SHA-1
-self-signatures and GnuPG accepts them.
+absent. Key and subkey revocations are the exception to "a defect voids it": they only ever
+reject, so one with a defect, past its own expiration time, or with junk in its unhashed
+area still counts once its math holds. SHA-1 is accepted inside certificates: real
+maintainer keys still carry SHA-1 self-signatures and GnuPG accepts them.
+
+The primary key is bound by its newest valid direct-key signature and by the newest valid
+self-signature of a user ID that is not revoked (a user ID whose newest valid signature is
+a certification revocation, 0x30, is); both must allow signing, and the earlier expiry
+counts.
 
 Third-party certifications are never verified (their issuer is not the primary key), so a
 key with thousands of them costs nothing beyond framing.
