@@ -8,6 +8,7 @@ prints, exits, reads ``sys.argv``, the environment or the clock.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import sys
@@ -367,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+#: allocations between two collections of the youngest generation during a command run
+_GC_THRESHOLD = 100_000
+
+
 def entry() -> NoReturn:
     """The ``pgpverify`` command (console script and ``python -m pgpverify``).
 
@@ -375,7 +380,13 @@ def entry() -> NoReturn:
     exit status), and tearing down the modules PGPy and cryptography loaded costs about a
     sixth of a one-signature run. Under coverage, which writes its data at exit, the
     process exits normally.
+
+    A run is short, so the cyclic garbage collector runs every 100,000 allocations instead
+    of every 700: in a one-signature run the default cadence made about 60 collections,
+    found some 550 garbage objects and cost about 8 ms of PGPy's and our imports. Garbage
+    stays bounded (a collection still comes every 100,000 objects).
     """
+    gc.set_threshold(_GC_THRESHOLD, 10, 10)
     code = main()
     if "coverage" in sys.modules:
         sys.exit(code)

@@ -129,3 +129,22 @@ def test_cli_entry_output_complete_to_a_file(tmp_path):
                               env=_env()).returncode
     assert code == 0
     assert json.loads(out.read_text())["status"] == "good"
+
+
+def test_cli_entry_relaxes_the_gc_and_exits_with_the_status(monkeypatch):
+    import gc
+
+    from pgpverify import cli
+
+    before = gc.get_threshold()
+    seen = []
+    monkeypatch.setattr(cli, "main", lambda: seen.append(gc.get_threshold()) or 3)
+    monkeypatch.setattr(cli.os, "_exit", lambda code: (_ for _ in ()).throw(SystemExit(code)))
+    try:
+        with pytest.raises(SystemExit) as done:
+            cli.entry()
+    finally:
+        gc.set_threshold(*before)
+    assert done.value.code == 3
+    assert seen == [(cli._GC_THRESHOLD, 10, 10)]
+    assert cli._GC_THRESHOLD <= 100_000  # garbage stays bounded: collections still run
