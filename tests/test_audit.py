@@ -149,7 +149,8 @@ def test_audit_rerun_skips_everything_done(mirror, tmp_path):
     assert (again.audited, again.skipped) == (0, len(files))
 
 
-def test_audit_resumes_after_a_run_killed_mid_way(mirror, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("kill_at", "jobs"), [(1, 1), (7, 1), (20, 1), (29, 1), (7, 3)])
+def test_audit_resumes_after_a_run_killed_mid_way(mirror, tmp_path, monkeypatch, kill_at, jobs):
     root, files = mirror
     db = tmp_path / "a.sqlite"
     real = AuditStore.save_file
@@ -157,18 +158,21 @@ def test_audit_resumes_after_a_run_killed_mid_way(mirror, tmp_path, monkeypatch)
 
     def dying(self, row, signature):
         calls["n"] += 1
-        if calls["n"] == 7:
+        if calls["n"] == kill_at:
             raise KeyboardInterrupt  # the process dies between two files
+        if calls["n"] > kill_at:
+            raise KeyboardInterrupt  # other threads die with it
         real(self, row, signature)
 
     monkeypatch.setattr(AuditStore, "save_file", dying)
     with pytest.raises(KeyboardInterrupt):
-        audit(root, db)
+        audit(root, db, jobs=jobs)
     monkeypatch.setattr(AuditStore, "save_file", real)
     with AuditStore(db) as store:
-        assert store.count() == 6
+        done = store.count()
+    assert done == kill_at - 1
     resumed = audit(root, db)
-    assert (resumed.audited, resumed.skipped) == (len(files) - 6, 6)
+    assert (resumed.audited, resumed.skipped) == (len(files) - done, done)
     reference = tmp_path / "b.sqlite"
     audit(root, reference)
     assert rows(db) == rows(reference)
