@@ -1322,6 +1322,13 @@ def _audit_clients(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any
     else:
         index_url = args.index_url
     lock = threading.Lock()
+    # An .asc over the verifier's cap is downloaded (up to 16 MiB) so that it gets the
+    # verdict malformed and is archived, instead of failing at every run; the verifier
+    # itself keeps DEFAULT_LIMITS.
+    import dataclasses
+
+    fetch_limits = dataclasses.replace(
+        DEFAULT_LIMITS, signature_bytes=max(DEFAULT_LIMITS.signature_bytes, 16 << 20))
 
     def make() -> IndexClient:
         fetcher: Fetcher
@@ -1342,7 +1349,7 @@ def _audit_clients(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any
         if bucket is not None:
             fetcher = RateLimitedFetcher(fetcher, bucket)
         return IndexClient(fetcher, index_url=index_url, keys_url=args.keys_url,
-                           limits=DEFAULT_LIMITS, allow_insecure=args.allow_insecure,
+                           limits=fetch_limits, allow_insecure=args.allow_insecure,
                            allow_files=args.mirror is not None)
 
     make()  # the URLs are checked (a usage problem) before the store is touched

@@ -121,6 +121,21 @@ def test_cli_audit_json_logs_each_failure_then_the_summary(tmp_path, capsys):
     assert events[1]["audited"] == 1
 
 
+def test_cli_audit_rejects_an_oversized_signature_as_malformed(tmp_path, capsys):
+    root = tmp_path / "m"
+    files = build_index(root)
+    item = next(f for f in files if f.project == "good-00")
+    asc = root / "packages" / "good-00" / (item.filename + ".asc")
+    asc.write_bytes(item.asc + b"\n" * (2 << 20))  # over Limits.signature_bytes (1 MiB)
+    db = tmp_path / "a.sqlite"
+    code, _, err = run(capsys, "audit", "run", "--mirror", str(root), "--db", str(db),
+                       "good-00", "--at", AT)
+    assert code == 0, err
+    code, out, _ = run(capsys, "audit", "report", "--db", str(db), "--json", "-")
+    (row,) = json.loads(out)["files"]
+    assert row["category"] == "malformed"
+
+
 def test_cli_audit_rejects_a_missing_store(tmp_path, capsys):
     code, _, err = run(capsys, "audit", "report", "--db", str(tmp_path / "none.sqlite"))
     assert code == 2
