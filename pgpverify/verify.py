@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from pgpverify.openpgp.certificate import Certificate, SigningKey
-    from pgpverify.openpgp.keymaterial import PublicKey
+    from pgpverify.openpgp.keymaterial import KeyPacket, PublicKey
     from pgpverify.openpgp.keyring import Keyring
     from pgpverify.trust.owners import Maintainer, OwnershipRecord
 
@@ -877,6 +877,17 @@ class Verifier:
             _check_math_within(attempt, binary, forms, budget)
         return str(binary[HashAlgo.SHA256].hexdigest())
 
+    def _revoker(self, fingerprint: bytes, budget: WorkBudget) -> KeyPacket | None:
+        """(7) the primary key of a designated revoker in the keyrings (RFC 9580 §5.2.3.23).
+
+        Its certificate is paid from the run's decoding budget like a candidate's; its
+        own state is not judged (GnuPG's check_revocation_keys does not either): a
+        revocation it made only ever rejects.
+        """
+        budget.decode(self.keyring.decode_cost(fingerprint))
+        cert = self.keyring.certificate(fingerprint)
+        return None if cert is None else cert.primary.packet
+
     def _judge(self, attempt: _Attempt, now: int, budget: WorkBudget) -> None:
         """(7) certificate at signing time and now, (8) expiration and ownership."""
         sig, cert, key = attempt.sig, attempt.cert, attempt.key
@@ -886,7 +897,8 @@ class Verifier:
         assert sig.created is not None
         # (7) also rejects a signature that claims to be made after ``now``
         try:
-            judgement = cert.judge(key, sig.created, now, budget=budget, policy=self.policy)
+            judgement = cert.judge(key, sig.created, now, budget=budget, policy=self.policy,
+                                   revokers=lambda fpr: self._revoker(fpr, budget))
         except WorkLimitError as err:
             _work_capped(attempt, err)
             return

@@ -189,6 +189,8 @@ class Certificate:
     #: key ID and fingerprint -> key, built on the first find_key (a certificate may have
     #: 50,000 subkeys and a signature file 64 signatures)
     _keys: dict[bytes, SigningKey] = field(default_factory=dict)
+    #: designated revokers' primary keys (fingerprint -> key), as the resolver gave them
+    _revokers: dict[bytes, _Component] = field(default_factory=dict)
     #: the policy of the last judgement; the queues hold its certificate hashes only
     _policy: Policy = DEFAULT_POLICY
 
@@ -405,6 +407,52 @@ class Certificate:
         queue = self._queue(0, b"", at, lambda: self._self_signature_queue(at))
         return sorted(direct + self._walk(queue, budget, every=True), key=_newness)
 
+    def _designated_revocation(
+        self,
+        signed: int,
+        at: int,
+        budget: WorkBudget,
+        revokers: Callable[[bytes], KeyPacket | None],
+    ) -> tuple[Signature, bytes] | None:
+        """A valid key revocation (0x20) by a key the primary designated as its revoker.
+
+        RFC 9580 §5.2.3.23: a valid direct-key signature names the revoker's fingerprint;
+        ``revokers`` gives that key's primary key packet (from the keyrings), or None.
+        Only looked for when the primary carries a key revocation by another issuer (so
+        no other certificate is decoded otherwise); newest first, soft ones made after
+        ``signed`` passed over, forged ones counted against their own cap.
+        """
+        others = [
+            s for s in reversed(self.primary.sigs)
+            if s.sig_type == SigType.KEY_REVOCATION and not self._by_primary(s)
+            and _plausible(s, at, self._policy.certificate_hashes, revocation=True)
+        ]
+        if not others:
+            return None
+        designated = sorted({
+            fpr for dk in self._walk(self._direct_key_queue(at), budget, every=True)
+            for fpr in dk.revocation_keys
+        })
+        quota = _Quota(budget, "key revocations by designated revokers checked on the primary")
+        material = self.primary.packet.hash_material
+        for rev in others:
+            assert rev.created is not None
+            if rev.revocation_code in self._policy.soft_revocations and signed < rev.created:
+                continue
+            for fpr in designated:
+                named = rev.issuer_fingerprint
+                if named != fpr and (named is not None or fpr[-8:] not in rev.issuer_key_ids):
+                    continue
+                signer = self._revokers.get(fpr)
+                if signer is None:
+                    packet = revokers(fpr)
+                    if packet is None:
+                        continue
+                    signer = self._revokers[fpr] = _Component(packet=packet)
+                if self._verified(rev, signer, material, quota) is True:
+                    return rev, fpr
+        return None
+
     def _primary_self_signatures(
         self, at: int, budget: WorkBudget
     ) -> tuple[Signature | None, Signature | None]:
@@ -465,6 +513,7 @@ class Certificate:
     def judge(
         self, key: SigningKey, signed: int, at: int, *, budget: WorkBudget | None = None,
         policy: Policy = DEFAULT_POLICY,
+        revokers: Callable[[bytes], KeyPacket | None] | None = None,
     ) -> KeyJudgement | None:
         """Whether ``key`` could make a document signature at ``signed``, judged at ``at``.
 
@@ -478,6 +527,8 @@ class Certificate:
         Every public-key operation is paid from ``budget`` (a fresh default one if None);
         raises WorkLimitError when a cap stops the judgement before a decision. ``policy``
         says which hashes a self-signature may use and which revocation reasons are soft.
+        ``revokers`` finds the primary key of a designated revoker by fingerprint (None:
+        designated revocations are not looked for).
         """
         budget = budget if budget is not None else WorkBudget.of(DEFAULT_LIMITS)
         self._use(policy)
@@ -488,6 +539,14 @@ class Certificate:
         )
         if rev is not None:
             return KeyJudgement(KeyVerdict.REVOKED, _revocation_message("primary key", rev))
+        if revokers is not None:
+            found = self._designated_revocation(signed, at, budget, revokers)
+            if found is not None:
+                rev, fpr = found
+                message = _revocation_message("primary key", rev).replace(
+                    "was revoked", f"was revoked by its designated revoker {fpr.hex().upper()}",
+                    1)
+                return KeyJudgement(KeyVerdict.REVOKED, message)
         if not key.is_primary:
             sub_rev = self._revocation(
                 self.subkeys[key.packet.fingerprint],

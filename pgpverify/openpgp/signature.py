@@ -124,6 +124,9 @@ class Signature:
     embedded: tuple[Signature, ...]
     defects: tuple[str, ...]
     packet: bytes
+    #: v4 fingerprints of the keys this (direct-key) signature designates as revokers of
+    #: its key (§5.2.3.23 Revocation Key, hashed only)
+    revocation_keys: tuple[bytes, ...] = ()
 
     @property
     def trailer(self) -> bytes:
@@ -229,6 +232,7 @@ def parse_signature(
     issuer_key_id = issuer_fingerprint = None
     embedded: list[Signature] = []
     defects: list[str] = []
+    revokers: list[bytes] = []
     for sub in subs:
         t = sub.type
         if sub.critical and t not in KNOWN_SUBPACKETS:
@@ -273,6 +277,8 @@ def parse_signature(
             key_flags = sub.body[0] if sub.body else 0
         elif t == SubpacketType.REVOCATION_REASON:
             revocation_code = sub.body[0] if sub.body else None
+        elif t == SubpacketType.REVOCATION_KEY and len(sub.body) == 22 and sub.body[0] & 0x80:
+            revokers.append(sub.body[2:])  # class, algorithm, then a v4 fingerprint
     if created is None:
         defects.append("no creation time in the hashed subpackets")
     return Signature(
@@ -294,6 +300,7 @@ def parse_signature(
         embedded=tuple(embedded),
         defects=tuple(defects),
         packet=body,
+        revocation_keys=tuple(revokers),
     )
 
 
