@@ -995,6 +995,7 @@ def build(g: Gen) -> None:
     build_user_id_revocations(g)
     build_direct_key_signatures(g)
     build_revocation_defects(g)
+    build_designated_revoker(g)
     build_demo(g, alice, bob, mallory)
 
 
@@ -1257,6 +1258,40 @@ def build_revocation_defects(g: Gen) -> None:
            "key-revoked",
            "A key revocation whose own signature expiration time has passed still revokes "
            "(GnuPG ignores a revocation's expiration too).")
+
+
+def build_designated_revoker(g: Gen) -> None:
+    """A key revocation by the key's designated revoker counts (RFC 9580 §5.2.3.23).
+
+    The owner named a revoker in a direct-key signature; the revoker revoked the key (the
+    way to revoke a key whose secret is lost). It used to be ignored, its issuer not being
+    the primary key. Good twin: the same certificate without the revoker's certificate in
+    the keyrings (nothing to check the revocation with).
+    """
+    key = g.variant("designated revoker victim")
+    revoker = g.variant("designated revoker")
+    uid = b"Designated revoker victim <victim@example.org>"
+    designation = w.Sub(12, bytes([0x80, revoker.algo]) + revoker.fingerprint)
+    hashed, unhashed = w.default_subpackets(revoker, ts("2024-01-01T00:00:00Z"))
+    hashed.append(w.revocation_reason(2, b"test vector: revoked by the designated revoker"))
+    rev = sig_packet(revoker, w.SigSpec(w.KEY_REVOCATION, w.SHA256, hashed, unhashed),
+                     key.frame())
+    victim = g.keyring("keys/designated-revoker/victim.pub.asc", b"".join([
+        key.packet(), direct_key(key, key.created + DAY, [designation]), rev,
+        w.packet(w.TAG_USER_ID, uid), self_sig(key, uid, key.created)]))
+    ruid = b"Designated revoker <revoker@example.org>"
+    revoker_ring = g.keyring("keys/designated-revoker/revoker.pub.asc", b"".join([
+        revoker.packet(), w.packet(w.TAG_USER_ID, ruid), self_sig(revoker, ruid, revoker.created)]))
+    g.vector("bad/revoked-by-designated-revoker", sig=asc(doc_sig(key, HELLO)),
+             keyrings=[victim, revoker_ring], expected="key-revoked", signer=key,
+             proves="A key revocation (compromised) made by the key the owner designated as "
+             "revoker in a direct-key signature, with the revoker's certificate in the "
+             "keyrings: the key is revoked.")
+    g.vector("good/revoked-by-designated-revoker-missing",
+             signature="signatures/bad/revoked-by-designated-revoker.asc", keyrings=[victim],
+             expected="good", signer=key,
+             proves="The same certificate without the revoker's certificate: the revocation "
+             "cannot be checked and counts for nothing.")
 
 
 def build_merging(g: Gen) -> None:

@@ -322,6 +322,15 @@ BY_NAME["bad/revocation-with-junk-unhashed-area"] = (
      "(which anyone can add) must not make a real revocation vanish."),
 )
 
+# Designated revokers (generate.build_designated_revoker).
+BY_NAME["bad/revoked-by-designated-revoker"] = (
+    {"gpgv": "good", "sqv": "good"},
+    GPGV_STATE + (" gpgv sees this revocation by the designated revoker (REVKEYSIG). sqv "
+                  "does not act on a revocation by a designated revoker (Sequoia reports it "
+                  "as 'could be revoked' and leaves the check to the caller); pgpverify "
+                  "checks it against the revoker's certificate in the keyrings, as gpg does."),
+)
+
 #: expected reason -> the same, for every vector of that reason not listed by name
 BY_REASON: dict[str, tuple[dict[str, str], str]] = {
     "key-revoked": ({"gpgv": "good"}, GPGV_STATE + " sqv rejects revoked keys like us."),
