@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
 
 from pgpverify.errors import MalformedError
+from pgpverify.openpgp._record import Record
 
 __all__ = ["ArmorBlock", "crc24", "decode_blocks", "looks_armored"]
 
@@ -29,8 +29,7 @@ _CRC24_POLY = 0x1864CFB
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
 
-@dataclass(frozen=True, slots=True)
-class ArmorBlock:
+class ArmorBlock(Record):
     """One armored block: its label (``SIGNATURE``, ``PUBLIC KEY BLOCK`` ...) and bytes.
 
     ``error`` is set, and ``data`` empty, when the block itself is broken (bad CRC, bad
@@ -38,10 +37,14 @@ class ArmorBlock:
     block to skip with a warning (a keyring).
     """
 
+    __slots__ = ("data", "error", "label", "line")
     label: str
     data: bytes
     line: int
-    error: str | None = None
+    error: str | None
+
+    def __init__(self, *, label: str, data: bytes, line: int, error: str | None = None) -> None:
+        self._set(label=label, data=data, line=line, error=error)
 
 
 def _step(crc: int) -> int:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pgpverify.errors import MalformedError, UnsupportedError
+from pgpverify.openpgp._record import Record
 from pgpverify.openpgp.constants import HashAlgo, PubKeyAlgo, pubkey_name
 from pgpverify.openpgp.packets import read_mpis
 from pgpverify.policy import RSA_EXPONENT_CEILING, RSA_MODULUS_CEILING
@@ -102,18 +103,23 @@ _CRYPTO_HASHES: dict[int, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class KeyPacket:
+class KeyPacket(Record):
     """The framing of a v4 public-key or public-subkey packet (RFC 9580 §5.5.2).
 
     Cheap to build (no PGPy, no big integers): keyrings index every key packet with it.
     """
 
+    __slots__ = ("algorithm", "body", "created", "fingerprint", "version")
     version: int
     created: int
     algorithm: int
     body: bytes
     fingerprint: bytes
+
+    def __init__(self, *, version: int, created: int, algorithm: int, body: bytes,
+                 fingerprint: bytes) -> None:
+        self._set(version=version, created=created, algorithm=algorithm, body=body,
+                  fingerprint=fingerprint)
 
     @property
     def key_id(self) -> bytes:

@@ -11,10 +11,10 @@ a certificate, so they are rejected as malformed rather than reassembled.
 from __future__ import annotations
 
 import mmap
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 from pgpverify.errors import LimitExceededError, MalformedError
+from pgpverify.openpgp._record import Record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -78,13 +78,16 @@ TAG_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Packet:
+class Packet(Record):
     """One framed packet: its type, its body, and where it started in the input."""
 
+    __slots__ = ("body", "offset", "tag")
     tag: int
     body: bytes
     offset: int
+
+    def __init__(self, tag: int, body: bytes, offset: int) -> None:
+        self._set(tag=tag, body=body, offset=offset)
 
     @property
     def name(self) -> str:
