@@ -191,6 +191,9 @@ class Certificate:
     _keys: dict[bytes, SigningKey] = field(default_factory=dict)
     #: designated revokers' primary keys (fingerprint -> key), as the resolver gave them
     _revokers: dict[bytes, _Component] = field(default_factory=dict)
+    #: reference time -> key revocations by other issuers and the designated revoker each
+    #: names, newest first (built once: a primary may carry 100,000 junk revocations)
+    _designated: dict[int, list[tuple[Signature, bytes]]] = field(default_factory=dict)
     #: the policy of the last judgement; the queues hold its certificate hashes only
     _policy: Policy = DEFAULT_POLICY
 
@@ -198,6 +201,7 @@ class Certificate:
         """Judge under ``policy`` from now on (queues built under another hash set go)."""
         if policy.certificate_hashes != self._policy.certificate_hashes:
             self._queues.clear()
+            self._designated.clear()
         self._policy = policy
 
     @property
@@ -422,36 +426,44 @@ class Certificate:
         no other certificate is decoded otherwise); newest first, soft ones made after
         ``signed`` passed over, forged ones counted against their own cap.
         """
+        pairs = self._designated.get(at)
+        if pairs is None:
+            pairs = self._designated_pairs(at, budget)
+            self._designated[at] = pairs
+        quota = _Quota(budget, "key revocations by designated revokers checked on the primary")
+        material = self.primary.packet.hash_material
+        for rev, fpr in pairs:
+            assert rev.created is not None
+            if rev.revocation_code in self._policy.soft_revocations and signed < rev.created:
+                continue
+            signer = self._revokers.get(fpr)
+            if signer is None:
+                packet = revokers(fpr)
+                if packet is None:
+                    continue
+                signer = self._revokers[fpr] = _Component(packet=packet)
+            if self._verified(rev, signer, material, quota) is True:
+                return rev, fpr
+        return None
+
+    def _designated_pairs(self, at: int, budget: WorkBudget) -> list[tuple[Signature, bytes]]:
+        """Key revocations by other issuers at ``at``, each with the revoker it names."""
         others = [
             s for s in reversed(self.primary.sigs)
             if s.sig_type == SigType.KEY_REVOCATION and not self._by_primary(s)
             and _plausible(s, at, self._policy.certificate_hashes, revocation=True)
         ]
         if not others:
-            return None
+            return []
         designated = sorted({
             fpr for dk in self._walk(self._direct_key_queue(at), budget, every=True)
             for fpr in dk.revocation_keys
         })
-        quota = _Quota(budget, "key revocations by designated revokers checked on the primary")
-        material = self.primary.packet.hash_material
-        for rev in others:
-            assert rev.created is not None
-            if rev.revocation_code in self._policy.soft_revocations and signed < rev.created:
-                continue
-            for fpr in designated:
-                named = rev.issuer_fingerprint
-                if named != fpr and (named is not None or fpr[-8:] not in rev.issuer_key_ids):
-                    continue
-                signer = self._revokers.get(fpr)
-                if signer is None:
-                    packet = revokers(fpr)
-                    if packet is None:
-                        continue
-                    signer = self._revokers[fpr] = _Component(packet=packet)
-                if self._verified(rev, signer, material, quota) is True:
-                    return rev, fpr
-        return None
+        return [
+            (rev, fpr) for rev in others for fpr in designated
+            if rev.issuer_fingerprint == fpr
+            or (rev.issuer_fingerprint is None and fpr[-8:] in rev.issuer_key_ids)
+        ]
 
     def _primary_self_signatures(
         self, at: int, budget: WorkBudget
