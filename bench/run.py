@@ -651,7 +651,7 @@ def _pysequoia_per_sig(ctx: Context, python: Path, files: list[Path], suffix: st
 
 
 def bench_keyring(ctx: Context) -> None:
-    reps = 7
+    reps = 11
     print(f"\n== 3. big keyring: {DEBIAN_KEYRING}, CPU (user + system), median of {reps} ==")
     if not DEBIAN_KEYRING.exists():
         print(f"  {DEBIAN_KEYRING} not found (apt-get install debian-keyring): skipped")
@@ -732,7 +732,7 @@ def bench_keyring(ctx: Context) -> None:
 
 
 def bench_startup(ctx: Context) -> None:
-    reps = 9
+    reps = 15
     print(f"\n== 4. start-up, CPU (user + system), median of {reps} ==")
     key = ctx.gpg.keys["ed25519"]
     file = ctx.work / "startup-doc.bin"
