@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 from certbuild import (
     AT,
+    AT_TS,
     DOCUMENT,
     K0,
     SIGNED,
@@ -96,3 +97,40 @@ def test_verifier_designated_soft_revocation_spares_earlier_signatures(tmp_path,
     result = verify(tmp_path, victim, victim_ring, revoker_ring)
     assert (result.reason is Reason.KEY_REVOKED) is revoked
     assert result.ok is not revoked
+
+
+def test_judge_rejects_forged_designated_revocations_over_the_cap():
+    # Each forged revocation by the designated revoker costs an operation: over the
+    # per-component cap the judgement stops (a rejection); at the cap it is judged.
+    from pgpverify.errors import WorkLimitError
+    from pgpverify.limits import DEFAULT_LIMITS, WorkBudget
+    from pgpverify.openpgp.certificate import SigningKey, parse_certificate
+    from pgpverify.openpgp.keymaterial import parse_key_packet
+    from pgpverify.openpgp.packets import iter_packets
+
+    cap = DEFAULT_LIMITS.component_signatures
+    victim, revoker = key("designated flood"), key("designated flood revoker")
+    revoker_packet = parse_key_packet(revoker.body)
+
+    def judged(count: int):
+        forged = []
+        for i in range(count):
+            hashed, unhashed = w.default_subpackets(revoker, SIGNED - DAY - i)
+            spec = w.SigSpec(w.KEY_REVOCATION, w.SHA256, [*hashed, w.revocation_reason(2)],
+                             unhashed, corrupt=True)
+            forged.append(w.packet(w.TAG_SIGNATURE, w.sign(revoker, spec, victim.frame())))
+        uid = b"flood <flood@example.org>"
+        cert = Cert(victim).add(
+            victim.packet(),
+            make_sig(victim, w.DIRECT_KEY, victim.frame(), K0 + DAY, [designation(revoker)]),
+            *forged,
+        ).add(uid_packet(uid), certification(victim, uid, K0))
+        parsed = parse_certificate(iter_packets(cert.octets(), max_packets=1000))
+        budget = WorkBudget.of(DEFAULT_LIMITS)
+        found = parsed.judge(SigningKey(packet=parsed.primary.packet, is_primary=True),
+                             SIGNED, AT_TS, budget=budget, revokers=lambda _fpr: revoker_packet)
+        return found, budget.spent
+
+    with pytest.raises(WorkLimitError, match="designated revokers"):
+        judged(cap + 1)
+    assert judged(cap) == (None, cap + 2)  # the direct-key and user ID self-signatures
