@@ -5,7 +5,9 @@ before it counts; one that fails, uses MD5/RIPEMD-160 or an unknown hash, has a 
 (an unknown critical subpacket ...), or was made after the reference time is ignored as if
 absent. Key and subkey revocations are the exception to "a defect voids it": they only ever
 reject, so one with a defect, past its own expiration time, or with junk in its unhashed
-area still counts once its math holds. SHA-1 is accepted inside certificates: real
+area still counts once its math holds; so does a key revocation by a revoker that a valid
+direct-key signature designates (its key found by the caller's resolver, RFC 9580
+§5.2.3.23). SHA-1 is accepted inside certificates: real
 maintainer keys still carry SHA-1 self-signatures and GnuPG accepts them.
 
 The primary key is bound by its newest valid direct-key signature and by the newest valid
