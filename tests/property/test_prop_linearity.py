@@ -127,10 +127,10 @@ def test_keyring_armor_is_linear(name):
 
 
 def test_armor_decoding_scales_linearly():
-    # Doubling the adversarial input about doubles the time (not x4, as a quadratic would).
+    # Eight times the BEGIN lines cost about eight times the time (not x64, as a quadratic would).
     unit = BEGIN + b"\r\n"
-    small = unit * (SIZE // len(unit) // 2)
-    large = small * 2
+    small = unit * (SMALL // len(unit))
+    large = small * 8
     t_small = _best_time(_decode, small)
     t_large = _best_time(_decode, large)
-    assert t_large <= 3 * max(t_small, 0.002)
+    assert t_large <= MAX_GROWTH * max(t_small, FLOOR), (t_small, t_large)
