@@ -723,13 +723,10 @@ def _keyring_index_store(args: argparse.Namespace) -> KeyringIndexStore | None:
         return None
     if not any(_size(path) >= _INDEXED_KEYRING_BYTES for path in args.keyring):
         return None  # nothing to index: no cache directory looked up
-    from pgpverify.index.keyidx import KeyringIndexStore
+    from pgpverify.index.keyidx import KeyringIndexStore, default_directory
 
-    if args.cache_dir is not None:
-        return KeyringIndexStore(args.cache_dir)
-    import platformdirs
-
-    return KeyringIndexStore(platformdirs.user_cache_path("pgpverify"))
+    return KeyringIndexStore(args.cache_dir if args.cache_dir is not None
+                             else default_directory())
 
 
 def _configured_index() -> str | None:

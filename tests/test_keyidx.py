@@ -308,3 +308,15 @@ def test_keyidx_path_is_per_real_path(tmp_path):
     link.symlink_to(a)
     assert store.path_for(a) == store.path_for(link)
     assert store.path_for(a).name == hashlib.sha256(os.fsencode(a.resolve())).hexdigest() + ".idx"
+
+
+@pytest.mark.parametrize("xdg", [None, "/tmp/xdg-cache", "relative/cache", ""])
+def test_keyidx_default_directory_is_the_cache_directory(monkeypatch, xdg):
+    # computed without platformdirs on Linux (start-up cost), it must be the same place
+    from pgpverify.index.cache import default_cache_dir
+
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    assert keyidx.default_directory() == default_cache_dir()
