@@ -320,3 +320,35 @@ def test_keyidx_default_directory_is_the_cache_directory(monkeypatch, xdg):
     else:
         monkeypatch.setenv("XDG_CACHE_HOME", xdg)
     assert keyidx.default_directory() == default_cache_dir()
+
+
+def test_keyring_index_many_holders_frames_at_most_the_cap(tmp_path, monkeypatch):
+    # 40 certificates share a signing subkey: through the index, proving 17 holders is
+    # enough for the verifier's count to refuse; the other 23 are never framed
+    from certbuild import K0, Cert, binding, key, uid_packet
+    from certbuild import certification as certify
+
+    shared = key("keyidx shared subkey", K0 + 1)
+
+    def holder(i):
+        primary = key(f"keyidx holder {i}")
+        uid = f"holder {i} <h{i}@example.org>".encode()
+        return (Cert(primary).add(primary.packet())
+                .add(uid_packet(uid), certify(primary, uid, K0))
+                .add(shared.packet(subkey=True), binding(primary, shared, K0 + 1))
+                .octets())
+
+    path = tmp_path / "shared.gpg"
+    path.write_bytes(b"".join(holder(i) for i in range(40)))
+    store = KeyringIndexStore(tmp_path / "cache")
+    scanned = Keyring.from_files([path], index=store)
+    assert scanned.holder_count(shared.key_id) == 40
+    framed = []
+    real = keyring_module.frame_span
+    monkeypatch.setattr(keyring_module, "frame_span",
+                        lambda *a, **kw: framed.append(a[1]) or real(*a, **kw))
+    indexed = Keyring.from_files([path], index=store)
+    assert indexed._indexes
+    count = indexed.holder_count(shared.fingerprint)
+    assert DEFAULT_LIMITS.candidates < count <= DEFAULT_LIMITS.candidates + 1
+    assert len(framed) == DEFAULT_LIMITS.candidates + 1

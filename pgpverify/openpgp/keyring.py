@@ -221,19 +221,29 @@ class Keyring:
         self._asked.clear()
 
     def _from_index(self, key: bytes) -> None:
-        """Bring the certificates the indexes say hold ``key`` into the tables, checked."""
+        """Bring the certificates the indexes say hold ``key`` into the tables, checked.
+
+        At most ``Limits.candidates`` + 1 of them: that many proven holders already make a
+        signature by ``key`` a rejection (the verifier counts holders before decoding any),
+        so 200,000 certificates sharing a subkey cost 17 framings, not 200,000.
+        """
         if not self._indexes or key in self._asked:
             return
         key_id = key[-8:]
         claimed = False
+        enough = self.limits.candidates + 1
+        proven: set[bytes] = set()
         for data, index in self._indexes:
             for fpr in index.primaries(key_id):
                 claimed = True
+                if len(proven) >= enough:
+                    break
                 if fpr not in self._brought:
                     self._bring(fpr)
                 facts = self._facts.get((id(data), fpr))
                 if facts is None or key_id not in facts.keys:
                     raise IndexMismatch("a key is not where the index says")
+                proven.add(fpr)
         if not claimed and key not in self._by_key_id:
             # an index is trusted to find offsets, never to say a key is absent
             raise IndexMismatch("a key the indexes do not know")
