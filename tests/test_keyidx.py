@@ -352,3 +352,14 @@ def test_keyring_index_many_holders_frames_at_most_the_cap(tmp_path, monkeypatch
     count = indexed.holder_count(shared.fingerprint)
     assert DEFAULT_LIMITS.candidates < count <= DEFAULT_LIMITS.candidates + 1
     assert len(framed) == DEFAULT_LIMITS.candidates + 1
+
+
+def test_keyring_index_rejects_an_index_of_no_certificate(ring_file, tmp_path):
+    # an empty keyring is a verdict (unknown-key); an index never says the file is empty
+    forged = KeyringIndex(certs=b"", keys=b"", certificates=0, packets=0)
+    store = KeyringIndexStore(tmp_path / "cache")
+    forge(store, ring_file, forged)
+    ring = Keyring.from_files([ring_file], index=store)
+    assert not ring._indexes
+    assert len(ring) == len(Keyring.from_files([ring_file]))
+    assert verdicts(ring) == CASES
