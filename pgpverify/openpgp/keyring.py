@@ -209,6 +209,8 @@ class Keyring:
         caller then loads the keyrings again without the index and judges again.
         """
         index.check()
+        if not index.certs or not index.certificates:
+            raise IndexMismatch("an index of no certificate: scan to say why")
         if self._framed + index.packets > self.limits.keyring_packets:
             raise IndexMismatch("over the packet cap: scan to report it")
         self._framed += index.packets
