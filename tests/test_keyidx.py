@@ -363,3 +363,23 @@ def test_keyring_index_rejects_an_index_of_no_certificate(ring_file, tmp_path):
     assert not ring._indexes
     assert len(ring) == len(Keyring.from_files([ring_file]))
     assert verdicts(ring) == CASES
+
+
+def test_keyidx_rejects_an_index_larger_than_its_keyring(ring_file, tmp_path):
+    # reading a huge planted file at every run would cost more than the scan it saves
+    store = KeyringIndexStore(tmp_path / "cache")
+    Keyring.from_files([ring_file], index=store)
+    path = store.path_for(ring_file)
+    blob = path.read_bytes()
+    path.write_bytes(blob[:-32] + b"\n" * (ring_file.stat().st_size + 70_000) + blob[-32:])
+    assert store.load(ring_file, ring_file.read_bytes(), DEFAULT_LIMITS) is None
+
+
+def test_keyidx_rejects_an_index_replaying_too_many_warnings(ring_file, tmp_path):
+    index = honest(ring_file)
+    flood = KeyringIndex(certs=index.certs, keys=index.keys, certificates=index.certificates,
+                         packets=index.packets, warnings=("x",) * 1001)
+    store = KeyringIndexStore(tmp_path / "cache")
+    store.save(ring_file, ring_file.read_bytes(), flood, DEFAULT_LIMITS)
+    assert store.written == 0  # never written: it would never be read back
+    assert store.load(ring_file, ring_file.read_bytes(), DEFAULT_LIMITS) is None

@@ -37,6 +37,8 @@ _SAMPLE = 64 * 1024
 _DIGEST = 32
 #: an index is a small fraction of its keyring; this bounds what a hostile one costs to read
 _MAX_INDEX_BYTES = 64 << 20
+#: warnings an index may replay (a scan gives a handful: junk, secret keys, bad keys)
+_MAX_WARNINGS = 1000
 
 
 def _content_check(data: Octets) -> bytes:
@@ -83,13 +85,15 @@ class KeyringIndexStore:
 
     def load(self, keyring: Path, data: Octets, limits: Limits) -> KeyringIndex | None:
         """The index of ``keyring`` (whose octets are ``data``), or None if none fits."""
+        # an index is far smaller than its keyring: a larger file is not read to the end
+        limit = min(_MAX_INDEX_BYTES, len(data) + _SAMPLE)
         try:
             found = keyring.stat()
             with self.path_for(keyring).open("rb") as stream:
-                blob = stream.read(_MAX_INDEX_BYTES + 1)
+                blob = stream.read(limit + 1)
         except (OSError, ValueError):
             return None
-        if len(blob) > _MAX_INDEX_BYTES or len(blob) < len(_MAGIC) + _HEADER.size + 2 * _DIGEST:
+        if len(blob) > limit or len(blob) < len(_MAGIC) + _HEADER.size + 2 * _DIGEST:
             return None
         body, digest = blob[:-_DIGEST], blob[-_DIGEST:]
         if not body.startswith(_MAGIC) or hashlib.sha256(body).digest() != digest:
@@ -116,6 +120,8 @@ class KeyringIndexStore:
         except UnicodeDecodeError:
             return None
         warnings = tuple(text.split("\n")) if text else ()
+        if len(warnings) > _MAX_WARNINGS:
+            return None  # a scan says it again, bounded as a scan is
         return KeyringIndex(certs=certs, keys=keys, certificates=certificates,
                             packets=packets, warnings=warnings)
 
@@ -125,8 +131,8 @@ class KeyringIndexStore:
             found = keyring.stat()
         except (OSError, ValueError):
             return
-        if found.st_size != len(data):
-            return  # changed while it was read: the next run scans again
+        if found.st_size != len(data) or len(index.warnings) > _MAX_WARNINGS:
+            return  # changed while it was read, or an index load() would refuse
         text = "\n".join(w.replace("\n", " ") for w in index.warnings).encode("utf-8",
                                                                           "replace")
         body = b"".join((
