@@ -44,7 +44,7 @@ MIB = 1 << 20
 GIB = 1 << 30
 KIB_PER_MIB = 1024
 
-BENCHMARKS = ("bigfile", "small", "keyring", "startup")
+BENCHMARKS = ("bigfile", "small", "keyring", "startup", "index")
 
 # Runs argv[2:], stdout to /dev/null and stderr to argv[1]; prints {"wall", "rc", "maxrss"}
 # (seconds, exit status, KiB) of that child alone.
@@ -795,6 +795,87 @@ def bench_startup(ctx: Context) -> None:
                                  not seen["pgpy"] and not seen["cryptography"]))
 
 
+# -- 5. index runs over HTTP -------------------------------------------------------------
+
+# A static index on 127.0.0.1 (http.server), optionally sending Cache-Control: max-age;
+# one line per request on stderr.
+_INDEX_SERVER = """
+import functools, http.server, sys
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        if sys.argv[2] != "none":
+            self.send_header("Cache-Control", "max-age=" + sys.argv[2])
+        super().end_headers()
+    def log_message(self, fmt, *args):
+        sys.stderr.write("REQUEST " + (fmt % args) + "\\n")
+        sys.stderr.flush()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                         functools.partial(Handler, directory=sys.argv[1]))
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+def bench_index(ctx: Context) -> None:
+    print("\n== 5. index runs over HTTP (the demo index, 127.0.0.1): requests and fdatasync ==")
+    strace = shutil.which("strace")
+    sys.path.insert(0, str(BENCH_DIR.parent / "tests"))
+    import importlib
+
+    fakeindex: Any = importlib.import_module("fakeindex")  # the tests' demo index
+    demo, root, wheel = fakeindex.DEMO, fakeindex.ROOT, fakeindex.WHEEL
+
+    tree = ctx.work / "index-tree"
+    shutil.rmtree(tree, ignore_errors=True)
+    for url, (_status, body, _ctype) in fakeindex.demo_index().documents.items():
+        rel = url[len(root):]
+        path = tree / (rel + "index.html" if rel.endswith("/") else rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    wheel_dir = ctx.work / "index-wheel"
+    wheel_dir.mkdir(exist_ok=True)
+    shutil.copy(demo / wheel, wheel_dir / wheel)
+    for max_age in ("none", "300"):
+        log = ctx.work / f"index-server-{max_age}.log"
+        with log.open("w") as err:
+            server = subprocess.Popen([sys.executable, "-c", _INDEX_SERVER, str(tree), max_age],
+                                      stdout=subprocess.PIPE, stderr=err, text=True)
+        try:
+            assert server.stdout is not None
+            port = int(server.stdout.readline())
+            cache = ctx.work / f"index-cache-{max_age}"
+            shutil.rmtree(cache, ignore_errors=True)
+            for run in ("cold", "warm"):
+                before = log.read_text().count("REQUEST ")
+                argv = [*pgpverify_argv(), "verify", str(wheel_dir / wheel), "--index-url",
+                        f"http://127.0.0.1:{port}/simple/", "--cache-dir", str(cache),
+                        "--at", "2025-06-01T00:00:00Z"]
+                syncs = "-"
+                if strace is not None:
+                    out = ctx.work / "index-strace.txt"
+                    subprocess.run([strace, "-f", "-c", "-e", "trace=fdatasync,fsync", "-o",
+                                    str(out), *argv], check=True, capture_output=True)
+                    syncs = str(sum(int(line.split()[3]) for line in out.read_text().splitlines()
+                                    if line.split()[-1:] in (["fdatasync"], ["fsync"])))
+                else:
+                    subprocess.run(argv, check=True, capture_output=True)
+                time.sleep(0.2)  # the server's last log line
+                requests = log.read_text().count("REQUEST ") - before
+                label = f"max-age {max_age}, {run}"
+                print(f"  {label}: {requests} request(s), {syncs} fdatasync/fsync")
+                if run == "warm":
+                    ok = requests == 0 if max_age != "none" else None
+                    ctx.report.add(Check("index", f"{label}: requests", str(requests), "-", "-",
+                                         "0 while fresh" if ok is not None else "-", ok))
+                    ctx.report.add(Check("index", f"{label}: fdatasync", syncs,
+                                         "issue: 24 before", "-", "-", None))
+        finally:
+            server.terminate()
+            server.wait()
+    if strace is None:
+        print("  strace not installed: fdatasync not counted")
+
+
 # -- main -------------------------------------------------------------------------------
 
 
@@ -868,7 +949,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = Context(args, work, gpg, report, tools)
         runners: dict[str, Callable[[Context], None]] = {
             "bigfile": bench_bigfile, "small": bench_small,
-            "keyring": bench_keyring, "startup": bench_startup,
+            "keyring": bench_keyring, "startup": bench_startup, "index": bench_index,
         }
         for name in BENCHMARKS:
             if name in selected:
