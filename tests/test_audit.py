@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from typing import TYPE_CHECKING
@@ -26,6 +27,18 @@ from pgpverify.audit.store import AuditStore, AuditStoreError
 from pgpverify.errors import NetworkError
 from pgpverify.index.client import IndexClient
 from pgpverify.index.localfs import path_to_url
+
+
+@contextlib.contextmanager
+def _sqlite(path, **kwargs):
+    """sqlite3's own context manager commits but never closes (Python 3.13 warns)."""
+    conn = sqlite3.connect(path, **kwargs)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -217,7 +230,7 @@ def test_audit_store_rejects_a_corrupt_file(tmp_path):
 def test_audit_store_rejects_another_schema(tmp_path):
     db = tmp_path / "a.sqlite"
     AuditStore(db).close()
-    with sqlite3.connect(db) as conn:
+    with _sqlite(db) as conn:
         conn.execute("UPDATE meta SET value='99' WHERE key='schema'")
     with pytest.raises(AuditStoreError, match="schema"):
         AuditStore(db).close()
@@ -226,9 +239,9 @@ def test_audit_store_rejects_another_schema(tmp_path):
 def test_audit_store_rejects_an_altered_blob(audited, tmp_path):
     db, _ = audited
     copy = tmp_path / "copy.sqlite"
-    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+    with _sqlite(db) as src, _sqlite(copy) as dst:
         src.backup(dst)
-    with sqlite3.connect(copy) as conn:
+    with _sqlite(copy) as conn:
         conn.execute("UPDATE blobs SET data = x'00'")
     with AuditStore(copy) as store:
         summary = run_from_store(store, at=NOW, stamp=0.0)
@@ -240,9 +253,9 @@ def test_audit_store_rejects_an_altered_blob(audited, tmp_path):
 def test_audit_store_rejects_a_corrupt_row(audited, tmp_path):
     db, _ = audited
     copy = tmp_path / "copy.sqlite"
-    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+    with _sqlite(db) as src, _sqlite(copy) as dst:
         src.backup(dst)
-    with sqlite3.connect(copy) as conn:
+    with _sqlite(copy) as conn:
         conn.execute("UPDATE files SET key_bits = 'many'")
     with AuditStore(copy) as store, pytest.raises(AuditStoreError, match="corrupt"):
         gather(store)
@@ -314,7 +327,7 @@ def test_audit_from_store_gives_the_same_totals_without_the_index(tmp_path):
 def test_audit_from_store_rejudges_at_another_time(audited, tmp_path):
     db, _ = audited
     copy = tmp_path / "copy.sqlite"
-    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+    with _sqlite(db) as src, _sqlite(copy) as dst:
         src.backup(dst)
     from datetime import datetime, timezone
 
@@ -328,9 +341,9 @@ def test_audit_from_store_rejudges_at_another_time(audited, tmp_path):
 def test_audit_from_store_rejects_math_it_never_checked(audited, tmp_path):
     db, _ = audited
     copy = tmp_path / "copy.sqlite"
-    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+    with _sqlite(db) as src, _sqlite(copy) as dst:
         src.backup(dst)
-    with sqlite3.connect(copy) as conn:
+    with _sqlite(copy) as conn:
         conn.execute("UPDATE files SET math = '[]'")
     with AuditStore(copy) as store:
         run_from_store(store, at=NOW, stamp=0.0)
@@ -361,9 +374,9 @@ def test_audit_export_rejects_hostile_file_names(audited, tmp_path, name):
     db, _ = audited
     assert safe_component(name) is not None
     copy = tmp_path / "copy.sqlite"
-    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+    with _sqlite(db) as src, _sqlite(copy) as dst:
         src.backup(dst)
-    with sqlite3.connect(copy) as conn:
+    with _sqlite(copy) as conn:
         conn.execute("UPDATE files SET filename = ? WHERE project = 'good-00'", (name,))
     out = tmp_path / "deep" / "out"
     with AuditStore(copy) as store:
@@ -481,9 +494,9 @@ def test_audit_report_csv_quotes_formulas(audited, tmp_path):
 
     db, _ = audited
     copy = tmp_path / "copy.sqlite"
-    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+    with _sqlite(db) as src, _sqlite(copy) as dst:
         src.backup(dst)
-    with sqlite3.connect(copy) as conn:
+    with _sqlite(copy) as conn:
         conn.execute("UPDATE files SET filename = '=HYPERLINK(1)' WHERE project = 'good-00'")
     with AuditStore(copy) as store:
         out = io.StringIO()
@@ -496,9 +509,9 @@ def test_audit_report_csv_quotes_formulas(audited, tmp_path):
 def test_audit_report_html_escapes_names_from_the_index(audited, tmp_path):
     db, _ = audited
     copy = tmp_path / "copy.sqlite"
-    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+    with _sqlite(db) as src, _sqlite(copy) as dst:
         src.backup(dst)
-    with sqlite3.connect(copy) as conn:
+    with _sqlite(copy) as conn:
         conn.execute("UPDATE files SET filename = '<script>alert(1)</script>', "
                      "message_now = '<img src=x onerror=alert(1)>' WHERE project = 'tampered'")
     with AuditStore(copy) as store:

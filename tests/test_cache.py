@@ -1,3 +1,4 @@
+import contextlib
 import dataclasses
 import gc
 import hashlib
@@ -938,7 +939,8 @@ AUTHED = URL.replace("https://", f"https://alice:{SECRET}@")
 
 
 def dump(directory):
-    with raw(directory) as connection:
+    # closing(): sqlite3's own context manager never closes (Python 3.13 warns)
+    with contextlib.closing(raw(directory)) as connection:
         return "\n".join(connection.iterdump())
 
 

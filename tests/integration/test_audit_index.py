@@ -8,6 +8,7 @@ gives the same totals.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,6 +21,18 @@ from pathlib import Path
 import pytest
 from auditindex import build_index, expected_totals
 from conftest import free_port, running
+
+
+@contextlib.contextmanager
+def _sqlite(path, **kwargs):
+    """sqlite3's own context manager commits but never closes (Python 3.13 warns)."""
+    conn = sqlite3.connect(path, **kwargs)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
 
 AT = "2025-06-01T00:00:00Z"
 SERVER = Path(__file__).resolve().parent / "pep691_server.py"
@@ -83,7 +96,7 @@ def test_audit_killed_with_sigkill_resumes_exactly_once(index, tmp_path):
         while time.monotonic() < deadline and proc.poll() is None:
             if db.exists():
                 try:
-                    with sqlite3.connect(db, timeout=1) as conn:
+                    with _sqlite(db, timeout=1) as conn:
                         done = conn.execute("SELECT count(*) FROM files").fetchone()[0]
                 except sqlite3.Error:
                     done = 0
@@ -104,7 +117,7 @@ def test_audit_killed_with_sigkill_resumes_exactly_once(index, tmp_path):
     summary = json.loads(resumed.stdout.strip().splitlines()[-1])
     assert summary["skipped"] >= done
     assert summary["audited"] + summary["skipped"] == len(files)
-    with sqlite3.connect(db) as conn:
+    with _sqlite(db) as conn:
         keys = conn.execute("SELECT project, filename FROM files").fetchall()
     assert len(keys) == len(set(keys)) == len(files)
     assert report(db)["totals"] == report(whole)["totals"]
