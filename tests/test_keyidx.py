@@ -383,3 +383,34 @@ def test_keyidx_rejects_an_index_replaying_too_many_warnings(ring_file, tmp_path
     store.save(ring_file, ring_file.read_bytes(), flood, DEFAULT_LIMITS)
     assert store.written == 0  # never written: it would never be read back
     assert store.load(ring_file, ring_file.read_bytes(), DEFAULT_LIMITS) is None
+
+
+def _boundaries(data: bytes, start: int, end: int) -> list[int]:
+    from pgpverify.openpgp.packets import frame
+
+    found, pos = [], start
+    while pos < end:
+        pos = frame(data, pos)[2]
+        found.append(pos)
+    return found
+
+
+@pytest.mark.parametrize("kept", [1, 2, 3, 4, 5, 6, -1])
+def test_keyring_index_rejects_a_span_cut_at_a_packet_boundary(ring_file, tmp_path, kept):
+    # each certificate's span ends after its first `kept` packets (-1: all but the last),
+    # so its revocation, a binding or a self-signature is left out: every packet still
+    # frames, but the span does not end where the certificate ends (the next primary key
+    # or the end of the file), and the verdict must be the full scan's
+    index = honest(ring_file)
+    data = ring_file.read_bytes()
+    certs = []
+    for row in records(index.certs, CERT_RECORD):
+        start, end = struct.unpack(">QQ", row[20:])
+        ends = _boundaries(data, start, end)
+        cut = ends[-2] if kept == -1 and len(ends) > 1 else ends[min(kept, len(ends)) - 1]
+        certs.append(row[:28] + struct.pack(">Q", cut))
+    forged = KeyringIndex(certs=b"".join(certs), keys=index.keys,
+                          certificates=index.certificates, packets=index.packets)
+    store = KeyringIndexStore(tmp_path / "cache")
+    forge(store, ring_file, forged)
+    assert judged(ring_file, store) == CASES

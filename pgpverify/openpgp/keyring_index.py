@@ -167,7 +167,7 @@ def frame_span(
 
     Raises :class:`IndexMismatch` unless the span lies in the data, is whole packets,
     starts with a public-key packet of this fingerprint, holds no other primary key and at
-    most ``max_packets`` packets.
+    most ``max_packets`` packets, and ends where a scan would end the certificate.
     """
     if not 0 <= start < end <= len(data):
         raise IndexMismatch("span outside the keyring")
@@ -199,4 +199,22 @@ def frame_span(
             pos = stop
     except (MalformedError, UnsupportedError) as err:
         raise IndexMismatch(str(err)) from None
+    if not _ends_a_certificate(data, end):
+        raise IndexMismatch("span does not end where the certificate ends")
     return SpanFacts(packets=count, keys=frozenset(keys))
+
+
+def _ends_a_certificate(data: Octets, end: int) -> bool:
+    """Whether a scan would close a certificate at ``end``.
+
+    A scan closes one at the end of the data, at the next primary key (public or secret),
+    or where framing stops (trailing bytes that do not frame). A span that ends anywhere
+    else leaves packets of its certificate out (a revocation cut off by a forged index).
+    """
+    if end == len(data):
+        return True
+    try:
+        tag, _body, stop = frame(data, end)
+    except MalformedError:
+        return True
+    return tag in (Tag.PUBLIC_KEY, Tag.SECRET_KEY) or tag == 0 or stop > len(data)
