@@ -849,12 +849,14 @@ def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
             pip_runner.download(args.requirement, download_dir, index_url=pip_index,
                                 quiet=args.quiet, output=sys.stderr)
             paths.append(download_dir)
-        report = check_files(
-            paths, trust=trust, at=_check_time(args), policy=_check_policy(args),
-            signatures_dir=args.signatures_dir, jobs=args.jobs,
-            progress=None if args.quiet else _progress_bar(),
-        )
-        _progress_end()
+        try:
+            report = check_files(
+                paths, trust=trust, at=_check_time(args), policy=_check_policy(args),
+                signatures_dir=args.signatures_dir, jobs=args.jobs,
+                progress=None if args.quiet else _progress_bar(),
+            )
+        finally:
+            _progress_end()
         _check_output(args, report)
         if download_dir is not None and args.dest is not None:
             _keep_downloads(download_dir, args.dest)
@@ -875,35 +877,40 @@ def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
     return report.exit_code
 
 
-_BAR_WIDTH = 30
-
-
 def _progress_bar() -> Any:
-    """A progress bar on stderr when it is a terminal (none when piped or in CI logs)."""
+    """A tqdm bar on stderr when it is a terminal (none when piped, in CI logs, --quiet).
+
+    tqdm is imported only here, when a bar is shown. The bar shows counts only, never a
+    name from a file, a record or a server.
+    """
     stream = sys.stderr
     try:
         if stream is None or not stream.isatty():
             return None
     except (OSError, ValueError):
         return None
+    import importlib
+
+    tqdm = importlib.import_module("tqdm").tqdm
 
     def draw(done: int, total: int) -> None:
-        filled = _BAR_WIDTH * done // max(total, 1)
-        _write(stream, f"\rpgpverify: [{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] "
-                       f"{done}/{total}")
-        _flush(stream)
+        if not _progress_state:
+            _progress_state.append(tqdm(total=total, file=stream, unit="file",
+                                        desc="pgpverify check", leave=False,
+                                        dynamic_ncols=True))
+        bar = _progress_state[0]
+        bar.update(done - bar.n)
 
-    _progress_state.append(draw)
     return draw
 
 
+#: the bar being shown, if any (at most one)
 _progress_state: list[Any] = []
 
 
 def _progress_end() -> None:
     if _progress_state:
-        _progress_state.clear()
-        _write(sys.stderr, "\r\x1b[K")
+        _progress_state.pop().close()
 
 
 def _check_usage(args: argparse.Namespace, *, install: bool) -> None:

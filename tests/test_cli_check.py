@@ -196,3 +196,48 @@ def test_pinned_requirements_rejects_names_that_are_not_requirements():
         item = dataclasses.replace(good, **bad)
         with pytest.raises(InputError, match="cannot pin"):
             pip_runner.pinned_requirements(CheckReport(files=(item,)))
+
+
+class _Terminal:
+    """A stderr that says it is a terminal (what tqdm writes is kept)."""
+
+    def __init__(self):
+        self.parts = []
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def test_cli_check_progress_bar_on_a_terminal_only(capsys, tree, monkeypatch):
+    house, index = tree
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    code, out, _ = run(capsys, "check", house, "--index-url", index, "--no-cache",
+                       "--at", AT)
+    assert code == 0
+    shown = "".join(terminal.parts)
+    assert "pgpverify check" in shown
+    assert "/2 [" in shown  # tqdm's count of the files
+    assert "OK: 2 file(s)" in out  # the table and totals still go to stdout
+    terminal.parts.clear()
+    code, _, _ = run(capsys, "check", house, "--index-url", index, "--no-cache",
+                     "--at", AT, "--quiet")
+    assert code == 0
+    assert "pgpverify check" not in "".join(terminal.parts)
+
+
+def test_cli_check_no_progress_bar_when_not_a_terminal(capsys, tree, monkeypatch):
+    house, index = tree
+    monkeypatch.setattr("pgpverify.cli._progress_state", [])
+    code, _, err = run(capsys, "check", house, "--index-url", index, "--no-cache",
+                       "--at", AT)
+    assert code == 0
+    assert "pgpverify check" not in err
+    assert "\r" not in err
