@@ -31,12 +31,12 @@ caller rejects, never falls back to an older self-signature or skips a revocatio
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pgpverify.errors import MalformedError, UnsupportedError, WorkLimitError
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, WorkBudget
+from pgpverify.openpgp._record import Record
 from pgpverify.openpgp.constants import SigType, new_hash
 from pgpverify.openpgp.keymaterial import KeyPacket, PublicKey, decode_key, parse_key_packet
 from pgpverify.openpgp.packets import Tag
@@ -74,14 +74,22 @@ _REVOCATIONS = frozenset(
 _KEY_REVOCATIONS = frozenset({SigType.KEY_REVOCATION, SigType.SUBKEY_REVOCATION})
 
 
-@dataclass(slots=True)
 class _Component:
     """A key (primary or sub) with the signatures that follow it, and decoded material."""
 
-    packet: KeyPacket
-    sigs: list[Signature] = field(default_factory=list)
-    material: PublicKey | None = None
-    material_error: Exception | None = None
+    __slots__ = ("material", "material_error", "packet", "sigs")
+
+    def __init__(
+        self,
+        packet: KeyPacket,
+        sigs: list[Signature] | None = None,
+        material: PublicKey | None = None,
+        material_error: Exception | None = None,
+    ) -> None:
+        self.packet = packet
+        self.sigs: list[Signature] = [] if sigs is None else sigs
+        self.material = material
+        self.material_error = material_error
 
     def decoded(self) -> PublicKey:
         if self.material is None and self.material_error is None:
@@ -95,7 +103,6 @@ class _Component:
         return self.material
 
 
-@dataclass(slots=True)
 class _Quota:
     """Forged signatures one component may still refute for one purpose, and the budget.
 
@@ -104,9 +111,12 @@ class _Quota:
     however many, do not. The cap is checked before each operation.
     """
 
-    budget: WorkBudget
-    what: str
-    used: int = 0
+    __slots__ = ("budget", "used", "what")
+
+    def __init__(self, budget: WorkBudget, what: str, used: int = 0) -> None:
+        self.budget = budget
+        self.what = what
+        self.used = used
 
     def count(self) -> None:
         """One more failed signature of this component (a cached result included)."""
@@ -124,7 +134,6 @@ class _Quota:
         self.used -= 1
 
 
-@dataclass(slots=True)
 class _Queue:
     """Plausible signatures of one kind at one reference time, newest first.
 
@@ -134,21 +143,33 @@ class _Queue:
     file) does not step over 100,000 forged ones each time.
     """
 
-    entries: list[tuple[Signature, _Component, bytes, int]]
-    names: list[str]
-    #: slot -> the user ID it belongs to (its self-certifications and its certification
-    #: revocations share one); None: not a user ID's
-    user_ids: list[int | None] = field(default_factory=list)
-    #: user IDs that the last walk found revoked (their newest valid signature is a 0x30)
-    revoked: int = 0
+    __slots__ = ("entries", "names", "revoked", "user_ids")
+
+    def __init__(
+        self,
+        entries: list[tuple[Signature, _Component, bytes, int]],
+        names: list[str],
+        user_ids: list[int | None] | None = None,
+        revoked: int = 0,
+    ) -> None:
+        self.entries = entries
+        self.names = names
+        #: slot -> the user ID it belongs to (its self-certifications and its
+        #: certification revocations share one); None: not a user ID's
+        self.user_ids: list[int | None] = [] if user_ids is None else user_ids
+        #: user IDs that the last walk found revoked (their newest valid signature is a 0x30)
+        self.revoked = revoked
 
 
-@dataclass(frozen=True, slots=True)
-class SigningKey:
+class SigningKey(Record):
     """The key that made a signature: the primary or one of its subkeys."""
 
+    __slots__ = ("is_primary", "packet")
     packet: KeyPacket
     is_primary: bool
+
+    def __init__(self, packet: KeyPacket, is_primary: bool) -> None:
+        self._set(packet=packet, is_primary=is_primary)
 
 
 class KeyVerdict(enum.Enum):
@@ -160,12 +181,15 @@ class KeyVerdict(enum.Enum):
     EXPIRED = "key-expired"
 
 
-@dataclass(frozen=True, slots=True)
-class KeyJudgement:
+class KeyJudgement(Record):
     """Why a certificate does not allow a signature: a verdict and a message for people."""
 
+    __slots__ = ("message", "verdict")
     verdict: KeyVerdict
     message: str
+
+    def __init__(self, verdict: KeyVerdict, message: str) -> None:
+        self._set(verdict=verdict, message=message)
 
     @property
     def reason(self) -> str:
@@ -173,31 +197,60 @@ class KeyJudgement:
         return self.verdict.value
 
 
-@dataclass(slots=True)
 class Certificate:
-    """One certificate: primary key, user IDs, subkeys, each with their signatures."""
+    """One certificate: primary key, user IDs, subkeys, each with their signatures.
 
-    primary: _Component
-    userids: dict[bytes, list[Signature]]
-    subkeys: dict[bytes, _Component]
-    skipped: int = 0
-    #: signatures ignored because their type does not belong to the component they follow
-    misplaced: int = 0
-    #: id(signature) -> True (verified), False (prefix matched, math failed), None (never
-    #: counts: the prefix does not match, or the hash or key is unusable)
-    _checked: dict[int, bool | None] = field(default_factory=dict)
-    #: (kind, component, reference time) -> its plausible signatures, newest first
-    _queues: dict[tuple[int, bytes, int], _Queue] = field(default_factory=dict)
-    #: key ID and fingerprint -> key, built on the first find_key (a certificate may have
-    #: 50,000 subkeys and a signature file 64 signatures)
-    _keys: dict[bytes, SigningKey] = field(default_factory=dict)
-    #: designated revokers' primary keys (fingerprint -> key), as the resolver gave them
-    _revokers: dict[bytes, _Component] = field(default_factory=dict)
-    #: reference time -> key revocations by other issuers and the designated revoker each
-    #: names, newest first (built once: a primary may carry 100,000 junk revocations)
-    _designated: dict[int, list[tuple[Signature, bytes]]] = field(default_factory=dict)
-    #: the policy of the last judgement; the queues hold its certificate hashes only
-    _policy: Policy = DEFAULT_POLICY
+    A plain slotted class, not a dataclass (code generation at import, on every run).
+    """
+
+    __slots__ = (
+        "_checked",
+        "_designated",
+        "_keys",
+        "_policy",
+        "_queues",
+        "_revokers",
+        "misplaced",
+        "primary",
+        "skipped",
+        "subkeys",
+        "userids",
+    )
+
+    def __init__(
+        self,
+        primary: _Component,
+        userids: dict[bytes, list[Signature]],
+        subkeys: dict[bytes, _Component],
+        skipped: int = 0,
+        misplaced: int = 0,
+    ) -> None:
+        self.primary = primary
+        self.userids = userids
+        self.subkeys = subkeys
+        self.skipped = skipped
+        #: signatures ignored because their type does not belong to the component they
+        #: follow
+        self.misplaced = misplaced
+        #: id(signature) -> True (verified), False (prefix matched, math failed), None
+        #: (never counts: the prefix does not match, or the hash or key is unusable)
+        self._checked: dict[int, bool | None] = {}
+        #: (kind, component, reference time) -> its plausible signatures, newest first
+        self._queues: dict[tuple[int, bytes, int], _Queue] = {}
+        #: key ID and fingerprint -> key, built on the first find_key (a certificate may
+        #: have 50,000 subkeys and a signature file 64 signatures)
+        self._keys: dict[bytes, SigningKey] = {}
+        #: designated revokers' primary keys (fingerprint -> key), as the resolver gave them
+        self._revokers: dict[bytes, _Component] = {}
+        #: reference time -> key revocations by other issuers and the designated revoker
+        #: each names, newest first (built once: a primary may carry 100,000 junk
+        #: revocations)
+        self._designated: dict[int, list[tuple[Signature, bytes]]] = {}
+        #: the policy of the last judgement; the queues hold its certificate hashes only
+        self._policy: Policy = DEFAULT_POLICY
+
+    def __repr__(self) -> str:
+        return f"Certificate({self.primary.packet.fingerprint.hex().upper()})"
 
     def _use(self, policy: Policy) -> None:
         """Judge under ``policy`` from now on (queues built under another hash set go)."""
@@ -819,13 +872,15 @@ def parse_certificate(
     )
 
 
-@dataclass(slots=True)
 class _Slot:
     """One component's signature list while parsing: what may go there, what already did."""
 
-    sigs: list[Signature]
-    allowed: frozenset[int]
-    seen: set[bytes] = field(default_factory=set)
+    __slots__ = ("allowed", "seen", "sigs")
+
+    def __init__(self, sigs: list[Signature], allowed: frozenset[int]) -> None:
+        self.sigs = sigs
+        self.allowed = allowed
+        self.seen: set[bytes] = set()
 
 
 def _slot(
