@@ -12,9 +12,8 @@ signature with a defect is ``malformed``; a self-signature with one is ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pgpverify.errors import LimitExceededError, MalformedError
+from pgpverify.openpgp._record import Record
 from pgpverify.openpgp.constants import PubKeyAlgo, SigType
 from pgpverify.openpgp.packets import read_mpis
 
@@ -90,20 +89,50 @@ _SIGNATURE_MPIS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Subpacket:
+class Subpacket(Record):
     """One signature subpacket as received."""
 
+    __slots__ = ("body", "critical", "hashed", "type")
     type: int
     critical: bool
     hashed: bool
     body: bytes
 
+    def __init__(self, *, type: int, critical: bool, hashed: bool, body: bytes) -> None:  # noqa: A002
+        _init = object.__setattr__
+        _init(self, "type", type)
+        _init(self, "critical", critical)
+        _init(self, "hashed", hashed)
+        _init(self, "body", body)
 
-@dataclass(frozen=True, slots=True)
-class Signature:
-    """A parsed v4 signature packet. Every field is as received; nothing is verified yet."""
 
+class Signature(Record):
+    """A parsed v4 signature packet. Every field is as received; nothing is verified yet.
+
+    An immutable :class:`Record` (no dataclass code generation at import).
+    """
+
+    __slots__ = (
+        "created",
+        "defects",
+        "embedded",
+        "expiration",
+        "hash_algo",
+        "hashed_part",
+        "issuer_fingerprint",
+        "issuer_key_id",
+        "key_expiration",
+        "key_flags",
+        "left16",
+        "mpis",
+        "packet",
+        "pubkey_algo",
+        "raw_material",
+        "revocation_code",
+        "revocation_keys",
+        "sig_type",
+        "subpackets",
+    )
     sig_type: int
     pubkey_algo: int
     hash_algo: int
@@ -126,7 +155,51 @@ class Signature:
     packet: bytes
     #: v4 fingerprints of the keys this (direct-key) signature designates as revokers of
     #: its key (§5.2.3.23 Revocation Key, hashed only)
-    revocation_keys: tuple[bytes, ...] = ()
+    revocation_keys: tuple[bytes, ...]
+
+    def __init__(
+        self,
+        *,
+        sig_type: int,
+        pubkey_algo: int,
+        hash_algo: int,
+        hashed_part: bytes,
+        subpackets: tuple[Subpacket, ...],
+        left16: bytes,
+        mpis: tuple[int, ...],
+        raw_material: bytes,
+        created: int | None,
+        expiration: int | None,
+        key_expiration: int | None,
+        key_flags: int | None,
+        issuer_key_id: bytes | None,
+        issuer_fingerprint: bytes | None,
+        revocation_code: int | None,
+        embedded: tuple[Signature, ...],
+        defects: tuple[str, ...],
+        packet: bytes,
+        revocation_keys: tuple[bytes, ...] = (),
+    ) -> None:
+        _init = object.__setattr__
+        _init(self, "sig_type", sig_type)
+        _init(self, "pubkey_algo", pubkey_algo)
+        _init(self, "hash_algo", hash_algo)
+        _init(self, "hashed_part", hashed_part)
+        _init(self, "subpackets", subpackets)
+        _init(self, "left16", left16)
+        _init(self, "mpis", mpis)
+        _init(self, "raw_material", raw_material)
+        _init(self, "created", created)
+        _init(self, "expiration", expiration)
+        _init(self, "key_expiration", key_expiration)
+        _init(self, "key_flags", key_flags)
+        _init(self, "issuer_key_id", issuer_key_id)
+        _init(self, "issuer_fingerprint", issuer_fingerprint)
+        _init(self, "revocation_code", revocation_code)
+        _init(self, "embedded", embedded)
+        _init(self, "defects", defects)
+        _init(self, "packet", packet)
+        _init(self, "revocation_keys", revocation_keys)
 
     @property
     def trailer(self) -> bytes:
