@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -32,15 +33,23 @@ from pgpverify.audit.categories import (
     REVOKED_SINCE,
     UNSIGNED,
 )
-from pgpverify.errors import InputError
+from pgpverify.audit.store import AuditStoreError
+from pgpverify.errors import InputError, PgpVerifyError
 from pgpverify.isotime import format_utc
+from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
+from pgpverify.openpgp.certificate import KeyVerdict
+from pgpverify.openpgp.constants import SigType
+from pgpverify.openpgp.keyring import Keyring
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from pgpverify.audit.store import AuditStore, FileRow
+    from pgpverify.openpgp.certificate import Certificate
+    from pgpverify.openpgp.signature import Signature
 
-__all__ = ["FILE_FIELDS", "ReportData", "gather", "write_csv", "write_html", "write_json"]
+__all__ = ["FILE_FIELDS", "KeyDates", "ReportData", "gather", "key_dates", "write_csv",
+           "write_html", "write_json"]
 
 #: per-file facts, in the JSON objects and the CSV columns
 FILE_FIELDS = (
@@ -94,13 +103,22 @@ class _Key:
     bits: int | None = None
     projects: set[str] = field(default_factory=set)
     files: int = 0
+    #: from the verdicts; replaced by the archived certificate's own state when known
     state: str = "valid"
     owner: str | None = None
+    #: the latest reference time of its files: when the certificate is judged
+    at: float = 0.0
+    #: blob digest of a certificate published for another signer (not-owner files)
+    foreign_digest: str | None = None
+    #: from the archived certificate at ``at``: expiry (ISO time, "never") and revocation
+    expires: str | None = None
+    revoked: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"fingerprint": self.fingerprint, "algorithm": self.algorithm,
                 "bits": self.bits, "projects": sorted(self.projects), "files": self.files,
-                "state": self.state, "owner": self.owner}
+                "state": self.state, "expires": self.expires, "revoked": self.revoked,
+                "owner": self.owner}
 
 
 @dataclass(slots=True)
@@ -149,7 +167,7 @@ class ReportData:
             self.algorithms_by_year[year][row.key_algorithm] += 1
         project = self.projects.setdefault(row.project, _Project(row.project))
         project.totals[row.category] += 1
-        if row.category not in (GOOD, UNSIGNED):
+        if row.category != GOOD:
             if len(project.findings) < _HTML_FILES_PER_PROJECT:
                 project.findings.append((row.filename, row.category, row.message_now))
             else:
@@ -162,6 +180,8 @@ class ReportData:
             key.projects.add(row.project)
             key.files += 1
             key.owner = key.owner or row.key_owner
+            key.foreign_digest = key.foreign_digest or row.foreign_key_digest
+            key.at = max(key.at, _finite(row.reference_time))
             if row.category == REVOKED_SINCE or row.reason_now == "key-revoked":
                 key.state = "revoked"
             elif key.state != "revoked" and (row.category == EXPIRED_SINCE
@@ -183,12 +203,89 @@ class ReportData:
         }
 
 
-def gather(store: AuditStore) -> ReportData:
-    """One pass over the store."""
+def gather(store: AuditStore, *, limits: Limits = DEFAULT_LIMITS) -> ReportData:
+    """One pass over the store, then each key's state from its archived certificate."""
     data = ReportData()
     for row in store.files():
         data.add(row)
+    archived: dict[str, str] = {}
+    for project in store.projects():
+        for fpr, blob_key in project.certificates.items():
+            archived.setdefault(fpr.upper(), blob_key)
+    for fpr, item in data.keys.items():
+        found = archived.get(fpr.upper(), item.foreign_digest)
+        if found is None:  # the state the verdicts saw stays
+            continue
+        try:
+            blob = store.blob(found)
+        except AuditStoreError:
+            item.state = "archived certificate missing or altered"
+            continue
+        dates = key_dates(blob, fpr, item.at, limits=limits)
+        item.state, item.expires, item.revoked = dates.state, dates.expires, dates.revoked
     return data
+
+
+def _finite(seconds: float) -> float:
+    return seconds if isinstance(seconds, (int, float)) and math.isfinite(seconds) else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDates:
+    """A primary key's state at a reference time, from its certificate alone."""
+
+    #: "valid", "expired", "revoked", or why it could not be judged
+    state: str
+    #: when the primary key expires (ISO 8601 UTC), "never", or None when unknown
+    expires: str | None
+    #: the revocation in effect (its time and reason), or None
+    revoked: str | None
+
+
+def key_dates(data: bytes, fingerprint: str, at: float, *,
+              limits: Limits = DEFAULT_LIMITS) -> KeyDates:
+    """Expiry and revocation of the primary key ``fingerprint`` in ``data`` at ``at``.
+
+    Judged by the certificate code ``verify`` uses (RFC 9580 §5.2.3.31 revocations,
+    §5.2.3.10 expiry; forged self-signatures and revocations are ignored): a revocation
+    made by ``at`` that revokes a signature made at ``at``; the primary's expiry is the
+    earlier of the windows its newest valid direct-key signature and its newest valid
+    user ID self-signature set. The certificate is the one the store archived (what the
+    index published when the project was audited); data that does not hold the key, or
+    that a cap stops, gives a state saying so, never an exception.
+    """
+    when = int(_finite(at))
+    try:
+        ring = Keyring(limits=limits)
+        ring.add_bytes(data, source=f"archived key {fingerprint}")
+        cert = ring.certificate(bytes.fromhex(fingerprint))
+        if cert is None:
+            return KeyDates("not in its archived certificate", None, None)
+        primary = cert.find_key(cert.fingerprint)
+        assert primary is not None
+        budget = WorkBudget.of(limits)
+        judgement = cert.judge(primary, when, when, budget=budget)
+        revoked = (judgement.message if judgement is not None
+                   and judgement.verdict is KeyVerdict.REVOKED else None)
+        expires = _primary_expiry(cert, when, budget)
+    except (PgpVerifyError, ValueError) as err:
+        return KeyDates(f"not judged ({err})", None, None)
+    if revoked is not None:
+        state = "revoked"
+    elif expires is not None and expires <= when:
+        state = "expired"
+    else:
+        state = "valid"
+    return KeyDates(state, "never" if expires is None else _iso(expires), revoked)
+
+
+def _primary_expiry(cert: Certificate, at: int, budget: WorkBudget) -> int | None:
+    newest: dict[bool, Signature] = {}
+    for sig in cert.self_signatures(at, budget):  # oldest first
+        newest[sig.sig_type == SigType.DIRECT_KEY] = sig
+    created = cert.primary.packet.created
+    windows = [created + s.key_expiration for s in newest.values() if s.key_expiration]
+    return min(windows, default=None)
 
 
 def write_json(store: AuditStore, data: ReportData, out: TextIO) -> None:

@@ -25,6 +25,7 @@ import sqlite3
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, final
 
+from pgpverify.audit.categories import CATEGORIES
 from pgpverify.errors import PgpVerifyError
 
 if TYPE_CHECKING:
@@ -410,13 +411,17 @@ _OPTIONAL_NUMBER = ("upload_time", "signature_created")
 
 
 def _check_types(row: FileRow) -> None:
-    """A row read back must have the types it was written with (a corrupt store does not)."""
+    """A row read back must have the types it was written with (a corrupt store does not).
+
+    Its category must be one a report counts: a crafted store cannot add report rows.
+    """
     ok = (all(isinstance(getattr(row, n), str) for n in _TEXT)
           and all(getattr(row, n) is None or isinstance(getattr(row, n), str)
                   for n in _OPTIONAL_TEXT)
           and all(getattr(row, n) is None or isinstance(getattr(row, n), (int, float))
                   for n in _OPTIONAL_NUMBER)
           and (row.key_bits is None or isinstance(row.key_bits, int))
+          and row.category in CATEGORIES
           and isinstance(row.judged_at, (int, float))
           and isinstance(row.reference_time, (int, float)))
     if not ok:
