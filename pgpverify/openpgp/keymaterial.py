@@ -21,7 +21,6 @@ import functools
 import hashlib
 import types
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 from pgpverify.errors import MalformedError, UnsupportedError
@@ -153,17 +152,29 @@ def parse_key_packet(body: bytes) -> KeyPacket:
     return KeyPacket(version=4, created=created, algorithm=body[5], body=body, fingerprint=fpr)
 
 
-@dataclass(frozen=True, slots=True)
-class PublicKey:
-    """Decoded key material of one key packet, ready to verify signatures."""
+class PublicKey(Record):
+    """Decoded key material of one key packet, ready to verify signatures.
 
+    Equality, hash and ``repr`` leave out the ``cryptography`` key object.
+    """
+
+    __slots__ = ("_key", "algorithm", "bits", "curve", "exponent")
     algorithm: int
     #: bits of the modulus (RSA), of p (DSA, Elgamal), or of the curve's field order
     bits: int
     curve: str | None
-    _key: Any = field(repr=False, compare=False)
+    _key: Any
     #: the public exponent of an RSA key (None for other algorithms)
-    exponent: int | None = None
+    exponent: int | None
+
+    def __init__(
+        self, *, algorithm: int, bits: int, curve: str | None, _key: Any,
+        exponent: int | None = None,
+    ) -> None:
+        self._set(algorithm=algorithm, bits=bits, curve=curve, _key=_key, exponent=exponent)
+
+    def _names(self) -> tuple[str, ...]:
+        return ("algorithm", "bits", "curve", "exponent")
 
     @property
     def name(self) -> str:

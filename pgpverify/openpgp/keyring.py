@@ -15,7 +15,6 @@ from __future__ import annotations
 import mmap
 import os
 import stat
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pgpverify.errors import (
@@ -77,33 +76,59 @@ def _is_keybox(data: bytes) -> bool:
     return len(data) >= 12 and data[4] == 1 and data[8:12] == b"KBXf"
 
 
-@dataclass(slots=True)
 class Keyring:
-    """Certificates from one or more keyring files, merged by primary fingerprint."""
+    """Certificates from one or more keyring files, merged by primary fingerprint.
 
-    limits: Limits = DEFAULT_LIMITS
-    warnings: list[str] = field(default_factory=list)
-    #: primary fingerprint -> spans (data, start, end) of each copy of the certificate
-    _packets: dict[bytes, list[tuple[Octets, int, int]]] = field(default_factory=dict)
-    #: key ID and fingerprint (of a primary or subkey) -> the primary fingerprint holding
-    #: it, or a set of them once a second certificate holds it (a set, so that indexing
-    #: stays linear when thousands of certificates share one subkey)
-    _by_key_id: dict[bytes, bytes | set[bytes]] = field(default_factory=dict)
-    _decoded: dict[bytes, Certificate | None] = field(default_factory=dict)
-    #: primary fingerprint -> packets in all its copies so far (the certificate cap counts
-    #: the merged certificate: N copies of a certificate are N times its packets)
-    _merged: dict[bytes, int] = field(default_factory=dict)
-    #: octets of every file and block added so far (Limits.keyring_total_bytes)
-    _loaded: int = 0
-    #: packets framed in every file and block added so far (Limits.keyring_packets)
-    _framed: int = 0
-    #: binary keyrings known through a persisted index (:meth:`add_indexed`), not scanned
-    _indexes: list[tuple[Octets, KeyringIndex]] = field(default_factory=list)
-    #: keys already looked up in the indexes, and the certificates brought in from them
-    _asked: set[bytes] = field(default_factory=set)
-    _brought: set[bytes] = field(default_factory=set)
-    #: (id of the keyring's data, primary fingerprint) -> what framing its copies proved
-    _facts: dict[tuple[int, bytes], SpanFacts] = field(default_factory=dict)
+    A plain slotted class, not a dataclass (code generation at import, on every run).
+    """
+
+    __slots__ = (
+        "_asked",
+        "_brought",
+        "_by_key_id",
+        "_decoded",
+        "_facts",
+        "_framed",
+        "_indexes",
+        "_loaded",
+        "_merged",
+        "_packets",
+        "limits",
+        "warnings",
+    )
+
+    def __init__(
+        self, limits: Limits = DEFAULT_LIMITS, warnings: list[str] | None = None
+    ) -> None:
+        self.limits = limits
+        self.warnings: list[str] = [] if warnings is None else warnings
+        #: primary fingerprint -> spans (data, start, end) of each copy of the certificate
+        self._packets: dict[bytes, list[tuple[Octets, int, int]]] = {}
+        #: key ID and fingerprint (of a primary or subkey) -> the primary fingerprint
+        #: holding it, or a set of them once a second certificate holds it (a set, so
+        #: that indexing stays linear when thousands of certificates share one subkey)
+        self._by_key_id: dict[bytes, bytes | set[bytes]] = {}
+        self._decoded: dict[bytes, Certificate | None] = {}
+        #: primary fingerprint -> packets in all its copies so far (the certificate cap
+        #: counts the merged certificate: N copies of a certificate are N times its
+        #: packets)
+        self._merged: dict[bytes, int] = {}
+        #: octets of every file and block added so far (Limits.keyring_total_bytes)
+        self._loaded = 0
+        #: packets framed in every file and block added so far (Limits.keyring_packets)
+        self._framed = 0
+        #: binary keyrings known through a persisted index (:meth:`add_indexed`), not
+        #: scanned
+        self._indexes: list[tuple[Octets, KeyringIndex]] = []
+        #: keys already looked up in the indexes, and the certificates brought in from them
+        self._asked: set[bytes] = set()
+        self._brought: set[bytes] = set()
+        #: (id of the keyring's data, primary fingerprint) -> what framing its copies
+        #: proved
+        self._facts: dict[tuple[int, bytes], SpanFacts] = {}
+
+    def __repr__(self) -> str:
+        return f"Keyring({len(self._packets)} certificates)"
 
     @classmethod
     def from_bytes(
