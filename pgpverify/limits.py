@@ -102,21 +102,37 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-@dataclass(slots=True)
 class WorkBudget:
     """What one verify run may still compute: its public-key operations, counted.
 
     One budget is made per run from :attr:`Limits.public_key_operations` and handed down
-    to every signature check; ``spent`` counts the operations done (tests read it).
+    to every signature check; ``spent`` counts the operations done (tests read it). A
+    plain slotted class (made per run; no dataclass code generation at import).
     """
 
-    limit: int
-    #: signatures one component may verify for one purpose (Limits.component_signatures)
-    per_component: int = DEFAULT_LIMITS.component_signatures
-    #: certificate packets the run may decode (Limits.decoded_packets)
-    packet_limit: int = DEFAULT_LIMITS.decoded_packets
-    spent: int = 0
-    decoded: int = 0
+    __slots__ = ("decoded", "limit", "packet_limit", "per_component", "spent")
+
+    def __init__(
+        self,
+        limit: int,
+        per_component: int = DEFAULT_LIMITS.component_signatures,
+        packet_limit: int = DEFAULT_LIMITS.decoded_packets,
+        spent: int = 0,
+        decoded: int = 0,
+    ) -> None:
+        self.limit = limit
+        #: signatures one component may verify for one purpose
+        #: (Limits.component_signatures)
+        self.per_component = per_component
+        #: certificate packets the run may decode (Limits.decoded_packets)
+        self.packet_limit = packet_limit
+        self.spent = spent
+        self.decoded = decoded
+
+    def __repr__(self) -> str:
+        return (f"WorkBudget(limit={self.limit}, per_component={self.per_component}, "
+                f"packet_limit={self.packet_limit}, spent={self.spent}, "
+                f"decoded={self.decoded})")
 
     @classmethod
     def of(cls, limits: Limits) -> WorkBudget:

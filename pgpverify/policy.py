@@ -179,14 +179,39 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
-@dataclass(frozen=True, slots=True)
 class SignerJudgement:
-    """A signer policy's answer: who signed (allowed), or why the key may not sign."""
+    """A signer policy's answer: who signed (allowed), or why the key may not sign.
 
+    Immutable, with equality and a hash (a plain slotted class: no dataclass code
+    generation at import).
+    """
+
+    __slots__ = ("maintainer", "refusal")
     #: the maintainer the key belongs to, when allowed (None when refused)
-    maintainer: Maintainer | None = None
+    maintainer: Maintainer | None
     #: why the key may not sign (``not-owner``); None when it may
-    refusal: str | None = None
+    refusal: str | None
+
+    def __init__(self, maintainer: Maintainer | None = None, refusal: str | None = None) -> None:
+        object.__setattr__(self, "maintainer", maintainer)
+        object.__setattr__(self, "refusal", refusal)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not SignerJudgement:
+            return NotImplemented
+        return (self.maintainer, self.refusal) == (other.maintainer, other.refusal)
+
+    def __hash__(self) -> int:
+        return hash((self.maintainer, self.refusal))
+
+    def __repr__(self) -> str:
+        return f"SignerJudgement(maintainer={self.maintainer!r}, refusal={self.refusal!r})"
 
     @property
     def allowed(self) -> bool:
