@@ -333,6 +333,9 @@ def _add_check_commands(sub: Any) -> None:
                          "release (default: 24)")
         cmd.add_argument("--at", metavar="ISO-8601-TIME", type=parse_time,
                          help="reference time for expiry and revocation (default: now)")
+        cmd.add_argument("--fail-on-key-change", action="store_true",
+                         help="fail every file of a project whose trust statement on the "
+                         "index widened since last seen (or whose memory cannot be read)")
         cmd.add_argument("--jobs", metavar="N", type=int, default=2,
                          help="threads hashing and verifying (default: 2)")
         cmd.add_argument("--format", choices=("text", "json", "github"), default="text",
@@ -927,6 +930,11 @@ def _check_usage(args: argparse.Namespace, *, install: bool) -> None:
     if args.keyring and args.signatures_dir is None:
         raise _UsageError("--keyring needs --signatures-dir: offline, signatures come from "
                           "there (never from beside the files)")
+    if args.fail_on_key_change and (args.keyring or args.lock is not None):
+        raise _UsageError("--fail-on-key-change goes with an index (the trust memory is the "
+                          "index's): not with --keyring or --lock")
+    if args.fail_on_key_change and args.no_cache:
+        raise _UsageError("--fail-on-key-change needs the cache's trust memory: drop --no-cache")
     if not 1 <= args.jobs <= 64:
         raise _UsageError("--jobs must be between 1 and 64")
     if args.signatures_dir is not None and not args.signatures_dir.is_dir():
@@ -1001,6 +1009,7 @@ def _check_policy(args: argparse.Namespace) -> Any:
         require_signatures_for=frozenset(_project_names(args.require_signatures_for)),
         reject_backsigned=args.reject_backsigned,
         backsign_grace=args.backsign_grace * 3600.0,
+        fail_on_key_change=args.fail_on_key_change,
     )
 
 

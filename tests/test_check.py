@@ -416,3 +416,61 @@ def test_check_with_cache_reports_a_changed_trust_statement(tmp_path):
         second = check_files([house], trust=IndexTrust(client, cache, now=2.0), at=AT)
     assert second.ok  # alice still signed it; the change is reported, loudly
     assert any("TRUST STATEMENT OF alpha CHANGED" in w for w in second.warnings)
+
+
+def test_check_rejects_a_widened_trust_statement_under_fail_on_key_change(tmp_path):
+    from pgpverify.index.cache import Cache
+
+    world = _world()
+    world.add("alpha")
+    world.add("beta", signer=None)
+    house = world.local(tmp_path / "house")
+    flag = CheckPolicy(fail_on_key_change=True)
+    with Cache.open(tmp_path / "cache", clock=lambda: 1_750_000_000.0) as cache:
+        client = IndexClient(world.fake(), index_url=INDEX_URL)
+        first = check_files([house], trust=IndexTrust(client, cache, now=1.0), at=AT,
+                            policy=flag)
+        assert first.ok  # a first sighting is no change
+        # the good twin: the same statement again passes under the flag
+        again = check_files([house], trust=IndexTrust(client, cache, now=2.0), at=AT,
+                            policy=flag)
+        assert again.ok
+        world.own("alpha", MALLORY, user="mallory", role="Maintainer")
+        client = IndexClient(world.fake(), index_url=INDEX_URL)
+        wider = check_files([house], trust=IndexTrust(client, cache, now=3.0), at=AT,
+                            policy=flag)
+        alpha, beta = wider.files
+        assert (alpha.status, alpha.reason) == (Status.REJECTED, "keys-changed")
+        assert "alpha changed since it was last seen" in alpha.message
+        assert beta.status is Status.UNSIGNED  # the other project is untouched
+        assert wider.exit_code == 1
+        assert any("TRUST STATEMENT OF alpha CHANGED" in w for w in wider.warnings)
+        # not remembered: it keeps failing until a run without the flag accepts it
+        still = check_files([house], trust=IndexTrust(client, cache, now=4.0), at=AT,
+                            policy=flag)
+        assert still.files[0].reason == "keys-changed"
+        accepted = check_files([house], trust=IndexTrust(client, cache, now=5.0), at=AT)
+        assert accepted.ok
+        after = check_files([house], trust=IndexTrust(client, cache, now=6.0), at=AT,
+                            policy=flag)
+        assert after.ok
+
+
+def test_check_narrowed_trust_statement_passes_under_fail_on_key_change(tmp_path):
+    from pgpverify.index.cache import Cache
+
+    world = _world()
+    world.own("alpha", MALLORY, user="mallory", role="Maintainer")
+    world.add("alpha")
+    house = world.local(tmp_path / "house")
+    flag = CheckPolicy(fail_on_key_change=True)
+    with Cache.open(tmp_path / "cache", clock=lambda: 1_750_000_000.0) as cache:
+        client = IndexClient(world.fake(), index_url=INDEX_URL)
+        assert check_files([house], trust=IndexTrust(client, cache, now=1.0), at=AT,
+                           policy=flag).ok
+        world.owners["alpha"] = [o for o in world.owners["alpha"] if o[0] != "mallory"]
+        client = IndexClient(world.fake(), index_url=INDEX_URL)
+        narrower = check_files([house], trust=IndexTrust(client, cache, now=2.0), at=AT,
+                               policy=flag)
+    assert narrower.ok  # reported, not rejected
+    assert any("TRUST STATEMENT OF alpha CHANGED" in w for w in narrower.warnings)

@@ -117,6 +117,10 @@ def test_cli_check_keyrings_offline(capsys, world, tmp_path):
     (["check", ".", "--jobs", "0", "--index-url", "https://x.test/simple/"], "--jobs"),
     (["check", ".", "--keyring", "k", "--lock", "l", "--signatures-dir", "."],
      "one source of trust"),
+    (["check", ".", "--fail-on-key-change", "--keyring", "k", "--signatures-dir", "."],
+     "--fail-on-key-change goes with an index"),
+    (["check", ".", "--fail-on-key-change", "--no-cache", "--index-url",
+      "https://x.test/simple/"], "--fail-on-key-change needs the cache"),
 ])
 def test_cli_check_rejects_usage_errors(capsys, args, message):
     code, out, err = run(capsys, *args)
@@ -241,3 +245,28 @@ def test_cli_check_no_progress_bar_when_not_a_terminal(capsys, tree, monkeypatch
     assert code == 0
     assert "pgpverify check" not in err
     assert "\r" not in err
+
+
+def test_cli_check_rejects_widened_keys_under_fail_on_key_change(capsys, world, tmp_path):
+    house = world.local(tmp_path / "house")
+    cache = tmp_path / "cache"
+
+    def check(*extra):
+        index = path_to_url(world.write(tmp_path / "index"))
+        return run(capsys, "check", house, "--index-url", index, "--cache-dir", cache,
+                   "--at", AT, "--format", "json", *extra)
+
+    code, out, _ = check("--fail-on-key-change")
+    assert code == 0
+    world.own("alpha", MALLORY, user="mallory", role="Maintainer")
+    shutil.rmtree(tmp_path / "index")
+    code, out, _ = check("--fail-on-key-change")
+    assert code == 1
+    doc = json.loads(out)
+    assert [(f["project"], f["status"], f["reason"]) for f in doc["files"]] == [
+        ("alpha", "rejected", "keys-changed"), ("beta", "unsigned", "unsigned")]
+    assert any("TRUST STATEMENT OF alpha CHANGED" in w for w in doc["warnings"])
+    code, _, _ = check()  # without the flag: reported, accepted
+    assert code == 0
+    code, _, _ = check("--fail-on-key-change")
+    assert code == 0

@@ -30,7 +30,8 @@ class FileCheck:
     ``reason`` is ``good``, ``unsigned``, one of ``verify``'s reasons, or a check-only one:
     ``hash-mismatch``, ``not-on-index``, ``backsigned`` (rejected under
     ``--reject-backsigned``), ``signature-missing`` (the index promised a signature it does
-    not serve) or ``error``. ``backsigned`` is None when the upload time is unknown.
+    not serve), ``keys-changed`` (the project's trust statement widened, under
+    ``--fail-on-key-change``) or ``error``. ``backsigned`` is None when the upload time is unknown.
     """
 
     file: str

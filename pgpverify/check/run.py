@@ -86,6 +86,10 @@ class CheckPolicy:
     reject_backsigned: bool = False
     #: seconds after the upload within which a signature counts as made at release
     backsign_grace: float = DEFAULT_BACKSIGN_GRACE
+    #: from an index with a cache: a project whose trust statement widened since this
+    #: machine last accepted it fails all its files (``keys-changed``), and is not
+    #: remembered, so it keeps failing until a run without the flag accepts it
+    fail_on_key_change: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +162,8 @@ class _Project:
     lock_says: bool | None = None
     #: the message for ``unknown-key`` when nothing is published for the project
     unknown: str | None = None
+    #: why every file fails (``keys-changed``): a widening change under fail_on_key_change
+    key_change: str | None = None
     items: list[_Item] = field(default_factory=list)
 
 
@@ -265,7 +271,7 @@ def _prepare(
     projects: list[_Project] = []
     for name in sorted(by_project):
         try:
-            project = _trust_for(name, trust, warnings, limits)
+            project = _trust_for(name, trust, warnings, limits, policy)
         except PgpVerifyError as err:
             for item in by_project[name]:
                 item.error(err)
@@ -283,13 +289,17 @@ def _prepare(
             _locate(item, client, page, signatures_dir)
             if item.verdict is None:
                 project.items.append(item)
-            elif item.verdict.status is Status.UNSIGNED:
+                continue
+            if item.verdict.status is Status.UNSIGNED:
                 _unsigned_policy(item, project, policy)
+            _key_change(item, project)
         projects.append(project)
     return projects
 
 
-def _trust_for(name: str, trust: TrustSource, warnings: list[str], limits: Limits) -> _Project:
+def _trust_for(
+    name: str, trust: TrustSource, warnings: list[str], limits: Limits, policy: CheckPolicy,
+) -> _Project:
     if isinstance(trust, KeyringTrust):
         owners = None
         unknown = None
@@ -314,10 +324,12 @@ def _trust_for(name: str, trust: TrustSource, warnings: list[str], limits: Limit
         ring = trust.lock.keyring_for(name, limits=limits)
         owners = trust.lock.ownership(name)
         return _Project(name, owners, lambda: ring, lock_says=lock_says)
-    return _index_trust(name, trust, warnings, limits)
+    return _index_trust(name, trust, warnings, limits, policy.fail_on_key_change)
 
 
-def _index_trust(name: str, trust: IndexTrust, warnings: list[str], limits: Limits) -> _Project:
+def _index_trust(
+    name: str, trust: IndexTrust, warnings: list[str], limits: Limits, fail_on_key_change: bool,
+) -> _Project:
     from pgpverify.trust.memory import TrustStatement
     from pgpverify.workflows import recall_statement, remembered_keyring
 
@@ -331,20 +343,28 @@ def _index_trust(name: str, trust: IndexTrust, warnings: list[str], limits: Limi
         return _Project(name, None, lambda: ring, unknown=(
             f"the index has no ownership record for project {name} "
             f"({client.record_url(name)} not found): it publishes no keys for it"))
+    key_change = None
     if trust.cache is not None:
         stamp = trust.now if trust.now is not None else 0.0
         statement = TrustStatement.from_record(record)
-        recalled = recall_statement(trust.cache, statement, fail_on_key_change=False)
+        recalled = recall_statement(trust.cache, statement,
+                                    fail_on_key_change=fail_on_key_change)
         ring = remembered_keyring(trust.cache, statement, published, client, now=stamp,
-                                  fail_on_key_change=False, warnings=warnings, limits=limits)
+                                  fail_on_key_change=fail_on_key_change, warnings=warnings,
+                                  limits=limits)
         if recalled.changes:
             warnings.append(recalled.message())
-        trust.cache.record_project_statement(recalled.statement, stamp)
+        if fail_on_key_change and recalled.widens:
+            key_change = (f"the trust statement of {name} changed since it was last seen, "
+                          "widening who may sign or when (--fail-on-key-change); review the "
+                          "change, then run once without the flag to accept it")
+        else:
+            trust.cache.record_project_statement(recalled.statement, stamp)
     unknown = None
     if not published.certificates:
         unknown = (f"the index publishes no keys for project {name} (its record lists none "
                    "that exist)")
-    return _Project(name, record, lambda: ring, unknown=unknown)
+    return _Project(name, record, lambda: ring, unknown=unknown, key_change=key_change)
 
 
 def _locate(
@@ -425,6 +445,23 @@ def _unsigned_policy(item: _Item, project: _Project, policy: CheckPolicy) -> Non
 _Unit = tuple["Callable[[], Keyring] | None", list[tuple[_Project, _Item]]]
 
 
+def _key_change(item: _Item, project: _Project) -> None:
+    """A widening change of the project's trust statement fails the file (``keys-changed``).
+
+    Whatever the file's own verdict, but an error stays an error; a rejection keeps its
+    message first.
+    """
+    if project.key_change is None or item.verdict is None:
+        return
+    verdict = item.verdict
+    if verdict.status is Status.ERROR:
+        return
+    message = (project.key_change if verdict.status is not Status.REJECTED
+               else f"{verdict.message}; also, {project.key_change}")
+    item.verdict = dataclasses.replace(verdict, status=Status.REJECTED, reason="keys-changed",
+                                       message=message)
+
+
 def _units(projects: list[_Project], trust: TrustSource, jobs: int) -> list[_Unit]:
     """Tasks for step (4): a keyring is used by one thread only.
 
@@ -471,6 +508,7 @@ def _verify_unit(
             _verify_item(item, project, ring, policy=policy, at=at, limits=limits)
         except PgpVerifyError as err:
             item.error(err)
+        _key_change(item, project)
         counter.advance()
 
 
