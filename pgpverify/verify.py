@@ -16,7 +16,7 @@ import hashlib
 import io
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
@@ -31,6 +31,7 @@ from pgpverify.errors import (
 from pgpverify.io import BINARY, binary_blocks, open_document, read_bounded
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
+from pgpverify.openpgp._record import Record
 from pgpverify.openpgp.certificate import KeyVerdict
 from pgpverify.openpgp.constants import (
     HashAlgo,
@@ -218,26 +219,76 @@ def _iso(ts: int | None) -> str | None:
     return None if ts is None else format_utc(ts)
 
 
-@dataclass(frozen=True, slots=True)
-class SignatureReport:
-    """The judgement of one signature packet of the signature file."""
+class SignatureReport(Record):
+    """The judgement of one signature packet of the signature file.
 
+    Immutable, with equality and a hash (a :class:`Record`: no dataclass code generation
+    at import).
+    """
+
+    __slots__ = (
+        "created",
+        "hash_algorithm",
+        "index",
+        "issuer",
+        "key_algorithm",
+        "key_bits",
+        "message",
+        "primary_fingerprint",
+        "reason",
+        "signature_type",
+        "signer_fingerprint",
+        "text_canonicalization",
+        "valid_math",
+    )
     index: int
     reason: Reason
     message: str
-    signature_type: str | None = None
-    hash_algorithm: str | None = None
-    key_algorithm: str | None = None
-    key_bits: int | None = None
-    issuer: str | None = None
-    signer_fingerprint: str | None = None
-    primary_fingerprint: str | None = None
-    created: str | None = None
+    signature_type: str | None
+    hash_algorithm: str | None
+    key_algorithm: str | None
+    key_bits: int | None
+    issuer: str | None
+    signer_fingerprint: str | None
+    primary_fingerprint: str | None
+    created: str | None
     #: whether the math was checked and held (None: not checked)
-    valid_math: bool | None = None
+    valid_math: bool | None
     #: text signatures whose math held: which canonical form of the file matched
     #: (one of TEXT_CANONICALIZATIONS)
-    text_canonicalization: str | None = None
+    text_canonicalization: str | None
+
+    def __init__(
+        self,
+        index: int,
+        reason: Reason,
+        message: str,
+        *,
+        signature_type: str | None = None,
+        hash_algorithm: str | None = None,
+        key_algorithm: str | None = None,
+        key_bits: int | None = None,
+        issuer: str | None = None,
+        signer_fingerprint: str | None = None,
+        primary_fingerprint: str | None = None,
+        created: str | None = None,
+        valid_math: bool | None = None,
+        text_canonicalization: str | None = None,
+    ) -> None:
+        _init = object.__setattr__
+        _init(self, "index", index)
+        _init(self, "reason", reason)
+        _init(self, "message", message)
+        _init(self, "signature_type", signature_type)
+        _init(self, "hash_algorithm", hash_algorithm)
+        _init(self, "key_algorithm", key_algorithm)
+        _init(self, "key_bits", key_bits)
+        _init(self, "issuer", issuer)
+        _init(self, "signer_fingerprint", signer_fingerprint)
+        _init(self, "primary_fingerprint", primary_fingerprint)
+        _init(self, "created", created)
+        _init(self, "valid_math", valid_math)
+        _init(self, "text_canonicalization", text_canonicalization)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -307,21 +358,39 @@ class VerificationResult:
         }
 
 
-@dataclass(slots=True)
 class _Attempt:
     """One (signature, candidate key) pair on its way through the steps."""
 
-    index: int
-    sig: Signature | None
-    reason: Reason | None = None
-    message: str = ""
-    cert: Certificate | None = None
-    key: SigningKey | None = None
-    material: PublicKey | None = None
-    valid_math: bool | None = None
-    canonicalization: str | None = None
-    maintainer: Maintainer | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = (
+        "canonicalization",
+        "cert",
+        "index",
+        "key",
+        "maintainer",
+        "material",
+        "message",
+        "reason",
+        "sig",
+        "valid_math",
+    )
+
+    def __init__(
+        self,
+        index: int,
+        sig: Signature | None,
+        cert: Certificate | None = None,
+        key: SigningKey | None = None,
+    ) -> None:
+        self.index = index
+        self.sig = sig
+        self.reason: Reason | None = None
+        self.message = ""
+        self.cert = cert
+        self.key = key
+        self.material: PublicKey | None = None
+        self.valid_math: bool | None = None
+        self.canonicalization: str | None = None
+        self.maintainer: Maintainer | None = None
 
     def reject(self, reason: Reason, message: str) -> _Attempt:
         self.reason = reason
