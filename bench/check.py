@@ -117,17 +117,37 @@ def offline(work: Path, files: int, jobs: int) -> None:
         print(f"offline: sqv loop: {sqv:.2f} s; ratio {ours / sqv:.3f}x")
 
 
-def _serve(directory: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    from conftest import _wait, free_port  # type: ignore[import-not-found]
+#: a static index on 127.0.0.1 (a threading http.server) sending ``Cache-Control:
+#: max-age=N`` unless N is "none"; one line per request on stderr
+_SERVER = """
+import functools, http.server, sys
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        if sys.argv[2] != "none":
+            self.send_header("Cache-Control", "max-age=" + sys.argv[2])
+        super().end_headers()
+    def log_message(self, fmt, *args):
+        sys.stderr.write("REQUEST " + (fmt % args) + "\\n")
+        sys.stderr.flush()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                         functools.partial(Handler, directory=sys.argv[1]))
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-         "--directory", str(directory)],
-        stdout=subprocess.DEVNULL, stderr=log.open("wb"))
-    _wait(url, proc)
-    return proc, url
+
+def _serve(
+    directory: Path, log: Path, max_age: str = "300"
+) -> tuple[subprocess.Popen[bytes], str]:
+    proc = subprocess.Popen([sys.executable, "-c", _SERVER, str(directory), max_age],
+                            stdout=subprocess.PIPE, stderr=log.open("wb"))
+    assert proc.stdout is not None
+    port = int(proc.stdout.readline())
+    return proc, f"http://127.0.0.1:{port}/"
+
+
+def _requests(log: Path) -> int:
+    return sum(line.startswith("REQUEST ") for line in log.read_text().splitlines())
 
 
 def _world(count: int, prefix: str) -> World:
@@ -143,20 +163,53 @@ def index(work: Path, wheels: int, jobs: int) -> None:
     world = _world(wheels, "idx")
     simple = world.write(work / "index")
     house = world.local(work / "house")
-    log = work / "server.log"
-    server, url = _serve(simple.parent, log)
+    for max_age in ("none", "300"):
+        log = work / f"server-{max_age}.log"
+        server, url = _serve(simple.parent, log, max_age)
+        try:
+            args = ["check", house, "--index-url", url + "simple/", "--cache-dir",
+                    work / f"cache-{max_age}", "--at", AT, "--quiet", "--jobs", jobs]
+            cold, rc = _timed(_pgpverify(*args))
+            before = _requests(log)
+            warm, rc = _timed(_pgpverify(*args))
+            requests = _requests(log) - before
+            share = _verification_share([str(a) for a in args[:-1]] + ["1"])
+        finally:
+            server.terminate()
+            server.wait()
+        print(f"index: {wheels} wheels, max-age {max_age}: cold cache {cold:.2f} s; warm "
+              f"cache {warm:.2f} s (exit {rc}, target <= 5 s), {requests} requests on the "
+              f"warm run; verification {share:.0%} of a warm --jobs 1 run (target < 20%)")
+
+
+#: one warm run in a process that times step (4), verification (``_verify_unit``), against
+#: the whole process (interpreter start included)
+_SHARE = """
+import sys, time
+start = time.perf_counter()
+import pgpverify.check.run as run
+spent = [0.0]
+inner = run._verify_unit
+def timed(*args, **kwargs):
+    t = time.perf_counter()
     try:
-        args = ["check", house, "--index-url", url + "simple/", "--cache-dir", work / "cache",
-                "--at", AT, "--quiet", "--jobs", jobs]
-        cold, rc = _timed(_pgpverify(*args))
-        before = len(log.read_text().splitlines())
-        warm, rc = _timed(_pgpverify(*args))
-        requests = len(log.read_text().splitlines()) - before
+        return inner(*args, **kwargs)
     finally:
-        server.terminate()
-        server.wait()
-    print(f"index: {wheels} wheels, cold cache {cold:.2f} s; warm cache {warm:.2f} s "
-          f"(exit {rc}, target <= 5 s), {requests} requests on the warm run")
+        spent[0] += time.perf_counter() - t
+run._verify_unit = timed
+from pgpverify.cli import main
+code = main(sys.argv[1:])
+print(spent[0], file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _verification_share(args: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _SHARE, *args], capture_output=True,
+                          text=True, check=False)
+    wall = time.perf_counter() - start
+    return float(done.stderr.strip().splitlines()[-1]) / wall
 
 
 def install(work: Path, count: int) -> None:
