@@ -238,3 +238,17 @@ def test_report_survives_hostile_times_in_a_store(audited, tmp_path):
     row = next(f for f in doc["files"] if f["project"] == "revoked")
     assert (row["upload_time"], row["signature_created"]) == (None, None)
     render_html(data, title="t", generated="now")
+
+
+def test_report_algorithms_by_year_name_hashes_and_keys_with_their_size(audited):
+    with AuditStore(audited, create=False) as store:
+        data = gather(store)
+    counts = data.algorithms_by_year["2023"]
+    assert counts["hash SHA1"] == 1
+    hashes = sum(v for n, v in counts.items() if n.startswith("hash "))
+    keys = sum(v for n, v in counts.items() if n.startswith("key "))
+    assert hashes == keys  # one bar each a year, both summing to its signed files
+    assert any(n.startswith("key ") and n.endswith(" 256") for n in counts)
+    page = render_html(data, title="t", generated="now")
+    assert "2023 hash" in page
+    assert "2023 key" in page

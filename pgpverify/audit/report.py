@@ -60,6 +60,8 @@ FILE_FIELDS = (
 )
 #: file names listed per project in the HTML report (the JSON and CSV list every file)
 _HTML_FILES_PER_PROJECT = 50
+#: algorithms_by_year names: "hash SHA256", "key RSA 1024" (a key's size is part of its name)
+_HASH, _KEY = "hash ", "key "
 _UNKNOWN_YEAR = "unknown"
 
 
@@ -162,9 +164,12 @@ class ReportData:
             self.dated_signed += 1
             self.backsigned += int(row.backsigned)
         if row.hash_algorithm:
-            self.algorithms_by_year[year][row.hash_algorithm] += 1
+            self.algorithms_by_year[year][_HASH + row.hash_algorithm] += 1
         if row.key_algorithm:
-            self.algorithms_by_year[year][row.key_algorithm] += 1
+            label = row.key_algorithm
+            if row.key_bits and str(row.key_bits) not in label:
+                label = f"{label} {row.key_bits}"
+            self.algorithms_by_year[year][_KEY + label] += 1
         project = self.projects.setdefault(row.project, _Project(row.project))
         project.totals[row.category] += 1
         if row.category != GOOD:
@@ -333,8 +338,8 @@ _PALETTE = ("#1565c0", "#ef6c00", "#2e7d32", "#6a1b9a", "#00838f", "#c62828", "#
             "#f9a825", "#455a64", "#d81b60", "#558b2f", "#4527a0")
 
 
-def _chart(title: str, series: dict[str, Counter[str]], names: list[str]) -> str:
-    """A stacked bar chart as inline SVG, without pygal's script."""
+def _chart(title: str, columns: list[tuple[str, Counter[str]]], names: list[str]) -> str:
+    """A stacked bar chart as inline SVG (a bar per column), without pygal's script."""
     try:
         import pygal  # type: ignore[import-untyped,import-not-found,unused-ignore]
         from pygal.style import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
@@ -343,8 +348,7 @@ def _chart(title: str, series: dict[str, Counter[str]], names: list[str]) -> str
     except ImportError as err:  # the optional extra
         raise InputError("the HTML report needs the 'report' extra: pip install "
                          f"'pgpverify[report]' ({err})") from None
-    years = sorted(series)
-    shown = [n for n in names if any(series[y].get(n, 0) for y in years)]
+    shown = [n for n in names if any(c.get(n, 0) for _, c in columns)]
     colours = [CATEGORY_COLOURS.get(n, _PALETTE[i % len(_PALETTE)])
                for i, n in enumerate(shown)] or ["#9e9e9e"]
     style = Style(colors=tuple(colours), background="#ffffff", plot_background="#ffffff",
@@ -353,11 +357,11 @@ def _chart(title: str, series: dict[str, Counter[str]], names: list[str]) -> str
                              height=max(400, 120 + 26 * len(shown)), style=style, title=title,
                              print_values=False, show_y_guides=True, x_title="upload year",
                              truncate_legend=40)
-    chart.x_labels = years or ["(none)"]
+    chart.x_labels = [label for label, _ in columns] or ["(none)"]
     for name in shown:
-        chart.add(name, [series[y].get(name, 0) for y in years])
+        chart.add(name, [c.get(name, 0) for _, c in columns])
     if not shown:
-        chart.add("no files", [0] * max(1, len(years)))
+        chart.add("no files", [0] * max(1, len(columns)))
     svg = str(chart.render(is_unicode=True))
     return _SCRIPT.sub("", svg)
 
@@ -375,11 +379,16 @@ def render_html(data: ReportData, *, title: str, generated: str) -> str:
         autoescape=True, undefined=jinja2.StrictUndefined,
     )
     algorithms = sorted({a for c in data.algorithms_by_year.values() for a in c})
+    # two bars a year, each summing to its signed files: the hashes, then the keys
+    kinds = [(f"{year} {prefix.strip()}",
+              Counter({n: v for n, v in counts.items() if n.startswith(prefix)}))
+             for year, counts in sorted(data.algorithms_by_year.items())
+             for prefix in (_HASH, _KEY)]
     charts = {
-        "categories": _chart("Files by category and upload year", data.by_year,
-                             list(CATEGORIES)),
-        "algorithms": _chart("Hash and key algorithms by upload year",
-                             data.algorithms_by_year, algorithms),
+        "categories": _chart("Files by category and upload year",
+                             sorted(data.by_year.items()), list(CATEGORIES)),
+        "algorithms": _chart("Hash and key algorithms (and key sizes) by upload year",
+                             kinds, algorithms),
     }
     return env.get_template("report.html.j2").render(
         title=title, generated=generated, data=data, categories=CATEGORIES,
