@@ -7,9 +7,9 @@ HTTP client.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pgpverify.openpgp._record import Record
 from pgpverify.verify import Outcome
 
 if TYPE_CHECKING:
@@ -23,8 +23,7 @@ __all__ = ["KEYS_CHANGED", "IndexVerification"]
 KEYS_CHANGED = "keys-changed"
 
 
-@dataclass(frozen=True, slots=True)
-class IndexVerification:
+class IndexVerification(Record):
     """The verifier's verdict, plus the index layer's own facts about the index's answer.
 
     ``result`` is the verdict of :class:`pgpverify.Verifier` on the file. The index layer
@@ -32,14 +31,26 @@ class IndexVerification:
     (``keys_changed``) and whether that change rejects the run (``key_change_rejected``,
     only with ``fail_on_key_change``): then :attr:`ok` is False and :attr:`reason` is
     ``keys-changed`` whatever ``result`` says. ``warnings`` are for people, loudly.
+    Immutable (a :class:`Record`: no dataclass code generation at import).
     """
 
+    __slots__ = ("key_change_rejected", "keys_changed", "result", "warnings")
     result: VerificationResult
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str]
     #: how the statement changed (:meth:`StatementRecall.to_json`), else None
-    keys_changed: dict[str, Any] | None = None
+    keys_changed: dict[str, Any] | None
     #: a widening change rejected under ``fail_on_key_change``
-    key_change_rejected: bool = False
+    key_change_rejected: bool
+
+    def __init__(
+        self,
+        result: VerificationResult,
+        warnings: list[str] | None = None,
+        keys_changed: dict[str, Any] | None = None,
+        key_change_rejected: bool = False,
+    ) -> None:
+        self._set(result=result, warnings=[] if warnings is None else warnings,
+                  keys_changed=keys_changed, key_change_rejected=key_change_rejected)
 
     __bool__ = None
 
