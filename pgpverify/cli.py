@@ -1369,38 +1369,48 @@ def _audit_clients(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any
     return make
 
 
+#: the audit bar is redrawn at most this often (tqdm's mininterval)
+_PROGRESS_SECONDS = 0.2
+
+
 class _Progress:
-    """Files done, rate and ETA on a terminal (stderr), at most twice a second."""
+    """A tqdm bar on stderr when it is a terminal: projects done, files done, rate, ETA.
+
+    The bar counts projects (tqdm's rate and ETA); after it come files done, files per
+    second, files already done and failures. tqdm is imported only when a bar is shown;
+    the bar shows counts only, never a name. Called under the runner's lock; redrawn at
+    most every ``_PROGRESS_SECONDS``.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.last = 0.0
-        self.shown = False
+        self.bar: Any = None
 
     def __call__(self, progress: Any) -> None:
         import time
 
-        now = time.monotonic()
-        if not self.enabled or now - self.last < 0.5:
+        if not self.enabled:
             return
-        self.last = now
-        elapsed = max(now - progress.started, 1e-6)
+        if self.bar is None:
+            import importlib
+            import warnings
+
+            with warnings.catch_warnings():  # pygal's import hook, once a report was drawn
+                warnings.simplefilter("ignore", ImportWarning)
+                tqdm = importlib.import_module("tqdm").tqdm
+            self.bar = tqdm(total=progress.projects_total or None, file=sys.stderr,
+                            unit="project", desc="pgpverify audit", leave=False,
+                            dynamic_ncols=True, mininterval=_PROGRESS_SECONDS)
         done = progress.audited + progress.skipped
-        rate = done / elapsed
-        eta = ""
-        if progress.projects_done and progress.projects_total:
-            left = elapsed / progress.projects_done * (progress.projects_total
-                                                       - progress.projects_done)
-            eta = f", ETA {int(left // 60)}m{int(left % 60):02d}s"
-        line = (f"pgpverify audit: {done} file(s) ({progress.skipped} already done, "
-                f"{progress.failed} failed), {rate:.1f} files/s, project "
-                f"{progress.projects_done}/{progress.projects_total}{eta}")
-        _write(sys.stderr, "\r" + terminal_safe(line)[:160] + "\x1b[K")
-        self.shown = True
+        rate = done / max(time.monotonic() - progress.started, 1e-6)
+        self.bar.set_postfix_str(f"{done} files, {rate:.1f} files/s, {progress.skipped} "
+                                 f"already done, {progress.failed} failed", refresh=False)
+        self.bar.update(progress.projects_done - self.bar.n)
 
     def end(self) -> None:
-        if self.shown:
-            _write(sys.stderr, "\n")
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _audit_run(args: argparse.Namespace) -> int:

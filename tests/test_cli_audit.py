@@ -157,3 +157,49 @@ def test_cli_audit_empty_store_report(tmp_path, capsys):
     code, out, _ = run(capsys, "audit", "report", "--db", str(db))
     assert code == 0
     assert "good " in out
+
+
+class _Terminal:
+    """A stderr that says it is a terminal (what tqdm writes is kept)."""
+
+    def __init__(self):
+        self.parts = []
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def test_cli_audit_progress_bar_on_a_terminal_only(index, tmp_path, capsys, monkeypatch):
+    root, files = index
+    monkeypatch.setattr("pgpverify.cli._PROGRESS_SECONDS", 0)  # every update drawn
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    code, out, _ = run(capsys, "audit", "run", "--mirror", str(root), "--db",
+                       str(tmp_path / "a.sqlite"), "--all", "--at", AT)
+    shown = "".join(terminal.parts)
+    assert code == 0, shown
+    assert "pgpverify audit" in shown
+    assert f"/{len({f.project for f in files})} [" in shown  # tqdm's count of projects
+    assert "files/s" in shown
+    assert "audited" in out  # the summary still goes to stdout
+    terminal.parts.clear()
+    code, _, _ = run(capsys, "audit", "run", "--from-store", "--db",
+                     str(tmp_path / "a.sqlite"), "--at", AT)
+    assert code == 0
+    assert "pgpverify audit" in "".join(terminal.parts)
+
+
+def test_cli_audit_no_progress_bar_when_not_a_terminal(index, tmp_path, capsys):
+    root, _ = index
+    code, _, err = run(capsys, "audit", "run", "--mirror", str(root), "--db",
+                       str(tmp_path / "a.sqlite"), "--all", "--at", AT)
+    assert code == 0
+    assert "project/s" not in err
+    assert "\r" not in err

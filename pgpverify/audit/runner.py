@@ -336,7 +336,11 @@ def run_from_store(
         empty = Path(workdir) / "archived-file-not-kept"
         empty.write_bytes(b"")
         progress.projects_total = store.project_count(signed_only=True)
+        last: str | None = None
         for row in store.files(signed_only=True):
+            if last is not None and row.project != last:
+                progress.projects_done += 1  # rows come by project
+            last = row.project
             progress.files_seen += 1
             try:
                 trust = trusts.get(row.project)
@@ -369,6 +373,9 @@ def run_from_store(
                 progress.audited += 1
             if report is not None:
                 report(progress)
+    progress.projects_done = progress.projects_total
+    if report is not None:
+        report(progress)
     return AuditSummary(projects=progress.projects_total, audited=progress.audited,
                         skipped=0, failures=tuple(failures),
                         seconds=time.monotonic() - progress.started)
