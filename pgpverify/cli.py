@@ -846,9 +846,16 @@ def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
         trust, pip_index = _check_trust(args, stack)
         paths = list(args.paths)
         download_dir = None
+        pending = None
         if args.requirement:
             download_dir = Path(stack.enter_context(
                 tempfile.TemporaryDirectory(prefix="pgpverify-download-")))
+            if install:
+                # pip install starts now and waits for its pins (killed unless all pass)
+                pending = pip_runner.start_install(download_dir, pip_args, quiet=args.quiet,
+                                                   output=sys.stderr)
+                if pending is not None:
+                    stack.callback(pending.cancel)
             pip_runner.download(args.requirement, download_dir, index_url=pip_index,
                                 quiet=args.quiet, output=sys.stderr)
             paths.append(download_dir)
@@ -871,11 +878,15 @@ def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
             if not report.files:
                 _say(sys.stderr, "pgpverify: nothing to install")
                 return report.exit_code
-            pinned = Path(stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="pgpverify-pins-"))) / "requirements.txt"
-            pinned.write_text(pip_runner.pinned_requirements(report), encoding="utf-8")
-            pip_runner.install(download_dir, pinned, pip_args, quiet=args.quiet,
-                               output=sys.stderr)
+            pins = pip_runner.pinned_requirements(report)
+            if pending is not None:
+                pending.finish(pins)
+            else:
+                pinned = Path(stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="pgpverify-pins-"))) / "requirements.txt"
+                pinned.write_text(pins, encoding="utf-8")
+                pip_runner.install(download_dir, pinned, pip_args, quiet=args.quiet,
+                                   output=sys.stderr)
             _say(sys.stderr, f"pgpverify: installed {len(report.files)} checked file(s)")
     return report.exit_code
 

@@ -140,6 +140,7 @@ def _fake_pip(monkeypatch, world, calls):
 
     monkeypatch.setattr(pip_runner, "download", download)
     monkeypatch.setattr(pip_runner, "install", install)
+    monkeypatch.setattr(pip_runner, "start_install", lambda *_, **__: None)
 
 
 def test_cli_install_pins_exactly_the_checked_files(capsys, world, tree, tmp_path,
@@ -270,3 +271,70 @@ def test_cli_check_rejects_widened_keys_under_fail_on_key_change(capsys, world, 
     assert code == 0
     code, _, _ = check("--fail-on-key-change")
     assert code == 0
+
+
+_FAKE_PIP = """
+import json, sys
+argv = sys.argv[1:]
+with open(argv[argv.index("-r") + 1], encoding="utf-8") as stream:
+    pins = stream.read()
+with open(sys.argv[0] + ".seen", "w", encoding="utf-8") as out:
+    json.dump({"argv": argv, "pins": pins}, out)
+sys.exit(3 if "--fail" in argv else 0)
+"""
+
+
+@pytest.fixture
+def fake_pip(tmp_path, monkeypatch):
+    """pip replaced by a script that records its arguments and the pins it read."""
+    import sys
+
+    script = tmp_path / "fakepip.py"
+    script.write_text(_FAKE_PIP)
+    monkeypatch.setattr(pip_runner, "_pip", lambda: [sys.executable, str(script)])
+    return tmp_path / "fakepip.py.seen"
+
+
+def test_pending_install_reads_the_pins_written_after_the_check(fake_pip, tmp_path):
+    import sys
+
+    pending = pip_runner.start_install(tmp_path, ["--target", "t"], output=sys.stderr)
+    if pending is None:
+        pytest.skip("no /dev/fd here: install runs after the check")
+    assert not fake_pip.exists()  # waiting for its requirements
+    pending.finish("alpha==1.0 --hash=sha256:" + "ab" * 32 + "\n")
+    seen = json.loads(fake_pip.read_text())
+    assert seen["pins"] == "alpha==1.0 --hash=sha256:" + "ab" * 32 + "\n"
+    argv = seen["argv"]
+    assert argv[:5] == ["install", "--no-index", "--no-deps", "--find-links", str(tmp_path)]
+    assert argv[-2:] == ["--target", "t"]
+    pending.cancel()  # after finish: nothing to do
+
+
+def test_pending_install_rejects_a_failed_check_by_killing_pip_unread(fake_pip, tmp_path):
+    import sys
+    import time
+
+    # an extra requirement after '--' must not be installed either: pip never gets past
+    # reading its requirements file
+    pending = pip_runner.start_install(tmp_path, ["./other.whl"], output=sys.stderr)
+    if pending is None:
+        pytest.skip("no /dev/fd here: install runs after the check")
+    time.sleep(0.2)
+    pending.cancel()
+    pending.cancel()
+    assert not fake_pip.exists()
+    with pytest.raises(ValueError, match="already finished or cancelled"):
+        pending.finish("alpha==1.0\n")
+
+
+def test_pending_install_rejects_a_pip_failure(fake_pip, tmp_path):
+    import sys
+
+    from pgpverify.errors import InputError
+
+    pending = pip_runner.start_install(tmp_path, ["--fail"], output=sys.stderr)
+    if pending is None:
+        pytest.skip("no /dev/fd here: install runs after the check")
+    with pytest.raises(InputError, match="pip install failed"):
+        pending.finish("alpha==1.0\n")

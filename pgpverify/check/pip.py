@@ -9,6 +9,7 @@ hash-checking mode), so a file that was not checked, or changed since, is never 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -24,7 +25,12 @@ if TYPE_CHECKING:
 
     from pgpverify.check.model import CheckReport
 
-__all__ = ["download", "install", "pinned_requirements"]
+__all__ = ["PendingInstall", "download", "install", "pinned_requirements", "start_install"]
+
+
+def _pip() -> list[str]:
+    """How pip is run: the interpreter pgpverify runs under, ``-m pip``."""
+    return [sys.executable, "-m", "pip"]
 
 
 def _has_fileno(stream: IO[str]) -> bool:
@@ -60,7 +66,7 @@ def download(
     ``index_url`` None leaves the index to pip's configuration, as pgpverify's own default
     comes from there too.
     """
-    argv = [sys.executable, "-m", "pip", "download", "--dest", str(dest),
+    argv = [*_pip(), "download", "--dest", str(dest),
             "--disable-pip-version-check", "--progress-bar", "off"]
     for req in requirements:
         argv += ["-r", str(req)]
@@ -114,9 +120,84 @@ def install(
     """``pip install --no-index --no-deps --find-links WHEELHOUSE -r REQUIREMENTS [extra]``."""
     # --no-deps: pip download already resolved the complete set, and every file of it is
     # pinned; nothing beyond the pinned files can be pulled in
-    argv = [sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--find-links",
-            str(wheelhouse), "--disable-pip-version-check", "-r", str(requirements)]
+    _run(_install_argv(wheelhouse, str(requirements), extra, quiet=quiet), output=output,
+         what="install")
+
+
+def _install_argv(
+    wheelhouse: Path, requirements: str, extra: Sequence[str], *, quiet: bool
+) -> list[str]:
+    # --no-deps: pip download already resolved the complete set, and every file of it is
+    # pinned; nothing beyond the pinned files can be pulled in
+    argv = [*_pip(), "install", "--no-index", "--no-deps", "--find-links", str(wheelhouse),
+            "--disable-pip-version-check", "-r", requirements]
     if quiet:
         argv.append("--quiet")
-    argv += list(extra)
-    _run(argv, output=output, what="install")
+    return argv + list(extra)
+
+
+class PendingInstall:
+    """``pip install`` started early, held at its requirements file until the check ends.
+
+    pip is started with ``-r /dev/fd/N``, a pipe only we write to: its interpreter start and
+    imports (about 0.3 s) overlap ``pip download`` and the check, and it can do nothing
+    before it has read that file to its end: it reads every requirement before it resolves
+    or installs anything. :meth:`finish` writes the pins and closes the pipe, then waits for
+    pip; :meth:`cancel` (a failed check, an error) kills pip *before* closing the pipe, so
+    it never sees an end of file and cannot go on with requirements of its own (an extra
+    argument after ``--``). Only where ``/dev/fd`` exists and the output stream has a
+    descriptor: :func:`start_install` returns None otherwise, and the caller runs
+    :func:`install` after the check.
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes], pipe: int) -> None:
+        self._process: subprocess.Popen[bytes] | None = process
+        self._pipe = pipe
+
+    def finish(self, pins: str) -> None:
+        """Hand pip the pinned requirements and wait for it; InputError when pip fails."""
+        process = self._process
+        if process is None:
+            msg = "this install was already finished or cancelled"
+            raise ValueError(msg)
+        self._process = None
+        try:
+            with os.fdopen(self._pipe, "wb") as stream:
+                stream.write(pins.encode("utf-8"))
+        except BrokenPipeError:
+            pass  # pip ended before reading (a bad option): its exit status says so
+        code = process.wait()
+        if code != 0:
+            raise InputError(f"pip install failed (exit status {code}); its output says why")
+
+    def cancel(self) -> None:
+        """Kill pip before it has read its requirements; idempotent."""
+        process = self._process
+        if process is None:
+            return
+        self._process = None
+        try:
+            process.kill()
+            process.wait()
+        finally:
+            os.close(self._pipe)
+
+
+def start_install(
+    wheelhouse: Path, extra: Sequence[str] = (), *, quiet: bool = False,
+    output: IO[str] | None = None,
+) -> PendingInstall | None:
+    """Start ``pip install`` waiting for its pins (:class:`PendingInstall`), or None."""
+    if not os.path.isdir("/dev/fd") or (output is not None and not _has_fileno(output)):  # noqa: PTH112
+        return None
+    read, write = os.pipe()
+    try:
+        argv = _install_argv(wheelhouse, f"/dev/fd/{read}", extra, quiet=quiet)
+        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT,
+                                   pass_fds=(read,))
+    except OSError as err:
+        os.close(write)
+        raise InputError(f"cannot run pip (install): {err.strerror or err}") from None
+    finally:
+        os.close(read)
+    return PendingInstall(process, write)
