@@ -1004,9 +1004,10 @@ class Verifier:
         for cand in candidates:
             by_index.setdefault(cand.index, []).append(cand)
         per_sig = [max(by_index.get(a.index, [a]), key=_rank) for a in attempts]
-        best = max(per_sig, key=_rank)
+        reports = tuple(a.report() for a in per_sig)
+        place = max(range(len(per_sig)), key=lambda i: _rank(per_sig[i]))
+        best, report = per_sig[place], reports[place]
         reason = best.reason or Reason.GOOD
-        report = best.report()
         if reason is Reason.GOOD:
             who = (
                 f" by {best.maintainer.user} ({best.maintainer.role} of {self.project})"
@@ -1031,7 +1032,7 @@ class Verifier:
             created=report.created if best.cert is not None else None,
             project=self.project,
             maintainer=best.maintainer,
-            signatures=tuple(a.report() for a in per_sig),
+            signatures=reports,
             warnings=warnings,
         )
 
