@@ -620,3 +620,87 @@ def test_audit_reaudits_a_file_whose_listed_sha256_changed(tmp_path):
     again = audit(root, db)
     assert (again.audited, again.failures) == (1, ())
     assert rows(db)[("good-01", "good_01-1.0.tar.gz")][0] == "hash-mismatch"
+
+
+# -- hostile index answers and crafted stores ---------------------------------------------
+
+
+def _set_upload_time(root: Path, project: str, value: object) -> None:
+    page = root / "simple" / project / "index.v1_json"
+    doc = json.loads(page.read_text())
+    doc["files"][0]["upload-time"] = value
+    page.write_text(json.dumps(doc))
+
+
+def test_audit_rejects_an_upload_time_after_now_as_unknown(tmp_path):
+    root = tmp_path / "mirror"
+    build_index(root)
+    db = tmp_path / "a.sqlite"
+    audit(root, db, ["backsigned", "unsigned"])
+    assert rows(db)[("backsigned", "backsigned-1.0.tar.gz")][0] == "good-backsigned"
+    # the index dates the upload after now (and after the signature): not believed
+    for project in ("backsigned", "unsigned"):
+        _set_upload_time(root, project, "2030-01-01T00:00:00Z")
+    again = audit(root, db, ["backsigned", "unsigned"])
+    assert (again.audited, again.failures) == (2, ())
+    with AuditStore(db) as store:
+        row = store.file("backsigned", "backsigned-1.0.tar.gz")
+        unsigned = store.file("unsigned", "unsigned-1.0.tar.gz")
+        data = gather(store)
+    assert row is not None
+    assert unsigned is not None
+    assert (row.category, row.upload_time_unknown, row.backsigned) == ("good", True, None)
+    assert row.reason_at_upload is None
+    assert unsigned.upload_time_unknown is True
+    assert "2030" not in data.by_year
+    assert data.backsigned == 0
+    assert audit(root, db, ["backsigned", "unsigned"]).skipped == 2  # stored as listed
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z",
+                                   "9999-12-31T23:59:59Z", "2023-13-01T00:00:00Z",
+                                   "2023-03-01T00:00:00+99:00", 12345, None, ["x"]])
+def test_audit_survives_hostile_upload_times(tmp_path, value):
+    root = tmp_path / "mirror"
+    build_index(root)
+    _set_upload_time(root, "good-00", value)
+    db = tmp_path / "a.sqlite"
+    summary = audit(root, db, ["good-00"])
+    assert summary.failures == ()
+    category = rows(db)[("good-00", "good_00-1.0.tar.gz")][0]
+    # an upload before the signature was made is backsigned; nothing else moves it
+    assert category in {"good", "good-backsigned"}
+    with AuditStore(db) as store:
+        render_html(gather(store), title="t", generated="now")
+
+
+def test_audit_merge_rejects_a_crafted_store_and_merges_nothing(audited, tmp_path):
+    db, files = audited
+    crafted = tmp_path / "crafted.sqlite"
+    with _sqlite(db) as src, _sqlite(crafted) as dst:
+        src.backup(dst)
+    with _sqlite(crafted) as conn:
+        conn.execute("UPDATE files SET category = 'totally-fine' WHERE project = 'victim'")
+    merged = tmp_path / "merged.sqlite"
+    with AuditStore(merged) as out, AuditStore(crafted, create=False) as shard, \
+            pytest.raises(AuditStoreError, match="corrupt"):
+        out.merge_from(shard)
+    with AuditStore(merged) as out:
+        assert (out.count(), out.projects()) == (0, [])
+    with AuditStore(merged) as out, AuditStore(db, create=False) as shard:
+        assert out.merge_from(shard) == len(files)  # its good twin merges whole
+
+
+def test_audit_merge_rejects_corrupt_project_certificates(audited, tmp_path):
+    db, _ = audited
+    crafted = tmp_path / "crafted.sqlite"
+    with _sqlite(db) as src, _sqlite(crafted) as dst:
+        src.backup(dst)
+    with _sqlite(crafted) as conn:
+        conn.execute("UPDATE projects SET certificates = '[1, 2]' WHERE project = 'victim'")
+    merged = tmp_path / "merged.sqlite"
+    with AuditStore(merged) as out, AuditStore(crafted, create=False) as shard, \
+            pytest.raises(AuditStoreError, match="corrupt"):
+        out.merge_from(shard)
+    with AuditStore(merged) as out:
+        assert out.count() == 0

@@ -15,7 +15,10 @@ now. The category is decided here and nowhere else:
 - otherwise the verdict's own reason now (``unknown-key``, ``not-owner``, ...).
 
 A file whose index gives no upload time is flagged ``upload_time_unknown``: it is judged
-now only, and is never counted as backsigned or not (``backsigned`` is None).
+now only, and is never counted as backsigned or not (``backsigned`` is None). So is one
+whose index claims an upload after the reference time (:func:`believable_upload_time`):
+an index cannot move a backsigned signature to release time by dating the upload in the
+future.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "REVOKED_SINCE",
     "UNSIGNED",
     "Judgement",
+    "believable_upload_time",
     "categorise",
 ]
 
@@ -63,6 +67,13 @@ class Judgement:
     #: True/False when the upload time is known and the file is signed, else None
     backsigned: bool | None
     upload_time_unknown: bool
+
+
+def believable_upload_time(upload_time: float | None, reference: float) -> float | None:
+    """The index's upload time, or None (unknown) when it is after the reference time."""
+    if upload_time is None or upload_time > reference:
+        return None
+    return upload_time
 
 
 def categorise(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from packaging.utils import canonicalize_name
 
-from pgpverify.audit.categories import Judgement, categorise
+from pgpverify.audit.categories import Judgement, believable_upload_time, categorise
 from pgpverify.errors import PgpVerifyError
 from pgpverify.isotime import parse_iso8601
 from pgpverify.limits import DEFAULT_LIMITS, Limits
@@ -238,6 +238,7 @@ def judge_file(
         return v.verify(document, at=at, signature_data=signature,
                         signature_name=signature_name)
 
+    upload_time = believable_upload_time(upload_time, now.timestamp())
     judge = verifier(foreign_key)
     result_now = verify(judge, now)
     owner: str | None = None

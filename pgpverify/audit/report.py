@@ -156,7 +156,7 @@ class ReportData:
         """Count one file."""
         self.files += 1
         self.totals[row.category] = self.totals.get(row.category, 0) + 1
-        year = _year(row.upload_time)
+        year = _year(None if row.upload_time_unknown else row.upload_time)
         self.by_year[year][row.category] += 1
         if row.upload_time_unknown:
             self.upload_time_unknown += 1

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pgpverify.audit.categories import UNSIGNED, categorise
+from pgpverify.audit.categories import UNSIGNED, believable_upload_time, categorise
 from pgpverify.audit.judge import (
     FileVerdicts,
     ProjectTrust,
@@ -214,8 +214,8 @@ def _published_key(client: IndexClient, fingerprint: str) -> bytes | None:
 def _unsigned_row(project: str, entry: ProjectFile, keys: str, message: str,  # noqa: PLR0917
                   stamp: float, now: float) -> FileRow:
     judgement = categorise(signed=False, reason_now=None, reason_at_upload=None,
-                           upload_time=entry.upload_time, signature_created=None,
-                           grace_seconds=0)
+                           upload_time=believable_upload_time(entry.upload_time, now),
+                           signature_created=None, grace_seconds=0)
     return FileRow(
         project=project, filename=entry.filename, url=entry.url, listed_sha256=entry.sha256,
         sha256=None, upload_time=entry.upload_time, asc_digest=None, keys_digest=keys,
