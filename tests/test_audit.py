@@ -704,3 +704,45 @@ def test_audit_merge_rejects_corrupt_project_certificates(audited, tmp_path):
         out.merge_from(shard)
     with AuditStore(merged) as out:
         assert out.count() == 0
+
+
+@pytest.mark.parametrize("name", ["evil\u202egz.tar", "a\u200bb.tar.gz", "x\u2028y",
+                                  "\u2066x\u2069.tar.gz"])
+def test_audit_export_rejects_disguised_file_names(audited, tmp_path, name):
+    db, _ = audited
+    assert safe_component("caf\u00e9-1.0.tar.gz") is None  # accents are fine
+    assert safe_component(name) is not None
+    copy = tmp_path / "copy.sqlite"
+    with _sqlite(db) as src, _sqlite(copy) as dst:
+        src.backup(dst)
+    with _sqlite(copy) as conn:
+        conn.execute("UPDATE files SET filename = ? WHERE project = 'good-00'", (name,))
+    with AuditStore(copy) as store:
+        summary = export_signatures(store, tmp_path / "out")
+    assert len(summary.refused) == 1
+    assert not (tmp_path / "out" / "good-00").exists()
+
+
+@pytest.mark.parametrize(("names", "refused"), [
+    (["GOOD_00-1.0.TAR.GZ"], 1),  # differs from good_00-1.0.tar.gz in case only
+    (["caf\u00e9-1.0.tar.gz", "cafe\u0301-1.0.tar.gz"], 1),  # NFC and NFD of one name
+    (["good_00-1.0.zip", "caf\u00e9-2.0.tar.gz"], 0),  # the good twin: distinct names
+])
+def test_audit_export_rejects_names_that_fold_together(audited, tmp_path, names, refused):
+    import dataclasses
+
+    db, _ = audited
+    copy = tmp_path / "copy.sqlite"
+    with _sqlite(db) as src, _sqlite(copy) as dst:
+        src.backup(dst)
+    with AuditStore(copy) as store:
+        other = store.file("good-01", "good_01-1.0.tar.gz")
+        assert other is not None
+        for name in names:
+            store.save_file(dataclasses.replace(other, project="good-00", filename=name), None)
+        signed = sum(1 for r in store.files() if r.asc_digest is not None)
+        summary = export_signatures(store, tmp_path / "out")
+    assert len(summary.refused) == refused
+    assert all("case-insensitive" in why for why in summary.refused)
+    assert summary.written == signed - refused
+    assert len(list((tmp_path / "out" / "good-00").glob("*.asc"))) == 1 + len(names) - refused

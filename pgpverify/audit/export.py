@@ -3,8 +3,10 @@ r"""``audit export-signatures``: the archived ``.asc`` files written back out.
 Each goes to ``DIR/<normalised project>/<file name>.asc``. File names come from the index
 and are hostile: a name is used only if it is one plain path component that every OS
 takes (no ``/`` or ``\\``, no ``..``, no drive or stream ``:``, no control characters, no
-trailing dot or space, not a Windows reserved device name such as ``CON`` or ``nul.txt``,
-at most 250 bytes); anything else is refused and listed, never written elsewhere. Files are
+bidi or other invisible format characters, no trailing dot or space, not a Windows reserved
+device name such as ``CON`` or ``nul.txt``, at most 250 bytes, and not the name of another
+file of the project once case and Unicode normalisation are folded, as macOS and Windows
+fold them); anything else is refused and listed, never written elsewhere. Files are
 written atomically (a temporary file, then ``os.replace``), never through a symbolic link.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +31,14 @@ _RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|
                        re.IGNORECASE)
 _PROJECT = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
 _MAX_NAME = 250
+#: format characters (bidi overrides and isolates, zero-width ones) and line separators:
+#: a name with them can show as another name
+_DISGUISE = frozenset(("Cf", "Zl", "Zp"))
+
+
+def _fold(name: str) -> str:
+    """The name as a case-insensitive, normalising file system (macOS, Windows) sees it."""
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 def safe_component(name: str) -> str | None:
@@ -38,6 +49,8 @@ def safe_component(name: str) -> str | None:
         return "a path separator, drive or reserved character"
     if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in name):
         return "control characters"
+    if any(unicodedata.category(c) in _DISGUISE for c in name):
+        return "bidi, invisible format characters or line separators"
     if name[-1] in ". " or name[0] == " ":
         return "a leading space, or a trailing dot or space"
     if _RESERVED.fullmatch(name):
@@ -82,6 +95,8 @@ def export_signatures(store: AuditStore, directory: Path) -> ExportSummary:
     """Write every archived ``.asc`` under ``directory`` (created if needed)."""
     written = unchanged = 0
     refused: list[str] = []
+    #: folded names already written in the current project (rows come by project)
+    taken: tuple[str, set[str]] = ("", set())
     try:
         directory.mkdir(parents=True, exist_ok=True)
         root = directory.resolve(strict=True)
@@ -92,9 +107,15 @@ def export_signatures(store: AuditStore, directory: Path) -> ExportSummary:
             why = safe_component(row.filename) or safe_component(name)
             if why is None and not _PROJECT.fullmatch(row.project):
                 why = "the project name is not normalised"
+            if taken[0] != row.project:
+                taken = (row.project, set())
+            if why is None and _fold(name) in taken[1]:
+                why = ("the same name as another file's on a case-insensitive or "
+                       "normalising file system")
             if why is not None:
                 refused.append(f"{row.project!r}/{row.filename!r}: {why}")
                 continue
+            taken[1].add(_fold(name))
             folder = root / row.project
             if folder.is_symlink():
                 refused.append(f"{row.project}: the folder is a symbolic link")
