@@ -252,3 +252,32 @@ def test_report_algorithms_by_year_name_hashes_and_keys_with_their_size(audited)
     page = render_html(data, title="t", generated="now")
     assert "2023 hash" in page
     assert "2023 key" in page
+
+
+def test_report_key_revoked_in_any_archived_copy_is_revoked(tmp_path):
+    """A project fetched before the revocation must not hide the copy another one archived."""
+    import dataclasses
+
+    from pgpverify.audit.store import FileRow
+
+    rob = signer("rob", revoked=REVOKED)
+    uid = b"rob <rob@example.org>"
+    before = Cert(rob.primary).add(rob.primary.packet()).add(
+        uid_packet(uid), certification(rob.primary, uid, K0))
+    row = FileRow(
+        project="a-old", filename="f", url="u", listed_sha256=None, sha256=None,
+        upload_time=None, asc_digest="d", keys_digest="k", category="good", backsigned=None,
+        upload_time_unknown=True, signer_fingerprint=rob.fpr, primary_fingerprint=rob.fpr,
+        signature_created=None, hash_algorithm=None, key_algorithm=None, key_bits=None,
+        reason_at_upload=None, message_at_upload=None, reason_now="good", message_now="",
+        key_owner=None, foreign_key_digest=None, math="[]", judged_at=0.0,
+        reference_time=float(REVOKED + 1))
+    for copies, state in (([before.octets()], "valid"),
+                          ([before.octets(), rob.cert], "revoked")):
+        with AuditStore(tmp_path / f"{state}.sqlite") as store:
+            for i, cert in enumerate(copies):
+                project = ("a-old", "b-new")[i]
+                store.save_project(project, None, {rob.fpr: cert}, fetched_at=float(i))
+                store.save_file(dataclasses.replace(row, project=project), b"sig")
+            (key,) = gather(store).keys.values()
+        assert key.state == state

@@ -213,16 +213,20 @@ def gather(store: AuditStore, *, limits: Limits = DEFAULT_LIMITS) -> ReportData:
     data = ReportData()
     for row in store.files():
         data.add(row)
-    archived: dict[str, str] = {}
+    # every archived copy of a key (projects fetched at different times, another signer's
+    # key): merged as verify merges keyrings, so a copy can add a revocation, never hide one
+    archived: dict[str, set[str]] = defaultdict(set)
     for project in store.projects():
         for fpr, blob_key in project.certificates.items():
-            archived.setdefault(fpr.upper(), blob_key)
+            archived[fpr.upper()].add(blob_key)
     for fpr, item in data.keys.items():
-        found = archived.get(fpr.upper(), item.foreign_digest)
-        if found is None:  # the state the verdicts saw stays
+        found = set(archived.get(fpr.upper(), ()))
+        if item.foreign_digest is not None:
+            found.add(item.foreign_digest)
+        if not found:  # the state the verdicts saw stays
             continue
         try:
-            blob = store.blob(found)
+            blob = [store.blob(key) for key in sorted(found)]
         except AuditStoreError:
             item.state = "archived certificate missing or altered"
             continue
@@ -247,7 +251,7 @@ class KeyDates:
     revoked: str | None
 
 
-def key_dates(data: bytes, fingerprint: str, at: float, *,
+def key_dates(data: bytes | list[bytes], fingerprint: str, at: float, *,
               limits: Limits = DEFAULT_LIMITS) -> KeyDates:
     """Expiry and revocation of the primary key ``fingerprint`` in ``data`` at ``at``.
 
@@ -255,14 +259,16 @@ def key_dates(data: bytes, fingerprint: str, at: float, *,
     §5.2.3.10 expiry; forged self-signatures and revocations are ignored): a revocation
     made by ``at`` that revokes a signature made at ``at``; the primary's expiry is the
     earlier of the windows its newest valid direct-key signature and its newest valid
-    user ID self-signature set. The certificate is the one the store archived (what the
-    index published when the project was audited); data that does not hold the key, or
-    that a cap stops, gives a state saying so, never an exception.
+    user ID self-signature set. ``data`` is every copy the store archived (what the index
+    published each time a project was audited), merged as ``verify`` merges keyrings; data
+    that does not hold the key, or that a cap stops, gives a state saying so, never an
+    exception.
     """
     when = int(_finite(at))
     try:
         ring = Keyring(limits=limits)
-        ring.add_bytes(data, source=f"archived key {fingerprint}")
+        for copy in [data] if isinstance(data, bytes) else data:
+            ring.add_bytes(copy, source=f"archived key {fingerprint}")
         cert = ring.certificate(bytes.fromhex(fingerprint))
         if cert is None:
             return KeyDates("not in its archived certificate", None, None)
