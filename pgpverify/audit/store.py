@@ -22,7 +22,7 @@ import contextlib
 import hashlib
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, final
 
 from pgpverify.audit.categories import CATEGORIES
@@ -289,7 +289,7 @@ class AuditStore:
             self._insert_file(row)
 
     def _insert_file(self, row: FileRow) -> None:
-        values = asdict(row)
+        values = {name: getattr(row, name) for name in _FILE_COLUMNS}  # asdict deep-copies
         for name in _BOOLS:
             if values[name] is not None:
                 values[name] = int(values[name])
