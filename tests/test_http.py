@@ -871,3 +871,30 @@ def test_http_max_age_of_cache_control(header, seconds):
 ])
 def test_http_max_age_rejects_what_gives_no_freshness(header):
     assert max_age(header) is None
+
+
+def test_http_watchdogs_share_one_alarm_thread(server, make_fetcher, monkeypatch):
+    # a thread started and joined per request cost about 0.5 ms of each: one thread fires
+    # every watchdog, and it still ends once nothing runs (the fixture checks that)
+    import pgpverify.index.http as http_module
+
+    monkeypatch.setattr(http_module, "_ALARM_LINGER", 1.0)
+    started = []
+    real = threading.Thread
+
+    def counting(*args, **kwargs):
+        if kwargs.get("name") == "pgpverify-watchdog":
+            started.append(kwargs["name"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(http_module.threading, "Thread", counting)
+    fetcher = make_fetcher()
+    for _ in range(20):
+        assert fetcher.get(server.url + "/ok", max_bytes=100).body == b"hello"
+    assert len(started) <= 1
+    # and it still cuts a download that drips past the budget, after those 20
+    dripping = make_fetcher(total_timeout=BUDGET, read_timeout=2.0, retries=0)
+    path = f"/drip?every={DRIP_EVERY}&size=1000&where=body"
+    message, took = elapsed_fetch(dripping, server.url + path)
+    assert message.startswith("timeout: the download took more than")
+    assert took < BUDGET + 1.5

@@ -31,8 +31,10 @@ went wrong. No exception from requests, urllib3, ``ssl`` or ``socket`` escapes.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import http.client
 import ipaddress
+import os
 import re
 import socket
 import ssl
@@ -183,6 +185,78 @@ class _Budget:
 _ACTIVE = threading.local()
 
 
+#: every this many watchdogs, the alarm's heap drops the ones that ended
+_ALARM_PRUNE = 256
+#: seconds the alarm thread waits, with no attempt running, before it ends
+_ALARM_LINGER = 0.05
+
+
+@final
+class _Alarm:
+    """One daemon thread that fires every watchdog of the process at its deadline.
+
+    A thread started (and joined) per request cost about half a millisecond of each; this
+    one starts on first use, sleeps until the earliest deadline, and ends when no attempt
+    has been running for ``_ALARM_LINGER`` seconds (so a run of requests shares it, and
+    none is left behind). Watchdogs that ended before their deadline are dropped when they
+    come up (a heap with lazy deletion; the ending one wakes the thread when it is first).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, _Watchdog]] = []
+        self._order = 0
+        self._thread: threading.Thread | None = None
+
+    def add(self, watchdog: _Watchdog, seconds: float) -> None:
+        """Fire ``watchdog`` in ``seconds`` unless it ends first."""
+        when = time.monotonic() + max(seconds, 0.0)
+        with self._cond:
+            if len(self._heap) >= _ALARM_PRUNE and self._order % _ALARM_PRUNE == 0:
+                # ended watchdogs wait for their deadline in the heap: drop them now and
+                # then, so a long run's heap holds about the attempts still running
+                self._heap = [entry for entry in self._heap if not entry[2].ended]
+                heapq.heapify(self._heap)
+            self._order += 1
+            heapq.heappush(self._heap, (when, self._order, watchdog))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="pgpverify-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is watchdog:
+                self._cond.notify()  # the new deadline is the earliest: wake up sooner
+
+    def ended(self, watchdog: _Watchdog) -> None:
+        """``watchdog`` ended: wake the thread if it was waiting for that one's deadline."""
+        with self._cond:
+            if self._heap and self._heap[0][2] is watchdog:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    while self._heap and self._heap[0][2].ended:
+                        heapq.heappop(self._heap)
+                    if not self._heap:
+                        if not self._cond.wait(_ALARM_LINGER) and not self._heap:
+                            self._thread = None  # idle: the next attempt starts another
+                            return
+                        continue
+                    left = self._heap[0][0] - time.monotonic()
+                    if left <= 0:
+                        due = heapq.heappop(self._heap)[2]
+                        break
+                    self._cond.wait(left)
+            due.fire()
+
+    def forget(self) -> None:
+        """After a fork: the child has no alarm thread (it starts one when needed)."""
+        self._cond = threading.Condition(threading.Lock())
+        self._heap = []
+        self._thread = None
+
+
 @final
 class _Watchdog:
     """Shut down every socket one attempt uses when its time is up.
@@ -190,26 +264,29 @@ class _Watchdog:
     The connection classes below attach each socket (new or kept alive) as the attempt
     uses it; the watchdog keeps a duplicate descriptor, so ``shutdown`` reaches the socket
     even after ``ssl`` wrapped it, and a read blocked in another thread returns at once.
+    The process's :class:`_Alarm` thread fires it; firing and ending take the same lock, so
+    a descriptor is never shut down after the attempt closed it, and a watchdog that ended
+    does not fire.
     """
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
+        self.ended = False
+        self._seconds = seconds
         self._lock = threading.Lock()
         self._watched: list[socket.socket] = []
-        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
-        self._timer.daemon = True
 
     def __enter__(self) -> _Watchdog:
         _ACTIVE.watchdog = self
-        self._timer.start()
+        _ALARM.add(self, self._seconds)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         _ACTIVE.watchdog = None
-        self._timer.cancel()
-        self._timer.join()
         with self._lock:
+            self.ended = True
             watched, self._watched = self._watched, []
+        _ALARM.ended(self)
         for sock in watched:
             with contextlib.suppress(OSError):
                 sock.close()
@@ -221,17 +298,26 @@ class _Watchdog:
         except (OSError, ValueError):  # already closed
             return
         with self._lock:
+            if self.ended:  # cannot happen inside the attempt; never leak the duplicate
+                watch.close()
+                return
             self._watched.append(watch)
-            fired = self.fired
-        if fired:
-            _shutdown(watch)
+            if self.fired:
+                _shutdown(watch)
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
+        """The deadline passed: shut down what the attempt uses (nothing once it ended)."""
         with self._lock:
+            if self.ended:
+                return
             self.fired = True
-            watched = list(self._watched)
-        for sock in watched:
-            _shutdown(sock)
+            for sock in self._watched:
+                _shutdown(sock)
+
+
+_ALARM = _Alarm()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ALARM.forget)
 
 
 def _shutdown(sock: socket.socket) -> None:
