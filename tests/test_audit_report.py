@@ -281,3 +281,35 @@ def test_report_key_revoked_in_any_archived_copy_is_revoked(tmp_path):
                 store.save_file(dataclasses.replace(row, project=project), b"sig")
             (key,) = gather(store).keys.values()
         assert key.state == state
+
+
+def test_report_html_rejects_disguised_names(audited, tmp_path):
+    copy = _copy(audited, tmp_path)
+    with _sqlite(copy) as conn:
+        conn.execute("UPDATE files SET filename = 'evil\u202egz.tar', "
+                     "key_owner = 'mallory\u2066 <a@b>\u2069', "
+                     "message_now = 'line\nbreak\u200b' WHERE project = 'victim'")
+    with AuditStore(copy) as store:
+        page = render_html(gather(store), title="t", generated="now")
+    for hidden in ("\u202e", "\u2066", "\u2069", "\u200b"):
+        assert hidden not in page
+    assert "evil\\u202egz.tar" in page
+    assert "line\\nbreak\\u200b" in page
+    assert "caf\u00e9" in render_html(gather_one("caf\u00e9", tmp_path), title="t",
+                                      generated="now")  # accents are kept
+
+
+def gather_one(project: str, tmp_path: Path):
+    from pgpverify.audit.store import FileRow
+
+    with AuditStore(tmp_path / "one.sqlite") as store:
+        store.save_file(FileRow(
+            project=project, filename="f", url="u", listed_sha256=None, sha256=None,
+            upload_time=None, asc_digest=None, keys_digest="k", category="unsigned",
+            backsigned=None, upload_time_unknown=True, signer_fingerprint=None,
+            primary_fingerprint=None, signature_created=None, hash_algorithm=None,
+            key_algorithm=None, key_bits=None, reason_at_upload=None,
+            message_at_upload=None, reason_now="unsigned", message_now="",
+            key_owner=None, foreign_key_digest=None, math="[]", judged_at=0.0,
+            reference_time=0.0), None)
+        return gather(store)

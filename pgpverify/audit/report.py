@@ -7,11 +7,11 @@ share among signed files with a known upload time), ``by_year``, ``algorithms_by
 ``keys``, ``projects`` and ``files``. CSV holds the same per-file facts.
 
 HTML: a Jinja2 template (autoescaped: every name, file name and message from the index is
-text, never markup) with charts drawn by pygal as inline SVG, readable without JavaScript
-or network. pygal is chosen because it is pure Python, writes SVG natively (no numpy, no
-font or image stack, as matplotlib needs) and its SVG embeds in a page as is; its
-interactive script is dropped. Both are the optional extra ``pgpverify[report]``: JSON and
-CSV need neither.
+text, never markup, and its control, bidi and invisible characters are shown escaped)
+with charts drawn by pygal as inline SVG, readable without JavaScript or network. pygal is
+chosen because it is pure Python, writes SVG natively (no numpy, no font or image stack,
+as matplotlib needs) and its SVG embeds in a page as is; its interactive script is
+dropped. Both are the optional extra ``pgpverify[report]``: JSON and CSV need neither.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
 from pgpverify.openpgp.certificate import KeyVerdict
 from pgpverify.openpgp.constants import SigType
 from pgpverify.openpgp.keyring import Keyring
+from pgpverify.textsafe import terminal_safe
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -380,9 +381,16 @@ def render_html(data: ReportData, *, title: str, generated: str) -> str:
     except ImportError as err:
         raise InputError("the HTML report needs the 'report' extra: pip install "
                          f"'pgpverify[report]' ({err})") from None
+    def shown(value: object) -> object:
+        # names, file names, user IDs and messages come from the index: a bidi override or
+        # an invisible character is written visibly (\u202e), as on a terminal
+        if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+            return terminal_safe(value)
+        return value
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("pgpverify.audit", "templates"),
-        autoescape=True, undefined=jinja2.StrictUndefined,
+        autoescape=True, undefined=jinja2.StrictUndefined, finalize=shown,
     )
     algorithms = sorted({a for c in data.algorithms_by_year.values() for a in c})
     # two bars a year, each summing to its signed files: the hashes, then the keys
