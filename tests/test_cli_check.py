@@ -306,7 +306,8 @@ def test_pending_install_reads_the_pins_written_after_the_check(fake_pip, tmp_pa
     seen = json.loads(fake_pip.read_text())
     assert seen["pins"] == "alpha==1.0 --hash=sha256:" + "ab" * 32 + "\n"
     argv = seen["argv"]
-    assert argv[:5] == ["install", "--no-index", "--no-deps", "--find-links", str(tmp_path)]
+    assert argv[:6] == ["install", "--no-index", "--no-deps", "--require-hashes",
+                        "--find-links", str(tmp_path)]
     assert argv[-2:] == ["--target", "t"]
     pending.cancel()  # after finish: nothing to do
 
@@ -338,3 +339,22 @@ def test_pending_install_rejects_a_pip_failure(fake_pip, tmp_path):
         pytest.skip("no /dev/fd here: install runs after the check")
     with pytest.raises(InputError, match="pip install failed"):
         pending.finish("alpha==1.0\n")
+
+
+def test_pending_install_rejects_extra_requirements_when_pgpverify_dies(world, tmp_path):
+    # pgpverify killed mid-check (no cancel): pip reads an end of file instead of the pins;
+    # an unhashed requirement given after '--' must still not be installed
+    import os
+    import sys
+
+    house = world.local(tmp_path / "house")
+    target = tmp_path / "target"
+    pending = pip_runner.start_install(house, ["--quiet", "--target", str(target), "alpha"],
+                                       output=sys.stderr)
+    if pending is None:
+        pytest.skip("no /dev/fd here: install runs after the check")
+    process = pending._process
+    os.close(pending._pipe)  # what the kernel does when pgpverify dies
+    assert process.wait(timeout=120) != 0
+    assert not target.exists() or list(target.iterdir()) == []
+    pending._process = None

@@ -128,9 +128,12 @@ def _install_argv(
     wheelhouse: Path, requirements: str, extra: Sequence[str], *, quiet: bool
 ) -> list[str]:
     # --no-deps: pip download already resolved the complete set, and every file of it is
-    # pinned; nothing beyond the pinned files can be pulled in
-    argv = [*_pip(), "install", "--no-index", "--no-deps", "--find-links", str(wheelhouse),
-            "--disable-pip-version-check", "-r", requirements]
+    # pinned; nothing beyond the pinned files can be pulled in. --require-hashes: what the
+    # pins turn on anyway, said up front, so a requirement without a hash (one given after
+    # '--') fails even if pgpverify dies before writing the pins and pip reads an end of
+    # file (PendingInstall)
+    argv = [*_pip(), "install", "--no-index", "--no-deps", "--require-hashes", "--find-links",
+            str(wheelhouse), "--disable-pip-version-check", "-r", requirements]
     if quiet:
         argv.append("--quiet")
     return argv + list(extra)
