@@ -746,3 +746,43 @@ def test_audit_export_rejects_names_that_fold_together(audited, tmp_path, names,
     assert all("case-insensitive" in why for why in summary.refused)
     assert summary.written == signed - refused
     assert len(list((tmp_path / "out" / "good-00").glob("*.asc"))) == 1 + len(names) - refused
+
+
+def test_audit_looks_up_an_unlisted_signers_key_once_a_run(tmp_path, monkeypatch):
+    import hashlib
+
+    from auditindex import SIGNED, UPLOAD, signature, signer
+
+    root = tmp_path / "mirror"
+    build_index(root)
+    mallory = signer("mallory")
+    page = root / "simple" / "victim" / "index.v1_json"
+    doc = json.loads(page.read_text())
+    for n in range(2, 6):  # four more files of victim, signed by mallory (not listed)
+        name = f"victim-1.{n}.tar.gz"
+        data = f"contents of {name}\n".encode()
+        (root / "packages" / "victim" / name).write_bytes(data)
+        (root / "packages" / "victim" / (name + ".asc")).write_bytes(
+            signature(mallory, data, SIGNED))
+        doc["files"].append({"filename": name, "url": f"../../packages/victim/{name}",
+                             "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
+                             "upload-time": "2023-03-01T00:00:00Z"})
+    page.write_text(json.dumps(doc))
+    assert UPLOAD < SIGNED
+    asked: list[str] = []
+    real = MirrorFetcher.get
+
+    def counting(self, url, **kwargs):
+        if "/pgp/keys/" in url:
+            asked.append(url)
+        return real(self, url, **kwargs)
+
+    monkeypatch.setattr(MirrorFetcher, "get", counting)
+    db = tmp_path / "a.sqlite"
+    summary = audit(root, db, ["victim", "stranger"])
+    assert summary.failures == ()
+    categories = [v[0] for k, v in rows(db).items() if k[0] == "victim"]
+    assert categories == ["not-owner"] * 5
+    mallory_asked = [u for u in asked if mallory.fpr in u]
+    assert len(mallory_asked) == 1  # not one per file
+    assert rows(db)[("stranger", "stranger-1.0.tar.gz")][0] == "unknown-key"

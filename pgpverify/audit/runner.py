@@ -49,6 +49,9 @@ __all__ = ["AuditOptions", "AuditProgress", "AuditSummary", "run_audit", "run_fr
 
 #: the largest distribution file downloaded to be hashed (held in memory while hashed)
 DEFAULT_MAX_FILE_BYTES = 512 << 20
+#: other signers' keys remembered in a run: at most this many, each at most this big
+_REMEMBERED_KEYS = 128
+_REMEMBERED_KEY_BYTES = 256 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,9 @@ class _Run:
         self.workdir = workdir
         self.lock = threading.Lock()
         self.failures: list[str] = []
+        #: other signers' published keys by fingerprint (None: not published), so files
+        #: signed by one unlisted key cost one request for it, not one each
+        self.keys: dict[str, bytes | None] = {}
 
     def count(self, what: str, failure: str | None = None) -> None:
         with self.lock:
@@ -142,6 +148,19 @@ class _Run:
             except PgpVerifyError as err:
                 self.count("failed", f"{name}/{entry.filename}: {err}")
         self.count("projects_done")
+
+    def published_key(self, client: IndexClient, fingerprint: str) -> bytes | None:
+        """``_published_key``, remembered for the run (small keys, a bounded number)."""
+        with self.lock:
+            if fingerprint in self.keys:
+                return self.keys[fingerprint]
+        found = _published_key(client, fingerprint)
+        if found is None or len(found) <= _REMEMBERED_KEY_BYTES:
+            with self.lock:
+                if len(self.keys) >= _REMEMBERED_KEYS:
+                    self.keys.pop(next(iter(self.keys)))  # the oldest goes
+                self.keys[fingerprint] = found
+        return found
 
     def _wanted(self, entry: ProjectFile) -> bool:
         since = self.options.since
@@ -182,7 +201,7 @@ class _Run:
             upload_time=entry.upload_time, now=self.now,
             grace_seconds=self.options.grace_seconds,
             hash_matches=entry.sha256 is None or entry.sha256 == sha256,
-            lookup_key=lambda fpr: _published_key(client, fpr),
+            lookup_key=lambda fpr: self.published_key(client, fpr),
         )
         del response
         foreign = None
