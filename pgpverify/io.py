@@ -94,11 +94,28 @@ def read_bounded(path: Path, limit: int, what: str) -> bytes:
     """
     with open_document(path, what) as stream:
         try:
-            data = stream.read(limit + 1)
+            data = _read_upto(stream, limit + 1)
         except OSError as err:
             raise InputError(f"cannot read {what}: {_why(err)}", source=str(path)) from None
     if len(data) > limit:
         raise LimitExceededError(f"size of the {what}", limit, source=str(path))
+    return data
+
+
+def _read_upto(stream: BinaryIO, most: int) -> bytes:
+    """The stream's octets up to its end, at most ``most`` of them.
+
+    A regular file is read in a buffer of its size plus one octet, not of ``most``: a
+    buffer of 1 MiB for a 500-octet signature costs about 15 us a verification (the
+    allocation and its release), more than parsing it. A file that grew since its size
+    was taken is read on, to ``most`` in all; a pipe is read as before.
+    """
+    found = os.fstat(stream.fileno())
+    if not stat.S_ISREG(found.st_mode) or found.st_size >= most:
+        return stream.read(most)
+    data = stream.read(found.st_size + 1)
+    if len(data) > found.st_size:  # it grew: the rest, up to the cap
+        data += stream.read(most - len(data))
     return data
 
 

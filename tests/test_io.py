@@ -107,6 +107,50 @@ def test_read_bounded_reads_up_to_the_limit_and_rejects_one_more_byte(tmp_path):
         read_bounded(path, 9, "thing")
 
 
+def _stale_fstat(monkeypatch, size):
+    """``fstat`` as taken before the file grew: it reports ``size`` octets."""
+    real = os.fstat
+
+    def stale(fd):
+        found = real(fd)
+        return os.stat_result((found.st_mode, *found[1:6], size, *found[7:]))
+
+    monkeypatch.setattr("pgpverify.io.os.fstat", stale)
+
+
+def test_read_bounded_reads_a_file_that_grew_after_its_size_was_taken(tmp_path, monkeypatch):
+    path = tmp_path / "f"
+    path.write_bytes(bytes(range(100)))
+    _stale_fstat(monkeypatch, 10)  # the buffer is sized for 11 octets; 100 are there
+    assert read_bounded(path, 100, "thing") == bytes(range(100))
+
+
+def test_read_bounded_rejects_a_file_that_grew_past_the_limit(tmp_path, monkeypatch):
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 100)
+    _stale_fstat(monkeypatch, 10)  # small when its size was taken, over the cap when read
+    with pytest.raises(LimitExceededError, match="size of the thing exceeds the limit of 99"):
+        read_bounded(path, 99, "thing")
+
+
+@posix_only
+def test_read_bounded_reads_a_fifo_to_its_end(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    payload = b"y" * 70_000  # more than a pipe's buffer: several reads
+
+    def feed():
+        with fifo.open("wb") as out:
+            out.write(payload)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        assert read_bounded(fifo, 1 << 20, "thing") == payload
+    finally:
+        writer.join()
+
+
 def test_read_bounded_rejects_a_directory_and_a_missing_file(tmp_path):
     with pytest.raises(InputError, match="thing is a directory"):
         read_bounded(tmp_path, 10, "thing")
