@@ -191,6 +191,23 @@ def test_armor_rejects_a_truncated_begin_line():
         decode_blocks(_armor().replace(b"SIGNATURE-----\n", b"SIGNATURE\n"))
 
 
+@pytest.mark.parametrize("label", [b"SIG-NATURE", b"SIG\tNATURE", b"SIG\x7fNATURE",
+                                   b"SIGN\xc3\xa9", b"S" * 65])
+def test_armor_rejects_a_label_with_a_dash_control_octet_or_over_64_octets(label):
+    good = _armor()
+    assert decode_blocks(good)[0].label == "SIGNATURE"
+    bad = good.replace(b"PGP SIGNATURE-----", b"PGP " + label + b"-----")
+    with pytest.raises(MalformedError, match="no OpenPGP armor"):
+        decode_blocks(bad)
+
+
+def test_armor_accepts_a_label_of_64_printable_octets():
+    label = b"A B!~" + b"S" * 59
+    block = decode_blocks(_armor().replace(b"PGP SIGNATURE-----", b"PGP " + label + b"-----"))
+    assert block[0].label == label.decode()
+    assert block[0].error is None
+
+
 def test_armor_rejects_bad_crc():
     good = _checksum(DATA)
     bad = b"=" + base64.b64encode((crc24(DATA) ^ 1).to_bytes(3, "big"))

@@ -27,6 +27,8 @@ _DASHES = b"-----"
 _CRC24_INIT = 0xB704CE
 _CRC24_POLY = 0x1864CFB
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+#: what a label (``SIGNATURE``) may hold: printable ASCII but the dash
+_LABEL_OCTETS = bytes(c for c in range(32, 127) if c != 0x2D)
 
 
 class ArmorBlock(Record):
@@ -117,8 +119,8 @@ def _label(line: bytes, prefix: bytes) -> str | None:
     if not (line.startswith(prefix) and line.endswith(_DASHES)):
         return None
     inner = line[len(prefix) : -len(_DASHES)]
-    if not inner or len(inner) > 64 or not all(32 <= c < 127 and c != 0x2D for c in inner):
-        return None
+    if not inner or len(inner) > 64 or inner.translate(None, _LABEL_OCTETS):
+        return None  # empty, too long, or an octet outside printable ASCII without "-"
     return inner.decode("ascii")
 
 
@@ -180,13 +182,15 @@ def _decode_one(lines: list[bytes], start: int, label: str) -> tuple[ArmorBlock,
     while i < n:
         line = lines[i].strip(b" \t\r")
         i += 1
-        end_label = _label(line, _END)
-        if end_label is not None:
-            if end_label != label:
-                return _broken(label, start, f"END PGP {end_label} closes BEGIN PGP {label}"), i
-            return _finish(label, start, body, crc_line), i
-        if _label(line, _BEGIN) is not None:
-            return _broken(label, start, "BEGIN line inside an armored block"), i - 1
+        if line.startswith(b"-"):  # only then can it be an END or BEGIN line
+            end_label = _label(line, _END)
+            if end_label is not None:
+                if end_label != label:
+                    return (_broken(label, start, f"END PGP {end_label} closes BEGIN PGP {label}"),
+                            i)
+                return _finish(label, start, body, crc_line), i
+            if _label(line, _BEGIN) is not None:
+                return _broken(label, start, "BEGIN line inside an armored block"), i - 1
         if not line:
             continue
         if crc_line is not None:
