@@ -50,10 +50,20 @@ def test_cli_check_file_index_json(capsys, tree, tmp_path):
     assert doc["ok"] is True
     assert doc["totals"] == {"good": 1, "unsigned": 1, "rejected": 0, "error": 0}
     assert [f["status"] for f in doc["files"]] == ["good", "unsigned"]
-    assert set(doc["files"][0]) >= {
-        "file", "project", "version", "sha256", "status", "reason", "message",
-        "signer_fingerprint", "primary_fingerprint", "maintainer", "role", "signature",
-        "upload_time", "backsigned"}
+    # issue 10's shape, field for field, plus the two README documents (signed_at, warnings)
+    issue = {"file", "project", "version", "sha256", "status", "reason", "message",
+             "signer_fingerprint", "primary_fingerprint", "maintainer", "role", "signature",
+             "upload_time", "backsigned"}
+    assert set(doc) == {"ok", "files", "totals", "warnings"}
+    assert set(doc["totals"]) == {"good", "unsigned", "rejected", "error"}
+    for item in doc["files"]:
+        assert set(item) == issue | {"signed_at", "warnings"}
+    good, unsigned = doc["files"]
+    assert good["signer_fingerprint"] == good["primary_fingerprint"] == ALICE.fpr
+    assert (good["maintainer"], good["role"]) == ("alice", "Owner")
+    assert good["signature"].endswith(".asc")
+    assert unsigned["signature"] is None
+    assert unsigned["backsigned"] is None
 
 
 def test_cli_check_index_as_a_directory_path(capsys, world, tmp_path):
