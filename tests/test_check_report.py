@@ -87,3 +87,21 @@ def test_junit_xml_is_valid_and_escaped():
     assert cases[2].find("error") is not None
     assert "\\ufffe" in cases[1].attrib["name"]
     assert "\x1b" not in data.decode()
+
+
+def test_text_lines_are_a_table_with_the_issue_columns_and_totals():
+    report = _report()
+    lines = text_lines(report)
+    header = lines[0].split()
+    assert header == ["file", "project", "version", "status", "reason", "signer", "role",
+                      "backsigned"]
+    rows = lines[1:1 + len(report.files)]
+    # every column starts where its header starts (names padded, none longer than a cell)
+    starts = [lines[0].index(name) for name in header]
+    good = rows[0]
+    assert good.split() == ["good-1.0-py3-none-any.whl", "good", "1.0", "GOOD", "good",
+                            "alice", "Owner", "YES"]
+    for column, start in zip(header[1:], starts[1:], strict=True):
+        assert good[start - 2:start] == "  ", column
+    assert rows[3].split()[3:5] == ["UNSIGNED", "unsigned"]
+    assert lines[-1] == "FAILED: 4 file(s): 1 good, 1 unsigned, 1 rejected, 1 error(s)"
