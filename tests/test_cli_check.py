@@ -368,3 +368,14 @@ def test_pending_install_rejects_extra_requirements_when_pgpverify_dies(world, t
     assert process.wait(timeout=120) != 0
     assert not target.exists() or list(target.iterdir()) == []
     pending._process = None
+
+
+def test_pending_install_hands_over_pins_larger_than_a_pipe(fake_pip, tmp_path):
+    import sys
+
+    pending = pip_runner.start_install(tmp_path, output=sys.stderr)
+    if pending is None:
+        pytest.skip("no /dev/fd here: install runs after the check")
+    pins = "".join(f"p{n}==1.0 --hash=sha256:{'cd' * 32}\n" for n in range(5000))  # 400 KB
+    pending.finish(pins)
+    assert json.loads(fake_pip.read_text())["pins"] == pins

@@ -165,11 +165,23 @@ class PendingInstall:
             raise ValueError(msg)
         self._process = None
         try:
-            with os.fdopen(self._pipe, "wb") as stream:
-                stream.write(pins.encode("utf-8"))
-        except BrokenPipeError:
-            pass  # pip ended before reading (a bad option): its exit status says so
-        code = process.wait()
+            data = memoryview(pins.encode("utf-8"))
+            try:
+                while data:
+                    data = data[os.write(self._pipe, data):]
+            except BrokenPipeError:
+                pass  # pip ended before reading (a bad option): its exit status says so
+            os.close(self._pipe)  # the end of file: pip goes on with every pin
+            self._pipe = -1
+            code = process.wait()
+        except BaseException:
+            # Ctrl-C while writing or while pip runs: stop pip (before it sees an end of
+            # file, if it has not yet), as subprocess.run does
+            process.kill()
+            process.wait()
+            if self._pipe >= 0:
+                os.close(self._pipe)
+            raise
         if code != 0:
             raise InputError(f"pip install failed (exit status {code}); its output says why")
 
