@@ -313,3 +313,38 @@ def gather_one(project: str, tmp_path: Path):
             key_owner=None, foreign_key_digest=None, math="[]", judged_at=0.0,
             reference_time=0.0), None)
         return gather(store)
+
+
+def test_key_dates_give_a_signing_subkeys_own_revocation():
+    from certbuild import subkey_revocation
+
+    cert, primary, sub = signer_cert("sub-revoked", subkey=True)
+    revocation = subkey_revocation(primary, sub, REVOKED)
+    good = Cert(primary, [*cert.components[:-1], (cert.components[-1][0],
+                                                  [*cert.components[-1][1], revocation])])
+    forged = Cert(primary, [*cert.components[:-1], (cert.components[-1][0],
+                                                    [*cert.components[-1][1],
+                                                     _flip_last(revocation)])])
+    dates = key_dates(good.octets(), primary.fpr, REVOKED + 1, subkeys=[sub.fpr])
+    assert dates.state == "revoked"
+    assert dates.revoked is not None
+    assert "subkey" in dates.revoked
+    assert sub.fpr in dates.revoked
+    # without the subkey named (no file signed by it), the primary alone is judged
+    assert key_dates(good.octets(), primary.fpr, REVOKED + 1).state == "valid"
+    twin = key_dates(forged.octets(), primary.fpr, REVOKED + 1, subkeys=[sub.fpr])
+    assert (twin.state, twin.revoked) == ("valid", None)
+
+
+def test_key_dates_give_a_signing_subkeys_own_expiry():
+    from certbuild import binding
+
+    cert, primary, sub = signer_cert("sub-expired", subkey=True)
+    head = cert.components[-1][0]
+    expiring = Cert(primary, [*cert.components[:-1],
+                              (head, [binding(primary, sub, K0 + 1, expires=EXPIRES)])])
+    dates = key_dates(expiring.octets(), primary.fpr, EXPIRES + 1, subkeys=[sub.fpr])
+    assert dates.state.startswith("expired: the subkey expired at 2024-01-01T00:00:00Z")
+    assert dates.expires == "never"  # the primary's own
+    assert key_dates(expiring.octets(), primary.fpr, EXPIRES - 1,
+                     subkeys=[sub.fpr]).state == "valid"

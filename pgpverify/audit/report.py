@@ -43,6 +43,7 @@ from pgpverify.openpgp.keyring import Keyring
 from pgpverify.textsafe import terminal_safe
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
     from pgpverify.audit.store import AuditStore, FileRow
@@ -63,6 +64,8 @@ FILE_FIELDS = (
 _HTML_FILES_PER_PROJECT = 50
 #: algorithms_by_year names: "hash SHA256", "key RSA 1024" (a key's size is part of its name)
 _HASH, _KEY = "hash ", "key "
+#: signing subkeys judged per key in the keys table
+_SUBKEYS_JUDGED = 8
 _UNKNOWN_YEAR = "unknown"
 
 
@@ -113,6 +116,8 @@ class _Key:
     at: float = 0.0
     #: blob digest of a certificate published for another signer (not-owner files)
     foreign_digest: str | None = None
+    #: the key fingerprints (primary or subkeys) that signed its files, at most a few
+    signers: set[str] = field(default_factory=set)
     #: from the archived certificate at ``at``: expiry (ISO time, "never") and revocation
     expires: str | None = None
     revoked: str | None = None
@@ -187,6 +192,8 @@ class ReportData:
             key.files += 1
             key.owner = key.owner or row.key_owner
             key.foreign_digest = key.foreign_digest or row.foreign_key_digest
+            if row.signer_fingerprint and len(key.signers) < _SUBKEYS_JUDGED:
+                key.signers.add(row.signer_fingerprint)
             key.at = max(key.at, _finite(row.reference_time))
             if row.category == REVOKED_SINCE or row.reason_now == "key-revoked":
                 key.state = "revoked"
@@ -231,7 +238,7 @@ def gather(store: AuditStore, *, limits: Limits = DEFAULT_LIMITS) -> ReportData:
         except AuditStoreError:
             item.state = "archived certificate missing or altered"
             continue
-        dates = key_dates(blob, fpr, item.at, limits=limits)
+        dates = key_dates(blob, fpr, item.at, subkeys=item.signers, limits=limits)
         item.state, item.expires, item.revoked = dates.state, dates.expires, dates.revoked
     return data
 
@@ -253,7 +260,7 @@ class KeyDates:
 
 
 def key_dates(data: bytes | list[bytes], fingerprint: str, at: float, *,
-              limits: Limits = DEFAULT_LIMITS) -> KeyDates:
+              subkeys: Iterable[str] = (), limits: Limits = DEFAULT_LIMITS) -> KeyDates:
     """Expiry and revocation of the primary key ``fingerprint`` in ``data`` at ``at``.
 
     Judged by the certificate code ``verify`` uses (RFC 9580 §5.2.3.31 revocations,
@@ -263,7 +270,8 @@ def key_dates(data: bytes | list[bytes], fingerprint: str, at: float, *,
     user ID self-signature set. ``data`` is every copy the store archived (what the index
     published each time a project was audited), merged as ``verify`` merges keyrings; data
     that does not hold the key, or that a cap stops, gives a state saying so, never an
-    exception.
+    exception. ``subkeys`` are the fingerprints that signed its files: a signing subkey
+    revoked or expired on its own says so too (the first ``_SUBKEYS_JUDGED`` of them).
     """
     when = int(_finite(at))
     try:
@@ -280,12 +288,25 @@ def key_dates(data: bytes | list[bytes], fingerprint: str, at: float, *,
         revoked = (judgement.message if judgement is not None
                    and judgement.verdict is KeyVerdict.REVOKED else None)
         expires = _primary_expiry(cert, when, budget)
+        # a signing subkey its files name may be revoked or expired on its own
+        subkey_state = None
+        for signer in sorted(set(subkeys))[:_SUBKEYS_JUDGED]:
+            key = cert.find_key(bytes.fromhex(signer))
+            if revoked is not None or key is None or key.is_primary:
+                continue
+            verdict = cert.judge(key, when, when, budget=budget)
+            if verdict is not None and verdict.verdict is KeyVerdict.REVOKED:
+                revoked = f"{verdict.message} ({signer})"
+            elif verdict is not None and verdict.verdict is KeyVerdict.EXPIRED:
+                subkey_state = subkey_state or f"{verdict.message} ({signer})"
     except (PgpVerifyError, ValueError) as err:
         return KeyDates(f"not judged ({err})", None, None)
     if revoked is not None:
         state = "revoked"
     elif expires is not None and expires <= when:
         state = "expired"
+    elif subkey_state is not None:
+        state = f"expired: {subkey_state}"
     else:
         state = "valid"
     return KeyDates(state, "never" if expires is None else _iso(expires), revoked)
