@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from pgpverify.errors import WorkLimitError
+from pgpverify.openpgp._record import FrozenFields
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "WorkBudget"]
 
@@ -23,12 +24,13 @@ KIB = 1024
 MIB = 1024 * KIB
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+@dataclass(init=False, repr=False, eq=False)
+class Limits(FrozenFields):
     """Caps on everything pgpverify reads.
 
     The defaults accept every real-world detached signature and keyring seen (the Debian
-    developer keyring is 28 MB with 905 certificates) with a wide margin.
+    developer keyring is 28 MB with 905 certificates) with a wide margin. A frozen
+    dataclass whose methods come from :class:`FrozenFields` (keyword arguments only).
     """
 
     #: bytes of one detached signature file (``.asc`` or binary)

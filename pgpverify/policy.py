@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Protocol
 
+from pgpverify.openpgp._record import FrozenFields
 from pgpverify.openpgp.constants import HashAlgo, PubKeyAlgo
 
 if TYPE_CHECKING:
@@ -72,12 +73,14 @@ _SIGNING_CURVES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+@dataclass(init=False, repr=False, eq=False)
+class Policy(FrozenFields):
     """The algorithm policy: what a signature and its certificate may use.
 
     Every field is a set of RFC 9580 IDs (§9) or a number. Checked at construction: the
-    sets are frozensets, the numbers positive integers within the decoder's ceilings.
+    sets are frozensets, the numbers positive integers within the decoder's ceilings. A
+    frozen dataclass whose methods come from :class:`FrozenFields` (keyword arguments
+    only).
     """
 
     #: hashes a document signature may use (RFC 9580 §9.5); others are ``weak-hash``

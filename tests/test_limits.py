@@ -63,3 +63,39 @@ def test_work_budget_counts_and_stops_at_its_limit():
     assert info.value.limit == 3
     # a work cap is a limit like the others: callers that catch those catch it too
     assert isinstance(info.value, LimitExceededError)
+
+
+# -- a frozen dataclass without generated code (openpgp._record.FrozenFields) -------------
+
+
+def test_limits_is_a_dataclass_that_replace_and_asdict_understand():
+    tight = dataclasses.replace(DEFAULT_LIMITS, candidates=3)
+    assert tight.candidates == 3
+    assert dataclasses.asdict(tight) == {**dataclasses.asdict(DEFAULT_LIMITS), "candidates": 3}
+    assert Limits() == DEFAULT_LIMITS
+    assert hash(Limits()) == hash(DEFAULT_LIMITS)
+    assert tight != DEFAULT_LIMITS
+    assert object() != DEFAULT_LIMITS
+    assert repr(tight).startswith("Limits(signature_bytes=1048576, ")
+    assert "candidates=3" in repr(tight)
+
+
+def test_limits_defaults_are_the_fields_defaults():
+    for spec in dataclasses.fields(Limits):
+        assert getattr(DEFAULT_LIMITS, spec.name) == spec.default
+
+
+def test_limits_rejects_assignment_and_deletion():
+    limits = Limits()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        limits.candidates = 1_000_000  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del limits.candidates
+    assert limits.candidates == DEFAULT_LIMITS.candidates
+
+
+def test_limits_rejects_an_unknown_field_and_positional_caps():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'candidate'"):
+        Limits(candidate=3)
+    with pytest.raises(TypeError):
+        Limits(3)  # type: ignore[misc]
