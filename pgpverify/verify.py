@@ -31,7 +31,7 @@ from pgpverify.errors import (
 from pgpverify.io import BINARY, binary_blocks, open_document, read_bounded
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
-from pgpverify.openpgp._record import Record
+from pgpverify.openpgp._record import FrozenFields, Record
 from pgpverify.openpgp.certificate import KeyVerdict
 from pgpverify.openpgp.constants import (
     HashAlgo,
@@ -309,9 +309,13 @@ class SignatureReport(Record):
         }
 
 
-@dataclass(frozen=True, slots=True)
-class VerificationResult:
-    """The verdict on one file. Use ``result.ok``; there is deliberately no ``__bool__``."""
+@dataclass(init=False, repr=False, eq=False)
+class VerificationResult(FrozenFields):
+    """The verdict on one file. Use ``result.ok``; there is deliberately no ``__bool__``.
+
+    A frozen dataclass (``dataclasses.replace`` works) whose methods are written, not
+    generated at import (:class:`FrozenFields`); keyword arguments only.
+    """
 
     outcome: Outcome
     reason: Reason
@@ -329,6 +333,38 @@ class VerificationResult:
     warnings: tuple[str, ...] = ()
 
     __bool__ = None
+
+    def __init__(  # one per verification: written out, not FrozenFields' generic one
+        self,
+        *,
+        outcome: Outcome,
+        reason: Reason,
+        message: str,
+        file: str,
+        sha256: str | None,
+        signature_file: str,
+        signer_fingerprint: str | None = None,
+        primary_fingerprint: str | None = None,
+        created: str | None = None,
+        project: str | None = None,
+        maintainer: Maintainer | None = None,
+        signatures: tuple[SignatureReport, ...] = (),
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        _init = object.__setattr__
+        _init(self, "outcome", outcome)
+        _init(self, "reason", reason)
+        _init(self, "message", message)
+        _init(self, "file", file)
+        _init(self, "sha256", sha256)
+        _init(self, "signature_file", signature_file)
+        _init(self, "signer_fingerprint", signer_fingerprint)
+        _init(self, "primary_fingerprint", primary_fingerprint)
+        _init(self, "created", created)
+        _init(self, "project", project)
+        _init(self, "maintainer", maintainer)
+        _init(self, "signatures", signatures)
+        _init(self, "warnings", warnings)
 
     @property
     def ok(self) -> bool:

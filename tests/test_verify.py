@@ -1,5 +1,6 @@
 """Unit tests of the Verifier's own parts; whole verdicts are in test_manifest_verdicts.py."""
 
+import dataclasses
 import hashlib
 import re
 from datetime import datetime, timezone
@@ -170,6 +171,24 @@ def test_result_has_no_truth_value():
     assert result.ok
     with pytest.raises(TypeError):
         bool(result)
+
+
+def test_result_is_a_frozen_dataclass_that_replace_understands():
+    result = VerificationResult(
+        outcome=Outcome.GOOD, reason=Reason.GOOD, message="", file="f", sha256=None,
+        signature_file="f.asc",
+    )
+    named = dataclasses.replace(result, project="demo-pkg")
+    assert named.project == "demo-pkg"
+    assert named != result
+    assert dataclasses.replace(named, project=None) == result
+    assert hash(dataclasses.replace(named, project=None)) == hash(result)
+    for spec in dataclasses.fields(VerificationResult):  # the written defaults are the fields'
+        if spec.default is not dataclasses.MISSING:
+            assert getattr(result, spec.name) == spec.default
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.outcome = Outcome.REJECTED  # type: ignore[misc]
+    assert repr(result).startswith("VerificationResult(outcome=<Outcome.GOOD: 'good'>, ")
 
 
 @pytest.mark.parametrize("armored", [False, True])
