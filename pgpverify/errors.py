@@ -20,6 +20,7 @@ __all__ = [
     "OwnersError",
     "PgpVerifyError",
     "PublishError",
+    "ResponseTooLargeError",
     "UnsupportedError",
     "WorkLimitError",
 ]
@@ -79,6 +80,15 @@ class NetworkError(PgpVerifyError):
 
     ``source`` is the URL. Never raised for "not found": that is an answer (a
     :class:`pgpverify.index.fetch.Response` with status 404 or 410), not a failure.
+    """
+
+
+class ResponseTooLargeError(NetworkError):
+    """A document's body is larger than the caller's cap (``max_bytes``).
+
+    Unlike a connection failure, it does not go away on a later try: the same document
+    will be as large next time, so a caller may judge it (an audit stores an oversized
+    ``.asc`` as a malformed signature) instead of leaving it for another run.
     """
 
 

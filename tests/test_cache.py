@@ -2,6 +2,7 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import io
 import os
 import re
 import sqlite3
@@ -11,7 +12,7 @@ import textwrap
 
 import pytest
 
-from pgpverify.errors import CacheError, NetworkError
+from pgpverify.errors import CacheError, NetworkError, ResponseTooLargeError
 from pgpverify.index import cache as cache_module
 from pgpverify.index.cache import (
     CACHE_FILE_NAME,
@@ -21,7 +22,7 @@ from pgpverify.index.cache import (
     MemoryState,
     default_cache_dir,
 )
-from pgpverify.index.fetch import Response
+from pgpverify.index.fetch import Download, Response
 from pgpverify.trust.memory import TrustStatement
 from pgpverify.trust.owners import Maintainer
 
@@ -1160,3 +1161,46 @@ def test_cache_schema_2_gains_freshness_in_place(tmp_path, clock):
     assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
         str(SCHEMA_VERSION),)
     db.close()
+
+
+# -- streaming: distribution files pass through, never cached --------------------------------
+
+
+class StreamingScript(ScriptedFetcher):
+    """A ScriptedFetcher that also streams (its get answers, as a Download)."""
+
+    def __init__(self, script=None):
+        super().__init__(script)
+        self.streamed = []
+
+    @contextlib.contextmanager
+    def stream(self, url, *, max_bytes):
+        self.streamed.append((url, max_bytes))
+        answer = self.get(url, max_bytes=max_bytes)
+        yield Download(url=answer.url, status=answer.status, body=io.BytesIO(answer.body))
+
+
+def test_caching_fetcher_streams_through_without_caching(cache, clock):
+    inner = StreamingScript({URL: [ok(), ok()]})
+    fetcher = fetcher_for(cache, clock, inner)
+    for _ in range(2):  # asked twice: streamed twice, never answered from or stored in the cache
+        with fetcher.stream(URL, max_bytes=1000) as download:
+            assert download.body.read() == BODY
+    assert inner.streamed == [(URL, 1000), (URL, 1000)]
+    assert cache.get(URL) is None
+
+
+def test_caching_fetcher_rejects_a_stream_offline(cache, clock):
+    cache.put(URL, ok(), T0)  # even a cached copy: a file is never served from the cache
+    with pytest.raises(NetworkError, match="offline"), \
+            fetcher_for(cache, clock, None).stream(URL, max_bytes=1000):
+        pass
+
+
+def test_caching_fetcher_rejects_a_body_over_the_cap_as_response_too_large(cache, clock):
+    inner = ScriptedFetcher({URL: [ok(b"x" * 11)]})
+    with pytest.raises(ResponseTooLargeError, match="larger than 10 bytes"):
+        fetcher_for(cache, clock, inner).get(URL, max_bytes=10)
+    cache.put(URL, ok(), T0)
+    with pytest.raises(ResponseTooLargeError, match="larger than 5 bytes"):
+        fetcher_for(cache, clock, None).get(URL, max_bytes=5)

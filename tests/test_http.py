@@ -24,7 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from faultserver import ETAG, HTML, LAST_MODIFIED, FaultServer, closed_port
 
 from pgpverify import __version__
-from pgpverify.errors import NetworkError
+from pgpverify.errors import NetworkError, ResponseTooLargeError
 from pgpverify.index.fetch import Fetcher, Response
 from pgpverify.index.http import HttpConfig, HttpFetcher, max_age
 
@@ -898,3 +898,94 @@ def test_http_watchdogs_share_one_alarm_thread(server, make_fetcher, monkeypatch
     message, took = elapsed_fetch(dripping, server.url + path)
     assert message.startswith("timeout: the download took more than")
     assert took < BUDGET + 1.5
+
+
+# -- streaming (a distribution file read once, never held) ----------------------------------
+
+
+def read_stream(fetcher, url, *, max_bytes=1 << 20, piece=1000):
+    with fetcher.stream(url, max_bytes=max_bytes) as download:
+        parts = []
+        while chunk := download.body.read(piece):
+            parts.append(chunk)
+        return download, b"".join(parts)
+
+
+@pytest.mark.parametrize("mode", ["length", "chunked", "close"])
+def test_http_stream_reads_the_body_in_pieces(server, fetcher, mode):
+    download, body = read_stream(fetcher, server.url + f"/big?size=200000&mode={mode}")
+    assert download.status == 200
+    assert body == b"x" * 200000
+
+
+def test_http_stream_follows_redirects_and_answers_not_found(server, fetcher):
+    download, body = read_stream(fetcher, server.url + "/chain?n=3")
+    assert (download.url, body) == (server.url + "/chain?n=0", b"end of chain")
+    download, body = read_stream(fetcher, server.url + "/status?code=404")
+    assert (download.found, download.status, body) == (False, 404, b"")
+
+
+def test_http_stream_rejects_content_length_over_the_cap_early(server, fetcher, sleeps):
+    url = server.url + "/big?size=5001&mode=length"
+    with pytest.raises(ResponseTooLargeError) as caught, fetcher.stream(url, max_bytes=5000):
+        pass
+    assert caught.value.source == url
+    assert str(caught.value).endswith("response larger than 5000 bytes (Content-Length: 5001)")
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("mode", ["chunked", "close"])
+def test_http_stream_rejects_unannounced_body_over_the_cap(server, fetcher, mode):
+    url = server.url + f"/big?size=200000&mode={mode}"
+    with pytest.raises(ResponseTooLargeError) as caught:
+        read_stream(fetcher, url, max_bytes=5000)
+    assert caught.value.source == url
+    assert str(caught.value).endswith("response larger than 5000 bytes")
+    _, body = read_stream(fetcher, url, max_bytes=200000)  # the good twin: at the cap
+    assert len(body) == 200000
+
+
+def test_http_get_rejects_a_body_over_the_cap_as_response_too_large(server, fetcher):
+    with pytest.raises(ResponseTooLargeError):
+        fetcher.get(server.url + "/big?size=5001&mode=length", max_bytes=5000)
+    with pytest.raises(ResponseTooLargeError):
+        fetcher.get(server.url + "/big?size=200000&mode=chunked", max_bytes=5000)
+    assert len(fetcher.get(server.url + "/big?size=5000", max_bytes=5000).body) == 5000
+
+
+def test_http_stream_rejects_a_connection_dropped_mid_body(server, fetcher, sleeps):
+    # once the body started, what was read is consumed: no retry, an error (never an end)
+    url = server.url + "/drop?times=99"
+    with pytest.raises(NetworkError) as caught:
+        read_stream(fetcher, url)
+    assert not isinstance(caught.value, ResponseTooLargeError)
+    assert "connection closed before the end of the body" in str(caught.value)
+    assert server.count("/drop?times=99") == 1
+
+
+def test_http_stream_retries_before_the_body_starts(server, fetcher, sleeps):
+    _, body = read_stream(fetcher, server.url + "/flaky?fail=2")
+    assert body == b"recovered"
+    assert len(sleeps) == 2
+
+
+def test_http_stream_rejects_a_download_that_drips_past_the_budget(server, make_fetcher, sleeps):
+    fetcher = make_fetcher(total_timeout=BUDGET, read_timeout=2.0, retries=3)
+    path = f"/drip?every={DRIP_EVERY}&size=1000"
+    started = time.monotonic()
+    with pytest.raises(NetworkError) as caught:
+        read_stream(fetcher, server.url + path)
+    assert str(caught.value).endswith(
+        f"timeout: the download took more than {BUDGET:g} s in all (--timeout)")
+    assert time.monotonic() - started < BUDGET + 1.5
+    assert server.count(path) == 1
+
+
+def test_http_stream_refuses_plain_http_and_masks_credentials(fetcher, make_fetcher):
+    with pytest.raises(NetworkError), fetcher.stream("http://example.com/f.whl", max_bytes=10):
+        pass
+    url = f"http://user:s3cret@127.0.0.1:{closed_port()}/f.whl"
+    with pytest.raises(NetworkError) as caught, make_fetcher(retries=0).stream(url, max_bytes=9):
+        pass
+    assert "s3cret" not in str(caught.value)
+    assert caught.value.source == url.replace("s3cret", "****")

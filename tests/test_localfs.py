@@ -7,7 +7,7 @@ import os
 import pytest
 from fakeindex import FakeIndex
 
-from pgpverify.errors import IndexResponseError, InputError, NetworkError
+from pgpverify.errors import IndexResponseError, InputError, NetworkError, ResponseTooLargeError
 from pgpverify.index.client import IndexClient
 from pgpverify.index.localfs import FileFetcher, SchemeFetcher, file_url_problem, path_to_url
 
@@ -75,3 +75,52 @@ def test_index_client_rejects_local_file_link_on_remote_page(tmp_path):
         client.get_listed(path_to_url(tmp_path / "secret.whl"),
                           page="https://index.test/simple/demo/", max_bytes=100)
     assert index.requests == []
+
+
+def read_all(download, piece=7):
+    parts = []
+    while chunk := download.body.read(piece):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def test_file_fetcher_streams_a_file_within_the_cap(tmp_path):
+    (tmp_path / "f.whl").write_bytes(b"x" * 100)
+    with FileFetcher().stream(path_to_url(tmp_path / "f.whl"), max_bytes=100) as download:
+        assert download.status == 200
+        assert read_all(download) == b"x" * 100
+    with FileFetcher().stream(path_to_url(tmp_path) + "gone.whl", max_bytes=10) as download:
+        assert (download.found, download.status, download.body.read(5)) == (False, 404, b"")
+
+
+def test_file_fetcher_rejects_oversized_file_as_response_too_large(tmp_path):
+    (tmp_path / "big").write_bytes(b"x" * 11)
+    url = path_to_url(tmp_path / "big")
+    with pytest.raises(ResponseTooLargeError, match="larger than 10 bytes"):
+        FileFetcher().get(url, max_bytes=10)
+    with (pytest.raises(ResponseTooLargeError, match="larger than 10 bytes"),
+          FileFetcher().stream(url, max_bytes=10) as download):
+        read_all(download)
+    with FileFetcher().stream(url, max_bytes=11) as download:  # the good twin: at the cap
+        assert read_all(download) == b"x" * 11
+
+
+def test_file_fetcher_stream_rejects_special_file_and_remote_host(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(NetworkError, match="not a regular file"), \
+            FileFetcher().stream(path_to_url(fifo), max_bytes=10):
+        pass
+    with pytest.raises(NetworkError, match="host"), \
+            FileFetcher().stream("file://example.com/x.whl", max_bytes=10):
+        pass
+
+
+def test_scheme_fetcher_streams_file_urls_from_disk(tmp_path):
+    (tmp_path / "f.whl").write_bytes(b"wheel")
+    fetcher = SchemeFetcher(FileFetcher())
+    with fetcher.stream(path_to_url(tmp_path / "f.whl"), max_bytes=10) as download:
+        assert read_all(download) == b"wheel"
+    with pytest.raises(NetworkError, match="no network fetcher"), \
+            fetcher.stream("https://example.com/f.whl", max_bytes=10):
+        pass

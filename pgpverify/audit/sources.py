@@ -14,6 +14,7 @@ Also here: the project list for ``--all`` (PEP 691 JSON or HTML root page, else
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -28,11 +29,11 @@ from urllib.request import url2pathname
 from packaging.utils import canonicalize_name
 
 from pgpverify.errors import IndexResponseError, InputError, NetworkError
-from pgpverify.index.fetch import Response
+from pgpverify.index.fetch import Download, Response, open_stream
 from pgpverify.index.localfs import FileFetcher, path_to_url
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from pgpverify.index.client import IndexClient
     from pgpverify.index.fetch import Fetcher
@@ -98,6 +99,25 @@ class MirrorFetcher:
         return Response(url=url, status=found.status, body=found.body,
                         content_type=found.content_type)
 
+    @contextlib.contextmanager
+    def stream(self, url: str, *, max_bytes: int) -> Iterator[Download]:
+        """A file under the mirror opened for reading (404 when absent), as ``get``."""
+        path = self._inside(url)
+        if path.is_dir():
+            yield Download(url=url, status=404)  # a directory is a page, not a file
+            return
+        with self.files.stream(path_to_url(path), max_bytes=max_bytes) as found:
+            yield Download(url=url, status=found.status, body=found.body)
+
+    def _inside(self, url: str) -> Path:
+        try:
+            path = Path(url2pathname(urlsplit(url).path)).resolve()
+        except (ValueError, OSError) as err:
+            raise NetworkError(f"unusable mirror path: {err}", source=url) from None
+        if not path.is_relative_to(self.root):
+            raise NetworkError("leads outside the mirror directory: refused", source=url)
+        return path
+
 
 class TokenBucket:
     """At most ``rate`` requests a second on average, bursts up to ``burst`` (thread-safe)."""
@@ -143,6 +163,13 @@ class RateLimitedFetcher:
         self.bucket.take()
         return self.fetcher.get(url, max_bytes=max_bytes, accept=accept, etag=etag,
                                 last_modified=last_modified)
+
+    @contextlib.contextmanager
+    def stream(self, url: str, *, max_bytes: int) -> Iterator[Download]:
+        """Stream through the wrapped fetcher, at the bucket's pace."""
+        self.bucket.take()
+        with open_stream(self.fetcher, url, max_bytes=max_bytes) as download:
+            yield download
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -60,8 +60,8 @@ from typing import TYPE_CHECKING, TypeGuard, final
 import platformdirs
 from packaging.utils import canonicalize_name
 
-from pgpverify.errors import CacheError, NetworkError
-from pgpverify.index.fetch import Fetcher, Response
+from pgpverify.errors import CacheError, NetworkError, ResponseTooLargeError
+from pgpverify.index.fetch import Download, Fetcher, Response, open_stream
 from pgpverify.trust.memory import StatementFormatError, TrustStatement
 from pgpverify.urls import without_credentials
 
@@ -695,13 +695,27 @@ class CachingFetcher:
                                   last_modified=last_modified)
         return self._handle(url, response, cached, max_bytes, caller_validates=caller_validates)
 
+    @contextlib.contextmanager
+    def stream(self, url: str, *, max_bytes: int) -> Iterator[Download]:
+        """Stream ``url`` from the inner fetcher, never through the cache.
+
+        A large download (a distribution file) is read once and not kept: it is neither
+        looked up nor stored here. Offline, nothing can be streamed (NetworkError).
+        """
+        if self.offline or self.inner is None:
+            raise NetworkError("not in the cache (offline): a file is never cached",
+                               source=without_credentials(url))
+        with open_stream(self.inner, url, max_bytes=max_bytes) as download:
+            yield download
+
     def _handle(
         self, url: str, response: Response, cached: CachedDocument | None, max_bytes: int,
         *, caller_validates: bool,
     ) -> Response:
         if response.status == 200:
             if len(response.body) > max_bytes:
-                raise NetworkError(f"response larger than {max_bytes} bytes", source=url)
+                raise ResponseTooLargeError(f"response larger than {max_bytes} bytes",
+                                            source=url)
             self.cache.put(url, response, self._clock())
             return response
         if response.status in _MISSING:
@@ -734,8 +748,8 @@ def _offline_answer(url: str, cached: CachedDocument | None, max_bytes: int) -> 
     if cached is None:
         raise NetworkError("not in the cache (offline)", source=url)
     if cached.found and len(cached.body) > max_bytes:
-        raise NetworkError(f"the cached copy is larger than {max_bytes} bytes (offline)",
-                           source=url)
+        raise ResponseTooLargeError(
+            f"the cached copy is larger than {max_bytes} bytes (offline)", source=url)
     return cached.to_response()
 
 

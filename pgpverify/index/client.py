@@ -9,6 +9,7 @@ answer and is reported as such; a server that does not answer is a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from packaging.utils import canonicalize_name
 
 from pgpverify.errors import IndexResponseError, InputError, OwnersError, PgpVerifyError
+from pgpverify.index.fetch import open_stream
 from pgpverify.index.localfs import file_url_problem, is_file_url
 from pgpverify.index.simple import SIMPLE_ACCEPT, ProjectFile, parse_project_page
 from pgpverify.limits import DEFAULT_LIMITS, Limits
@@ -36,7 +38,9 @@ from pgpverify.urls import (
 )
 
 if TYPE_CHECKING:
-    from pgpverify.index.fetch import Fetcher, Response
+    from collections.abc import Iterator
+
+    from pgpverify.index.fetch import Download, Fetcher, Response
 
 __all__ = ["IndexClient", "ProjectKeys", "pgp_root_for", "project_from_filename"]
 
@@ -172,6 +176,23 @@ class IndexClient:
         URL's origin, if any, travel with the request only; the Response names the URL
         without them.
         """
+        response = self.fetcher.get(self._checked(url, page), max_bytes=max_bytes,
+                                    accept=accept)
+        return dataclasses.replace(response, url=without_credentials(response.url or url))
+
+    @contextlib.contextmanager
+    def stream_listed(self, url: str, *, page: str, max_bytes: int) -> Iterator[Download]:
+        """Stream ``url``, read from ``page`` (a distribution file), under the URL policy.
+
+        The same checks and credentials as :meth:`get_listed`; the body is read as it
+        arrives and never held whole (a fetcher without ``stream`` answers from ``get``).
+        """
+        sent = self._checked(url, page)
+        with open_stream(self.fetcher, sent, max_bytes=max_bytes) as download:
+            yield dataclasses.replace(download, url=without_credentials(download.url or url))
+
+    def _checked(self, url: str, page: str | None) -> str:
+        """``url`` with its origin's credentials, once the URL policy allows it."""
         problem = self._url_problem(url)
         if problem is None and page is not None and is_file_url(url) and not is_file_url(page):
             problem = "a link from a remote page to a local file is never followed"
@@ -182,9 +203,7 @@ class IndexClient:
             raise IndexResponseError(f"{where}{problem}", source=page or redact_url(url))
         where_to = origin(url)
         credentials = self._credentials.get(where_to) if where_to is not None else None
-        response = self.fetcher.get(with_credentials(url, credentials), max_bytes=max_bytes,
-                                    accept=accept)
-        return dataclasses.replace(response, url=without_credentials(response.url or url))
+        return with_credentials(url, credentials)
 
     def record_url(self, project: str) -> str:
         """URL of a project's ownership record."""

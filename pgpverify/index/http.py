@@ -52,8 +52,8 @@ import urllib3.exceptions
 import urllib3.poolmanager
 
 from pgpverify import __version__
-from pgpverify.errors import NetworkError
-from pgpverify.index.fetch import Response
+from pgpverify.errors import NetworkError, ResponseTooLargeError
+from pgpverify.index.fetch import Download, Response
 from pgpverify.urls import (
     Credentials,
     origin,
@@ -145,6 +145,10 @@ class _FetchError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class _TooLargeError(_FetchError):
+    """The body is larger than the caller's cap (:class:`ResponseTooLargeError`)."""
 
 
 class _RetryableError(_FetchError):
@@ -474,7 +478,8 @@ class HttpFetcher:
             message = err.message
             if current != plain:
                 message = f"redirected to {redact_url(current)}: {message}"
-            raise NetworkError(_scrub(message, credentials), source=source) from None
+            kind = ResponseTooLargeError if isinstance(err, _TooLargeError) else NetworkError
+            raise kind(_scrub(message, credentials), source=source) from None
         raise NetworkError(
             f"too many redirects (more than {self.config.max_redirects})", source=source
         )
@@ -565,7 +570,7 @@ class HttpFetcher:
             raise _FetchError(f"HTTP {status} {_reason(answer)}")
         announced = _content_length(answer.headers.get("Content-Length"))
         if announced is not None and announced > max_bytes:
-            raise _FetchError(
+            raise _TooLargeError(
                 f"response larger than {max_bytes} bytes (Content-Length: {announced})"
             )
         body = bytearray()
@@ -573,7 +578,7 @@ class HttpFetcher:
             body += chunk
             if len(body) > max_bytes:
                 # the context manager closes the connection: it is not reused
-                raise _FetchError(f"response larger than {max_bytes} bytes")
+                raise _TooLargeError(f"response larger than {max_bytes} bytes")
             if budget.remaining() <= 0:
                 raise budget.spent()
         return Response(
@@ -585,6 +590,194 @@ class HttpFetcher:
             last_modified=_validator(answer.headers.get("Last-Modified")),
             max_age=max_age(answer.headers.get("Cache-Control")),
         )
+
+
+    # -- streaming (a distribution file, read once and not kept) ---------------------------
+
+    @contextlib.contextmanager
+    def stream(self, url: str, *, max_bytes: int) -> Iterator[Download]:
+        """GET ``url`` for reading as it arrives: a :class:`Download` (200, 404 or 410).
+
+        The rules of :meth:`get` hold: the URL policy on every hop, credentials to their
+        origin only, retries until the body starts (never after: what was read is
+        consumed), one deadline (``total_timeout``) for the whole download, reads
+        included, and the cap, checked against Content-Length and counted as the body is
+        read (:class:`ResponseTooLargeError`). Reading raises NetworkError, never another
+        exception, and a body cut short is an error, never an end.
+        """
+        source = redact_url(url)
+        plain, credentials = split_credentials(url)
+        home = origin(plain) if credentials is not None else None
+        budget = _Budget(self.config)
+        current = plain
+        with contextlib.ExitStack() as held:
+            try:
+                _check_url(current, allow_insecure=self.config.allow_insecure)
+                for _ in range(self.config.max_redirects + 1):
+                    auth = None
+                    if credentials is not None and origin(current) == home:
+                        auth = credentials.as_auth()
+                    outcome = self._open_with_retries(current, max_bytes, auth, budget, held)
+                    if isinstance(outcome, Download):
+                        break
+                    previous, current = current, without_credentials(outcome)
+                    _check_url(current, allow_insecure=self.config.allow_insecure)
+                    if (_scheme(previous) == "https" and _scheme(current) == "http"
+                            and not self.config.allow_insecure):
+                        raise _FetchError(
+                            "refusing a redirect from HTTPS to plain HTTP; use --allow-insecure"
+                        )
+                else:
+                    raise _FetchError(
+                        f"too many redirects (more than {self.config.max_redirects})")
+            except _FetchError as err:
+                message = err.message
+                if current != plain:
+                    message = f"redirected to {redact_url(current)}: {message}"
+                kind = ResponseTooLargeError if isinstance(err, _TooLargeError) else NetworkError
+                raise kind(_scrub(message, credentials), source=source) from None
+            if isinstance(outcome.body, _HttpBody):
+                outcome.body.name(source, credentials)
+            yield outcome
+
+    def _open_with_retries(
+        self, url: str, max_bytes: int, auth: tuple[str, str] | None, budget: _Budget,
+        held: contextlib.ExitStack,
+    ) -> Download | str:
+        """One hop with retries until the body starts: a Download, or the redirect target."""
+        attempts = self.config.retries + 1
+        attempt = 0
+        while True:
+            try:
+                return self._open(url, max_bytes, auth, budget, held)
+            except _RetryableError as err:  # noqa: PERF203 - one try per network attempt
+                if attempt + 1 >= attempts:
+                    suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
+                    raise _FetchError(f"{err.message}{suffix}") from None
+                budget.pause(self.config.sleep, self.config.delay(attempt, err.retry_after))
+                attempt += 1
+
+    def _open(
+        self, url: str, max_bytes: int, auth: tuple[str, str] | None, budget: _Budget,
+        held: contextlib.ExitStack,
+    ) -> Download | str:
+        """One request; a 200 leaves its watchdog and connection open in ``held``."""
+        config = self.config
+        left = budget.remaining()
+        if left <= 0:
+            raise budget.spent()
+        timeout = (min(config.connect_timeout, left), min(config.read_timeout, left))
+        watchdog = _Watchdog(left)
+        try:
+            with contextlib.ExitStack() as attempt:
+                attempt.enter_context(watchdog)
+                answer = attempt.enter_context(self._session.get(
+                    url, auth=auth, stream=True, allow_redirects=False, timeout=timeout,
+                    verify=config.ca_bundle if config.ca_bundle is not None else True,
+                ))
+                outcome = self._head(url, answer, max_bytes)
+                if watchdog.fired:
+                    raise budget.spent()
+                if isinstance(outcome, Download) and outcome.found:
+                    body = _HttpBody(answer.iter_content(chunk_size=_CHUNK), watchdog, budget,
+                                     max_bytes, self.config, urlsplit(url).hostname or "?")
+                    outcome = Download(url=url, status=200, body=body)
+                    held.push(attempt.pop_all())  # open until the caller is done reading
+        except _FetchError:
+            raise
+        except (requests.RequestException, urllib3.exceptions.HTTPError,
+                http.client.HTTPException, OSError, ValueError) as err:
+            if watchdog.fired or budget.remaining() <= 0 or _cut_by_budget(err, left, config):
+                raise budget.spent() from None
+            message, retryable = _describe(err, config, urlsplit(url).hostname or "?")
+            if retryable:
+                raise _RetryableError(message) from None
+            raise _FetchError(message) from None
+        return outcome
+
+    @staticmethod
+    def _head(url: str, answer: requests.Response, max_bytes: int) -> Download | str:
+        """What the status and headers say: a Download (body unread) or a redirect target."""
+        status = answer.status_code
+        if status in _REDIRECT_STATUSES:
+            location = answer.headers.get("Location")
+            if not location:
+                raise _FetchError(f"HTTP {status} {_reason(answer)} without a Location header")
+            return urljoin(url, location.strip())
+        if status in _RETRY_STATUSES:
+            raise _RetryableError(
+                f"HTTP {status} {_reason(answer)}", _retry_after(answer.headers.get("Retry-After"))
+            )
+        if status in _ANSWER_STATUSES:
+            return Download(url=url, status=status)
+        if status != 200:
+            raise _FetchError(f"HTTP {status} {_reason(answer)}")
+        announced = _content_length(answer.headers.get("Content-Length"))
+        if announced is not None and announced > max_bytes:
+            raise _TooLargeError(
+                f"response larger than {max_bytes} bytes (Content-Length: {announced})"
+            )
+        return Download(url=url, status=200)
+
+
+@final
+class _HttpBody:
+    """A streamed body's ``read``: counted against the cap and the download's deadline.
+
+    Every failure is a NetworkError naming the URL (credentials scrubbed); an end that the
+    watchdog caused (a socket shut down at the deadline reads as an end) is a timeout.
+    """
+
+    def __init__(self, chunks: Iterator[bytes], watchdog: _Watchdog, budget: _Budget,  # noqa: PLR0917
+                 max_bytes: int, config: HttpConfig, host: str) -> None:
+        self._chunks = chunks
+        self._watchdog = watchdog
+        self._budget = budget
+        self._max = max_bytes
+        self._config = config
+        self._host = host
+        self._count = 0
+        self._pending = memoryview(b"")
+        self._source = ""
+        self._credentials: Credentials | None = None
+
+    def name(self, source: str, credentials: Credentials | None) -> None:
+        """The URL errors name, and the credentials to scrub from their messages."""
+        self._source, self._credentials = source, credentials
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to ``size`` bytes (the rest, within the cap, when negative); b"" at the end."""
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(_CHUNK), b""))
+        while not self._pending:
+            chunk = self._next()
+            if chunk is None:
+                return b""
+            self._pending = memoryview(chunk)
+        data = bytes(self._pending[:size])
+        self._pending = self._pending[size:]
+        return data
+
+    def _next(self) -> bytes | None:
+        try:
+            chunk = next(self._chunks, None)
+        except (requests.RequestException, urllib3.exceptions.HTTPError,
+                http.client.HTTPException, OSError, ValueError) as err:
+            if self._watchdog.fired or self._budget.remaining() <= 0:
+                raise self._fail(self._budget.spent().message) from None
+            raise self._fail(_describe(err, self._config, self._host)[0]) from None
+        if self._watchdog.fired or self._budget.remaining() <= 0:
+            raise self._fail(self._budget.spent().message)
+        if chunk is None:
+            return None
+        self._count += len(chunk)
+        if self._count > self._max:
+            raise ResponseTooLargeError(f"response larger than {self._max} bytes",
+                                        source=self._source)
+        return chunk
+
+    def _fail(self, message: str) -> NetworkError:
+        return NetworkError(_scrub(message, self._credentials), source=self._source)
 
 
 # -- helpers ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ here and every other URL to the network fetcher, so the cache never stores local
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from dataclasses import dataclass
@@ -23,10 +24,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from pgpverify.errors import NetworkError
-from pgpverify.index.fetch import Response
+from pgpverify.errors import NetworkError, ResponseTooLargeError
+from pgpverify.index.fetch import CappedReader, Download, Response, open_stream
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from pgpverify.index.fetch import Fetcher
 
 __all__ = ["FileFetcher", "SchemeFetcher", "file_url_problem", "is_file_url", "path_to_url"]
@@ -86,21 +89,10 @@ class FileFetcher:
         last_modified: str | None = None,  # noqa: ARG002
     ) -> Response:
         """The file's bytes (200), or 404 when it does not exist; NetworkError otherwise."""
-        problem = file_url_problem(url)
-        if problem is not None:
-            raise NetworkError(problem, source=url)
-        path = _local_path(url)
-        try:
-            if path.is_dir():
-                path /= "index.html"
-            # non-blocking: a FIFO without a writer must not hang the open (it is then
-            # refused as not a regular file); no effect on regular files
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0)
-                         | getattr(os, "O_NONBLOCK", 0))
-        except (FileNotFoundError, NotADirectoryError):
+        opened = _open_local(url)
+        if opened is None:
             return Response(url=url, status=404)
-        except (OSError, ValueError) as err:
-            raise NetworkError(f"cannot read: {_why(err)}", source=url) from None
+        fd, path = opened
         try:
             with os.fdopen(fd, "rb") as stream:
                 if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
@@ -109,9 +101,58 @@ class FileFetcher:
         except OSError as err:
             raise NetworkError(f"cannot read: {_why(err)}", source=url) from None
         if len(body) > max_bytes:
-            raise NetworkError(f"larger than {max_bytes} bytes", source=url)
+            raise ResponseTooLargeError(f"larger than {max_bytes} bytes", source=url)
         return Response(url=url, status=200, body=body,
                         content_type=_CONTENT_TYPES.get(path.suffix.lower()))
+
+    @contextlib.contextmanager
+    def stream(self, url: str, *, max_bytes: int) -> Iterator[Download]:
+        """The file opened for reading (200, at most ``max_bytes``), or 404; as ``get``."""
+        opened = _open_local(url)
+        if opened is None:
+            yield Download(url=url, status=404)
+            return
+        fd, _ = opened
+        try:
+            stream = os.fdopen(fd, "rb")
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                stream.close()
+                raise NetworkError("not a regular file", source=url)
+        except OSError as err:
+            raise NetworkError(f"cannot read: {_why(err)}", source=url) from None
+
+        def read(size: int) -> bytes:
+            try:
+                return stream.read(size)
+            except OSError as err:
+                raise NetworkError(f"cannot read: {_why(err)}", source=url) from None
+
+        with stream:
+            yield Download(url=url, status=200,
+                           body=CappedReader(read, max_bytes=max_bytes, source=url))
+
+
+def _open_local(url: str) -> tuple[int, Path] | None:
+    """A read-only descriptor of the file ``url`` names (a directory's ``index.html``).
+
+    None when it does not exist; NetworkError for an unusable URL or an unreadable file.
+    """
+    problem = file_url_problem(url)
+    if problem is not None:
+        raise NetworkError(problem, source=url)
+    path = _local_path(url)
+    try:
+        if path.is_dir():
+            path /= "index.html"
+        # non-blocking: a FIFO without a writer must not hang the open (it is then
+        # refused as not a regular file); no effect on regular files
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0)
+                     | getattr(os, "O_NONBLOCK", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, ValueError) as err:
+        raise NetworkError(f"cannot read: {_why(err)}", source=url) from None
+    return fd, path
 
 
 def _why(err: Exception) -> str:
@@ -141,3 +182,15 @@ class SchemeFetcher:
             raise NetworkError("no network fetcher for this URL", source=url)
         return self.network.get(url, max_bytes=max_bytes, accept=accept, etag=etag,
                                 last_modified=last_modified)
+
+    @contextlib.contextmanager
+    def stream(self, url: str, *, max_bytes: int) -> Iterator[Download]:
+        """Stream ``url`` from ``files`` or ``network`` as ``get`` dispatches it."""
+        if is_file_url(url):
+            with self.files.stream(url, max_bytes=max_bytes) as download:
+                yield download
+            return
+        if self.network is None:
+            raise NetworkError("no network fetcher for this URL", source=url)
+        with open_stream(self.network, url, max_bytes=max_bytes) as download:
+            yield download
