@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
+import tracemalloc
 from typing import TYPE_CHECKING
 
 import pytest
-from auditindex import NOW, build_index, expected_totals
+from auditindex import NOW, SIGNED, build_index, expected_totals, signature, signer
 
 from pgpverify.audit import runner as runner_module
 from pgpverify.audit.categories import CATEGORIES, categorise
@@ -27,6 +29,7 @@ from pgpverify.audit.store import AuditStore, AuditStoreError
 from pgpverify.errors import NetworkError
 from pgpverify.index.client import IndexClient
 from pgpverify.index.localfs import path_to_url
+from pgpverify.limits import DEFAULT_LIMITS
 
 
 @contextlib.contextmanager
@@ -786,3 +789,100 @@ def test_audit_looks_up_an_unlisted_signers_key_once_a_run(tmp_path, monkeypatch
     mallory_asked = [u for u in asked if mallory.fpr in u]
     assert len(mallory_asked) == 1  # not one per file
     assert rows(db)[("stranger", "stranger-1.0.tar.gz")][0] == "unknown-key"
+
+
+# -- streaming: the file goes through the hash and the verifier once, never held -------------
+
+
+class GetOnly:
+    """The mirror without ``stream``: each file is fetched whole (the in-memory path)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def get(self, url, **kwargs):
+        return self.inner.get(url, **kwargs)
+
+
+def replace_file(root: Path, project: str, data: bytes, asc: bytes | None) -> str:
+    """Put ``data`` (and ``asc``) in place of the project's file; the pages list its sha256."""
+    packages = root / "packages" / project
+    (wheel,) = [p for p in packages.iterdir() if not p.name.endswith(".asc")]
+    old = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    new = hashlib.sha256(data).hexdigest()
+    wheel.write_bytes(data)
+    if asc is not None:
+        (packages / (wheel.name + ".asc")).write_bytes(asc)
+    for page in (root / "simple" / project).iterdir():
+        page.write_text(page.read_text().replace(old, new))
+    return new
+
+
+def file_rows(db: Path) -> list:
+    with AuditStore(db, create=False) as store:
+        return list(store.files())
+
+
+def test_audit_streams_a_large_file_in_flat_memory(tmp_path):
+    root = tmp_path / "mirror"
+    build_index(root)
+    size = 64 << 20
+    data = bytes(range(256)) * (size // 256)
+    asc = signature(signer("alice"), data, SIGNED)
+    digest = replace_file(root, "good-00", data, asc)
+    del data
+    projects = ["good-00", "victim", "tampered"]  # good, a key looked up later, bad math
+    tracemalloc.start()
+    try:
+        summary = audit(root, tmp_path / "streamed.sqlite", projects)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert summary.failures == ()
+    assert peak < 16 << 20, f"peak {peak / 2**20:.1f} MiB for a {size >> 20} MiB file"
+    streamed = file_rows(tmp_path / "streamed.sqlite")
+    big = next(r for r in streamed if r.project == "good-00")
+    assert (big.category, big.sha256, big.listed_sha256) == ("good", digest, digest)
+    # the in-memory path (a fetcher without stream) gives exactly the same rows
+    def whole():
+        return IndexClient(GetOnly(MirrorFetcher(root.resolve())),
+                           index_url=path_to_url(root / "simple"), allow_files=True)
+    with AuditStore(tmp_path / "whole.sqlite") as store:
+        run_audit(store, whole, projects, now=NOW)
+    assert file_rows(tmp_path / "whole.sqlite") == streamed
+    assert {r.project: r.category for r in streamed} == {
+        "good-00": "good", "victim": "not-owner", "tampered": "bad-signature"}
+
+
+def test_audit_rejects_a_file_larger_than_the_cap_as_a_failure(tmp_path):
+    root = tmp_path / "mirror"
+    build_index(root)
+    summary = audit(root, tmp_path / "a.sqlite", ["good-00", "good-01"], max_file_bytes=20)
+    assert summary.audited == 0
+    assert [f.split(":")[0] for f in summary.failures] == [
+        "good-00/good_00-1.0.tar.gz", "good-01/good_01-1.0.tar.gz"]
+    assert all("larger than 20 bytes" in f for f in summary.failures)
+    good = audit(root, tmp_path / "b.sqlite", ["good-00"], max_file_bytes=100)  # good twin
+    assert (good.audited, good.failures) == (1, ())
+
+
+def test_audit_rejects_an_oversized_signature_as_malformed_once(tmp_path):
+    root = tmp_path / "mirror"
+    files = build_index(root)
+    item = next(f for f in files if f.project == "good-00")
+    asc = root / "packages" / "good-00" / (item.filename + ".asc")
+    good = asc.read_bytes()
+    asc.write_bytes(good + b"\n" * (DEFAULT_LIMITS.signature_bytes + 1 - len(good)))
+    db = tmp_path / "a.sqlite"
+    first = audit(root, db, ["good-00", "good-01"])
+    assert (first.audited, first.failures) == (2, ())
+    row = next(r for r in file_rows(db) if r.project == "good-00")
+    assert (row.category, row.reason_now, row.asc_digest) == ("malformed", "malformed", None)
+    assert f"larger than {DEFAULT_LIMITS.signature_bytes} bytes" in row.message_now
+    assert totals(db) == {"good": 1, "malformed": 1}
+    again = audit(root, db, ["good-00", "good-01"])  # a verdict, not a failure: not redone
+    assert (again.audited, again.skipped, again.failures) == (0, 2, ())
+    asc.write_bytes(good)  # the good twin: a signature within the cap is judged again
+    fixed = audit(root, db, ["good-00"])
+    assert fixed.audited == 1
+    assert totals(db) == {"good": 2}

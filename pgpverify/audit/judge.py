@@ -17,6 +17,7 @@ outcome in place of hashing the document. A pair with no recorded outcome is
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from dataclasses import dataclass, field
@@ -28,9 +29,17 @@ from pgpverify.audit.categories import Judgement, believable_upload_time, catego
 from pgpverify.errors import PgpVerifyError
 from pgpverify.isotime import parse_iso8601
 from pgpverify.limits import DEFAULT_LIMITS, Limits
+from pgpverify.openpgp.constants import HashAlgo, SigType, new_hash
 from pgpverify.openpgp.keyring import Keyring
 from pgpverify.trust.owners import OwnershipRecord
-from pgpverify.verify import Reason, VerificationResult, Verifier
+from pgpverify.verify import (
+    CHUNK,
+    Reason,
+    VerificationResult,
+    Verifier,
+    _check_math_within,
+    _text_forms,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -130,6 +139,58 @@ class RecordedMathVerifier(Verifier):
         return self.sha256 or ""
 
 
+@dataclass(slots=True)
+class _Hashed:
+    """One document's hash states, taken by the first verify and kept for the others."""
+
+    binary: dict[int, Any] | None = None
+    forms: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""
+
+
+@dataclass(slots=True)
+class OnePassVerifier(Verifier):
+    """A Verifier that reads a streamed document once for all of :func:`judge_file`.
+
+    The first verify hashes the stream with every algorithm (and text form) that any
+    signature packet of ``signature`` names, not only those whose key is known: a key
+    found afterwards (one the index publishes for another signer) is checked against the
+    same states. Every later verify (now, at upload, with that key) checks its math
+    against the kept states without reading. Copies made with ``dataclasses.replace``
+    share the states. The math itself is :class:`Verifier`'s, unchanged.
+    """
+
+    signature: bytes = b""
+    hashed: _Hashed = field(default_factory=_Hashed)
+
+    def _hash_and_check(self, doc: BinaryIO, attempts: list[Any], budget: WorkBudget) -> str:
+        kept = self.hashed
+        if kept.binary is None:
+            sigs = [attempt.sig for attempt in attempts]
+            with contextlib.suppress(PgpVerifyError):  # a malformed one: the verdict says so
+                sigs += [attempt.sig for attempt in self._parse(self.signature)]
+            binary_algos: set[int] = {int(HashAlgo.SHA256)}
+            text_algos: set[int] = set()
+            for sig in sigs:
+                if sig is not None and new_hash(sig.hash_algo) is not None:
+                    is_text = sig.sig_type == SigType.TEXT
+                    (text_algos if is_text else binary_algos).add(sig.hash_algo)
+            binary: dict[int, Any] = {algo: new_hash(algo) for algo in binary_algos}
+            forms = _text_forms(text_algos) if text_algos else {}
+            for chunk in iter(lambda: doc.read(CHUNK), b""):
+                for ctx in binary.values():
+                    ctx.update(chunk)
+                for form in forms.values():
+                    form.feed(chunk)
+            for form in forms.values():
+                form.end()
+            kept.binary, kept.forms = binary, forms
+            kept.sha256 = str(binary[HashAlgo.SHA256].hexdigest())
+        for attempt in attempts:
+            _check_math_within(attempt, kept.binary, kept.forms, budget)
+        return kept.sha256
+
+
 @dataclass(frozen=True, slots=True)
 class FileVerdicts:
     """Both verdicts on one signed file, its category and the details a report lists."""
@@ -205,7 +266,7 @@ def key_owner(data: bytes, fingerprint: str, *, limits: Limits = DEFAULT_LIMITS)
 
 
 def judge_file(
-    document: Path | bytes,
+    document: Path | bytes | BinaryIO,
     signature: bytes,
     trust: ProjectTrust,
     *,
@@ -213,7 +274,7 @@ def judge_file(
     upload_time: float | None,
     now: datetime,
     grace_seconds: float,
-    hash_matches: bool = True,
+    hash_matches: bool | Callable[[], bool] = True,
     lookup_key: Callable[[str], bytes | None] | None = None,
     foreign_key: bytes | None = None,
     recorded: RecordedMathVerifier | None = None,
@@ -222,14 +283,23 @@ def judge_file(
 
     ``lookup_key`` fetches an issuer's published key by fingerprint (live runs);
     ``foreign_key`` gives the one found before (``--from-store``); ``recorded`` replaces the
-    math with an earlier run's outcome.
+    math with an earlier run's outcome. A stream ``document`` is read once, by the first
+    verify (:class:`OnePassVerifier`), and may be read no further; ``hash_matches`` may
+    then be a function, asked after every verify (when the caller has hashed the rest).
     """
     from datetime import datetime, timezone
+
+    one_pass = None
+    if recorded is None and callable(getattr(document, "read", None)):
+        one_pass = OnePassVerifier(trust.keyring(), signature=signature)
 
     def verifier(extra: bytes | None) -> Verifier:
         ring = trust.keyring(extra)
         if recorded is not None:
             return dataclasses.replace(recorded, keyring=ring, owners=trust.owners(),
+                                       project=trust.owners().project, limits=trust.limits)
+        if one_pass is not None:
+            return dataclasses.replace(one_pass, keyring=ring, owners=trust.owners(),
                                        project=trust.owners().project, limits=trust.limits)
         return Verifier(ring, owners=trust.owners(), project=trust.owners().project,
                         limits=trust.limits)
@@ -263,7 +333,7 @@ def judge_file(
         signed=True, reason_now=result_now.reason.value,
         reason_at_upload=None if result_up is None else result_up.reason.value,
         upload_time=upload_time, signature_created=created, grace_seconds=grace_seconds,
-        hash_matches=hash_matches,
+        hash_matches=hash_matches if isinstance(hash_matches, bool) else hash_matches(),
     )
     return FileVerdicts(now=result_now, at_upload=result_up, judgement=judgement,
                         signature_created=created, math=_math(result_now, result_up),

@@ -5,16 +5,19 @@ lists the files; each file's ``.asc`` is found as ``check`` finds it
 (:func:`pgpverify.index.files.find_signature`). A file whose stored row has the same
 listed sha256, the same ``.asc`` bytes and the same project keys is done and skipped, so
 re-running the same command continues where a killed run stopped; anything else is
-(re-)audited: the file is downloaded (bounded), hashed, verified twice
-(:func:`pgpverify.audit.judge.judge_file`) and forgotten, and its row and ``.asc`` are
-committed in one transaction. A failure for one file (network, page, key file) is
-counted and reported, and that file is left for the next run.
+(re-)audited: the file is streamed (bounded) through SHA-256 and the verifier in one pass
+(:func:`pgpverify.audit.judge.judge_file` verifies twice from that one read), never held
+whole nor written, and its row and ``.asc`` are committed in one transaction. An ``.asc``
+over the signature cap is a verdict (``malformed``), stored once like any other. A failure
+for one file (network, page, key file) is counted and reported, and that file is left for
+the next run.
 
 ``run_from_store`` re-judges every archived file offline at a new reference time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 import threading
@@ -22,7 +25,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from pgpverify.audit.categories import UNSIGNED, believable_upload_time, categorise
 from pgpverify.audit.judge import (
@@ -33,22 +36,26 @@ from pgpverify.audit.judge import (
     record_bytes,
 )
 from pgpverify.audit.store import AuditStore, FileRow, ProjectRow, digest
-from pgpverify.errors import IndexResponseError, PgpVerifyError
+from pgpverify.errors import IndexResponseError, PgpVerifyError, ResponseTooLargeError
 from pgpverify.index.files import ProjectPage, SignatureState, find_signature
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.trust.owners import OwnershipRecord
+from pgpverify.verify import Reason
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from datetime import datetime
 
     from pgpverify.index.client import IndexClient
+    from pgpverify.index.fetch import Readable
     from pgpverify.index.simple import ProjectFile
 
 __all__ = ["AuditOptions", "AuditProgress", "AuditSummary", "run_audit", "run_from_store"]
 
-#: the largest distribution file downloaded to be hashed (held in memory while hashed)
+#: the largest distribution file downloaded to be hashed (streamed: never held whole)
 DEFAULT_MAX_FILE_BYTES = 512 << 20
+#: what a hashing reader asks of the download at a time when draining it
+_DRAIN_CHUNK = 1 << 20
 #: other signers' keys remembered in a run: at most this many, each at most this big
 _REMEMBERED_KEYS = 128
 _REMEMBERED_KEY_BYTES = 256 << 10
@@ -149,6 +156,27 @@ class _Run:
                 self.count("failed", f"{name}/{entry.filename}: {err}")
         self.count("projects_done")
 
+    def oversized(self, project: str, entry: ProjectFile, row: ProjectRow,
+                  err: ResponseTooLargeError) -> None:
+        """An ``.asc`` over the cap: a ``malformed`` verdict, stored once (not a failure).
+
+        It will be as large next time, so it is judged, not left for another run; the
+        bytes are not archived. A stored verdict for the same listing and keys is kept.
+        """
+        with self.lock:
+            stored = self.store.file(project, entry.filename)
+        if (stored is not None and stored.category == Reason.MALFORMED.value
+                and stored.asc_digest is None and stored.keys_digest == row.keys_digest
+                and stored.listed_sha256 == entry.sha256
+                and stored.upload_time == entry.upload_time):
+            self.count("skipped")
+            return
+        out = _oversized_row(project, entry, row.keys_digest, f"the signature file is "
+                             f"malformed: {err}", self.stamp, self.now.timestamp())
+        with self.lock:
+            self.store.save_file(out, None)
+        self.count("audited")
+
     def published_key(self, client: IndexClient, fingerprint: str) -> bytes | None:
         """``_published_key``, remembered for the run (small keys, a bounded number)."""
         with self.lock:
@@ -168,7 +196,11 @@ class _Run:
 
     def file(self, client: IndexClient, page: ProjectPage, entry: ProjectFile,
              row: ProjectRow, trust: ProjectTrust) -> None:
-        lookup = find_signature(client, page, entry)
+        try:
+            lookup = find_signature(client, page, entry)
+        except ResponseTooLargeError as err:
+            self.oversized(page.project, entry, row, err)
+            return
         asc = lookup.data if lookup.state is SignatureState.SIGNED else None
         asc_digest = None if asc is None else digest(asc)
         with self.lock:
@@ -189,21 +221,26 @@ class _Run:
                 self.store.save_file(out, None)
             self.count("audited")
             return
-        response = client.get_listed(entry.url, page=page.url,
-                                     max_bytes=self.options.max_file_bytes)
-        if not response.found:
-            raise IndexResponseError("the index lists this file but does not serve it",
-                                     source=entry.url)
-        sha256 = digest(response.body)
-        # the file is verified from memory and then forgotten: it is never written
-        verdicts = judge_file(
-            response.body, asc, trust, signature_name=lookup.url or entry.signature_url,
-            upload_time=entry.upload_time, now=self.now,
-            grace_seconds=self.options.grace_seconds,
-            hash_matches=entry.sha256 is None or entry.sha256 == sha256,
-            lookup_key=lambda fpr: self.published_key(client, fpr),
-        )
-        del response
+        with client.stream_listed(entry.url, page=page.url,
+                                  max_bytes=self.options.max_file_bytes) as download:
+            if not download.found:
+                raise IndexResponseError("the index lists this file but does not serve it",
+                                         source=entry.url)
+            # one pass: the verifier reads the file as it arrives, through SHA-256; what it
+            # left unread is hashed after; nothing is kept, nothing written
+            reader = HashingReader(download.body)
+
+            def matches() -> bool:
+                return entry.sha256 is None or entry.sha256 == reader.finish()
+
+            verdicts = judge_file(
+                cast("BinaryIO", reader), asc, trust,
+                signature_name=lookup.url or entry.signature_url,
+                upload_time=entry.upload_time, now=self.now,
+                grace_seconds=self.options.grace_seconds, hash_matches=matches,
+                lookup_key=lambda fpr: self.published_key(client, fpr),
+            )
+            sha256 = reader.finish()
         foreign = None
         with self.lock:
             if verdicts.foreign_key is not None:
@@ -216,6 +253,35 @@ class _Run:
                             reference_time=self.now.timestamp()),
                 asc)
         self.count("audited")
+
+
+class HashingReader:
+    """``read`` over a download that feeds SHA-256 with every byte it passes on.
+
+    :meth:`finish` reads (and hashes) what is left, then gives the hex digest of the
+    whole body, so the digest never depends on how much the verifier read.
+    """
+
+    def __init__(self, body: Readable) -> None:
+        self._body = body
+        self._sha = hashlib.sha256()
+        self._digest: str | None = None
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to ``size`` bytes of the body (b"" once finished)."""
+        if self._digest is not None:
+            return b""
+        data = self._body.read(size)
+        self._sha.update(data)
+        return data
+
+    def finish(self) -> str:
+        """The SHA-256 of the whole body (the rest is read and hashed first)."""
+        if self._digest is None:
+            while self.read(_DRAIN_CHUNK):
+                pass
+            self._digest = self._sha.hexdigest()
+        return self._digest
 
 
 def _published_key(client: IndexClient, fingerprint: str) -> bytes | None:
@@ -244,6 +310,21 @@ def _unsigned_row(project: str, entry: ProjectFile, keys: str, message: str,  # 
         key_algorithm=None, key_bits=None, reason_at_upload=None, message_at_upload=None,
         reason_now=UNSIGNED, message_now=message, key_owner=None, foreign_key_digest=None,
         math="[]", judged_at=stamp, reference_time=now,
+    )
+
+
+def _oversized_row(project: str, entry: ProjectFile, keys: str, message: str,  # noqa: PLR0917
+                   stamp: float, now: float) -> FileRow:
+    upload_time = believable_upload_time(entry.upload_time, now)
+    return FileRow(
+        project=project, filename=entry.filename, url=entry.url, listed_sha256=entry.sha256,
+        sha256=None, upload_time=entry.upload_time, asc_digest=None, keys_digest=keys,
+        category=Reason.MALFORMED.value, backsigned=None,
+        upload_time_unknown=upload_time is None, signer_fingerprint=None,
+        primary_fingerprint=None, signature_created=None, hash_algorithm=None,
+        key_algorithm=None, key_bits=None, reason_at_upload=None, message_at_upload=None,
+        reason_now=Reason.MALFORMED.value, message_now=message, key_owner=None,
+        foreign_key_digest=None, math="[]", judged_at=stamp, reference_time=now,
     )
 
 

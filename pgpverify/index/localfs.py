@@ -95,9 +95,16 @@ class FileFetcher:
         fd, path = opened
         try:
             with os.fdopen(fd, "rb") as stream:
-                if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                info = os.fstat(stream.fileno())
+                if not stat.S_ISREG(info.st_mode):
                     raise NetworkError("not a regular file", source=url)
-                body = stream.read(max_bytes + 1)
+                # sized to the file, not to the cap (read(n) allocates n octets first: a
+                # small key file under a 256 MiB cap took 256 MiB); a file that grew since
+                # the fstat is read on to the cap
+                want = min(info.st_size, max_bytes) + 1
+                body = stream.read(want)
+                if len(body) == want and want <= max_bytes:
+                    body += stream.read(max_bytes + 1 - len(body))
         except OSError as err:
             raise NetworkError(f"cannot read: {_why(err)}", source=url) from None
         if len(body) > max_bytes:
