@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import sqlite3
 import tracemalloc
@@ -11,10 +12,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 from auditindex import NOW, SIGNED, build_index, expected_totals, signature, signer
+from certbuild import w
 
 from pgpverify.audit import runner as runner_module
 from pgpverify.audit.categories import CATEGORIES, categorise
 from pgpverify.audit.export import export_signatures, safe_component
+from pgpverify.audit.judge import ProjectTrust, judge_file
 from pgpverify.audit.report import ReportData, gather, render_html, write_csv, write_json
 from pgpverify.audit.runner import AuditOptions, run_audit, run_from_store
 from pgpverify.audit.sources import (
@@ -30,6 +33,7 @@ from pgpverify.errors import NetworkError
 from pgpverify.index.client import IndexClient
 from pgpverify.index.localfs import path_to_url
 from pgpverify.limits import DEFAULT_LIMITS
+from pgpverify.trust.owners import OwnershipRecord
 
 
 @contextlib.contextmanager
@@ -886,3 +890,35 @@ def test_audit_rejects_an_oversized_signature_as_malformed_once(tmp_path):
     fixed = audit(root, db, ["good-00"])
     assert fixed.audited == 1
     assert totals(db) == {"good": 2}
+
+
+@pytest.mark.parametrize(("sig_type", "hash_algo"), [(w.BINARY, w.SHA512), (w.TEXT, w.SHA384)])
+def test_judge_file_streamed_checks_a_key_found_later_with_its_own_hash(sig_type, hash_algo):
+    # the first verify knows no key for mallory's signature; the states it hashed for every
+    # algorithm the .asc names are what the verify with her published key checks against
+    alice, mallory = signer("alice"), signer("mallory")
+    record = OwnershipRecord.from_bytes(json.dumps({"project": "demo", "maintainers": [
+        {"user": "alice", "role": "Owner", "keys": [alice.fpr]}]}).encode(), source="demo")
+    trust = ProjectTrust("demo", record, {alice.fpr: alice.cert})
+    data = b"line one\r\nline two"
+    spec = w.SigSpec(sig_type, hash_algo, *w.default_subpackets(mallory.primary, SIGNED))
+    asc = w.armor("SIGNATURE", w.packet(w.TAG_SIGNATURE, w.sign(mallory.primary, spec, data)))
+    read = []
+
+    class Counted(io.BytesIO):
+        def read(self, size=-1):
+            chunk = super().read(size)
+            read.append(len(chunk))
+            return chunk
+
+    for doc, expected in ((data, "not-owner"), (data + b"!", "bad-signature")):  # good twin
+        read.clear()
+        kwargs = {"signature_name": "demo-1.0.tar.gz.asc", "upload_time": SIGNED, "now": NOW,
+                  "grace_seconds": 86400.0, "lookup_key": lambda _: mallory.cert}
+        streamed = judge_file(Counted(doc), asc, trust, **kwargs)
+        whole = judge_file(doc, asc, trust, **kwargs)
+        assert streamed.now.reason.value == whole.now.reason.value == expected
+        assert streamed.at_upload.reason.value == whole.at_upload.reason.value == expected
+        assert streamed.math == whole.math
+        assert streamed.judgement == whole.judgement
+        assert sum(read) == len(doc)  # three verifies, one read

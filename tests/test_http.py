@@ -15,6 +15,7 @@ import socket
 import ssl
 import threading
 import time
+import tracemalloc
 
 import pytest
 from cryptography import x509
@@ -989,3 +990,19 @@ def test_http_stream_refuses_plain_http_and_masks_credentials(fetcher, make_fetc
         pass
     assert "s3cret" not in str(caught.value)
     assert caught.value.source == url.replace("s3cret", "****")
+
+
+def test_http_stream_reads_a_large_body_in_flat_memory(server, fetcher):
+    size = 64 << 20
+    url = server.url + f"/big?size={size}&mode=chunked"  # written in 4 KiB pieces
+    tracemalloc.start()
+    try:
+        with fetcher.stream(url, max_bytes=size) as download:
+            total = 0
+            while chunk := download.body.read(1 << 20):
+                total += len(chunk)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert total == size
+    assert peak < 4 << 20, f"peak {peak / 2**20:.1f} MiB for a 64 MiB body"
