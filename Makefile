@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml requirements-dev.txt
 demo: $(STAMP)
 	$(BIN)/python vectors/demo/run_demo.py
 
-test: lint typecheck unit
+test: lint format-check typecheck unit
 
 # What .ci/run runs: `make test` on this venv's Python (with coverage), then the build,
 # twine check, and the sdist's suite in a fresh venv for every other supported Python.
@@ -35,7 +35,7 @@ ci: test
 lint: $(STAMP)
 	$(BIN)/ruff check $(SOURCES)
 
-# Not yet part of `test`: add it there once the tree has been formatted with `ruff format`.
+# Part of `test`: the tree is formatted with `ruff format`.
 format-check: $(STAMP)
 	$(BIN)/ruff format --check $(SOURCES)
 

@@ -64,15 +64,25 @@ def build(root: Path, projects: int, files: int) -> int:
         seed = hashlib.sha256(f"bench audit {i}".encode()).digest()
         key = w.key_from_private(ed25519.Ed25519PrivateKey.from_private_bytes(seed), UPLOAD - 10**7)
         uid = f"{name} <{name}@example.org>".encode()
-        sig = w.sign(key, w.SigSpec(w.POSITIVE_CERT, w.SHA256,
-                                    [*w.default_subpackets(key, key.created)[0],
-                                     w.key_flags(w.FLAG_CERTIFY | w.FLAG_SIGN)],
-                                    w.default_subpackets(key, key.created)[1]),
-                     key.frame() + w.uid_frame(uid))
+        sig = w.sign(
+            key,
+            w.SigSpec(
+                w.POSITIVE_CERT,
+                w.SHA256,
+                [
+                    *w.default_subpackets(key, key.created)[0],
+                    w.key_flags(w.FLAG_CERTIFY | w.FLAG_SIGN),
+                ],
+                w.default_subpackets(key, key.created)[1],
+            ),
+            key.frame() + w.uid_frame(uid),
+        )
         cert = key.packet() + w.packet(w.TAG_USER_ID, uid) + w.packet(w.TAG_SIGNATURE, sig)
         (root / "pgp" / "keys" / f"{key.fpr}.asc").write_bytes(w.armor("PUBLIC KEY BLOCK", cert))
-        record = {"project": name, "maintainers": [
-            {"user": name, "role": "Owner", "keys": [key.fpr]}]}
+        record = {
+            "project": name,
+            "maintainers": [{"user": name, "role": "Owner", "keys": [key.fpr]}],
+        }
         (root / "pgp" / "projects" / f"{name}.json").write_text(json.dumps(record))
         entries = []
         packages = root / "packages" / name
@@ -84,15 +94,24 @@ def build(root: Path, projects: int, files: int) -> int:
             body = w.sign(key, w.SigSpec(w.BINARY, w.SHA256, hashed, unhashed), data)
             (packages / filename).write_bytes(data)
             (packages / f"{filename}.asc").write_bytes(
-                w.armor("SIGNATURE", w.packet(w.TAG_SIGNATURE, body)))
-            entries.append({"filename": filename, "url": f"../../packages/{name}/{filename}",
-                            "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
-                            "upload-time": "2023-03-01T00:00:00Z", "gpg-sig": True})
+                w.armor("SIGNATURE", w.packet(w.TAG_SIGNATURE, body))
+            )
+            entries.append(
+                {
+                    "filename": filename,
+                    "url": f"../../packages/{name}/{filename}",
+                    "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
+                    "upload-time": "2023-03-01T00:00:00Z",
+                    "gpg-sig": True,
+                }
+            )
         (root / "simple" / name).mkdir()
-        (root / "simple" / name / "index.v1_json").write_text(json.dumps(
-            {"meta": {"api-version": "1.1"}, "name": name, "files": entries}))
-    (root / "simple" / "index.v1_json").write_text(json.dumps(
-        {"meta": {"api-version": "1.0"}, "projects": [{"name": n} for n in names]}))
+        (root / "simple" / name / "index.v1_json").write_text(
+            json.dumps({"meta": {"api-version": "1.1"}, "name": name, "files": entries})
+        )
+    (root / "simple" / "index.v1_json").write_text(
+        json.dumps({"meta": {"api-version": "1.0"}, "projects": [{"name": n} for n in names]})
+    )
     return per * projects
 
 
@@ -103,8 +122,9 @@ def _port() -> int:
 
 
 def _audit(argv: list[str]) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", _CHILD, *argv], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, *argv], capture_output=True, text=True, check=False
+    )
     result: dict[str, Any] = json.loads(done.stderr.strip().splitlines()[-1])
     if result["code"] != 0:
         print(done.stdout, done.stderr, file=sys.stderr)
@@ -133,16 +153,29 @@ def main() -> int:
             sources = {"http": ["--index-url", url], "mirror": ["--mirror", str(root)]}
             for name, source in sources.items():
                 db = Path(work) / f"audit-{name}.sqlite"
-                argv = ["audit", "run", *source, "--db", str(db), "--all",
-                        "--jobs", str(args.jobs), "--format", "json"]
+                argv = [
+                    "audit",
+                    "run",
+                    *source,
+                    "--db",
+                    str(db),
+                    "--all",
+                    "--jobs",
+                    str(args.jobs),
+                    "--format",
+                    "json",
+                ]
                 for label in ("cold", "resumed"):
                     result = _audit(argv)
                     rate = count / result["seconds"]
                     ok = rate >= TARGET_RATE and result["peak_mb"] < TARGET_MB
-                    print(f"audit {name:6} {label:7} {count} files, {args.projects} projects: "
-                          f"{result['seconds']:.1f} s, {rate:.0f} files/s, peak "
-                          f"{result['peak_mb']:.0f} MB (target >= {TARGET_RATE:.0f} files/s, "
-                          f"< {TARGET_MB:.0f} MB): {'PASS' if ok else 'MISS'}", flush=True)
+                    print(
+                        f"audit {name:6} {label:7} {count} files, {args.projects} projects: "
+                        f"{result['seconds']:.1f} s, {rate:.0f} files/s, peak "
+                        f"{result['peak_mb']:.0f} MB (target >= {TARGET_RATE:.0f} files/s, "
+                        f"< {TARGET_MB:.0f} MB): {'PASS' if ok else 'MISS'}",
+                        flush=True,
+                    )
         finally:
             server.terminate()
             server.wait()

@@ -60,16 +60,20 @@ def _signers() -> list[tuple[object, bytes]]:
         else:
             primary = key(label)
         uid = f"{label} <{label}@example.org>".encode()
-        cert = Cert(primary).add(primary.packet()).add(
-            uid_packet(uid), certification(primary, uid, K0))
+        cert = (
+            Cert(primary)
+            .add(primary.packet())
+            .add(uid_packet(uid), certification(primary, uid, K0))
+        )
         out.append((primary, cert.octets()))
     return out
 
 
 def _timed(argv: list[str], **kwargs: object) -> tuple[float, int]:
     start = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          check=False, **kwargs)  # type: ignore[call-overload]
+    done = subprocess.run(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, **kwargs
+    )  # type: ignore[call-overload]
     return time.perf_counter() - start, done.returncode
 
 
@@ -91,29 +95,55 @@ def offline(work: Path, files: int, jobs: int) -> None:
         (data_dir / name).write_bytes(data)
         primary, _ = signers[i % len(signers)]
         (data_dir / f"{name}.asc").write_bytes(
-            w.armor("SIGNATURE", sig(primary, w.BINARY, data, SIGNED)))
+            w.armor("SIGNATURE", sig(primary, w.BINARY, data, SIGNED))
+        )
         names.append(name)
     home = work / "gnupg"
     home.mkdir(mode=0o700)
     env = {**os.environ, "GNUPGHOME": str(home)}
-    ours, rc = _timed(_pgpverify("check", data_dir, "--keyring", ring, "--signatures-dir",
-                                 data_dir, "--at", AT, "--quiet", "--jobs", jobs))
+    ours, rc = _timed(
+        _pgpverify(
+            "check",
+            data_dir,
+            "--keyring",
+            ring,
+            "--signatures-dir",
+            data_dir,
+            "--at",
+            AT,
+            "--quiet",
+            "--jobs",
+            jobs,
+        )
+    )
     print(f"offline: pgpverify check, {files} files, one process: {ours:.2f} s (exit {rc})")
     start = time.perf_counter()
     bad = 0
     for name in names:
         f = data_dir / name
-        bad += subprocess.run(["gpgv", "--keyring", str(ring), f"{f}.asc", str(f)], env=env,
-                              capture_output=True, check=False).returncode != 0
+        bad += (
+            subprocess.run(
+                ["gpgv", "--keyring", str(ring), f"{f}.asc", str(f)],
+                env=env,
+                capture_output=True,
+                check=False,
+            ).returncode
+            != 0
+        )
     gpgv = time.perf_counter() - start
-    print(f"offline: gpgv loop: {gpgv:.2f} s ({bad} failures); "
-          f"ratio {ours / gpgv:.3f}x (target <= 0.15x)")
+    print(
+        f"offline: gpgv loop: {gpgv:.2f} s ({bad} failures); "
+        f"ratio {ours / gpgv:.3f}x (target <= 0.15x)"
+    )
     if subprocess.run(["which", "sqv"], capture_output=True, check=False).returncode == 0:
         start = time.perf_counter()
         for name in names:
             f = data_dir / name
-            subprocess.run(["sqv", "--keyring", str(ring), f"{f}.asc", str(f)],
-                           capture_output=True, check=False)
+            subprocess.run(
+                ["sqv", "--keyring", str(ring), f"{f}.asc", str(f)],
+                capture_output=True,
+                check=False,
+            )
         sqv = time.perf_counter() - start
         print(f"offline: sqv loop: {sqv:.2f} s; ratio {ours / sqv:.3f}x")
 
@@ -137,11 +167,12 @@ server.serve_forever()
 """
 
 
-def _serve(
-    directory: Path, log: Path, max_age: str = "300"
-) -> tuple[subprocess.Popen[bytes], str]:
-    proc = subprocess.Popen([sys.executable, "-c", _SERVER, str(directory), max_age],
-                            stdout=subprocess.PIPE, stderr=log.open("wb"))
+def _serve(directory: Path, log: Path, max_age: str = "300") -> tuple[subprocess.Popen[bytes], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVER, str(directory), max_age],
+        stdout=subprocess.PIPE,
+        stderr=log.open("wb"),
+    )
     assert proc.stdout is not None
     port = int(proc.stdout.readline())
     return proc, f"http://127.0.0.1:{port}/"
@@ -168,8 +199,19 @@ def index(work: Path, wheels: int, jobs: int) -> None:
         log = work / f"server-{max_age}.log"
         server, url = _serve(simple.parent, log, max_age)
         try:
-            args = ["check", house, "--index-url", url + "simple/", "--cache-dir",
-                    work / f"cache-{max_age}", "--at", AT, "--quiet", "--jobs", jobs]
+            args = [
+                "check",
+                house,
+                "--index-url",
+                url + "simple/",
+                "--cache-dir",
+                work / f"cache-{max_age}",
+                "--at",
+                AT,
+                "--quiet",
+                "--jobs",
+                jobs,
+            ]
             cold, rc = _timed(_pgpverify(*args))
             before = _requests(log)
             warm, rc = _timed(_pgpverify(*args))
@@ -178,9 +220,11 @@ def index(work: Path, wheels: int, jobs: int) -> None:
         finally:
             server.terminate()
             server.wait()
-        print(f"index: {wheels} wheels, max-age {max_age}: cold cache {cold:.2f} s; warm "
-              f"cache {warm:.2f} s (exit {rc}, target <= 5 s), {requests} requests on the "
-              f"warm run; verification {share:.0%} of a warm --jobs 1 run (target < 20%)")
+        print(
+            f"index: {wheels} wheels, max-age {max_age}: cold cache {cold:.2f} s; warm "
+            f"cache {warm:.2f} s (exit {rc}, target <= 5 s), {requests} requests on the "
+            f"warm run; verification {share:.0%} of a warm --jobs 1 run (target < 20%)"
+        )
 
 
 #: one warm run in a process that times step (4), verification (``_verify_unit``), against
@@ -207,8 +251,9 @@ sys.exit(code)
 
 def _verification_share(args: list[str]) -> float:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _SHARE, *args], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _SHARE, *args], capture_output=True, text=True, check=False
+    )
     wall = time.perf_counter() - start
     return float(done.stderr.strip().splitlines()[-1]) / wall
 
@@ -220,18 +265,51 @@ def install(work: Path, count: int, rounds: int = 5) -> None:
     reqs.write_text("".join(f"inst{n:04d}\n" for n in range(count)))
     server, url = _serve(simple.parent, work / "server.log")
     pip_cache = work / "pip-cache"
-    env = {**os.environ, "PIP_CACHE_DIR": str(pip_cache), "PIP_CONFIG_FILE": os.devnull,
-           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env = {
+        **os.environ,
+        "PIP_CACHE_DIR": str(pip_cache),
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
     try:
+
         def pip(target: str) -> float:
-            return _timed([sys.executable, "-m", "pip", "install", "-q", "-r", str(reqs),
-                           "--index-url", url + "simple/", "--target", str(work / target)],
-                          env=env)[0]
+            return _timed(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "-r",
+                    str(reqs),
+                    "--index-url",
+                    url + "simple/",
+                    "--target",
+                    str(work / target),
+                ],
+                env=env,
+            )[0]
 
         def ours(target: str) -> float:
-            return _timed(_pgpverify("install", "-r", reqs, "--index-url", url + "simple/",
-                                     "--cache-dir", work / "cache", "--at", AT, "--quiet",
-                                     "--", "--target", work / target), env=env)[0]
+            return _timed(
+                _pgpverify(
+                    "install",
+                    "-r",
+                    reqs,
+                    "--index-url",
+                    url + "simple/",
+                    "--cache-dir",
+                    work / "cache",
+                    "--at",
+                    AT,
+                    "--quiet",
+                    "--",
+                    "--target",
+                    work / target,
+                ),
+                env=env,
+            )[0]
 
         pip("warm-pip")
         ours("warm-ours")
@@ -243,10 +321,12 @@ def install(work: Path, count: int, rounds: int = 5) -> None:
         server.terminate()
         server.wait()
     plain, checked = statistics.median(plains), statistics.median(checks)
-    print(f"install: {count} wheels, {rounds} rounds each, medians: pip install {plain:.2f} s "
-          f"(min {min(plains):.2f}), pgpverify install {checked:.2f} s (min "
-          f"{min(checks):.2f}): ratio {checked / plain:.2f}x (of minima "
-          f"{min(checks) / min(plains):.2f}x; target <= 1.15x)")
+    print(
+        f"install: {count} wheels, {rounds} rounds each, medians: pip install {plain:.2f} s "
+        f"(min {min(plains):.2f}), pgpverify install {checked:.2f} s (min "
+        f"{min(checks):.2f}): ratio {checked / plain:.2f}x (of minima "
+        f"{min(checks) / min(plains):.2f}x; target <= 1.15x)"
+    )
 
 
 def _fresh(tmp: str, name: str) -> Path:

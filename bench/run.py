@@ -137,10 +137,15 @@ def pysequoia_python(work: Path) -> Path | None:
         return python
     base = getattr(sys, "_base_executable", sys.executable)
     try:
-        subprocess.run([base, "-m", "venv", "--clear", str(home)], check=True,
-                       capture_output=True, timeout=300)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "pysequoia"],
-                       check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            [base, "-m", "venv", "--clear", str(home)], check=True, capture_output=True, timeout=300
+        )
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "pysequoia"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     except (subprocess.SubprocessError, OSError) as err:
         print(f"  pysequoia not available ({type(err).__name__}): reference skipped")
         return None
@@ -185,14 +190,23 @@ class Report:
     def add(self, check: Check) -> None:
         self.checks.append(check)
         verdict = "info" if check.ok is None else ("PASS" if check.ok else "MISS")
-        print(f"  -> {check.measure}: {check.value} vs {check.reference}"
-              f" (ratio {check.ratio}; target {check.target}): {verdict}")
+        print(
+            f"  -> {check.measure}: {check.value} vs {check.reference}"
+            f" (ratio {check.ratio}; target {check.target}): {verdict}"
+        )
 
     def summary(self) -> None:
         head = ("benchmark", "measure", "value", "reference", "ratio", "target", "verdict")
         rows = [head] + [
-            (c.bench, c.measure, c.value, c.reference, c.ratio, c.target,
-             "info" if c.ok is None else ("PASS" if c.ok else "MISS"))
+            (
+                c.bench,
+                c.measure,
+                c.value,
+                c.reference,
+                c.ratio,
+                c.target,
+                "info" if c.ok is None else ("PASS" if c.ok else "MISS"),
+            )
             for c in self.checks
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
@@ -245,14 +259,22 @@ def run_child(
     try:
         done = subprocess.run(
             [sys.executable, "-c", _WRAPPER, str(err_path), *argv],
-            check=True, capture_output=True, text=True, env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
         )
         stderr = err_path.read_text(errors="replace")
     finally:
         err_path.unlink(missing_ok=True)
     data = json.loads(done.stdout)
-    run = Run(float(data["wall"]), int(data["rc"]), int(data["maxrss"]), stderr,
-              float(data.get("cpu", 0.0)))
+    run = Run(
+        float(data["wall"]),
+        int(data["rc"]),
+        int(data["maxrss"]),
+        stderr,
+        float(data.get("cpu", 0.0)),
+    )
     if expect is not None and run.rc != expect:
         msg = f"{argv[0]} exited {run.rc}, expected {expect}: {stderr.strip()[:500]}"
         raise RuntimeError(msg)
@@ -341,12 +363,14 @@ def make_venvs(work: Path) -> tuple[Path, Path]:
     for name in ("venv-clean", "venv-run"):
         home = work / name
         if not (home / "bin" / "python").exists():
-            subprocess.run([base, "-m", "venv", "--without-pip", "--clear", str(home)],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [base, "-m", "venv", "--without-pip", "--clear", str(home)],
+                check=True,
+                capture_output=True,
+            )
         made.append(home)
     clean, run = made
-    purelib = Path(sysconfig.get_paths(vars={"base": str(run), "platbase": str(run)})
-                   ["purelib"])
+    purelib = Path(sysconfig.get_paths(vars={"base": str(run), "platbase": str(run)})["purelib"])
     purelib.mkdir(parents=True, exist_ok=True)
     here = Path(sysconfig.get_paths()["purelib"])
     (purelib / "pgpverify-bench.pth").write_text(f"{BENCH_DIR.parent}\n{here}\n")
@@ -387,9 +411,21 @@ class Gpg:
 
     def _gpg_bytes(self, *args: str) -> bytes:
         return subprocess.run(
-            ["gpg", "--homedir", str(self.home), "--batch", "--quiet", "--no-tty",
-             "--pinentry-mode", "loopback", "--passphrase", "", *args],
-            check=True, capture_output=True,
+            [
+                "gpg",
+                "--homedir",
+                str(self.home),
+                "--batch",
+                "--quiet",
+                "--no-tty",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+                *args,
+            ],
+            check=True,
+            capture_output=True,
         ).stdout
 
     def _gpg(self, *args: str) -> str:
@@ -398,8 +434,17 @@ class Gpg:
     def sign(self, key: Key, file: Path, sig: Path) -> None:
         """Armored detached SHA-256 signature of ``file`` by ``key``."""
         sig.unlink(missing_ok=True)
-        self._gpg("--armor", "--detach-sign", "--digest-algo", "SHA256",
-                  "--local-user", key.fingerprint, "--output", str(sig), str(file))
+        self._gpg(
+            "--armor",
+            "--detach-sign",
+            "--digest-algo",
+            "SHA256",
+            "--local-user",
+            key.fingerprint,
+            "--output",
+            str(sig),
+            str(file),
+        )
 
     def export_armored(self, key: Key, path: Path) -> None:
         path.write_bytes(self._gpg_bytes("--armor", "--export", key.fingerprint))
@@ -475,8 +520,10 @@ def references(
     ctx: Context, keyrings: list[Path], sig: Path, file: Path
 ) -> dict[str, tuple[list[str], int | None]]:
     commands: dict[str, tuple[list[str], int | None]] = {}
-    for tool, argv in (("sqv", ctx.sqv(keyrings, sig, file)),
-                       ("gpgv", ctx.gpgv(keyrings, sig, file))):
+    for tool, argv in (
+        ("sqv", ctx.sqv(keyrings, sig, file)),
+        ("gpgv", ctx.gpgv(keyrings, sig, file)),
+    ):
         if argv is None:
             missing(tool)
         else:
@@ -505,22 +552,51 @@ def bench_bigfile(ctx: Context) -> None:
     }
     runs = median_runs(commands, reps)
     for name, rs in runs.items():
-        print(f"  {name:10} {secs(med(rs))} (min {secs(min(r.wall for r in rs))}; "
-              f"{size / MIB / med(rs):.0f} MiB/s; peak RSS {mib(max(r.maxrss_kib for r in rs))})")
+        print(
+            f"  {name:10} {secs(med(rs))} (min {secs(min(r.wall for r in rs))}; "
+            f"{size / MIB / med(rs):.0f} MiB/s; peak RSS {mib(max(r.maxrss_kib for r in rs))})"
+        )
     print(f"  (peak RSS floor of the measuring wrapper, /bin/true: {mib(floor.maxrss_kib)})")
 
     ours, base = med(runs["pgpverify"]), med(runs["hashlib"])
-    ctx.report.add(Check("bigfile", "wall vs hashlib process", secs(ours), secs(base),
-                         f"{ours / base:.2f}x", "<= 1.15x", ours / base <= 1.15))
+    ctx.report.add(
+        Check(
+            "bigfile",
+            "wall vs hashlib process",
+            secs(ours),
+            secs(base),
+            f"{ours / base:.2f}x",
+            "<= 1.15x",
+            ours / base <= 1.15,
+        )
+    )
     for tool in ("sqv", "gpgv"):
         if tool in runs:
             ref = med(runs[tool])
-            ctx.report.add(Check("bigfile", f"wall vs {tool}", secs(ours), secs(ref),
-                                 f"{ours / ref:.2f}x", "-", None))
+            ctx.report.add(
+                Check(
+                    "bigfile",
+                    f"wall vs {tool}",
+                    secs(ours),
+                    secs(ref),
+                    f"{ours / ref:.2f}x",
+                    "-",
+                    None,
+                )
+            )
     peak = max(r.maxrss_kib for r in runs["pgpverify"])
     base_peak = max(r.maxrss_kib for r in runs["hashlib"])
-    ctx.report.add(Check("bigfile", "peak RSS", mib(peak), f"hashlib {mib(base_peak)}",
-                         f"{peak / base_peak:.2f}x", "< 80 MiB", peak < 80 * KIB_PER_MIB))
+    ctx.report.add(
+        Check(
+            "bigfile",
+            "peak RSS",
+            mib(peak),
+            f"hashlib {mib(base_peak)}",
+            f"{peak / base_peak:.2f}x",
+            "< 80 MiB",
+            peak < 80 * KIB_PER_MIB,
+        )
+    )
 
     if ctx.args.skip_pgpy:
         print("  PGPy PGPKey.verify(): skipped (--skip-pgpy)")
@@ -532,24 +608,49 @@ def bench_bigfile(ctx: Context) -> None:
     ctx.gpg.sign(key, pgpy_file, pgpy_sig)
     armored = ctx.work / "rsa3072.asc"
     ctx.gpg.export_armored(key, armored)
-    print(f"  PGPy PGPKey.verify() on {size_label(pgpy_size)} (slow: it copies the file; "
-          "one run) ...", flush=True)
+    print(
+        f"  PGPy PGPKey.verify() on {size_label(pgpy_size)} (slow: it copies the file; "
+        "one run) ...",
+        flush=True,
+    )
     with tempfile.NamedTemporaryFile("w+", prefix="bench-pgpy-", delete=False) as out:
         out_path = Path(out.name)
     try:
-        wrapped = run_child([sys.executable, "-c", _PGPY_VERIFY_CHILD, str(armored),
-                             str(pgpy_sig), str(pgpy_file), str(out_path)])
+        wrapped = run_child(
+            [
+                sys.executable,
+                "-c",
+                _PGPY_VERIFY_CHILD,
+                str(armored),
+                str(pgpy_sig),
+                str(pgpy_file),
+                str(out_path),
+            ]
+        )
         pgpy = json.loads(out_path.read_text())
     finally:
         out_path.unlink(missing_ok=True)
-    ours_small = med(median_runs(
-        {"pgpverify": (ctx.pgpverify([key.binary], pgpy_sig, pgpy_file), 0)}, reps
-    )["pgpverify"])
-    print(f"  PGPy read+verify {secs(pgpy['wall'])} (verified: {pgpy['ok']}; "
-          f"process peak RSS {mib(wrapped.maxrss_kib)}); "
-          f"pgpverify whole process on the same file {secs(ours_small)}")
-    ctx.report.add(Check("bigfile", "200 MB: pgpverify vs PGPy verify()", secs(ours_small),
-                         secs(pgpy["wall"]), f"{ours_small / pgpy['wall']:.2f}x", "-", None))
+    ours_small = med(
+        median_runs({"pgpverify": (ctx.pgpverify([key.binary], pgpy_sig, pgpy_file), 0)}, reps)[
+            "pgpverify"
+        ]
+    )
+    print(
+        f"  PGPy read+verify {secs(pgpy['wall'])} (verified: {pgpy['ok']}; "
+        f"process peak RSS {mib(wrapped.maxrss_kib)}); "
+        f"pgpverify whole process on the same file {secs(ours_small)}"
+    )
+    ctx.report.add(
+        Check(
+            "bigfile",
+            "200 MB: pgpverify vs PGPy verify()",
+            secs(ours_small),
+            secs(pgpy["wall"]),
+            f"{ours_small / pgpy['wall']:.2f}x",
+            "-",
+            None,
+        )
+    )
 
 
 # -- 2. many small files ----------------------------------------------------------------
@@ -559,8 +660,10 @@ def bench_small(ctx: Context) -> None:
     count = 100 if ctx.quick else 500
     size = 25 * 1000
     reps = 5
-    print(f"\n== 2. many small files: {count} x {size // 1000} KB, in-process, CPU, "
-          f"median of {reps} passes ==")
+    print(
+        f"\n== 2. many small files: {count} x {size // 1000} KB, in-process, CPU, "
+        f"median of {reps} passes =="
+    )
     folder = ctx.work / "small"
     folder.mkdir(exist_ok=True)
     files = []
@@ -618,21 +721,47 @@ def bench_small(ctx: Context) -> None:
                     pgpy.PGPSignature.from_blob(blob)
 
         parse = timed_cpu(parse_pass, reps) / count
-        print(f"  {name}: verify() {per_sig * 1000:.3f} ms/sig; "
-              f"PGPy PGPSignature.from_blob() alone {parse * 1000:.3f} ms/sig; "
-              f"floor {floor * 1000:.3f} ms")
-        ctx.report.add(Check("small", f"{name} verify() per sig", f"{per_sig * 1000:.3f} ms",
-                             f"floor {floor * 1000:.3f} ms", f"{per_sig / floor:.1f}x floor",
-                             "<= 0.12 ms", per_sig <= 0.00012))
+        print(
+            f"  {name}: verify() {per_sig * 1000:.3f} ms/sig; "
+            f"PGPy PGPSignature.from_blob() alone {parse * 1000:.3f} ms/sig; "
+            f"floor {floor * 1000:.3f} ms"
+        )
+        ctx.report.add(
+            Check(
+                "small",
+                f"{name} verify() per sig",
+                f"{per_sig * 1000:.3f} ms",
+                f"floor {floor * 1000:.3f} ms",
+                f"{per_sig / floor:.1f}x floor",
+                "<= 0.12 ms",
+                per_sig <= 0.00012,
+            )
+        )
         if seq is not None:
             seq_sig = _pysequoia_per_sig(ctx, seq, files, f".{name}.asc")
             print(f"  {name}: pysequoia {seq_sig * 1000:.3f} ms/sig")
-            ctx.report.add(Check("small", f"{name} vs pysequoia", f"{per_sig * 1000:.3f} ms",
-                                 f"{seq_sig * 1000:.3f} ms", f"{per_sig / seq_sig:.2f}x", "-",
-                                 None))
-        ctx.report.add(Check("small", f"{name} vs PGPy from_blob()",
-                             f"{per_sig * 1000:.3f} ms", f"{parse * 1000:.3f} ms",
-                             f"{per_sig / parse:.2f}x", "-", None))
+            ctx.report.add(
+                Check(
+                    "small",
+                    f"{name} vs pysequoia",
+                    f"{per_sig * 1000:.3f} ms",
+                    f"{seq_sig * 1000:.3f} ms",
+                    f"{per_sig / seq_sig:.2f}x",
+                    "-",
+                    None,
+                )
+            )
+        ctx.report.add(
+            Check(
+                "small",
+                f"{name} vs PGPy from_blob()",
+                f"{per_sig * 1000:.3f} ms",
+                f"{parse * 1000:.3f} ms",
+                f"{per_sig / parse:.2f}x",
+                "-",
+                None,
+            )
+        )
 
 
 def _pysequoia_per_sig(ctx: Context, python: Path, files: list[Path], suffix: str) -> float:
@@ -640,8 +769,11 @@ def _pysequoia_per_sig(ctx: Context, python: Path, files: list[Path], suffix: st
         out_path = Path(out.name)
     try:
         keys = ",".join(str(k.binary) for k in ctx.gpg.keys.values())
-        subprocess.run([str(python), "-c", _PYSEQUOIA_CHILD, str(out_path), keys, suffix,
-                        *map(str, files)], check=True, capture_output=True)
+        subprocess.run(
+            [str(python), "-c", _PYSEQUOIA_CHILD, str(out_path), keys, suffix, *map(str, files)],
+            check=True,
+            capture_output=True,
+        )
         return float(json.loads(out_path.read_text())["per_sig"])
     finally:
         out_path.unlink(missing_ok=True)
@@ -684,21 +816,52 @@ def bench_keyring(ctx: Context) -> None:
             **references(ctx, keyrings, sig, file),
         }
         runs = median_runs(commands, reps)
-        print(f"  {label}: " + "; ".join(
-            f"{name} {ms(med_cpu(rs))} (wall {ms(med(rs))}; RSS "
-            f"{mib(max(r.maxrss_kib for r in rs))})" for name, rs in runs.items()
-        ))
+        print(
+            f"  {label}: "
+            + "; ".join(
+                f"{name} {ms(med_cpu(rs))} (wall {ms(med(rs))}; RSS "
+                f"{mib(max(r.maxrss_kib for r in rs))})"
+                for name, rs in runs.items()
+            )
+        )
         warm, cold = med_cpu(runs["pgpverify (warm index)"]), med_cpu(runs["pgpverify (no index)"])
         if "sqv" in runs:
             ref = med_cpu(runs["sqv"])
-            ctx.report.add(Check("keyring", f"{label}, warm index vs sqv", ms(warm), ms(ref),
-                                 f"{warm / ref:.2f}x", "<= 0.60x sqv", warm <= 0.6 * ref))
-            ctx.report.add(Check("keyring", f"{label}, no index vs sqv", ms(cold), ms(ref),
-                                 f"{cold / ref:.2f}x", "-", None))
+            ctx.report.add(
+                Check(
+                    "keyring",
+                    f"{label}, warm index vs sqv",
+                    ms(warm),
+                    ms(ref),
+                    f"{warm / ref:.2f}x",
+                    "<= 0.60x sqv",
+                    warm <= 0.6 * ref,
+                )
+            )
+            ctx.report.add(
+                Check(
+                    "keyring",
+                    f"{label}, no index vs sqv",
+                    ms(cold),
+                    ms(ref),
+                    f"{cold / ref:.2f}x",
+                    "-",
+                    None,
+                )
+            )
         if "gpgv" in runs:
             ref = med_cpu(runs["gpgv"])
-            ctx.report.add(Check("keyring", f"{label}, warm index vs gpgv", ms(warm), ms(ref),
-                                 f"{warm / ref:.2f}x", "-", None))
+            ctx.report.add(
+                Check(
+                    "keyring",
+                    f"{label}, warm index vs gpgv",
+                    ms(warm),
+                    ms(ref),
+                    f"{warm / ref:.2f}x",
+                    "-",
+                    None,
+                )
+            )
 
     from pgpverify import Keyring
 
@@ -707,23 +870,36 @@ def bench_keyring(ctx: Context) -> None:
     start = time.perf_counter()
     decoded = sum(ring.certificate(f) is not None for f in ring.fingerprints)
     decode = time.perf_counter() - start
-    print(f"  in-process Keyring.from_files (full scan): {ms(load)} ({len(ring)} certificates); "
-          f"decoding every certificate: {ms(decode)} ({decoded} decoded)")
-    ctx.report.add(Check("keyring", "Keyring.from_files (full scan)", ms(load), "-", "-", "-",
-                         None))
+    print(
+        f"  in-process Keyring.from_files (full scan): {ms(load)} ({len(ring)} certificates); "
+        f"decoding every certificate: {ms(decode)} ({decoded} decoded)"
+    )
+    ctx.report.add(
+        Check("keyring", "Keyring.from_files (full scan)", ms(load), "-", "-", "-", None)
+    )
     if ctx.args.with_pgpy_keyring:
         print("  PGPy PGPKeyring.load() (slow, 10-35 s) ...", flush=True)
         with tempfile.NamedTemporaryFile("w+", prefix="bench-pgpy-", delete=False) as out:
             out_path = Path(out.name)
         try:
-            run_child([sys.executable, "-c", _PGPY_KEYRING_CHILD, str(DEBIAN_KEYRING),
-                       str(out_path)])
+            run_child(
+                [sys.executable, "-c", _PGPY_KEYRING_CHILD, str(DEBIAN_KEYRING), str(out_path)]
+            )
             pgpy = json.loads(out_path.read_text())
         finally:
             out_path.unlink(missing_ok=True)
         print(f"  PGPy PGPKeyring.load: {secs(pgpy['wall'])} ({pgpy['keys']} keys)")
-        ctx.report.add(Check("keyring", "Keyring.from_files vs PGPy load", ms(load),
-                             secs(pgpy["wall"]), f"{load / pgpy['wall']:.3f}x", "-", None))
+        ctx.report.add(
+            Check(
+                "keyring",
+                "Keyring.from_files vs PGPy load",
+                ms(load),
+                secs(pgpy["wall"]),
+                f"{load / pgpy['wall']:.3f}x",
+                "-",
+                None,
+            )
+        )
     else:
         print("  PGPy PGPKeyring.load(): skipped (--with-pgpy-keyring; takes 10-35 s)")
 
@@ -740,59 +916,105 @@ def bench_startup(ctx: Context) -> None:
     good_sig = ctx.work / "startup-doc.bin.asc"
     ctx.gpg.sign(key, file, good_sig)
     garbage = ctx.work / "startup-garbage.asc"
-    garbage.write_bytes(b"-----BEGIN PGP SIGNATURE-----\n\nnot base64 at all!\n"
-                        b"-----END PGP SIGNATURE-----\n")
+    garbage.write_bytes(
+        b"-----BEGIN PGP SIGNATURE-----\n\nnot base64 at all!\n-----END PGP SIGNATURE-----\n"
+    )
     cli = pgpverify_argv()
     run_python = str(Path(cli[0]).parent / "python") if _RUN_ARGV else sys.executable
     baseline = _CLEAN_PYTHON or [sys.executable]
     paths: dict[str, tuple[list[str], int | None]] = {
         "--help": (["--help"], 0),
         "usage error": (["verify", str(file)], 2),
-        "malformed .asc": (["verify", str(file), "--signature", str(garbage),
-                            "--keyring", str(key.binary)], 1),
-        "good signature": (["verify", str(file), "--signature", str(good_sig),
-                            "--keyring", str(key.binary), "--at", ctx.at_iso()], 0),
+        "malformed .asc": (
+            ["verify", str(file), "--signature", str(garbage), "--keyring", str(key.binary)],
+            1,
+        ),
+        "good signature": (
+            [
+                "verify",
+                str(file),
+                "--signature",
+                str(good_sig),
+                "--keyring",
+                str(key.binary),
+                "--at",
+                ctx.at_iso(),
+            ],
+            0,
+        ),
     }
     commands: dict[str, tuple[list[str], int | None]] = {
         "python -c pass": ([*baseline, "-c", "pass"], 0),
         "python -c 'import argparse'": ([*baseline, "-c", "import argparse"], 0),
-        "import pgpy (floor)": ([run_python, "-W", "ignore", "-c",
-                                 "import os, pgpy; os._exit(0)"], 0),
+        "import pgpy (floor)": (
+            [run_python, "-W", "ignore", "-c", "import os, pgpy; os._exit(0)"],
+            0,
+        ),
         **{f"pgpverify {name}": ([*cli, *argv], rc) for name, (argv, rc) in paths.items()},
     }
     runs = median_runs(commands, reps)
     base = med_cpu(runs["python -c pass"])
     print(f"  (python -c pass: a clean venv, {baseline[0]}; pgpverify: {cli[0]})")
     for name, rs in runs.items():
-        print(f"  {name:30} {ms(med_cpu(rs)):>9} CPU  ({med_cpu(rs) / base:4.1f}x python -c "
-              f"pass; wall {ms(med(rs))})")
+        print(
+            f"  {name:30} {ms(med_cpu(rs)):>9} CPU  ({med_cpu(rs) / base:4.1f}x python -c "
+            f"pass; wall {ms(med(rs))})"
+        )
     floor = med_cpu(runs["import pgpy (floor)"])
-    ctx.report.add(Check("startup", "floor: a process importing PGPy", ms(floor),
-                         f"python -c pass {ms(base)}", f"{floor / base:.2f}x", "-", None))
+    ctx.report.add(
+        Check(
+            "startup",
+            "floor: a process importing PGPy",
+            ms(floor),
+            f"python -c pass {ms(base)}",
+            f"{floor / base:.2f}x",
+            "-",
+            None,
+        )
+    )
     targets = {
         "--help": ("<= 2.5x (argparse only)", 2.5),
         "good signature": ("<= 8x", 8.0),
     }
     for name, (argv, rc) in paths.items():
-        done = subprocess.run([run_python, "-c", _IMPORTS_CHILD, *argv],
-                              check=True, capture_output=True, text=True)
+        done = subprocess.run(
+            [run_python, "-c", _IMPORTS_CHILD, *argv], check=True, capture_output=True, text=True
+        )
         seen: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         if seen["rc"] != rc:
             msg = f"pgpverify {name}: exit {seen['rc']}, expected {rc}"
             raise RuntimeError(msg)
-        print(f"  main({name}): pgpy imported: {seen['pgpy']}; "
-              f"cryptography imported: {seen['cryptography']}")
+        print(
+            f"  main({name}): pgpy imported: {seen['pgpy']}; "
+            f"cryptography imported: {seen['cryptography']}"
+        )
         t = med_cpu(runs[f"pgpverify {name}"])
         ratio = t / base
         if name in targets:
             label, limit = targets[name]
-            ctx.report.add(Check("startup", f"{name} CPU", ms(t), f"python -c pass {ms(base)}",
-                                 f"{ratio:.2f}x", label, ratio <= limit))
+            ctx.report.add(
+                Check(
+                    "startup",
+                    f"{name} CPU",
+                    ms(t),
+                    f"python -c pass {ms(base)}",
+                    f"{ratio:.2f}x",
+                    label,
+                    ratio <= limit,
+                )
+            )
         if name != "good signature":
-            ctx.report.add(Check("startup", f"{name}: no PGPy, no cryptography", ms(t),
-                                 f"python -c pass {ms(base)}", f"{ratio:.2f}x",
-                                 "neither imported",
-                                 not seen["pgpy"] and not seen["cryptography"]))
+            ctx.report.add(
+                Check(
+                    "startup",
+                    f"{name}: no PGPy, no cryptography",
+                    ms(t),
+                    f"python -c pass {ms(base)}",
+                    f"{ratio:.2f}x",
+                    "neither imported",
+                    not seen["pgpy"] and not seen["cryptography"],
+                )
+            )
 
 
 # -- 5. index runs over HTTP -------------------------------------------------------------
@@ -828,7 +1050,7 @@ def bench_index(ctx: Context) -> None:
     tree = ctx.work / "index-tree"
     shutil.rmtree(tree, ignore_errors=True)
     for url, (_status, body, _ctype) in fakeindex.demo_index().documents.items():
-        rel = url[len(root):]
+        rel = url[len(root) :]
         path = tree / (rel + "index.html" if rel.endswith("/") else rel)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
@@ -838,8 +1060,12 @@ def bench_index(ctx: Context) -> None:
     for max_age in ("none", "300"):
         log = ctx.work / f"index-server-{max_age}.log"
         with log.open("w") as err:
-            server = subprocess.Popen([sys.executable, "-c", _INDEX_SERVER, str(tree), max_age],
-                                      stdout=subprocess.PIPE, stderr=err, text=True)
+            server = subprocess.Popen(
+                [sys.executable, "-c", _INDEX_SERVER, str(tree), max_age],
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
         try:
             assert server.stdout is not None
             port = int(server.stdout.readline())
@@ -847,16 +1073,32 @@ def bench_index(ctx: Context) -> None:
             shutil.rmtree(cache, ignore_errors=True)
             for run in ("cold", "warm"):
                 before = log.read_text().count("REQUEST ")
-                argv = [*pgpverify_argv(), "verify", str(wheel_dir / wheel), "--index-url",
-                        f"http://127.0.0.1:{port}/simple/", "--cache-dir", str(cache),
-                        "--at", "2025-06-01T00:00:00Z"]
+                argv = [
+                    *pgpverify_argv(),
+                    "verify",
+                    str(wheel_dir / wheel),
+                    "--index-url",
+                    f"http://127.0.0.1:{port}/simple/",
+                    "--cache-dir",
+                    str(cache),
+                    "--at",
+                    "2025-06-01T00:00:00Z",
+                ]
                 syncs = "-"
                 if strace is not None:
                     out = ctx.work / "index-strace.txt"
-                    subprocess.run([strace, "-f", "-c", "-e", "trace=fdatasync,fsync", "-o",
-                                    str(out), *argv], check=True, capture_output=True)
-                    syncs = str(sum(int(line.split()[3]) for line in out.read_text().splitlines()
-                                    if line.split()[-1:] in (["fdatasync"], ["fsync"])))
+                    subprocess.run(
+                        [strace, "-f", "-c", "-e", "trace=fdatasync,fsync", "-o", str(out), *argv],
+                        check=True,
+                        capture_output=True,
+                    )
+                    syncs = str(
+                        sum(
+                            int(line.split()[3])
+                            for line in out.read_text().splitlines()
+                            if line.split()[-1:] in (["fdatasync"], ["fsync"])
+                        )
+                    )
                 else:
                     subprocess.run(argv, check=True, capture_output=True)
                 time.sleep(0.2)  # the server's last log line
@@ -865,10 +1107,28 @@ def bench_index(ctx: Context) -> None:
                 print(f"  {label}: {requests} request(s), {syncs} fdatasync/fsync")
                 if run == "warm":
                     ok = requests == 0 if max_age != "none" else None
-                    ctx.report.add(Check("index", f"{label}: requests", str(requests), "-", "-",
-                                         "0 while fresh" if ok is not None else "-", ok))
-                    ctx.report.add(Check("index", f"{label}: fdatasync", syncs,
-                                         "issue: 24 before", "-", "-", None))
+                    ctx.report.add(
+                        Check(
+                            "index",
+                            f"{label}: requests",
+                            str(requests),
+                            "-",
+                            "-",
+                            "0 while fresh" if ok is not None else "-",
+                            ok,
+                        )
+                    )
+                    ctx.report.add(
+                        Check(
+                            "index",
+                            f"{label}: fdatasync",
+                            syncs,
+                            "issue: 24 before",
+                            "-",
+                            "-",
+                            None,
+                        )
+                    )
         finally:
             server.terminate()
             server.wait()
@@ -882,15 +1142,21 @@ def bench_index(ctx: Context) -> None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="smaller sizes: a smoke run")
-    parser.add_argument("--only", choices=BENCHMARKS, action="append",
-                        help="run only this benchmark (repeatable)")
+    parser.add_argument(
+        "--only", choices=BENCHMARKS, action="append", help="run only this benchmark (repeatable)"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
-    parser.add_argument("--skip-pgpy", action="store_true",
-                        help="skip PGPy's own PGPKey.verify() on a 200 MB file")
-    parser.add_argument("--with-pgpy-keyring", action="store_true",
-                        help="also time PGPy's own load of the Debian keyring (10-35 s)")
-    parser.add_argument("--work", type=Path, default=WORK_DIR,
-                        help=f"work directory (default {WORK_DIR})")
+    parser.add_argument(
+        "--skip-pgpy", action="store_true", help="skip PGPy's own PGPKey.verify() on a 200 MB file"
+    )
+    parser.add_argument(
+        "--with-pgpy-keyring",
+        action="store_true",
+        help="also time PGPy's own load of the Debian keyring (10-35 s)",
+    )
+    parser.add_argument(
+        "--work", type=Path, default=WORK_DIR, help=f"work directory (default {WORK_DIR})"
+    )
     return parser.parse_args(argv)
 
 
@@ -906,8 +1172,9 @@ def gnupg_home() -> Iterator[Path]:
     try:
         yield home
     finally:
-        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"],
-                       check=False, capture_output=True)
+        subprocess.run(
+            ["gpgconf", "--homedir", str(home), "--kill", "all"], check=False, capture_output=True
+        )
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -921,43 +1188,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     tools = {name: shutil.which(name) for name in ("sqv", "gpgv")}
     selected = args.only or list(BENCHMARKS)
     started = time.perf_counter()
-    print(f"pgpverify benchmarks ({'quick' if args.quick else 'full'}) "
-          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
-    print(f"  machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}; "
-          f"Python {platform.python_version()}")
+    print(
+        f"pgpverify benchmarks ({'quick' if args.quick else 'full'}) "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    )
+    print(
+        f"  machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}; "
+        f"Python {platform.python_version()}"
+    )
     print(f"  load average: {load_average()}")
     for name, path in tools.items():
-        version = "not installed" if path is None else subprocess.run(
-            [path, "--version"], check=False, capture_output=True, text=True
-        ).stdout.splitlines()[0]
+        version = (
+            "not installed"
+            if path is None
+            else subprocess.run(
+                [path, "--version"], check=False, capture_output=True, text=True
+            ).stdout.splitlines()[0]
+        )
         print(f"  {name}: {version}")
     # Children get a bytecode cache of their own, as an installed package has one: with
     # PYTHONDONTWRITEBYTECODE set (some CI images set it) an editable checkout would be
     # compiled from source at every start. The cache lives in the work directory.
-    print(f"  children: PYTHONPYCACHEPREFIX={work / 'pycache'} "
-          f"(PYTHONDONTWRITEBYTECODE was {os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')})")
+    print(
+        f"  children: PYTHONPYCACHEPREFIX={work / 'pycache'} "
+        f"(PYTHONDONTWRITEBYTECODE was {os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')})"
+    )
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     clean, script = make_venvs(work)
     _CLEAN_PYTHON[:] = [str(clean)]
     _RUN_ARGV[:] = [str(script)]
-    print(f"  baseline: {clean} (a venv without packages); pgpverify: {script} "
-          "(this checkout, no editable-install finder)")
+    print(
+        f"  baseline: {clean} (a venv without packages); pgpverify: {script} "
+        "(this checkout, no editable-install finder)"
+    )
     report = Report()
     with gnupg_home() as home:
         gpg = Gpg(home, work)
         ctx = Context(args, work, gpg, report, tools)
         runners: dict[str, Callable[[Context], None]] = {
-            "bigfile": bench_bigfile, "small": bench_small,
-            "keyring": bench_keyring, "startup": bench_startup, "index": bench_index,
+            "bigfile": bench_bigfile,
+            "small": bench_small,
+            "keyring": bench_keyring,
+            "startup": bench_startup,
+            "index": bench_index,
         }
         for name in BENCHMARKS:
             if name in selected:
                 runners[name](ctx)
     report.summary()
     print(f"\nload average at the end: {load_average()} (2+ on 2 CPUs: figures are noisy)")
-    print(f"total {time.perf_counter() - started:.0f} s; "
-          f"{len(report.missed)} target(s) missed")
+    print(f"total {time.perf_counter() - started:.0f} s; {len(report.missed)} target(s) missed")
     return 1 if args.strict and report.missed else 0
 
 

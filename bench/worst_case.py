@@ -96,8 +96,15 @@ def sixty_four(signer: Any) -> bytes:
     return b"".join(sig(signer, w.BINARY, DOCUMENT, SIGNED + i) for i in range(64))
 
 
-def sig(signer: Any, sig_type: int, data: bytes, t: int, extra: Sequence[Any] = (),
-        *, junk: bool = False) -> bytes:
+def sig(
+    signer: Any,
+    sig_type: int,
+    data: bytes,
+    t: int,
+    extra: Sequence[Any] = (),
+    *,
+    junk: bool = False,
+) -> bytes:
     """A signature packet; ``junk``: correct hash prefix, value that does not verify."""
     hashed, unhashed = w.default_subpackets(signer, t)
     key = public_only(signer) if junk else signer
@@ -138,13 +145,13 @@ def junk_self_signatures(n: int, *, newer: bool) -> Shape:
     real = certification(key, uid, K0 + 10)
     start = K0 + 20 if newer else K0 - n - 1
     junk = [certification(key, uid, start + i, junk=True) for i in range(n)]
-    ring = b"".join([packet(w.TAG_PUBLIC_KEY, key.body), packet(w.TAG_USER_ID, uid), real,
-                     *junk])
+    ring = b"".join([packet(w.TAG_PUBLIC_KEY, key.body), packet(w.TAG_USER_ID, uid), real, *junk])
     when = "newer" if newer else "older"
     return Shape(
         f"junk-self-signatures-{when}",
         f"RSA 3072 key, {n:,} junk self-signatures {when} than the real one, 64 signatures",
-        ring, sixty_four(key),
+        ring,
+        sixty_four(key),
         "malformed" if newer else "good",
     )
 
@@ -171,11 +178,20 @@ def huge_exponent(n: int) -> Shape:
     key = huge_exponent_key()
     uid = b"Huge Exponent <huge@example.org>"
     junk = [certification(key, uid, K0 + 20 + i, junk=True) for i in range(n)]
-    ring = b"".join([packet(w.TAG_PUBLIC_KEY, key.body), packet(w.TAG_USER_ID, uid),
-                     certification(key, uid, K0 + 10), *junk])
+    ring = b"".join(
+        [
+            packet(w.TAG_PUBLIC_KEY, key.body),
+            packet(w.TAG_USER_ID, uid),
+            certification(key, uid, K0 + 10),
+            *junk,
+        ]
+    )
     return Shape(
-        "huge-exponent", f"RSA 3072 key with a 3001-bit public exponent, {n:,} junk "
-        "self-signatures newer than its real one", ring, sig(key, w.BINARY, DOCUMENT, SIGNED),
+        "huge-exponent",
+        f"RSA 3072 key with a 3001-bit public exponent, {n:,} junk "
+        "self-signatures newer than its real one",
+        ring,
+        sig(key, w.BINARY, DOCUMENT, SIGNED),
         "weak-key",
     )
 
@@ -184,13 +200,24 @@ def junk_revocations(n: int) -> Shape:
     key = alice()
     uid = b"Alice Owner <alice@example.org>"
     reason = [w.revocation_reason(2)]
-    junk = [sig(key, w.KEY_REVOCATION, bytes(key.frame()), SIGNED + 10 + i, reason, junk=True)
-            for i in range(n)]
-    ring = b"".join([packet(w.TAG_PUBLIC_KEY, key.body), *junk, packet(w.TAG_USER_ID, uid),
-                     certification(key, uid, K0 + 10)])
+    junk = [
+        sig(key, w.KEY_REVOCATION, bytes(key.frame()), SIGNED + 10 + i, reason, junk=True)
+        for i in range(n)
+    ]
+    ring = b"".join(
+        [
+            packet(w.TAG_PUBLIC_KEY, key.body),
+            *junk,
+            packet(w.TAG_USER_ID, uid),
+            certification(key, uid, K0 + 10),
+        ]
+    )
     return Shape(
-        "junk-revocations", f"RSA 3072 key, {n:,} junk hard revocations, 64 signatures",
-        ring, sixty_four(key), "malformed",
+        "junk-revocations",
+        f"RSA 3072 key, {n:,} junk hard revocations, 64 signatures",
+        ring,
+        sixty_four(key),
+        "malformed",
     )
 
 
@@ -202,12 +229,17 @@ def flooded_candidates(certs: int, junk: int) -> Shape:
     for i in range(certs):
         key = w.Key(base.algo, K0 - 1 - i, base.material, base.private)
         uid = f"Flooded {i} <flooded{i}@example.org>".encode()
-        parts += [packet(w.TAG_PUBLIC_KEY, key.body), packet(w.TAG_USER_ID, uid),
-                  *(certification(key, uid, K0 - 1 - i + 10 + j, junk=True) for j in range(junk))]
+        parts += [
+            packet(w.TAG_PUBLIC_KEY, key.body),
+            packet(w.TAG_USER_ID, uid),
+            *(certification(key, uid, K0 - 1 - i + 10 + j, junk=True) for j in range(junk)),
+        ]
         sigs.append(sig(key, w.BINARY, DOCUMENT, SIGNED))
     return Shape(
-        "flooded-candidates", f"{certs} certificates of {junk + 2:,} packets each, one "
-        "signature by each", b"".join(parts), b"".join(sigs),
+        "flooded-candidates",
+        f"{certs} certificates of {junk + 2:,} packets each, one signature by each",
+        b"".join(parts),
+        b"".join(sigs),
         "malformed",
     )
 
@@ -222,8 +254,11 @@ def shared_subkey(n: int, signatures: int) -> Shape:
         parts += [packet(w.TAG_PUBLIC_KEY, primary.body), sub_packet]
     sigs = b"".join(sig(sub, w.BINARY, DOCUMENT, SIGNED + i) for i in range(signatures))
     return Shape(
-        f"shared-subkey-{n}", f"{n:,} certificates sharing one subkey, {signatures} "
-        "signatures by it", b"".join(parts), sigs, "malformed",
+        f"shared-subkey-{n}",
+        f"{n:,} certificates sharing one subkey, {signatures} signatures by it",
+        b"".join(parts),
+        sigs,
+        "malformed",
     )
 
 
@@ -237,12 +272,14 @@ def largest_operations(holders: int, signatures: int) -> Shape:
     for i in range(holders):
         primary = w.Key(base.algo, K0 - 1 - i, base.material)
         parts += [packet(w.TAG_PUBLIC_KEY, primary.body), sub_packet]
-    sigs = b"".join(sig(sub, w.BINARY, DOCUMENT, SIGNED + i, junk=True)
-                    for i in range(signatures))
+    sigs = b"".join(sig(sub, w.BINARY, DOCUMENT, SIGNED + i, junk=True) for i in range(signatures))
     return Shape(
-        "rsa16384-budget", f"{holders} certificates sharing an RSA 16384 subkey with exponent "
+        "rsa16384-budget",
+        f"{holders} certificates sharing an RSA 16384 subkey with exponent "
         f"2**33-1, {signatures} signatures by it (correct prefixes)",
-        b"".join(parts), sigs, "bad-signature",
+        b"".join(parts),
+        sigs,
+        "bad-signature",
     )
 
 
@@ -254,39 +291,67 @@ def many_user_ids(n: int) -> Shape:
     for i in range(n):
         uid = f"user {i} <u{i}@example.org>".encode()
         parts += [packet(w.TAG_USER_ID, uid), certification(primary, uid, K0 + 20, junk=True)]
-    parts += [packet(w.TAG_PUBLIC_SUBKEY, signing.body),
-              sig(primary, w.SUBKEY_BINDING, bytes(primary.frame() + signing.frame()), K0 + 1,
-                  [w.key_flags(w.FLAG_SIGN)], junk=True)]
+    parts += [
+        packet(w.TAG_PUBLIC_SUBKEY, signing.body),
+        sig(
+            primary,
+            w.SUBKEY_BINDING,
+            bytes(primary.frame() + signing.frame()),
+            K0 + 1,
+            [w.key_flags(w.FLAG_SIGN)],
+            junk=True,
+        ),
+    ]
     return Shape(
-        "many-user-ids", f"RSA 16384 primary (exponent 2**33-1), {n:,} user IDs each with a "
+        "many-user-ids",
+        f"RSA 16384 primary (exponent 2**33-1), {n:,} user IDs each with a "
         "junk self-signature; 64 good signatures by its Ed25519 subkey",
-        b"".join(parts), sixty_four(signing), "malformed",
+        b"".join(parts),
+        sixty_four(signing),
+        "malformed",
     )
 
 
 def many_subkeys(n: int) -> Shape:
     primary = ed_key("many subkeys")
     uid = b"Many Subkeys <many@example.org>"
-    parts = [packet(w.TAG_PUBLIC_KEY, primary.body), packet(w.TAG_USER_ID, uid),
-             sig(primary, w.POSITIVE_CERT, uid_data(primary, uid), K0,
-                 [w.key_flags(w.FLAG_CERTIFY)])]
+    parts = [
+        packet(w.TAG_PUBLIC_KEY, primary.body),
+        packet(w.TAG_USER_ID, uid),
+        sig(primary, w.POSITIVE_CERT, uid_data(primary, uid), K0, [w.key_flags(w.FLAG_CERTIFY)]),
+    ]
     base = ed_key("many subkeys subkey")
     for i in range(n):
         sub = w.Key(base.algo, K0 + 1 + i, base.material)
         data = bytes(primary.frame() + sub.frame())
-        parts += [packet(w.TAG_PUBLIC_SUBKEY, sub.body),
-                  sig(primary, w.SUBKEY_BINDING, data, K0 + 1 + i, [w.key_flags(w.FLAG_SIGN)],
-                      junk=True)]
+        parts += [
+            packet(w.TAG_PUBLIC_SUBKEY, sub.body),
+            sig(primary, w.SUBKEY_BINDING, data, K0 + 1 + i, [w.key_flags(w.FLAG_SIGN)], junk=True),
+        ]
     signing = ed_key("many subkeys signing", K0 + n + 10)
     hashed, unhashed = w.default_subpackets(signing, K0 + n + 10)
-    back = w.sign(signing, w.SigSpec(w.PRIMARY_BINDING, w.SHA256, hashed, unhashed),
-                  primary.frame() + signing.frame())
-    parts += [packet(w.TAG_PUBLIC_SUBKEY, signing.body),
-              sig(primary, w.SUBKEY_BINDING, bytes(primary.frame() + signing.frame()),
-                  K0 + n + 10, [w.key_flags(w.FLAG_SIGN), w.embedded(back)])]
+    back = w.sign(
+        signing,
+        w.SigSpec(w.PRIMARY_BINDING, w.SHA256, hashed, unhashed),
+        primary.frame() + signing.frame(),
+    )
+    parts += [
+        packet(w.TAG_PUBLIC_SUBKEY, signing.body),
+        sig(
+            primary,
+            w.SUBKEY_BINDING,
+            bytes(primary.frame() + signing.frame()),
+            K0 + n + 10,
+            [w.key_flags(w.FLAG_SIGN), w.embedded(back)],
+        ),
+    ]
     return Shape(
-        "many-subkeys", f"Ed25519 key with {n:,} subkeys (junk bindings) and a good signing "
-        "subkey last, 64 signatures by it", b"".join(parts), sixty_four(signing), "good",
+        "many-subkeys",
+        f"Ed25519 key with {n:,} subkeys (junk bindings) and a good signing "
+        "subkey last, 64 signatures by it",
+        b"".join(parts),
+        sixty_four(signing),
+        "good",
     )
 
 
@@ -346,7 +411,10 @@ def measure(shape: Shape, code: Path, timeout: float) -> dict[str, Any] | None:
     try:
         proc = subprocess.run(
             [sys.executable, "-c", _CHILD, str(code), str(work), AT.isoformat()],
-            capture_output=True, text=True, timeout=timeout, check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return None
@@ -361,15 +429,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a fifth of the sizes")
     parser.add_argument("--only", action="append", help="run only this shape (repeatable)")
     parser.add_argument("--before", type=Path, help="also run another checkout of pgpverify")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="seconds before giving up on the --before checkout")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds before giving up on the --before checkout",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    print(f"worst-case inputs ({'quick' if args.quick else 'full'}), {os.cpu_count()} CPUs, "
-          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"worst-case inputs ({'quick' if args.quick else 'full'}), {os.cpu_count()} CPUs, "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     print(f"{'shape':30} {'keyring':>9} {'load':>7} {'verify':>7} {'ops':>5}  verdict")
     missed = 0
     for name, build in shapes(args.quick):
@@ -383,8 +457,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for label, code, timeout in runs:
             got = measure(shape, code, timeout)
             if got is None:
-                print(f"{name + label:30} {size:>9} {'-':>7} {'>' + str(int(timeout)) + ' s':>7}"
-                      f" {'-':>5}  no answer")
+                print(
+                    f"{name + label:30} {size:>9} {'-':>7} {'>' + str(int(timeout)) + ' s':>7}"
+                    f" {'-':>5}  no answer"
+                )
                 continue
             if "error" in got:
                 print(f"{name + label:30} {size:>9} error: {got['error']}")
@@ -394,8 +470,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ok = got["reason"] == shape.expected and total <= LIMIT_SECONDS
             status = "" if label else ("  PASS" if ok else "  MISS")
             missed += not ok and not label
-            print(f"{name + label:30} {size:>9} {got['load']:6.2f}s {got['verify']:6.2f}s "
-                  f"{got['operations']:>5}  {got['reason']}{status}")
+            print(
+                f"{name + label:30} {size:>9} {got['load']:6.2f}s {got['verify']:6.2f}s "
+                f"{got['operations']:>5}  {got['reason']}{status}"
+            )
             if not label:
                 print(f"{'':30}   {shape.what}; {got['message'][:90]}")
     print(f"{missed} shape(s) missed (unexpected verdict or over {LIMIT_SECONDS:.0f} s)")

@@ -71,10 +71,19 @@ class _Formatter(argparse.HelpFormatter):
 
     _columns: int | None = None
 
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None) -> None:
-        super().__init__(prog, indent_increment, max_help_position,
-                         width if width is not None else _Formatter._terminal_columns() - 2)
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(
+            prog,
+            indent_increment,
+            max_help_position,
+            width if width is not None else _Formatter._terminal_columns() - 2,
+        )
 
     @staticmethod
     def _terminal_columns() -> int:
@@ -151,36 +160,63 @@ def _path(text: str) -> Path:
 def _add_index_options(cmd: argparse.ArgumentParser) -> None:
     group = cmd.add_argument_group("index")
     group.add_argument(
-        "--index-url", metavar="URL",
+        "--index-url",
+        metavar="URL",
         help="PEP 503 simple index URL, as pip takes it (default: PIP_INDEX_URL or pip's "
         "configured index-url)",
     )
     group.add_argument(
-        "--keys-url", metavar="URL",
+        "--keys-url",
+        metavar="URL",
         help="root of the index's pgp/ tree (default: the parent of --index-url)",
     )
-    group.add_argument("--cache-dir", metavar="DIR", type=_path,
-                       help="cache directory, also for the key-ID indexes of large keyrings "
-                       "(default: the user cache directory)")
-    group.add_argument("--no-cache", action="store_true",
-                       help="do not read or write the cache (nor keyring indexes)")
+    group.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        type=_path,
+        help="cache directory, also for the key-ID indexes of large keyrings "
+        "(default: the user cache directory)",
+    )
+    group.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not read or write the cache (nor keyring indexes)",
+    )
     group.add_argument("--offline", action="store_true", help="use the cache only, no network")
     group.add_argument(
-        "--not-found-ttl", metavar="SECONDS", type=_seconds, default=300.0,
+        "--not-found-ttl",
+        metavar="SECONDS",
+        type=_seconds,
+        default=300.0,
         help="how long a 'not found' answer is cached (default: 300)",
     )
     group.add_argument(
-        "--timeout", metavar="SECONDS", type=_positive_seconds, default=60.0,
+        "--timeout",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        default=60.0,
         help="the most one document's whole download may take: connecting and every "
         "read, of every redirect and retry, the waits between retries aside; a server "
         "that trickles bytes is cut off then (default: 60)",
     )
-    group.add_argument("--retries", metavar="N", type=int, default=3,
-                       help="retries on connection errors, 5xx and 429 (default: 3)")
-    group.add_argument("--cert", metavar="PATH", type=_path,
-                       help="CA bundle for HTTPS (default: REQUESTS_CA_BUNDLE or the system's)")
-    group.add_argument("--allow-insecure", action="store_true",
-                       help="allow plain HTTP to hosts other than this machine")
+    group.add_argument(
+        "--retries",
+        metavar="N",
+        type=int,
+        default=3,
+        help="retries on connection errors, 5xx and 429 (default: 3)",
+    )
+    group.add_argument(
+        "--cert",
+        metavar="PATH",
+        type=_path,
+        help="CA bundle for HTTPS (default: REQUESTS_CA_BUNDLE or the system's)",
+    )
+    group.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        help="allow plain HTTP to hosts other than this machine",
+    )
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -209,30 +245,46 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     verify.add_argument("file", metavar="FILE", type=_path, help="the signed file")
     verify.add_argument(
-        "--signature", metavar="SIG", type=_path,
+        "--signature",
+        metavar="SIG",
+        type=_path,
         help="detached signature (default: FILE.asc, else the one the index lists)",
     )
     verify.add_argument(
-        "--keyring", metavar="KEYRING", type=_path, action="append", default=[],
+        "--keyring",
+        metavar="KEYRING",
+        type=_path,
+        action="append",
+        default=[],
         help="OpenPGP keyring, armored or binary (repeatable)",
     )
-    verify.add_argument("--project", metavar="NAME",
-                        help="project the file belongs to (default: from the file name)")
     verify.add_argument(
-        "--owners", metavar="OWNERS.json", type=_path,
+        "--project",
+        metavar="NAME",
+        help="project the file belongs to (default: from the file name)",
+    )
+    verify.add_argument(
+        "--owners",
+        metavar="OWNERS.json",
+        type=_path,
         help="the project's ownership record (with --keyring and --project)",
     )
-    verify.add_argument("--lock", metavar="LOCKFILE", type=_path,
-                        help="verify with the keys a lock file pins (no network)")
     verify.add_argument(
-        "--at", metavar="ISO-8601-TIME", type=parse_time,
+        "--lock",
+        metavar="LOCKFILE",
+        type=_path,
+        help="verify with the keys a lock file pins (no network)",
+    )
+    verify.add_argument(
+        "--at",
+        metavar="ISO-8601-TIME",
+        type=parse_time,
         help="reference time for expiry and revocation (default: now)",
     )
+    verify.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     verify.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format"
-    )
-    verify.add_argument(
-        "--fail-on-key-change", action="store_true",
+        "--fail-on-key-change",
+        action="store_true",
         help="reject when the project's trust statement on the index changed since last "
         "seen in a way that widens who may sign or when (a key or signer added, a "
         "retirement removed or moved later), or when that memory cannot be read",
@@ -252,13 +304,26 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         ),
     )
     lock.add_argument("projects", metavar="PROJECT", nargs="*", help="project names")
-    lock.add_argument("-r", "--requirement", metavar="FILE", type=_path, action="append",
-                      default=[], help="requirements file (repeatable)")
-    lock.add_argument("-o", "--output", metavar="LOCKFILE", type=_path,
-                      default="pgpverify.lock",  # a string: argparse applies _path
-                      help="lock file to write (default: pgpverify.lock)")
     lock.add_argument(
-        "--allow-weakening", action="store_true",
+        "-r",
+        "--requirement",
+        metavar="FILE",
+        type=_path,
+        action="append",
+        default=[],
+        help="requirements file (repeatable)",
+    )
+    lock.add_argument(
+        "-o",
+        "--output",
+        metavar="LOCKFILE",
+        type=_path,
+        default="pgpverify.lock",  # a string: argparse applies _path
+        help="lock file to write (default: pgpverify.lock)",
+    )
+    lock.add_argument(
+        "--allow-weakening",
+        action="store_true",
         help="let the new lock drop or postpone retirements, and drop certificate packets "
         "(revocations, self-signatures), that the previous lock file held",
     )
@@ -273,12 +338,28 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "problem, when anything is wrong."
         ),
     )
-    publish.add_argument("--keys", metavar="DIR", type=_path, required=True,
-                         help="directory of exported public keys (*.asc, *.gpg, *.pgp)")
-    publish.add_argument("--owners", metavar="DIR", type=_path, required=True,
-                         help="directory of ownership records (*.json)")
-    publish.add_argument("-o", "--output", metavar="OUTDIR", type=_path, required=True,
-                         help="where to write the pgp/ tree")
+    publish.add_argument(
+        "--keys",
+        metavar="DIR",
+        type=_path,
+        required=True,
+        help="directory of exported public keys (*.asc, *.gpg, *.pgp)",
+    )
+    publish.add_argument(
+        "--owners",
+        metavar="DIR",
+        type=_path,
+        required=True,
+        help="directory of ownership records (*.json)",
+    )
+    publish.add_argument(
+        "-o",
+        "--output",
+        metavar="OUTDIR",
+        type=_path,
+        required=True,
+        help="where to write the pgp/ tree",
+    )
     _add_check_commands(sub)
     _add_audit_commands(sub)
     return parser
@@ -297,8 +378,13 @@ def _add_check_commands(sub: Any) -> None:
             "could not be checked."
         ),
     )
-    check.add_argument("paths", metavar="PATH", type=_path, nargs="*",
-                       help="a distribution file, or a directory of them")
+    check.add_argument(
+        "paths",
+        metavar="PATH",
+        type=_path,
+        nargs="*",
+        help="a distribution file, or a directory of them",
+    )
     install = sub.add_parser(
         "install",
         help="check what 'pip download -r' picks, then pip-install exactly those files",
@@ -310,40 +396,102 @@ def _add_check_commands(sub: Any) -> None:
     )
     install.set_defaults(paths=[])
     for cmd in (check, install):
-        cmd.add_argument("-r", "--requirement", metavar="FILE", type=_path, action="append",
-                         default=[], help="requirements file for 'pip download' (repeatable)")
-        cmd.add_argument("--dest", metavar="DIR", type=_path,
-                         help="keep the downloaded files here (default: a temporary directory)")
-        cmd.add_argument("--lock", metavar="LOCKFILE", type=_path,
-                         help="keys and owners from a lock file")
-        cmd.add_argument("--keyring", metavar="KEYRING", type=_path, action="append",
-                         default=[], help="offline keyring (repeatable; with --signatures-dir)")
-        cmd.add_argument("--owners", metavar="OWNERS.json", type=_path, action="append",
-                         default=[], help="ownership record, one per project (repeatable)")
-        cmd.add_argument("--signatures-dir", metavar="DIR", type=_path,
-                         help="read signatures as DIR/<file>.asc (never otherwise from disk)")
-        cmd.add_argument("--require-signatures", action="store_true",
-                         help="an unsigned file fails")
-        cmd.add_argument("--require-signatures-for", metavar="NAME", action="append",
-                         default=[], help="an unsigned file of this project fails (repeatable)")
-        cmd.add_argument("--reject-backsigned", action="store_true",
-                         help="fail a signature made more than the grace after the upload")
-        cmd.add_argument("--backsign-grace", metavar="HOURS", type=_hours, default=24.0,
-                         help="hours after the upload a signature still counts as made at "
-                         "release (default: 24)")
-        cmd.add_argument("--at", metavar="ISO-8601-TIME", type=parse_time,
-                         help="reference time for expiry and revocation (default: now)")
-        cmd.add_argument("--fail-on-key-change", action="store_true",
-                         help="fail every file of a project whose trust statement on the "
-                         "index widened since last seen (or whose memory cannot be read)")
-        cmd.add_argument("--jobs", metavar="N", type=int, default=2,
-                         help="threads hashing and verifying (default: 2)")
-        cmd.add_argument("--format", choices=("text", "json", "github"), default="text",
-                         help="output format (github: workflow annotations and a job summary)")
-        cmd.add_argument("--junit-xml", metavar="FILE", type=_path,
-                         help="also write a JUnit XML report, one test case per file")
-        cmd.add_argument("--quiet", action="store_true",
-                         help="text: only failing files and the totals; pip: --quiet")
+        cmd.add_argument(
+            "-r",
+            "--requirement",
+            metavar="FILE",
+            type=_path,
+            action="append",
+            default=[],
+            help="requirements file for 'pip download' (repeatable)",
+        )
+        cmd.add_argument(
+            "--dest",
+            metavar="DIR",
+            type=_path,
+            help="keep the downloaded files here (default: a temporary directory)",
+        )
+        cmd.add_argument(
+            "--lock", metavar="LOCKFILE", type=_path, help="keys and owners from a lock file"
+        )
+        cmd.add_argument(
+            "--keyring",
+            metavar="KEYRING",
+            type=_path,
+            action="append",
+            default=[],
+            help="offline keyring (repeatable; with --signatures-dir)",
+        )
+        cmd.add_argument(
+            "--owners",
+            metavar="OWNERS.json",
+            type=_path,
+            action="append",
+            default=[],
+            help="ownership record, one per project (repeatable)",
+        )
+        cmd.add_argument(
+            "--signatures-dir",
+            metavar="DIR",
+            type=_path,
+            help="read signatures as DIR/<file>.asc (never otherwise from disk)",
+        )
+        cmd.add_argument("--require-signatures", action="store_true", help="an unsigned file fails")
+        cmd.add_argument(
+            "--require-signatures-for",
+            metavar="NAME",
+            action="append",
+            default=[],
+            help="an unsigned file of this project fails (repeatable)",
+        )
+        cmd.add_argument(
+            "--reject-backsigned",
+            action="store_true",
+            help="fail a signature made more than the grace after the upload",
+        )
+        cmd.add_argument(
+            "--backsign-grace",
+            metavar="HOURS",
+            type=_hours,
+            default=24.0,
+            help="hours after the upload a signature still counts as made at release (default: 24)",
+        )
+        cmd.add_argument(
+            "--at",
+            metavar="ISO-8601-TIME",
+            type=parse_time,
+            help="reference time for expiry and revocation (default: now)",
+        )
+        cmd.add_argument(
+            "--fail-on-key-change",
+            action="store_true",
+            help="fail every file of a project whose trust statement on the "
+            "index widened since last seen (or whose memory cannot be read)",
+        )
+        cmd.add_argument(
+            "--jobs",
+            metavar="N",
+            type=int,
+            default=2,
+            help="threads hashing and verifying (default: 2)",
+        )
+        cmd.add_argument(
+            "--format",
+            choices=("text", "json", "github"),
+            default="text",
+            help="output format (github: workflow annotations and a job summary)",
+        )
+        cmd.add_argument(
+            "--junit-xml",
+            metavar="FILE",
+            type=_path,
+            help="also write a JUnit XML report, one test case per file",
+        )
+        cmd.add_argument(
+            "--quiet",
+            action="store_true",
+            help="text: only failing files and the totals; pip: --quiet",
+        )
         _add_index_options(cmd)
 
 
@@ -582,8 +730,10 @@ def _verify(args: argparse.Namespace) -> int:
     if args.keyring and (args.project is None) != (args.owners is None):
         raise _UsageError("--project and --owners must be given together")
     if args.fail_on_key_change and (args.keyring or args.lock is not None):
-        raise _UsageError("--fail-on-key-change goes with an index (the trust memory is the "
-                          "cache's); a lock file is reviewed instead")
+        raise _UsageError(
+            "--fail-on-key-change goes with an index (the trust memory is the "
+            "cache's); a lock file is reviewed instead"
+        )
     if args.fail_on_key_change and args.no_cache:
         raise _UsageError("--fail-on-key-change needs the cache's trust memory: drop --no-cache")
     index_url = args.index_url
@@ -608,9 +758,11 @@ def _verify(args: argparse.Namespace) -> int:
         from pgpverify.workflows import verify_from_lock
 
         lock = LockFile.read(args.lock, limits=DEFAULT_LIMITS)
-        outcome = IndexVerification(verify_from_lock(args.file, lock=lock, at=at,
-                                                     signature=args.signature,
-                                                     project=args.project))
+        outcome = IndexVerification(
+            verify_from_lock(
+                args.file, lock=lock, at=at, signature=args.signature, project=args.project
+            )
+        )
     else:
         import contextlib
         import time
@@ -621,8 +773,13 @@ def _verify(args: argparse.Namespace) -> int:
             cache = _open_cache(args, stack)
             client = _client(args, index_url, cache, stack)
             outcome = verify_from_index(
-                args.file, client=client, at=at, signature=args.signature,
-                project=args.project, cache=cache, now=time.time(),
+                args.file,
+                client=client,
+                at=at,
+                signature=args.signature,
+                project=args.project,
+                cache=cache,
+                now=time.time(),
                 fail_on_key_change=args.fail_on_key_change,
             )
         for warning in outcome.warnings:
@@ -647,8 +804,9 @@ def _check_file(file: Path) -> None:
     except OSError:  # a name too long, no permission: reported when the file is opened
         is_dir = False
     if is_dir:
-        raise InputError("is a directory; give the signed file (e.g. dist/NAME.whl)",
-                         source=str(file))
+        raise InputError(
+            "is a directory; give the signed file (e.g. dist/NAME.whl)", source=str(file)
+        )
 
 
 _SIGNATURE_SUFFIXES = (".asc", ".sig")
@@ -672,12 +830,16 @@ def _signature_hint(file: Path, signature: Path | None) -> str | None:
     if not _looks_like_signature(file):
         return None
     if signature is not None and not _looks_like_signature(signature):
-        return (f"FILE {file} looks like a signature and --signature {signature} does not: "
-                f"swapped? (pgpverify verify {signature} --signature {file})")
+        return (
+            f"FILE {file} looks like a signature and --signature {signature} does not: "
+            f"swapped? (pgpverify verify {signature} --signature {file})"
+        )
     name = file.name
     if name.lower().endswith(_SIGNATURE_SUFFIXES) and len(name) > len(".asc"):
-        return (f"FILE {file} looks like a signature: give the signed file "
-                f"({file.with_name(name[:-4])}); its signature {name} is then found beside it")
+        return (
+            f"FILE {file} looks like a signature: give the signed file "
+            f"({file.with_name(name[:-4])}); its signature {name} is then found beside it"
+        )
     return f"FILE {file} is a signature: give the signed file, and this one with --signature"
 
 
@@ -697,13 +859,14 @@ def _verify_keyrings(args: argparse.Namespace, at: datetime) -> VerificationResu
     keyring = Keyring.from_files(args.keyring, limits=DEFAULT_LIMITS, index=index)
     try:
         result = Verifier(keyring, owners=owners, project=args.project).verify(
-            args.file, args.signature, at=at)
+            args.file, args.signature, at=at
+        )
     except IndexMismatch:
         # A persisted keyring index that does not hold is dropped: scanned, judged again.
-        keyring = Keyring.from_files(args.keyring, limits=DEFAULT_LIMITS, index=index,
-                                     rescan=True)
+        keyring = Keyring.from_files(args.keyring, limits=DEFAULT_LIMITS, index=index, rescan=True)
         result = Verifier(keyring, owners=owners, project=args.project).verify(
-            args.file, args.signature, at=at)
+            args.file, args.signature, at=at
+        )
     for warning in keyring.warnings:
         _warn(warning)
     return result
@@ -728,8 +891,7 @@ def _keyring_index_store(args: argparse.Namespace) -> KeyringIndexStore | None:
         return None  # nothing to index: no cache directory looked up
     from pgpverify.index.keyidx import KeyringIndexStore, default_directory
 
-    return KeyringIndexStore(args.cache_dir if args.cache_dir is not None
-                             else default_directory())
+    return KeyringIndexStore(args.cache_dir if args.cache_dir is not None else default_directory())
 
 
 def _configured_index() -> str | None:
@@ -762,8 +924,12 @@ def _warn_all(messages: list[str]) -> None:
 
 
 def _client(
-    args: argparse.Namespace, index_url: str, cache: Cache | None, stack: contextlib.ExitStack,
-    *, allow_files: bool = False,
+    args: argparse.Namespace,
+    index_url: str,
+    cache: Cache | None,
+    stack: contextlib.ExitStack,
+    *,
+    allow_files: bool = False,
 ) -> IndexClient:
     import time
 
@@ -793,17 +959,23 @@ def _client(
     if cache is not None:
         from pgpverify.index.cache import CachingFetcher
 
-        fetcher = CachingFetcher(fetcher, cache, clock=time.time, offline=args.offline,
-                                 negative_ttl=args.not_found_ttl)
+        fetcher = CachingFetcher(
+            fetcher, cache, clock=time.time, offline=args.offline, negative_ttl=args.not_found_ttl
+        )
     if allow_files:  # check/install: a local PEP 503 tree, as pip reads it (not cached)
         from pgpverify.index.localfs import FileFetcher, SchemeFetcher
 
         fetcher = SchemeFetcher(FileFetcher(), fetcher)
     assert fetcher is not None
     # the client takes the credentials off both URLs: nothing it names carries them
-    return IndexClient(fetcher, index_url=index_url, keys_url=args.keys_url,
-                       limits=DEFAULT_LIMITS, allow_insecure=args.allow_insecure,
-                       allow_files=allow_files)
+    return IndexClient(
+        fetcher,
+        index_url=index_url,
+        keys_url=args.keys_url,
+        limits=DEFAULT_LIMITS,
+        allow_insecure=args.allow_insecure,
+        allow_files=allow_files,
+    )
 
 
 #: A PEP 508 project name (case-insensitive), before normalization.
@@ -826,7 +998,7 @@ def _pip_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
     """``install ... -- PIP-INSTALL-OPTIONS``: split off what goes to ``pip install``."""
     if argv[:1] == ["install"] and "--" in argv:
         cut = argv.index("--")
-        return argv[:cut], argv[cut + 1:]
+        return argv[:cut], argv[cut + 1 :]
     return argv, []
 
 
@@ -848,21 +1020,32 @@ def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
         download_dir = None
         pending = None
         if args.requirement:
-            download_dir = Path(stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="pgpverify-download-")))
+            download_dir = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="pgpverify-download-"))
+            )
             if install:
                 # pip install starts now and waits for its pins (killed unless all pass)
-                pending = pip_runner.start_install(download_dir, pip_args, quiet=args.quiet,
-                                                   output=sys.stderr)
+                pending = pip_runner.start_install(
+                    download_dir, pip_args, quiet=args.quiet, output=sys.stderr
+                )
                 if pending is not None:
                     stack.callback(pending.cancel)
-            pip_runner.download(args.requirement, download_dir, index_url=pip_index,
-                                quiet=args.quiet, output=sys.stderr)
+            pip_runner.download(
+                args.requirement,
+                download_dir,
+                index_url=pip_index,
+                quiet=args.quiet,
+                output=sys.stderr,
+            )
             paths.append(download_dir)
         try:
             report = check_files(
-                paths, trust=trust, at=_check_time(args), policy=_check_policy(args),
-                signatures_dir=args.signatures_dir, jobs=args.jobs,
+                paths,
+                trust=trust,
+                at=_check_time(args),
+                policy=_check_policy(args),
+                signatures_dir=args.signatures_dir,
+                jobs=args.jobs,
                 progress=None if args.quiet else _progress_bar(),
             )
         finally:
@@ -882,11 +1065,14 @@ def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
             if pending is not None:
                 pending.finish(pins)
             else:
-                pinned = Path(stack.enter_context(
-                    tempfile.TemporaryDirectory(prefix="pgpverify-pins-"))) / "requirements.txt"
+                pinned = (
+                    Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pgpverify-pins-")))
+                    / "requirements.txt"
+                )
                 pinned.write_text(pins, encoding="utf-8")
-                pip_runner.install(download_dir, pinned, pip_args, quiet=args.quiet,
-                                   output=sys.stderr)
+                pip_runner.install(
+                    download_dir, pinned, pip_args, quiet=args.quiet, output=sys.stderr
+                )
             _say(sys.stderr, f"pgpverify: installed {len(report.files)} checked file(s)")
     return report.exit_code
 
@@ -909,9 +1095,16 @@ def _progress_bar() -> Any:
 
     def draw(done: int, total: int) -> None:
         if not _progress_state:
-            _progress_state.append(tqdm(total=total, file=stream, unit="file",
-                                        desc="pgpverify check", leave=False,
-                                        dynamic_ncols=True))
+            _progress_state.append(
+                tqdm(
+                    total=total,
+                    file=stream,
+                    unit="file",
+                    desc="pgpverify check",
+                    leave=False,
+                    dynamic_ncols=True,
+                )
+            )
         bar = _progress_state[0]
         bar.update(done - bar.n)
 
@@ -939,11 +1132,15 @@ def _check_usage(args: argparse.Namespace, *, install: bool) -> None:
     if args.owners and not args.keyring:
         raise _UsageError("--owners goes with --keyring (the index and lock file carry theirs)")
     if args.keyring and args.signatures_dir is None:
-        raise _UsageError("--keyring needs --signatures-dir: offline, signatures come from "
-                          "there (never from beside the files)")
+        raise _UsageError(
+            "--keyring needs --signatures-dir: offline, signatures come from "
+            "there (never from beside the files)"
+        )
     if args.fail_on_key_change and (args.keyring or args.lock is not None):
-        raise _UsageError("--fail-on-key-change goes with an index (the trust memory is the "
-                          "index's): not with --keyring or --lock")
+        raise _UsageError(
+            "--fail-on-key-change goes with an index (the trust memory is the "
+            "index's): not with --keyring or --lock"
+        )
     if args.fail_on_key_change and args.no_cache:
         raise _UsageError("--fail-on-key-change needs the cache's trust memory: drop --no-cache")
     if not 1 <= args.jobs <= 64:
@@ -972,8 +1169,9 @@ def _check_trust(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple
     if index_url is None and lock is None:
         raise _UsageError(_NO_SOURCE)
     if index_url is None and args.signatures_dir is None:
-        raise _UsageError("the lock file names no index for the signatures: give "
-                          "--index-url or --signatures-dir")
+        raise _UsageError(
+            "the lock file names no index for the signatures: give --index-url or --signatures-dir"
+        )
     if index_url is not None:
         index_url = _local_index(index_url)
     client = None
@@ -1049,8 +1247,9 @@ def _check_output(args: argparse.Namespace, report: Any) -> None:
         try:
             args.junit_xml.write_bytes(render.junit_xml(report))
         except OSError as err:
-            raise InputError(f"cannot write the JUnit XML: {_why(err)}",
-                             source=str(args.junit_xml)) from None
+            raise InputError(
+                f"cannot write the JUnit XML: {_why(err)}", source=str(args.junit_xml)
+            ) from None
 
 
 def _keep_downloads(download_dir: Path, dest: Path) -> None:
@@ -1102,23 +1301,38 @@ def _lock(args: argparse.Namespace) -> int:
             records.append(published.record)
             certificates.update(published.certificates)
     # Projects without a record keep a reviewed exception (unsigned = "allowed") they had.
-    lock = build_lock(records, certificates, index_url=redact_url(index_url), previous=previous,
-                      unrecorded=unrecorded, allow_weakening=args.allow_weakening)
+    lock = build_lock(
+        records,
+        certificates,
+        index_url=redact_url(index_url),
+        previous=previous,
+        unrecorded=unrecorded,
+        allow_weakening=args.allow_weakening,
+    )
     if previous is not None:
         changes = lock_changes(previous, lock, limits=DEFAULT_LIMITS)
-        _say(sys.stdout, f"pgpverify: {len(changes) or 'no'} change(s) from the previous "
-                         f"{args.output}{':' if changes else ''}")
+        _say(
+            sys.stdout,
+            f"pgpverify: {len(changes) or 'no'} change(s) from the previous "
+            f"{args.output}{':' if changes else ''}",
+        )
         for change in changes:
             _say(sys.stdout, f"pgpverify:   {change.describe()}")
         weakening = [c for c in changes if c.weakens]
         if weakening and not args.allow_weakening:
-            _say(sys.stderr, f"pgpverify: lock refused: {len(weakening)} change(s) drop a "
-                             "retirement or revocation the previous lock held (review them; "
-                             "--allow-weakening writes them)")
+            _say(
+                sys.stderr,
+                f"pgpverify: lock refused: {len(weakening)} change(s) drop a "
+                "retirement or revocation the previous lock held (review them; "
+                "--allow-weakening writes them)",
+            )
             return EXIT_REJECTED
     write_lock(args.output, lock)
-    _say(sys.stdout, f"pgpverify: wrote {args.output}: {len(lock.projects)} project(s), "
-                     f"{len(lock.certificates)} key(s)")
+    _say(
+        sys.stdout,
+        f"pgpverify: wrote {args.output}: {len(lock.projects)} project(s), "
+        f"{len(lock.certificates)} key(s)",
+    )
     return EXIT_GOOD
 
 
@@ -1137,8 +1351,11 @@ def _publish(args: argparse.Namespace) -> int:
         return EXIT_REJECTED
     for warning in report.warnings:
         _warn(warning)
-    _say(sys.stdout, f"pgpverify: wrote {args.output / 'pgp'}: "
-                     f"{len(report.projects)} project(s), {len(report.keys)} key(s)")
+    _say(
+        sys.stdout,
+        f"pgpverify: wrote {args.output / 'pgp'}: "
+        f"{len(report.projects)} project(s), {len(report.keys)} key(s)",
+    )
     return EXIT_GOOD
 
 
@@ -1213,7 +1430,8 @@ def _add_audit_commands(sub: Any) -> None:
     steps = audit.add_subparsers(dest="audit_command", metavar="STEP", parser_class=_Parser)
     steps.required = True
     run = steps.add_parser(
-        "run", help="audit projects of an index or mirror into the store (resumable)",
+        "run",
+        help="audit projects of an index or mirror into the store (resumable)",
         description="Verify every file of the given projects twice (as of its upload and as "
         "of now) and store one category per file. Re-running continues where a run stopped; "
         "a file whose .asc, sha256 or project keys changed is audited again. With "
@@ -1223,59 +1441,123 @@ def _add_audit_commands(sub: Any) -> None:
     )
     where = run.add_mutually_exclusive_group(required=True)
     where.add_argument("--index-url", metavar="URL", help="the index's simple URL")
-    where.add_argument("--mirror", metavar="DIR", type=_path,
-                       help="a PEP 503 tree on disk (a bandersnatch mirror's layout works)")
-    where.add_argument("--from-store", action="store_true",
-                       help="re-judge the archived files offline (no index)")
-    run.add_argument("--db", metavar="AUDIT.sqlite", type=_path, required=True,
-                     help="the audit store (created if missing)")
+    where.add_argument(
+        "--mirror",
+        metavar="DIR",
+        type=_path,
+        help="a PEP 503 tree on disk (a bandersnatch mirror's layout works)",
+    )
+    where.add_argument(
+        "--from-store", action="store_true", help="re-judge the archived files offline (no index)"
+    )
+    run.add_argument(
+        "--db",
+        metavar="AUDIT.sqlite",
+        type=_path,
+        required=True,
+        help="the audit store (created if missing)",
+    )
     run.add_argument("projects", metavar="PROJECT", nargs="*", help="project names")
-    run.add_argument("--all", action="store_true",
-                     help="every project the index lists (PEP 691/503 root, else "
-                     "pgp/index.json)")
-    run.add_argument("--jobs", metavar="N", type=int, default=4,
-                     help="projects audited at once (default: 4)")
-    run.add_argument("--shard", metavar="K/N",
-                     help="only shard K of N (stable hash of the normalised name; default: "
-                     "JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT when set)")
-    run.add_argument("--since", metavar="DATE", type=parse_time,
-                     help="only files uploaded at or after DATE (unknown upload times too)")
-    run.add_argument("--backsign-grace", metavar="HOURS", type=_seconds, default=24.0,
-                     help="hours after the upload a signature still counts as made at "
-                     "release (default: 24)")
-    run.add_argument("--max-rps", metavar="R", type=float,
-                     help="at most R requests a second to the index (token bucket)")
-    run.add_argument("--at", metavar="ISO-8601-TIME", type=parse_time,
-                     help="the 'now' of the second verdict (default: now)")
-    run.add_argument("--format", choices=("text", "json"), default="text",
-                     help="progress and summary as text, or JSON lines")
+    run.add_argument(
+        "--all",
+        action="store_true",
+        help="every project the index lists (PEP 691/503 root, else pgp/index.json)",
+    )
+    run.add_argument(
+        "--jobs", metavar="N", type=int, default=4, help="projects audited at once (default: 4)"
+    )
+    run.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="only shard K of N (stable hash of the normalised name; default: "
+        "JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT when set)",
+    )
+    run.add_argument(
+        "--since",
+        metavar="DATE",
+        type=parse_time,
+        help="only files uploaded at or after DATE (unknown upload times too)",
+    )
+    run.add_argument(
+        "--backsign-grace",
+        metavar="HOURS",
+        type=_seconds,
+        default=24.0,
+        help="hours after the upload a signature still counts as made at release (default: 24)",
+    )
+    run.add_argument(
+        "--max-rps",
+        metavar="R",
+        type=float,
+        help="at most R requests a second to the index (token bucket)",
+    )
+    run.add_argument(
+        "--at",
+        metavar="ISO-8601-TIME",
+        type=parse_time,
+        help="the 'now' of the second verdict (default: now)",
+    )
+    run.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="progress and summary as text, or JSON lines",
+    )
     group = run.add_argument_group("index")
-    group.add_argument("--keys-url", metavar="URL",
-                       help="root of the index's pgp/ tree (default: the parent of --index-url)")
-    group.add_argument("--timeout", metavar="SECONDS", type=_positive_seconds, default=60.0,
-                       help="the most one document's whole download may take (default: 60)")
-    group.add_argument("--retries", metavar="N", type=int, default=3,
-                       help="retries on connection errors, 5xx and 429 (default: 3)")
+    group.add_argument(
+        "--keys-url",
+        metavar="URL",
+        help="root of the index's pgp/ tree (default: the parent of --index-url)",
+    )
+    group.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        default=60.0,
+        help="the most one document's whole download may take (default: 60)",
+    )
+    group.add_argument(
+        "--retries",
+        metavar="N",
+        type=int,
+        default=3,
+        help="retries on connection errors, 5xx and 429 (default: 3)",
+    )
     group.add_argument("--cert", metavar="PATH", type=_path, help="CA bundle for HTTPS")
-    group.add_argument("--allow-insecure", action="store_true",
-                       help="allow plain HTTP to hosts other than this machine")
-    report = steps.add_parser("report", help="write the report (HTML, JSON, CSV)",
-                              description="Report on an audit store (also one a killed run "
-                              "left). Without --html/--json/--csv, print the totals.")
+    group.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        help="allow plain HTTP to hosts other than this machine",
+    )
+    report = steps.add_parser(
+        "report",
+        help="write the report (HTML, JSON, CSV)",
+        description="Report on an audit store (also one a killed run "
+        "left). Without --html/--json/--csv, print the totals.",
+    )
     report.add_argument("--db", metavar="AUDIT.sqlite", type=_path, required=True)
-    report.add_argument("--html", metavar="FILE", type=_path,
-                        help="self-contained HTML page (needs pgpverify[report])")
+    report.add_argument(
+        "--html",
+        metavar="FILE",
+        type=_path,
+        help="self-contained HTML page (needs pgpverify[report])",
+    )
     report.add_argument("--json", metavar="FILE", type=_path, help="JSON ('-': stdout)")
     report.add_argument("--csv", metavar="FILE", type=_path, help="CSV, one row per file")
-    merge = steps.add_parser("merge", help="combine shard stores into one",
-                             description="Merge audit stores (of shards) into -o; a file in "
-                             "several keeps the row judged last.")
+    merge = steps.add_parser(
+        "merge",
+        help="combine shard stores into one",
+        description="Merge audit stores (of shards) into -o; a file in "
+        "several keeps the row judged last.",
+    )
     merge.add_argument("stores", metavar="STORE", type=_path, nargs="+")
     merge.add_argument("-o", "--output", metavar="ALL.sqlite", type=_path, required=True)
-    export = steps.add_parser("export-signatures",
-                              help="write the archived .asc files to DIR/<project>/",
-                              description="Write every archived .asc as "
-                              "DIR/<project>/<file>.asc; unsafe file names are refused.")
+    export = steps.add_parser(
+        "export-signatures",
+        help="write the archived .asc files to DIR/<project>/",
+        description="Write every archived .asc as "
+        "DIR/<project>/<file>.asc; unsafe file names are refused.",
+    )
     export.add_argument("--db", metavar="AUDIT.sqlite", type=_path, required=True)
     export.add_argument("directory", metavar="DIR", type=_path)
 
@@ -1295,9 +1577,12 @@ def _audit(args: argparse.Namespace) -> int:
         summary = export_signatures(store, args.directory)
     for refused in summary.refused:
         _warn(f"not exported: {refused}")
-    _say(sys.stdout, f"pgpverify: exported {summary.written} signature(s) to "
-                     f"{args.directory} ({summary.unchanged} already there, "
-                     f"{len(summary.refused)} refused)")
+    _say(
+        sys.stdout,
+        f"pgpverify: exported {summary.written} signature(s) to "
+        f"{args.directory} ({summary.unchanged} already there, "
+        f"{len(summary.refused)} refused)",
+    )
     return EXIT_REJECTED if summary.refused else EXIT_GOOD
 
 
@@ -1306,8 +1591,10 @@ def _audit_shard(args: argparse.Namespace) -> tuple[int, int] | None:
 
     text = args.shard
     if text is None:
-        index, count = (os.environ.get("JOB_COMPLETION_INDEX"),
-                        os.environ.get("JOB_COMPLETION_COUNT"))
+        index, count = (
+            os.environ.get("JOB_COMPLETION_INDEX"),
+            os.environ.get("JOB_COMPLETION_COUNT"),
+        )
         if index is None or count is None:
             return None
         if not (index.isdigit() and count.isdigit()):
@@ -1352,7 +1639,8 @@ def _audit_clients(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any
     import dataclasses
 
     fetch_limits = dataclasses.replace(
-        DEFAULT_LIMITS, signature_bytes=max(DEFAULT_LIMITS.signature_bytes, 16 << 20))
+        DEFAULT_LIMITS, signature_bytes=max(DEFAULT_LIMITS.signature_bytes, 16 << 20)
+    )
 
     def make() -> IndexClient:
         fetcher: Fetcher
@@ -1361,20 +1649,29 @@ def _audit_clients(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any
         else:
             from pgpverify.index.http import HttpConfig, HttpFetcher
 
-            http = HttpFetcher(HttpConfig(
-                total_timeout=args.timeout, read_timeout=min(30.0, args.timeout),
-                connect_timeout=min(5.0, args.timeout), retries=args.retries,
-                allow_insecure=args.allow_insecure,
-                ca_bundle=str(args.cert) if args.cert is not None else None,
-            ))
+            http = HttpFetcher(
+                HttpConfig(
+                    total_timeout=args.timeout,
+                    read_timeout=min(30.0, args.timeout),
+                    connect_timeout=min(5.0, args.timeout),
+                    retries=args.retries,
+                    allow_insecure=args.allow_insecure,
+                    ca_bundle=str(args.cert) if args.cert is not None else None,
+                )
+            )
             with lock:
                 stack.callback(http.close)
             fetcher = http
         if bucket is not None:
             fetcher = RateLimitedFetcher(fetcher, bucket)
-        return IndexClient(fetcher, index_url=index_url, keys_url=args.keys_url,
-                           limits=fetch_limits, allow_insecure=args.allow_insecure,
-                           allow_files=args.mirror is not None)
+        return IndexClient(
+            fetcher,
+            index_url=index_url,
+            keys_url=args.keys_url,
+            limits=fetch_limits,
+            allow_insecure=args.allow_insecure,
+            allow_files=args.mirror is not None,
+        )
 
     make()  # the URLs are checked (a usage problem) before the store is touched
     return make
@@ -1409,13 +1706,22 @@ class _Progress:
             with warnings.catch_warnings():  # pygal's import hook, once a report was drawn
                 warnings.simplefilter("ignore", ImportWarning)
                 tqdm = importlib.import_module("tqdm").tqdm
-            self.bar = tqdm(total=progress.projects_total or None, file=sys.stderr,
-                            unit="project", desc="pgpverify audit", leave=False,
-                            dynamic_ncols=True, mininterval=_PROGRESS_SECONDS)
+            self.bar = tqdm(
+                total=progress.projects_total or None,
+                file=sys.stderr,
+                unit="project",
+                desc="pgpverify audit",
+                leave=False,
+                dynamic_ncols=True,
+                mininterval=_PROGRESS_SECONDS,
+            )
         done = progress.audited + progress.skipped
         rate = done / max(time.monotonic() - progress.started, 1e-6)
-        self.bar.set_postfix_str(f"{done} files, {rate:.1f} files/s, {progress.skipped} "
-                                 f"already done, {progress.failed} failed", refresh=False)
+        self.bar.set_postfix_str(
+            f"{done} files, {rate:.1f} files/s, {progress.skipped} "
+            f"already done, {progress.failed} failed",
+            refresh=False,
+        )
         self.bar.update(progress.projects_done - self.bar.n)
 
     def end(self) -> None:
@@ -1438,17 +1744,21 @@ def _audit_run(args: argparse.Namespace) -> int:
     if args.backsign_grace > 24 * 365 * 100:
         raise _UsageError("--backsign-grace is out of range")
     at = args.at or datetime.now(timezone.utc)
-    options = AuditOptions(grace_seconds=args.backsign_grace * 3600.0,
-                           since=None if args.since is None else args.since.timestamp(),
-                           jobs=args.jobs)
+    options = AuditOptions(
+        grace_seconds=args.backsign_grace * 3600.0,
+        since=None if args.since is None else args.since.timestamp(),
+        jobs=args.jobs,
+    )
     progress = _Progress(args.format == "text" and sys.stderr.isatty())
     if args.from_store:
         if args.projects or args.all or args.shard is not None:
-            raise _UsageError("--from-store re-judges the whole store: no PROJECT, --all "
-                              "or --shard")
+            raise _UsageError(
+                "--from-store re-judges the whole store: no PROJECT, --all or --shard"
+            )
         with AuditStore(args.db, create=False) as store:
-            summary = run_from_store(store, at=at, stamp=time.time(), options=options,
-                                     report=progress)
+            summary = run_from_store(
+                store, at=at, stamp=time.time(), options=options, report=progress
+            )
         progress.end()
         return _audit_summary(args, summary)
     names = _project_names(args.projects)
@@ -1462,8 +1772,9 @@ def _audit_run(args: argparse.Namespace) -> int:
         if shard is not None:
             names = [n for n in names if in_shard(n, *shard)]
         store = stack.enter_context(AuditStore(args.db))
-        summary = run_audit(store, clients, names, now=at, options=options, report=progress,
-                            stamp=time.time())
+        summary = run_audit(
+            store, clients, names, now=at, options=options, report=progress, stamp=time.time()
+        )
     progress.end()
     return _audit_summary(args, summary)
 
@@ -1473,21 +1784,27 @@ def _audit_summary(args: argparse.Namespace, summary: Any) -> int:
         import json
 
         for failure in summary.failures:
-            _write(sys.stdout, json.dumps({"event": "failure", "message": failure},
-                                          ensure_ascii=True) + "\n")
-        _write(sys.stdout, json.dumps({"event": "summary", **summary.to_json()},
-                                      ensure_ascii=True) + "\n")
+            _write(
+                sys.stdout,
+                json.dumps({"event": "failure", "message": failure}, ensure_ascii=True) + "\n",
+            )
+        _write(
+            sys.stdout,
+            json.dumps({"event": "summary", **summary.to_json()}, ensure_ascii=True) + "\n",
+        )
     else:
         for failure in summary.failures:
             _warn(f"not audited: {failure}")
         rate = (summary.audited + summary.skipped) / summary.seconds if summary.seconds else 0
-        _say(sys.stdout, f"pgpverify: audit: {summary.projects} project(s), "
-                         f"{summary.audited} file(s) audited, {summary.skipped} already done, "
-                         f"{len(summary.failures)} failed, in {summary.seconds:.1f} s "
-                         f"({rate:.0f} files/s)")
+        _say(
+            sys.stdout,
+            f"pgpverify: audit: {summary.projects} project(s), "
+            f"{summary.audited} file(s) audited, {summary.skipped} already done, "
+            f"{len(summary.failures)} failed, in {summary.seconds:.1f} s "
+            f"({rate:.0f} files/s)",
+        )
         if summary.failures:
-            _say(sys.stdout, "pgpverify: audit incomplete: run the same command again to "
-                             "continue")
+            _say(sys.stdout, "pgpverify: audit incomplete: run the same command again to continue")
     return EXIT_REJECTED if summary.failures else EXIT_GOOD
 
 
@@ -1521,8 +1838,11 @@ def _audit_report(args: argparse.Namespace, store: Any) -> int:
     if args.html is None and args.json is None and args.csv is None:
         for category, count in data.totals.items():
             _say(sys.stdout, f"{category:20} {count}")
-        _say(sys.stdout, f"{'backsigned share':20} {data.backsigned_share:.1%} "
-                         f"({data.backsigned} of {data.dated_signed})")
+        _say(
+            sys.stdout,
+            f"{'backsigned share':20} {data.backsigned_share:.1%} "
+            f"({data.backsigned} of {data.dated_signed})",
+        )
     return EXIT_GOOD
 
 
@@ -1538,6 +1858,9 @@ def _audit_merge(args: argparse.Namespace) -> int:
             with AuditStore(path, create=False) as store:
                 added += merged.merge_from(store)
         total = merged.count()
-    _say(sys.stdout, f"pgpverify: merged {len(args.stores)} store(s) into {args.output}: "
-                     f"{total} file(s) ({added} new)")
+    _say(
+        sys.stdout,
+        f"pgpverify: merged {len(args.stores)} store(s) into {args.output}: "
+        f"{total} file(s) ({added} new)",
+    )
     return EXIT_GOOD

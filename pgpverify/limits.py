@@ -132,21 +132,27 @@ class WorkBudget:
         self.decoded = decoded
 
     def __repr__(self) -> str:
-        return (f"WorkBudget(limit={self.limit}, per_component={self.per_component}, "
-                f"packet_limit={self.packet_limit}, spent={self.spent}, "
-                f"decoded={self.decoded})")
+        return (
+            f"WorkBudget(limit={self.limit}, per_component={self.per_component}, "
+            f"packet_limit={self.packet_limit}, spent={self.spent}, "
+            f"decoded={self.decoded})"
+        )
 
     @classmethod
     def of(cls, limits: Limits) -> WorkBudget:
         """A fresh budget for one run under ``limits``."""
-        return cls(limit=limits.public_key_operations, per_component=limits.component_signatures,
-                   packet_limit=limits.decoded_packets)
+        return cls(
+            limit=limits.public_key_operations,
+            per_component=limits.component_signatures,
+            packet_limit=limits.decoded_packets,
+        )
 
     def decode(self, packets: int) -> None:
         """Account for decoding a certificate of ``packets`` packets, before it is decoded."""
         if self.decoded + packets > self.packet_limit:
-            raise WorkLimitError("packets of the certificates decoded in one verify run",
-                                 self.packet_limit)
+            raise WorkLimitError(
+                "packets of the certificates decoded in one verify run", self.packet_limit
+            )
         self.decoded += packets
 
     def spend(self) -> None:

@@ -105,8 +105,13 @@ KEY_SUFFIXES = frozenset({".asc", ".gpg", ".pgp"})
 
 _PRIMARY_SIGS = frozenset({SigType.DIRECT_KEY, SigType.KEY_REVOCATION})
 _USER_ID_SIGS = frozenset(
-    {SigType.GENERIC_CERT, SigType.PERSONA_CERT, SigType.CASUAL_CERT, SigType.POSITIVE_CERT,
-     SigType.CERT_REVOCATION}
+    {
+        SigType.GENERIC_CERT,
+        SigType.PERSONA_CERT,
+        SigType.CASUAL_CERT,
+        SigType.POSITIVE_CERT,
+        SigType.CERT_REVOCATION,
+    }
 )
 _SUBKEY_SIGS = frozenset({SigType.SUBKEY_BINDING, SigType.SUBKEY_REVOCATION})
 _IGNORED_TAGS = frozenset({Tag.TRUST, Tag.MARKER, Tag.PADDING})
@@ -167,8 +172,9 @@ def publish(
                 "record: not published"
             )
             continue
-        data = _judge_and_strip(fpr, entry, now, limits=limits, problems=problems,
-                                warnings=warnings, policy=policy)
+        data = _judge_and_strip(
+            fpr, entry, now, limits=limits, problems=problems, warnings=warnings, policy=policy
+        )
         if data is not None:
             files[f"keys/{fpr}.asc"] = encode(data, "PUBLIC KEY BLOCK")
 
@@ -201,8 +207,9 @@ class _Entry:
     subkeys: list[str] = field(default_factory=list)
 
 
-def _listing(directory: Path, what: str, suffixes: frozenset[str],
-             problems: list[str]) -> list[Path]:
+def _listing(
+    directory: Path, what: str, suffixes: frozenset[str], problems: list[str]
+) -> list[Path]:
     """The files of ``directory`` with one of ``suffixes``, sorted; a problem if unreadable.
 
     A path the system cannot take (too long, a NUL byte) or a directory that cannot be
@@ -241,8 +248,7 @@ def _read_keys(keys_dir: Path, limits: Limits, problems: list[str]) -> dict[str,
             continue
         held: list[str] = []
         for where, binary in _binary_parts(data, source, problems):
-            _split(binary, where, source, certs=certs, limits=limits, problems=problems,
-                   held=held)
+            _split(binary, where, source, certs=certs, limits=limits, problems=problems, held=held)
         named = path.stem.upper()
         if _FPR_NAME.fullmatch(named) and held and set(held) != {named}:
             # Named like an index's pgp/keys/<FINGERPRINT>.asc: it must be that certificate.
@@ -312,7 +318,12 @@ def _split(
             if pkt.tag == Tag.PUBLIC_KEY:
                 in_secret = False
                 entry = _start(
-                    pkt, where, source, certs=certs, limits=limits, problems=problems,
+                    pkt,
+                    where,
+                    source,
+                    certs=certs,
+                    limits=limits,
+                    problems=problems,
                     held=held,
                 )
                 continue
@@ -321,7 +332,8 @@ def _split(
                 continue
             if len(entry.packets) >= limits.certificate_packets:
                 raise LimitExceededError(
-                    "number of packets in one certificate", limits.certificate_packets,
+                    "number of packets in one certificate",
+                    limits.certificate_packets,
                     source=where,
                 )
             entry.packets.append(pkt)
@@ -358,8 +370,7 @@ def _start(
     entry = certs.get(fpr)
     if entry is None:
         if len(certs) >= limits.certificates:
-            raise LimitExceededError("number of certificates", limits.certificates,
-                                     source=where)
+            raise LimitExceededError("number of certificates", limits.certificates, source=where)
         entry = certs[fpr] = _Entry()
     entry.packets.append(pkt)
     if source not in entry.sources:
@@ -446,8 +457,14 @@ def _packet(tag: int, body: bytes) -> bytes:
 
 
 def _judge_and_strip(
-    fpr: str, entry: _Entry, now: int, *, limits: Limits, problems: list[str],
-    warnings: list[str], policy: Policy = DEFAULT_POLICY,
+    fpr: str,
+    entry: _Entry,
+    now: int,
+    *,
+    limits: Limits,
+    problems: list[str],
+    warnings: list[str],
+    policy: Policy = DEFAULT_POLICY,
 ) -> bytes | None:
     """The stripped certificate, or None after adding its problems to ``problems``.
 
@@ -474,8 +491,7 @@ def _judge_and_strip(
     if found:
         return None
     warnings += [
-        f"{what}: {note}; published so that verifiers see it (they judge each signature "
-        "by it)"
+        f"{what}: {note}; published so that verifiers see it (they judge each signature by it)"
         for note in lapsed
     ]
     return data
@@ -518,8 +534,10 @@ def _certificate_problems(
         return [], [f"expired: the primary key expired at {expired}"]
     reasons = []
     lapsed = []
-    keys = [primary, *(SigningKey(packet=c.packet, is_primary=False)
-                       for c in cert.subkeys.values())]
+    keys = [
+        primary,
+        *(SigningKey(packet=c.packet, is_primary=False) for c in cert.subkeys.values()),
+    ]
     for key in keys:
         name = "the primary key" if key.is_primary else f"subkey {_hex(key.packet.fingerprint)}"
         judgement = cert.judge(key, now, now, policy=policy)
@@ -600,8 +618,10 @@ def _read_records(
 
 
 def _listed_keys(
-    records: dict[str, tuple[Path, OwnershipRecord]], certs: dict[str, _Entry],
-    limits: Limits, problems: list[str],
+    records: dict[str, tuple[Path, OwnershipRecord]],
+    certs: dict[str, _Entry],
+    limits: Limits,
+    problems: list[str],
 ) -> dict[str, list[str]]:
     """Every primary fingerprint the records list -> the projects listing it; problems."""
     subkey_of: dict[str, str] = {}
@@ -612,8 +632,10 @@ def _listed_keys(
     for path, record in (records[name] for name in sorted(records)):
         distinct = len({fpr for m in record.maintainers for fpr in m.keys})
         if distinct > limits.record_keys:
-            problems.append(f"{path}: lists {distinct} keys, more than Limits.record_keys "
-                            f"({limits.record_keys}): verifiers would refuse the record")
+            problems.append(
+                f"{path}: lists {distinct} keys, more than Limits.record_keys "
+                f"({limits.record_keys}): verifiers would refuse the record"
+            )
             continue
         _check_record_keys(
             path, record, certs=certs, subkey_of=subkey_of, listed=listed, problems=problems
@@ -701,8 +723,9 @@ def _write_tree(out_dir: Path, files: dict[str, bytes]) -> list[str]:
     staged, backup = work / "new", work / "old"
     # Keys first, then records, then the index: each file a reader sees only names
     # files already in place.
-    order = sorted(files, key=lambda name: (not name.startswith("keys/"), name == "index.json",
-                                            name))
+    order = sorted(
+        files, key=lambda name: (not name.startswith("keys/"), name == "index.json", name)
+    )
     stale = [
         f"{sub}/{p.name}"
         for sub in ("keys", "projects")

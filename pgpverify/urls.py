@@ -129,8 +129,10 @@ def userinfo_problem(url: str) -> str | None:
     """
     if _hidden_userinfo(url, strict=True) is None:
         return None
-    return ("an '@' after a '/', '?' or '#': a user name, password or token that holds one "
-            "must be percent-encoded (%2F, %3F, %23)")
+    return (
+        "an '@' after a '/', '?' or '#': a user name, password or token that holds one "
+        "must be percent-encoded (%2F, %3F, %23)"
+    )
 
 
 def redact_url(url: str, *, strict: bool = False) -> str:
@@ -202,8 +204,9 @@ def downgrade_problem(url: str, *, context: str, allow_insecure: bool) -> str | 
     if allow_insecure:
         return None
     try:
-        downgrade = (urlsplit(context).scheme.lower() == "https"
-                     and urlsplit(url).scheme.lower() == "http")
+        downgrade = (
+            urlsplit(context).scheme.lower() == "https" and urlsplit(url).scheme.lower() == "http"
+        )
     except ValueError:
         return None  # url_problem reports a URL that does not parse
     if downgrade:

@@ -100,20 +100,22 @@ class Reason(enum.Enum):
 #: with several signatures the reported reason never depends on their order in the file.
 _RANK = {
     reason: rank
-    for rank, reason in enumerate((
-        Reason.MALFORMED,
-        Reason.UNKNOWN_KEY,
-        Reason.WEAK_HASH,
-        Reason.WEAK_KEY,
-        Reason.BAD_SIGNATURE,
-        Reason.KEY_REVOKED,
-        Reason.KEY_NOT_YET_VALID,
-        Reason.NOT_SIGNING_KEY,
-        Reason.KEY_EXPIRED,
-        Reason.SIGNATURE_EXPIRED,
-        Reason.NOT_OWNER,
-        Reason.GOOD,
-    ))
+    for rank, reason in enumerate(
+        (
+            Reason.MALFORMED,
+            Reason.UNKNOWN_KEY,
+            Reason.WEAK_HASH,
+            Reason.WEAK_KEY,
+            Reason.BAD_SIGNATURE,
+            Reason.KEY_REVOKED,
+            Reason.KEY_NOT_YET_VALID,
+            Reason.NOT_SIGNING_KEY,
+            Reason.KEY_EXPIRED,
+            Reason.SIGNATURE_EXPIRED,
+            Reason.NOT_OWNER,
+            Reason.GOOD,
+        )
+    )
 }
 #: The one table from the certificate judge's verdicts to reasons.
 _KEY_REASONS = {
@@ -143,8 +145,12 @@ class VerificationError(Exception):
 
 #: hashlib names a DigestSet takes, and their OpenPGP IDs (RFC 9580 §9.5)
 _DIGEST_NAMES = {
-    "sha224": HashAlgo.SHA224, "sha256": HashAlgo.SHA256, "sha384": HashAlgo.SHA384,
-    "sha512": HashAlgo.SHA512, "sha3_256": HashAlgo.SHA3_256, "sha3_512": HashAlgo.SHA3_512,
+    "sha224": HashAlgo.SHA224,
+    "sha256": HashAlgo.SHA256,
+    "sha384": HashAlgo.SHA384,
+    "sha512": HashAlgo.SHA512,
+    "sha3_256": HashAlgo.SHA3_256,
+    "sha3_512": HashAlgo.SHA3_512,
 }
 
 
@@ -440,12 +446,11 @@ class _Attempt:
             index=self.index,
             reason=reason,
             message=self.message,
-            signature_type=(
-                None if sig is None else f"0x{sig.sig_type:02X}"
-            ),
+            signature_type=(None if sig is None else f"0x{sig.sig_type:02X}"),
             hash_algorithm=None if sig is None else hash_name(sig.hash_algo),
             key_algorithm=(
-                self.material.name if self.material is not None
+                self.material.name
+                if self.material is not None
                 else (None if sig is None else pubkey_name(sig.pubkey_algo))
             ),
             key_bits=None if self.material is None else self.material.bits,
@@ -590,7 +595,7 @@ class _GnuPGText(_TextForm):
         if body:
             self._release()
             self._emit(body)
-        self._hold(tail[len(body):])
+        self._hold(tail[len(body) :])
 
     def _strip_runs(self, lines: bytes) -> bytes:
         """Drop the run of trim octets before each LF of ``lines``."""
@@ -709,8 +714,7 @@ class Verifier:
         now = int(at.timestamp())
         if isinstance(signature, (bytes, bytearray, memoryview)):
             signature_data, signature = bytes(signature), None
-        doc, file_name, sig_path, owned = _open_document(document, name, signature,
-                                                         signature_data)
+        doc, file_name, sig_path, owned = _open_document(document, name, signature, signature_data)
         sig_name = signature_name or (str(sig_path) if sig_path is not None else "<bytes>")
         with contextlib.ExitStack() as stack:
             if owned:
@@ -753,8 +757,9 @@ class Verifier:
                 try:
                     sha256 = self._hash_and_check(doc, checked, budget)
                 except OSError as err:
-                    raise InputError(f"cannot read: {err.strerror or err}",
-                                     source=file_name) from None
+                    raise InputError(
+                        f"cannot read: {err.strerror or err}", source=file_name
+                    ) from None
         # (7) certificate, (8) signature expiration and ownership
         for attempt in candidates:
             if attempt.reason is None:
@@ -815,8 +820,9 @@ class Verifier:
 
     def _parse_one(self, index: int, body: bytes) -> _Attempt:
         try:
-            sig = parse_signature(body, max_subpackets=self.limits.subpackets,
-                                  depth=self.limits.nesting)
+            sig = parse_signature(
+                body, max_subpackets=self.limits.subpackets, depth=self.limits.nesting
+            )
         except MalformedError as err:
             return _Attempt(index=index, sig=None).reject(Reason.MALFORMED, err.message)
         attempt = _Attempt(index=index, sig=sig)
@@ -849,20 +855,24 @@ class Verifier:
             ids = (sig.issuer_fingerprint,)
         counts = [self.keyring.holder_count(key_id) for key_id in ids]
         if max(counts) > self.limits.candidates:  # counted, not listed: may be 200,000
-            return [attempt.reject(
-                Reason.MALFORMED,
-                f"work cap reached: {max(counts)} certificates hold key "
-                f"{_issuer_text(sig)}, over the limit of {self.limits.candidates} "
-                "candidates per signature; the signature is not judged",
-            )]
+            return [
+                attempt.reject(
+                    Reason.MALFORMED,
+                    f"work cap reached: {max(counts)} certificates hold key "
+                    f"{_issuer_text(sig)}, over the limit of {self.limits.candidates} "
+                    "candidates per signature; the signature is not judged",
+                )
+            ]
         holders = sorted({fpr for key_id in ids for fpr in self.keyring.holders(key_id)})
         if len(holders) > self.limits.candidates:
-            return [attempt.reject(
-                Reason.MALFORMED,
-                f"work cap reached: {len(holders)} certificates hold key "
-                f"{_issuer_text(sig)}, over the limit of {self.limits.candidates} "
-                "candidates per signature; the signature is not judged",
-            )]
+            return [
+                attempt.reject(
+                    Reason.MALFORMED,
+                    f"work cap reached: {len(holders)} certificates hold key "
+                    f"{_issuer_text(sig)}, over the limit of {self.limits.candidates} "
+                    "candidates per signature; the signature is not judged",
+                )
+            ]
         try:
             for holder in holders:
                 budget.decode(self.keyring.decode_cost(holder))
@@ -880,13 +890,16 @@ class Verifier:
                 if key is None or (cert.fingerprint, key.packet.fingerprint) in seen:
                     continue
                 seen.add((cert.fingerprint, key.packet.fingerprint))
-                found.append(self._policy(_Attempt(index=attempt.index, sig=sig, cert=cert,
-                                                   key=key)))
+                found.append(
+                    self._policy(_Attempt(index=attempt.index, sig=sig, cert=cert, key=key))
+                )
         if not found:
-            return [attempt.reject(
-                Reason.UNKNOWN_KEY,
-                f"no key {_issuer_text(sig)} in the keyring",
-            )]
+            return [
+                attempt.reject(
+                    Reason.UNKNOWN_KEY,
+                    f"no key {_issuer_text(sig)} in the keyring",
+                )
+            ]
         return found
 
     def _policy(self, attempt: _Attempt) -> _Attempt:
@@ -953,9 +966,7 @@ class Verifier:
             _check_math_within(attempt, states, {}, budget)
         return digests.hexdigest("sha256")
 
-    def _hash_and_check(
-        self, doc: BinaryIO, attempts: list[_Attempt], budget: WorkBudget
-    ) -> str:
+    def _hash_and_check(self, doc: BinaryIO, attempts: list[_Attempt], budget: WorkBudget) -> str:
         """(6) stream the document once; check each attempt; return the file's SHA-256.
 
         One context per hash algorithm for the bytes as they are, and for text signatures
@@ -1002,8 +1013,14 @@ class Verifier:
         assert sig.created is not None
         # (7) also rejects a signature that claims to be made after ``now``
         try:
-            judgement = cert.judge(key, sig.created, now, budget=budget, policy=self.policy,
-                                   revokers=lambda fpr: self._revoker(fpr, budget))
+            judgement = cert.judge(
+                key,
+                sig.created,
+                now,
+                budget=budget,
+                policy=self.policy,
+                revokers=lambda fpr: self._revoker(fpr, budget),
+            )
         except WorkLimitError as err:
             _work_capped(attempt, err)
             return
@@ -1116,9 +1133,7 @@ def _open_document(
     return doc, file_name, sig_path, owned
 
 
-def _digest_states(
-    digests: DigestSet, attempts: list[_Attempt], file_name: str
-) -> dict[int, Any]:
+def _digest_states(digests: DigestSet, attempts: list[_Attempt], file_name: str) -> dict[int, Any]:
     """(6) over a DigestSet: the state each signature needs, or an InputError if it has none.
 
     A text signature's canonical forms need the bytes; a hash the set lacks cannot be made.
@@ -1130,13 +1145,15 @@ def _digest_states(
         if sig.sig_type == SigType.TEXT:
             raise InputError(
                 f"signature {attempt.index} is a text signature (0x01): it can only be "
-                "checked over the document's bytes, not a digest set", source=file_name,
+                "checked over the document's bytes, not a digest set",
+                source=file_name,
             )
         state = digests._state(sig.hash_algo)  # noqa: SLF001 - DigestSet's own module
         if state is None:
             raise InputError(
                 f"signature {attempt.index} uses {hash_name(sig.hash_algo)}, which the digest "
-                f"set lacks (it holds {', '.join(digests.algorithms)})", source=file_name,
+                f"set lacks (it holds {', '.join(digests.algorithms)})",
+                source=file_name,
             )
         states[sig.hash_algo] = state
     return states

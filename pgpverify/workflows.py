@@ -102,27 +102,48 @@ def verify_from_index(
     if cache is not None and record is not None:
         statement = TrustStatement.from_record(record)
         recalled = recall_statement(cache, statement, fail_on_key_change=fail_on_key_change)
-        keyring = remembered_keyring(cache, statement, published, client, now=stamp,
-                                     fail_on_key_change=fail_on_key_change,
-                                     warnings=warnings, limits=limits)
-    verifier = Verifier(keyring, owners=record, project=name if record is not None else None,
-                        limits=limits)
-    result = verifier.verify(file, signature, at=at,
-                             signature_data=fetched[1] if fetched else None,
-                             signature_name=fetched[0] if fetched else None)
+        keyring = remembered_keyring(
+            cache,
+            statement,
+            published,
+            client,
+            now=stamp,
+            fail_on_key_change=fail_on_key_change,
+            warnings=warnings,
+            limits=limits,
+        )
+    verifier = Verifier(
+        keyring, owners=record, project=name if record is not None else None, limits=limits
+    )
+    result = verifier.verify(
+        file,
+        signature,
+        at=at,
+        signature_data=fetched[1] if fetched else None,
+        signature_name=fetched[0] if fetched else None,
+    )
     result = _nothing_published(dataclasses.replace(result, project=name), published, client)
     warnings.extend(
         f"the index lists key {fpr} for {name} but publishes no key file for it"
         for fpr in published.missing
     )
     if cache is not None and recalled is not None:
-        return _judge_recall(result, recalled, cache, now=stamp,
-                             fail_on_key_change=fail_on_key_change, warnings=warnings)
+        return _judge_recall(
+            result,
+            recalled,
+            cache,
+            now=stamp,
+            fail_on_key_change=fail_on_key_change,
+            warnings=warnings,
+        )
     return IndexVerification(result=result, warnings=warnings)
 
 
 def _index_signature(
-    file: Path, signature: Path | None, name: str, client: IndexClient,
+    file: Path,
+    signature: Path | None,
+    name: str,
+    client: IndexClient,
 ) -> tuple[str, bytes] | None:
     """The signature to fetch from the index (its URL and bytes), or None to read locally.
 
@@ -135,11 +156,13 @@ def _index_signature(
         beside = file.with_name(file.name + ".asc")
         here = beside.exists()
     except ValueError:
-        raise InputError("not a file name (a directory or an empty path?)",
-                         source=str(file)) from None
+        raise InputError(
+            "not a file name (a directory or an empty path?)", source=str(file)
+        ) from None
     except OSError as err:
-        raise InputError(f"cannot look for {file.name}.asc beside it: {err.strerror or err}",
-                         source=str(file)) from None
+        raise InputError(
+            f"cannot look for {file.name}.asc beside it: {err.strerror or err}", source=str(file)
+        ) from None
     if here:
         return None
     found = client.signature_for(name, file.name)
@@ -153,7 +176,9 @@ def _index_signature(
 
 
 def _nothing_published(
-    result: VerificationResult, published: ProjectKeys, client: IndexClient,
+    result: VerificationResult,
+    published: ProjectKeys,
+    client: IndexClient,
 ) -> VerificationResult:
     """An ``unknown-key`` verdict says when the index publishes no record, or no keys."""
     name = result.project or ""
@@ -165,15 +190,20 @@ def _nothing_published(
         )
     if not published.certificates:
         return _unknown(
-            result, f"the index publishes no keys for project {name} (its record lists none "
-            "that exist)",
+            result,
+            f"the index publishes no keys for project {name} (its record lists none that exist)",
         )
     return result
 
 
 def _judge_recall(
-    result: VerificationResult, recalled: StatementRecall, cache: Cache, *, now: float,
-    fail_on_key_change: bool, warnings: list[str],
+    result: VerificationResult,
+    recalled: StatementRecall,
+    cache: Cache,
+    *,
+    now: float,
+    fail_on_key_change: bool,
+    warnings: list[str],
 ) -> IndexVerification:
     """Report a changed statement; reject a widening one under ``fail_on_key_change``.
 
@@ -187,8 +217,12 @@ def _judge_recall(
     rejected = fail_on_key_change and recalled.widens
     if not rejected:
         cache.record_project_statement(recalled.statement, now)
-    return IndexVerification(result=result, warnings=warnings,
-                             keys_changed=recalled.to_json(), key_change_rejected=rejected)
+    return IndexVerification(
+        result=result,
+        warnings=warnings,
+        keys_changed=recalled.to_json(),
+        key_change_rejected=rejected,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,26 +240,31 @@ class StatementRecall:
         """``keys_changed``: fingerprints added and removed, and every change."""
         return {
             "added": [c.fingerprint for c in self.changes if c.kind is ChangeKind.KEY_ADDED],
-            "removed": [c.fingerprint for c in self.changes
-                        if c.kind is ChangeKind.KEY_REMOVED],
+            "removed": [c.fingerprint for c in self.changes if c.kind is ChangeKind.KEY_REMOVED],
             "widens": self.widens,
             "changes": [change.to_json() for change in self.changes],
-            "previously_seen": (None if self.previous_seen is None
-                                else format_utc(self.previous_seen)),
+            "previously_seen": (
+                None if self.previous_seen is None else format_utc(self.previous_seen)
+            ),
         }
 
     def message(self) -> str:
         """The loud warning: every change, one after the other."""
         name = self.statement.project
-        since = ("" if self.previous_seen is None
-                 else f" (last seen {format_utc(self.previous_seen)})")
+        since = (
+            "" if self.previous_seen is None else f" (last seen {format_utc(self.previous_seen)})"
+        )
         what = "; ".join(change.describe() for change in self.changes)
-        return (f"THE TRUST STATEMENT OF {name} CHANGED since this machine last saw "
-                f"it{since}: {what}")
+        return (
+            f"THE TRUST STATEMENT OF {name} CHANGED since this machine last saw it{since}: {what}"
+        )
 
 
 def recall_statement(
-    cache: Cache, statement: TrustStatement, *, fail_on_key_change: bool,
+    cache: Cache,
+    statement: TrustStatement,
+    *,
+    fail_on_key_change: bool,
 ) -> StatementRecall:
     """Compare ``statement`` with the one ``cache`` remembers for its project.
 
@@ -253,8 +292,15 @@ def recall_statement(
 
 
 def remembered_keyring(
-    cache: Cache, statement: TrustStatement, published: ProjectKeys, client: IndexClient,
-    *, now: float, fail_on_key_change: bool, warnings: list[str], limits: Limits,
+    cache: Cache,
+    statement: TrustStatement,
+    published: ProjectKeys,
+    client: IndexClient,
+    *,
+    now: float,
+    fail_on_key_change: bool,
+    warnings: list[str],
+    limits: Limits,
 ) -> Keyring:
     """The keys ``statement`` lists, each the union of what was seen and what is served.
 
@@ -280,30 +326,36 @@ def remembered_keyring(
                     f"the remembered certificate {fpr} cannot be read ({memory.problem}); "
                     "run once without --fail-on-key-change to accept what the index serves"
                 )
-            warnings.append(f"the remembered certificate {fpr} cannot be read "
-                            f"({memory.problem}): using the copy the index serves")
+            warnings.append(
+                f"the remembered certificate {fpr} cannot be read "
+                f"({memory.problem}): using the copy the index serves"
+            )
         served = published.certificates.get(fpr)
         copies = _binary_copies(served) if served is not None else []
         if not seen and not copies:
             continue
         try:
-            grown = grow_certificate(seen, copies, fingerprint=fpr, limits=limits,
-                                     budget=budget)
+            grown = grow_certificate(seen, copies, fingerprint=fpr, limits=limits, budget=budget)
             fresh = union_certificate(copies, fingerprint=fpr, limits=limits) if copies else b""
         except LimitExceededError:
             raise
         except MalformedError as err:
             # Not one clean certificate: the memory stays as it was, and the verifier gets
             # the remembered packets first, then the served file.
-            warnings.append(f"the key file for {fpr} does not merge with what was seen "
-                            f"({err.message}); not remembered")
+            warnings.append(
+                f"the key file for {fpr} does not merge with what was seen "
+                f"({err.message}); not remembered"
+            )
             if seen:
                 ring.add_bytes(seen, source=f"remembered certificate {fpr}")
             if served is not None:
                 ring.add_bytes(served, source=client.key_url(fpr))
             continue
-        warnings.extend(_growth_warnings(fpr, grown, dropped=(
-            _count(grown.used) - _count(fresh) if seen and copies else 0)))
+        warnings.extend(
+            _growth_warnings(
+                fpr, grown, dropped=(_count(grown.used) - _count(fresh) if seen and copies else 0)
+            )
+        )
         if grown.remembered != seen:
             cache.record_certificate(fpr, grown.remembered, now)
         ring.add_bytes(grown.used, source=client.key_url(fpr))
@@ -314,14 +366,20 @@ def _growth_warnings(fpr: str, grown: GrownCertificate, *, dropped: int) -> list
     """What a person should know about how a served key file grew the remembered one."""
     out = []
     if dropped:
-        out.append(f"the index served key {fpr} without {dropped} packet(s) this machine saw "
-                   "before (an older copy?); they are kept and used")
+        out.append(
+            f"the index served key {fpr} without {dropped} packet(s) this machine saw "
+            "before (an older copy?); they are kept and used"
+        )
     if grown.forged:
-        out.append(f"the index served key {fpr} with {grown.forged} signature(s) its primary "
-                   "key did not make (forged or corrupt); not remembered")
+        out.append(
+            f"the index served key {fpr} with {grown.forged} signature(s) its primary "
+            "key did not make (forged or corrupt); not remembered"
+        )
     if grown.unchecked:
-        out.append(f"{grown.unchecked} new signature(s) on key {fpr} were not checked (a work "
-                   "cap was reached); not remembered this time")
+        out.append(
+            f"{grown.unchecked} new signature(s) on key {fpr} were not checked (a work "
+            "cap was reached); not remembered this time"
+        )
     return out
 
 
@@ -331,8 +389,7 @@ def _binary_copies(data: bytes) -> list[bytes]:
         blocks = binary_blocks(data)
     except MalformedError:
         return []
-    return [b.data for b in blocks
-            if b.error is None and b.label in (BINARY, "PUBLIC KEY BLOCK")]
+    return [b.data for b in blocks if b.error is None and b.label in (BINARY, "PUBLIC KEY BLOCK")]
 
 
 def _count(certificate: bytes) -> int:
@@ -362,7 +419,10 @@ def verify_from_lock(
             f"the lock file pins nothing for project {name}",
         )
     owners = lock.ownership(name)
-    verifier = Verifier(lock.keyring_for(name, limits=limits), owners=owners,
-                        project=name if owners is not None else None, limits=limits)
+    verifier = Verifier(
+        lock.keyring_for(name, limits=limits),
+        owners=owners,
+        project=name if owners is not None else None,
+        limits=limits,
+    )
     return verifier.verify(file, signature, at=at)
-

@@ -52,9 +52,14 @@ class Signer:
 def signer(label: str, *, expires: int | None = None, revoked: int | None = None) -> Signer:
     primary = key(label)
     uid = f"{label} <{label}@example.org>".encode()
-    cert = Cert(primary).add(primary.packet(), *(
-        [key_revocation(primary, revoked, 2)] if revoked is not None else []
-    )).add(uid_packet(uid), certification(primary, uid, K0, expires=expires))
+    cert = (
+        Cert(primary)
+        .add(
+            primary.packet(),
+            *([key_revocation(primary, revoked, 2)] if revoked is not None else []),
+        )
+        .add(uid_packet(uid), certification(primary, uid, K0, expires=expires))
+    )
     return Signer(label, primary, w.armor("PUBLIC KEY BLOCK", cert.octets()))
 
 
@@ -84,8 +89,15 @@ def _files() -> tuple[list[Listed], dict[str, list[Signer]], list[Signer]]:
     owners: dict[str, list[Signer]] = {}
     files: list[Listed] = []
 
-    def add(project: str, category: str, who: Signer | None, *, t: int = SIGNED,
-            signers: list[Signer] | None = None, **kw: object) -> Listed:
+    def add(
+        project: str,
+        category: str,
+        who: Signer | None,
+        *,
+        t: int = SIGNED,
+        signers: list[Signer] | None = None,
+        **kw: object,
+    ) -> Listed:
         name = f"{project.replace('-', '_')}-1.0.tar.gz"
         data = f"contents of {name}\n".encode()
         asc = None if who is None else signature(who, data, t)
@@ -106,9 +118,17 @@ def _files() -> tuple[list[Listed], dict[str, list[Signer]], list[Signer]]:
     bad = add("tampered", "bad-signature", alice)
     bad.asc = signature(alice, b"other bytes", SIGNED)
     weak = add("sha1", "weak-hash", alice)
-    weak.asc = w.armor("SIGNATURE", w.packet(w.TAG_SIGNATURE, w.sign(
-        alice.primary, w.SigSpec(w.BINARY, w.SHA1, *w.default_subpackets(alice.primary, SIGNED)),
-        weak.data)))
+    weak.asc = w.armor(
+        "SIGNATURE",
+        w.packet(
+            w.TAG_SIGNATURE,
+            w.sign(
+                alice.primary,
+                w.SigSpec(w.BINARY, w.SHA1, *w.default_subpackets(alice.primary, SIGNED)),
+                weak.data,
+            ),
+        ),
+    )
     add("undated", "good", alice, upload_time=None)
     add("swapped", "hash-mismatch", alice, listed_sha256="00" * 32)
     return files, owners, [alice, erin, rob, mallory]
@@ -125,9 +145,11 @@ def build_index(root: Path) -> list[Listed]:
     simple.mkdir(parents=True)
     names = sorted(owners)
     (simple / "index.html").write_text(
-        "<html><body>" + "".join(f'<a href="{n}/">{n}</a>' for n in names) + "</body></html>")
-    (simple / "index.v1_json").write_text(json.dumps(
-        {"meta": {"api-version": "1.0"}, "projects": [{"name": n} for n in names]}))
+        "<html><body>" + "".join(f'<a href="{n}/">{n}</a>' for n in names) + "</body></html>"
+    )
+    (simple / "index.v1_json").write_text(
+        json.dumps({"meta": {"api-version": "1.0"}, "projects": [{"name": n} for n in names]})
+    )
     for item in files:
         page = simple / item.project
         page.mkdir(exist_ok=True)
@@ -140,18 +162,26 @@ def build_index(root: Path) -> list[Listed]:
         url = f"../../packages/{item.project}/{item.filename}"
         (page / "index.html").write_text(
             f'<html><body><a href="{html.escape(url)}#sha256={digest}">'
-            f"{html.escape(item.filename)}</a></body></html>")
+            f"{html.escape(item.filename)}</a></body></html>"
+        )
         if item.upload_time is not None:
-            entry = {"filename": item.filename, "url": url, "hashes": {"sha256": digest},
-                     "upload-time": _iso(item.upload_time)}
-            (page / "index.v1_json").write_text(json.dumps(
-                {"meta": {"api-version": "1.1"}, "name": item.project, "files": [entry]}))
+            entry = {
+                "filename": item.filename,
+                "url": url,
+                "hashes": {"sha256": digest},
+                "upload-time": _iso(item.upload_time),
+            }
+            (page / "index.v1_json").write_text(
+                json.dumps({"meta": {"api-version": "1.1"}, "name": item.project, "files": [entry]})
+            )
     pgp = root / "pgp"
     (pgp / "projects").mkdir(parents=True)
     (pgp / "keys").mkdir()
     for project, signers in owners.items():
-        record = {"project": project, "maintainers": [
-            {"user": s.label, "role": "Owner", "keys": [s.fpr]} for s in signers]}
+        record = {
+            "project": project,
+            "maintainers": [{"user": s.label, "role": "Owner", "keys": [s.fpr]} for s in signers],
+        }
         (pgp / "projects" / f"{project}.json").write_text(json.dumps(record))
     for s in published:
         (pgp / "keys" / f"{s.fpr}.asc").write_bytes(s.cert)

@@ -49,17 +49,25 @@ def key(label: str, created: int = K0):
 def sig(signer, sig_type: int, data: bytes, t: int, extra=()) -> bytes:
     """A signature packet (framed) by ``signer`` over ``data`` with extra hashed subpackets."""
     hashed, unhashed = w.default_subpackets(signer, t)
-    return w.packet(w.TAG_SIGNATURE,
-                    w.sign(signer, w.SigSpec(sig_type, w.SHA256, hashed + list(extra), unhashed),
-                           data))
+    return w.packet(
+        w.TAG_SIGNATURE,
+        w.sign(signer, w.SigSpec(sig_type, w.SHA256, hashed + list(extra), unhashed), data),
+    )
 
 
 def uid_packet(uid: bytes) -> bytes:
     return w.packet(w.TAG_USER_ID, uid)
 
 
-def certification(primary, uid: bytes, t: int, *, flags: int | None = GOOD_SIGNER,
-                  expires: int | None = None, sig_type: int = w.POSITIVE_CERT) -> bytes:
+def certification(
+    primary,
+    uid: bytes,
+    t: int,
+    *,
+    flags: int | None = GOOD_SIGNER,
+    expires: int | None = None,
+    sig_type: int = w.POSITIVE_CERT,
+) -> bytes:
     extra = []
     if flags is not None:
         extra.append(w.key_flags(flags))
@@ -77,10 +85,12 @@ def key_revocation(primary, t: int, code: int = 2) -> bytes:
     return sig(primary, w.KEY_REVOCATION, primary.frame(), t, [w.revocation_reason(code)])
 
 
-def binding(primary, sub, t: int, *, flags: int = w.FLAG_SIGN,
-            expires: int | None = None) -> bytes:
-    back = w.sign(sub, w.SigSpec(w.PRIMARY_BINDING, w.SHA256, *w.default_subpackets(sub, t)),
-                  primary.frame() + sub.frame())
+def binding(primary, sub, t: int, *, flags: int = w.FLAG_SIGN, expires: int | None = None) -> bytes:
+    back = w.sign(
+        sub,
+        w.SigSpec(w.PRIMARY_BINDING, w.SHA256, *w.default_subpackets(sub, t)),
+        primary.frame() + sub.frame(),
+    )
     extra = [w.key_flags(flags), w.embedded(back)]
     if expires is not None:
         extra.append(w.key_expires(expires - sub.created))
@@ -88,8 +98,9 @@ def binding(primary, sub, t: int, *, flags: int = w.FLAG_SIGN,
 
 
 def subkey_revocation(primary, sub, t: int, code: int = 2) -> bytes:
-    return sig(primary, w.SUBKEY_REVOCATION, primary.frame() + sub.frame(), t,
-               [w.revocation_reason(code)])
+    return sig(
+        primary, w.SUBKEY_REVOCATION, primary.frame() + sub.frame(), t, [w.revocation_reason(code)]
+    )
 
 
 def document_signature(signer, t: int = SIGNED) -> bytes:
@@ -116,8 +127,10 @@ def signer_cert(label: str, *, subkey: bool = False) -> tuple[Cert, object, obje
     primary = key(label)
     uid = f"{label} <{label}@example.org>".encode()
     flags = w.FLAG_CERTIFY if subkey else GOOD_SIGNER
-    cert = Cert(primary).add(primary.packet()).add(
-        uid_packet(uid), certification(primary, uid, K0, flags=flags)
+    cert = (
+        Cert(primary)
+        .add(primary.packet())
+        .add(uid_packet(uid), certification(primary, uid, K0, flags=flags))
     )
     sub = None
     if subkey:

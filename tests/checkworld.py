@@ -43,18 +43,21 @@ ALICE = Signer.make("check-alice")
 MALLORY = Signer.make("check-mallory")
 
 
-def wheel(project: str, version: str, *, module: str | None = None,
-          requires: tuple[str, ...] = ()) -> tuple[str, bytes]:
+def wheel(
+    project: str, version: str, *, module: str | None = None, requires: tuple[str, ...] = ()
+) -> tuple[str, bytes]:
     """(file name, bytes) of a minimal pure-Python wheel pip can install."""
     dist = project.replace("-", "_")
     module = module or dist
     info = f"{dist}-{version}.dist-info"
     files = {
         f"{module}.py": f"VERSION = {version!r}\n".encode(),
-        f"{info}/METADATA": (f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\n"
-                             + "".join(f"Requires-Dist: {r}\n" for r in requires)).encode(),
+        f"{info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\n"
+            + "".join(f"Requires-Dist: {r}\n" for r in requires)
+        ).encode(),
         f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: checkworld\nRoot-Is-Purelib: true\n"
-                         b"Tag: py3-none-any\n",
+        b"Tag: py3-none-any\n",
     }
     record = []
     for name, data in files.items():
@@ -97,9 +100,18 @@ class World:
         self.owners.setdefault(project, []).append((user, role, signer.fpr))
         self.keys[signer.fpr] = signer.key_file
 
-    def add(self, project: str, version: str = "1.0", *, signer: Signer | None = ALICE,
-            t: int = SIGNED, gpg_sig: str | None = "auto", upload_time: str | None = None,
-            listed_sig: bool = False, requires: tuple[str, ...] = ()) -> Dist:
+    def add(
+        self,
+        project: str,
+        version: str = "1.0",
+        *,
+        signer: Signer | None = ALICE,
+        t: int = SIGNED,
+        gpg_sig: str | None = "auto",
+        upload_time: str | None = None,
+        listed_sig: bool = False,
+        requires: tuple[str, ...] = (),
+    ) -> Dist:
         filename, data = wheel(project, version, requires=requires)
         signature = signer.sign(data, t) if signer is not None else None
         if gpg_sig == "auto":
@@ -118,41 +130,50 @@ class World:
             if d.project != project:
                 continue
             attr = "" if d.gpg_sig is None else f' data-gpg-sig="{d.gpg_sig}"'
-            links.append(f'<a href="{prefix}{d.filename}#sha256={d.sha256}"{attr}>'
-                         f"{d.filename}</a><br>")
+            links.append(
+                f'<a href="{prefix}{d.filename}#sha256={d.sha256}"{attr}>{d.filename}</a><br>'
+            )
             if d.listed_sig:
                 links.append(f'<a href="{prefix}{d.filename}.asc">{d.filename}.asc</a><br>')
-        return ("<!DOCTYPE html><html><body>\n" + "\n".join(links)
-                + "\n</body></html>\n").encode()
+        return ("<!DOCTYPE html><html><body>\n" + "\n".join(links) + "\n</body></html>\n").encode()
 
     def _json(self, project: str, prefix: str) -> bytes:
         files = []
         for d in self.dists:
             if d.project != project:
                 continue
-            entry: dict[str, object] = {"filename": d.filename, "url": prefix + d.filename,
-                                        "hashes": {"sha256": d.sha256}}
+            entry: dict[str, object] = {
+                "filename": d.filename,
+                "url": prefix + d.filename,
+                "hashes": {"sha256": d.sha256},
+            }
             if d.gpg_sig is not None:
                 entry["gpg-sig"] = d.gpg_sig == "true"
             if d.upload_time is not None:
                 entry["upload-time"] = d.upload_time
             files.append(entry)
-        return json.dumps({"meta": {"api-version": "1.1"}, "name": project,
-                           "files": files}).encode()
+        return json.dumps(
+            {"meta": {"api-version": "1.1"}, "name": project, "files": files}
+        ).encode()
 
     def fake(self, *, page: str = "json") -> FakeIndex:
         """The world on an in-memory index at fakeindex.ROOT."""
         index = FakeIndex()
         for project in {d.project for d in self.dists} | set(self.owners):
             if page == "json":
-                index.put(INDEX_URL + f"{project}/", self._json(project, "../../packages/"),
-                          "application/vnd.pypi.simple.v1+json")
+                index.put(
+                    INDEX_URL + f"{project}/",
+                    self._json(project, "../../packages/"),
+                    "application/vnd.pypi.simple.v1+json",
+                )
             else:
-                index.put(INDEX_URL + f"{project}/", self._html(project, "../../packages/"),
-                          "text/html")
+                index.put(
+                    INDEX_URL + f"{project}/", self._html(project, "../../packages/"), "text/html"
+                )
             if project in self.owners:
-                index.put(ROOT + f"pgp/projects/{project}.json", self.record(project),
-                          "application/json")
+                index.put(
+                    ROOT + f"pgp/projects/{project}.json", self.record(project), "application/json"
+                )
         for fpr, data in self.keys.items():
             index.put(ROOT + f"pgp/keys/{fpr}.asc", data, "application/pgp-keys")
         for d in self.dists:

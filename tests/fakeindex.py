@@ -71,8 +71,7 @@ def demo_index(*, signature=True, page="html", record=None) -> FakeIndex:
     if record is None:
         record = json.loads((DEMO / "owners" / "demo-pkg.json").read_text())
     keys = split_keyring(DEMO / "keyring.asc")
-    index.put(ROOT + "pgp/projects/demo-pkg.json", json.dumps(record).encode(),
-              "application/json")
+    index.put(ROOT + "pgp/projects/demo-pkg.json", json.dumps(record).encode(), "application/json")
     for maintainer in record["maintainers"]:
         for key in maintainer["keys"]:
             # a key is a fingerprint, or an object with one (and a retirement date)
@@ -85,10 +84,14 @@ def demo_index(*, signature=True, page="html", record=None) -> FakeIndex:
         html = f"<html><body>{link}</body></html>"
         index.put(INDEX_URL + "demo-pkg/", html.encode(), "text/html")
     else:
-        doc = {"meta": {"api-version": "1.0"}, "name": "demo-pkg",
-               "files": [{"filename": WHEEL, "url": file_url, "hashes": {}, "gpg-sig": signature}]}
-        index.put(INDEX_URL + "demo-pkg/", json.dumps(doc).encode(),
-                  "application/vnd.pypi.simple.v1+json")
+        doc = {
+            "meta": {"api-version": "1.0"},
+            "name": "demo-pkg",
+            "files": [{"filename": WHEEL, "url": file_url, "hashes": {}, "gpg-sig": signature}],
+        }
+        index.put(
+            INDEX_URL + "demo-pkg/", json.dumps(doc).encode(), "application/vnd.pypi.simple.v1+json"
+        )
     index.put(file_url, (DEMO / WHEEL).read_bytes())
     index.put(file_url + ".asc", (DEMO / f"{WHEEL}.asc").read_bytes(), "text/plain")
     return index
@@ -101,8 +104,12 @@ def without_key_revocation(fpr: str) -> bytes:
     from pgpverify.openpgp.packets import Tag, iter_packets
 
     (block,) = decode_blocks(split_keyring(DEMO / "keyring.asc")[fpr])
-    kept = [p for p in iter_packets(block.data, max_packets=1000)
-            if not (p.tag == Tag.SIGNATURE and p.body[1] == SigType.KEY_REVOCATION)]
+    kept = [
+        p
+        for p in iter_packets(block.data, max_packets=1000)
+        if not (p.tag == Tag.SIGNATURE and p.body[1] == SigType.KEY_REVOCATION)
+    ]
     assert len(kept) < len(list(iter_packets(block.data, max_packets=1000)))
-    return b"".join(bytes([0xC0 | p.tag, 0xFF]) + len(p.body).to_bytes(4, "big") + p.body
-                    for p in kept)
+    return b"".join(
+        bytes([0xC0 | p.tag, 0xFF]) + len(p.body).to_bytes(4, "big") + p.body for p in kept
+    )

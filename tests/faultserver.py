@@ -186,8 +186,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def route_conditional(self, query, count):
         headers = [("ETag", ETAG), ("Last-Modified", LAST_MODIFIED)]
-        if (self.headers.get("If-None-Match") == ETAG
-                or self.headers.get("If-Modified-Since") == LAST_MODIFIED):
+        if (
+            self.headers.get("If-None-Match") == ETAG
+            or self.headers.get("If-Modified-Since") == LAST_MODIFIED
+        ):
             self.head(304, headers)
             return
         self.reply(200, b"fresh", headers=headers)
@@ -218,7 +220,6 @@ class _Handler(BaseHTTPRequestHandler):
     def route_echo(self, query, count):
         body = json.dumps(dict(self.headers.items())).encode()
         self.reply(200, body, content_type="application/json")
-
 
     def route_gzip(self, query, count):
         body = gzip.compress(b"x" * int(query["size"]), mtime=0)
@@ -278,8 +279,9 @@ class _ProxyHandler(_Handler):
             answer = upstream.getresponse()
             body = answer.read()
             content_type = answer.getheader("Content-Type", "application/octet-stream")
-            self.reply(answer.status, body, content_type=content_type,
-                       headers=[("Via", "1.1 faultproxy")])
+            self.reply(
+                answer.status, body, content_type=content_type, headers=[("Via", "1.1 faultproxy")]
+            )
         finally:
             upstream.close()
 
@@ -300,9 +302,12 @@ class FaultServer:
         self.port = self._server.server_address[1]
         scheme = "https" if ssl_context is not None else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name=f"faultserver-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"faultserver-{self.port}",
+            daemon=True,
+        )
 
     def start(self):
         self._thread.start()

@@ -191,8 +191,9 @@ def test_armor_rejects_a_truncated_begin_line():
         decode_blocks(_armor().replace(b"SIGNATURE-----\n", b"SIGNATURE\n"))
 
 
-@pytest.mark.parametrize("label", [b"SIG-NATURE", b"SIG\tNATURE", b"SIG\x7fNATURE",
-                                   b"SIGN\xc3\xa9", b"S" * 65])
+@pytest.mark.parametrize(
+    "label", [b"SIG-NATURE", b"SIG\tNATURE", b"SIG\x7fNATURE", b"SIGN\xc3\xa9", b"S" * 65]
+)
 def test_armor_rejects_a_label_with_a_dash_control_octet_or_over_64_octets(label):
     good = _armor()
     assert decode_blocks(good)[0].label == "SIGNATURE"

@@ -60,8 +60,10 @@ def mirror(tmp_path_factory):
 
 def clients_for(root: Path):
     def make():
-        return IndexClient(MirrorFetcher(root.resolve()), index_url=path_to_url(root / "simple"),
-                           allow_files=True)
+        return IndexClient(
+            MirrorFetcher(root.resolve()), index_url=path_to_url(root / "simple"), allow_files=True
+        )
+
     return make
 
 
@@ -80,8 +82,16 @@ def totals(db: Path) -> dict[str, int]:
 
 def rows(db: Path) -> dict[tuple[str, str], tuple]:
     with AuditStore(db, create=False) as store:
-        return {(r.project, r.filename): (r.category, r.reason_now, r.reason_at_upload,
-                                          r.backsigned, r.asc_digest) for r in store.files()}
+        return {
+            (r.project, r.filename): (
+                r.category,
+                r.reason_now,
+                r.reason_at_upload,
+                r.backsigned,
+                r.asc_digest,
+            )
+            for r in store.files()
+        }
 
 
 # -- categories ---------------------------------------------------------------------------
@@ -104,9 +114,21 @@ def test_audit_every_category_of_the_fixture(audited):
     assert totals(db) == expected_totals(files)
 
 
-@pytest.mark.parametrize("category", ["good", "good-backsigned", "expired-since",
-                                      "revoked-since", "unsigned", "not-owner", "unknown-key",
-                                      "bad-signature", "weak-hash", "hash-mismatch"])
+@pytest.mark.parametrize(
+    "category",
+    [
+        "good",
+        "good-backsigned",
+        "expired-since",
+        "revoked-since",
+        "unsigned",
+        "not-owner",
+        "unknown-key",
+        "bad-signature",
+        "weak-hash",
+        "hash-mismatch",
+    ],
+)
 def test_audit_category(audited, category):
     db, files = audited
     assert category in CATEGORIES
@@ -136,8 +158,13 @@ def test_audit_upload_time_unknown_is_never_backsigned_or_not(audited):
 
 
 def test_categorise_backsigned_only_with_an_upload_time():
-    common = {"signed": True, "reason_now": "good", "reason_at_upload": None,
-              "signature_created": 10_000_000.0, "grace_seconds": 86400}
+    common = {
+        "signed": True,
+        "reason_now": "good",
+        "reason_at_upload": None,
+        "signature_created": 10_000_000.0,
+        "grace_seconds": 86400,
+    }
     assert categorise(upload_time=None, **common).category == "good"
     assert categorise(upload_time=None, **common).backsigned is None
     late = categorise(upload_time=1.0, **common)
@@ -147,14 +174,19 @@ def test_categorise_backsigned_only_with_an_upload_time():
 
 
 def test_categorise_rejects_revoked_as_revoked_since_only_if_good_at_upload():
-    base = {"signed": True, "upload_time": 0.0, "signature_created": 10.0,
-            "grace_seconds": 86400}
-    assert categorise(reason_now="key-revoked", reason_at_upload="good",
-                      **base).category == "revoked-since"
-    assert categorise(reason_now="key-revoked", reason_at_upload="key-revoked",
-                      **base).category == "key-revoked"
-    assert categorise(reason_now="key-expired", reason_at_upload="good",
-                      **base).category == "expired-since"
+    base = {"signed": True, "upload_time": 0.0, "signature_created": 10.0, "grace_seconds": 86400}
+    assert (
+        categorise(reason_now="key-revoked", reason_at_upload="good", **base).category
+        == "revoked-since"
+    )
+    assert (
+        categorise(reason_now="key-revoked", reason_at_upload="key-revoked", **base).category
+        == "key-revoked"
+    )
+    assert (
+        categorise(reason_now="key-expired", reason_at_upload="good", **base).category
+        == "expired-since"
+    )
 
 
 # -- the store: resume, idempotence, re-audit, corruption ------------------------------------
@@ -374,9 +406,25 @@ def test_audit_export_writes_every_archived_signature(audited, tmp_path):
         assert export_signatures(store, tmp_path / "out").unchanged == len(signed)
 
 
-@pytest.mark.parametrize("name", ["../evil", "/etc/passwd", "a/b", "a\\b", "C:evil", "..",
-                                  "CON", "nul.tar.gz", "COM1.txt", "x\x00y", "x\ny",
-                                  "trailing.", "x" * 300, ""])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil",
+        "/etc/passwd",
+        "a/b",
+        "a\\b",
+        "C:evil",
+        "..",
+        "CON",
+        "nul.tar.gz",
+        "COM1.txt",
+        "x\x00y",
+        "x\ny",
+        "trailing.",
+        "x" * 300,
+        "",
+    ],
+)
 def test_audit_export_rejects_hostile_file_names(audited, tmp_path, name):
     db, _ = audited
     assert safe_component(name) is not None
@@ -475,8 +523,18 @@ def test_audit_report_json_has_every_category_and_the_files(audited, tmp_path):
     doc = json.loads(out.getvalue())
     assert set(doc["totals"]) == set(CATEGORIES)
     assert len(doc["files"]) == len(files)
-    needed = {"project", "file", "category", "sha256", "upload_time", "signature_created",
-              "signer_fingerprint", "primary_fingerprint", "reason_at_upload", "reason_now"}
+    needed = {
+        "project",
+        "file",
+        "category",
+        "sha256",
+        "upload_time",
+        "signature_created",
+        "signer_fingerprint",
+        "primary_fingerprint",
+        "reason_at_upload",
+        "reason_now",
+    }
     assert needed <= set(doc["files"][0])
     assert doc["backsigned"]["count"] == 1
 
@@ -519,8 +577,10 @@ def test_audit_report_html_escapes_names_from_the_index(audited, tmp_path):
     with _sqlite(db) as src, _sqlite(copy) as dst:
         src.backup(dst)
     with _sqlite(copy) as conn:
-        conn.execute("UPDATE files SET filename = '<script>alert(1)</script>', "
-                     "message_now = '<img src=x onerror=alert(1)>' WHERE project = 'tampered'")
+        conn.execute(
+            "UPDATE files SET filename = '<script>alert(1)</script>', "
+            "message_now = '<img src=x onerror=alert(1)>' WHERE project = 'tampered'"
+        )
     with AuditStore(copy) as store:
         page = render_html(gather(store), title="t", generated="now")
     assert "<script" not in page
@@ -533,15 +593,36 @@ def test_audit_report_large_store_stays_consistent():
     from pgpverify.audit.store import FileRow
 
     for i in range(20_000):
-        data.add(FileRow(
-            project=f"p{i % 500}", filename=f"f{i}", url="u", listed_sha256=None, sha256=None,
-            upload_time=1.6e9 + i * 1000, asc_digest="d", keys_digest="k",
-            category="good" if i % 3 else "unknown-key", backsigned=i % 10 == 0,
-            upload_time_unknown=False, signer_fingerprint="A" * 40,
-            primary_fingerprint="A" * 40, signature_created=1.6e9, hash_algorithm="SHA256",
-            key_algorithm="EdDSA", key_bits=256, reason_at_upload="good", message_at_upload="",
-            reason_now="good", message_now="", key_owner=None, foreign_key_digest=None,
-            math="[]", judged_at=0, reference_time=0))
+        data.add(
+            FileRow(
+                project=f"p{i % 500}",
+                filename=f"f{i}",
+                url="u",
+                listed_sha256=None,
+                sha256=None,
+                upload_time=1.6e9 + i * 1000,
+                asc_digest="d",
+                keys_digest="k",
+                category="good" if i % 3 else "unknown-key",
+                backsigned=i % 10 == 0,
+                upload_time_unknown=False,
+                signer_fingerprint="A" * 40,
+                primary_fingerprint="A" * 40,
+                signature_created=1.6e9,
+                hash_algorithm="SHA256",
+                key_algorithm="EdDSA",
+                key_bits=256,
+                reason_at_upload="good",
+                message_at_upload="",
+                reason_now="good",
+                message_now="",
+                key_owner=None,
+                foreign_key_digest=None,
+                math="[]",
+                judged_at=0,
+                reference_time=0,
+            )
+        )
     assert data.files == 20_000
     assert sum(data.totals.values()) == 20_000
     assert data.backsigned == 2000
@@ -585,16 +666,38 @@ def test_audit_store_pages_rows_while_they_are_rewritten(tmp_path):
     from pgpverify.audit.store import FileRow
 
     base = FileRow(
-        project="p", filename="f", url="u", listed_sha256=None, sha256=None, upload_time=None,
-        asc_digest="d", keys_digest="k", category="good", backsigned=None,
-        upload_time_unknown=True, signer_fingerprint=None, primary_fingerprint=None,
-        signature_created=None, hash_algorithm=None, key_algorithm=None, key_bits=None,
-        reason_at_upload=None, message_at_upload=None, reason_now="good", message_now="",
-        key_owner=None, foreign_key_digest=None, math="[]", judged_at=0.0, reference_time=0.0)
+        project="p",
+        filename="f",
+        url="u",
+        listed_sha256=None,
+        sha256=None,
+        upload_time=None,
+        asc_digest="d",
+        keys_digest="k",
+        category="good",
+        backsigned=None,
+        upload_time_unknown=True,
+        signer_fingerprint=None,
+        primary_fingerprint=None,
+        signature_created=None,
+        hash_algorithm=None,
+        key_algorithm=None,
+        key_bits=None,
+        reason_at_upload=None,
+        message_at_upload=None,
+        reason_now="good",
+        message_now="",
+        key_owner=None,
+        foreign_key_digest=None,
+        math="[]",
+        judged_at=0.0,
+        reference_time=0.0,
+    )
     with AuditStore(tmp_path / "a.sqlite") as store:
         for i in range(1234):
-            store.save_file(dataclasses.replace(base, project=f"p{i % 7}", filename=f"f{i:05d}"),
-                            b"sig")
+            store.save_file(
+                dataclasses.replace(base, project=f"p{i % 7}", filename=f"f{i:05d}"), b"sig"
+            )
         seen = []
         for row in store.files():
             seen.append((row.project, row.filename))
@@ -611,7 +714,8 @@ def test_audit_lists_projects_from_the_html_root_page(tmp_path):
     (root / "simple" / "index.v1_json").unlink()
     (root / "simple" / "index.html").write_text(
         '<html><body><a href="a/">Good_00</a><a href="b/">not a name!</a>'
-        '<a href="c/">victim</a></body></html>')
+        '<a href="c/">victim</a></body></html>'
+    )
     assert list_projects(clients_for(root)()) == ["good-00", "victim"]
 
 
@@ -664,9 +768,19 @@ def test_audit_rejects_an_upload_time_after_now_as_unknown(tmp_path):
     assert audit(root, db, ["backsigned", "unsigned"]).skipped == 2  # stored as listed
 
 
-@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z",
-                                   "9999-12-31T23:59:59Z", "2023-13-01T00:00:00Z",
-                                   "2023-03-01T00:00:00+99:00", 12345, None, ["x"]])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00Z",
+        "1969-12-31T23:59:59Z",
+        "9999-12-31T23:59:59Z",
+        "2023-13-01T00:00:00Z",
+        "2023-03-01T00:00:00+99:00",
+        12345,
+        None,
+        ["x"],
+    ],
+)
 def test_audit_survives_hostile_upload_times(tmp_path, value):
     root = tmp_path / "mirror"
     build_index(root)
@@ -689,8 +803,11 @@ def test_audit_merge_rejects_a_crafted_store_and_merges_nothing(audited, tmp_pat
     with _sqlite(crafted) as conn:
         conn.execute("UPDATE files SET category = 'totally-fine' WHERE project = 'victim'")
     merged = tmp_path / "merged.sqlite"
-    with AuditStore(merged) as out, AuditStore(crafted, create=False) as shard, \
-            pytest.raises(AuditStoreError, match="corrupt"):
+    with (
+        AuditStore(merged) as out,
+        AuditStore(crafted, create=False) as shard,
+        pytest.raises(AuditStoreError, match="corrupt"),
+    ):
         out.merge_from(shard)
     with AuditStore(merged) as out:
         assert (out.count(), out.projects()) == (0, [])
@@ -706,15 +823,19 @@ def test_audit_merge_rejects_corrupt_project_certificates(audited, tmp_path):
     with _sqlite(crafted) as conn:
         conn.execute("UPDATE projects SET certificates = '[1, 2]' WHERE project = 'victim'")
     merged = tmp_path / "merged.sqlite"
-    with AuditStore(merged) as out, AuditStore(crafted, create=False) as shard, \
-            pytest.raises(AuditStoreError, match="corrupt"):
+    with (
+        AuditStore(merged) as out,
+        AuditStore(crafted, create=False) as shard,
+        pytest.raises(AuditStoreError, match="corrupt"),
+    ):
         out.merge_from(shard)
     with AuditStore(merged) as out:
         assert out.count() == 0
 
 
-@pytest.mark.parametrize("name", ["evil\u202egz.tar", "a\u200bb.tar.gz", "x\u2028y",
-                                  "\u2066x\u2069.tar.gz"])
+@pytest.mark.parametrize(
+    "name", ["evil\u202egz.tar", "a\u200bb.tar.gz", "x\u2028y", "\u2066x\u2069.tar.gz"]
+)
 def test_audit_export_rejects_disguised_file_names(audited, tmp_path, name):
     db, _ = audited
     assert safe_component("caf\u00e9-1.0.tar.gz") is None  # accents are fine
@@ -730,11 +851,14 @@ def test_audit_export_rejects_disguised_file_names(audited, tmp_path, name):
     assert not (tmp_path / "out" / "good-00").exists()
 
 
-@pytest.mark.parametrize(("names", "refused"), [
-    (["GOOD_00-1.0.TAR.GZ"], 1),  # differs from good_00-1.0.tar.gz in case only
-    (["caf\u00e9-1.0.tar.gz", "cafe\u0301-1.0.tar.gz"], 1),  # NFC and NFD of one name
-    (["good_00-1.0.zip", "caf\u00e9-2.0.tar.gz"], 0),  # the good twin: distinct names
-])
+@pytest.mark.parametrize(
+    ("names", "refused"),
+    [
+        (["GOOD_00-1.0.TAR.GZ"], 1),  # differs from good_00-1.0.tar.gz in case only
+        (["caf\u00e9-1.0.tar.gz", "cafe\u0301-1.0.tar.gz"], 1),  # NFC and NFD of one name
+        (["good_00-1.0.zip", "caf\u00e9-2.0.tar.gz"], 0),  # the good twin: distinct names
+    ],
+)
 def test_audit_export_rejects_names_that_fold_together(audited, tmp_path, names, refused):
     import dataclasses
 
@@ -770,10 +894,16 @@ def test_audit_looks_up_an_unlisted_signers_key_once_a_run(tmp_path, monkeypatch
         data = f"contents of {name}\n".encode()
         (root / "packages" / "victim" / name).write_bytes(data)
         (root / "packages" / "victim" / (name + ".asc")).write_bytes(
-            signature(mallory, data, SIGNED))
-        doc["files"].append({"filename": name, "url": f"../../packages/victim/{name}",
-                             "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
-                             "upload-time": "2023-03-01T00:00:00Z"})
+            signature(mallory, data, SIGNED)
+        )
+        doc["files"].append(
+            {
+                "filename": name,
+                "url": f"../../packages/victim/{name}",
+                "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
+                "upload-time": "2023-03-01T00:00:00Z",
+            }
+        )
     page.write_text(json.dumps(doc))
     assert UPLOAD < SIGNED
     asked: list[str] = []
@@ -847,15 +977,23 @@ def test_audit_streams_a_large_file_in_flat_memory(tmp_path):
     streamed = file_rows(tmp_path / "streamed.sqlite")
     big = next(r for r in streamed if r.project == "good-00")
     assert (big.category, big.sha256, big.listed_sha256) == ("good", digest, digest)
+
     # the in-memory path (a fetcher without stream) gives exactly the same rows
     def whole():
-        return IndexClient(GetOnly(MirrorFetcher(root.resolve())),
-                           index_url=path_to_url(root / "simple"), allow_files=True)
+        return IndexClient(
+            GetOnly(MirrorFetcher(root.resolve())),
+            index_url=path_to_url(root / "simple"),
+            allow_files=True,
+        )
+
     with AuditStore(tmp_path / "whole.sqlite") as store:
         run_audit(store, whole, projects, now=NOW)
     assert file_rows(tmp_path / "whole.sqlite") == streamed
     assert {r.project: r.category for r in streamed} == {
-        "good-00": "good", "victim": "not-owner", "tampered": "bad-signature"}
+        "good-00": "good",
+        "victim": "not-owner",
+        "tampered": "bad-signature",
+    }
 
 
 def test_audit_rejects_a_file_larger_than_the_cap_as_a_failure(tmp_path):
@@ -864,7 +1002,9 @@ def test_audit_rejects_a_file_larger_than_the_cap_as_a_failure(tmp_path):
     summary = audit(root, tmp_path / "a.sqlite", ["good-00", "good-01"], max_file_bytes=20)
     assert summary.audited == 0
     assert [f.split(":")[0] for f in summary.failures] == [
-        "good-00/good_00-1.0.tar.gz", "good-01/good_01-1.0.tar.gz"]
+        "good-00/good_00-1.0.tar.gz",
+        "good-01/good_01-1.0.tar.gz",
+    ]
     assert all("larger than 20 bytes" in f for f in summary.failures)
     good = audit(root, tmp_path / "b.sqlite", ["good-00"], max_file_bytes=100)  # good twin
     assert (good.audited, good.failures) == (1, ())
@@ -897,8 +1037,15 @@ def test_judge_file_streamed_checks_a_key_found_later_with_its_own_hash(sig_type
     # the first verify knows no key for mallory's signature; the states it hashed for every
     # algorithm the .asc names are what the verify with her published key checks against
     alice, mallory = signer("alice"), signer("mallory")
-    record = OwnershipRecord.from_bytes(json.dumps({"project": "demo", "maintainers": [
-        {"user": "alice", "role": "Owner", "keys": [alice.fpr]}]}).encode(), source="demo")
+    record = OwnershipRecord.from_bytes(
+        json.dumps(
+            {
+                "project": "demo",
+                "maintainers": [{"user": "alice", "role": "Owner", "keys": [alice.fpr]}],
+            }
+        ).encode(),
+        source="demo",
+    )
     trust = ProjectTrust("demo", record, {alice.fpr: alice.cert})
     data = b"line one\r\nline two"
     spec = w.SigSpec(sig_type, hash_algo, *w.default_subpackets(mallory.primary, SIGNED))
@@ -913,8 +1060,13 @@ def test_judge_file_streamed_checks_a_key_found_later_with_its_own_hash(sig_type
 
     for doc, expected in ((data, "not-owner"), (data + b"!", "bad-signature")):  # good twin
         read.clear()
-        kwargs = {"signature_name": "demo-1.0.tar.gz.asc", "upload_time": SIGNED, "now": NOW,
-                  "grace_seconds": 86400.0, "lookup_key": lambda _: mallory.cert}
+        kwargs = {
+            "signature_name": "demo-1.0.tar.gz.asc",
+            "upload_time": SIGNED,
+            "now": NOW,
+            "grace_seconds": 86400.0,
+            "lookup_key": lambda _: mallory.cert,
+        }
         streamed = judge_file(Counted(doc), asc, trust, **kwargs)
         whole = judge_file(doc, asc, trust, **kwargs)
         assert streamed.now.reason.value == whole.now.reason.value == expected

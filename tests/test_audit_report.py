@@ -49,8 +49,9 @@ def audited(tmp_path_factory):
     build_index(root)
 
     def make():
-        return IndexClient(MirrorFetcher(root.resolve()), index_url=path_to_url(root / "simple"),
-                           allow_files=True)
+        return IndexClient(
+            MirrorFetcher(root.resolve()), index_url=path_to_url(root / "simple"), allow_files=True
+        )
 
     db = base / "audit.sqlite"
     with AuditStore(db) as store:
@@ -86,7 +87,8 @@ def test_report_keys_give_expiry_and_revocation_dates_from_the_certificates(audi
     assert keys["expired"]["revoked"] is None
     assert keys["revoked"]["state"] == "revoked"
     assert keys["revoked"]["revoked"] == (
-        "the primary key was revoked at 2024-06-01T00:00:00Z (compromised)")
+        "the primary key was revoked at 2024-06-01T00:00:00Z (compromised)"
+    )
     assert keys["good-00"]["state"] == "valid"
     assert (keys["good-00"]["expires"], keys["good-00"]["revoked"]) == ("never", None)
     # a key known only as another project's signer comes from the archived foreign key
@@ -130,10 +132,16 @@ def _flip_last(packet: bytes) -> bytes:
 def test_key_dates_rejects_a_forged_revocation():
     primary = signer("forged-rev").primary
     uid = b"forged <forged@example.org>"
-    good = Cert(primary).add(primary.packet(), key_revocation(primary, REVOKED, 2)).add(
-        uid_packet(uid), certification(primary, uid, K0))
-    forged = Cert(primary).add(primary.packet(), _flip_last(key_revocation(primary, REVOKED, 2))
-                               ).add(uid_packet(uid), certification(primary, uid, K0))
+    good = (
+        Cert(primary)
+        .add(primary.packet(), key_revocation(primary, REVOKED, 2))
+        .add(uid_packet(uid), certification(primary, uid, K0))
+    )
+    forged = (
+        Cert(primary)
+        .add(primary.packet(), _flip_last(key_revocation(primary, REVOKED, 2)))
+        .add(uid_packet(uid), certification(primary, uid, K0))
+    )
     assert key_dates(good.octets(), primary.fpr, REVOKED + 1).state == "revoked"
     twin = key_dates(forged.octets(), primary.fpr, REVOKED + 1)
     assert (twin.state, twin.revoked) == ("valid", None)
@@ -143,18 +151,24 @@ def test_key_dates_rejects_a_forged_newer_expiry():
     primary = signer("forged-exp").primary
     uid = b"forged <forged@example.org>"
     newer = certification(primary, uid, K0 + 10, expires=EXPIRES)
-    good = Cert(primary).add(primary.packet()).add(uid_packet(uid),
-                                                   certification(primary, uid, K0), newer)
-    forged = Cert(primary).add(primary.packet()).add(uid_packet(uid),
-                                                     certification(primary, uid, K0),
-                                                     _flip_last(newer))
+    good = (
+        Cert(primary)
+        .add(primary.packet())
+        .add(uid_packet(uid), certification(primary, uid, K0), newer)
+    )
+    forged = (
+        Cert(primary)
+        .add(primary.packet())
+        .add(uid_packet(uid), certification(primary, uid, K0), _flip_last(newer))
+    )
     assert key_dates(good.octets(), primary.fpr, EXPIRES + 1).state == "expired"
     twin = key_dates(forged.octets(), primary.fpr, EXPIRES + 1)
     assert (twin.state, twin.expires) == ("valid", "never")
 
 
-@pytest.mark.parametrize("defect", ["empty", "truncated", "fingerprint-not-hex",
-                                    "another-fingerprint"])
+@pytest.mark.parametrize(
+    "defect", ["empty", "truncated", "fingerprint-not-hex", "another-fingerprint"]
+)
 def test_key_dates_rejects_a_certificate_that_does_not_hold_the_key(defect):
     alice = signer("alice")
     assert key_dates(alice.cert, alice.fpr, REVOKED).state == "valid"
@@ -189,7 +203,8 @@ def test_report_lists_unsigned_files_per_project(audited):
     with AuditStore(audited, create=False) as store:
         data = gather(store)
     assert ("unsigned-1.0.tar.gz", "unsigned") in [
-        f[:2] for f in data.projects["unsigned"].findings]
+        f[:2] for f in data.projects["unsigned"].findings
+    ]
     assert data.projects["good-00"].findings == []
     page = render_html(data, title="t", generated="now")
     assert "unsigned-1.0.tar.gz" in page
@@ -209,9 +224,11 @@ def test_report_rejects_a_store_with_an_unknown_category(audited, tmp_path):
 def test_report_escapes_hostile_names_in_the_charts_and_key_table(audited, tmp_path):
     copy = _copy(audited, tmp_path)
     with _sqlite(copy) as conn:
-        conn.execute("UPDATE files SET hash_algorithm = '<img src=x onerror=alert(1)>', "
-                     "key_algorithm = '</svg><iframe>', key_owner = '<b>x</b>', "
-                     "project = 'p<i>' WHERE project = 'victim'")
+        conn.execute(
+            "UPDATE files SET hash_algorithm = '<img src=x onerror=alert(1)>', "
+            "key_algorithm = '</svg><iframe>', key_owner = '<b>x</b>', "
+            "project = 'p<i>' WHERE project = 'victim'"
+        )
     with AuditStore(copy) as store:
         data = gather(store)
         page = render_html(data, title="t", generated="now")
@@ -227,8 +244,10 @@ def test_report_escapes_hostile_names_in_the_charts_and_key_table(audited, tmp_p
 def test_report_survives_hostile_times_in_a_store(audited, tmp_path):
     copy = _copy(audited, tmp_path)
     with _sqlite(copy) as conn:
-        conn.execute("UPDATE files SET upload_time = 1e300, signature_created = -1e300, "
-                     "reference_time = 9e999 WHERE project = 'revoked'")
+        conn.execute(
+            "UPDATE files SET upload_time = 1e300, signature_created = -1e300, "
+            "reference_time = 9e999 WHERE project = 'revoked'"
+        )
     with AuditStore(copy) as store:
         data = gather(store)
         out = io.StringIO()
@@ -262,18 +281,40 @@ def test_report_key_revoked_in_any_archived_copy_is_revoked(tmp_path):
 
     rob = signer("rob", revoked=REVOKED)
     uid = b"rob <rob@example.org>"
-    before = Cert(rob.primary).add(rob.primary.packet()).add(
-        uid_packet(uid), certification(rob.primary, uid, K0))
+    before = (
+        Cert(rob.primary)
+        .add(rob.primary.packet())
+        .add(uid_packet(uid), certification(rob.primary, uid, K0))
+    )
     row = FileRow(
-        project="a-old", filename="f", url="u", listed_sha256=None, sha256=None,
-        upload_time=None, asc_digest="d", keys_digest="k", category="good", backsigned=None,
-        upload_time_unknown=True, signer_fingerprint=rob.fpr, primary_fingerprint=rob.fpr,
-        signature_created=None, hash_algorithm=None, key_algorithm=None, key_bits=None,
-        reason_at_upload=None, message_at_upload=None, reason_now="good", message_now="",
-        key_owner=None, foreign_key_digest=None, math="[]", judged_at=0.0,
-        reference_time=float(REVOKED + 1))
-    for copies, state in (([before.octets()], "valid"),
-                          ([before.octets(), rob.cert], "revoked")):
+        project="a-old",
+        filename="f",
+        url="u",
+        listed_sha256=None,
+        sha256=None,
+        upload_time=None,
+        asc_digest="d",
+        keys_digest="k",
+        category="good",
+        backsigned=None,
+        upload_time_unknown=True,
+        signer_fingerprint=rob.fpr,
+        primary_fingerprint=rob.fpr,
+        signature_created=None,
+        hash_algorithm=None,
+        key_algorithm=None,
+        key_bits=None,
+        reason_at_upload=None,
+        message_at_upload=None,
+        reason_now="good",
+        message_now="",
+        key_owner=None,
+        foreign_key_digest=None,
+        math="[]",
+        judged_at=0.0,
+        reference_time=float(REVOKED + 1),
+    )
+    for copies, state in (([before.octets()], "valid"), ([before.octets(), rob.cert], "revoked")):
         with AuditStore(tmp_path / f"{state}.sqlite") as store:
             for i, cert in enumerate(copies):
                 project = ("a-old", "b-new")[i]
@@ -286,32 +327,57 @@ def test_report_key_revoked_in_any_archived_copy_is_revoked(tmp_path):
 def test_report_html_rejects_disguised_names(audited, tmp_path):
     copy = _copy(audited, tmp_path)
     with _sqlite(copy) as conn:
-        conn.execute("UPDATE files SET filename = 'evil\u202egz.tar', "
-                     "key_owner = 'mallory\u2066 <a@b>\u2069', "
-                     "message_now = 'line\nbreak\u200b' WHERE project = 'victim'")
+        conn.execute(
+            "UPDATE files SET filename = 'evil\u202egz.tar', "
+            "key_owner = 'mallory\u2066 <a@b>\u2069', "
+            "message_now = 'line\nbreak\u200b' WHERE project = 'victim'"
+        )
     with AuditStore(copy) as store:
         page = render_html(gather(store), title="t", generated="now")
     for hidden in ("\u202e", "\u2066", "\u2069", "\u200b"):
         assert hidden not in page
     assert "evil\\u202egz.tar" in page
     assert "line\\nbreak\\u200b" in page
-    assert "caf\u00e9" in render_html(gather_one("caf\u00e9", tmp_path), title="t",
-                                      generated="now")  # accents are kept
+    assert "caf\u00e9" in render_html(
+        gather_one("caf\u00e9", tmp_path), title="t", generated="now"
+    )  # accents are kept
 
 
 def gather_one(project: str, tmp_path: Path):
     from pgpverify.audit.store import FileRow
 
     with AuditStore(tmp_path / "one.sqlite") as store:
-        store.save_file(FileRow(
-            project=project, filename="f", url="u", listed_sha256=None, sha256=None,
-            upload_time=None, asc_digest=None, keys_digest="k", category="unsigned",
-            backsigned=None, upload_time_unknown=True, signer_fingerprint=None,
-            primary_fingerprint=None, signature_created=None, hash_algorithm=None,
-            key_algorithm=None, key_bits=None, reason_at_upload=None,
-            message_at_upload=None, reason_now="unsigned", message_now="",
-            key_owner=None, foreign_key_digest=None, math="[]", judged_at=0.0,
-            reference_time=0.0), None)
+        store.save_file(
+            FileRow(
+                project=project,
+                filename="f",
+                url="u",
+                listed_sha256=None,
+                sha256=None,
+                upload_time=None,
+                asc_digest=None,
+                keys_digest="k",
+                category="unsigned",
+                backsigned=None,
+                upload_time_unknown=True,
+                signer_fingerprint=None,
+                primary_fingerprint=None,
+                signature_created=None,
+                hash_algorithm=None,
+                key_algorithm=None,
+                key_bits=None,
+                reason_at_upload=None,
+                message_at_upload=None,
+                reason_now="unsigned",
+                message_now="",
+                key_owner=None,
+                foreign_key_digest=None,
+                math="[]",
+                judged_at=0.0,
+                reference_time=0.0,
+            ),
+            None,
+        )
         return gather(store)
 
 
@@ -320,11 +386,17 @@ def test_key_dates_give_a_signing_subkeys_own_revocation():
 
     cert, primary, sub = signer_cert("sub-revoked", subkey=True)
     revocation = subkey_revocation(primary, sub, REVOKED)
-    good = Cert(primary, [*cert.components[:-1], (cert.components[-1][0],
-                                                  [*cert.components[-1][1], revocation])])
-    forged = Cert(primary, [*cert.components[:-1], (cert.components[-1][0],
-                                                    [*cert.components[-1][1],
-                                                     _flip_last(revocation)])])
+    good = Cert(
+        primary,
+        [*cert.components[:-1], (cert.components[-1][0], [*cert.components[-1][1], revocation])],
+    )
+    forged = Cert(
+        primary,
+        [
+            *cert.components[:-1],
+            (cert.components[-1][0], [*cert.components[-1][1], _flip_last(revocation)]),
+        ],
+    )
     dates = key_dates(good.octets(), primary.fpr, REVOKED + 1, subkeys=[sub.fpr])
     assert dates.state == "revoked"
     assert dates.revoked is not None
@@ -341,10 +413,12 @@ def test_key_dates_give_a_signing_subkeys_own_expiry():
 
     cert, primary, sub = signer_cert("sub-expired", subkey=True)
     head = cert.components[-1][0]
-    expiring = Cert(primary, [*cert.components[:-1],
-                              (head, [binding(primary, sub, K0 + 1, expires=EXPIRES)])])
+    expiring = Cert(
+        primary, [*cert.components[:-1], (head, [binding(primary, sub, K0 + 1, expires=EXPIRES)])]
+    )
     dates = key_dates(expiring.octets(), primary.fpr, EXPIRES + 1, subkeys=[sub.fpr])
     assert dates.state.startswith("expired: the subkey expired at 2024-01-01T00:00:00Z")
     assert dates.expires == "never"  # the primary's own
-    assert key_dates(expiring.octets(), primary.fpr, EXPIRES - 1,
-                     subkeys=[sub.fpr]).state == "valid"
+    assert (
+        key_dates(expiring.octets(), primary.fpr, EXPIRES - 1, subkeys=[sub.fpr]).state == "valid"
+    )

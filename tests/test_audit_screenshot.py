@@ -19,8 +19,18 @@ from auditindex import build_index
 
 from pgpverify.cli import main
 
-CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"),
-                             shutil.which("google-chrome")) if p), None)
+CHROMIUM = next(
+    (
+        p
+        for p in (
+            shutil.which("chromium"),
+            shutil.which("chromium-browser"),
+            shutil.which("google-chrome"),
+        )
+        if p
+    ),
+    None,
+)
 
 
 def _paeth(a: int, b: int, c: int) -> int:
@@ -37,8 +47,8 @@ def decode_png(data: bytes) -> tuple[int, int, int, list[bytes]]:
     pos, idat = 8, b""
     width = height = bpp = 0
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
             assert depth == 8
@@ -53,7 +63,7 @@ def decode_png(data: bytes) -> tuple[int, int, int, list[bytes]]:
     prev = bytearray(stride)
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], prev[i - bpp] if i >= bpp else 0
@@ -71,15 +81,40 @@ def test_audit_report_renders_in_chromium_with_its_charts(tmp_path):
         pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
     build_index(tmp_path / "mirror")
     db, page = tmp_path / "a.sqlite", tmp_path / "report.html"
-    assert main(["audit", "run", "--mirror", str(tmp_path / "mirror"), "--db", str(db),
-                 "--all", "--at", "2025-06-01T00:00:00Z"]) == 0
+    assert (
+        main(
+            [
+                "audit",
+                "run",
+                "--mirror",
+                str(tmp_path / "mirror"),
+                "--db",
+                str(db),
+                "--all",
+                "--at",
+                "2025-06-01T00:00:00Z",
+            ]
+        )
+        == 0
+    )
     assert main(["audit", "report", "--db", str(db), "--html", str(page)]) == 0
     shot = tmp_path / "shot.png"
     subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,1900",
-         f"--screenshot={shot}", page.as_uri()],
-        capture_output=True, timeout=120, check=True)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1000,1900",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     width, height, bpp, rows = decode_png(shot.read_bytes())
     assert (width, height) == (1000, 1900)
     colours: set[bytes] = set()

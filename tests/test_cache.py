@@ -65,8 +65,15 @@ class ScriptedFetcher:
         self.script.setdefault(url, []).extend(answers)
 
     def get(self, url, *, max_bytes, accept=None, etag=None, last_modified=None):
-        self.calls.append({"url": url, "max_bytes": max_bytes, "accept": accept, "etag": etag,
-                           "last_modified": last_modified})
+        self.calls.append(
+            {
+                "url": url,
+                "max_bytes": max_bytes,
+                "accept": accept,
+                "etag": etag,
+                "last_modified": last_modified,
+            }
+        )
         answers = self.script.get(url)
         if not answers:
             raise AssertionError(f"unscripted request for {url}")
@@ -77,8 +84,14 @@ class ScriptedFetcher:
 
 
 def ok(body=BODY, etag='"v1"', last_modified="Mon, 02 Jun 2025 10:00:00 GMT"):
-    return Response(url=URL, status=200, body=body, content_type="application/json",
-                    etag=etag, last_modified=last_modified)
+    return Response(
+        url=URL,
+        status=200,
+        body=body,
+        content_type="application/json",
+        etag=etag,
+        last_modified=last_modified,
+    )
 
 
 def not_modified(etag=None, last_modified=None):
@@ -142,8 +155,10 @@ def test_open_rejects_an_unwritable_directory(tmp_path, clock):
     directory.chmod(0o500)
     try:
         if os.access(directory, os.W_OK):
-            pytest.skip("running as root: chmod 0500 does not stop root from writing, so the "
-                        "directory stays writable")
+            pytest.skip(
+                "running as root: chmod 0500 does not stop root from writing, so the "
+                "directory stays writable"
+            )
         with pytest.raises(CacheError, match="not writable"):
             Cache.open(directory, clock=clock)
     finally:
@@ -204,12 +219,12 @@ def test_first_fetch_stores(cache, clock):
     assert response.status == 200
     assert response.body == BODY
     assert not response.from_cache
-    assert inner.calls == [{"url": URL, "max_bytes": 1000, "accept": "a/b", "etag": None,
-                            "last_modified": None}]
+    assert inner.calls == [
+        {"url": URL, "max_bytes": 1000, "accept": "a/b", "etag": None, "last_modified": None}
+    ]
     stored = cache.get(URL)
     assert stored is not None
-    assert (stored.status, stored.body, stored.etag, stored.fetched_at) == (
-        200, BODY, '"v1"', T0)
+    assert (stored.status, stored.body, stored.etag, stored.fetched_at) == (200, BODY, '"v1"', T0)
     assert stored.content_type == "application/json"
 
 
@@ -403,8 +418,10 @@ def test_offline_serves_the_cached_document(cache, clock):
     fetcher_for(cache, clock, ScriptedFetcher({URL: [ok()]})).get(URL, max_bytes=1000)
     inner = ScriptedFetcher()
     clock.now += 10 * 365 * 86400
-    for fetcher in (fetcher_for(cache, clock, inner, offline=True),
-                    fetcher_for(cache, clock, None)):
+    for fetcher in (
+        fetcher_for(cache, clock, inner, offline=True),
+        fetcher_for(cache, clock, None),
+    ):
         response = fetcher.get(URL, max_bytes=1000, etag='"whatever"')
         assert (response.status, response.body, response.from_cache) == (200, BODY, True)
     assert inner.calls == []
@@ -564,8 +581,10 @@ def test_cache_drops_a_not_found_with_a_body(tmp_path, clock):
     with Cache.open(tmp_path, clock=clock) as cache:
         cache.put_missing(URL, 404, T0)
     db = raw(tmp_path)
-    db.execute("UPDATE documents SET body = ?, sha256 = ?",
-               (b"x", "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"))
+    db.execute(
+        "UPDATE documents SET body = ?, sha256 = ?",
+        (b"x", "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"),
+    )
     db.close()
     with Cache.open(tmp_path, clock=clock) as cache:
         assert not cache.missing_is_fresh(URL, T0, 300)
@@ -607,8 +626,7 @@ def test_a_busy_cache_is_not_corrupt(cache, clock, monkeypatch):
         cache.put(URL, ok(b"new"), T0)
         assert cache.get(URL) is None
         assert len(cache.warnings) == 2
-        assert all("database is locked" in w and w.endswith("not cached")
-                   for w in cache.warnings)
+        assert all("database is locked" in w and w.endswith("not cached") for w in cache.warnings)
         locker.execute("ROLLBACK")
     finally:
         locker.close()
@@ -743,7 +761,10 @@ def test_unchanged_statement_only_moves_last_seen(cache):
     cache.record_project_statement(statement(B, A, A), T0 + 10)
     (record,) = cache.statement_history("demo-pkg")
     assert (record.statement.fingerprints, record.first_seen, record.last_seen) == (
-        (A, B), T0, T0 + 10)
+        (A, B),
+        T0,
+        T0 + 10,
+    )
 
 
 def test_changed_statement_goes_to_history(cache):
@@ -751,9 +772,12 @@ def test_changed_statement_goes_to_history(cache):
     cache.record_project_statement(statement(A, B, role="Viewer"), T0 + 5)
     cache.record_project_statement(statement(A, C), T0 + 9)
     history = cache.statement_history("demo-pkg")
-    assert [(r.statement.grants[0].role, r.statement.fingerprints, r.first_seen, r.last_seen)
-            for r in history] == [
-        ("Owner", (A, B), T0, T0), ("Viewer", (A, B), T0 + 5, T0 + 5),
+    assert [
+        (r.statement.grants[0].role, r.statement.fingerprints, r.first_seen, r.last_seen)
+        for r in history
+    ] == [
+        ("Owner", (A, B), T0, T0),
+        ("Viewer", (A, B), T0 + 5, T0 + 5),
         ("Owner", (A, C), T0 + 9, T0 + 9),
     ]
     assert known(cache) == {A, C}
@@ -771,8 +795,9 @@ def test_statement_survives_reopening(tmp_path, clock):
         assert known(cache) == {A}
 
 
-@pytest.mark.parametrize("stored", ["not json", '{"a": 1}', "[1, 2]", "[" * 100_000,
-                                    '{"grants":[],"project":"other"}'])
+@pytest.mark.parametrize(
+    "stored", ["not json", '{"a": 1}', "[1, 2]", "[" * 100_000, '{"grants":[],"project":"other"}']
+)
 def test_corrupt_statement_is_lost_not_a_first_sighting(tmp_path, clock, stored):
     stored_cache(tmp_path, clock)
     db = raw(tmp_path)
@@ -795,8 +820,9 @@ def test_corrupt_statement_times_are_lost(tmp_path, clock):
     with Cache.open(tmp_path, clock=clock) as cache:
         assert cache.project_memory("demo-pkg").state is MemoryState.LOST
         assert cache.statement_history("demo-pkg") == ()
-        assert cache.warnings[-1].endswith("a recorded trust statement of demo-pkg was "
-                                           "corrupt; skipped")
+        assert cache.warnings[-1].endswith(
+            "a recorded trust statement of demo-pkg was corrupt; skipped"
+        )
 
 
 def test_rebuilt_cache_loses_memory_loudly(tmp_path, clock):
@@ -845,13 +871,13 @@ def test_certificate_memory_round_trip(cache):
     memory = cache.remembered_certificate(A)
     assert (memory.state, memory.data) == (MemoryState.KNOWN, b"\x99one\x88two")
     db = raw(cache.path.parent)
-    assert db.execute("SELECT first_seen, last_seen FROM certificates").fetchall() == [
-        (T0, T0 + 1)]
+    assert db.execute("SELECT first_seen, last_seen FROM certificates").fetchall() == [(T0, T0 + 1)]
     db.close()
 
 
-@pytest.mark.parametrize(("column", "value"), [("packets", b"changed"), ("packets", "text"),
-                                               ("sha256", "0" * 64)])
+@pytest.mark.parametrize(
+    ("column", "value"), [("packets", b"changed"), ("packets", "text"), ("sha256", "0" * 64)]
+)
 def test_corrupt_certificate_is_lost_not_a_first_sighting(cache, column, value):
     cache.record_certificate(A, b"\x99one", T0)
     db = raw(cache.path.parent)
@@ -884,13 +910,19 @@ def v1_cache(directory, rows):
     for statement_sql in _V1:
         db.execute(statement_sql)
     db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-    db.execute("INSERT INTO documents VALUES (?, 200, ?, NULL, NULL, NULL, ?, ?)",
-               (URL, BODY, T0, hashlib.sha256(BODY).hexdigest()))
+    db.execute(
+        "INSERT INTO documents VALUES (?, 200, ?, NULL, NULL, NULL, ?, ?)",
+        (URL, BODY, T0, hashlib.sha256(BODY).hexdigest()),
+    )
     for project, fingerprints in rows:
-        db.execute("INSERT INTO project_keys VALUES (?, ?, ?, ?)", (project, fingerprints,
-                                                                     T0, T0 + 1))
-    db.execute("INSERT INTO project_key_history (project, fingerprints, first_seen, "
-               "last_seen, replaced_at) VALUES ('demo-pkg', ?, 1, 2, 3)", (f'["{C}"]',))
+        db.execute(
+            "INSERT INTO project_keys VALUES (?, ?, ?, ?)", (project, fingerprints, T0, T0 + 1)
+        )
+    db.execute(
+        "INSERT INTO project_key_history (project, fingerprints, first_seen, "
+        "last_seen, replaced_at) VALUES ('demo-pkg', ?, 1, 2, 3)",
+        (f'["{C}"]',),
+    )
     db.close()
 
 
@@ -905,12 +937,15 @@ def test_schema_1_is_migrated_with_its_memory(tmp_path, clock):
         assert memory.statement.fingerprints == (A, B)
         assert (memory.first_seen, memory.last_seen) == (T0, T0 + 1)
         assert [r.statement.fingerprints for r in cache.statement_history("demo-pkg")] == [
-            (C,), (A, B)]
+            (C,),
+            (A, B),
+        ]
         assert cache.memory_lost() is None
         assert cache.remembered_certificate(A).state is MemoryState.NEVER
     db = raw(tmp_path)
     assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-        str(SCHEMA_VERSION),)
+        str(SCHEMA_VERSION),
+    )
     db.close()
 
 
@@ -1023,7 +1058,9 @@ def test_cache_one_transaction_commits_once_per_run(tmp_path, clock):
     cache.close()
     assert cache.commits == 1
     assert [s for s in statements if s.startswith(("BEGIN", "COMMIT"))] == [
-        "BEGIN IMMEDIATE", "COMMIT"]
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+    ]
     with Cache.open(tmp_path, clock=clock) as again:
         assert [again.get(url).body for url in urls] == [url.encode() for url in urls]
         assert not again.get(URL).found
@@ -1086,8 +1123,7 @@ def test_cache_serves_a_fresh_document_without_asking(cache, clock):
 
 
 def test_cache_revalidates_once_stale_and_a_304_renews_freshness(cache, clock):
-    inner = ScriptedFetcher({URL: [fresh_ok(60), dataclasses.replace(not_modified(),
-                                                                     max_age=120)]})
+    inner = ScriptedFetcher({URL: [fresh_ok(60), dataclasses.replace(not_modified(), max_age=120)]})
     fetcher = fetcher_for(cache, clock, inner)
     fetcher.get(URL, max_bytes=1000)
     clock.now = T0 + 60  # max-age reached: ask again, conditionally
@@ -1159,7 +1195,8 @@ def test_cache_schema_2_gains_freshness_in_place(tmp_path, clock):
         assert known(cache) == {A}
     db = raw(tmp_path)
     assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-        str(SCHEMA_VERSION),)
+        str(SCHEMA_VERSION),
+    )
     db.close()
 
 
@@ -1192,8 +1229,10 @@ def test_caching_fetcher_streams_through_without_caching(cache, clock):
 
 def test_caching_fetcher_rejects_a_stream_offline(cache, clock):
     cache.put(URL, ok(), T0)  # even a cached copy: a file is never served from the cache
-    with pytest.raises(NetworkError, match="offline"), \
-            fetcher_for(cache, clock, None).stream(URL, max_bytes=1000):
+    with (
+        pytest.raises(NetworkError, match="offline"),
+        fetcher_for(cache, clock, None).stream(URL, max_bytes=1000),
+    ):
         pass
 
 

@@ -37,8 +37,9 @@ def parse(*copies: bytes):
 
 
 def judge(cert, key):
-    signing = SigningKey(packet=cert.find_key(key.fingerprint).packet,
-                         is_primary=key.fingerprint == cert.fingerprint)
+    signing = SigningKey(
+        packet=cert.find_key(key.fingerprint).packet, is_primary=key.fingerprint == cert.fingerprint
+    )
     found = cert.judge(signing, SIGNED, AT_TS)
     return None if found is None else found.reason
 
@@ -53,8 +54,9 @@ def sig_types(sigs):
 def test_parse_certificate_merges_copies_per_component():
     cert, primary, sub = signer_cert("merge", subkey=True)
     rev = subkey_revocation(primary, sub, REV_AT)
-    full = Cert(primary, [*cert.components[:2], (cert.components[2][0], [*cert.components[2][1],
-                                                                         rev])])
+    full = Cert(
+        primary, [*cert.components[:2], (cert.components[2][0], [*cert.components[2][1], rev])]
+    )
     one = parse(full.octets())
     two = parse(full.octets(), cert.octets(), full.octets())
     assert [s.packet for s in two.primary.sigs] == [s.packet for s in one.primary.sigs]
@@ -71,7 +73,7 @@ def test_parse_certificate_rejects_revocation_hidden_under_dummy_user_id():
     cert, primary, _ = signer_cert("hidden-revocation")
     rev = key_revocation(primary, REV_AT)
     decoy = primary.packet() + DUMMY + rev
-    real = primary.packet() + rev + cert.octets()[len(primary.packet()):]
+    real = primary.packet() + rev + cert.octets()[len(primary.packet()) :]
     for copies in ((decoy, real), (real, decoy)):
         parsed = parse(*copies)
         assert sig_types(parsed.primary.sigs) == [0x20]
@@ -116,9 +118,14 @@ def _misplaced_cases():
         f"certification-0x{t:02x}": certification(primary, uid, K0 + 5, sig_type=t)
         for t in (0x10, 0x11, 0x12, 0x13)
     }
-    certs["certification-revocation-0x30"] = w.packet(w.TAG_SIGNATURE, w.sign(
-        primary, w.SigSpec(0x30, w.SHA256, *w.default_subpackets(primary, REV_AT)),
-        primary.frame() + w.uid_frame(uid)))
+    certs["certification-revocation-0x30"] = w.packet(
+        w.TAG_SIGNATURE,
+        w.sign(
+            primary,
+            w.SigSpec(0x30, w.SHA256, *w.default_subpackets(primary, REV_AT)),
+            primary.frame() + w.uid_frame(uid),
+        ),
+    )
     cases = [
         ("key-revocation-under-user-id", uid_head, rev),
         ("key-revocation-under-subkey", sub_head, rev),
@@ -130,16 +137,19 @@ def _misplaced_cases():
         ("subkey-revocation-under-user-id", uid_head, subrev),
     ]
     for name, body in certs.items():
-        cases += [(f"{name}-under-primary", prim_head, body),
-                  (f"{name}-under-subkey", sub_head, body)]
+        cases += [
+            (f"{name}-under-primary", prim_head, body),
+            (f"{name}-under-subkey", sub_head, body),
+        ]
     return cert, primary, sub, cases
 
 
 CERT, PRIMARY, SUB, CASES = _misplaced_cases()
 
 
-@pytest.mark.parametrize(("where", "sig"), [(h, s) for _, h, s in CASES],
-                         ids=[n for n, _, _ in CASES])
+@pytest.mark.parametrize(
+    ("where", "sig"), [(h, s) for _, h, s in CASES], ids=[n for n, _, _ in CASES]
+)
 def test_parse_certificate_rejects_misplaced_signature(where, sig):
     # The good certificate with one misplaced signature right after ``where``.
     packets = []
@@ -149,8 +159,11 @@ def test_parse_certificate_rejects_misplaced_signature(where, sig):
     assert parsed.misplaced == 1
     assert parsed.skipped == 0
     good = parse(CERT.octets())
-    everywhere = [*parsed.primary.sigs, *itertools.chain(*parsed.userids.values()),
-                  *itertools.chain(*(c.sigs for c in parsed.subkeys.values()))]
+    everywhere = [
+        *parsed.primary.sigs,
+        *itertools.chain(*parsed.userids.values()),
+        *itertools.chain(*(c.sigs for c in parsed.subkeys.values())),
+    ]
     assert sig[2:] not in [s.packet for s in everywhere]
     assert len(everywhere) == 2
     assert judge(parsed, SUB) is judge(good, SUB) is None
@@ -161,8 +174,9 @@ def test_parse_certificate_rejects_misplaced_signature_not_parsing_it():
     # A misplaced v4 signature is dropped by its type octet, before any parsing: even a
     # body that would not parse is "misplaced", not "skipped".
     body = b"\x04\x20" + b"\xff" * 10
-    parsed = parse(CERT.octets()[: len(CERT.components[0][0])] + DUMMY
-                   + w.packet(w.TAG_SIGNATURE, body))
+    parsed = parse(
+        CERT.octets()[: len(CERT.components[0][0])] + DUMMY + w.packet(w.TAG_SIGNATURE, body)
+    )
     assert (parsed.misplaced, parsed.skipped) == (1, 0)
 
 
@@ -187,8 +201,10 @@ def _snapshot(cert):
 def test_parse_certificate_ignores_packet_and_component_order():
     primary = PRIMARY
     uids = [b"A <a@example.org>", b"B <b@example.org>", b"C <c@example.org>"]
-    comps = [(uid_packet(u), [certification(primary, u, K0 + i * 10 + j) for j in range(3)])
-             for i, u in enumerate(uids)]
+    comps = [
+        (uid_packet(u), [certification(primary, u, K0 + i * 10 + j) for j in range(3)])
+        for i, u in enumerate(uids)
+    ]
     comps.append((SUB.packet(subkey=True), [binding(primary, SUB, K0 + 1 + j) for j in range(3)]))
     head = (primary.packet(), [key_revocation(primary, REV_AT + j, code=3) for j in range(3)])
     rng = random.Random(8)
@@ -216,8 +232,13 @@ def test_parse_certificate_breaks_same_second_ties_conservatively(order):
         pair.reverse()
     # Copies in both orders and under two user IDs: the shorter expiry counts as newer ...
     other = uid_packet(b"Other <other@example.org>")
-    assert judge(parse(cert.octets() + pair[0], primary.packet() + cert.components[1][0]
-                       + pair[1]), primary) == "key-expired"
+    assert (
+        judge(
+            parse(cert.octets() + pair[0], primary.packet() + cert.components[1][0] + pair[1]),
+            primary,
+        )
+        == "key-expired"
+    )
     # ... and a self-signature that forbids signing beats both.
     trio = [*pair, certify_only]
     if order:
@@ -237,15 +258,19 @@ def test_parse_certificate_breaks_same_second_binding_ties_conservatively(order)
     assert judge(parsed, sub) == "key-expired"
 
 
-@pytest.mark.parametrize("hideout", [
-    w.packet(17, b"\x05\x01" + b"\x00" * 4),  # a user attribute
-    w.packet(60, b"private or experimental"),  # an unknown packet type
-    w.packet(w.TAG_PUBLIC_SUBKEY, b"\x04broken"),  # a subkey that does not parse
-], ids=["user-attribute", "unknown-packet", "broken-subkey"])
+@pytest.mark.parametrize(
+    "hideout",
+    [
+        w.packet(17, b"\x05\x01" + b"\x00" * 4),  # a user attribute
+        w.packet(60, b"private or experimental"),  # an unknown packet type
+        w.packet(w.TAG_PUBLIC_SUBKEY, b"\x04broken"),  # a subkey that does not parse
+    ],
+    ids=["user-attribute", "unknown-packet", "broken-subkey"],
+)
 def test_parse_certificate_rejects_revocation_hidden_after_skipped_packet(hideout):
     cert, primary, _ = signer_cert("hidden-after-skipped")
     rev = key_revocation(primary, REV_AT)
     decoy = primary.packet() + hideout + rev
-    real = primary.packet() + rev + cert.octets()[len(primary.packet()):]
+    real = primary.packet() + rev + cert.octets()[len(primary.packet()) :]
     for copies in ((decoy, real), (real, decoy)):
         assert judge(parse(*copies), primary) == "key-revoked"

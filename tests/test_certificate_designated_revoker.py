@@ -35,22 +35,35 @@ def designation(revoker) -> w.Sub:
     return w.Sub(12, bytes([0x80, revoker.algo]) + revoker.fingerprint)
 
 
-def certs(label: str, *, designate: bool = True, code: int = 2, when: int = SIGNED - DAY,
-          corrupt: bool = False):
+def certs(
+    label: str,
+    *,
+    designate: bool = True,
+    code: int = 2,
+    when: int = SIGNED - DAY,
+    corrupt: bool = False,
+):
     victim, revoker = key(label), key(label + " revoker")
     extra = [designation(revoker)] if designate else []
     hashed, unhashed = w.default_subpackets(revoker, when)
-    spec = w.SigSpec(w.KEY_REVOCATION, w.SHA256, [*hashed, w.revocation_reason(code)],
-                     unhashed, corrupt=corrupt)
+    spec = w.SigSpec(
+        w.KEY_REVOCATION, w.SHA256, [*hashed, w.revocation_reason(code)], unhashed, corrupt=corrupt
+    )
     revocation = w.packet(w.TAG_SIGNATURE, w.sign(revoker, spec, victim.frame()))
     uid = f"{label} <victim@example.org>".encode()
-    victim_cert = Cert(victim).add(
-        victim.packet(), make_sig(victim, w.DIRECT_KEY, victim.frame(), K0 + DAY, extra),
-        revocation,
-    ).add(uid_packet(uid), certification(victim, uid, K0))
+    victim_cert = (
+        Cert(victim)
+        .add(
+            victim.packet(),
+            make_sig(victim, w.DIRECT_KEY, victim.frame(), K0 + DAY, extra),
+            revocation,
+        )
+        .add(uid_packet(uid), certification(victim, uid, K0))
+    )
     ruid = f"{label} revoker <revoker@example.org>".encode()
-    revoker_cert = Cert(revoker).add(revoker.packet()).add(
-        uid_packet(ruid), certification(revoker, ruid, K0))
+    revoker_cert = (
+        Cert(revoker).add(revoker.packet()).add(uid_packet(ruid), certification(revoker, ruid, K0))
+    )
     return victim, victim_cert.octets(), revoker_cert.octets()
 
 
@@ -67,8 +80,7 @@ def verify(tmp_path, victim, *rings: bytes):
 @pytest.mark.parametrize("order", ["victim first", "revoker first"])
 def test_verifier_rejects_a_key_revoked_by_its_designated_revoker(tmp_path, order):
     victim, victim_ring, revoker_ring = certs("designated")
-    rings = (victim_ring, revoker_ring) if order == "victim first" else (revoker_ring,
-                                                                         victim_ring)
+    rings = (victim_ring, revoker_ring) if order == "victim first" else (revoker_ring, victim_ring)
     result = verify(tmp_path, victim, *rings)
     assert result.reason is Reason.KEY_REVOKED
     assert "revoked by its designated revoker" in result.message
@@ -116,19 +128,33 @@ def test_judge_rejects_forged_designated_revocations_over_the_cap():
         forged = []
         for i in range(count):
             hashed, unhashed = w.default_subpackets(revoker, SIGNED - DAY - i)
-            spec = w.SigSpec(w.KEY_REVOCATION, w.SHA256, [*hashed, w.revocation_reason(2)],
-                             unhashed, corrupt=True)
+            spec = w.SigSpec(
+                w.KEY_REVOCATION,
+                w.SHA256,
+                [*hashed, w.revocation_reason(2)],
+                unhashed,
+                corrupt=True,
+            )
             forged.append(w.packet(w.TAG_SIGNATURE, w.sign(revoker, spec, victim.frame())))
         uid = b"flood <flood@example.org>"
-        cert = Cert(victim).add(
-            victim.packet(),
-            make_sig(victim, w.DIRECT_KEY, victim.frame(), K0 + DAY, [designation(revoker)]),
-            *forged,
-        ).add(uid_packet(uid), certification(victim, uid, K0))
+        cert = (
+            Cert(victim)
+            .add(
+                victim.packet(),
+                make_sig(victim, w.DIRECT_KEY, victim.frame(), K0 + DAY, [designation(revoker)]),
+                *forged,
+            )
+            .add(uid_packet(uid), certification(victim, uid, K0))
+        )
         parsed = parse_certificate(iter_packets(cert.octets(), max_packets=1000))
         budget = WorkBudget.of(DEFAULT_LIMITS)
-        found = parsed.judge(SigningKey(packet=parsed.primary.packet, is_primary=True),
-                             SIGNED, AT_TS, budget=budget, revokers=lambda _fpr: revoker_packet)
+        found = parsed.judge(
+            SigningKey(packet=parsed.primary.packet, is_primary=True),
+            SIGNED,
+            AT_TS,
+            budget=budget,
+            revokers=lambda _fpr: revoker_packet,
+        )
         return found, budget.spent
 
     with pytest.raises(WorkLimitError, match="designated revokers"):

@@ -25,9 +25,14 @@ def direct(primary, t: int, *, flags: int | None = None, expires: int | None = N
     extra = [] if flags is None else [w.key_flags(flags)]
     if expires is not None:
         extra.append(w.key_expires(expires - primary.created))
-    return w.packet(w.TAG_SIGNATURE, w.sign(
-        primary, w.SigSpec(w.DIRECT_KEY, w.SHA256, *_subpackets(primary, t, extra)),
-        primary.frame()))
+    return w.packet(
+        w.TAG_SIGNATURE,
+        w.sign(
+            primary,
+            w.SigSpec(w.DIRECT_KEY, w.SHA256, *_subpackets(primary, t, extra)),
+            primary.frame(),
+        ),
+    )
 
 
 def _subpackets(primary, t, extra):
@@ -35,19 +40,30 @@ def _subpackets(primary, t, extra):
     return hashed + extra, unhashed
 
 
-def cert_with(label: str, direct_sig: bytes | None, *, uid_at: int = K0 + 2 * DAY,
-              uid_expires: int | None = None, uid_flags: int = w.FLAG_CERTIFY | w.FLAG_SIGN):
+def cert_with(
+    label: str,
+    direct_sig: bytes | None,
+    *,
+    uid_at: int = K0 + 2 * DAY,
+    uid_expires: int | None = None,
+    uid_flags: int = w.FLAG_CERTIFY | w.FLAG_SIGN,
+):
     primary = key(label)
     cert = Cert(primary).add(primary.packet(), *([] if direct_sig is None else [direct_sig]))
-    cert.add(uid_packet(UID), certification(primary, UID, uid_at, flags=uid_flags,
-                                            expires=uid_expires))
+    cert.add(
+        uid_packet(UID), certification(primary, UID, uid_at, flags=uid_flags, expires=uid_expires)
+    )
     return cert, primary
 
 
 def judge(cert: Cert, signed: int = SIGNED):
     parsed = parse_certificate(iter_packets(cert.octets(), max_packets=1000))
-    found = parsed.judge(SigningKey(packet=parsed.primary.packet, is_primary=True), signed,
-                         AT_TS, budget=WorkBudget.of(DEFAULT_LIMITS))
+    found = parsed.judge(
+        SigningKey(packet=parsed.primary.packet, is_primary=True),
+        signed,
+        AT_TS,
+        budget=WorkBudget.of(DEFAULT_LIMITS),
+    )
     return None if found is None else (found.reason, found.message)
 
 
@@ -73,8 +89,9 @@ def test_judge_rejects_signing_forbidden_by_an_older_direct_key_signature():
 def test_judge_rejects_signing_forbidden_by_a_newer_user_id_self_signature():
     # The other way round (newer user ID self-signature certify only) was already rejected.
     primary = key("dk newer uid")
-    cert, _ = cert_with("dk newer uid", direct(primary, K0 + DAY, flags=w.FLAG_SIGN),
-                        uid_flags=w.FLAG_CERTIFY)
+    cert, _ = cert_with(
+        "dk newer uid", direct(primary, K0 + DAY, flags=w.FLAG_SIGN), uid_flags=w.FLAG_CERTIFY
+    )
     assert judge(cert) == ("not-signing-key", "the primary key's flags do not allow signing")
 
 
@@ -86,8 +103,7 @@ def test_judge_rejects_an_expiry_set_by_either_kind(which):
     if which == "direct":
         cert, _ = cert_with(f"dk expiry {which}", direct(primary, K0 + DAY, expires=end))
     else:
-        cert, _ = cert_with(f"dk expiry {which}", direct(primary, K0 + 3 * DAY),
-                            uid_expires=end)
+        cert, _ = cert_with(f"dk expiry {which}", direct(primary, K0 + 3 * DAY), uid_expires=end)
     reason, message = judge(cert)
     assert reason == "key-expired"
     assert "the primary key expired at" in message
@@ -97,11 +113,13 @@ def test_judge_rejects_an_expiry_set_by_either_kind(which):
 def test_judge_takes_the_earlier_of_two_expiries():
     primary = key("dk two expiries")
     later = AT_TS + 30 * DAY
-    cert, _ = cert_with("dk two expiries", direct(primary, K0 + DAY, expires=later),
-                        uid_expires=later + DAY)
+    cert, _ = cert_with(
+        "dk two expiries", direct(primary, K0 + DAY, expires=later), uid_expires=later + DAY
+    )
     assert judge(cert) is None  # both in the future
-    cert, _ = cert_with("dk two expiries", direct(primary, K0 + DAY, expires=AT_TS - DAY),
-                        uid_expires=later)
+    cert, _ = cert_with(
+        "dk two expiries", direct(primary, K0 + DAY, expires=AT_TS - DAY), uid_expires=later
+    )
     assert judge(cert)[0] == "key-expired"
 
 

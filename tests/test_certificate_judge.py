@@ -46,8 +46,7 @@ def build(label, *, created=K0, sub_created=None, revoked=None, sub_revoked=None
         cert.add(sub.packet(subkey=True), *sigs)
     parsed = parse_certificate(iter_packets(cert.octets(), max_packets=100))
     signer = sub if sub is not None else primary
-    signing = SigningKey(packet=parsed.find_key(signer.fingerprint).packet,
-                         is_primary=sub is None)
+    signing = SigningKey(packet=parsed.find_key(signer.fingerprint).packet, is_primary=sub is None)
     return parsed, signing
 
 
@@ -60,8 +59,10 @@ def verdict(label, signed=SIGNED, at=AT_TS, **kw):
 def test_judge_good_twins():
     assert verdict("good") is None
     assert verdict("good subkey", sub_created=K0 + 1) is None
-    assert verdict("future judged later", created=LATER, signed=LATER + DAY,
-                   at=LATER + 2 * DAY) is None
+    assert (
+        verdict("future judged later", created=LATER, signed=LATER + DAY, at=LATER + 2 * DAY)
+        is None
+    )
 
 
 def test_judge_rejects_a_primary_created_after_the_reference_time():
@@ -101,8 +102,7 @@ def test_judge_rejects_a_revoked_key_before_judging_creation_times(which):
     if which == "primary":
         reason, _ = verdict("revoked and early", created=SIGNED + DAY, revoked=rev)
     else:
-        reason, _ = verdict("revoked subkey and early", sub_created=SIGNED + DAY,
-                            sub_revoked=rev)
+        reason, _ = verdict("revoked subkey and early", sub_created=SIGNED + DAY, sub_revoked=rev)
     assert reason == "key-revoked"
 
 

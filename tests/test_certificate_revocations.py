@@ -30,9 +30,10 @@ def revocation(primary, sub, t: int, extra, *, corrupt: bool = False) -> bytes:
     hashed += [w.revocation_reason(2), *extra]
     kind = w.KEY_REVOCATION if sub is None else w.SUBKEY_REVOCATION
     data = primary.frame() + (b"" if sub is None else sub.frame())
-    return w.packet(w.TAG_SIGNATURE,
-                    w.sign(primary, w.SigSpec(kind, w.SHA256, hashed, unhashed, corrupt=corrupt),
-                           data))
+    return w.packet(
+        w.TAG_SIGNATURE,
+        w.sign(primary, w.SigSpec(kind, w.SHA256, hashed, unhashed, corrupt=corrupt), data),
+    )
 
 
 def judge(label: str, extra, *, which: str, corrupt: bool = False):
@@ -50,12 +51,14 @@ def judge(label: str, extra, *, which: str, corrupt: bool = False):
         from certbuild import binding
 
         sub = key(label + " subkey", K0 + 1)
-        cert.add(sub.packet(subkey=True), binding(primary, sub, K0 + 1),
-                 revocation(primary, sub, rev_t, extra, corrupt=corrupt))
+        cert.add(
+            sub.packet(subkey=True),
+            binding(primary, sub, K0 + 1),
+            revocation(primary, sub, rev_t, extra, corrupt=corrupt),
+        )
     parsed = parse_certificate(iter_packets(cert.octets(), max_packets=100))
     signer = primary if sub is None else sub
-    signing = SigningKey(packet=parsed.find_key(signer.fingerprint).packet,
-                         is_primary=sub is None)
+    signing = SigningKey(packet=parsed.find_key(signer.fingerprint).packet, is_primary=sub is None)
     found = parsed.judge(signing, SIGNED, AT_TS)
     return None if found is None else found.reason
 
@@ -80,8 +83,9 @@ def _junk_unhashed(packet: bytes, junk: bytes) -> bytes:
     body = pkt.body
     hashed_end = 6 + int.from_bytes(body[4:6], "big")
     rest = hashed_end + 2 + int.from_bytes(body[hashed_end : hashed_end + 2], "big")
-    return w.packet(w.TAG_SIGNATURE,
-                    body[:hashed_end] + len(junk).to_bytes(2, "big") + junk + body[rest:])
+    return w.packet(
+        w.TAG_SIGNATURE, body[:hashed_end] + len(junk).to_bytes(2, "big") + junk + body[rest:]
+    )
 
 
 UNHASHED_JUNK = {

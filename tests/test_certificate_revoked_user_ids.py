@@ -38,18 +38,23 @@ CERT_REVOCATION = 0x30
 CAP = DEFAULT_LIMITS.component_signatures
 
 
-def uid_revocation(signer, primary, uid: bytes, t: int, *, code: int = 32,
-                   corrupt: bool = False) -> bytes:
+def uid_revocation(
+    signer, primary, uid: bytes, t: int, *, code: int = 32, corrupt: bool = False
+) -> bytes:
     """A certification revocation (0x30) of ``uid`` on ``primary``'s key, by ``signer``."""
     hashed, unhashed = w.default_subpackets(signer, t)
     hashed.append(w.revocation_reason(code, b"test: user ID revoked"))
     spec = w.SigSpec(CERT_REVOCATION, w.SHA256, hashed, unhashed, corrupt=corrupt)
-    return w.packet(w.TAG_SIGNATURE,
-                    w.sign(signer, spec, primary.frame() + w.uid_frame(uid)))
+    return w.packet(w.TAG_SIGNATURE, w.sign(signer, spec, primary.frame() + w.uid_frame(uid)))
 
 
-def two_user_ids(label: str, *, revoke_at: int | None = None, recertify_at: int | None = None,
-                 extra: tuple[bytes, ...] = ()):
+def two_user_ids(
+    label: str,
+    *,
+    revoke_at: int | None = None,
+    recertify_at: int | None = None,
+    extra: tuple[bytes, ...] = (),
+):
     """Primary with user ID A (certify only, old) and B (sign allowed, newer, maybe revoked)."""
     primary = key(label)
     a, b = b"A <a@example.org>", b"B <b@example.org>"
@@ -118,8 +123,11 @@ def test_judge_rejects_a_revocation_in_the_same_second_whatever_the_order(order)
     cert, primary = two_user_ids("uidrev tie")
     b = b"B <b@example.org>"
     t = K0 + 2 * DAY
-    sigs = [certification(primary, b, K0 + DAY), uid_revocation(primary, primary, b, t),
-            certification(primary, b, t)]
+    sigs = [
+        certification(primary, b, K0 + DAY),
+        uid_revocation(primary, primary, b, t),
+        certification(primary, b, t),
+    ]
     cert.components[2] = (cert.components[2][0], [sigs[i] for i in order])
     assert judge(cert)[0] == "not-signing-key"
 
@@ -161,8 +169,9 @@ def test_judge_rejects_forged_user_id_revocations_over_the_cap():
     uid = b"uidrev flood <f@example.org>"
 
     def flood(n: int) -> Cert:
-        forged = [uid_revocation(primary, primary, uid, K0 + DAY + i, corrupt=True)
-                  for i in range(n)]
+        forged = [
+            uid_revocation(primary, primary, uid, K0 + DAY + i, corrupt=True) for i in range(n)
+        ]
         cert = Cert(primary).add(primary.packet())
         return cert.add(uid_packet(uid), certification(primary, uid, K0), *forged)
 

@@ -51,8 +51,13 @@ def verify_calls(monkeypatch):
 def junk(signer, sig_type: int, data: bytes, t: int, extra=(), *, prefix: bool = True) -> bytes:
     """A signature whose value is corrupt; its 16-bit hash prefix is right unless ``prefix``."""
     hashed, unhashed = w.default_subpackets(signer, t)
-    body = bytearray(w.sign(signer, w.SigSpec(sig_type, w.SHA256, hashed + list(extra),
-                                              unhashed, corrupt=True), data))
+    body = bytearray(
+        w.sign(
+            signer,
+            w.SigSpec(sig_type, w.SHA256, hashed + list(extra), unhashed, corrupt=True),
+            data,
+        )
+    )
     if not prefix:
         hashed_len = int.from_bytes(body[4:6], "big")
         unhashed_len = int.from_bytes(body[6 + hashed_len : 8 + hashed_len], "big")
@@ -62,8 +67,10 @@ def junk(signer, sig_type: int, data: bytes, t: int, extra=(), *, prefix: bool =
 
 def junk_certifications(primary, uid: bytes, times, *, prefix: bool = True) -> list[bytes]:
     data = primary.frame() + w.uid_frame(uid)
-    return [junk(primary, w.POSITIVE_CERT, data, t, [w.key_flags(GOOD_SIGNER)], prefix=prefix)
-            for t in times]
+    return [
+        junk(primary, w.POSITIVE_CERT, data, t, [w.key_flags(GOOD_SIGNER)], prefix=prefix)
+        for t in times
+    ]
 
 
 def parse(cert: Cert):
@@ -71,8 +78,10 @@ def parse(cert: Cert):
 
 
 def judge(cert, signer, budget: WorkBudget | None = None):
-    signing = SigningKey(packet=cert.find_key(signer.fingerprint).packet,
-                         is_primary=signer.fingerprint == cert.fingerprint)
+    signing = SigningKey(
+        packet=cert.find_key(signer.fingerprint).packet,
+        is_primary=signer.fingerprint == cert.fingerprint,
+    )
     found = cert.judge(signing, SIGNED, AT_TS, budget=budget)
     return None if found is None else found.reason
 
@@ -130,12 +139,13 @@ def test_judge_rejects_junk_that_would_hide_a_newer_expiring_self_signature(veri
     # still. Falling back to the old self-signature without expiry would be a false good.
     def flooded(count: int):
         cert, primary, _ = primary_with_uid_sigs(
-            "expiry", certification(primary_key, b"expiry <expiry@example.org>", K0 + 10,
-                                    expires=SIGNED - 1)
+            "expiry",
+            certification(primary_key, b"expiry <expiry@example.org>", K0 + 10, expires=SIGNED - 1),
         )
         dummy = b"Dummy <dummy@example.org>"
-        cert.add(uid_packet(dummy),
-                 *junk_certifications(primary, dummy, range(K0 + 20, K0 + 20 + count)))
+        cert.add(
+            uid_packet(dummy), *junk_certifications(primary, dummy, range(K0 + 20, K0 + 20 + count))
+        )
         return parse(cert)
 
     primary_key = key("expiry")
@@ -150,9 +160,9 @@ def test_judge_rejects_junk_that_would_hide_a_newer_expiring_self_signature(veri
 
 def test_judge_does_not_count_junk_without_a_matching_prefix(verify_calls):
     cert, primary, uid = primary_with_uid_sigs("prefix junk")
-    cert.components[1][1].extend(junk_certifications(
-        primary, uid, range(K0 + 1, K0 + 1 + 10 * CAP), prefix=False
-    ))
+    cert.components[1][1].extend(
+        junk_certifications(primary, uid, range(K0 + 1, K0 + 1 + 10 * CAP), prefix=False)
+    )
     budget = WorkBudget.of(DEFAULT_LIMITS)
     assert judge(parse(cert), primary, budget) is None
     assert budget.spent == len(verify_calls) == 1
@@ -164,8 +174,17 @@ def test_judge_does_not_count_junk_without_a_matching_prefix(verify_calls):
 def revoked_cert(label: str, junk_count: int, *, prefix: bool = True):
     cert, primary, _ = signer_cert(label)
     real = key_revocation(primary, SIGNED + 10)
-    fakes = [junk(primary, w.KEY_REVOCATION, primary.frame(), SIGNED + 100 + i,
-                  [w.revocation_reason(2)], prefix=prefix) for i in range(junk_count)]
+    fakes = [
+        junk(
+            primary,
+            w.KEY_REVOCATION,
+            primary.frame(),
+            SIGNED + 100 + i,
+            [w.revocation_reason(2)],
+            prefix=prefix,
+        )
+        for i in range(junk_count)
+    ]
     cert.components[0][1].extend([real, *fakes])
     return cert, primary
 
@@ -195,8 +214,9 @@ def test_judge_finds_a_revocation_under_any_number_of_prefix_less_junk(verify_ca
 
 def test_judge_does_not_verify_soft_revocations_made_after_the_signature(verify_calls):
     cert, primary, _ = signer_cert("soft later")
-    cert.components[0][1].extend(key_revocation(primary, SIGNED + 10 + i, code=3)
-                                 for i in range(3 * CAP))
+    cert.components[0][1].extend(
+        key_revocation(primary, SIGNED + 10 + i, code=3) for i in range(3 * CAP)
+    )
     budget = WorkBudget.of(DEFAULT_LIMITS)
     assert judge(parse(cert), primary, budget) is None
     assert budget.spent == 1  # the self-signature only
@@ -205,12 +225,22 @@ def test_judge_does_not_verify_soft_revocations_made_after_the_signature(verify_
 def test_judge_rejects_junk_subkey_revocations_over_the_cap(verify_calls):
     cert, primary, sub = signer_cert("subkey revocation junk", subkey=True)
     data = primary.frame() + sub.frame()
-    fakes = [junk(primary, w.SUBKEY_REVOCATION, data, SIGNED + 100 + i, [w.revocation_reason(2)])
-             for i in range(CAP)]
-    twin = parse(Cert(primary, [*cert.components[:2],
-                                (cert.components[2][0], [*cert.components[2][1],
-                                                         subkey_revocation(primary, sub, SIGNED),
-                                                         *fakes[:-1]])]))
+    fakes = [
+        junk(primary, w.SUBKEY_REVOCATION, data, SIGNED + 100 + i, [w.revocation_reason(2)])
+        for i in range(CAP)
+    ]
+    twin = parse(
+        Cert(
+            primary,
+            [
+                *cert.components[:2],
+                (
+                    cert.components[2][0],
+                    [*cert.components[2][1], subkey_revocation(primary, sub, SIGNED), *fakes[:-1]],
+                ),
+            ],
+        )
+    )
     assert judge(twin, sub) == "key-revoked"
     cert.components[2][1].extend([subkey_revocation(primary, sub, SIGNED), *fakes])
     with pytest.raises(WorkLimitError, match="subkey revocations checked on one subkey"):
@@ -223,8 +253,10 @@ def test_judge_rejects_junk_subkey_revocations_over_the_cap(verify_calls):
 def test_judge_rejects_newer_junk_bindings_over_the_cap(verify_calls):
     cert, primary, sub = signer_cert("binding junk", subkey=True)
     data = primary.frame() + sub.frame()
-    fakes = [junk(primary, w.SUBKEY_BINDING, data, K0 + 10 + i, [w.key_flags(w.FLAG_SIGN)])
-             for i in range(CAP)]
+    fakes = [
+        junk(primary, w.SUBKEY_BINDING, data, K0 + 10 + i, [w.key_flags(w.FLAG_SIGN)])
+        for i in range(CAP)
+    ]
     head, good = cert.components[2]
     below = parse(Cert(primary, [*cert.components[:2], (head, [*good, *fakes[:-1]])]))
     budget = WorkBudget.of(DEFAULT_LIMITS)
@@ -243,17 +275,40 @@ def test_judge_rejects_junk_back_signatures_over_the_cap(verify_calls):
     good_back = w.sign(sub, w.SigSpec(w.PRIMARY_BINDING, w.SHA256, hashed, unhashed), data)
 
     def bound(count: int):
-        backs = [w.sign(sub, w.SigSpec(w.PRIMARY_BINDING, w.SHA256,
-                                       *w.default_subpackets(sub, K0 + 2 + i), corrupt=True),
-                        data) for i in range(count)]
+        backs = [
+            w.sign(
+                sub,
+                w.SigSpec(
+                    w.PRIMARY_BINDING,
+                    w.SHA256,
+                    *w.default_subpackets(sub, K0 + 2 + i),
+                    corrupt=True,
+                ),
+                data,
+            )
+            for i in range(count)
+        ]
         extra = [w.key_flags(w.FLAG_SIGN), *(w.embedded(b) for b in [*backs, good_back])]
-        bind = w.packet(w.TAG_SIGNATURE, w.sign(primary, w.SigSpec(
-            w.SUBKEY_BINDING, w.SHA256, w.default_subpackets(primary, K0 + 1)[0] + extra,
-            w.default_subpackets(primary, K0 + 1)[1]), data))
+        bind = w.packet(
+            w.TAG_SIGNATURE,
+            w.sign(
+                primary,
+                w.SigSpec(
+                    w.SUBKEY_BINDING,
+                    w.SHA256,
+                    w.default_subpackets(primary, K0 + 1)[0] + extra,
+                    w.default_subpackets(primary, K0 + 1)[1],
+                ),
+                data,
+            ),
+        )
         uid = b"backsig <backsig@example.org>"
-        return parse(Cert(primary).add(primary.packet())
-                     .add(uid_packet(uid), certification(primary, uid, K0, flags=w.FLAG_CERTIFY))
-                     .add(sub.packet(subkey=True), bind))
+        return parse(
+            Cert(primary)
+            .add(primary.packet())
+            .add(uid_packet(uid), certification(primary, uid, K0, flags=w.FLAG_CERTIFY))
+            .add(sub.packet(subkey=True), bind)
+        )
 
     assert judge(bound(CAP - 1), sub) is None
     with pytest.raises(WorkLimitError, match="back-signatures checked in one binding"):
@@ -332,9 +387,9 @@ def test_judge_cap_counts_cached_results_too(verify_calls):
 
 def test_judge_drops_prefix_less_junk_from_later_walks(monkeypatch):
     cert, primary, uid = primary_with_uid_sigs("walk once")
-    cert.components[1][1].extend(junk_certifications(
-        primary, uid, range(K0 + 1, K0 + 1 + 1000), prefix=False
-    ))
+    cert.components[1][1].extend(
+        junk_certifications(primary, uid, range(K0 + 1, K0 + 1 + 1000), prefix=False)
+    )
     parsed = parse(cert)
     visited = []
     real = Certificate._verified

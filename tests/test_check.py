@@ -53,7 +53,11 @@ def test_check_good_signature_from_index(tmp_path, page):
     report, _ = _run(world, tmp_path, page=page)
     item = _one(report)
     assert (item.status, item.reason, item.maintainer, item.role) == (
-        Status.GOOD, "good", "alice", "Owner")
+        Status.GOOD,
+        "good",
+        "alice",
+        "Owner",
+    )
     assert item.primary_fingerprint == ALICE.fpr
     assert item.signature == ROOT + f"packages/{item.file.rsplit('/', 1)[-1]}.asc"
     assert report.ok
@@ -88,7 +92,9 @@ def test_check_rejects_unsigned_of_a_project_required_by_name(tmp_path):
     policy = CheckPolicy(require_signatures_for=frozenset({"beta"}))
     report, _ = _run(world, tmp_path, policy=policy)
     assert [(f.project, f.status) for f in report.files] == [
-        ("alpha", Status.UNSIGNED), ("beta", Status.REJECTED)]
+        ("alpha", Status.UNSIGNED),
+        ("beta", Status.REJECTED),
+    ]
 
 
 def test_check_never_uses_asc_next_to_local_file(tmp_path):
@@ -114,8 +120,7 @@ def test_check_rejects_hash_mismatch(tmp_path):
     data = bytearray(dist.data)
     data[-1] ^= 1
     (house / dist.filename).write_bytes(bytes(data))
-    report = check_files([house], trust=IndexTrust(IndexClient(index, index_url=INDEX_URL)),
-                         at=AT)
+    report = check_files([house], trust=IndexTrust(IndexClient(index, index_url=INDEX_URL)), at=AT)
     item = _one(report)
     assert (item.status, item.reason) == (Status.REJECTED, "hash-mismatch")
     assert dist.sha256 in item.message
@@ -129,7 +134,9 @@ def test_check_rejects_file_not_on_index(tmp_path):
     stray.local(tmp_path / "house")
     report, _ = _run(world, tmp_path)
     assert [(f.version, f.reason) for f in report.files] == [
-        ("1.0", "good"), ("2.0", "not-on-index")]
+        ("1.0", "good"),
+        ("2.0", "not-on-index"),
+    ]
     assert report.exit_code == 1
 
 
@@ -149,7 +156,9 @@ def test_check_rejects_tampered_signature(tmp_path):
     dist.signature = other.signature  # a good signature, over another file
     report, _ = _run(world, tmp_path)
     assert [(f.project, f.reason) for f in report.files] == [
-        ("alpha", "bad-signature"), ("beta", "good")]
+        ("alpha", "bad-signature"),
+        ("beta", "good"),
+    ]
 
 
 def test_check_signature_promised_but_missing_is_an_error(tmp_path):
@@ -186,7 +195,9 @@ def test_check_network_failure_names_the_file_and_keeps_the_others(tmp_path):
     index.documents[url] = NetworkError("connection reset by peer", source=url)
     report, _ = _run(world, tmp_path, index=index)
     assert [(f.project, f.status) for f in report.files] == [
-        ("alpha", Status.ERROR), ("beta", Status.GOOD)]
+        ("alpha", Status.ERROR),
+        ("beta", Status.GOOD),
+    ]
     assert "connection reset" in report.files[0].message
     assert report.exit_code == 2
 
@@ -209,9 +220,13 @@ def test_check_signature_within_grace_is_not_backsigned(tmp_path):
     report, _ = _run(world, tmp_path, policy=CheckPolicy(reject_backsigned=True))
     item = _one(report)
     assert (item.status, item.backsigned, item.upload_time) == (
-        Status.GOOD, False, "2024-03-01T11:00:00Z")
-    report, _ = _run(world, tmp_path, policy=CheckPolicy(reject_backsigned=True,
-                                                         backsign_grace=1800))
+        Status.GOOD,
+        False,
+        "2024-03-01T11:00:00Z",
+    )
+    report, _ = _run(
+        world, tmp_path, policy=CheckPolicy(reject_backsigned=True, backsign_grace=1800)
+    )
     assert _one(report).reason == "backsigned"
 
 
@@ -223,11 +238,16 @@ def test_check_rejects_key_expired_at_upload_time(tmp_path):
     primary = key("check-expiring")
     uid = b"expiring <expiring@example.org>"
     # self-signed with a one-year expiry, then (two years later) again without one
-    cert = Cert(primary).add(primary.packet()).add(
-        uid_packet(uid), certification(primary, uid, K0, expires=K0 + year),
-        certification(primary, uid, K0 + 2 * year))
-    signer = Signer("expiring", primary, primary.fpr,
-                    w.armor("PUBLIC KEY BLOCK", cert.octets()))
+    cert = (
+        Cert(primary)
+        .add(primary.packet())
+        .add(
+            uid_packet(uid),
+            certification(primary, uid, K0, expires=K0 + year),
+            certification(primary, uid, K0 + 2 * year),
+        )
+    )
+    signer = Signer("expiring", primary, primary.fpr, w.armor("PUBLIC KEY BLOCK", cert.octets()))
     world = World()
     world.own("alpha", signer)
     # signed while the key was valid; uploaded after it expired, before it was extended
@@ -259,16 +279,26 @@ def test_check_lock_trust_requires_pinned_projects_unless_allowed(tmp_path):
     world.add("beta", signer=None)
     records = [OwnershipRecord.from_bytes(world.record(p)) for p in ("alpha", "beta")]
     lock = build_lock(records, dict(world.keys), index_url=INDEX_URL)
-    allowed = LockFile(index_url=lock.index_url, certificates=lock.certificates, projects={
-        **lock.projects,
-        "beta": dataclasses.replace(lock.projects["beta"], unsigned="allowed"),
-    })
+    allowed = LockFile(
+        index_url=lock.index_url,
+        certificates=lock.certificates,
+        projects={
+            **lock.projects,
+            "beta": dataclasses.replace(lock.projects["beta"], unsigned="allowed"),
+        },
+    )
     client = IndexClient(world.fake(), index_url=INDEX_URL)
     house = world.local(tmp_path / "house")
-    report = check_files([house], trust=LockTrust(allowed, client), at=AT,
-                         policy=CheckPolicy(require_signatures_for=frozenset({"beta"})))
+    report = check_files(
+        [house],
+        trust=LockTrust(allowed, client),
+        at=AT,
+        policy=CheckPolicy(require_signatures_for=frozenset({"beta"})),
+    )
     assert [(f.project, f.status) for f in report.files] == [
-        ("alpha", Status.REJECTED), ("beta", Status.UNSIGNED)]
+        ("alpha", Status.REJECTED),
+        ("beta", Status.UNSIGNED),
+    ]
 
 
 def test_check_lock_trust_verifies_with_pinned_keys(tmp_path):
@@ -293,10 +323,13 @@ def test_check_keyring_trust_rejects_project_without_a_given_record(tmp_path):
     keyring = tmp_path / "ring.asc"
     keyring.write_bytes(ALICE.key_file)
     alpha = OwnershipRecord.from_bytes(world.record("alpha"))
-    report = check_files([house], trust=KeyringTrust((keyring,), (alpha,)), at=AT,
-                         signatures_dir=sigs, jobs=2)
+    report = check_files(
+        [house], trust=KeyringTrust((keyring,), (alpha,)), at=AT, signatures_dir=sigs, jobs=2
+    )
     assert [(f.project, f.reason) for f in report.files] == [
-        ("alpha", "good"), ("beta", "not-owner")]
+        ("alpha", "good"),
+        ("beta", "not-owner"),
+    ]
     assert "no ownership record was given" in report.files[1].message
 
 
@@ -305,8 +338,9 @@ def test_check_file_index_tree(tmp_path):
     world.add("alpha")
     world.add("beta", signer=None)
     simple = world.write(tmp_path / "index")
-    client = IndexClient(SchemeFetcher(FileFetcher()), index_url=path_to_url(simple),
-                         allow_files=True)
+    client = IndexClient(
+        SchemeFetcher(FileFetcher()), index_url=path_to_url(simple), allow_files=True
+    )
     report = check_files([world.local(tmp_path / "house")], trust=IndexTrust(client), at=AT)
     assert [f.status for f in report.files] == [Status.GOOD, Status.UNSIGNED]
 
@@ -319,8 +353,9 @@ def test_check_unreadable_and_unnamed_files_are_errors_not_crashes(tmp_path):
     odd.write_text("x")
     report, _ = _run(world, tmp_path)
     client = IndexClient(world.fake(), index_url=INDEX_URL)
-    report = check_files([house, odd, tmp_path / "missing-1.0-py3-none-any.whl"],
-                         trust=IndexTrust(client), at=AT)
+    report = check_files(
+        [house, odd, tmp_path / "missing-1.0-py3-none-any.whl"], trust=IndexTrust(client), at=AT
+    )
     assert [f.status for f in report.files] == [Status.GOOD, Status.ERROR, Status.ERROR]
     assert report.exit_code == 2
 
@@ -351,8 +386,13 @@ def test_check_reports_progress_for_every_file(tmp_path):
         world.add("alpha", f"1.{n}", signer=(ALICE, None)[n % 2])
     client = IndexClient(world.fake(), index_url=INDEX_URL)
     seen = []
-    report = check_files([world.local(tmp_path / "house")], trust=IndexTrust(client), at=AT,
-                         jobs=3, progress=lambda done, total: seen.append((done, total)))
+    report = check_files(
+        [world.local(tmp_path / "house")],
+        trust=IndexTrust(client),
+        at=AT,
+        jobs=3,
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert len(report.files) == 5
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     assert seen[-1] == (5, 5)
@@ -386,14 +426,20 @@ def test_check_rejects_link_from_remote_page_to_a_local_file(tmp_path):
     secret = tmp_path / "secret.asc"
     secret.write_bytes(dist.signature)
     index = world.fake(page="json")
-    doc = {"files": [{"filename": dist.filename, "url": f"../../packages/{dist.filename}",
-                      "hashes": {"sha256": dist.sha256}},
-                     {"filename": f"{dist.filename}.asc", "url": secret.as_uri()}]}
+    doc = {
+        "files": [
+            {
+                "filename": dist.filename,
+                "url": f"../../packages/{dist.filename}",
+                "hashes": {"sha256": dist.sha256},
+            },
+            {"filename": f"{dist.filename}.asc", "url": secret.as_uri()},
+        ]
+    }
     import json
 
     index.put(INDEX_URL + "alpha/", json.dumps(doc).encode(), "application/json")
-    client = IndexClient(SchemeFetcher(FileFetcher(), index), index_url=INDEX_URL,
-                         allow_files=True)
+    client = IndexClient(SchemeFetcher(FileFetcher(), index), index_url=INDEX_URL, allow_files=True)
     report = check_files([world.local(tmp_path / "house")], trust=IndexTrust(client), at=AT)
     item = _one(report)
     assert item.status is Status.ERROR
@@ -428,17 +474,14 @@ def test_check_rejects_a_widened_trust_statement_under_fail_on_key_change(tmp_pa
     flag = CheckPolicy(fail_on_key_change=True)
     with Cache.open(tmp_path / "cache", clock=lambda: 1_750_000_000.0) as cache:
         client = IndexClient(world.fake(), index_url=INDEX_URL)
-        first = check_files([house], trust=IndexTrust(client, cache, now=1.0), at=AT,
-                            policy=flag)
+        first = check_files([house], trust=IndexTrust(client, cache, now=1.0), at=AT, policy=flag)
         assert first.ok  # a first sighting is no change
         # the good twin: the same statement again passes under the flag
-        again = check_files([house], trust=IndexTrust(client, cache, now=2.0), at=AT,
-                            policy=flag)
+        again = check_files([house], trust=IndexTrust(client, cache, now=2.0), at=AT, policy=flag)
         assert again.ok
         world.own("alpha", MALLORY, user="mallory", role="Maintainer")
         client = IndexClient(world.fake(), index_url=INDEX_URL)
-        wider = check_files([house], trust=IndexTrust(client, cache, now=3.0), at=AT,
-                            policy=flag)
+        wider = check_files([house], trust=IndexTrust(client, cache, now=3.0), at=AT, policy=flag)
         alpha, beta = wider.files
         assert (alpha.status, alpha.reason) == (Status.REJECTED, "keys-changed")
         assert "alpha changed since it was last seen" in alpha.message
@@ -446,13 +489,11 @@ def test_check_rejects_a_widened_trust_statement_under_fail_on_key_change(tmp_pa
         assert wider.exit_code == 1
         assert any("TRUST STATEMENT OF alpha CHANGED" in w for w in wider.warnings)
         # not remembered: it keeps failing until a run without the flag accepts it
-        still = check_files([house], trust=IndexTrust(client, cache, now=4.0), at=AT,
-                            policy=flag)
+        still = check_files([house], trust=IndexTrust(client, cache, now=4.0), at=AT, policy=flag)
         assert still.files[0].reason == "keys-changed"
         accepted = check_files([house], trust=IndexTrust(client, cache, now=5.0), at=AT)
         assert accepted.ok
-        after = check_files([house], trust=IndexTrust(client, cache, now=6.0), at=AT,
-                            policy=flag)
+        after = check_files([house], trust=IndexTrust(client, cache, now=6.0), at=AT, policy=flag)
         assert after.ok
 
 
@@ -466,11 +507,11 @@ def test_check_narrowed_trust_statement_passes_under_fail_on_key_change(tmp_path
     flag = CheckPolicy(fail_on_key_change=True)
     with Cache.open(tmp_path / "cache", clock=lambda: 1_750_000_000.0) as cache:
         client = IndexClient(world.fake(), index_url=INDEX_URL)
-        assert check_files([house], trust=IndexTrust(client, cache, now=1.0), at=AT,
-                           policy=flag).ok
+        assert check_files([house], trust=IndexTrust(client, cache, now=1.0), at=AT, policy=flag).ok
         world.owners["alpha"] = [o for o in world.owners["alpha"] if o[0] != "mallory"]
         client = IndexClient(world.fake(), index_url=INDEX_URL)
-        narrower = check_files([house], trust=IndexTrust(client, cache, now=2.0), at=AT,
-                               policy=flag)
+        narrower = check_files(
+            [house], trust=IndexTrust(client, cache, now=2.0), at=AT, policy=flag
+        )
     assert narrower.ok  # reported, not rejected
     assert any("TRUST STATEMENT OF alpha CHANGED" in w for w in narrower.warnings)

@@ -11,18 +11,41 @@ HOSTILE = "evil\x1b[32m\n::error ::forged\u202e%0A,x:y<b>|`\ufffe\udcff-1.0-py3-
 
 
 def _report() -> CheckReport:
-    return CheckReport(files=(
-        FileCheck(file="/w/good-1.0-py3-none-any.whl", status=Status.GOOD, reason="good",
-                  message="good signature", project="good", version="1.0",
-                  maintainer="alice", role="Owner", backsigned=True,
-                  warnings=("backsigned: made later",)),
-        FileCheck(file=f"/w/{HOSTILE}", status=Status.REJECTED, reason="bad-signature",
-                  message=f"bad math on {HOSTILE}", project="evil"),
-        FileCheck(file="/w/gone-1.0.tar.gz", status=Status.ERROR, reason="error",
-                  message="connection reset"),
-        FileCheck(file="/w/plain-1.0.tar.gz", status=Status.UNSIGNED, reason="unsigned",
-                  message="no signature"),
-    ))
+    return CheckReport(
+        files=(
+            FileCheck(
+                file="/w/good-1.0-py3-none-any.whl",
+                status=Status.GOOD,
+                reason="good",
+                message="good signature",
+                project="good",
+                version="1.0",
+                maintainer="alice",
+                role="Owner",
+                backsigned=True,
+                warnings=("backsigned: made later",),
+            ),
+            FileCheck(
+                file=f"/w/{HOSTILE}",
+                status=Status.REJECTED,
+                reason="bad-signature",
+                message=f"bad math on {HOSTILE}",
+                project="evil",
+            ),
+            FileCheck(
+                file="/w/gone-1.0.tar.gz",
+                status=Status.ERROR,
+                reason="error",
+                message="connection reset",
+            ),
+            FileCheck(
+                file="/w/plain-1.0.tar.gz",
+                status=Status.UNSIGNED,
+                reason="unsigned",
+                message="no signature",
+            ),
+        )
+    )
 
 
 def test_report_totals_and_exit_code():
@@ -93,15 +116,31 @@ def test_text_lines_are_a_table_with_the_issue_columns_and_totals():
     report = _report()
     lines = text_lines(report)
     header = lines[0].split()
-    assert header == ["file", "project", "version", "status", "reason", "signer", "role",
-                      "backsigned"]
-    rows = lines[1:1 + len(report.files)]
+    assert header == [
+        "file",
+        "project",
+        "version",
+        "status",
+        "reason",
+        "signer",
+        "role",
+        "backsigned",
+    ]
+    rows = lines[1 : 1 + len(report.files)]
     # every column starts where its header starts (names padded, none longer than a cell)
     starts = [lines[0].index(name) for name in header]
     good = rows[0]
-    assert good.split() == ["good-1.0-py3-none-any.whl", "good", "1.0", "GOOD", "good",
-                            "alice", "Owner", "YES"]
+    assert good.split() == [
+        "good-1.0-py3-none-any.whl",
+        "good",
+        "1.0",
+        "GOOD",
+        "good",
+        "alice",
+        "Owner",
+        "YES",
+    ]
     for column, start in zip(header[1:], starts[1:], strict=True):
-        assert good[start - 2:start] == "  ", column
+        assert good[start - 2 : start] == "  ", column
     assert rows[3].split()[3:5] == ["UNSIGNED", "unsigned"]
     assert lines[-1] == "FAILED: 4 file(s): 1 good, 1 unsigned, 1 rejected, 1 error(s)"

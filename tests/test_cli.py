@@ -13,8 +13,18 @@ DEMO = VECTORS / "demo"
 WHEEL = "demo_pkg-1.0.0-py3-none-any.whl"
 AT = "2025-06-01T00:00:00Z"
 REASONS = {
-    "good", "bad-signature", "unknown-key", "key-expired", "key-revoked", "key-not-yet-valid",
-    "not-signing-key", "signature-expired", "weak-hash", "weak-key", "malformed", "not-owner",
+    "good",
+    "bad-signature",
+    "unknown-key",
+    "key-expired",
+    "key-revoked",
+    "key-not-yet-valid",
+    "not-signing-key",
+    "signature-expired",
+    "weak-hash",
+    "weak-key",
+    "malformed",
+    "not-owner",
 }
 
 
@@ -26,8 +36,7 @@ def run(capsys, *args):
 
 
 def demo_args(*, where=DEMO, fmt="text", owners=True):
-    args = ["verify", where / WHEEL, "--keyring", DEMO / "keyring.asc", "--at", AT,
-            "--format", fmt]
+    args = ["verify", where / WHEEL, "--keyring", DEMO / "keyring.asc", "--at", AT, "--format", fmt]
     if owners:
         args += ["--project", "demo-pkg", "--owners", DEMO / "owners" / "demo-pkg.json"]
     return args
@@ -99,12 +108,23 @@ GPG_TEXT = VECTORS / "external" / "gpg-text"
 
 @pytest.mark.parametrize(
     ("stem", "data", "form"),
-    [("lone-cr-at-end", "lone-cr-at-end.txt", "gnupg"), ("crlf", "crlf.txt", "rfc9580"),
-     ("trailing-whitespace-rfc2440", "trailing-whitespace.txt", "gnupg-rfc2440")],
+    [
+        ("lone-cr-at-end", "lone-cr-at-end.txt", "gnupg"),
+        ("crlf", "crlf.txt", "rfc9580"),
+        ("trailing-whitespace-rfc2440", "trailing-whitespace.txt", "gnupg-rfc2440"),
+    ],
 )
 def test_cli_text_signature_names_its_form_and_warns(capsys, stem, data, form):
-    args = ["verify", GPG_TEXT / "data" / data, "--signature", GPG_TEXT / f"{stem}.asc",
-            "--keyring", GPG_TEXT / "textmode.pub.asc", "--at", AT]
+    args = [
+        "verify",
+        GPG_TEXT / "data" / data,
+        "--signature",
+        GPG_TEXT / f"{stem}.asc",
+        "--keyring",
+        GPG_TEXT / "textmode.pub.asc",
+        "--at",
+        AT,
+    ]
     code, out, _ = run(capsys, *args, "--format", "json")
     assert code == 0
     doc = json.loads(out)
@@ -134,8 +154,9 @@ def test_cli_signature_option_overrides_default(capsys, tmp_path):
     code, _, err = run(capsys, "verify", wheel, "--keyring", DEMO / "keyring.asc", "--at", AT)
     assert code == 2
     assert "not found" in one_error_line(err)
-    code, _, _ = run(capsys, "verify", wheel, "--signature", sig, "--keyring",
-                     DEMO / "keyring.asc", "--at", AT)
+    code, _, _ = run(
+        capsys, "verify", wheel, "--signature", sig, "--keyring", DEMO / "keyring.asc", "--at", AT
+    )
     assert code == 0
 
 
@@ -143,8 +164,9 @@ def test_cli_malformed_signature_json(capsys, tmp_path):
     wheel = tmp_path / WHEEL
     shutil.copy(DEMO / WHEEL, wheel)
     (tmp_path / f"{WHEEL}.asc").write_bytes(b"\x00garbage\xff" * 10)
-    code, out, _ = run(capsys, "verify", wheel, "--keyring", DEMO / "keyring.asc",
-                       "--format", "json")
+    code, out, _ = run(
+        capsys, "verify", wheel, "--keyring", DEMO / "keyring.asc", "--format", "json"
+    )
     assert code == 1
     doc = json.loads(out)
     assert doc["reason"] == "malformed"
@@ -154,8 +176,9 @@ def test_cli_malformed_signature_json(capsys, tmp_path):
 def test_cli_empty_keyring_is_unknown_key(capsys, tmp_path):
     empty = tmp_path / "empty.gpg"
     empty.write_bytes(b"")
-    code, out, err = run(capsys, "verify", DEMO / WHEEL, "--keyring", empty, "--format", "json",
-                         "--at", AT)
+    code, out, err = run(
+        capsys, "verify", DEMO / WHEEL, "--keyring", empty, "--format", "json", "--at", AT
+    )
     assert code == 1
     assert json.loads(out)["reason"] == "unknown-key"
     assert "keyring is empty" in err
@@ -208,8 +231,7 @@ def test_cli_usage_errors(capsys, args, message):
 
 
 def test_cli_missing_file(capsys, tmp_path):
-    code, out, err = run(capsys, "verify", tmp_path / "nope.whl", "--keyring",
-                         DEMO / "keyring.asc")
+    code, out, err = run(capsys, "verify", tmp_path / "nope.whl", "--keyring", DEMO / "keyring.asc")
     assert code == 2
     assert out == ""
     assert "nope.whl: file not found" in one_error_line(err)
@@ -242,8 +264,17 @@ def test_cli_keybox_is_refused(capsys, tmp_path):
 def test_cli_bad_owners_file(capsys, tmp_path, content):
     owners = tmp_path / "owners.json"
     owners.write_bytes(content)
-    code, out, err = run(capsys, "verify", DEMO / WHEEL, "--keyring", DEMO / "keyring.asc",
-                         "--project", "demo-pkg", "--owners", owners)
+    code, out, err = run(
+        capsys,
+        "verify",
+        DEMO / WHEEL,
+        "--keyring",
+        DEMO / "keyring.asc",
+        "--project",
+        "demo-pkg",
+        "--owners",
+        owners,
+    )
     assert code == 2
     assert out == ""
     assert "owners.json" in one_error_line(err)
@@ -292,8 +323,9 @@ def demo_lock(tmp_path):
 
 
 def test_cli_verify_with_lock_file(capsys, demo_lock):
-    code, out, _ = run(capsys, "verify", DEMO / WHEEL, "--lock", demo_lock, "--at", AT,
-                       "--format", "json")
+    code, out, _ = run(
+        capsys, "verify", DEMO / WHEEL, "--lock", demo_lock, "--at", AT, "--format", "json"
+    )
     assert code == 0
     doc = json.loads(out)
     assert doc["maintainer"] == {"user": "alice", "role": "Owner"}
@@ -301,8 +333,17 @@ def test_cli_verify_with_lock_file(capsys, demo_lock):
 
 
 def test_cli_verify_with_lock_file_rejects_a_revoked_maintainer(capsys, demo_lock):
-    code, out, _ = run(capsys, "verify", DEMO / "revoked" / WHEEL, "--lock", demo_lock,
-                       "--at", AT, "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "verify",
+        DEMO / "revoked" / WHEEL,
+        "--lock",
+        demo_lock,
+        "--at",
+        AT,
+        "--format",
+        "json",
+    )
     assert code == 1
     assert json.loads(out)["reason"] == "key-revoked"
 
@@ -322,8 +363,7 @@ def test_cli_lock_without_the_project_is_unknown_key(capsys, demo_lock, tmp_path
     other = tmp_path / "other_pkg-1.0-py3-none-any.whl"
     shutil.copy(DEMO / WHEEL, other)
     shutil.copy(DEMO / f"{WHEEL}.asc", other.with_name(other.name + ".asc"))
-    code, out, _ = run(capsys, "verify", other, "--lock", demo_lock, "--at", AT,
-                       "--format", "json")
+    code, out, _ = run(capsys, "verify", other, "--lock", demo_lock, "--at", AT, "--format", "json")
     assert code == 1
     doc = json.loads(out)
     assert doc["reason"] == "unknown-key"
@@ -339,21 +379,30 @@ def fake_index_client(monkeypatch):
     from pgpverify.index.client import IndexClient
 
     index = demo_index()
-    monkeypatch.setattr(cli, "_client",
-                        lambda *_args: IndexClient(index, index_url=INDEX_URL))
+    monkeypatch.setattr(cli, "_client", lambda *_args: IndexClient(index, index_url=INDEX_URL))
     return index
 
 
 @pytest.mark.parametrize(
     ("names", "requirements"),
-    [(["Demo_Pkg", "demo-pkg"], ""), (["DEMO.PKG"], "demo_pkg==1.0\nDemo-Pkg\n"),
-     (["demo-pkg"], "")],
+    [
+        (["Demo_Pkg", "demo-pkg"], ""),
+        (["DEMO.PKG"], "demo_pkg==1.0\nDemo-Pkg\n"),
+        (["demo-pkg"], ""),
+    ],
 )
 def test_cli_lock_normalises_project_names_before_deduplicating(
     capsys, tmp_path, fake_index_client, names, requirements
 ):
-    args = ["lock", *names, "--index-url", "https://index.test/simple/", "--no-cache",
-            "-o", tmp_path / "pgpverify.lock"]
+    args = [
+        "lock",
+        *names,
+        "--index-url",
+        "https://index.test/simple/",
+        "--no-cache",
+        "-o",
+        tmp_path / "pgpverify.lock",
+    ]
     if requirements:
         (tmp_path / "requirements.txt").write_text(requirements)
         args += ["-r", tmp_path / "requirements.txt"]
@@ -362,15 +411,32 @@ def test_cli_lock_normalises_project_names_before_deduplicating(
     assert "1 project(s), 3 key(s)" in out
     requests = [u for u in fake_index_client.requests if "/pgp/projects/" in u]
     assert requests == ["https://index.test/pgp/projects/demo-pkg.json"]
-    code, out, _ = run(capsys, "verify", DEMO / WHEEL, "--lock", tmp_path / "pgpverify.lock",
-                       "--at", AT, "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "verify",
+        DEMO / WHEEL,
+        "--lock",
+        tmp_path / "pgpverify.lock",
+        "--at",
+        AT,
+        "--format",
+        "json",
+    )
     assert code == 0, out
 
 
 @pytest.mark.parametrize("name", ["demo pkg", "demo-", "../demo", "", "dém o", "demo\x1b[31m"])
 def test_cli_lock_rejects_invalid_project_name(capsys, tmp_path, fake_index_client, name):
-    code, _, err = run(capsys, "lock", name, "--index-url", "https://index.test/simple/",
-                       "--no-cache", "-o", tmp_path / "pgpverify.lock")
+    code, _, err = run(
+        capsys,
+        "lock",
+        name,
+        "--index-url",
+        "https://index.test/simple/",
+        "--no-cache",
+        "-o",
+        tmp_path / "pgpverify.lock",
+    )
     assert code == 2
     assert "not a project name" in one_error_line(err)
     assert not fake_index_client.requests
@@ -419,7 +485,8 @@ def test_cli_publish_writes_the_tree(capsys, tmp_path):
     assert code == 0
     assert "1 project(s), 2 key(s)" in out
     assert json.loads((tmp_path / "out" / "pgp" / "index.json").read_text()) == {
-        "projects": ["demo-pkg"]}
+        "projects": ["demo-pkg"]
+    }
 
 
 # -- trust memory: --fail-on-key-change and lock regeneration (issue 8 §2) ------------------
@@ -442,8 +509,17 @@ def retire_alice(record):
 
 
 def index_args(tmp_path, *extra, where=DEMO):
-    return ["verify", where / WHEEL, "--index-url", "https://index.test/simple/",
-            "--cache-dir", tmp_path / "cache", "--at", AT, *extra]
+    return [
+        "verify",
+        where / WHEEL,
+        "--index-url",
+        "https://index.test/simple/",
+        "--cache-dir",
+        tmp_path / "cache",
+        "--at",
+        AT,
+        *extra,
+    ]
 
 
 def test_cli_fail_on_key_change_rejects_an_un_retired_key(capsys, tmp_path, fake_index_client):
@@ -455,11 +531,11 @@ def test_cli_fail_on_key_change_rejects_an_un_retired_key(capsys, tmp_path, fake
     code, out, err = run(capsys, *index_args(tmp_path, "--fail-on-key-change"))
     assert code == 1
     assert "REJECTED demo_pkg-1.0.0-py3-none-any.whl: keys-changed" in out
-    assert (f"retirement-removed user 'alice' key {ALICE} (2024-01-01T00:00:00Z -> none) "
-            "[widens]") in out
+    assert (
+        f"retirement-removed user 'alice' key {ALICE} (2024-01-01T00:00:00Z -> none) [widens]"
+    ) in out
     assert "THE TRUST STATEMENT OF demo-pkg CHANGED" in err
-    code, out, _ = run(capsys, *index_args(tmp_path, "--fail-on-key-change", "--format",
-                                           "json"))
+    code, out, _ = run(capsys, *index_args(tmp_path, "--fail-on-key-change", "--format", "json"))
     doc = json.loads(out)
     assert (code, doc["reason"], doc["keys_changed"]["widens"]) == (1, "keys-changed", True)
     # a run without the flag reports and accepts it; then the flag passes
@@ -477,14 +553,12 @@ def test_cli_fail_on_key_change_reports_a_narrowing_change_and_accepts_it(
     set_record(fake_index_client)
     assert run(capsys, *index_args(tmp_path))[0] == 0
     set_record(fake_index_client, lambda r: r["maintainers"].pop())  # dave leaves
-    code, out, _ = run(capsys, *index_args(tmp_path, "--fail-on-key-change", "--format",
-                                           "json"))
+    code, out, _ = run(capsys, *index_args(tmp_path, "--fail-on-key-change", "--format", "json"))
     doc = json.loads(out)
     assert code == 0
     assert doc["keys_changed"]["removed"] == [DAVE]
     assert doc["keys_changed"]["widens"] is False
-    assert {c["kind"] for c in doc["keys_changed"]["changes"]} == {"key-removed",
-                                                                    "user-removed"}
+    assert {c["kind"] for c in doc["keys_changed"]["changes"]} == {"key-removed", "user-removed"}
 
 
 def test_cli_fail_on_key_change_with_an_unreadable_memory_is_an_error(
@@ -505,13 +579,30 @@ def test_cli_fail_on_key_change_with_an_unreadable_memory_is_an_error(
 
 
 def lock_args(tmp_path, *extra):
-    return ["lock", "demo-pkg", "--index-url", "https://index.test/simple/", "--no-cache",
-            "-o", tmp_path / "pgpverify.lock", *extra]
+    return [
+        "lock",
+        "demo-pkg",
+        "--index-url",
+        "https://index.test/simple/",
+        "--no-cache",
+        "-o",
+        tmp_path / "pgpverify.lock",
+        *extra,
+    ]
 
 
 def verify_lock(capsys, tmp_path, where=DEMO):
-    code, out, _ = run(capsys, "verify", where / WHEEL, "--lock", tmp_path / "pgpverify.lock",
-                       "--at", AT, "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "verify",
+        where / WHEEL,
+        "--lock",
+        tmp_path / "pgpverify.lock",
+        "--at",
+        AT,
+        "--format",
+        "json",
+    )
     return code, json.loads(out)["reason"]
 
 
@@ -526,8 +617,9 @@ def test_cli_lock_regeneration_says_what_changed(capsys, tmp_path, fake_index_cl
     code, out, _ = run(capsys, *lock_args(tmp_path))
     assert code == 0
     assert "pgpverify: 1 change(s) from the previous" in out
-    assert (f"demo-pkg: retirement added user 'alice' key {ALICE} "
-            "(none -> 2024-01-01T00:00:00Z)") in out
+    assert (
+        f"demo-pkg: retirement added user 'alice' key {ALICE} (none -> 2024-01-01T00:00:00Z)"
+    ) in out
     assert verify_lock(capsys, tmp_path) == (1, "not-owner")
 
 

@@ -27,24 +27,49 @@ def run(capsys, *argv):
 def test_cli_audit_run_report_merge_export(index, tmp_path, capsys):
     root, files = index
     db = tmp_path / "a.sqlite"
-    code, out, err = run(capsys, "audit", "run", "--mirror", str(root), "--db", str(db),
-                         "--all", "--at", AT)
+    code, out, err = run(
+        capsys, "audit", "run", "--mirror", str(root), "--db", str(db), "--all", "--at", AT
+    )
     assert code == 0, err
     assert f"{len(files)} file(s) audited" in out
-    code, out, _ = run(capsys, "audit", "run", "--mirror", str(root), "--db", str(db),
-                       "--all", "--at", AT, "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "audit",
+        "run",
+        "--mirror",
+        str(root),
+        "--db",
+        str(db),
+        "--all",
+        "--at",
+        AT,
+        "--format",
+        "json",
+    )
     summary = json.loads(out)
     assert (summary["audited"], summary["skipped"]) == (0, len(files))
     report = tmp_path / "r.json"
-    code, _, err = run(capsys, "audit", "report", "--db", str(db), "--json", str(report),
-                       "--csv", str(tmp_path / "r.csv"), "--html", str(tmp_path / "r.html"))
+    code, _, err = run(
+        capsys,
+        "audit",
+        "report",
+        "--db",
+        str(db),
+        "--json",
+        str(report),
+        "--csv",
+        str(tmp_path / "r.csv"),
+        "--html",
+        str(tmp_path / "r.html"),
+    )
     assert code == 0, err
     doc = json.loads(report.read_text())
     assert {k: v for k, v in doc["totals"].items() if v} == expected_totals(files)
     assert (tmp_path / "r.html").read_text().count("<svg") == 2
     assert len((tmp_path / "r.csv").read_text().splitlines()) == len(files) + 1
-    code, out, _ = run(capsys, "audit", "export-signatures", "--db", str(db),
-                       str(tmp_path / "sigs"))
+    code, out, _ = run(
+        capsys, "audit", "export-signatures", "--db", str(db), str(tmp_path / "sigs")
+    )
     assert code == 0
     assert len(list((tmp_path / "sigs").rglob("*.asc"))) == sum(1 for f in files if f.asc)
 
@@ -56,8 +81,9 @@ def test_cli_audit_shards_from_job_completion_index(index, tmp_path, capsys, mon
         monkeypatch.setenv("JOB_COMPLETION_INDEX", str(k))
         monkeypatch.setenv("JOB_COMPLETION_COUNT", "2")
         db = tmp_path / f"s{k}.sqlite"
-        code, _, err = run(capsys, "audit", "run", "--mirror", str(root), "--db", str(db),
-                           "--all", "--at", AT)
+        code, _, err = run(
+            capsys, "audit", "run", "--mirror", str(root), "--db", str(db), "--all", "--at", AT
+        )
         assert code == 0, err
         stores.append(str(db))
     monkeypatch.delenv("JOB_COMPLETION_INDEX")
@@ -79,15 +105,18 @@ def test_cli_audit_from_store(index, tmp_path, capsys):
     assert f"{signed} file(s) audited" in out
 
 
-@pytest.mark.parametrize("argv", [
-    ["audit", "run", "--mirror", "M", "--db", "D"],
-    ["audit", "run", "--mirror", "M", "--db", "D", "--all", "x"],
-    ["audit", "run", "--from-store", "--db", "D", "--all"],
-    ["audit", "run", "--mirror", "M", "--db", "D", "--all", "--shard", "3/2"],
-    ["audit", "run", "--mirror", "M", "--db", "D", "--all", "--jobs", "0"],
-    ["audit", "run", "--db", "D", "--all"],
-    ["audit", "run", "--mirror", "M", "--db", "D", "not a name!"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["audit", "run", "--mirror", "M", "--db", "D"],
+        ["audit", "run", "--mirror", "M", "--db", "D", "--all", "x"],
+        ["audit", "run", "--from-store", "--db", "D", "--all"],
+        ["audit", "run", "--mirror", "M", "--db", "D", "--all", "--shard", "3/2"],
+        ["audit", "run", "--mirror", "M", "--db", "D", "--all", "--jobs", "0"],
+        ["audit", "run", "--db", "D", "--all"],
+        ["audit", "run", "--mirror", "M", "--db", "D", "not a name!"],
+    ],
+)
 def test_cli_audit_rejects_bad_usage(argv, capsys):
     code, _, err = run(capsys, *argv)
     assert code == 2
@@ -98,10 +127,12 @@ def test_cli_audit_rejects_bad_usage(argv, capsys):
 def test_cli_audit_rejects_a_corrupt_store(tmp_path, capsys):
     db = tmp_path / "junk.sqlite"
     db.write_bytes(b"\x00garbage" * 1000)
-    for argv in (["audit", "report", "--db", str(db)],
-                 ["audit", "run", "--from-store", "--db", str(db)],
-                 ["audit", "export-signatures", "--db", str(db), str(tmp_path / "o")],
-                 ["audit", "merge", str(db), "-o", str(tmp_path / "m.sqlite")]):
+    for argv in (
+        ["audit", "report", "--db", str(db)],
+        ["audit", "run", "--from-store", "--db", str(db)],
+        ["audit", "export-signatures", "--db", str(db), str(tmp_path / "o")],
+        ["audit", "merge", str(db), "-o", str(tmp_path / "m.sqlite")],
+    ):
         code, _, err = run(capsys, *argv)
         assert code == 2
         assert "Traceback" not in err
@@ -112,8 +143,19 @@ def test_cli_audit_json_logs_each_failure_then_the_summary(tmp_path, capsys):
     root = tmp_path / "m"
     build_index(root)
     (root / "pgp" / "projects" / "good-00.json").write_text("{not json")
-    code, out, _ = run(capsys, "audit", "run", "--mirror", str(root), "--db",
-                       str(tmp_path / "a.sqlite"), "good-00", "good-01", "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "audit",
+        "run",
+        "--mirror",
+        str(root),
+        "--db",
+        str(tmp_path / "a.sqlite"),
+        "good-00",
+        "good-01",
+        "--format",
+        "json",
+    )
     assert code == 1
     events = [json.loads(line) for line in out.splitlines()]
     assert [e["event"] for e in events] == ["failure", "summary"]
@@ -128,8 +170,9 @@ def test_cli_audit_rejects_an_oversized_signature_as_malformed(tmp_path, capsys)
     asc = root / "packages" / "good-00" / (item.filename + ".asc")
     asc.write_bytes(item.asc + b"\n" * (2 << 20))  # over Limits.signature_bytes (1 MiB)
     db = tmp_path / "a.sqlite"
-    code, _, err = run(capsys, "audit", "run", "--mirror", str(root), "--db", str(db),
-                       "good-00", "--at", AT)
+    code, _, err = run(
+        capsys, "audit", "run", "--mirror", str(root), "--db", str(db), "good-00", "--at", AT
+    )
     assert code == 0, err
     code, out, _ = run(capsys, "audit", "report", "--db", str(db), "--json", "-")
     (row,) = json.loads(out)["files"]
@@ -143,8 +186,16 @@ def test_cli_audit_rejects_a_missing_store(tmp_path, capsys):
 
 
 def test_cli_audit_rejects_a_mirror_without_simple(tmp_path, capsys):
-    code, _, err = run(capsys, "audit", "run", "--mirror", str(tmp_path), "--db",
-                       str(tmp_path / "a.sqlite"), "--all")
+    code, _, err = run(
+        capsys,
+        "audit",
+        "run",
+        "--mirror",
+        str(tmp_path),
+        "--db",
+        str(tmp_path / "a.sqlite"),
+        "--all",
+    )
     assert code == 2
     assert "not a PEP 503 mirror" in err
 
@@ -181,8 +232,18 @@ def test_cli_audit_progress_bar_on_a_terminal_only(index, tmp_path, capsys, monk
     monkeypatch.setattr("pgpverify.cli._PROGRESS_SECONDS", 0)  # every update drawn
     terminal = _Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
-    code, out, _ = run(capsys, "audit", "run", "--mirror", str(root), "--db",
-                       str(tmp_path / "a.sqlite"), "--all", "--at", AT)
+    code, out, _ = run(
+        capsys,
+        "audit",
+        "run",
+        "--mirror",
+        str(root),
+        "--db",
+        str(tmp_path / "a.sqlite"),
+        "--all",
+        "--at",
+        AT,
+    )
     shown = "".join(terminal.parts)
     assert code == 0, shown
     assert "pgpverify audit" in shown
@@ -190,16 +251,27 @@ def test_cli_audit_progress_bar_on_a_terminal_only(index, tmp_path, capsys, monk
     assert "files/s" in shown
     assert "audited" in out  # the summary still goes to stdout
     terminal.parts.clear()
-    code, _, _ = run(capsys, "audit", "run", "--from-store", "--db",
-                     str(tmp_path / "a.sqlite"), "--at", AT)
+    code, _, _ = run(
+        capsys, "audit", "run", "--from-store", "--db", str(tmp_path / "a.sqlite"), "--at", AT
+    )
     assert code == 0
     assert "pgpverify audit" in "".join(terminal.parts)
 
 
 def test_cli_audit_no_progress_bar_when_not_a_terminal(index, tmp_path, capsys):
     root, _ = index
-    code, _, err = run(capsys, "audit", "run", "--mirror", str(root), "--db",
-                       str(tmp_path / "a.sqlite"), "--all", "--at", AT)
+    code, _, err = run(
+        capsys,
+        "audit",
+        "run",
+        "--mirror",
+        str(root),
+        "--db",
+        str(tmp_path / "a.sqlite"),
+        "--all",
+        "--at",
+        AT,
+    )
     assert code == 0
     assert "project/s" not in err
     assert "\r" not in err

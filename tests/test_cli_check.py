@@ -42,8 +42,9 @@ def tree(world, tmp_path):
 
 def test_cli_check_file_index_json(capsys, tree, tmp_path):
     house, index = tree
-    code, out, _ = run(capsys, "check", house, "--index-url", index, "--no-cache", "--at", AT,
-                       "--format", "json")
+    code, out, _ = run(
+        capsys, "check", house, "--index-url", index, "--no-cache", "--at", AT, "--format", "json"
+    )
     assert code == 0
     assert out.isascii()
     doc = json.loads(out)
@@ -51,9 +52,22 @@ def test_cli_check_file_index_json(capsys, tree, tmp_path):
     assert doc["totals"] == {"good": 1, "unsigned": 1, "rejected": 0, "error": 0}
     assert [f["status"] for f in doc["files"]] == ["good", "unsigned"]
     # issue 10's shape, field for field, plus the two README documents (signed_at, warnings)
-    issue = {"file", "project", "version", "sha256", "status", "reason", "message",
-             "signer_fingerprint", "primary_fingerprint", "maintainer", "role", "signature",
-             "upload_time", "backsigned"}
+    issue = {
+        "file",
+        "project",
+        "version",
+        "sha256",
+        "status",
+        "reason",
+        "message",
+        "signer_fingerprint",
+        "primary_fingerprint",
+        "maintainer",
+        "role",
+        "signature",
+        "upload_time",
+        "backsigned",
+    }
     assert set(doc) == {"ok", "files", "totals", "warnings"}
     assert set(doc["totals"]) == {"good", "unsigned", "rejected", "error"}
     for item in doc["files"]:
@@ -69,20 +83,38 @@ def test_cli_check_file_index_json(capsys, tree, tmp_path):
 def test_cli_check_index_as_a_directory_path(capsys, world, tmp_path):
     simple = world.write(tmp_path / "index")
     house = world.local(tmp_path / "house")
-    code, out, _ = run(capsys, "check", house, "--index-url", simple, "--no-cache",
-                       "--at", AT)
+    code, out, _ = run(capsys, "check", house, "--index-url", simple, "--no-cache", "--at", AT)
     assert code == 0
     assert "OK: 2 file(s): 1 good, 1 unsigned" in out
 
 
 def test_cli_check_rejects_unsigned_under_require_signatures(capsys, tree):
     house, index = tree
-    code, out, _ = run(capsys, "check", house, "--index-url", index, "--no-cache",
-                       "--at", AT, "--require-signatures")
+    code, out, _ = run(
+        capsys,
+        "check",
+        house,
+        "--index-url",
+        index,
+        "--no-cache",
+        "--at",
+        AT,
+        "--require-signatures",
+    )
     assert code == 1
     assert "REJECTED beta-1.0-py3-none-any.whl: unsigned" in out
-    code, _, _ = run(capsys, "check", house, "--index-url", index, "--no-cache",
-                     "--at", AT, "--require-signatures-for", "Alpha")
+    code, _, _ = run(
+        capsys,
+        "check",
+        house,
+        "--index-url",
+        index,
+        "--no-cache",
+        "--at",
+        AT,
+        "--require-signatures-for",
+        "Alpha",
+    )
     assert code == 0
 
 
@@ -91,14 +123,28 @@ def test_cli_check_junit_xml_and_github(capsys, tree, tmp_path, monkeypatch):
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     junit = tmp_path / "junit.xml"
-    code, out, _ = run(capsys, "check", house, "--index-url", index, "--no-cache", "--at", AT,
-                       "--format", "github", "--junit-xml", junit)
+    code, out, _ = run(
+        capsys,
+        "check",
+        house,
+        "--index-url",
+        index,
+        "--no-cache",
+        "--at",
+        AT,
+        "--format",
+        "github",
+        "--junit-xml",
+        junit,
+    )
     assert code == 0
     assert out.splitlines()[0].startswith("::warning file=")  # beta is unsigned
     assert out.splitlines()[-1].startswith("::notice title=pgpverify check::OK")
     suite = ET.fromstring(junit.read_bytes())[0]
     assert [c.attrib["name"] for c in suite] == [
-        "alpha-1.0-py3-none-any.whl", "beta-1.0-py3-none-any.whl"]
+        "alpha-1.0-py3-none-any.whl",
+        "beta-1.0-py3-none-any.whl",
+    ]
     assert "### pgpverify check: OK" in summary.read_text()
 
 
@@ -112,26 +158,56 @@ def test_cli_check_keyrings_offline(capsys, world, tmp_path):
     ring.write_bytes(ALICE.key_file + MALLORY.key_file)
     owners = tmp_path / "alpha.json"
     owners.write_bytes(world.record("alpha"))
-    code, out, _ = run(capsys, "check", house, "--keyring", ring, "--owners", owners,
-                       "--signatures-dir", sigs, "--at", AT, "--quiet")
+    code, out, _ = run(
+        capsys,
+        "check",
+        house,
+        "--keyring",
+        ring,
+        "--owners",
+        owners,
+        "--signatures-dir",
+        sigs,
+        "--at",
+        AT,
+        "--quiet",
+    )
     assert code == 0
     assert out.strip() == "OK: 2 file(s): 1 good, 1 unsigned, 0 rejected, 0 error(s)"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["check"], "nothing to check"),
-    (["install"], "install needs -r"),
-    (["check", ".", "--keyring", "k.asc"], "--keyring needs --signatures-dir"),
-    (["check", ".", "--owners", "o.json", "--index-url", "https://x.test/simple/"],
-     "--owners goes with --keyring"),
-    (["check", ".", "--jobs", "0", "--index-url", "https://x.test/simple/"], "--jobs"),
-    (["check", ".", "--keyring", "k", "--lock", "l", "--signatures-dir", "."],
-     "one source of trust"),
-    (["check", ".", "--fail-on-key-change", "--keyring", "k", "--signatures-dir", "."],
-     "--fail-on-key-change goes with an index"),
-    (["check", ".", "--fail-on-key-change", "--no-cache", "--index-url",
-      "https://x.test/simple/"], "--fail-on-key-change needs the cache"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check"], "nothing to check"),
+        (["install"], "install needs -r"),
+        (["check", ".", "--keyring", "k.asc"], "--keyring needs --signatures-dir"),
+        (
+            ["check", ".", "--owners", "o.json", "--index-url", "https://x.test/simple/"],
+            "--owners goes with --keyring",
+        ),
+        (["check", ".", "--jobs", "0", "--index-url", "https://x.test/simple/"], "--jobs"),
+        (
+            ["check", ".", "--keyring", "k", "--lock", "l", "--signatures-dir", "."],
+            "one source of trust",
+        ),
+        (
+            ["check", ".", "--fail-on-key-change", "--keyring", "k", "--signatures-dir", "."],
+            "--fail-on-key-change goes with an index",
+        ),
+        (
+            [
+                "check",
+                ".",
+                "--fail-on-key-change",
+                "--no-cache",
+                "--index-url",
+                "https://x.test/simple/",
+            ],
+            "--fail-on-key-change needs the cache",
+        ),
+    ],
+)
 def test_cli_check_rejects_usage_errors(capsys, args, message):
     code, out, err = run(capsys, *args)
     assert code == 2
@@ -153,34 +229,59 @@ def _fake_pip(monkeypatch, world, calls):
     monkeypatch.setattr(pip_runner, "start_install", lambda *_, **__: None)
 
 
-def test_cli_install_pins_exactly_the_checked_files(capsys, world, tree, tmp_path,
-                                                     monkeypatch):
+def test_cli_install_pins_exactly_the_checked_files(capsys, world, tree, tmp_path, monkeypatch):
     _, index = tree
     calls = []
     _fake_pip(monkeypatch, world, calls)
     reqs = tmp_path / "requirements.txt"
     reqs.write_text("alpha\nbeta\n")
     dest = tmp_path / "kept"
-    code, _, err = run(capsys, "install", "-r", reqs, "--index-url", index, "--no-cache",
-                       "--at", AT, "--dest", dest, "--", "--target", tmp_path / "t")
+    code, _, err = run(
+        capsys,
+        "install",
+        "-r",
+        reqs,
+        "--index-url",
+        index,
+        "--no-cache",
+        "--at",
+        AT,
+        "--dest",
+        dest,
+        "--",
+        "--target",
+        tmp_path / "t",
+    )
     assert code == 0, err
     (_, pinned, extra) = calls[1]
     alpha, beta = world.dists
-    assert pinned == (f"alpha==1.0 --hash=sha256:{alpha.sha256}\n"
-                      f"beta==1.0 --hash=sha256:{beta.sha256}\n")
+    assert pinned == (
+        f"alpha==1.0 --hash=sha256:{alpha.sha256}\nbeta==1.0 --hash=sha256:{beta.sha256}\n"
+    )
     assert extra == ["--target", str(tmp_path / "t")]
     assert sorted(p.name for p in dest.iterdir()) == [alpha.filename, beta.filename]
 
 
-def test_cli_install_installs_nothing_when_a_file_is_rejected(capsys, world, tree, tmp_path,
-                                                              monkeypatch):
+def test_cli_install_installs_nothing_when_a_file_is_rejected(
+    capsys, world, tree, tmp_path, monkeypatch
+):
     _, index = tree
     calls = []
     _fake_pip(monkeypatch, world, calls)
     reqs = tmp_path / "requirements.txt"
     reqs.write_text("alpha\nbeta\n")
-    code, _, err = run(capsys, "install", "-r", reqs, "--index-url", index, "--no-cache",
-                       "--at", AT, "--require-signatures")
+    code, _, err = run(
+        capsys,
+        "install",
+        "-r",
+        reqs,
+        "--index-url",
+        index,
+        "--no-cache",
+        "--at",
+        AT,
+        "--require-signatures",
+    )
     assert code == 1
     assert [c[0] for c in calls] == ["download"]
     assert "nothing installed" in err
@@ -202,12 +303,23 @@ def test_pinned_requirements_rejects_names_that_are_not_requirements():
     from pgpverify.check.model import CheckReport, FileCheck, Status
     from pgpverify.errors import InputError
 
-    good = FileCheck(file="a-1.0.tar.gz", status=Status.GOOD, reason="good", message="",
-                     project="a", version="1.0", sha256="ab" * 32)
+    good = FileCheck(
+        file="a-1.0.tar.gz",
+        status=Status.GOOD,
+        reason="good",
+        message="",
+        project="a",
+        version="1.0",
+        sha256="ab" * 32,
+    )
     assert pip_runner.pinned_requirements(CheckReport(files=(good,))) == (
-        f"a==1.0 --hash=sha256:{'ab' * 32}\n")
-    for bad in ({"project": "a\n--index-url http://evil"}, {"version": "1.0 --no-deps"},
-                {"sha256": "x" * 64}):
+        f"a==1.0 --hash=sha256:{'ab' * 32}\n"
+    )
+    for bad in (
+        {"project": "a\n--index-url http://evil"},
+        {"version": "1.0 --no-deps"},
+        {"sha256": "x" * 64},
+    ):
         item = dataclasses.replace(good, **bad)
         with pytest.raises(InputError, match="cannot pin"):
             pip_runner.pinned_requirements(CheckReport(files=(item,)))
@@ -234,16 +346,16 @@ def test_cli_check_progress_bar_on_a_terminal_only(capsys, tree, monkeypatch):
     house, index = tree
     terminal = _Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
-    code, out, _ = run(capsys, "check", house, "--index-url", index, "--no-cache",
-                       "--at", AT)
+    code, out, _ = run(capsys, "check", house, "--index-url", index, "--no-cache", "--at", AT)
     assert code == 0
     shown = "".join(terminal.parts)
     assert "pgpverify check" in shown
     assert "/2 [" in shown  # tqdm's count of the files
     assert "OK: 2 file(s)" in out  # the table and totals still go to stdout
     terminal.parts.clear()
-    code, _, _ = run(capsys, "check", house, "--index-url", index, "--no-cache",
-                     "--at", AT, "--quiet")
+    code, _, _ = run(
+        capsys, "check", house, "--index-url", index, "--no-cache", "--at", AT, "--quiet"
+    )
     assert code == 0
     assert "pgpverify check" not in "".join(terminal.parts)
 
@@ -251,8 +363,7 @@ def test_cli_check_progress_bar_on_a_terminal_only(capsys, tree, monkeypatch):
 def test_cli_check_no_progress_bar_when_not_a_terminal(capsys, tree, monkeypatch):
     house, index = tree
     monkeypatch.setattr("pgpverify.cli._progress_state", [])
-    code, _, err = run(capsys, "check", house, "--index-url", index, "--no-cache",
-                       "--at", AT)
+    code, _, err = run(capsys, "check", house, "--index-url", index, "--no-cache", "--at", AT)
     assert code == 0
     assert "pgpverify check" not in err
     assert "\r" not in err
@@ -264,8 +375,20 @@ def test_cli_check_rejects_widened_keys_under_fail_on_key_change(capsys, world, 
 
     def check(*extra):
         index = path_to_url(world.write(tmp_path / "index"))
-        return run(capsys, "check", house, "--index-url", index, "--cache-dir", cache,
-                   "--at", AT, "--format", "json", *extra)
+        return run(
+            capsys,
+            "check",
+            house,
+            "--index-url",
+            index,
+            "--cache-dir",
+            cache,
+            "--at",
+            AT,
+            "--format",
+            "json",
+            *extra,
+        )
 
     code, out, _ = check("--fail-on-key-change")
     assert code == 0
@@ -275,7 +398,9 @@ def test_cli_check_rejects_widened_keys_under_fail_on_key_change(capsys, world, 
     assert code == 1
     doc = json.loads(out)
     assert [(f["project"], f["status"], f["reason"]) for f in doc["files"]] == [
-        ("alpha", "rejected", "keys-changed"), ("beta", "unsigned", "unsigned")]
+        ("alpha", "rejected", "keys-changed"),
+        ("beta", "unsigned", "unsigned"),
+    ]
     assert any("TRUST STATEMENT OF alpha CHANGED" in w for w in doc["warnings"])
     code, _, _ = check()  # without the flag: reported, accepted
     assert code == 0
@@ -316,8 +441,14 @@ def test_pending_install_reads_the_pins_written_after_the_check(fake_pip, tmp_pa
     seen = json.loads(fake_pip.read_text())
     assert seen["pins"] == "alpha==1.0 --hash=sha256:" + "ab" * 32 + "\n"
     argv = seen["argv"]
-    assert argv[:6] == ["install", "--no-index", "--no-deps", "--require-hashes",
-                        "--find-links", str(tmp_path)]
+    assert argv[:6] == [
+        "install",
+        "--no-index",
+        "--no-deps",
+        "--require-hashes",
+        "--find-links",
+        str(tmp_path),
+    ]
     assert argv[-2:] == ["--target", "t"]
     pending.cancel()  # after finish: nothing to do
 
@@ -359,8 +490,9 @@ def test_pending_install_rejects_extra_requirements_when_pgpverify_dies(world, t
 
     house = world.local(tmp_path / "house")
     target = tmp_path / "target"
-    pending = pip_runner.start_install(house, ["--quiet", "--target", str(target), "alpha"],
-                                       output=sys.stderr)
+    pending = pip_runner.start_install(
+        house, ["--quiet", "--target", str(target), "alpha"], output=sys.stderr
+    )
     if pending is None:
         pytest.skip("no /dev/fd here: install runs after the check")
     process = pending._process

@@ -41,8 +41,9 @@ def run(capsys, *args):
 def assert_no_raw_controls(text):
     for char in text:
         # the joiners (U+200C, U+200D) are kept, as textsafe keeps them: emoji sequences
-        assert char in "\n\u200c\u200d" or (
-            char.isprintable() and char not in "\u202e\x9b\x1b"), repr(char)
+        assert char in "\n\u200c\u200d" or (char.isprintable() and char not in "\u202e\x9b\x1b"), (
+            repr(char)
+        )
 
 
 def one_error_line(err):
@@ -72,15 +73,29 @@ def unusual_owners(tmp_path):
 
 
 def hostile_args(owners, *, fmt="text", where=DEMO):
-    return ["verify", where / WHEEL, "--keyring", DEMO / "keyring.asc", "--at", AT,
-            "--project", "demo-pkg", "--owners", owners, "--format", fmt]
+    return [
+        "verify",
+        where / WHEEL,
+        "--keyring",
+        DEMO / "keyring.asc",
+        "--at",
+        AT,
+        "--project",
+        "demo-pkg",
+        "--owners",
+        owners,
+        "--format",
+        fmt,
+    ]
 
 
 def python_m(*args, env=None, **kwargs):
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(  # noqa: PLW1510 - callers check returncode themselves
         [sys.executable, "-m", "pgpverify", *map(str, args)],
-        env=full_env, capture_output=kwargs.pop("capture_output", True), **kwargs,
+        env=full_env,
+        capture_output=kwargs.pop("capture_output", True),
+        **kwargs,
     )
 
 
@@ -88,8 +103,7 @@ def python_m(*args, env=None, **kwargs):
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
-def test_cli_text_output_rejects_raw_bidi_and_c1_in_a_maintainer_name(capsys, hostile_owners,
-                                                                     fmt):
+def test_cli_text_output_rejects_raw_bidi_and_c1_in_a_maintainer_name(capsys, hostile_owners, fmt):
     code, out, err = run(capsys, *hostile_args(hostile_owners, fmt=fmt))
     assert code == 2  # the record is refused, and the refusal shows the character escaped
     assert out == ""
@@ -114,8 +128,9 @@ def test_cli_text_output_rejects_a_file_name_that_forges_a_line(capsys, tmp_path
     name = "demo\n\x1b[1Apgpverify: Good signature on x\u202e.whl"
     (tmp_path / name).write_bytes((DEMO / "tampered" / WHEEL).read_bytes())
     shutil.copy(DEMO / "tampered" / f"{WHEEL}.asc", tmp_path / f"{name}.asc")
-    code, out, _ = run(capsys, "verify", tmp_path / name, "--keyring", DEMO / "keyring.asc",
-                       "--at", AT)
+    code, out, _ = run(
+        capsys, "verify", tmp_path / name, "--keyring", DEMO / "keyring.asc", "--at", AT
+    )
     assert code == 1
     assert_no_raw_controls(out)
     assert out.splitlines()[0] == (
@@ -126,8 +141,9 @@ def test_cli_text_output_rejects_a_file_name_that_forges_a_line(capsys, tmp_path
 
 
 def test_cli_error_line_rejects_raw_controls_in_a_file_name(capsys, tmp_path):
-    code, out, err = run(capsys, "verify", DEMO / WHEEL, "--keyring",
-                         tmp_path / "k\x1b]0;owned\x07\n.gpg")
+    code, out, err = run(
+        capsys, "verify", DEMO / WHEEL, "--keyring", tmp_path / "k\x1b]0;owned\x07\n.gpg"
+    )
     assert code == 2
     assert out == ""
     assert "k\\x1b]0;owned\\x07\\n.gpg: keyring not found" in one_error_line(err)
@@ -145,8 +161,9 @@ def test_cli_publish_refusal_rejects_raw_controls(capsys, tmp_path):
     owners.mkdir()
     shutil.copy(DEMO / "keyring.asc", keys / "demo.asc")
     (owners / "x\x1b[2J\u202e.json").write_text("{not json", encoding="utf-8")
-    code = main(["publish", "--keys", str(keys), "--owners", str(owners),
-                 "-o", str(tmp_path / "out")])
+    code = main(
+        ["publish", "--keys", str(keys), "--owners", str(owners), "-o", str(tmp_path / "out")]
+    )
     out, err = capsys.readouterr()
     assert code == 1
     assert "Traceback" not in err
@@ -172,17 +189,28 @@ OUTPUT_VECTORS = [v for v in MANIFEST["vectors"] if "/output-" in v["name"]]
 
 def test_cli_output_vectors_exist_with_rejected_twins():
     names = {v["name"] for v in OUTPUT_VECTORS}
-    assert {"good/output-hostile-user-id", "bad/output-hostile-user-id-wrong-file",
-            "good/output-hostile-maintainer-name",
-            "bad/output-hostile-maintainer-name-retired"} <= names
+    assert {
+        "good/output-hostile-user-id",
+        "bad/output-hostile-user-id-wrong-file",
+        "good/output-hostile-maintainer-name",
+        "bad/output-hostile-maintainer-name-retired",
+    } <= names
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
 @pytest.mark.parametrize("vector", OUTPUT_VECTORS, ids=lambda v: v["name"])
 def test_cli_output_vectors_print_escaped(capsys, vector, fmt):
     where = ROOT / "vectors"
-    args = ["verify", where / vector["file"], "--signature", where / vector["signature"],
-            "--at", vector["at"], "--format", fmt]
+    args = [
+        "verify",
+        where / vector["file"],
+        "--signature",
+        where / vector["signature"],
+        "--at",
+        vector["at"],
+        "--format",
+        fmt,
+    ]
     for ring in vector["keyrings"]:
         args += ["--keyring", where / ring]
     if vector["owners"] is not None:
@@ -197,16 +225,16 @@ def test_cli_output_vectors_print_escaped(capsys, vector, fmt):
         if doc["maintainer"] is not None:
             assert "\u200d" in doc["maintainer"]["user"]
     elif vector["expected"] == "good" and vector["owners"] is not None:
-        assert ("Signed by alice \U0001f984 \U0001f469\u200d\U0001f4bb \u0639\u0644\u064a "
-                "(Owner") in out
+        assert (
+            "Signed by alice \U0001f984 \U0001f469\u200d\U0001f4bb \u0639\u0644\u064a (Owner"
+        ) in out
 
 
 # -- FILE is a file ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("file", [".", "/", "", "./", "..", "sub/"])
-def test_cli_verify_rejects_a_directory_or_empty_file_argument(capsys, tmp_path, monkeypatch,
-                                                               file):
+def test_cli_verify_rejects_a_directory_or_empty_file_argument(capsys, tmp_path, monkeypatch, file):
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "verify", file, "--keyring", DEMO / "keyring.asc")
@@ -233,8 +261,9 @@ def test_cli_verify_rejects_a_directory_in_a_subprocess():
 
 
 def test_cli_signature_given_as_file_gets_a_hint(capsys):
-    code, out, err = run(capsys, "verify", DEMO / f"{WHEEL}.asc", "--keyring",
-                         DEMO / "keyring.asc", "--at", AT)
+    code, out, err = run(
+        capsys, "verify", DEMO / f"{WHEEL}.asc", "--keyring", DEMO / "keyring.asc", "--at", AT
+    )
     assert code == 2
     assert out == ""
     line = one_error_line(err)
@@ -243,8 +272,17 @@ def test_cli_signature_given_as_file_gets_a_hint(capsys):
 
 
 def test_cli_swapped_file_and_signature_get_a_hint(capsys):
-    code, out, err = run(capsys, "verify", DEMO / f"{WHEEL}.asc", "--signature", DEMO / WHEEL,
-                         "--keyring", DEMO / "keyring.asc", "--at", AT)
+    code, out, err = run(
+        capsys,
+        "verify",
+        DEMO / f"{WHEEL}.asc",
+        "--signature",
+        DEMO / WHEEL,
+        "--keyring",
+        DEMO / "keyring.asc",
+        "--at",
+        AT,
+    )
     assert code == 1
     assert "REJECTED" in out
     assert err.startswith("pgpverify: hint: FILE ")
@@ -262,8 +300,9 @@ def test_cli_armored_signature_without_asc_suffix_gets_a_hint(capsys, tmp_path):
 
 
 def test_cli_good_verdict_gets_no_hint(capsys):
-    code, _, err = run(capsys, "verify", DEMO / WHEEL, "--keyring", DEMO / "keyring.asc",
-                       "--at", AT)
+    code, _, err = run(
+        capsys, "verify", DEMO / WHEEL, "--keyring", DEMO / "keyring.asc", "--at", AT
+    )
     assert code == 0
     assert err == ""
 
@@ -282,8 +321,9 @@ def test_cli_unencodable_output_keeps_the_verdict(unusual_owners, fmt):
 
 def test_cli_unencodable_error_keeps_exit_2(tmp_path):
     missing = tmp_path / "\U0001f984\u202e.whl"
-    done = python_m("verify", missing, "--keyring", DEMO / "keyring.asc",
-                    env={"PYTHONIOENCODING": "cp1252"})
+    done = python_m(
+        "verify", missing, "--keyring", DEMO / "keyring.asc", env={"PYTHONIOENCODING": "cp1252"}
+    )
     assert done.returncode == 2
     err = done.stderr.decode("cp1252")
     assert "Traceback" not in err
@@ -306,8 +346,12 @@ def test_cli_closed_stdout_keeps_the_verdict(unusual_owners, where, fmt, expecte
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first byte: every write is EPIPE
     try:
-        done = python_m(*hostile_args(unusual_owners, fmt=fmt, where=where),
-                        stdout=write_end, stderr=subprocess.PIPE, capture_output=False)
+        done = python_m(
+            *hostile_args(unusual_owners, fmt=fmt, where=where),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            capture_output=False,
+        )
     finally:
         os.close(write_end)
     assert done.returncode == expected
@@ -318,23 +362,46 @@ def test_cli_closed_stderr_keeps_exit_2(tmp_path):
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        done = python_m("verify", tmp_path / "nope.whl", "--keyring", DEMO / "keyring.asc",
-                        stdout=subprocess.PIPE, stderr=write_end, capture_output=False)
+        done = python_m(
+            "verify",
+            tmp_path / "nope.whl",
+            "--keyring",
+            DEMO / "keyring.asc",
+            stdout=subprocess.PIPE,
+            stderr=write_end,
+            capture_output=False,
+        )
     finally:
         os.close(write_end)
     assert done.returncode == 2
     assert done.stdout == b""
 
 
-@pytest.mark.skipif(shutil.which("bash") is None or shutil.which("head") is None,
-                    reason="needs bash and head")
+@pytest.mark.skipif(
+    shutil.which("bash") is None or shutil.which("head") is None, reason="needs bash and head"
+)
 @pytest.mark.parametrize(("where", "expected"), [(DEMO, 0), (DEMO / "tampered", 1)])
 def test_cli_piped_into_head_keeps_the_verdict(where, expected):
     script = '"$@" | head -1; echo "rc=${PIPESTATUS[0]}" >&2'
-    command = [sys.executable, "-m", "pgpverify", "verify", str(where / WHEEL),
-               "--keyring", str(DEMO / "keyring.asc"), "--at", AT, "--format", "json"]
-    done = subprocess.run(["bash", "-c", script, "bash", *command], capture_output=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    command = [
+        sys.executable,
+        "-m",
+        "pgpverify",
+        "verify",
+        str(where / WHEEL),
+        "--keyring",
+        str(DEMO / "keyring.asc"),
+        "--at",
+        AT,
+        "--format",
+        "json",
+    ]
+    done = subprocess.run(
+        ["bash", "-c", script, "bash", *command],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
     assert done.stdout == b"{\n"
     assert done.stderr == f"rc={expected}\n".encode()
 
@@ -342,10 +409,23 @@ def test_cli_piped_into_head_keeps_the_verdict(where, expected):
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_cli_without_stdout_keeps_the_verdict():
     script = '"$@" >&-; echo "rc=$?"'
-    command = [sys.executable, "-m", "pgpverify", "verify", str(DEMO / "tampered" / WHEEL),
-               "--keyring", str(DEMO / "keyring.asc"), "--at", AT]
-    done = subprocess.run(["bash", "-c", script, "bash", *command], capture_output=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    command = [
+        sys.executable,
+        "-m",
+        "pgpverify",
+        "verify",
+        str(DEMO / "tampered" / WHEEL),
+        "--keyring",
+        str(DEMO / "keyring.asc"),
+        "--at",
+        AT,
+    ]
+    done = subprocess.run(
+        ["bash", "-c", script, "bash", *command],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
     assert done.stdout == b"rc=1\n"
     assert done.stderr == b""
 
@@ -353,8 +433,17 @@ def test_cli_without_stdout_keeps_the_verdict():
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_cli_full_disk_on_stdout_is_exit_2():
     with Path("/dev/full").open("wb") as full:
-        done = python_m("verify", DEMO / WHEEL, "--keyring", DEMO / "keyring.asc", "--at", AT,
-                        stdout=full, stderr=subprocess.PIPE, capture_output=False)
+        done = python_m(
+            "verify",
+            DEMO / WHEEL,
+            "--keyring",
+            DEMO / "keyring.asc",
+            "--at",
+            AT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            capture_output=False,
+        )
     assert done.returncode == 2
     assert done.stderr.decode().splitlines() == [
         "pgpverify: error: cannot write the output: No space left on device",

@@ -34,13 +34,29 @@ json.dump({"rc": rc, "modules": new, "out": out.getvalue()}, sys.__stdout__)
 """
 
 #: what only a verification needs; --help and usage errors must import none of it
-HEAVY = ("pgpy", "cryptography", "dataclasses", "typing", "pathlib", "datetime", "json",
-         "inspect", "pgpverify.limits", "pgpverify.verify", "pgpverify.openpgp")
+HEAVY = (
+    "pgpy",
+    "cryptography",
+    "dataclasses",
+    "typing",
+    "pathlib",
+    "datetime",
+    "json",
+    "inspect",
+    "pgpverify.limits",
+    "pgpverify.verify",
+    "pgpverify.openpgp",
+)
 
 
 def imports_of(*argv):
-    done = subprocess.run([sys.executable, "-c", _CHILD, *map(str, argv)], check=True,
-                          capture_output=True, text=True, env=_env())
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, *map(str, argv)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
     seen = json.loads(done.stdout)
     return seen["rc"], set(seen["modules"]), seen["out"]
 
@@ -66,12 +82,15 @@ def test_cli_subcommand_help_imports_only_argparse():
     assert not {m for m in modules if m in {"pgpy", "cryptography", "dataclasses", "typing"}}
 
 
-@pytest.mark.parametrize("argv", [
-    ("verify", WHEEL),                                    # no keyring source
-    ("verify", WHEEL, "--keyring", "k", "--lock", "l"),   # two sources
-    ("verify", WHEEL, "--at", "yesterday", "--keyring", "k"),
-    ("frobnicate",),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("verify", WHEEL),  # no keyring source
+        ("verify", WHEEL, "--keyring", "k", "--lock", "l"),  # two sources
+        ("verify", WHEEL, "--at", "yesterday", "--keyring", "k"),
+        ("frobnicate",),
+    ],
+)
 def test_cli_usage_error_imports_no_crypto(argv):
     rc, modules, _ = imports_of(*argv)
     assert rc == 2
@@ -81,30 +100,55 @@ def test_cli_usage_error_imports_no_crypto(argv):
 
 def test_cli_malformed_signature_imports_no_crypto(tmp_path):
     garbage = tmp_path / "garbage.asc"
-    garbage.write_bytes(b"-----BEGIN PGP SIGNATURE-----\n\nnot base64!\n"
-                        b"-----END PGP SIGNATURE-----\n")
-    rc, modules, out = imports_of("verify", WHEEL, "--signature", garbage,
-                                  "--keyring", DEMO / "keyring.asc", "--at", AT)
+    garbage.write_bytes(
+        b"-----BEGIN PGP SIGNATURE-----\n\nnot base64!\n-----END PGP SIGNATURE-----\n"
+    )
+    rc, modules, out = imports_of(
+        "verify", WHEEL, "--signature", garbage, "--keyring", DEMO / "keyring.asc", "--at", AT
+    )
     assert rc == 1
     assert "malformed" in out
     assert not {m for m in modules if m.split(".")[0] in {"pgpy", "cryptography"}}
 
 
 def _command(*argv):
-    return subprocess.run([sys.executable, "-m", "pgpverify", *map(str, argv)],
-                          check=False, capture_output=True, text=True, env=_env())
+    return subprocess.run(
+        [sys.executable, "-m", "pgpverify", *map(str, argv)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
 
 
 def test_cli_entry_exits_with_full_output_through_a_pipe():
     # os._exit skips the interpreter's teardown: nothing written may be lost with it
-    done = _command("verify", WHEEL, "--keyring", DEMO / "keyring.asc", "--at", AT,
-                    "--project", "demo-pkg", "--owners", DEMO / "owners" / "demo-pkg.json")
+    done = _command(
+        "verify",
+        WHEEL,
+        "--keyring",
+        DEMO / "keyring.asc",
+        "--at",
+        AT,
+        "--project",
+        "demo-pkg",
+        "--owners",
+        DEMO / "owners" / "demo-pkg.json",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("pgpverify: Good signature on ")
     assert done.stdout.endswith("\n")
     assert "pgpverify: Note: good signature" in done.stdout
-    rejected = _command("verify", DEMO / "tampered" / WHEEL.name, "--keyring",
-                        DEMO / "keyring.asc", "--at", AT, "--format", "json")
+    rejected = _command(
+        "verify",
+        DEMO / "tampered" / WHEEL.name,
+        "--keyring",
+        DEMO / "keyring.asc",
+        "--at",
+        AT,
+        "--format",
+        "json",
+    )
     assert rejected.returncode == 1
     assert json.loads(rejected.stdout)["reason"] == "bad-signature"
     usage = _command("verify", WHEEL)
@@ -117,16 +161,31 @@ def test_cli_entry_exits_with_full_output_through_a_pipe():
 
 def test_cli_entry_output_complete_to_a_file(tmp_path):
     # a file is block-buffered: the flush before os._exit must write it all
-    done = _command("verify", WHEEL, "--keyring", DEMO / "keyring.asc", "--at", AT,
-                    "--format", "json")
+    done = _command(
+        "verify", WHEEL, "--keyring", DEMO / "keyring.asc", "--at", AT, "--format", "json"
+    )
     assert done.returncode == 0
     assert json.loads(done.stdout)["status"] == "good"
     out = tmp_path / "out.json"
     with out.open("w") as stream:
-        code = subprocess.run([sys.executable, "-m", "pgpverify", "verify", str(WHEEL),
-                               "--keyring", str(DEMO / "keyring.asc"), "--at", AT,
-                               "--format", "json"], stdout=stream, check=False,
-                              env=_env()).returncode
+        code = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pgpverify",
+                "verify",
+                str(WHEEL),
+                "--keyring",
+                str(DEMO / "keyring.asc"),
+                "--at",
+                AT,
+                "--format",
+                "json",
+            ],
+            stdout=stream,
+            check=False,
+            env=_env(),
+        ).returncode
     assert code == 0
     assert json.loads(out.read_text())["status"] == "good"
 

@@ -62,8 +62,13 @@ def make_fetcher(sleeps):
     made = []
 
     def make(**overrides):
-        settings = {"connect_timeout": 2.0, "read_timeout": 2.0, "retries": 3,
-                    "backoff": 0.01, "sleep": sleeps.append}
+        settings = {
+            "connect_timeout": 2.0,
+            "read_timeout": 2.0,
+            "retries": 3,
+            "backoff": 0.01,
+            "sleep": sleeps.append,
+        }
         settings.update(overrides)
         fetcher = HttpFetcher(HttpConfig(**settings))
         made.append(fetcher)
@@ -118,15 +123,21 @@ def test_http_config_rejects_impossible_settings(bad):
 
 def test_http_get_ok_returns_body_and_validators(server, fetcher):
     response = fetcher.get(server.url + "/ok", max_bytes=100)
-    assert response == Response(url=server.url + "/ok", status=200, body=b"hello",
-                                content_type="text/plain", etag=ETAG,
-                                last_modified=LAST_MODIFIED)
+    assert response == Response(
+        url=server.url + "/ok",
+        status=200,
+        body=b"hello",
+        content_type="text/plain",
+        etag=ETAG,
+        last_modified=LAST_MODIFIED,
+    )
     assert response.found
 
 
 def test_http_sends_accept_and_user_agent(server, fetcher):
-    response = fetcher.get(server.url + "/echo", max_bytes=10_000,
-                           accept="application/vnd.pypi.simple.v1+json")
+    response = fetcher.get(
+        server.url + "/echo", max_bytes=10_000, accept="application/vnd.pypi.simple.v1+json"
+    )
     sent = json.loads(response.body)
     assert sent["Accept"] == "application/vnd.pypi.simple.v1+json"
     assert sent["User-Agent"] == f"pgpverify/{__version__}"
@@ -189,8 +200,9 @@ def test_http_stale_validator_gets_the_new_body(server, fetcher):
 
 def test_http_html_where_json_expected_is_passed_through(server, fetcher):
     # the JSON check is the caller's job: the fetcher reports what the server said it sent
-    response = fetcher.get(server.url + "/html", max_bytes=10_000,
-                           accept="application/vnd.pypi.simple.v1+json")
+    response = fetcher.get(
+        server.url + "/html", max_bytes=10_000, accept="application/vnd.pypi.simple.v1+json"
+    )
     assert response.status == 200
     assert response.body == HTML
     assert response.content_type == "text/html; charset=utf-8"
@@ -317,8 +329,10 @@ def test_http_rejects_a_gzip_bomb(server, fetcher):
 
 def test_http_rejects_a_body_that_does_not_decode(server, fetcher, sleeps):
     message = fails(fetcher, server.url + "/bad-gzip")
-    assert message == ("cannot decode the compressed body: "
-                       "Error -3 while decompressing data: incorrect header check")
+    assert message == (
+        "cannot decode the compressed body: "
+        "Error -3 while decompressing data: incorrect header check"
+    )
     assert sleeps == []
 
 
@@ -377,8 +391,10 @@ def test_http_refuses_redirect_to_plain_http_elsewhere(server, fetcher, monkeypa
     connections = record_connections(monkeypatch)
     url = server.url + "/redirect?to=http://example.invalid/simple/"
     message = fails(fetcher, url)
-    assert message == ("redirected to http://example.invalid/simple/: refusing plain HTTP to "
-                       "example.invalid; use HTTPS or --allow-insecure")
+    assert message == (
+        "redirected to http://example.invalid/simple/: refusing plain HTTP to "
+        "example.invalid; use HTTPS or --allow-insecure"
+    )
     assert all(host in ("127.0.0.1", "localhost") for host in connections)
 
 
@@ -412,13 +428,16 @@ def record_connections(monkeypatch):
     return seen
 
 
-@pytest.mark.parametrize("url", [
-    "http://example.invalid/simple/",
-    "http://pypi.org/simple/",
-    "http://10.0.0.1/simple/",
-    "http://[::ffff:7f00:1]/",
-    "HTTP://Example.Invalid/x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.invalid/simple/",
+        "http://pypi.org/simple/",
+        "http://10.0.0.1/simple/",
+        "http://[::ffff:7f00:1]/",
+        "HTTP://Example.Invalid/x",
+    ],
+)
 def test_http_refuses_plain_http_without_traffic(fetcher, monkeypatch, url):
     connections = record_connections(monkeypatch)
     message = fails(fetcher, url)
@@ -427,10 +446,17 @@ def test_http_refuses_plain_http_without_traffic(fetcher, monkeypatch, url):
     assert connections == []
 
 
-@pytest.mark.parametrize("url", [
-    "ftp://127.0.0.1/x", "file:///etc/passwd", "127.0.0.1/simple/", "http://[::1/",
-    "http://127.0.0.1:99999/", "https:///nohost",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://127.0.0.1/x",
+        "file:///etc/passwd",
+        "127.0.0.1/simple/",
+        "http://[::1/",
+        "http://127.0.0.1:99999/",
+        "https:///nohost",
+    ],
+)
 def test_http_rejects_bad_urls_without_traffic(fetcher, monkeypatch, url):
     connections = record_connections(monkeypatch)
     message = fails(fetcher, url)
@@ -476,16 +502,30 @@ def pki(tmp_path_factory):
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pgpverify test CA")])
     ca = (
         x509.CertificateBuilder()
-        .subject_name(ca_name).issuer_name(ca_name)
-        .public_key(ca_key.public_key()).serial_number(1)
-        .not_valid_before(start).not_valid_after(end)
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=False, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-            encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-                       critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -493,17 +533,20 @@ def pki(tmp_path_factory):
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
         .issuer_name(ca_name)
-        .public_key(key.public_key()).serial_number(2)
-        .not_valid_before(start).not_valid_after(end)
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                       critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                       critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                       critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     client_key = ec.generate_private_key(ec.SECP256R1())
@@ -511,22 +554,29 @@ def pki(tmp_path_factory):
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pgpverify client")]))
         .issuer_name(ca_name)
-        .public_key(client_key.public_key()).serial_number(3)
-        .not_valid_before(start).not_valid_after(end)
+        .public_key(client_key.public_key())
+        .serial_number(3)
+        .not_valid_before(start)
+        .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
-                       critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                       critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     pem = serialization.Encoding.PEM
     (directory / "client.crt").write_bytes(client.public_bytes(pem))
-    (directory / "client.key").write_bytes(client_key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (directory / "client.key").write_bytes(
+        client_key.private_bytes(
+            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     (directory / "ca.pem").write_bytes(ca.public_bytes(pem))
-    (directory / "server.pem").write_bytes(cert.public_bytes(pem) + key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (directory / "server.pem").write_bytes(
+        cert.public_bytes(pem)
+        + key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return directory
 
 
@@ -549,8 +599,10 @@ def mtls_server(pki):
 
 
 def test_https_sends_the_client_certificate(mtls_server, make_fetcher, pki):
-    fetcher = make_fetcher(ca_bundle=str(pki / "ca.pem"),
-                           client_cert=(str(pki / "client.crt"), str(pki / "client.key")))
+    fetcher = make_fetcher(
+        ca_bundle=str(pki / "ca.pem"),
+        client_cert=(str(pki / "client.crt"), str(pki / "client.key")),
+    )
     assert fetcher.get(mtls_server.url + "/ok", max_bytes=100).body == b"hello"
 
 
@@ -572,8 +624,9 @@ def test_https_accepts_the_ca_bundle(tls_server, make_fetcher, pki):
     assert fetcher.get(tls_server.url + "/ok", max_bytes=100).body == b"hello"
 
 
-def test_https_accepts_requests_ca_bundle_from_the_environment(tls_server, fetcher, pki,
-                                                               monkeypatch):
+def test_https_accepts_requests_ca_bundle_from_the_environment(
+    tls_server, fetcher, pki, monkeypatch
+):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pki / "ca.pem"))
     assert fetcher.get(tls_server.url + "/ok", max_bytes=100).body == b"hello"
 
@@ -603,13 +656,16 @@ def test_https_refuses_a_redirect_down_to_plain_http(tls_server, server, make_fe
     fetcher = make_fetcher(ca_bundle=str(pki / "ca.pem"))
     url = tls_server.url + f"/redirect?to={server.url}/ok"
     message = fails(fetcher, url)
-    assert message == (f"redirected to {server.url}/ok: refusing a redirect from HTTPS to "
-                       "plain HTTP; use --allow-insecure")
+    assert message == (
+        f"redirected to {server.url}/ok: refusing a redirect from HTTPS to "
+        "plain HTTP; use --allow-insecure"
+    )
     assert server.count("/ok") == 0
 
 
-def test_https_redirect_down_to_plain_http_with_allow_insecure(tls_server, server,
-                                                               make_fetcher, pki):
+def test_https_redirect_down_to_plain_http_with_allow_insecure(
+    tls_server, server, make_fetcher, pki
+):
     fetcher = make_fetcher(ca_bundle=str(pki / "ca.pem"), allow_insecure=True)
     url = tls_server.url + f"/redirect?to={server.url}/ok"
     assert fetcher.get(url, max_bytes=100).body == b"hello"
@@ -711,8 +767,9 @@ def test_http_budget_leaves_the_waits_between_retries_aside(server, make_fetcher
     def sleep(seconds):  # the only thing that moves this clock: a long backoff
         clock[0] += seconds
 
-    fetcher = make_fetcher(total_timeout=1.0, backoff=50.0, backoff_max=100.0, sleep=sleep,
-                           monotonic=lambda: clock[0])
+    fetcher = make_fetcher(
+        total_timeout=1.0, backoff=50.0, backoff_max=100.0, sleep=sleep, monotonic=lambda: clock[0]
+    )
     response = fetcher.get(server.url + "/flaky?fail=3&id=budget-sleep", max_bytes=100)
     assert response.body == b"recovered"
     assert clock[0] == 50.0 + 100.0 + 100.0
@@ -779,8 +836,9 @@ def test_http_keeps_credentials_on_a_same_origin_redirect(server, fetcher):
 
 
 @pytest.mark.parametrize("userinfo", ["", "mallory:stolen@"])
-def test_http_rejects_sending_credentials_to_another_origin(server, other_server, fetcher,
-                                                            sleeps, userinfo):
+def test_http_rejects_sending_credentials_to_another_origin(
+    server, other_server, fetcher, sleeps, userinfo
+):
     target = other_server.url.replace("//", f"//{userinfo}") + "/auth"
     url = server.url.replace("//", f"//alice:{SECRET}@") + f"/redirect?to={target}"
     with pytest.raises(NetworkError) as caught:
@@ -854,22 +912,38 @@ def test_http_budget_cuts_a_kept_alive_connection_too(make_fetcher, sleeps):
 # -- freshness: Cache-Control max-age --------------------------------------------------------
 
 
-@pytest.mark.parametrize(("header", "seconds"), [
-    ("max-age=300", 300.0),
-    ("public, max-age=0", 0.0),
-    ("MAX-AGE = 60", 60.0),
-    ('max-age="30"', 30.0),
-    ("max-age=600, s-maxage=10", 600.0),
-])
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("max-age=300", 300.0),
+        ("public, max-age=0", 0.0),
+        ("MAX-AGE = 60", 60.0),
+        ('max-age="30"', 30.0),
+        ("max-age=600, s-maxage=10", 600.0),
+    ],
+)
 def test_http_max_age_of_cache_control(header, seconds):
     assert max_age(header) == seconds
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "public", "no-cache, max-age=300", "max-age=300, no-store", "max-age=-1",
-    "max-age=abc", "max-age=1.5", "max-age=", "max-age=1, max-age=2", "max-age=\u0661\u0662",
-    "max-age=" + "9" * 40, "s-maxage=300",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "public",
+        "no-cache, max-age=300",
+        "max-age=300, no-store",
+        "max-age=-1",
+        "max-age=abc",
+        "max-age=1.5",
+        "max-age=",
+        "max-age=1, max-age=2",
+        "max-age=\u0661\u0662",
+        "max-age=" + "9" * 40,
+        "s-maxage=300",
+    ],
+)
 def test_http_max_age_rejects_what_gives_no_freshness(header):
     assert max_age(header) is None
 
@@ -977,7 +1051,8 @@ def test_http_stream_rejects_a_download_that_drips_past_the_budget(server, make_
     with pytest.raises(NetworkError) as caught:
         read_stream(fetcher, server.url + path)
     assert str(caught.value).endswith(
-        f"timeout: the download took more than {BUDGET:g} s in all (--timeout)")
+        f"timeout: the download took more than {BUDGET:g} s in all (--timeout)"
+    )
     assert time.monotonic() - started < BUDGET + 1.5
     assert server.count(path) == 1
 

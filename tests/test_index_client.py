@@ -126,8 +126,7 @@ def test_project_keys_reports_missing_key_files():
 
 def test_network_failure_is_not_not_found():
     index = demo_index()
-    index.documents[ROOT + "pgp/projects/demo-pkg.json"] = NetworkError("timed out",
-                                                                        source="x")
+    index.documents[ROOT + "pgp/projects/demo-pkg.json"] = NetworkError("timed out", source="x")
     with pytest.raises(NetworkError):
         client(index).project_keys("demo-pkg")
 
@@ -150,9 +149,11 @@ def test_signature_for_a_file_not_on_the_page():
 
 
 def test_project_page_html_relative_urls_base_and_fragments():
-    html = (b'<!DOCTYPE html><html><head><base href="https://files.test/x/"></head><body>'
-            b'<a href="a-1.0.tar.gz#sha256=ab" data-gpg-sig="true">a-1.0.tar.gz</a>'
-            b'<a href="/abs/a-1.1.tar.gz">a-1.1.tar.gz</a></body></html>')
+    html = (
+        b'<!DOCTYPE html><html><head><base href="https://files.test/x/"></head><body>'
+        b'<a href="a-1.0.tar.gz#sha256=ab" data-gpg-sig="true">a-1.0.tar.gz</a>'
+        b'<a href="/abs/a-1.1.tar.gz">a-1.1.tar.gz</a></body></html>'
+    )
     files = parse_project_page(html, url="https://index.test/simple/a/", content_type="text/html")
     assert [(f.filename, f.url, f.gpg_sig) for f in files] == [
         ("a-1.0.tar.gz", "https://files.test/x/a-1.0.tar.gz", True),
@@ -202,15 +203,19 @@ def test_ownership_record_for_another_project_is_refused():
 def test_project_page_json_with_an_invalid_url():
     body = b'{"files": [{"filename": "a.whl", "url": "http://[::1"}]}'
     with pytest.raises(IndexResponseError, match="bad file URL"):
-        parse_project_page(body, url="https://index.test/simple/a/",
-                           content_type="application/vnd.pypi.simple.v1+json")
+        parse_project_page(
+            body,
+            url="https://index.test/simple/a/",
+            content_type="application/vnd.pypi.simple.v1+json",
+        )
 
 
 # -- URLs: the pgp/ root, the policy on every URL followed, credentials ----------------------
 
 
-@pytest.mark.parametrize("index_url", ["https://index.test/", "https://index.test",
-                                       "https://index.test/simple/"])
+@pytest.mark.parametrize(
+    "index_url", ["https://index.test/", "https://index.test", "https://index.test/simple/"]
+)
 def test_index_at_the_host_root_has_its_pgp_tree_beside_it(index_url):
     index = demo_index()
     c = IndexClient(index, index_url=index_url)
@@ -224,11 +229,19 @@ def test_page_url_keeps_the_query_and_drops_the_fragment():
     assert c.page_url("Demo_Pkg") == "https://index.test/simple/demo-pkg/?x=1"
 
 
-@pytest.mark.parametrize("url", [
-    "file:///srv/index/simple/", "https:///simple/", "simple/", "ftp://index.test/simple/",
-    "https://[::1/simple/", "https://index.test:99999/simple/", f"https://u:{SECRET}@/simple/",
-    "javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///srv/index/simple/",
+        "https:///simple/",
+        "simple/",
+        "ftp://index.test/simple/",
+        "https://[::1/simple/",
+        "https://index.test:99999/simple/",
+        f"https://u:{SECRET}@/simple/",
+        "javascript:alert(1)",
+    ],
+)
 def test_index_client_rejects_unusable_index_urls(url):
     index = FakeIndex()
     with pytest.raises(InputError, match="unusable index URL") as caught:
@@ -246,10 +259,15 @@ def signed_page(href):
     return index
 
 
-@pytest.mark.parametrize("href", [
-    f"http://127.0.0.1/packages/{WHEEL}", f"http://[::1]:8080/{WHEEL}",
-    f"http://index.test/packages/{WHEEL}", f"HTTP://localhost/{WHEEL}",
-])
+@pytest.mark.parametrize(
+    "href",
+    [
+        f"http://127.0.0.1/packages/{WHEEL}",
+        f"http://[::1]:8080/{WHEEL}",
+        f"http://index.test/packages/{WHEEL}",
+        f"HTTP://localhost/{WHEEL}",
+    ],
+)
 def test_signature_link_rejects_plain_http_from_an_https_page(href):
     index = signed_page(href)
     with pytest.raises(IndexResponseError, match="refusing a plain-HTTP link"):
@@ -261,19 +279,25 @@ def test_signature_link_to_plain_http_with_allow_insecure():
     index = signed_page(f"http://127.0.0.1/packages/{WHEEL}")
     index.put(f"http://127.0.0.1/packages/{WHEEL}.asc", b"sig", "text/plain")
     c = IndexClient(index, index_url=INDEX_URL, allow_insecure=True)
-    assert c.signature_for("demo-pkg", WHEEL) == (f"http://127.0.0.1/packages/{WHEEL}.asc",
-                                                  b"sig")
+    assert c.signature_for("demo-pkg", WHEEL) == (f"http://127.0.0.1/packages/{WHEEL}.asc", b"sig")
 
 
-@pytest.mark.parametrize("href", [
-    "file:///etc/passwd", "ftp://index.test/x.whl", "javascript:alert(1)",
-    "https://:443/x.whl", "data:text/plain,x",
-])
+@pytest.mark.parametrize(
+    "href",
+    [
+        "file:///etc/passwd",
+        "ftp://index.test/x.whl",
+        "javascript:alert(1)",
+        "https://:443/x.whl",
+        "data:text/plain,x",
+    ],
+)
 def test_signature_link_rejects_other_schemes_and_hostless_links(href):
     index = demo_index(page="json")
     doc = {"files": [{"filename": WHEEL, "url": href, "gpg-sig": True}]}
-    index.put(INDEX_URL + "demo-pkg/", json.dumps(doc).encode(),
-              "application/vnd.pypi.simple.v1+json")
+    index.put(
+        INDEX_URL + "demo-pkg/", json.dumps(doc).encode(), "application/vnd.pypi.simple.v1+json"
+    )
     with pytest.raises(IndexResponseError, match=re.escape(f"on {INDEX_URL}demo-pkg/")):
         client(index).signature_for("demo-pkg", WHEEL)
     assert index.requests == [INDEX_URL + "demo-pkg/"]
@@ -297,8 +321,10 @@ class AuthIndex(FakeIndex):
 def authed_index():
     index = AuthIndex(documents=demo_index().documents)
     # the files live on another host; the page also names a user of its own choosing
-    html = (f'<a href="https://files.test/packages/{WHEEL}" data-gpg-sig="true">{WHEEL}</a>'
-            f'<a href="https://mallory:stolen@index.test/packages/x-1.0.tar.gz">x-1.0.tar.gz</a>')
+    html = (
+        f'<a href="https://files.test/packages/{WHEEL}" data-gpg-sig="true">{WHEEL}</a>'
+        f'<a href="https://mallory:stolen@index.test/packages/x-1.0.tar.gz">x-1.0.tar.gz</a>'
+    )
     index.put(INDEX_URL + "demo-pkg/", html.encode(), "text/html")
     index.put(f"https://files.test/packages/{WHEEL}.asc", b"sig", "text/plain")
     index.put(ROOT + "packages/x-1.0.tar.gz.asc", b"sig2", "text/plain")
@@ -318,8 +344,16 @@ def test_credentials_go_to_their_origin_only():
     for url in index.requests:
         assert url.startswith(authed) == (urlsplit(url).hostname == "index.test"), url
     assert "mallory" not in " ".join(index.requests)
-    named = [c.index_url, c.pgp_root, c.page_url("demo-pkg"), c.record_url("demo-pkg"),
-             c.key_url(ALICE), found[0], other[0], *(f.url for f in c.project_files("demo-pkg"))]
+    named = [
+        c.index_url,
+        c.pgp_root,
+        c.page_url("demo-pkg"),
+        c.record_url("demo-pkg"),
+        c.key_url(ALICE),
+        found[0],
+        other[0],
+        *(f.url for f in c.project_files("demo-pkg")),
+    ]
     assert [u for u in named if SECRET in u or "alice" in u] == []
 
 
@@ -328,8 +362,11 @@ def test_keys_url_credentials_go_to_the_keys_origin_only():
     for url, doc in list(index.documents.items()):
         if "/pgp/" in url:
             index.documents[url.replace(ROOT, "https://keys.test/m/")] = doc
-    c = IndexClient(index, index_url=f"https://alice:{SECRET}@index.test/simple/",
-                    keys_url="https://bob:k3ys@keys.test/m")
+    c = IndexClient(
+        index,
+        index_url=f"https://alice:{SECRET}@index.test/simple/",
+        keys_url="https://bob:k3ys@keys.test/m",
+    )
     assert c.project_keys("demo-pkg").record is not None
     assert index.requests
     assert all(u.startswith("https://bob:k3ys@keys.test/m/pgp/") for u in index.requests)
@@ -352,14 +389,19 @@ def test_project_keys_rejects_a_record_listing_more_keys_than_the_limit():
 
     index = demo_index()
     record = json.loads(index.documents[ROOT + "pgp/projects/demo-pkg.json"][1])
-    listed = len({k if isinstance(k, str) else k["fingerprint"]
-                  for m in record["maintainers"] for k in m["keys"]})
+    listed = len(
+        {
+            k if isinstance(k, str) else k["fingerprint"]
+            for m in record["maintainers"]
+            for k in m["keys"]
+        }
+    )
     exact = dataclasses.replace(Limits(), record_keys=listed)
     assert IndexClient(index, index_url=INDEX_URL, limits=exact).project_keys("demo-pkg").record
-    record["maintainers"].append({"user": "m", "role": "Owner",
-                                  "keys": [f"{i:040X}" for i in range(300)]})
-    index.put(ROOT + "pgp/projects/demo-pkg.json", json.dumps(record).encode(),
-              "application/json")
+    record["maintainers"].append(
+        {"user": "m", "role": "Owner", "keys": [f"{i:040X}" for i in range(300)]}
+    )
+    index.put(ROOT + "pgp/projects/demo-pkg.json", json.dumps(record).encode(), "application/json")
     index.requests.clear()
     with pytest.raises(IndexResponseError, match=r"lists 303 keys, more than Limits.record_keys"):
         client(index).project_keys("demo-pkg")
@@ -370,8 +412,7 @@ def test_project_keys_fetches_each_listed_key_once():
     index = demo_index()
     record = json.loads(index.documents[ROOT + "pgp/projects/demo-pkg.json"][1])
     record["maintainers"].append({"user": "m", "role": "Owner", "keys": [ALICE, "1" * 40] * 3})
-    index.put(ROOT + "pgp/projects/demo-pkg.json", json.dumps(record).encode(),
-              "application/json")
+    index.put(ROOT + "pgp/projects/demo-pkg.json", json.dumps(record).encode(), "application/json")
     published = client(index).project_keys("demo-pkg")
     assert published.missing == ("1" * 40,)
     keys = [u for u in index.requests if "/pgp/keys/" in u]
@@ -388,14 +429,22 @@ def test_simple_page_over_its_limit_is_refused():
         small.signature_for("demo-pkg", WHEEL)
 
 
-@pytest.mark.parametrize("url", ["https://user:s3c/ret@index.test/simple/",
-                                 "https://s3c/ret@index.test/simple/",
-                                 "https://user:s3c?ret@index.test/simple/",
-                                 "https://user:s3c#ret@index.test/simple/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:s3c/ret@index.test/simple/",
+        "https://s3c/ret@index.test/simple/",
+        "https://user:s3c?ret@index.test/simple/",
+        "https://user:s3c#ret@index.test/simple/",
+    ],
+)
 def test_client_rejects_an_index_url_whose_secret_holds_a_raw_slash(url):
     index = demo_index()
-    good = (url.replace("s3c/ret", "s3c%2Fret").replace("s3c?ret", "s3c%3Fret")
-            .replace("s3c#ret", "s3c%23ret"))  # the good twin: percent-encoded
+    good = (
+        url.replace("s3c/ret", "s3c%2Fret")
+        .replace("s3c?ret", "s3c%3Fret")
+        .replace("s3c#ret", "s3c%23ret")
+    )  # the good twin: percent-encoded
     assert IndexClient(index, index_url=good).index_url == INDEX_URL
     with pytest.raises(InputError, match="must be percent-encoded") as err:
         IndexClient(index, index_url=url)

@@ -39,10 +39,19 @@ def _page(index: FakeIndex, body: bytes, content_type: str = "text/html") -> Pro
 
 
 def test_simple_page_gives_sha256_and_upload_time():
-    doc = {"files": [{"filename": WHEEL, "url": FILE_URL, "hashes": {"sha256": SHA.upper()},
-                      "upload-time": "2024-03-01T12:00:00.123456Z"}]}
-    (entry,) = parse_project_page(json.dumps(doc).encode(), url=PAGE,
-                                  content_type="application/vnd.pypi.simple.v1+json")
+    doc = {
+        "files": [
+            {
+                "filename": WHEEL,
+                "url": FILE_URL,
+                "hashes": {"sha256": SHA.upper()},
+                "upload-time": "2024-03-01T12:00:00.123456Z",
+            }
+        ]
+    }
+    (entry,) = parse_project_page(
+        json.dumps(doc).encode(), url=PAGE, content_type="application/vnd.pypi.simple.v1+json"
+    )
     assert entry.sha256 == SHA
     assert entry.upload_time == pytest.approx(1_709_294_400.123456)
     (html,) = parse_project_page(_html(), url=PAGE, content_type="text/html")
@@ -51,10 +60,15 @@ def test_simple_page_gives_sha256_and_upload_time():
 
 
 def test_simple_page_ignores_unparseable_upload_time():
-    doc = {"files": [{"filename": WHEEL, "url": FILE_URL, "upload-time": "yesterday"},
-                     {"filename": WHEEL, "url": FILE_URL, "upload-time": 5}]}
-    entries = parse_project_page(json.dumps(doc).encode(), url=PAGE,
-                                 content_type="application/json")
+    doc = {
+        "files": [
+            {"filename": WHEEL, "url": FILE_URL, "upload-time": "yesterday"},
+            {"filename": WHEEL, "url": FILE_URL, "upload-time": 5},
+        ]
+    }
+    entries = parse_project_page(
+        json.dumps(doc).encode(), url=PAGE, content_type="application/json"
+    )
     assert [e.upload_time for e in entries] == [None, None]
 
 

@@ -130,13 +130,15 @@ def test_keyidx_rejects_corrupt_index(ring_file, tmp_path, damage):
     Keyring.from_files([ring_file], index=store)
     path = store.path_for(ring_file)
     blob = path.read_bytes()
-    path.write_bytes({
-        "truncate": blob[: len(blob) // 2],
-        "flip": blob[:40] + bytes([blob[40] ^ 0x80]) + blob[41:],
-        "empty": b"",
-        "garbage": os.urandom(len(blob)),
-        "magic": b"X" + blob[1:],
-    }[damage])
+    path.write_bytes(
+        {
+            "truncate": blob[: len(blob) // 2],
+            "flip": blob[:40] + bytes([blob[40] ^ 0x80]) + blob[41:],
+            "empty": b"",
+            "garbage": os.urandom(len(blob)),
+            "magic": b"X" + blob[1:],
+        }[damage]
+    )
     assert store.load(ring_file, ring_file.read_bytes(), DEFAULT_LIMITS) is None
     assert judged(ring_file, store) == CASES
 
@@ -178,8 +180,12 @@ def test_keyring_index_rejects_keys_pointed_at_another_certificate(ring_file, tm
     assert len(fprs) >= 2
     # every key ID claimed by the first certificate: a key held elsewhere is "found" there
     swapped = sorted(r[:8] + fprs[0] for r in rows)
-    forged = KeyringIndex(certs=index.certs, keys=b"".join(swapped),
-                          certificates=index.certificates, packets=index.packets)
+    forged = KeyringIndex(
+        certs=index.certs,
+        keys=b"".join(swapped),
+        certificates=index.certificates,
+        packets=index.packets,
+    )
     store = KeyringIndexStore(tmp_path / "cache")
     forge(store, ring_file, forged)
     assert judged(ring_file, store) == CASES
@@ -192,8 +198,12 @@ def test_keyring_index_rejects_spans_that_do_not_frame(ring_file, tmp_path, shif
     for row in records(index.certs, CERT_RECORD):
         start, end = struct.unpack(">QQ", row[20:])
         certs.append(row[:20] + struct.pack(">QQ", max(0, start + shift), end + shift))
-    forged = KeyringIndex(certs=b"".join(certs), keys=index.keys,
-                          certificates=index.certificates, packets=index.packets)
+    forged = KeyringIndex(
+        certs=b"".join(certs),
+        keys=index.keys,
+        certificates=index.certificates,
+        packets=index.packets,
+    )
     store = KeyringIndexStore(tmp_path / "cache")
     forge(store, ring_file, forged)
     assert judged(ring_file, store) == CASES
@@ -203,10 +213,16 @@ def test_keyring_index_rejects_a_span_that_hides_a_revocation(ring_file, tmp_pat
     # each certificate's span cut short by its last packet: the revocation of the revoked
     # key (or a binding) would be left out; framing sees the end is not the next start
     index = honest(ring_file)
-    certs = [row[:28] + struct.pack(">Q", struct.unpack(">Q", row[28:])[0] - 1)
-             for row in records(index.certs, CERT_RECORD)]
-    forged = KeyringIndex(certs=b"".join(certs), keys=index.keys,
-                          certificates=index.certificates, packets=index.packets)
+    certs = [
+        row[:28] + struct.pack(">Q", struct.unpack(">Q", row[28:])[0] - 1)
+        for row in records(index.certs, CERT_RECORD)
+    ]
+    forged = KeyringIndex(
+        certs=b"".join(certs),
+        keys=index.keys,
+        certificates=index.certificates,
+        packets=index.packets,
+    )
     store = KeyringIndexStore(tmp_path / "cache")
     forge(store, ring_file, forged)
     assert judged(ring_file, store) == CASES
@@ -215,8 +231,9 @@ def test_keyring_index_rejects_a_span_that_hides_a_revocation(ring_file, tmp_pat
 def test_keyring_index_rejects_a_key_left_out(ring_file, tmp_path):
     # an index that knows no key at all: "not found" is never taken from an index
     index = honest(ring_file)
-    forged = KeyringIndex(certs=index.certs, keys=b"", certificates=index.certificates,
-                          packets=index.packets)
+    forged = KeyringIndex(
+        certs=index.certs, keys=b"", certificates=index.certificates, packets=index.packets
+    )
     store = KeyringIndexStore(tmp_path / "cache")
     forge(store, ring_file, forged)
     ring = Keyring.from_files([ring_file], index=store)
@@ -227,8 +244,12 @@ def test_keyring_index_rejects_a_key_left_out(ring_file, tmp_path):
 
 def test_keyring_index_rejects_records_of_the_wrong_width(ring_file, tmp_path):
     index = honest(ring_file)
-    forged = KeyringIndex(certs=index.certs + b"x", keys=index.keys,
-                          certificates=index.certificates, packets=index.packets)
+    forged = KeyringIndex(
+        certs=index.certs + b"x",
+        keys=index.keys,
+        certificates=index.certificates,
+        packets=index.packets,
+    )
     store = KeyringIndexStore(tmp_path / "cache")
     forge(store, ring_file, forged)
     ring = Keyring.from_files([ring_file], index=store)
@@ -238,8 +259,12 @@ def test_keyring_index_rejects_records_of_the_wrong_width(ring_file, tmp_path):
 
 def test_keyring_index_rejects_a_certificate_count_over_the_cap(ring_file, tmp_path):
     index = honest(ring_file)
-    forged = KeyringIndex(certs=index.certs, keys=index.keys, certificates=index.certificates,
-                          packets=DEFAULT_LIMITS.keyring_packets + 1)
+    forged = KeyringIndex(
+        certs=index.certs,
+        keys=index.keys,
+        certificates=index.certificates,
+        packets=DEFAULT_LIMITS.keyring_packets + 1,
+    )
     store = KeyringIndexStore(tmp_path / "cache")
     forge(store, ring_file, forged)
     ring = Keyring.from_files([ring_file], index=store)
@@ -271,19 +296,32 @@ def run_cli(capsys, *args):
 
 
 @pytest.mark.parametrize(("file", "verdict"), list(CASES.items()))
-def test_cli_keyring_index_same_verdict_warm_and_forged(capsys, ring_file, tmp_path, file,
-                                                       verdict):
+def test_cli_keyring_index_same_verdict_warm_and_forged(capsys, ring_file, tmp_path, file, verdict):
     cache = tmp_path / "cache"
-    args = ["verify", file, "--keyring", ring_file, "--at", "2025-06-01T00:00:00Z",
-            "--format", "json", "--cache-dir", cache]
+    args = [
+        "verify",
+        file,
+        "--keyring",
+        ring_file,
+        "--at",
+        "2025-06-01T00:00:00Z",
+        "--format",
+        "json",
+        "--cache-dir",
+        cache,
+    ]
     codes = [run_cli(capsys, *args)[0] for _ in range(2)]  # cold (writes), warm (reads)
     assert codes == [0, 0] if verdict == "good" else codes == [1, 1]
     store = KeyringIndexStore(cache)
     index = store.load(ring_file, ring_file.read_bytes(), DEFAULT_LIMITS)
     assert index is not None
-    forge(store, ring_file, KeyringIndex(certs=index.certs, keys=b"",
-                                         certificates=index.certificates,
-                                         packets=index.packets))
+    forge(
+        store,
+        ring_file,
+        KeyringIndex(
+            certs=index.certs, keys=b"", certificates=index.certificates, packets=index.packets
+        ),
+    )
     code, out, _ = run_cli(capsys, *args)
     assert (code == 0) == (verdict == "good")
     assert f'"reason": "{verdict}"' in out
@@ -293,10 +331,17 @@ def test_cli_keyring_index_same_verdict_warm_and_forged(capsys, ring_file, tmp_p
 
 def test_cli_no_cache_writes_no_keyring_index(capsys, ring_file, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(keyidx.KeyringIndexStore, "save",
-                        lambda *a: pytest.fail("wrote an index"))  # noqa: ARG005
-    code, _, _ = run_cli(capsys, "verify", DEMO / WHEEL, "--keyring", ring_file, "--at",
-                         "2025-06-01T00:00:00Z", "--no-cache")
+    monkeypatch.setattr(keyidx.KeyringIndexStore, "save", lambda *a: pytest.fail("wrote an index"))  # noqa: ARG005
+    code, _, _ = run_cli(
+        capsys,
+        "verify",
+        DEMO / WHEEL,
+        "--keyring",
+        ring_file,
+        "--at",
+        "2025-06-01T00:00:00Z",
+        "--no-cache",
+    )
     assert code == 0
 
 
@@ -333,10 +378,13 @@ def test_keyring_index_many_holders_frames_at_most_the_cap(tmp_path, monkeypatch
     def holder(i):
         primary = key(f"keyidx holder {i}")
         uid = f"holder {i} <h{i}@example.org>".encode()
-        return (Cert(primary).add(primary.packet())
-                .add(uid_packet(uid), certify(primary, uid, K0))
-                .add(shared.packet(subkey=True), binding(primary, shared, K0 + 1))
-                .octets())
+        return (
+            Cert(primary)
+            .add(primary.packet())
+            .add(uid_packet(uid), certify(primary, uid, K0))
+            .add(shared.packet(subkey=True), binding(primary, shared, K0 + 1))
+            .octets()
+        )
 
     path = tmp_path / "shared.gpg"
     path.write_bytes(b"".join(holder(i) for i in range(40)))
@@ -345,8 +393,9 @@ def test_keyring_index_many_holders_frames_at_most_the_cap(tmp_path, monkeypatch
     assert scanned.holder_count(shared.key_id) == 40
     framed = []
     real = keyring_module.frame_span
-    monkeypatch.setattr(keyring_module, "frame_span",
-                        lambda *a, **kw: framed.append(a[1]) or real(*a, **kw))
+    monkeypatch.setattr(
+        keyring_module, "frame_span", lambda *a, **kw: framed.append(a[1]) or real(*a, **kw)
+    )
     indexed = Keyring.from_files([path], index=store)
     assert indexed._indexes
     count = indexed.holder_count(shared.fingerprint)
@@ -377,8 +426,13 @@ def test_keyidx_rejects_an_index_larger_than_its_keyring(ring_file, tmp_path):
 
 def test_keyidx_rejects_an_index_replaying_too_many_warnings(ring_file, tmp_path):
     index = honest(ring_file)
-    flood = KeyringIndex(certs=index.certs, keys=index.keys, certificates=index.certificates,
-                         packets=index.packets, warnings=("x",) * 1001)
+    flood = KeyringIndex(
+        certs=index.certs,
+        keys=index.keys,
+        certificates=index.certificates,
+        packets=index.packets,
+        warnings=("x",) * 1001,
+    )
     store = KeyringIndexStore(tmp_path / "cache")
     store.save(ring_file, ring_file.read_bytes(), flood, DEFAULT_LIMITS)
     assert store.written == 0  # never written: it would never be read back
@@ -409,8 +463,12 @@ def test_keyring_index_rejects_a_span_cut_at_a_packet_boundary(ring_file, tmp_pa
         ends = _boundaries(data, start, end)
         cut = ends[-2] if kept == -1 and len(ends) > 1 else ends[min(kept, len(ends)) - 1]
         certs.append(row[:28] + struct.pack(">Q", cut))
-    forged = KeyringIndex(certs=b"".join(certs), keys=index.keys,
-                          certificates=index.certificates, packets=index.packets)
+    forged = KeyringIndex(
+        certs=b"".join(certs),
+        keys=index.keys,
+        certificates=index.certificates,
+        packets=index.packets,
+    )
     store = KeyringIndexStore(tmp_path / "cache")
     forge(store, ring_file, forged)
     assert judged(ring_file, store) == CASES

@@ -223,8 +223,10 @@ def test_keymaterial_rejects_a_signature_by_another_key():
 
 
 def test_keymaterial_ecdh_curve25519():
-    raw = x25519.X25519PrivateKey.generate().public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    raw = (
+        x25519.X25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )
     kdf = b"\x03\x01\x08\x07"
     material = oid_field("Curve25519") + mpi(int.from_bytes(b"\x40" + raw, "big")) + kdf
@@ -238,8 +240,10 @@ def test_keymaterial_ecdh_curve25519():
 @pytest.mark.parametrize("curve", ["NIST P-256", "NIST P-384", "brainpoolP512r1"])
 def test_keymaterial_ecdh_nist_and_brainpool(curve):
     cls = EC_CURVES[curve][0]
-    point = ec.generate_private_key(cls()).public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    point = (
+        ec.generate_private_key(cls())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     )
     material = oid_field(curve) + mpi(int.from_bytes(point, "big")) + b"\x03\x01\x08\x07"
     key = _decode(key_body(18, material))
@@ -408,31 +412,42 @@ def gpg_keys(tmp_path_factory) -> dict[str, GpgKey]:
     base = [gpg, "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]
 
     def run(*args: str, data: bytes | None = None) -> bytes:
-        return subprocess.run([*base, *args], env=env, input=data, check=True,
-                              capture_output=True, timeout=120).stdout
+        return subprocess.run(
+            [*base, *args], env=env, input=data, check=True, capture_output=True, timeout=120
+        ).stdout
 
     document = b"a document gpg signs\n"
     (home / "doc").write_bytes(document)
     keys = {}
     try:
-        for uid, algo, sub in (("ed <ed@example.org>", "ed25519", "cv25519"),
-                               ("rsa <rsa@example.org>", "rsa2048", "rsa2048"),
-                               ("k1 <k1@example.org>", "secp256k1", "secp256k1")):
+        for uid, algo, sub in (
+            ("ed <ed@example.org>", "ed25519", "cv25519"),
+            ("rsa <rsa@example.org>", "rsa2048", "rsa2048"),
+            ("k1 <k1@example.org>", "secp256k1", "secp256k1"),
+        ):
             run("--quick-gen-key", uid, algo, "sign,cert", "never")
             listing = run("--with-colons", "--list-keys", uid).decode()
-            primary = next(line.split(":")[9] for line in listing.splitlines()
-                           if line.startswith("fpr:"))
+            primary = next(
+                line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:")
+            )
             run("--quick-add-key", primary, sub, "encr", "never")
             exported = run("--export", uid)
-            shown = run("--with-colons", "--import-options", "show-only", "--import",
-                        data=exported).decode()
+            shown = run(
+                "--with-colons", "--import-options", "show-only", "--import", data=exported
+            ).decode()
             fprs = [line.split(":")[9] for line in shown.splitlines() if line.startswith("fpr:")]
-            signature = run("--local-user", primary, "--detach-sign", "--output", "-",
-                            str(home / "doc"))
+            signature = run(
+                "--local-user", primary, "--detach-sign", "--output", "-", str(home / "doc")
+            )
             keys[algo] = GpgKey(exported, fprs, signature, document)
     finally:
-        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False,
-                       capture_output=True, timeout=30)
+        subprocess.run(
+            ["gpgconf", "--kill", "gpg-agent"],
+            env=env,
+            check=False,
+            capture_output=True,
+            timeout=30,
+        )
     return keys
 
 

@@ -81,7 +81,7 @@ def test_span_packets_rejects_more_than_the_cap_over_all_copies():
 def test_keyring_merges_a_revocation_from_a_later_keyring(tmp_path):
     rev = key_revocation(PRIMARY, 1_717_200_000)
     decoy = PRIMARY.packet() + uid_packet(b"Decoy <decoy@example.org>") + rev
-    real = PRIMARY.packet() + rev + OCTETS[len(PRIMARY.packet()):]
+    real = PRIMARY.packet() + rev + OCTETS[len(PRIMARY.packet()) :]
     (tmp_path / "doc").write_bytes(DOCUMENT)
     (tmp_path / "doc.asc").write_bytes(document_signature(SUB))
     for first, second in ((decoy, real), (real, decoy)):
@@ -175,8 +175,7 @@ def test_keyring_rejects_files_over_the_total_size_before_reading_any(tmp_path, 
 
 def test_keyring_rejects_blocks_over_the_total_size_as_they_are_added():
     # Certificates added from bytes (an index, a lock file, the trust memory) count too.
-    ring = Keyring(limits=dataclasses.replace(DEFAULT_LIMITS,
-                                              keyring_total_bytes=2 * len(OCTETS)))
+    ring = Keyring(limits=dataclasses.replace(DEFAULT_LIMITS, keyring_total_bytes=2 * len(OCTETS)))
     ring.add_bytes(OCTETS, source="first")
     ring.add_bytes(OCTETS, source="second")
     with pytest.raises(LimitExceededError, match="total size of the keyrings") as info:

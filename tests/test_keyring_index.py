@@ -17,10 +17,13 @@ SHARED = key("keyring shared subkey", K0 + 1)
 def holder(i: int) -> bytes:
     primary = key(f"keyring holder {i}")
     uid = f"holder {i} <h{i}@example.org>".encode()
-    return (Cert(primary).add(primary.packet())
-            .add(uid_packet(uid), certification(primary, uid, K0))
-            .add(SHARED.packet(subkey=True), binding(primary, SHARED, K0 + 1))
-            .octets())
+    return (
+        Cert(primary)
+        .add(primary.packet())
+        .add(uid_packet(uid), certification(primary, uid, K0))
+        .add(SHARED.packet(subkey=True), binding(primary, SHARED, K0 + 1))
+        .octets()
+    )
 
 
 def test_keyring_indexes_a_shared_subkey_once_per_certificate(monkeypatch):

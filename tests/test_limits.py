@@ -47,8 +47,9 @@ def test_limits_accepts_one(name):
 
 
 def test_work_budget_counts_and_stops_at_its_limit():
-    budget = WorkBudget.of(Limits(public_key_operations=3, component_signatures=2,
-                                  decoded_packets=10))
+    budget = WorkBudget.of(
+        Limits(public_key_operations=3, component_signatures=2, decoded_packets=10)
+    )
     assert budget.per_component == 2
     budget.decode(10)
     with pytest.raises(WorkLimitError, match="packets of the certificates decoded"):

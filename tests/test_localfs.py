@@ -69,11 +69,17 @@ def test_index_client_rejects_file_url_unless_allowed(tmp_path):
 def test_index_client_rejects_local_file_link_on_remote_page(tmp_path):
     (tmp_path / "secret.whl").write_bytes(b"secret")
     index = FakeIndex()
-    client = IndexClient(SchemeFetcher(FileFetcher(), index),
-                         index_url="https://index.test/simple/", allow_files=True)
+    client = IndexClient(
+        SchemeFetcher(FileFetcher(), index),
+        index_url="https://index.test/simple/",
+        allow_files=True,
+    )
     with pytest.raises(IndexResponseError, match="remote page to a local file"):
-        client.get_listed(path_to_url(tmp_path / "secret.whl"),
-                          page="https://index.test/simple/demo/", max_bytes=100)
+        client.get_listed(
+            path_to_url(tmp_path / "secret.whl"),
+            page="https://index.test/simple/demo/",
+            max_bytes=100,
+        )
     assert index.requests == []
 
 
@@ -98,8 +104,10 @@ def test_file_fetcher_rejects_oversized_file_as_response_too_large(tmp_path):
     url = path_to_url(tmp_path / "big")
     with pytest.raises(ResponseTooLargeError, match="larger than 10 bytes"):
         FileFetcher().get(url, max_bytes=10)
-    with (pytest.raises(ResponseTooLargeError, match="larger than 10 bytes"),
-          FileFetcher().stream(url, max_bytes=10) as download):
+    with (
+        pytest.raises(ResponseTooLargeError, match="larger than 10 bytes"),
+        FileFetcher().stream(url, max_bytes=10) as download,
+    ):
         read_all(download)
     with FileFetcher().stream(url, max_bytes=11) as download:  # the good twin: at the cap
         assert read_all(download) == b"x" * 11
@@ -108,11 +116,15 @@ def test_file_fetcher_rejects_oversized_file_as_response_too_large(tmp_path):
 def test_file_fetcher_stream_rejects_special_file_and_remote_host(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    with pytest.raises(NetworkError, match="not a regular file"), \
-            FileFetcher().stream(path_to_url(fifo), max_bytes=10):
+    with (
+        pytest.raises(NetworkError, match="not a regular file"),
+        FileFetcher().stream(path_to_url(fifo), max_bytes=10),
+    ):
         pass
-    with pytest.raises(NetworkError, match="host"), \
-            FileFetcher().stream("file://example.com/x.whl", max_bytes=10):
+    with (
+        pytest.raises(NetworkError, match="host"),
+        FileFetcher().stream("file://example.com/x.whl", max_bytes=10),
+    ):
         pass
 
 
@@ -121,6 +133,8 @@ def test_scheme_fetcher_streams_file_urls_from_disk(tmp_path):
     fetcher = SchemeFetcher(FileFetcher())
     with fetcher.stream(path_to_url(tmp_path / "f.whl"), max_bytes=10) as download:
         assert read_all(download) == b"wheel"
-    with pytest.raises(NetworkError, match="no network fetcher"), \
-            fetcher.stream("https://example.com/f.whl", max_bytes=10):
+    with (
+        pytest.raises(NetworkError, match="no network fetcher"),
+        fetcher.stream("https://example.com/f.whl", max_bytes=10),
+    ):
         pass

@@ -92,15 +92,16 @@ def test_lockfile_is_valid_toml_and_diff_friendly():
     assert text.endswith("-----END PGP PUBLIC KEY BLOCK-----\n'''\n")
     # one fingerprint per line
     assert f'    "{ALICE}",\n' in text
-    assert f'"{ALICE}" = \'\'\'\n-----BEGIN PGP PUBLIC KEY BLOCK-----\n' in text
+    assert f"\"{ALICE}\" = '''\n-----BEGIN PGP PUBLIC KEY BLOCK-----\n" in text
     for line in text.splitlines():
         assert sum(fpr in line for fpr in (ALICE, BOB, DAVE)) <= 1
 
 
 def test_lockfile_sorts_fingerprints_and_projects():
-    rec = OwnershipRecord(project="Zeta.Pkg", maintainers=(
-        Maintainer(user="alice", role="Owner", keys=(DAVE, ALICE, BOB)),
-    ))
+    rec = OwnershipRecord(
+        project="Zeta.Pkg",
+        maintainers=(Maintainer(user="alice", role="Owner", keys=(DAVE, ALICE, BOB)),),
+    )
     lock = build_lock([rec, _record()], CERTS, index_url=None)
     text = dumps(lock)
     assert list(lock.projects) == ["zeta-pkg", "demo-pkg"]
@@ -112,9 +113,12 @@ def test_lockfile_sorts_fingerprints_and_projects():
 
 def test_lockfile_retired_keys_round_trip():
     when = parse_retired("2024-05-01")
-    rec = OwnershipRecord(project="demo-pkg", maintainers=(
-        Maintainer(user="alice", role="Owner", keys=(ALICE, DAVE), retired=((DAVE, when),)),
-    ))
+    rec = OwnershipRecord(
+        project="demo-pkg",
+        maintainers=(
+            Maintainer(user="alice", role="Owner", keys=(ALICE, DAVE), retired=((DAVE, when),)),
+        ),
+    )
     lock = build_lock([rec], CERTS, index_url=None)
     text = dumps(lock)
     assert f'{{ fingerprint = "{DAVE}", retired = "2024-05-01T00:00:00Z" }},' in text
@@ -133,8 +137,10 @@ def test_lockfile_reads_native_toml_dates_for_retired():
 
 
 def test_lockfile_unsigned_and_note_round_trip_and_carry_over():
-    text = _text().replace('[projects."demo-pkg"]\n',
-                           '[projects."demo-pkg"]\nunsigned = "allowed"\nnote = "ok \\"x\\"\\n"\n')
+    text = _text().replace(
+        '[projects."demo-pkg"]\n',
+        '[projects."demo-pkg"]\nunsigned = "allowed"\nnote = "ok \\"x\\"\\n"\n',
+    )
     previous = loads(text)
     locked = previous.project("Demo_Pkg")
     assert locked.unsigned == "allowed"
@@ -158,11 +164,16 @@ def test_lockfile_carries_over_an_exception_for_a_project_without_a_record():
 
 def test_lockfile_strings_are_escaped():
     note = 'a "quoted" \\ back\tslash\x01\x7f and ünïcode\n'
-    lock = LockFile(index_url='https://x/"simple"/', projects={
-        "p": LockedProject(name="p", note=note, maintainers=(
-            Maintainer(user='eve "the" \\user', role="Owner", keys=()),
-        )),
-    })
+    lock = LockFile(
+        index_url='https://x/"simple"/',
+        projects={
+            "p": LockedProject(
+                name="p",
+                note=note,
+                maintainers=(Maintainer(user='eve "the" \\user', role="Owner", keys=()),),
+            ),
+        },
+    )
     text = dumps(lock)
     assert "\x01" not in text
     assert "\x7f" not in text
@@ -181,7 +192,8 @@ def test_lockfile_drops_fingerprints_without_a_key_file():
 def test_lockfile_build_accepts_binary_and_lower_case_key_files():
     binary = {k.lower(): decode_blocks(v)[0].data for k, v in CERTS.items()}
     assert build_lock([_record()], binary, index_url=None) == build_lock(
-        [_record()], CERTS, index_url=None)
+        [_record()], CERTS, index_url=None
+    )
 
 
 def test_lockfile_build_rejects_a_key_file_for_another_fingerprint():
@@ -193,14 +205,14 @@ def test_lockfile_build_rejects_a_key_file_for_another_fingerprint():
 
 def test_lockfile_build_rejects_two_records_for_one_project():
     with pytest.raises(LockFileError, match="two ownership records"):
-        build_lock([_record(), OwnershipRecord(project="Demo.Pkg", maintainers=())], CERTS,
-                   index_url=None)
+        build_lock(
+            [_record(), OwnershipRecord(project="Demo.Pkg", maintainers=())], CERTS, index_url=None
+        )
 
 
 def test_lockfile_build_rejects_an_invalid_project_name():
     with pytest.raises(LockFileError, match="not a valid project name"):
-        build_lock([OwnershipRecord(project="not a name", maintainers=())], CERTS,
-                   index_url=None)
+        build_lock([OwnershipRecord(project="not a name", maintainers=())], CERTS, index_url=None)
 
 
 def test_lockfile_keyring_and_ownership_verify_the_demo_wheel():
@@ -233,24 +245,27 @@ def test_lockfile_ignores_unknown_fields():
 def test_lockfile_rejects_a_changed_maintainer_fingerprint():
     forged = "0" * 40
     text = _text().replace(f'    "{BOB}",', f'    "{forged}",')
-    with pytest.raises(LockFileError, match=f"no certificate for {forged} listed by bob in "
-                                            "demo-pkg") as info:
+    with pytest.raises(
+        LockFileError, match=f"no certificate for {forged} listed by bob in demo-pkg"
+    ) as info:
         loads(text, source="pgpverify.lock")
     assert str(info.value).startswith("pgpverify.lock: ")
     assert "\n" not in str(info.value)
 
 
 def test_lockfile_rejects_a_certificate_under_another_fingerprint():
-    text = _text().replace(f'"{BOB}" = \'\'\'', f'"{CAROL}" = \'\'\'')
-    with pytest.raises(LockFileError,
-                       match=f"certificate listed as {CAROL} has primary fingerprint {BOB}"):
+    text = _text().replace(f"\"{BOB}\" = '''", f"\"{CAROL}\" = '''")
+    with pytest.raises(
+        LockFileError, match=f"certificate listed as {CAROL} has primary fingerprint {BOB}"
+    ):
         loads(text)
 
 
 def test_lockfile_rejects_a_swapped_certificate():
     text = _text().replace(CERTS[BOB].decode(), CERTS[CAROL].decode())
-    with pytest.raises(LockFileError,
-                       match=f"certificate listed as {BOB} has primary fingerprint {CAROL}"):
+    with pytest.raises(
+        LockFileError, match=f"certificate listed as {BOB} has primary fingerprint {CAROL}"
+    ):
         loads(text)
 
 
@@ -298,13 +313,13 @@ def test_lockfile_rejects_a_signature_block_as_certificate():
 
 
 def test_lockfile_rejects_an_unreferenced_certificate():
-    text = _text() + f'"{CAROL}" = \'\'\'\n{CERTS[CAROL].decode()}\'\'\'\n'
+    text = _text() + f"\"{CAROL}\" = '''\n{CERTS[CAROL].decode()}'''\n"
     with pytest.raises(LockFileError, match=f"certificate {CAROL} is listed by no maintainer"):
         loads(text)
 
 
 def test_lockfile_rejects_a_duplicate_certificate_key():
-    text = _text() + f'"{BOB.lower()}" = \'\'\'\n{CERTS[BOB].decode()}\'\'\'\n'
+    text = _text() + f"\"{BOB.lower()}\" = '''\n{CERTS[BOB].decode()}'''\n"
     with pytest.raises(LockFileError, match=f"certificate {BOB} is listed twice"):
         loads(text)
 
@@ -318,35 +333,69 @@ def test_lockfile_rejects_invalid_toml():
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("version = 1\n", "", "lacks 'version'"),
-    ("version = 1\n", "version = 2\n", "unsupported lock file version 2"),
-    ("version = 1\n", 'version = "1"\n', "'version' must be an integer"),
-    ("version = 1\n", "version = true\n", "'version' must be an integer"),
-    ('index_url = "https://pypi.example/simple/"', "index_url = 3", "'index_url' must be a string"),
-    ('role = "Owner"\n', "role = 1\n", "'role' must be a string"),
-    ('user = "bob"\n', "", r"maintainers\[1\] lacks 'user'"),
-    (f'keys = [\n    "{BOB}",\n]', f'keys = "{BOB}"', "'keys' must be an array"),
-    (f'    "{BOB}",', "    7,", r"keys\[0\] must be a fingerprint or an inline table"),
-    (f'    "{BOB}",', '    "B0B",', "not a v4 key fingerprint"),
-    (f'    "{BOB}",', f'    {{ fingerprint = "{BOB}", retired = "soon" }},',
-     "not an ISO 8601 date"),
-    (f'    "{BOB}",', f'    {{ fingerprint = "{BOB}", retired = 5 }},', "'retired' must be a date"),
-    (f'    "{BOB}",', "    { retired = 2024-01-01 },", "lacks 'fingerprint'"),
-    (f'    "{BOB}",', f'    {{ fingerprint = "{BOB}", retired = 0001-01-01T00:00:00+01:00 }},',
-     "'retired' is out of range"),
-    (f'    "{BOB}",', f'    {{ fingerprint = "{BOB}", retired = "9999-12-31T23:59:59-12:00" }},',
-     "'retired' is out of range"),
-    ('[projects."demo-pkg"]\n', '[projects."demo-pkg"]\nunsigned = "yes"\n',
-     r'unsigned = "yes" is not understood'),
-    ('[projects."demo-pkg"]\n', '[projects."demo-pkg"]\nunsigned = true\n',
-     "'unsigned' must be a string"),
-    ('[projects."demo-pkg"]\n', '[projects."demo-pkg"]\nnote = 1\n', "'note' must be a string"),
-    ('projects."demo-pkg"', 'projects."Demo_Pkg"', 'project "Demo_Pkg" is not a normalized name'),
-    ('projects."demo-pkg"', 'projects."a b"', "is not a normalized name"),
-    (f'"{ALICE}" = \'\'\'', f'"{ALICE}" = 1\nx = \'\'\'', f"certificate {ALICE} must be a string"),
-    (f'"{ALICE}" = \'\'\'', '"ALICE" = \'\'\'', "not a v4 key fingerprint"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("version = 1\n", "", "lacks 'version'"),
+        ("version = 1\n", "version = 2\n", "unsupported lock file version 2"),
+        ("version = 1\n", 'version = "1"\n', "'version' must be an integer"),
+        ("version = 1\n", "version = true\n", "'version' must be an integer"),
+        (
+            'index_url = "https://pypi.example/simple/"',
+            "index_url = 3",
+            "'index_url' must be a string",
+        ),
+        ('role = "Owner"\n', "role = 1\n", "'role' must be a string"),
+        ('user = "bob"\n', "", r"maintainers\[1\] lacks 'user'"),
+        (f'keys = [\n    "{BOB}",\n]', f'keys = "{BOB}"', "'keys' must be an array"),
+        (f'    "{BOB}",', "    7,", r"keys\[0\] must be a fingerprint or an inline table"),
+        (f'    "{BOB}",', '    "B0B",', "not a v4 key fingerprint"),
+        (
+            f'    "{BOB}",',
+            f'    {{ fingerprint = "{BOB}", retired = "soon" }},',
+            "not an ISO 8601 date",
+        ),
+        (
+            f'    "{BOB}",',
+            f'    {{ fingerprint = "{BOB}", retired = 5 }},',
+            "'retired' must be a date",
+        ),
+        (f'    "{BOB}",', "    { retired = 2024-01-01 },", "lacks 'fingerprint'"),
+        (
+            f'    "{BOB}",',
+            f'    {{ fingerprint = "{BOB}", retired = 0001-01-01T00:00:00+01:00 }},',
+            "'retired' is out of range",
+        ),
+        (
+            f'    "{BOB}",',
+            f'    {{ fingerprint = "{BOB}", retired = "9999-12-31T23:59:59-12:00" }},',
+            "'retired' is out of range",
+        ),
+        (
+            '[projects."demo-pkg"]\n',
+            '[projects."demo-pkg"]\nunsigned = "yes"\n',
+            r'unsigned = "yes" is not understood',
+        ),
+        (
+            '[projects."demo-pkg"]\n',
+            '[projects."demo-pkg"]\nunsigned = true\n',
+            "'unsigned' must be a string",
+        ),
+        ('[projects."demo-pkg"]\n', '[projects."demo-pkg"]\nnote = 1\n', "'note' must be a string"),
+        (
+            'projects."demo-pkg"',
+            'projects."Demo_Pkg"',
+            'project "Demo_Pkg" is not a normalized name',
+        ),
+        ('projects."demo-pkg"', 'projects."a b"', "is not a normalized name"),
+        (
+            f"\"{ALICE}\" = '''",
+            f"\"{ALICE}\" = 1\nx = '''",
+            f"certificate {ALICE} must be a string",
+        ),
+        (f"\"{ALICE}\" = '''", "\"ALICE\" = '''", "not a v4 key fingerprint"),
+    ],
+)
 def test_lockfile_rejects_wrong_types_and_values(old, new, message):
     text = _text()
     assert old in text
@@ -426,8 +475,11 @@ def test_lockfile_write_cleans_up_on_interrupt(tmp_path, monkeypatch):
 def test_lockfile_write_refuses_an_inconsistent_lock(tmp_path):
     path = tmp_path / "pgpverify.lock"
     lock = _lock()
-    broken = LockFile(index_url=None, projects=lock.projects,
-                      certificates={k: v for k, v in lock.certificates.items() if k != BOB})
+    broken = LockFile(
+        index_url=None,
+        projects=lock.projects,
+        certificates={k: v for k, v in lock.certificates.items() if k != BOB},
+    )
     with pytest.raises(LockFileError, match=f"no certificate for {BOB}"):
         write_lock(path, broken)
     assert not path.exists()
@@ -463,8 +515,14 @@ def _verdict(lock):
 
 @pytest.mark.parametrize(
     "written",
-    ['"1970-01-01"', '"1970-01-01T00:00:00Z"', "1970-01-01", "1970-01-01T00:00:00Z",
-     "1970-01-01T01:00:00+01:00", "1970-01-01T00:00:00"],
+    [
+        '"1970-01-01"',
+        '"1970-01-01T00:00:00Z"',
+        "1970-01-01",
+        "1970-01-01T00:00:00Z",
+        "1970-01-01T01:00:00+01:00",
+        "1970-01-01T00:00:00",
+    ],
 )
 def test_lockfile_retirement_at_the_epoch_is_a_retirement(written):
     good = loads(_text())
@@ -488,11 +546,18 @@ def test_lockfile_earliest_of_two_retirements_by_one_maintainer_counts():
 
 
 def test_lockfile_build_keeps_a_retirement_at_the_epoch(tmp_path):
-    rec = OwnershipRecord(project="demo-pkg", maintainers=(
-        Maintainer(user="alice", role="Owner", keys=(ALICE,), retired=((ALICE, 0),)),
-        Maintainer(user="bob", role="Maintainer", keys=(BOB, DAVE),
-                   retired=((DAVE, parse_retired("0005-01-01")),)),
-    ))
+    rec = OwnershipRecord(
+        project="demo-pkg",
+        maintainers=(
+            Maintainer(user="alice", role="Owner", keys=(ALICE,), retired=((ALICE, 0),)),
+            Maintainer(
+                user="bob",
+                role="Maintainer",
+                keys=(BOB, DAVE),
+                retired=((DAVE, parse_retired("0005-01-01")),),
+            ),
+        ),
+    )
     lock = build_lock([rec], CERTS, index_url=None)
     path = tmp_path / "pgpverify.lock"
     write_lock(path, lock)
@@ -504,11 +569,14 @@ def test_lockfile_build_keeps_a_retirement_at_the_epoch(tmp_path):
     assert _verdict(again) is Reason.NOT_OWNER
 
 
-@pytest.mark.parametrize(("url", "written"), [
-    ("https://alice:s3cret-t0ken@index.test/simple/", "https://alice:****@index.test/simple/"),
-    ("https://s3cret-t0ken@index.test/simple/", "https://****@index.test/simple/"),
-    ("https://index.test/simple/", "https://index.test/simple/"),
-])
+@pytest.mark.parametrize(
+    ("url", "written"),
+    [
+        ("https://alice:s3cret-t0ken@index.test/simple/", "https://alice:****@index.test/simple/"),
+        ("https://s3cret-t0ken@index.test/simple/", "https://****@index.test/simple/"),
+        ("https://index.test/simple/", "https://index.test/simple/"),
+    ],
+)
 def test_lock_file_never_writes_index_credentials(url, written):
     text = dumps(LockFile(index_url=url))
     assert "s3cret-t0ken" not in text
@@ -523,8 +591,12 @@ def _retiring(fpr, when):
     """The demo record with ``fpr`` retired at ``when`` by whoever lists it."""
     record = _record()
     maintainers = tuple(
-        Maintainer(user=m.user, role=m.role, keys=m.keys,
-                   retired=((fpr, parse_retired(when)),) if fpr in m.keys else ())
+        Maintainer(
+            user=m.user,
+            role=m.role,
+            keys=m.keys,
+            retired=((fpr, parse_retired(when)),) if fpr in m.keys else (),
+        )
         for m in record.maintainers
     )
     return OwnershipRecord(project=record.project, maintainers=maintainers)
@@ -538,8 +610,9 @@ def _older(fpr):
 
 
 def _relock(records, certs, previous, **kw):
-    return build_lock(records, certs, index_url="https://pypi.example/simple/",
-                      previous=previous, **kw)
+    return build_lock(
+        records, certs, index_url="https://pypi.example/simple/", previous=previous, **kw
+    )
 
 
 def test_lock_changes_of_an_unchanged_lock_are_none():
@@ -548,8 +621,9 @@ def test_lock_changes_of_an_unchanged_lock_are_none():
 
 def test_lock_changes_say_what_changed():
     previous = _lock()
-    other = OwnershipRecord(project="other", maintainers=(
-        Maintainer(user="carol", role="Owner", keys=(CAROL,)),))
+    other = OwnershipRecord(
+        project="other", maintainers=(Maintainer(user="carol", role="Owner", keys=(CAROL,)),)
+    )
     current = _relock([_retiring(BOB, "2024-05-01"), other], CERTS, previous)
     changes = lockfile.lock_changes(previous, current)
     assert [(c.project, c.fingerprint, c.widens, c.weakens) for c in changes] == [
@@ -559,13 +633,17 @@ def test_lock_changes_say_what_changed():
         ("other", None, True, False),
     ]
     assert changes[0].describe() == (
-        f"demo-pkg: retirement added user 'bob' key {BOB} (none -> 2024-05-01T00:00:00Z)")
+        f"demo-pkg: retirement added user 'bob' key {BOB} (none -> 2024-05-01T00:00:00Z)"
+    )
     assert [c.description for c in changes[1:]] == [
-        "project pinned", f"key added key {CAROL} [WIDENS who may sign]",
-        "user added user 'carol' [WIDENS who may sign]"]
+        "project pinned",
+        f"key added key {CAROL} [WIDENS who may sign]",
+        "user added user 'carol' [WIDENS who may sign]",
+    ]
     back = lockfile.lock_changes(current, previous)
     assert ("other", None, "project no longer pinned") in [
-        (c.project, c.fingerprint, c.description) for c in back]
+        (c.project, c.fingerprint, c.description) for c in back
+    ]
     assert [c.weakens for c in back if c.project == "demo-pkg"] == [True]
 
 
@@ -583,8 +661,9 @@ def test_build_lock_keeps_a_revocation_the_previous_lock_held():
     kept = _relock([_record()], served, previous)
     assert kept.certificates[DAVE] == previous.certificates[DAVE]
     assert lockfile.lock_changes(previous, kept) == ()
-    result = Verifier(kept.keyring_for("demo-pkg"), owners=kept.ownership("demo-pkg"),
-                      project="demo-pkg").verify(DEMO / "revoked" / WHEEL.name, at=AT)
+    result = Verifier(
+        kept.keyring_for("demo-pkg"), owners=kept.ownership("demo-pkg"), project="demo-pkg"
+    ).verify(DEMO / "revoked" / WHEEL.name, at=AT)
     assert result.reason is Reason.KEY_REVOKED
 
 
@@ -594,8 +673,9 @@ def test_build_lock_allow_weakening_takes_the_served_copy():
     (change,) = lockfile.lock_changes(previous, weak)
     assert (change.fingerprint, change.weakens) == (DAVE, True)
     assert change.description == "1 packet(s) the previous lock held are dropped"
-    result = Verifier(weak.keyring_for("demo-pkg"), owners=weak.ownership("demo-pkg"),
-                      project="demo-pkg").verify(DEMO / "revoked" / WHEEL.name, at=AT)
+    result = Verifier(
+        weak.keyring_for("demo-pkg"), owners=weak.ownership("demo-pkg"), project="demo-pkg"
+    ).verify(DEMO / "revoked" / WHEEL.name, at=AT)
     assert result.ok
 
 
@@ -604,7 +684,10 @@ def test_build_lock_grows_a_certificate_with_new_packets():
     grown = _relock([_record()], CERTS, previous)
     (change,) = lockfile.lock_changes(previous, grown)
     assert (change.fingerprint, change.description, change.weakens) == (
-        DAVE, "1 new packet(s)", False)
+        DAVE,
+        "1 new packet(s)",
+        False,
+    )
     assert grown.certificates[DAVE] == CERTS[DAVE]
 
 
@@ -617,8 +700,9 @@ def test_build_lock_keeps_a_listed_key_whose_key_file_disappeared():
     # the two-step laundering: the key file vanishes, then an older copy comes back
     again = _relock([_record()], {**CERTS, DAVE: _older(DAVE)}, kept)
     assert again.certificates[DAVE] == previous.certificates[DAVE]
-    result = Verifier(again.keyring_for("demo-pkg"), owners=again.ownership("demo-pkg"),
-                      project="demo-pkg").verify(DEMO / "revoked" / WHEEL.name, at=AT)
+    result = Verifier(
+        again.keyring_for("demo-pkg"), owners=again.ownership("demo-pkg"), project="demo-pkg"
+    ).verify(DEMO / "revoked" / WHEEL.name, at=AT)
     assert result.reason is Reason.KEY_REVOKED
 
 
@@ -677,7 +761,18 @@ def test_lockfile_rejects_control_and_bidi_characters_in_a_user_or_role(field, c
 
 
 def test_lockfile_keeps_an_unusual_but_plain_user_name():
-    lock = LockFile(projects={"p": LockedProject(name="p", maintainers=(
-        Maintainer(user="José \U0001f469\u200d\U0001f4bb \u0639\u0644\u064a", role="Owner",
-                   keys=()),))})
+    lock = LockFile(
+        projects={
+            "p": LockedProject(
+                name="p",
+                maintainers=(
+                    Maintainer(
+                        user="José \U0001f469\u200d\U0001f4bb \u0639\u0644\u064a",
+                        role="Owner",
+                        keys=(),
+                    ),
+                ),
+            )
+        }
+    )
     assert loads(dumps(lock)) == lock

@@ -23,9 +23,7 @@ def _when(text):
 @pytest.mark.parametrize("vector", MANIFEST, ids=[v["name"] for v in MANIFEST])
 def test_vector_verdict(vector):
     ring = Keyring.from_files([VECTORS / k for k in vector["keyrings"]])
-    owners = (
-        OwnershipRecord.from_file(VECTORS / vector["owners"]) if vector.get("owners") else None
-    )
+    owners = OwnershipRecord.from_file(VECTORS / vector["owners"]) if vector.get("owners") else None
     verifier = Verifier(ring, owners=owners, project=vector.get("project") if owners else None)
     result = verifier.verify(
         VECTORS / vector["file"], VECTORS / vector["signature"], at=_when(vector["at"])

@@ -51,10 +51,12 @@ def kinds(before: TrustStatement, after: TrustStatement) -> list[tuple[str, bool
 
 
 def test_statement_merges_repeated_entries_and_keeps_the_earliest_retirement():
-    statement = stmt(("bob", "Maintainer", [B, (B, JUNE_2024)]),
-                     ("bob", "Maintainer", [(B, MAY_2024)]), ("Alice", "Owner", [A.lower()]))
-    assert statement.grants == (Grant("Alice", "Owner", A), Grant("bob", "Maintainer", B,
-                                                                   MAY_2024))
+    statement = stmt(
+        ("bob", "Maintainer", [B, (B, JUNE_2024)]),
+        ("bob", "Maintainer", [(B, MAY_2024)]),
+        ("Alice", "Owner", [A.lower()]),
+    )
+    assert statement.grants == (Grant("Alice", "Owner", A), Grant("bob", "Maintainer", B, MAY_2024))
     assert statement.signing() == {A: None, B: MAY_2024}
 
 
@@ -71,22 +73,28 @@ def test_statement_of_a_record_uses_the_normalised_name():
 
 
 def test_statement_json_round_trip():
-    for statement in (BASE, TrustStatement.from_fingerprints("demo-pkg", [B, A]),
-                      TrustStatement("demo-pkg")):
+    for statement in (
+        BASE,
+        TrustStatement.from_fingerprints("demo-pkg", [B, A]),
+        TrustStatement("demo-pkg"),
+    ):
         assert TrustStatement.from_json(statement.to_json()) == statement
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda t: t.replace('"alice"', '"alice" '),          # not canonical
-    lambda t: t.replace('"Owner"', "7"),                 # a role that is not text
-    lambda t: t.replace(str(JUNE_2024), "true"),         # a retirement that is not a time
-    lambda t: t.replace(A, "not a fingerprint"),
-    lambda t: t.replace('"demo-pkg"', '"Demo_Pkg"'),     # not a normalised name
-    lambda t: t.replace('"grants"', '"grunts"'),
-    lambda t: t[:-5],                                    # truncated
-    lambda _: "[" * 100_000,
-    lambda _: 42,
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda t: t.replace('"alice"', '"alice" '),  # not canonical
+        lambda t: t.replace('"Owner"', "7"),  # a role that is not text
+        lambda t: t.replace(str(JUNE_2024), "true"),  # a retirement that is not a time
+        lambda t: t.replace(A, "not a fingerprint"),
+        lambda t: t.replace('"demo-pkg"', '"Demo_Pkg"'),  # not a normalised name
+        lambda t: t.replace('"grants"', '"grunts"'),
+        lambda t: t[:-5],  # truncated
+        lambda _: "[" * 100_000,
+        lambda _: 42,
+    ],
+)
 def test_statement_from_json_rejects_a_corrupt_memory(mutate):
     with pytest.raises(StatementFormatError):
         TrustStatement.from_json(mutate(BASE.to_json()))
@@ -122,15 +130,19 @@ def test_compare_key_removed_narrows():
 
 
 def test_compare_user_added_who_may_sign_widens():
-    after = stmt(("alice", "Owner", [A]), ("bob", "Maintainer", [(B, JUNE_2024)]),
-                 ("mallory", "Maintainer", [A]))
+    after = stmt(
+        ("alice", "Owner", [A]),
+        ("bob", "Maintainer", [(B, JUNE_2024)]),
+        ("mallory", "Maintainer", [A]),
+    )
     assert kinds(BASE, after) == [("user-added", True)]
     assert widens(BASE, after)
 
 
 def test_compare_user_added_who_may_not_sign_is_reported_not_widening():
-    after = stmt(("alice", "Owner", [A]), ("bob", "Maintainer", [(B, JUNE_2024)]),
-                 ("carol", "Viewer", [C]))
+    after = stmt(
+        ("alice", "Owner", [A]), ("bob", "Maintainer", [(B, JUNE_2024)]), ("carol", "Viewer", [C])
+    )
     assert kinds(BASE, after) == [("key-added", False), ("user-added", False)]
     assert not widens(BASE, after)
 
@@ -145,7 +157,8 @@ def test_compare_promotion_of_a_listed_user_who_could_not_sign_widens():
     after = stmt(("alice", "Owner", [A]), ("carol", "Maintainer", [C]))
     changes = compare(before, after)
     assert [(c.kind, c.widens) for c in changes] == [
-        (ChangeKind.ROLE_CHANGED, True), (ChangeKind.KEY_LISTED, True),
+        (ChangeKind.ROLE_CHANGED, True),
+        (ChangeKind.KEY_LISTED, True),
         (ChangeKind.KEY_UNLISTED, False),
     ]
     assert (changes[0].before, changes[0].after) == ("Viewer", "Maintainer")
@@ -207,7 +220,9 @@ def test_compare_retirement_moved_between_entries_is_reported_not_widening():
     after = stmt(("alice", "Owner", [(A, 0)]), ("bob", "Maintainer", [A]))
     changes = compare(before, after)
     assert [(c.kind.value, c.user, c.widens) for c in changes] == [
-        ("retirement-added", "alice", False), ("retirement-removed", "bob", False)]
+        ("retirement-added", "alice", False),
+        ("retirement-removed", "bob", False),
+    ]
     assert not widens(before, after)
 
 
@@ -227,8 +242,10 @@ def test_compare_with_a_legacy_memory_sees_keys_only():
 
 def test_change_describes_itself():
     (change,) = compare(BASE, stmt(("alice", "Owner", [A]), ("bob", "Maintainer", [B])))
-    assert change.describe() == (f"retirement removed user 'bob' key {B} "
-                                 "(2024-06-01T00:00:00Z -> none) [WIDENS who may sign]")
+    assert change.describe() == (
+        f"retirement removed user 'bob' key {B} "
+        "(2024-06-01T00:00:00Z -> none) [WIDENS who may sign]"
+    )
     assert change.to_json()["kind"] == "retirement-removed"
 
 
@@ -245,14 +262,18 @@ def packets(data: bytes) -> list[tuple[int, bytes]]:
 
 
 def encode(items: list[tuple[int, bytes]]) -> bytes:
-    return b"".join(bytes([0xC0 | tag, 0xFF]) + len(body).to_bytes(4, "big") + body
-                    for tag, body in items)
+    return b"".join(
+        bytes([0xC0 | tag, 0xFF]) + len(body).to_bytes(4, "big") + body for tag, body in items
+    )
 
 
 def without_revocation(data: bytes) -> bytes:
     """An older copy of the certificate: the same packets, but the key revocation."""
-    kept = [p for p in packets(data)
-            if not (p[0] == Tag.SIGNATURE and p[1][1] == SigType.KEY_REVOCATION)]
+    kept = [
+        p
+        for p in packets(data)
+        if not (p[0] == Tag.SIGNATURE and p[1][1] == SigType.KEY_REVOCATION)
+    ]
     assert len(kept) == len(packets(data)) - 1
     return encode(kept)
 
@@ -261,11 +282,14 @@ def test_union_keeps_a_revocation_an_older_copy_lacks():
     full = binary(DAVE)
     older = without_revocation(full)
     assert union_certificate([full, older], fingerprint=DAVE) == union_certificate(
-        [full], fingerprint=DAVE)
+        [full], fingerprint=DAVE
+    )
     assert union_certificate([older, full], fingerprint=DAVE) != union_certificate(
-        [older], fingerprint=DAVE)
+        [older], fingerprint=DAVE
+    )
     assert sorted(packets(union_certificate([older, full], fingerprint=DAVE))) == sorted(
-        packets(union_certificate([full], fingerprint=DAVE)))
+        packets(union_certificate([full], fingerprint=DAVE))
+    )
 
 
 def test_union_is_a_fixed_point():
@@ -279,7 +303,7 @@ def test_union_drops_a_revocation_where_it_does_not_belong():
     revocation = next(p for p in full if p[0] == Tag.SIGNATURE and p[1][1] == 0x20)
     rest = [p for p in full if p != revocation]
     uid = next(i for i, p in enumerate(rest) if p[0] == Tag.USER_ID)
-    misplaced = encode([*rest[: uid + 1], revocation, *rest[uid + 1:]])
+    misplaced = encode([*rest[: uid + 1], revocation, *rest[uid + 1 :]])
     alone = packets(union_certificate([misplaced], fingerprint=DAVE))
     assert revocation not in alone
     merged = packets(union_certificate([misplaced, binary(DAVE)], fingerprint=DAVE))
@@ -292,9 +316,10 @@ def test_union_drops_third_party_certifications_and_user_attributes():
     dave = packets(binary(DAVE))
     uid = next(i for i, p in enumerate(dave) if p[0] == Tag.USER_ID)
     attribute = (Tag.USER_ATTRIBUTE, b"\x05\x01junk")
-    spliced = encode([*dave[: uid + 2], foreign, attribute, dave[uid + 1], *dave[uid + 2:]])
+    spliced = encode([*dave[: uid + 2], foreign, attribute, dave[uid + 1], *dave[uid + 2 :]])
     assert union_certificate([spliced], fingerprint=DAVE) == union_certificate(
-        [binary(DAVE)], fingerprint=DAVE)
+        [binary(DAVE)], fingerprint=DAVE
+    )
 
 
 def test_union_rejects_a_copy_of_another_certificate():
@@ -338,8 +363,10 @@ class _CountingGrants(tuple):
 def test_compare_walks_the_grants_a_constant_number_of_times(n):
     def big(role, retired):
         grants = (Grant(f"user{i}", role, f"{i:040X}", retired) for i in range(n))
-        return TrustStatement("demo-pkg", _CountingGrants(sorted(
-            grants, key=lambda g: (g.user, g.role, g.fingerprint))))
+        return TrustStatement(
+            "demo-pkg",
+            _CountingGrants(sorted(grants, key=lambda g: (g.user, g.role, g.fingerprint))),
+        )
 
     before, after = big("Viewer", MAY_2024), big("Owner", JUNE_2024)
     _CountingGrants.walks = 0
@@ -357,12 +384,14 @@ def forged_after(data: bytes, sig_type: int, count: int, *, salt: int = 0) -> by
     """``data`` with ``count`` copies of its first ``sig_type`` signature, each with a changed
     signature value (well-formed, issuer the primary, right hash prefix, wrong math)."""
     items = packets(data)
-    at = next(i for i, (tag, body) in enumerate(items)
-              if tag == Tag.SIGNATURE and body[1] == sig_type)
+    at = next(
+        i for i, (tag, body) in enumerate(items) if tag == Tag.SIGNATURE and body[1] == sig_type
+    )
     real = items[at][1]
-    junk = [(Tag.SIGNATURE, real[:-3] + (salt * 100_000 + n).to_bytes(3, "big"))
-            for n in range(count)]
-    return encode([*items[: at + 1], *junk, *items[at + 1:]])
+    junk = [
+        (Tag.SIGNATURE, real[:-3] + (salt * 100_000 + n).to_bytes(3, "big")) for n in range(count)
+    ]
+    return encode([*items[: at + 1], *junk, *items[at + 1 :]])
 
 
 def test_grow_remembers_a_new_revocation_the_key_made():
@@ -407,7 +436,7 @@ def test_grow_rejects_signatures_with_a_wrong_hash_prefix_without_math():
     # a changed creation time (hashed) changes the digest: the 16-bit prefix no longer fits
     created = body.index(b"\x05\x02") + 2
     body[created + 3] ^= 1
-    hostile = encode([*items[: at + 1], (Tag.SIGNATURE, bytes(body)), *items[at + 1:]])
+    hostile = encode([*items[: at + 1], (Tag.SIGNATURE, bytes(body)), *items[at + 1 :]])
     budget = WorkBudget.of(Limits())
     grown = grow_certificate(full, [hostile], fingerprint=DAVE, budget=budget)
     assert (grown.remembered, grown.forged, budget.spent) == (full, 1, 0)
@@ -429,8 +458,9 @@ def test_grow_stops_at_the_run_budget_and_checks_revocations_first():
     budget = WorkBudget(limit=1)
     grown = grow_certificate(older, [hostile], fingerprint=DAVE, budget=budget)
     # the real revocation was checked first and is remembered; the junk is left unchecked
-    assert sorted(packets(grown.remembered)) == sorted(packets(union_certificate(
-        [full], fingerprint=DAVE)))
+    assert sorted(packets(grown.remembered)) == sorted(
+        packets(union_certificate([full], fingerprint=DAVE))
+    )
     assert (grown.forged, grown.unchecked, budget.spent) == (0, 10, 1)
 
 

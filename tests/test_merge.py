@@ -52,8 +52,9 @@ def test_multi_keyring_vector_same_verdict_in_every_order(vector):
 
 
 def test_merge_rejects_revocation_hidden_in_one_keyring_in_both_orders():
-    vector = next(v for v in MANIFEST
-                  if v["name"] == "bad/merge-revocation-under-dummy-user-id-one-keyring")
+    vector = next(
+        v for v in MANIFEST if v["name"] == "bad/merge-revocation-under-dummy-user-id-one-keyring"
+    )
     (ring,) = vector["keyrings"]
     data = (VECTORS / ring).read_text(encoding="ascii")
     cut = data.index("-----BEGIN", 1)

@@ -18,8 +18,9 @@ VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
 
 def _load_report():
-    spec = importlib.util.spec_from_file_location("vectors_oracle_report",
-                                                  VECTORS / "oracle_report.py")
+    spec = importlib.util.spec_from_file_location(
+        "vectors_oracle_report", VECTORS / "oracle_report.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -49,8 +50,10 @@ def _require(oracle):
     if report.installed(oracle):
         return
     if oracles_required():
-        pytest.fail(f"{oracle} not installed but oracles are required (CI=true on Linux, "
-                    "or PGPVERIFY_REQUIRE_ORACLES=1)")
+        pytest.fail(
+            f"{oracle} not installed but oracles are required (CI=true on Linux, "
+            "or PGPVERIFY_REQUIRE_ORACLES=1)"
+        )
     pytest.skip(f"{oracle} is not installed")
 
 
@@ -113,16 +116,22 @@ def test_gpgv_key_state_notes_match_its_status_output():
     # revocation or expiry (it read another copy, or dropped the signature), which the note
     # must say instead.
     _require("gpgv")
-    spec = importlib.util.spec_from_file_location("vectors_oracle_notes",
-                                                  VECTORS / "oracle_notes.py")
+    spec = importlib.util.spec_from_file_location(
+        "vectors_oracle_notes", VECTORS / "oracle_notes.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     notes = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(notes)
-    claimed = [v for v in MANIFEST
-               if v["oracles"]["gpgv"] == "good"
-               and v.get("oracle_note", "").startswith(notes.GPGV_STATE)]
+    claimed = [
+        v
+        for v in MANIFEST
+        if v["oracles"]["gpgv"] == "good" and v.get("oracle_note", "").startswith(notes.GPGV_STATE)
+    ]
     assert claimed
-    wrong = [v["name"] for v in claimed
-             if not report.gpgv_status(v) & {"REVKEYSIG", "EXPKEYSIG", "EXPSIG"}]
+    wrong = [
+        v["name"]
+        for v in claimed
+        if not report.gpgv_status(v) & {"REVKEYSIG", "EXPKEYSIG", "EXPSIG"}
+    ]
     assert not wrong, wrong

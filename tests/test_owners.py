@@ -67,14 +67,22 @@ def test_owners_ignores_unknown_fields():
         (b'{"project": 1, "maintainers": []}', "'project' must be a string"),
         (b'{"project": "x", "maintainers": {}}', "'maintainers' must be a list"),
         (b'{"project": "x", "maintainers": [1]}', "maintainers[0] must be an object"),
-        (b'{"project": "x", "maintainers": [{"role": "Owner", "keys": []}]}',
-         "lacks the field 'user'"),
-        (b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": "AB"}]}',
-         "'keys' must be a list"),
-        (b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": [5]}]}',
-         "keys[0] must be a fingerprint or an object"),
-        (b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": ["ABCD"]}]}',
-         "not a v4 key fingerprint"),
+        (
+            b'{"project": "x", "maintainers": [{"role": "Owner", "keys": []}]}',
+            "lacks the field 'user'",
+        ),
+        (
+            b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": "AB"}]}',
+            "'keys' must be a list",
+        ),
+        (
+            b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": [5]}]}',
+            "keys[0] must be a fingerprint or an object",
+        ),
+        (
+            b'{"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": ["ABCD"]}]}',
+            "not a v4 key fingerprint",
+        ),
         (b'{"project": " ", "maintainers": []}', "'project' is empty"),
         (b"[" * 100000 + b"]" * 100000, ""),
     ],
@@ -108,8 +116,11 @@ def test_owners_key_may_be_an_object_with_a_retirement_date():
     doc = {
         "project": "demo-pkg",
         "maintainers": [
-            {"user": "alice", "role": "Owner",
-             "keys": [{"fingerprint": ALICE, "retired": "2024-05-01"}, BOB]},
+            {
+                "user": "alice",
+                "role": "Owner",
+                "keys": [{"fingerprint": ALICE, "retired": "2024-05-01"}, BOB],
+            },
         ],
     }
     rec = OwnershipRecord.from_bytes(json.dumps(doc).encode())
@@ -136,36 +147,56 @@ def test_owners_rejects_bad_key_objects(entry, message):
 
 
 def test_owners_rejects_a_retirement_date_out_of_range():
-    doc = {"project": "x", "maintainers": [{"user": "a", "role": "Owner", "keys": [
-        {"fingerprint": ALICE, "retired": "9999-12-31T23:59:59-12:00"}]}]}
+    doc = {
+        "project": "x",
+        "maintainers": [
+            {
+                "user": "a",
+                "role": "Owner",
+                "keys": [{"fingerprint": ALICE, "retired": "9999-12-31T23:59:59-12:00"}],
+            }
+        ],
+    }
     with pytest.raises(OwnersError, match="out of range"):
         OwnershipRecord.from_bytes(json.dumps(doc).encode())
 
 
 @pytest.mark.parametrize(
     ("user", "message"),
-    [("al\\ud800ice", "not valid Unicode"), ("al\\u0000ice", "control characters"),
-     ("al\\nice", "control characters"), ("al\\u009bice", "control characters"),
-     ("al\\u0085ice", "control characters"),
-     ("al\\u202eice", "bidi or invisible format character"),
-     ("al\\u2066ice", "bidi or invisible format character"),
-     ("al\\u200fice", "bidi or invisible format character"),
-     ("al\\u200bice", "bidi or invisible format character"),
-     ("al\\u2028ice", "line separator"), ("al\\u2029ice", "paragraph separator")],
+    [
+        ("al\\ud800ice", "not valid Unicode"),
+        ("al\\u0000ice", "control characters"),
+        ("al\\nice", "control characters"),
+        ("al\\u009bice", "control characters"),
+        ("al\\u0085ice", "control characters"),
+        ("al\\u202eice", "bidi or invisible format character"),
+        ("al\\u2066ice", "bidi or invisible format character"),
+        ("al\\u200fice", "bidi or invisible format character"),
+        ("al\\u200bice", "bidi or invisible format character"),
+        ("al\\u2028ice", "line separator"),
+        ("al\\u2029ice", "paragraph separator"),
+    ],
 )
 def test_owners_rejects_unprintable_strings(user, message):
-    data = ('{"project": "x", "maintainers": [{"user": "' + user
-            + '", "role": "Owner", "keys": []}]}').encode()
+    data = (
+        '{"project": "x", "maintainers": [{"user": "' + user + '", "role": "Owner", "keys": []}]}'
+    ).encode()
     with pytest.raises(OwnersError, match=message):
         OwnershipRecord.from_bytes(data)
 
 
 def test_owners_key_retired_by_any_maintainer_is_retired():
-    doc = {"project": "x", "maintainers": [
-        {"user": "alice", "role": "Owner", "keys": [ALICE]},
-        {"user": "bob", "role": "Maintainer",
-         "keys": [{"fingerprint": ALICE, "retired": "2024-05-01"}]},
-    ]}
+    doc = {
+        "project": "x",
+        "maintainers": [
+            {"user": "alice", "role": "Owner", "keys": [ALICE]},
+            {
+                "user": "bob",
+                "role": "Maintainer",
+                "keys": [{"fingerprint": ALICE, "retired": "2024-05-01"}],
+            },
+        ],
+    }
     rec = OwnershipRecord.from_bytes(json.dumps(doc).encode())
     assert rec.signer(ALICE).user == "alice"
     assert rec.retired_at(ALICE) == 1714521600
@@ -214,8 +245,10 @@ def test_owners_earliest_retirement_counts(entries, earliest):
 @pytest.mark.parametrize("field", ["user", "role", "project"])
 @pytest.mark.parametrize("char", ["\u009b", "\u202e", "\u061c", "\u2069"])
 def test_owners_rejects_c1_and_bidi_characters_naming_the_field(field, char):
-    doc = {"project": "demo-pkg", "maintainers": [
-        {"user": "alice", "role": "Owner", "keys": [ALICE]}]}
+    doc = {
+        "project": "demo-pkg",
+        "maintainers": [{"user": "alice", "role": "Owner", "keys": [ALICE]}],
+    }
     assert OwnershipRecord.from_json(doc).maintainers[0].user == "alice"  # the good twin
     target = doc if field == "project" else doc["maintainers"][0]
     target[field] = target[field][:2] + char + target[field][2:]
@@ -226,6 +259,5 @@ def test_owners_rejects_c1_and_bidi_characters_naming_the_field(field, char):
 
 @pytest.mark.parametrize("name", ["Zoë", "José Ñúñez", "李小龙", "👩\u200d💻 dev", "كريم"])
 def test_owners_keeps_accented_non_latin_and_joined_names(name):
-    doc = {"project": "demo-pkg", "maintainers": [
-        {"user": name, "role": "Owner", "keys": [ALICE]}]}
+    doc = {"project": "demo-pkg", "maintainers": [{"user": name, "role": "Owner", "keys": [ALICE]}]}
     assert OwnershipRecord.from_json(doc).maintainers[0].user == name

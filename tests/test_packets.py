@@ -39,8 +39,17 @@ def _all(data: bytes, max_packets: int = 100) -> list[Packet]:
 
 @pytest.mark.parametrize(
     ("form", "size"),
-    [("one", 0), ("one", 1), ("one", 191), ("two", 192), ("two", 1000), ("two", 8383),
-     ("five", 0), ("five", 8384), ("five", 70_000)],
+    [
+        ("one", 0),
+        ("one", 1),
+        ("one", 191),
+        ("two", 192),
+        ("two", 1000),
+        ("two", 8383),
+        ("five", 0),
+        ("five", 8384),
+        ("five", 70_000),
+    ],
 )
 def test_packets_new_format_lengths(form, size):
     body = (bytes(range(256)) * (size // 256 + 1))[:size]
@@ -105,8 +114,9 @@ def test_packets_marker_packets_are_ignored_wherever_they_appear(where, header):
         "alone": marker,
     }[where]
     pkts = _all(data)
-    assert [(p.tag, p.body) for p in pkts] == ([] if where == "alone" else
-                                              [(6, b"key"), (2, b"sig")])
+    assert [(p.tag, p.body) for p in pkts] == (
+        [] if where == "alone" else [(6, b"key"), (2, b"sig")]
+    )
 
 
 @pytest.mark.parametrize("body", [b"", b"PG", b"pgp", b"XYZ", b"PGPP"])

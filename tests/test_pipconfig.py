@@ -6,8 +6,11 @@ from pgpverify.index.pipconfig import config_files, configured_index_url
 
 
 def env(tmp_path, **extra):
-    base = {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
-            "XDG_CONFIG_DIRS": str(tmp_path / "etcxdg")}
+    base = {
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        "XDG_CONFIG_DIRS": str(tmp_path / "etcxdg"),
+    }
     base.update(extra)
     return base
 
@@ -32,13 +35,17 @@ def test_user_file_then_site_file_then_pip_config_file(tmp_path):
     write(tmp_path / "venv" / "pip.conf", "[global]\nindex-url = https://site/simple/\n")
     assert configured_index_url(e, prefix=prefix) == "https://site/simple/"
     extra = write(tmp_path / "extra.conf", "[global]\nindex-url = https://extra/simple/\n")
-    assert configured_index_url({**e, "PIP_CONFIG_FILE": str(extra)},
-                                prefix=prefix) == "https://extra/simple/"
+    assert (
+        configured_index_url({**e, "PIP_CONFIG_FILE": str(extra)}, prefix=prefix)
+        == "https://extra/simple/"
+    )
 
 
 def test_install_section_overrides_global(tmp_path):
-    write(tmp_path / "xdg" / "pip" / "pip.conf",
-          "[global]\nindex-url = https://g/simple/\n[install]\nindex-url = https://i/simple/\n")
+    write(
+        tmp_path / "xdg" / "pip" / "pip.conf",
+        "[global]\nindex-url = https://g/simple/\n[install]\nindex-url = https://i/simple/\n",
+    )
     assert configured_index_url(env(tmp_path), prefix=str(tmp_path)) == "https://i/simple/"
 
 
@@ -50,12 +57,16 @@ def test_devnull_config_file_disables_files(tmp_path):
 
 @pytest.mark.parametrize(
     "text",
-    ["index-url = https://no-section/simple/\n[[[",
-     "[global]\nindex-url = https://huge/simple/\n" + "#" * (2 << 20),
-     "[global]\nindex-url =\n"],
+    [
+        "index-url = https://no-section/simple/\n[[[",
+        "[global]\nindex-url = https://huge/simple/\n" + "#" * (2 << 20),
+        "[global]\nindex-url =\n",
+    ],
 )
 def test_broken_huge_or_empty_config_files_are_ignored(tmp_path, text):
-    user = write(tmp_path / "xdg" / "pip" / "pip.conf", "[global]\nindex-url = https://user/simple/\n")
+    user = write(
+        tmp_path / "xdg" / "pip" / "pip.conf", "[global]\nindex-url = https://user/simple/\n"
+    )
     broken = write(tmp_path / "broken.conf", text)
     e = env(tmp_path, PIP_CONFIG_FILE=str(broken))
     assert user.exists()
@@ -79,8 +90,10 @@ def test_no_home_and_no_passwd_entry(tmp_path, monkeypatch):
     extra = write(tmp_path / "extra.conf", "[global]\nindex-url = https://extra/simple/\n")
     files = config_files({"PIP_CONFIG_FILE": str(extra)}, prefix=str(tmp_path))
     assert files[-1] == extra
-    assert configured_index_url({"PIP_CONFIG_FILE": str(extra)},
-                                prefix=str(tmp_path)) == "https://extra/simple/"
+    assert (
+        configured_index_url({"PIP_CONFIG_FILE": str(extra)}, prefix=str(tmp_path))
+        == "https://extra/simple/"
+    )
 
 
 def test_config_file_over_its_limit_is_ignored(tmp_path):
@@ -90,10 +103,14 @@ def test_config_file_over_its_limit_is_ignored(tmp_path):
     write(tmp_path / "xdg" / "pip" / "pip.conf", text)
     size = len(text.encode())
     prefix = str(tmp_path / "venv")
-    assert configured_index_url(env(tmp_path), prefix=prefix,
-                                limits=Limits(pip_config_bytes=size)) == "https://user/simple/"
-    assert configured_index_url(env(tmp_path), prefix=prefix,
-                                limits=Limits(pip_config_bytes=size - 1)) is None
+    assert (
+        configured_index_url(env(tmp_path), prefix=prefix, limits=Limits(pip_config_bytes=size))
+        == "https://user/simple/"
+    )
+    assert (
+        configured_index_url(env(tmp_path), prefix=prefix, limits=Limits(pip_config_bytes=size - 1))
+        is None
+    )
 
 
 def test_default_config_cap_is_the_limits_one():

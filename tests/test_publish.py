@@ -179,10 +179,17 @@ def test_publish_normalises_record(tmp_path):
         "project": "Demo_Pkg",
         "homepage": "https://example.org/demo-pkg",
         "maintainers": [
-            {"user": "alice", "role": "Owner", "email": "alice@example.org",
-             "keys": [ALICE.lower()]},
-            {"user": "bob", "role": "Maintainer",
-             "keys": [{"fingerprint": BOB.lower(), "retired": "2024-05-01"}]},
+            {
+                "user": "alice",
+                "role": "Owner",
+                "email": "alice@example.org",
+                "keys": [ALICE.lower()],
+            },
+            {
+                "user": "bob",
+                "role": "Maintainer",
+                "keys": [{"fingerprint": BOB.lower(), "retired": "2024-05-01"}],
+            },
         ],
     }
     (owners_dir / "Demo_Pkg.json").write_text(json.dumps(doc))
@@ -194,8 +201,11 @@ def test_publish_normalises_record(tmp_path):
         "project": "demo-pkg",
         "maintainers": [
             {"user": "alice", "role": "Owner", "keys": [ALICE]},
-            {"user": "bob", "role": "Maintainer",
-             "keys": [{"fingerprint": BOB, "retired": "2024-05-01"}]},
+            {
+                "user": "bob",
+                "role": "Maintainer",
+                "keys": [{"fingerprint": BOB, "retired": "2024-05-01"}],
+            },
         ],
     }
     parsed = OwnershipRecord.from_file(tmp_path / "out" / "pgp" / "projects" / "demo-pkg.json")
@@ -205,10 +215,16 @@ def test_publish_normalises_record(tmp_path):
 
 def test_publish_retired_time_of_day_round_trips(tmp_path):
     keys_dir, owners_dir = _dirs(tmp_path, ["keys/alice.pub.asc"])
-    doc = {"project": "p", "maintainers": [
-        {"user": "alice", "role": "Owner",
-         "keys": [{"fingerprint": ALICE, "retired": "2024-05-01T12:30:00+02:00"}]},
-    ]}
+    doc = {
+        "project": "p",
+        "maintainers": [
+            {
+                "user": "alice",
+                "role": "Owner",
+                "keys": [{"fingerprint": ALICE, "retired": "2024-05-01T12:30:00+02:00"}],
+            },
+        ],
+    }
     (owners_dir / "p.json").write_text(json.dumps(doc))
     publish(keys_dir, owners_dir, tmp_path / "out", now=NOW)
     out = json.loads((tmp_path / "out" / "pgp" / "projects" / "p.json").read_text())
@@ -224,14 +240,21 @@ def test_publish_several_projects_share_keys(tmp_path):
         tmp_path, ["keys/carol-and-alice-two-blocks.pub.asc", "keys/bob.pub.asc"]
     )
     _record(owners_dir, "zeta.pkg.json", "Zeta.Pkg", ("alice", "Owner", [ALICE]))
-    _record(owners_dir, "alpha.json", "alpha", ("alice", "Owner", [ALICE]),
-            ("carol", "Maintainer", [CAROL]))
+    _record(
+        owners_dir,
+        "alpha.json",
+        "alpha",
+        ("alice", "Owner", [ALICE]),
+        ("carol", "Maintainer", [CAROL]),
+    )
     report = publish(keys_dir, owners_dir, tmp_path / "out", now=NOW)
     assert report.projects == ("alpha", "zeta-pkg")
     assert report.keys == (CAROL, ALICE)
     assert report.warnings == (
-        (f"key {BOB} ({keys_dir / 'bob.pub.asc'}) is not listed in any ownership record: "
-        "not published"),
+        (
+            f"key {BOB} ({keys_dir / 'bob.pub.asc'}) is not listed in any ownership record: "
+            "not published"
+        ),
     )
     root = tmp_path / "out" / "pgp"
     assert json.loads((root / "index.json").read_text()) == {"projects": ["alpha", "zeta-pkg"]}
@@ -241,8 +264,11 @@ def test_publish_several_projects_share_keys(tmp_path):
 def test_publish_merges_copies_of_one_certificate(tmp_path):
     keys_dir, owners_dir = _dirs(
         tmp_path,
-        ["keys/bob.pub.asc", "keys/bob-duplicate-merged.pub.asc",
-         "keys/bob-duplicate-merged-reversed.pub.asc"],
+        [
+            "keys/bob.pub.asc",
+            "keys/bob-duplicate-merged.pub.asc",
+            "keys/bob-duplicate-merged-reversed.pub.asc",
+        ],
     )
     _record(owners_dir, "p.json", "p", ("bob", "Owner", [BOB]))
     publish(keys_dir, owners_dir, tmp_path / "out", now=NOW)
@@ -266,8 +292,11 @@ def test_publish_is_deterministic(demo, tmp_path):
 def test_publish_accepts_binary_and_external_keys(tmp_path):
     keys_dir, owners_dir = _dirs(
         tmp_path,
-        ["keys/alice.pub.gpg", "external/gpg/rsa3072-signing-subkey.pub.asc",
-         "external/sq/cv25519.pub.asc"],
+        [
+            "keys/alice.pub.gpg",
+            "external/gpg/rsa3072-signing-subkey.pub.asc",
+            "external/sq/cv25519.pub.asc",
+        ],
     )
     gpg = _fingerprint("external/gpg/rsa3072-signing-subkey.pub.asc")
     sq = _fingerprint("external/sq/cv25519.pub.asc")
@@ -363,8 +392,13 @@ def test_strip_keeps_subkey_binding_and_revocations():
 def test_strip_drops_components_without_self_signatures():
     alice = _raw_packets("keys/alice.pub.asc")
     carol = _raw_packets("keys/carol.pub.asc")
-    packets = [*alice, Packet(Tag.USER_ID, b"Nobody", 0), carol[2],
-               Packet(99, b"unknown", 0), alice[2]]
+    packets = [
+        *alice,
+        Packet(Tag.USER_ID, b"Nobody", 0),
+        carol[2],
+        Packet(99, b"unknown", 0),
+        alice[2],
+    ]
     stripped = list(iter_packets(strip_certificate(packets), max_packets=100))
     assert [p.body for p in stripped] == [p.body for p in alice]
 
@@ -432,35 +466,62 @@ def test_publish_rejects_bad_key(tmp_path, vector, expected):
 
 #: (key vector, signature by it, the warning, the verdict a verifier gets from the index)
 LAPSED_KEYS = [
-    ("keys/revoked-compromised.pub.asc", "bad/revoked-compromised",
-     "revoked: the primary key was revoked", "key-revoked"),
-    ("keys/revoked-superseded-signature-before.pub.asc",
-     "bad/revoked-superseded-signature-after", "revoked: the primary key was revoked",
-     "key-revoked"),
-    ("keys/revoked-superseded-signature-before.pub.asc",
-     "good/revoked-superseded-signature-before", "revoked: the primary key was revoked",
-     "good"),
-    ("keys/primary-expired-at-reference-time.pub.asc", "bad/primary-expired-at-reference-time",
-     "expired: the primary key expired at", "key-expired"),
-    ("keys/subkey-revoked-compromised.pub.asc", "bad/subkey-revoked-compromised",
-     "no key can sign any more (", "key-revoked"),
-    ("keys/subkey-expired.pub.asc", "bad/subkey-expired", "no key can sign any more (",
-     "key-expired"),
-    ("keys/revoked-primary-invalidates-subkey.pub.asc",
-     "bad/revoked-primary-invalidates-subkey", "revoked: the primary key was revoked",
-     "key-revoked"),
+    (
+        "keys/revoked-compromised.pub.asc",
+        "bad/revoked-compromised",
+        "revoked: the primary key was revoked",
+        "key-revoked",
+    ),
+    (
+        "keys/revoked-superseded-signature-before.pub.asc",
+        "bad/revoked-superseded-signature-after",
+        "revoked: the primary key was revoked",
+        "key-revoked",
+    ),
+    (
+        "keys/revoked-superseded-signature-before.pub.asc",
+        "good/revoked-superseded-signature-before",
+        "revoked: the primary key was revoked",
+        "good",
+    ),
+    (
+        "keys/primary-expired-at-reference-time.pub.asc",
+        "bad/primary-expired-at-reference-time",
+        "expired: the primary key expired at",
+        "key-expired",
+    ),
+    (
+        "keys/subkey-revoked-compromised.pub.asc",
+        "bad/subkey-revoked-compromised",
+        "no key can sign any more (",
+        "key-revoked",
+    ),
+    (
+        "keys/subkey-expired.pub.asc",
+        "bad/subkey-expired",
+        "no key can sign any more (",
+        "key-expired",
+    ),
+    (
+        "keys/revoked-primary-invalidates-subkey.pub.asc",
+        "bad/revoked-primary-invalidates-subkey",
+        "revoked: the primary key was revoked",
+        "key-revoked",
+    ),
 ]
 
 
 def _vector(name):
-    (entry,) = (v for v in json.loads((VECTORS / "manifest.json").read_text())["vectors"]
-                if v["name"] == name)
+    (entry,) = (
+        v
+        for v in json.loads((VECTORS / "manifest.json").read_text())["vectors"]
+        if v["name"] == name
+    )
     return entry
 
 
 @pytest.mark.parametrize(("vector", "signed", "warning", "verdict"), LAPSED_KEYS)
-def test_publish_distributes_revoked_and_expired_keys(tmp_path, vector, signed, warning,
-                                                      verdict):
+def test_publish_distributes_revoked_and_expired_keys(tmp_path, vector, signed, warning, verdict):
     fpr = _fingerprint(vector)
     keys_dir, owners_dir = _dirs(tmp_path, [vector])
     _record(owners_dir, "p.json", "p", ("m", "Owner", [fpr]))
@@ -474,7 +535,8 @@ def test_publish_distributes_revoked_and_expired_keys(tmp_path, vector, signed, 
     entry = _vector(signed)
     result = Verifier(
         Keyring.from_files([root / "keys" / f"{fpr}.asc"]),
-        owners=OwnershipRecord.from_file(root / "projects" / "p.json"), project="p",
+        owners=OwnershipRecord.from_file(root / "projects" / "p.json"),
+        project="p",
     ).verify(VECTORS / entry["file"], VECTORS / entry["signature"], at=AT)
     assert result.reason.value == verdict == entry["expected"], result.message
 
@@ -484,8 +546,12 @@ def test_publish_distributes_a_bare_revocation_certificate(tmp_path):
     vector = "keys/revoked-compromised.pub.asc"
     fpr = _fingerprint(vector)
     packets = _raw_packets(vector)
-    bare = [p for p in packets if p.tag == Tag.PUBLIC_KEY
-            or (p.tag == Tag.SIGNATURE and parse_signature(p.body).sig_type == 0x20)]
+    bare = [
+        p
+        for p in packets
+        if p.tag == Tag.PUBLIC_KEY
+        or (p.tag == Tag.SIGNATURE and parse_signature(p.body).sig_type == 0x20)
+    ]
     assert len(bare) == 2
     keys_dir, owners_dir = _dirs(tmp_path)
     (keys_dir / "revocation.gpg").write_bytes(b"".join(_frame_any(p.tag, p.body) for p in bare))
@@ -501,7 +567,8 @@ def test_publish_distributes_a_bare_revocation_certificate(tmp_path):
     body = bytearray(bare[1].body)
     body[-3] ^= 0x01
     (keys_dir / "revocation.gpg").write_bytes(
-        _frame_any(bare[0].tag, bare[0].body) + _frame_any(Tag.SIGNATURE, bytes(body)))
+        _frame_any(bare[0].tag, bare[0].body) + _frame_any(Tag.SIGNATURE, bytes(body))
+    )
     problems = _problems(keys_dir, owners_dir, tmp_path / "forged")
     assert len(problems) == 1
     assert "no valid self-signature" in problems[0]
@@ -545,23 +612,27 @@ def test_publish_rejects_subkey_fingerprint(tmp_path):
         tmp_path,
         ["keys/alice.pub.asc", "keys/bob.pub.asc"],
     )
-    shutil.copy(VECTORS / "owners" / "subkey-fingerprint-listed.json",
-                owners_dir / "demo-pkg.json")
+    shutil.copy(VECTORS / "owners" / "subkey-fingerprint-listed.json", owners_dir / "demo-pkg.json")
     problems = _problems(keys_dir, owners_dir, tmp_path / "out")
     assert problems == [
-        (f"{owners_dir / 'demo-pkg.json'}: lists subkey {BOB_SUBKEY} of "
-        f"primary {BOB}: list the primary")
+        (
+            f"{owners_dir / 'demo-pkg.json'}: lists subkey {BOB_SUBKEY} of "
+            f"primary {BOB}: list the primary"
+        )
     ]
 
 
 def test_publish_rejects_duplicate_project_records(demo, tmp_path):
     keys_dir, owners_dir = demo
-    shutil.copy(VECTORS / "owners" / "demo-pkg-unnormalised-name.json",
-                owners_dir / "Demo_Pkg.json")
+    shutil.copy(
+        VECTORS / "owners" / "demo-pkg-unnormalised-name.json", owners_dir / "Demo_Pkg.json"
+    )
     problems = _problems(keys_dir, owners_dir, tmp_path / "out")
     assert problems == [
-        (f"{owners_dir / 'Demo_Pkg.json'} and {owners_dir / 'demo-pkg.json'}: "
-        "two ownership records for project demo-pkg")
+        (
+            f"{owners_dir / 'Demo_Pkg.json'} and {owners_dir / 'demo-pkg.json'}: "
+            "two ownership records for project demo-pkg"
+        )
     ]
 
 
@@ -572,8 +643,10 @@ def test_publish_rejects_record_named_for_another_project(demo, tmp_path):
     (owners_dir / "demo-pkg.json").rename(owners_dir / "other-pkg.json")
     problems = _problems(keys_dir, owners_dir, tmp_path / "out")
     assert problems == [
-        (f"{owners_dir / 'other-pkg.json'}: the record is for project 'demo-pkg' but its file "
-         "is named 'other-pkg.json': name it demo-pkg.json")
+        (
+            f"{owners_dir / 'other-pkg.json'}: the record is for project 'demo-pkg' but its file "
+            "is named 'other-pkg.json': name it demo-pkg.json"
+        )
     ]
 
 
@@ -590,15 +663,26 @@ def test_publish_rejects_key_file_named_for_another_fingerprint(tmp_path):
 
 @pytest.mark.parametrize(
     ("retired", "written"),
-    [("1970-01-01", "1970-01-01"), ("1970-01-01T00:00:00Z", "1970-01-01"),
-     ("1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z"), ("0005-01-01", "0005-01-01"),
-     ("0005-01-01T00:00:01Z", "0005-01-01T00:00:01Z")],
+    [
+        ("1970-01-01", "1970-01-01"),
+        ("1970-01-01T00:00:00Z", "1970-01-01"),
+        ("1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z"),
+        ("0005-01-01", "0005-01-01"),
+        ("0005-01-01T00:00:01Z", "0005-01-01T00:00:01Z"),
+    ],
 )
 def test_publish_keeps_retirements_at_and_before_the_epoch(tmp_path, retired, written):
     keys_dir, owners_dir = _dirs(tmp_path, ["keys/alice.pub.asc"])
-    doc = {"project": "p", "maintainers": [
-        {"user": "alice", "role": "Owner", "keys": [{"fingerprint": ALICE, "retired": retired}]},
-    ]}
+    doc = {
+        "project": "p",
+        "maintainers": [
+            {
+                "user": "alice",
+                "role": "Owner",
+                "keys": [{"fingerprint": ALICE, "retired": retired}],
+            },
+        ],
+    }
     (owners_dir / "p.json").write_text(json.dumps(doc))
     publish(keys_dir, owners_dir, tmp_path / "out", now=NOW)
     path = tmp_path / "out" / "pgp" / "projects" / "p.json"
@@ -610,11 +694,21 @@ def test_publish_keeps_retirements_at_and_before_the_epoch(tmp_path, retired, wr
 
 
 def test_publish_writes_the_earliest_of_two_retirements_by_one_maintainer():
-    record = OwnershipRecord.from_json({"project": "p", "maintainers": [
-        {"user": "alice", "role": "Owner", "keys": [
-            {"fingerprint": ALICE, "retired": "2024-05-01"},
-            {"fingerprint": ALICE, "retired": "1970-01-01"}]},
-    ]})
+    record = OwnershipRecord.from_json(
+        {
+            "project": "p",
+            "maintainers": [
+                {
+                    "user": "alice",
+                    "role": "Owner",
+                    "keys": [
+                        {"fingerprint": ALICE, "retired": "2024-05-01"},
+                        {"fingerprint": ALICE, "retired": "1970-01-01"},
+                    ],
+                },
+            ],
+        }
+    )
     # publish() refuses a key listed twice; the writer still keeps the earliest date.
     doc = publish_module._record_json("p", record)
     assert doc["maintainers"][0]["keys"][0] == {"fingerprint": ALICE, "retired": "1970-01-01"}
@@ -622,8 +716,13 @@ def test_publish_writes_the_earliest_of_two_retirements_by_one_maintainer():
 
 def test_publish_rejects_duplicate_fingerprints(demo, tmp_path):
     keys_dir, owners_dir = demo
-    _record(owners_dir, "demo-pkg.json", "demo-pkg",
-            ("alice", "Owner", [ALICE, ALICE.lower()]), ("bob", "Maintainer", [BOB, ALICE]))
+    _record(
+        owners_dir,
+        "demo-pkg.json",
+        "demo-pkg",
+        ("alice", "Owner", [ALICE, ALICE.lower()]),
+        ("bob", "Maintainer", [BOB, ALICE]),
+    )
     problems = _problems(keys_dir, owners_dir, tmp_path / "out")
     where = owners_dir / "demo-pkg.json"
     assert problems == [
@@ -637,8 +736,10 @@ def test_publish_rejects_duplicate_fingerprints(demo, tmp_path):
     [
         (b"{not json", "ownership record is not valid JSON"),
         (b'{"project": "p"}', "ownership record lacks the field 'maintainers'"),
-        (b'{"project": "p", "maintainers": [{"user": "a", "role": "Owner", "keys": ["ABC"]}]}',
-         "not a v4 key fingerprint"),
+        (
+            b'{"project": "p", "maintainers": [{"user": "a", "role": "Owner", "keys": ["ABC"]}]}',
+            "not a v4 key fingerprint",
+        ),
         (b'{"project": "../../etc", "maintainers": []}', "is not a valid project name"),
         (b"\xff\xfe", "not UTF-8"),
     ],
@@ -703,19 +804,29 @@ def test_publish_rejects_empty_inputs(tmp_path):
 
 def test_publish_lists_every_problem_at_once(demo, tmp_path):
     keys_dir, owners_dir = demo
-    for vector in ("keys/revoked-compromised.pub.asc", "keys/weak/rsa1024.pub.asc",
-                   "keys/primary-expired-at-reference-time.pub.asc",
-                   "keys/forged-self-signature.pub.asc", "keys/bob.pub.asc"):
+    for vector in (
+        "keys/revoked-compromised.pub.asc",
+        "keys/weak/rsa1024.pub.asc",
+        "keys/primary-expired-at-reference-time.pub.asc",
+        "keys/forged-self-signature.pub.asc",
+        "keys/bob.pub.asc",
+    ):
         shutil.copy(VECTORS / vector, keys_dir)
     revoked = _fingerprint("keys/revoked-compromised.pub.asc")
     weak = _fingerprint("keys/weak/rsa1024.pub.asc")
     expired = _fingerprint("keys/primary-expired-at-reference-time.pub.asc")
     forged = _fingerprint("keys/forged-self-signature.pub.asc")
-    _record(owners_dir, "zz.json", "zz", ("a", "Owner", [revoked, weak, expired, forged]),
-            ("b", "Maintainer", [BOB_SUBKEY, CAROL, weak]))
+    _record(
+        owners_dir,
+        "zz.json",
+        "zz",
+        ("a", "Owner", [revoked, weak, expired, forged]),
+        ("b", "Maintainer", [BOB_SUBKEY, CAROL, weak]),
+    )
     shutil.copy(VECTORS / "owners" / "demo-pkg-unnormalised-name.json", owners_dir)
-    shutil.copy(VECTORS / "owners" / "demo-pkg-unnormalised-name.json",
-                owners_dir / "Demo_Pkg.json")
+    shutil.copy(
+        VECTORS / "owners" / "demo-pkg-unnormalised-name.json", owners_dir / "Demo_Pkg.json"
+    )
     (owners_dir / "broken.json").write_text("[")
 
     with pytest.raises(PublishError) as info:
@@ -725,8 +836,10 @@ def test_publish_lists_every_problem_at_once(demo, tmp_path):
     text = "\n".join(problems)
     assert len(problems) == 8, text
     assert "broken.json: ownership record is not valid JSON" in text
-    assert ("demo-pkg-unnormalised-name.json: the record is for project 'Demo_Pkg' but its "
-            "file is named 'demo-pkg-unnormalised-name.json': name it demo-pkg.json") in text
+    assert (
+        "demo-pkg-unnormalised-name.json: the record is for project 'Demo_Pkg' but its "
+        "file is named 'demo-pkg-unnormalised-name.json': name it demo-pkg.json"
+    ) in text
     assert "two ownership records for project demo-pkg" in text
     assert f"lists subkey {BOB_SUBKEY} of primary {BOB}" in text
     assert f"lists key {CAROL}, which no key file holds" in text
@@ -790,8 +903,7 @@ def test_publish_removes_stale_files_and_keeps_others(demo, tmp_path):
 
 
 @pytest.mark.parametrize("fail_at", [1, 2, 3, 4, 5, 6])
-def test_publish_failure_while_replacing_leaves_previous_tree(demo, tmp_path, monkeypatch,
-                                                              fail_at):
+def test_publish_failure_while_replacing_leaves_previous_tree(demo, tmp_path, monkeypatch, fail_at):
     keys_dir, owners_dir = demo
     out = tmp_path / "out"
     _record(owners_dir, "old-project.json", "old-project", ("mallory", "Owner", [MALLORY]))
@@ -879,8 +991,14 @@ def test_armor_encode_round_trips(size):
 
 @pytest.mark.parametrize(
     ("label", "headers"),
-    [("A-B", ()), ("", ()), ("X\nY", ()), ("SIGNATURE", (("a:b", "c"),)),
-     ("SIGNATURE", (("Comment", "a\nb"),)), ("SIGNATURE", (("", "c"),))],
+    [
+        ("A-B", ()),
+        ("", ()),
+        ("X\nY", ()),
+        ("SIGNATURE", (("a:b", "c"),)),
+        ("SIGNATURE", (("Comment", "a\nb"),)),
+        ("SIGNATURE", (("", "c"),)),
+    ],
 )
 def test_armor_encode_rejects_unreadable_label_or_header(label, headers):
     with pytest.raises(ValueError):
@@ -943,8 +1061,9 @@ def test_publish_rejects_a_key_its_policy_refuses(tmp_path):
     keys_dir, owners_dir = _dirs(tmp_path / "rsa", [alice])
     _record(owners_dir, "p.json", "p", ("m", "Owner", [_fingerprint(alice)]))
     with pytest.raises(PublishError) as err:
-        publish(keys_dir, owners_dir, tmp_path / "out", now=NOW,
-                policy=Policy(min_modulus_bits=4096))
+        publish(
+            keys_dir, owners_dir, tmp_path / "out", now=NOW, policy=Policy(min_modulus_bits=4096)
+        )
     assert "too weak: RSA 3072 is under 4096 bits" in err.value.problems[0]
 
 

@@ -36,7 +36,7 @@ def test_readme_python_example_runs():
 
 
 def test_readme_python_api_examples_run():
-    section = README[README.index("## Python API"):README.index("## Vectors")]
+    section = README[README.index("## Python API") : README.index("## Vectors")]
     blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 2
     out = io.StringIO()

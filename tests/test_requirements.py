@@ -20,7 +20,7 @@ def test_requirements_names_options_and_nesting(tmp_path):
         "./local/path\n"
     )
     names, problems = read_requirements(req)
-    assert names == ["demo-pkg", "requests", "numpy", "other-project" ]
+    assert names == ["demo-pkg", "requests", "numpy", "other-project"]
     assert len(problems) == 3
     assert any("editable" in p for p in problems)
     assert any("direct URL" in p for p in problems)
@@ -76,9 +76,10 @@ def test_requirements_rejects_what_its_limits_exceed(tmp_path):
     (tmp_path / "b.txt").write_text("b\n-r c.txt\n")
     (tmp_path / "c.txt").write_text("c\n")
     first = tmp_path / "a.txt"
-    assert read_requirements(first, limits=Limits(requirements_depth=2,
-                                                   requirements_files=3)) == (["a", "b", "c"],
-                                                                              [])
+    assert read_requirements(first, limits=Limits(requirements_depth=2, requirements_files=3)) == (
+        ["a", "b", "c"],
+        [],
+    )
     with pytest.raises(InputError, match="nest too deeply"):
         read_requirements(first, limits=Limits(requirements_depth=1))
     with pytest.raises(InputError, match="more than 2 requirements files"):

@@ -165,8 +165,10 @@ def test_signature_hashed_issuer_fingerprint_wins_over_unhashed():
 
 def test_signature_ignores_a_v5_issuer_fingerprint():
     sig = parse_signature(
-        sig_body(hashed=created() + sub(SubpacketType.ISSUER_FINGERPRINT, b"\x05" + bytes(32)),
-                 unhashed=b"")
+        sig_body(
+            hashed=created() + sub(SubpacketType.ISSUER_FINGERPRINT, b"\x05" + bytes(32)),
+            unhashed=b"",
+        )
     )
     assert sig.issuer_fingerprint is None
     assert sig.issuer_key_ids == ()
@@ -208,8 +210,14 @@ def test_signature_zero_expiration_never_expires():
 
 
 @pytest.mark.parametrize(
-    "code", [RevocationCode.NO_REASON, RevocationCode.SUPERSEDED, RevocationCode.COMPROMISED,
-             RevocationCode.RETIRED, RevocationCode.USER_ID_INVALID]
+    "code",
+    [
+        RevocationCode.NO_REASON,
+        RevocationCode.SUPERSEDED,
+        RevocationCode.COMPROMISED,
+        RevocationCode.RETIRED,
+        RevocationCode.USER_ID_INVALID,
+    ],
 )
 def test_signature_revocation_code(code):
     hashed = created() + sub(SubpacketType.REVOCATION_REASON, bytes([code]) + b"why")

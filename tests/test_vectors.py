@@ -10,12 +10,33 @@ import pytest
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 MANIFEST = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))["vectors"]
 REASONS = {
-    "good", "bad-signature", "unknown-key", "key-expired", "key-revoked", "key-not-yet-valid",
-    "not-signing-key", "signature-expired", "weak-hash", "weak-key", "malformed", "not-owner",
+    "good",
+    "bad-signature",
+    "unknown-key",
+    "key-expired",
+    "key-revoked",
+    "key-not-yet-valid",
+    "not-signing-key",
+    "signature-expired",
+    "weak-hash",
+    "weak-key",
+    "malformed",
+    "not-owner",
 }
 FIELDS = {
-    "name", "file", "signature", "keyrings", "at", "project", "owners", "expected",
-    "signer_fingerprint", "primary_fingerprint", "proves", "oracles", "made_by",
+    "name",
+    "file",
+    "signature",
+    "keyrings",
+    "at",
+    "project",
+    "owners",
+    "expected",
+    "signer_fingerprint",
+    "primary_fingerprint",
+    "proves",
+    "oracles",
+    "made_by",
 }
 
 

@@ -53,19 +53,61 @@ def _sha256(data):
     [
         (b"a\nb\n", dict.fromkeys(TEXT_CANONICALIZATIONS, b"a\r\nb\r\n")),
         (b"a\r\nb", dict.fromkeys(TEXT_CANONICALIZATIONS, b"a\r\nb")),
-        (b"a\nb\r", {"rfc9580": b"a\r\nb\r", "sequoia": b"a\r\nb\r\n", "gnupg": b"a\r\nb",
-                      "gnupg-rfc2440": b"a\r\nb"}),
-        (b"a\r\r\nb\n", {"rfc9580": b"a\r\r\nb\r\n", "sequoia": b"a\r\n\r\nb\r\n",
-                         "gnupg": b"a\r\nb\r\n", "gnupg-rfc2440": b"a\r\nb\r\n"}),
-        (b"a\rb\n", {"rfc9580": b"a\rb\r\n", "sequoia": b"a\r\nb\r\n", "gnupg": b"a\rb\r\n",
-                      "gnupg-rfc2440": b"a\rb\r\n"}),
-        (b"a \t\nb  ", {"rfc9580": b"a \t\r\nb  ", "sequoia": b"a \t\r\nb  ",
-                        "gnupg": b"a \t\r\nb  ", "gnupg-rfc2440": b"a\r\nb"}),
-        (b"a \r\t\r\n", {"rfc9580": b"a \r\t\r\n", "sequoia": b"a \r\n\t\r\n",
-                          "gnupg": b"a \r\t\r\n", "gnupg-rfc2440": b"a\r\n"}),
+        (
+            b"a\nb\r",
+            {
+                "rfc9580": b"a\r\nb\r",
+                "sequoia": b"a\r\nb\r\n",
+                "gnupg": b"a\r\nb",
+                "gnupg-rfc2440": b"a\r\nb",
+            },
+        ),
+        (
+            b"a\r\r\nb\n",
+            {
+                "rfc9580": b"a\r\r\nb\r\n",
+                "sequoia": b"a\r\n\r\nb\r\n",
+                "gnupg": b"a\r\nb\r\n",
+                "gnupg-rfc2440": b"a\r\nb\r\n",
+            },
+        ),
+        (
+            b"a\rb\n",
+            {
+                "rfc9580": b"a\rb\r\n",
+                "sequoia": b"a\r\nb\r\n",
+                "gnupg": b"a\rb\r\n",
+                "gnupg-rfc2440": b"a\rb\r\n",
+            },
+        ),
+        (
+            b"a \t\nb  ",
+            {
+                "rfc9580": b"a \t\r\nb  ",
+                "sequoia": b"a \t\r\nb  ",
+                "gnupg": b"a \t\r\nb  ",
+                "gnupg-rfc2440": b"a\r\nb",
+            },
+        ),
+        (
+            b"a \r\t\r\n",
+            {
+                "rfc9580": b"a \r\t\r\n",
+                "sequoia": b"a \r\n\t\r\n",
+                "gnupg": b"a \r\t\r\n",
+                "gnupg-rfc2440": b"a\r\n",
+            },
+        ),
         # GnuPG drops trailing NULs too (strchr finds the terminator of its trim set)
-        (b"a\0\r\0\nb\0\0", {"rfc9580": b"a\0\r\0\r\nb\0\0", "sequoia": b"a\0\r\n\0\r\nb\0\0",
-                             "gnupg": b"a\r\nb", "gnupg-rfc2440": b"a\r\nb"}),
+        (
+            b"a\0\r\0\nb\0\0",
+            {
+                "rfc9580": b"a\0\r\0\r\nb\0\0",
+                "sequoia": b"a\0\r\n\0\r\nb\0\0",
+                "gnupg": b"a\r\nb",
+                "gnupg-rfc2440": b"a\r\nb",
+            },
+        ),
         (b"", dict.fromkeys(TEXT_CANONICALIZATIONS, b"")),
     ],
 )
@@ -116,8 +158,8 @@ def test_text_forms_hold_no_long_run_in_memory(end):
 def _table_order():
     """The verifier's rows of the README policy table (``keys-changed`` is index mode's)."""
     text = README.read_text(encoding="utf-8")
-    policy = text[text.index("## The policy"):]
-    policy = policy[:policy.index("\n## ", 1)]
+    policy = text[text.index("## The policy") :]
+    policy = policy[: policy.index("\n## ", 1)]
     rows = re.findall(r"^\| `([a-z-]+)` \|", policy, re.MULTILINE)
     assert KEYS_CHANGED in rows
     return [Reason(r) for r in rows if r != KEYS_CHANGED]
@@ -165,7 +207,11 @@ def test_verifier_rejects_naive_reference_time(tmp_path):
 
 def test_result_has_no_truth_value():
     result = VerificationResult(
-        outcome=Outcome.GOOD, reason=Reason.GOOD, message="", file="f", sha256=None,
+        outcome=Outcome.GOOD,
+        reason=Reason.GOOD,
+        message="",
+        file="f",
+        sha256=None,
         signature_file="f.asc",
     )
     assert result.ok
@@ -175,7 +221,11 @@ def test_result_has_no_truth_value():
 
 def test_result_is_a_frozen_dataclass_that_replace_understands():
     result = VerificationResult(
-        outcome=Outcome.GOOD, reason=Reason.GOOD, message="", file="f", sha256=None,
+        outcome=Outcome.GOOD,
+        reason=Reason.GOOD,
+        message="",
+        file="f",
+        sha256=None,
         signature_file="f.asc",
     )
     named = dataclasses.replace(result, project="demo-pkg")
@@ -231,13 +281,19 @@ def _alice_retired(when):
 
 @pytest.mark.parametrize(
     ("retired", "reason"),
-    [("2024-02-29", Reason.NOT_OWNER), ("2024-03-01T12:00:00Z", Reason.NOT_OWNER),
-     ("2024-03-02", Reason.GOOD)],
+    [
+        ("2024-02-29", Reason.NOT_OWNER),
+        ("2024-03-01T12:00:00Z", Reason.NOT_OWNER),
+        ("2024-03-02", Reason.GOOD),
+    ],
 )
 def test_verifier_retired_key_signs_only_before_retirement(retired, reason):
     # The demo signature was made at 2024-03-01T12:00:00Z.
-    verifier = Verifier(Keyring.from_files([DEMO / "keyring.asc"]),
-                        owners=_alice_retired(retired), project="demo-pkg")
+    verifier = Verifier(
+        Keyring.from_files([DEMO / "keyring.asc"]),
+        owners=_alice_retired(retired),
+        project="demo-pkg",
+    )
     result = verifier.verify(WHEEL, at=datetime(2025, 6, 1, tzinfo=UTC))
     assert result.reason is reason, result.message
     if reason is Reason.NOT_OWNER:

@@ -67,10 +67,13 @@ def sharing_certificates(count: int) -> bytes:
     for i in range(count):
         primary = key(f"holder {i}")
         uid = f"holder {i} <holder{i}@example.org>".encode()
-        out.append(Cert(primary).add(primary.packet())
-                   .add(uid_packet(uid), certification(primary, uid, K0, flags=w.FLAG_CERTIFY))
-                   .add(SHARED.packet(subkey=True), binding(primary, SHARED, K0 + 1))
-                   .octets())
+        out.append(
+            Cert(primary)
+            .add(primary.packet())
+            .add(uid_packet(uid), certification(primary, uid, K0, flags=w.FLAG_CERTIFY))
+            .add(SHARED.packet(subkey=True), binding(primary, SHARED, K0 + 1))
+            .octets()
+        )
     return b"".join(out)
 
 
@@ -178,8 +181,10 @@ def _revoked_and_good() -> tuple[bytes, list[bytes]]:
     revoked, revoked_key, _ = signer_cert("budget order revoked")
     revoked.components[0][1].append(key_revocation(revoked_key, K0 + 1))
     good, good_key, _ = signer_cert("budget order good")
-    return (revoked.octets() + good.octets(),
-            [document_signature(revoked_key), document_signature(good_key)])
+    return (
+        revoked.octets() + good.octets(),
+        [document_signature(revoked_key), document_signature(good_key)],
+    )
 
 
 @pytest.mark.parametrize("operations", [1, 2, 3, 4, 5])

@@ -108,8 +108,7 @@ def test_index_retired_key_in_published_record(wheel):
     index = demo_index()
     record = json.loads(index.documents[ROOT + "pgp/projects/demo-pkg.json"][1])
     record["maintainers"][0]["keys"] = [{"fingerprint": ALICE, "retired": "2024-01-01"}]
-    index.put(ROOT + "pgp/projects/demo-pkg.json", json.dumps(record).encode(),
-              "application/json")
+    index.put(ROOT + "pgp/projects/demo-pkg.json", json.dumps(record).encode(), "application/json")
     result = run(wheel, index).result
     assert result.reason is Reason.NOT_OWNER
     assert "retired" in result.message
@@ -149,6 +148,7 @@ def edited(edit):
 def retire_alice(when):
     def edit(record):
         record["maintainers"][0]["keys"] = [{"fingerprint": ALICE, "retired": when}]
+
     return edit
 
 
@@ -179,6 +179,7 @@ def test_index_key_change_is_reported_loudly(wheel, cache):
 def test_index_key_added_rejects_with_fail_on_key_change_and_is_not_accepted(wheel, cache):
     def drop_dave(record):
         del record["maintainers"][2]
+
     run(wheel, edited(drop_dave), cache=cache)
     before = cache.project_memory("demo-pkg").statement
     result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
@@ -216,10 +217,12 @@ def test_index_rejects_un_retiring_a_key_with_fail_on_key_change(wheel, cache):
     assert result.reason == KEYS_CHANGED
     (change,) = result.keys_changed["changes"]
     assert (change["kind"], change["fingerprint"], change["widens"]) == (
-        "retirement-removed", ALICE, True)
+        "retirement-removed",
+        ALICE,
+        True,
+    )
     # moved later is a widening too
-    later = run(wheel, edited(retire_alice("2024-06-01")), cache=cache,
-                fail_on_key_change=True)
+    later = run(wheel, edited(retire_alice("2024-06-01")), cache=cache, fail_on_key_change=True)
     assert later.reason == KEYS_CHANGED
     assert later.keys_changed["changes"][0]["kind"] == "retirement-later"
 
@@ -227,6 +230,7 @@ def test_index_rejects_un_retiring_a_key_with_fail_on_key_change(wheel, cache):
 def test_index_rejects_promoting_a_user_who_could_not_sign(wheel, cache):
     def viewer(record):
         record["maintainers"][0]["role"] = "Viewer"
+
     honest = run(wheel, edited(viewer), cache=cache).result
     assert honest.reason is Reason.NOT_OWNER
     result = run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
@@ -285,8 +289,10 @@ def test_index_rebuilt_cache_is_not_a_first_sighting(wheel, tmp_path):
     with Cache.open(directory, clock=lambda: LATER) as cache:
         run(wheel, demo_index(), cache=cache)
     (directory / CACHE_FILE_NAME).write_bytes(b"\x00" * 4096)
-    with (Cache.open(directory, clock=lambda: LATER) as cache,
-          pytest.raises(CacheError, match=r"cannot be read \(the cache was rebuilt")):
+    with (
+        Cache.open(directory, clock=lambda: LATER) as cache,
+        pytest.raises(CacheError, match=r"cannot be read \(the cache was rebuilt"),
+    ):
         run(wheel, demo_index(), cache=cache, fail_on_key_change=True)
 
 
@@ -311,7 +317,6 @@ def test_index_rejects_a_remembered_certificate_over_the_limits(wheel, cache):
         run(wheel, demo_index(), cache=cache, limits=tight)
 
 
-
 # -- the trust memory keeps only what the key made (no sticky denial of service) -----------
 
 
@@ -326,14 +331,15 @@ def forged_copies(fpr, count, *, salt=0):
 
     (block,) = decode_blocks(split_keyring(DEMO / "keyring.asc")[fpr])
     items = [(p.tag, p.body) for p in iter_packets(block.data, max_packets=1000)]
-    at = next(i for i, (tag, body) in enumerate(items)
-              if tag == Tag.SIGNATURE and body[1] == 0x13)
+    at = next(i for i, (tag, body) in enumerate(items) if tag == Tag.SIGNATURE and body[1] == 0x13)
     real = items[at][1]
-    forged = [(Tag.SIGNATURE, real[:-3] + (salt * 1000 + n).to_bytes(3, "big"))
-              for n in range(count)]
-    items[at + 1:at + 1] = forged
-    return b"".join(bytes([0xC0 | tag, 0xFF]) + len(body).to_bytes(4, "big") + body
-                    for tag, body in items)
+    forged = [
+        (Tag.SIGNATURE, real[:-3] + (salt * 1000 + n).to_bytes(3, "big")) for n in range(count)
+    ]
+    items[at + 1 : at + 1] = forged
+    return b"".join(
+        bytes([0xC0 | tag, 0xFF]) + len(body).to_bytes(4, "big") + body for tag, body in items
+    )
 
 
 def test_index_memory_rejects_forged_signatures_so_junk_cannot_accumulate(wheel, cache):
@@ -370,9 +376,16 @@ def test_index_rejects_an_over_long_file_name_with_an_input_error(tmp_path):
 
 
 def test_demo_index_publishes_retired_keys_of_a_record():
-    record = {"project": "demo-pkg", "maintainers": [
-        {"user": "alice", "role": "Owner",
-         "keys": [{"fingerprint": ALICE, "retired": "2024-01-01"}, BOB]}]}
+    record = {
+        "project": "demo-pkg",
+        "maintainers": [
+            {
+                "user": "alice",
+                "role": "Owner",
+                "keys": [{"fingerprint": ALICE, "retired": "2024-01-01"}, BOB],
+            }
+        ],
+    }
     index = demo_index(record=record)
     assert ROOT + f"pgp/keys/{ALICE}.asc" in index.documents
     assert ROOT + f"pgp/keys/{BOB}.asc" in index.documents
@@ -402,8 +415,7 @@ def test_index_memory_of_another_index_for_the_same_project_is_compared(wheel, c
     # another index serves the same name with one more signer (dependency confusion)
     record = record_of(demo_index())
     record["maintainers"].append({"user": "mallory", "role": "Maintainer", "keys": [MALLORY]})
-    result = run_mirror(wheel, demo_index(record=record), cache=cache,
-                        fail_on_key_change=True)
+    result = run_mirror(wheel, demo_index(record=record), cache=cache, fail_on_key_change=True)
     assert result.reason == KEYS_CHANGED
     assert result.keys_changed["added"] == [MALLORY]
     # the twin: the same statement from the mirror is no change at all
@@ -434,24 +446,28 @@ def _entry(record, user):
 def _drop_user(user):
     def edit(record):
         record["maintainers"] = [m for m in record["maintainers"] if m["user"] != user]
+
     return edit
 
 
 def _set(user, **fields):
     def edit(record):
         _entry(record, user).update(fields)
+
     return edit
 
 
 def _add(user, role, keys):
     def edit(record):
         record["maintainers"].append({"user": user, "role": role, "keys": keys})
+
     return edit
 
 
 def _retire(user, fpr, when):
     def edit(record):
         _entry(record, user)["keys"] = [{"fingerprint": fpr, "retired": when}]
+
     return edit
 
 
@@ -471,16 +487,31 @@ KIND_CASES = {
     "owner-to-maintainer": (_same, _set("alice", role="Maintainer"), "role-changed", False),
     "key-listed-by-another": (_same, _set("bob", keys=[BOB, ALICE]), "key-listed", True),
     "key-unlisted": (_set("bob", keys=[BOB, ALICE]), _same, "key-unlisted", False),
-    "retirement-added": (_same, _retire("alice", ALICE, "2025-01-01"), "retirement-added",
-                         False),
-    "retirement-removed": (_retire("alice", ALICE, "2025-01-01"), _same, "retirement-removed",
-                           True),
-    "retirement-later": (_retire("alice", ALICE, "2025-01-01"),
-                         _retire("alice", ALICE, "2025-02-01"), "retirement-later", True),
-    "retirement-earlier": (_retire("alice", ALICE, "2025-02-01"),
-                           _retire("alice", ALICE, "2025-01-01"), "retirement-earlier", False),
-    "retirement-at-the-epoch-removed": (_retire("alice", ALICE, "1970-01-01"), _same,
-                                        "retirement-removed", True),
+    "retirement-added": (_same, _retire("alice", ALICE, "2025-01-01"), "retirement-added", False),
+    "retirement-removed": (
+        _retire("alice", ALICE, "2025-01-01"),
+        _same,
+        "retirement-removed",
+        True,
+    ),
+    "retirement-later": (
+        _retire("alice", ALICE, "2025-01-01"),
+        _retire("alice", ALICE, "2025-02-01"),
+        "retirement-later",
+        True,
+    ),
+    "retirement-earlier": (
+        _retire("alice", ALICE, "2025-02-01"),
+        _retire("alice", ALICE, "2025-01-01"),
+        "retirement-earlier",
+        False,
+    ),
+    "retirement-at-the-epoch-removed": (
+        _retire("alice", ALICE, "1970-01-01"),
+        _same,
+        "retirement-removed",
+        True,
+    ),
 }
 
 
@@ -547,12 +578,16 @@ def test_index_warm_run_within_max_age_asks_nothing_and_commits_once(wheel, tmp_
     index.get = fresh_get
     verdicts, requests, commits = [], [], []
     for now in (LATER, LATER + 299):
-        with Cache.open(tmp_path / "cache", clock=lambda now=now: now,
-                        one_transaction=True) as cache:
+        with Cache.open(
+            tmp_path / "cache", clock=lambda now=now: now, one_transaction=True
+        ) as cache:
             before = len(index.requests)
             fetcher = CachingFetcher(index, cache, clock=lambda now=now: now)
             outcome = verify_from_index(
-                wheel, client=IndexClient(fetcher, index_url=INDEX_URL), at=AT, cache=cache,
+                wheel,
+                client=IndexClient(fetcher, index_url=INDEX_URL),
+                at=AT,
+                cache=cache,
             )
             verdicts.append(outcome.result.reason)
             requests.append(len(index.requests) - before)

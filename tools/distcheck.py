@@ -199,8 +199,15 @@ def test_from_sdist(sdist: Path, python: Path, examples: int, work: Path) -> Non
     venv = work / "venv"
     run([str(python), "-m", "venv", "--upgrade-deps", str(venv)])
     run(
-        [venv_bin(venv, "python"), "-m", "pip", "install", "--quiet",
-         "--disable-pip-version-check", ".[test]"],
+        [
+            venv_bin(venv, "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            ".[test]",
+        ],
         cwd=tree,
     )
     env = dict(os.environ)
@@ -217,12 +224,25 @@ def test_from_sdist(sdist: Path, python: Path, examples: int, work: Path) -> Non
 def main(argv: list[str] | None = None) -> int:
     """Build and check the distributions, then test the sdist on each Python asked for."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--python", nargs="*", default=[], metavar="3.X",
-                        help="run the sdist's test suite on these Pythons (default: none)")
-    parser.add_argument("--examples", type=int, default=40,
-                        help="hypothesis examples per property (PGPVERIFY_PROPERTY_EXAMPLES)")
-    parser.add_argument("--dist", type=Path, default=ROOT / "dist",
-                        help="where the sdist and wheel are written (emptied first)")
+    parser.add_argument(
+        "--python",
+        nargs="*",
+        default=[],
+        metavar="3.X",
+        help="run the sdist's test suite on these Pythons (default: none)",
+    )
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=40,
+        help="hypothesis examples per property (PGPVERIFY_PROPERTY_EXAMPLES)",
+    )
+    parser.add_argument(
+        "--dist",
+        type=Path,
+        default=ROOT / "dist",
+        help="where the sdist and wheel are written (emptied first)",
+    )
     args = parser.parse_args(argv)
     strict = os.environ.get("CI") == "true"
     try:

@@ -38,15 +38,27 @@ TAG_SIGNATURE, TAG_ONE_PASS, TAG_PUBLIC_KEY, TAG_LITERAL = 2, 4, 6, 11
 TAG_USER_ID, TAG_PUBLIC_SUBKEY = 13, 14
 
 FLAG_CERTIFY, FLAG_SIGN, FLAG_ENCRYPT_COMMS, FLAG_ENCRYPT_STORAGE, FLAG_AUTH = (
-    0x01, 0x02, 0x04, 0x08, 0x20,
+    0x01,
+    0x02,
+    0x04,
+    0x08,
+    0x20,
 )
 
 _HASH_NAMES = {
-    MD5: "md5", SHA1: "sha1", RIPEMD160: "ripemd160", SHA256: "sha256", SHA384: "sha384",
-    SHA512: "sha512", SHA224: "sha224",
+    MD5: "md5",
+    SHA1: "sha1",
+    RIPEMD160: "ripemd160",
+    SHA256: "sha256",
+    SHA384: "sha384",
+    SHA512: "sha512",
+    SHA224: "sha224",
 }
 _CRYPTO_HASHES: dict[int, type[hashes.HashAlgorithm]] = {
-    SHA1: hashes.SHA1, SHA224: hashes.SHA224, SHA256: hashes.SHA256, SHA384: hashes.SHA384,
+    SHA1: hashes.SHA1,
+    SHA224: hashes.SHA224,
+    SHA256: hashes.SHA256,
+    SHA384: hashes.SHA384,
     SHA512: hashes.SHA512,
 }
 # DER DigestInfo prefixes for EMSA-PKCS1-v1_5 (RFC 8017 §9.2 note 1; RIPEMD-160 from RFC 4880).
@@ -356,8 +368,12 @@ def v3_signature(signer: Key, sig_type: int, t: int, hash_algo: int, data: bytes
     h.update(data + bytes([sig_type]) + struct.pack(">I", t))
     digest: bytes = h.digest()
     return (
-        bytes([3, 5, sig_type]) + struct.pack(">I", t) + signer.key_id
-        + bytes([signer.algo, hash_algo]) + digest[:2] + signer.sign_digest(hash_algo, digest)
+        bytes([3, 5, sig_type])
+        + struct.pack(">I", t)
+        + signer.key_id
+        + bytes([signer.algo, hash_algo])
+        + digest[:2]
+        + signer.sign_digest(hash_algo, digest)
     )
 
 

@@ -33,8 +33,10 @@ CLOCK = (
 BY_NAME: dict[str, tuple[dict[str, str], str]] = {
     "bad/sha1-document-hash": (
         {"gpgv": "good"},
-        ("gpgv 2.2 accepts SHA-1 document signatures by default (only MD5 is rejected); sqv "
-        "rejects SHA-1 like us."),
+        (
+            "gpgv 2.2 accepts SHA-1 document signatures by default (only MD5 is rejected); sqv "
+            "rejects SHA-1 like us."
+        ),
     ),
     "bad/ripemd160-document-hash": (
         {"gpgv": "good"},
@@ -50,8 +52,10 @@ BY_NAME: dict[str, tuple[dict[str, str], str]] = {
     ),
     "bad/weak-primary-strong-subkey": (
         {"gpgv": "good"},
-        ("gpgv 2.2 does not weigh the primary key's size when a strong subkey signed; our "
-        "policy (and sqv's) rejects a certificate anchored in an RSA 1024 primary."),
+        (
+            "gpgv 2.2 does not weigh the primary key's size when a strong subkey signed; our "
+            "policy (and sqv's) rejects a certificate anchored in an RSA 1024 primary."
+        ),
     ),
     "bad/v3-signature": (
         {"gpgv": "good"},
@@ -59,25 +63,33 @@ BY_NAME: dict[str, tuple[dict[str, str], str]] = {
     ),
     "bad/wrong-hash-prefix": (
         {"gpgv": "good", "sqv": "good"},
-        ("gpgv and sqv use the 16-bit hash prefix only as a hint and accept when the signature "
-        "math holds; our policy treats a wrong prefix as a bad signature (it cannot be "
-        "produced by an honest signer)."),
+        (
+            "gpgv and sqv use the 16-bit hash prefix only as a hint and accept when the signature "
+            "math holds; our policy treats a wrong prefix as a bad signature (it cannot be "
+            "produced by an honest signer)."
+        ),
     ),
     "bad/armor-bad-crc": (
         {"sqv": "good"},
-        ("Sequoia does not reject a wrong armor checksum (RFC 9580 makes the CRC optional); "
-        "our policy treats a present but wrong CRC as malformed. gpgv rejects it like us."),
+        (
+            "Sequoia does not reject a wrong armor checksum (RFC 9580 makes the CRC optional); "
+            "our policy treats a present but wrong CRC as malformed. gpgv rejects it like us."
+        ),
     ),
     "good/armor-without-crc": (
         {"gpgv": "bad"},
-        ("gpgv 2.2 mis-reads armor without a CRC line: it decodes the END line as base64 "
-        "('invalid radix64 character') and exits non-zero although it prints Good signature. "
-        "RFC 9580 makes the CRC optional; sqv accepts it like us."),
+        (
+            "gpgv 2.2 mis-reads armor without a CRC line: it decodes the END line as base64 "
+            "('invalid radix64 character') and exits non-zero although it prints Good signature. "
+            "RFC 9580 makes the CRC optional; sqv accepts it like us."
+        ),
     ),
     "good/bp256": (
         {"sqv": "bad"},
-        ("This sqv build (Nettle backend) cannot verify brainpool curves: it finds no valid "
-        "binding signature. gpgv accepts it like us."),
+        (
+            "This sqv build (Nettle backend) cannot verify brainpool curves: it finds no valid "
+            "binding signature. gpgv accepts it like us."
+        ),
     ),
     "good/two-armored-blocks": (
         {"gpgv": "bad", "sqv": "bad"},
@@ -87,61 +99,81 @@ BY_NAME: dict[str, tuple[dict[str, str], str]] = {
     "good/unknown-key-then-good": ({"gpgv": "bad"}, GPGV_ANY_UNCHECKED),
     "good/keyring-junk-block-skipped": (
         {"gpgv": "bad", "sqv": "bad"},
-        ("gpgv and sqv stop at the unparsable block in the keyring (sqv: 'Unsupported primary "
-        "key') instead of skipping it and loading the good certificate after it."),
+        (
+            "gpgv and sqv stop at the unparsable block in the keyring (sqv: 'Unsupported primary "
+            "key') instead of skipping it and loading the good certificate after it."
+        ),
     ),
     "good/keyring-trailing-junk-skipped": (
         {"gpgv": "bad", "sqv": "bad"},
-        ("gpgv and sqv fail on the junk after the certificate (sqv: EOF reading the keyring) "
-        "instead of skipping it."),
+        (
+            "gpgv and sqv fail on the junk after the certificate (sqv: EOF reading the keyring) "
+            "instead of skipping it."
+        ),
     ),
     "good/primary-without-key-flags": (
         {"sqv": "bad"},
-        ("Sequoia requires an explicit sign key flag ('key is not signing capable'); without a "
-        "key-flags subpacket we, like GnuPG, let the primary sign."),
+        (
+            "Sequoia requires an explicit sign key flag ('key is not signing capable'); without a "
+            "key-flags subpacket we, like GnuPG, let the primary sign."
+        ),
     ),
     "good/sha1-self-signature-binding-back-signature": (
         {"sqv": "bad"},
-        ("Sequoia's standard policy rejects SHA-1 self-signatures used after 2023-02-01 (the "
-        "document signature is from 2024); we, like gpgv, accept SHA-1 inside certificates "
-        "because real maintainer keys still carry them."),
+        (
+            "Sequoia's standard policy rejects SHA-1 self-signatures used after 2023-02-01 (the "
+            "document signature is from 2024); we, like gpgv, accept SHA-1 inside certificates "
+            "because real maintainer keys still carry them."
+        ),
     ),
     "good/signature-older-than-only-self-signature": (
         {"sqv": "bad"},
-        ("sqv judges the certificate as it was at the signature's creation time, when no "
-        "self-signature existed yet, so it rejects the signature; we (like gpgv) judge by the "
-        "key's creation time and its newest valid self-signature."),
+        (
+            "sqv judges the certificate as it was at the signature's creation time, when no "
+            "self-signature existed yet, so it rejects the signature; we (like gpgv) judge by the "
+            "key's creation time and its newest valid self-signature."
+        ),
     ),
     "good/revocation-after-reference-time": (
         {"sqv": "bad"},
-        ("sqv cannot be given a reference time for revocations: a hard revocation (key "
-        "compromised) invalidates the key retroactively, whenever it was made. At the "
-        "vector's reference time the revocation did not exist yet."),
+        (
+            "sqv cannot be given a reference time for revocations: a hard revocation (key "
+            "compromised) invalidates the key retroactively, whenever it was made. At the "
+            "vector's reference time the revocation did not exist yet."
+        ),
     ),
     "good/signature-expiring-after-reference-time": ({"gpgv": "bad", "sqv": "bad"}, CLOCK),
     "bad/primary-expired-at-reference-time": (
-        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+        {"gpgv": "good", "sqv": "good"},
+        GPGV_STATE + " " + SQV_SIG_TIME,
     ),
     "bad/primary-expired-before-signing": ({"gpgv": "good"}, GPGV_STATE),
     "bad/subkey-expired": ({"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME),
     "bad/expired-primary-invalidates-subkey": (
-        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+        {"gpgv": "good", "sqv": "good"},
+        GPGV_STATE + " " + SQV_SIG_TIME,
     ),
     "bad/expiry-added-by-newer-self-signature": (
-        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+        {"gpgv": "good", "sqv": "good"},
+        GPGV_STATE + " " + SQV_SIG_TIME,
     ),
     "bad/self-signature-after-reference-time-counts-later": (
-        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+        {"gpgv": "good", "sqv": "good"},
+        GPGV_STATE + " " + SQV_SIG_TIME,
     ),
     "bad/signature-created-after-reference-time": (
         {"gpgv": "good"},
-        ("gpgv 2.2 cannot be given a reference time and judges at the machine's clock, which is "
-        "after the signature's creation time; sqv, given --not-after, rejects it like us."),
+        (
+            "gpgv 2.2 cannot be given a reference time and judges at the machine's clock, which is "
+            "after the signature's creation time; sqv, given --not-after, rejects it like us."
+        ),
     ),
     "bad/unknown-key-then-revoked": (
         {},
-        ("gpgv rejects this too, though because one signature is by a key not in the keyring "
-        "(it would accept the revoked key's signature alone)."),
+        (
+            "gpgv rejects this too, though because one signature is by a key not in the keyring "
+            "(it would accept the revoked key's signature alone)."
+        ),
     ),
 }
 for _name in ("good/bp384", "good/bp512"):
@@ -160,31 +192,42 @@ SQV_RELOCATES = (
 )
 BY_NAME |= {
     "bad/merge-revocation-under-dummy-user-id": (
-        {}, "gpgv rejects this too, though only because " + GPGV_FIRST_COPY[0].lower()
+        {},
+        "gpgv rejects this too, though only because "
+        + GPGV_FIRST_COPY[0].lower()
         + GPGV_FIRST_COPY[1:],
     ),
     "good/merge-revocation-under-dummy-user-id-twin": (
-        {"gpgv": "bad", "sqv": "bad"}, GPGV_FIRST_COPY + " " + SQV_RELOCATES,
+        {"gpgv": "bad", "sqv": "bad"},
+        GPGV_FIRST_COPY + " " + SQV_RELOCATES,
     ),
     "good/merge-newer-self-signature-under-dummy-user-id-twin": (
-        {"gpgv": "bad"}, GPGV_FIRST_COPY,
+        {"gpgv": "bad"},
+        GPGV_FIRST_COPY,
     ),
     "bad/merge-newer-self-signature-under-dummy-user-id": (
-        {"sqv": "good"}, SQV_SIG_TIME + " gpgv rejects it, though only because "
-        + GPGV_FIRST_COPY[0].lower() + GPGV_FIRST_COPY[1:],
+        {"sqv": "good"},
+        SQV_SIG_TIME
+        + " gpgv rejects it, though only because "
+        + GPGV_FIRST_COPY[0].lower()
+        + GPGV_FIRST_COPY[1:],
     ),
     "bad/merge-same-second-self-signatures": (
         {"gpgv": "good", "sqv": "good"},
-        ("gpgv does not merge copies of a certificate: it uses the first keyblock holding the "
-         "issuer's key ID, here the copy whose self-signature sets no expiry (GOODSIG, not "
-         "EXPKEYSIG). " + SQV_SIG_TIME),
+        (
+            "gpgv does not merge copies of a certificate: it uses the first keyblock holding the "
+            "issuer's key ID, here the copy whose self-signature sets no expiry (GOODSIG, not "
+            "EXPKEYSIG). " + SQV_SIG_TIME
+        ),
     ),
     # generate.build_memory: the older copy without the revocation comes first
     "bad/memory-older-copy-then-remembered": (
         {"gpgv": "good"},
-        ("gpgv does not merge copies of a certificate: it uses the first keyblock holding the "
-         "issuer's key ID, here the older copy without the revocation (GOODSIG, not "
-         "REVKEYSIG); sqv merges them and rejects like us."),
+        (
+            "gpgv does not merge copies of a certificate: it uses the first keyblock holding the "
+            "issuer's key ID, here the older copy without the revocation (GOODSIG, not "
+            "REVKEYSIG); sqv merges them and rejects like us."
+        ),
     ),
 }
 BY_NAME["bad/merge-revocation-under-dummy-user-id-one-keyring"] = BY_NAME[
@@ -205,34 +248,46 @@ GPGV_ACCEPTS_WEAK = "gpgv 2.2 accepts SHA-1 and RSA 1024, so both signatures are
 BY_NAME |= {
     "good/secp256k1": (
         {"sqv": "bad"},
-        ("This sqv build (Nettle backend) cannot verify secp256k1: it finds no valid binding "
-        "signature, as for brainpool. gpg makes and checks secp256k1 keys; gpgv accepts it "
-        "like us."),
+        (
+            "This sqv build (Nettle backend) cannot verify secp256k1: it finds no valid binding "
+            "signature, as for brainpool. gpg makes and checks secp256k1 keys; gpgv accepts it "
+            "like us."
+        ),
     ),
     "good/text-sequoia-lone-cr": ({"gpgv": "bad"}, GPGV_TEXT + ". " + SQV_ONE_FORM),
     "good/text-gnupg-rfc2440": (
         {"gpgv": "bad", "sqv": "bad"},
-        GPGV_TEXT + ", not the --rfc2440-text form this signature was made in; " + SQV_TEXT
-        + ". " + SQV_ONE_FORM,
+        GPGV_TEXT
+        + ", not the --rfc2440-text form this signature was made in; "
+        + SQV_TEXT
+        + ". "
+        + SQV_ONE_FORM,
     ),
     "bad/several-weak-hash-and-weak-key-first": ({"gpgv": "good"}, GPGV_ACCEPTS_WEAK),
     "bad/several-key-revoked-and-key-expired-first": (
-        {"gpgv": "good", "sqv": "good"}, GPGV_STATE + " " + SQV_SIG_TIME,
+        {"gpgv": "good", "sqv": "good"},
+        GPGV_STATE + " " + SQV_SIG_TIME,
     ),
     "bad/key-created-after-reference-time": (
         {"gpgv": "good"},
-        ("gpgv 2.2 cannot be given a reference time and judges at the machine's clock, when "
-        "the key exists; sqv, given --not-after, rejects it like us."),
+        (
+            "gpgv 2.2 cannot be given a reference time and judges at the machine's clock, when "
+            "the key exists; sqv, given --not-after, rejects it like us."
+        ),
     ),
     "good/armor-header-without-value": (
         {"sqv": "bad"},
-        ("Sequoia reads a header line only as 'Key: Value' with the space, so 'Comment:' "
-        "breaks its armor; gpgv reads it as a header, as we do."),
+        (
+            "Sequoia reads a header line only as 'Key: Value' with the space, so 'Comment:' "
+            "breaks its armor; gpgv reads it as a header, as we do."
+        ),
     ),
     "bad/marker-packet-with-another-body": (
         {"sqv": "good"},
-        ("Sequoia skips a tag-10 packet in an armored signature whatever its body; gpgv "
-        "refuses one whose body is not 'PGP' ('invalid marker packet'), as we do."),
+        (
+            "Sequoia skips a tag-10 packet in an armored signature whatever its body; gpgv "
+            "refuses one whose body is not 'PGP' ('invalid marker packet'), as we do."
+        ),
     ),
     "bad/revoked-reason-32": (
         {"gpgv": "good", "sqv": "good"},
@@ -271,15 +326,19 @@ BY_NAME["bad/junk-self-signatures-over-cap"] = ({"gpgv": "good", "sqv": "good"},
 BY_NAME["bad/junk-revocations-over-cap"] = ({"gpgv": "good", "sqv": "good"}, WORK_CAP)
 BY_NAME["bad/rsa-exponent-over-2-33"] = (
     {"gpgv": "good", "sqv": "good"},
-    ("gpgv (libgcrypt) and sqv accept any odd RSA public exponent; pgpverify accepts 3 to "
-     "2**33 - 1, the RustCrypto rsa crate's bounds (OpenSSL refuses over 64 bits above 3072-bit "
-     "moduli, Go over 2**31 - 1): a larger exponent only makes every verification slower."),
+    (
+        "gpgv (libgcrypt) and sqv accept any odd RSA public exponent; pgpverify accepts 3 to "
+        "2**33 - 1, the RustCrypto rsa crate's bounds (OpenSSL refuses over 64 bits above 3072-bit "
+        "moduli, Go over 2**31 - 1): a larger exponent only makes every verification slower."
+    ),
 )
 BY_NAME["bad/shared-subkey-over-candidate-cap"] = (
     {"gpgv": "good", "sqv": "good"},
-    ("gpgv and sqv try the certificates that hold the signing subkey until one verifies; "
-     "pgpverify refuses to try more than 16 (Limits.candidates) so that 200,000 certificates "
-     "sharing one subkey cannot multiply the work of each signature."),
+    (
+        "gpgv and sqv try the certificates that hold the signing subkey until one verifies; "
+        "pgpverify refuses to try more than 16 (Limits.candidates) so that 200,000 certificates "
+        "sharing one subkey cannot multiply the work of each signature."
+    ),
 )
 
 # Certification revocations (generate.build_user_id_revocations): gpgv agrees that a revoked
@@ -287,20 +346,24 @@ BY_NAME["bad/shared-subkey-over-candidate-cap"] = (
 # tools fall back where pgpverify rejects.
 BY_NAME["bad/only-user-id-revoked"] = (
     {"gpgv": "good", "sqv": "good"},
-    ("With its only user ID revoked the key has no self-signature that counts. gpgv still "
-     "takes the key as valid and, with no key flags left, gives it every usage its algorithm "
-     "allows (GnuPG's merge_selfsigs_main); sqv still takes the revoked user ID's binding for "
-     "the primary key's flags. pgpverify rejects conservatively: not-signing-key."),
+    (
+        "With its only user ID revoked the key has no self-signature that counts. gpgv still "
+        "takes the key as valid and, with no key flags left, gives it every usage its algorithm "
+        "allows (GnuPG's merge_selfsigs_main); sqv still takes the revoked user ID's binding for "
+        "the primary key's flags. pgpverify rejects conservatively: not-signing-key."
+    ),
 )
 
 # Direct-key signatures (generate.build_direct_key_signatures): each oracle applies one of
 # the two restrictions a direct-key signature makes; pgpverify applies both.
 BY_NAME["bad/direct-key-signature-certify-only"] = (
     {"sqv": "good"},
-    ("sqv takes the primary key's flags from the primary user ID's self-signature, which "
-     "allows signing; gpgv gives the direct-key signature precedence ('Wrong key usage') and "
-     "so does pgpverify: both the newest direct-key signature and the newest user ID "
-     "self-signature must allow signing."),
+    (
+        "sqv takes the primary key's flags from the primary user ID's self-signature, which "
+        "allows signing; gpgv gives the direct-key signature precedence ('Wrong key usage') and "
+        "so does pgpverify: both the newest direct-key signature and the newest user ID "
+        "self-signature must allow signing."
+    ),
 )
 BY_NAME["bad/direct-key-signature-expiry"] = (
     {"gpgv": "good"},
@@ -310,25 +373,32 @@ BY_NAME["bad/direct-key-signature-expiry"] = (
 # Revocation defects (generate.build_revocation_defects): a revocation only ever rejects.
 BY_NAME["bad/revocation-with-unknown-critical-subpacket"] = (
     {"gpgv": "good", "sqv": "good"},
-    ("gpgv and sqv treat the revocation as in error (RFC 9580 §5.2.3.7 on unknown critical "
-     "subpackets) and ignore it: gpgv reports GOODSIG, not REVKEYSIG. pgpverify lets it "
-     "revoke, since ignoring a revocation the primary key really made is never the "
-     "conservative choice (its math is checked: the forged twin revokes nothing)."),
+    (
+        "gpgv and sqv treat the revocation as in error (RFC 9580 §5.2.3.7 on unknown critical "
+        "subpackets) and ignore it: gpgv reports GOODSIG, not REVKEYSIG. pgpverify lets it "
+        "revoke, since ignoring a revocation the primary key really made is never the "
+        "conservative choice (its math is checked: the forged twin revokes nothing)."
+    ),
 )
 BY_NAME["bad/revocation-with-junk-unhashed-area"] = (
     {"gpgv": "good"},
-    ("gpgv drops the revocation whose unhashed area it cannot take (GOODSIG, not REVKEYSIG); "
-     "sqv reads it and rejects like us: the unhashed area is not signed, so junk there "
-     "(which anyone can add) must not make a real revocation vanish."),
+    (
+        "gpgv drops the revocation whose unhashed area it cannot take (GOODSIG, not REVKEYSIG); "
+        "sqv reads it and rejects like us: the unhashed area is not signed, so junk there "
+        "(which anyone can add) must not make a real revocation vanish."
+    ),
 )
 
 # Designated revokers (generate.build_designated_revoker).
 BY_NAME["bad/revoked-by-designated-revoker"] = (
     {"gpgv": "good", "sqv": "good"},
-    GPGV_STATE + (" gpgv sees this revocation by the designated revoker (REVKEYSIG). sqv "
-                  "does not act on a revocation by a designated revoker (Sequoia reports it "
-                  "as 'could be revoked' and leaves the check to the caller); pgpverify "
-                  "checks it against the revoker's certificate in the keyrings, as gpg does."),
+    GPGV_STATE
+    + (
+        " gpgv sees this revocation by the designated revoker (REVKEYSIG). sqv "
+        "does not act on a revocation by a designated revoker (Sequoia reports it "
+        "as 'could be revoked' and leaves the check to the caller); pgpverify "
+        "checks it against the revoker's certificate in the keyrings, as gpg does."
+    ),
 )
 
 #: expected reason -> the same, for every vector of that reason not listed by name

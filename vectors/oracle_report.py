@@ -96,11 +96,23 @@ def gpgv_status(vector: dict[str, Any], root: Path = VECTORS) -> set[str]:
         ring.write_bytes(b"".join(dearmor(r.read_bytes()) for r in rings))
         home = Path(tmp) / "home"
         home.mkdir(mode=0o700)
-        argv = ["gpgv", "--homedir", str(home), "--status-fd", "1", "--keyring", str(ring),
-                str(root / vector["signature"]), str(root / vector["file"])]
+        argv = [
+            "gpgv",
+            "--homedir",
+            str(home),
+            "--status-fd",
+            "1",
+            "--keyring",
+            str(ring),
+            str(root / vector["signature"]),
+            str(root / vector["file"]),
+        ]
         proc = subprocess.run(argv, capture_output=True, timeout=TIMEOUT, check=False)
-    return {line.split()[1] for line in proc.stdout.decode("utf-8", "replace").splitlines()
-            if line.startswith("[GNUPG:] ") and len(line.split()) > 1}
+    return {
+        line.split()[1]
+        for line in proc.stdout.decode("utf-8", "replace").splitlines()
+        if line.startswith("[GNUPG:] ") and len(line.split()) > 1
+    }
 
 
 def load_manifest(root: Path = VECTORS) -> list[dict[str, Any]]:

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ExportSummary", "export_signatures", "safe_component"]
 
-_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?",
-                       re.IGNORECASE)
+_RESERVED = re.compile(
+    r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?", re.IGNORECASE
+)
 _PROJECT = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
 _MAX_NAME = 250
 #: format characters (bidi overrides and isolates, zero-width ones) and line separators:
@@ -110,8 +111,10 @@ def export_signatures(store: AuditStore, directory: Path) -> ExportSummary:
             if taken[0] != row.project:
                 taken = (row.project, set())
             if why is None and _fold(name) in taken[1]:
-                why = ("the same name as another file's on a case-insensitive or "
-                       "normalising file system")
+                why = (
+                    "the same name as another file's on a case-insensitive or "
+                    "normalising file system"
+                )
             if why is not None:
                 refused.append(f"{row.project!r}/{row.filename!r}: {why}")
                 continue

@@ -125,17 +125,20 @@ class RecordedMathVerifier(Verifier):
             found = self.recorded.get((attempt.index, fpr or ""))
             if found is None:
                 attempt.valid_math = None
-                attempt.reject(Reason.BAD_SIGNATURE,
-                               "the store holds no checked math for this signature and key "
-                               "(the file is not archived): not accepted")
+                attempt.reject(
+                    Reason.BAD_SIGNATURE,
+                    "the store holds no checked math for this signature and key "
+                    "(the file is not archived): not accepted",
+                )
                 continue
             valid, form = found
             attempt.valid_math = valid
             if valid:
                 attempt.canonicalization = form
             else:
-                attempt.reject(Reason.BAD_SIGNATURE,
-                               "the signature did not verify when the file was audited")
+                attempt.reject(
+                    Reason.BAD_SIGNATURE, "the signature did not verify when the file was audited"
+                )
         return self.sha256 or ""
 
 
@@ -209,16 +212,21 @@ class FileVerdicts:
         """Hash and key algorithm and key size of the signature the verdict is about."""
         chosen = None
         for report in self.now.signatures:
-            if (report.reason is self.now.reason
-                    and report.primary_fingerprint == self.now.primary_fingerprint):
+            if (
+                report.reason is self.now.reason
+                and report.primary_fingerprint == self.now.primary_fingerprint
+            ):
                 chosen = report
                 break
         if chosen is None and self.now.signatures:
             chosen = self.now.signatures[0]
         if chosen is None:
             return {"hash_algorithm": None, "key_algorithm": None, "key_bits": None}
-        return {"hash_algorithm": chosen.hash_algorithm,
-                "key_algorithm": chosen.key_algorithm, "key_bits": chosen.key_bits}
+        return {
+            "hash_algorithm": chosen.hash_algorithm,
+            "key_algorithm": chosen.key_algorithm,
+            "key_bits": chosen.key_bits,
+        }
 
 
 def _seconds(text: str | None) -> float | None:
@@ -234,8 +242,12 @@ def _issuer_fingerprints(result: VerificationResult) -> list[str]:
     found = []
     for report in result.signatures:
         issuer = report.issuer
-        if (report.reason is Reason.UNKNOWN_KEY and issuer is not None
-                and len(issuer) == _FPR_HEX and issuer not in found):
+        if (
+            report.reason is Reason.UNKNOWN_KEY
+            and issuer is not None
+            and len(issuer) == _FPR_HEX
+            and issuer not in found
+        ):
             found.append(issuer)
     return found
 
@@ -259,9 +271,7 @@ def key_owner(data: bytes, fingerprint: str, *, limits: Limits = DEFAULT_LIMITS)
         cert = ring.certificate(bytes.fromhex(fingerprint))
     except (PgpVerifyError, ValueError):
         cert = None
-    uids = [] if cert is None else [
-        u.decode("utf-8", "replace") for u in list(cert.userids)[:3]
-    ]
+    uids = [] if cert is None else [u.decode("utf-8", "replace") for u in list(cert.userids)[:3]]
     return f"{', '.join(uids) or 'no user ID'} ({fingerprint})"
 
 
@@ -296,17 +306,27 @@ def judge_file(
     def verifier(extra: bytes | None) -> Verifier:
         ring = trust.keyring(extra)
         if recorded is not None:
-            return dataclasses.replace(recorded, keyring=ring, owners=trust.owners(),
-                                       project=trust.owners().project, limits=trust.limits)
+            return dataclasses.replace(
+                recorded,
+                keyring=ring,
+                owners=trust.owners(),
+                project=trust.owners().project,
+                limits=trust.limits,
+            )
         if one_pass is not None:
-            return dataclasses.replace(one_pass, keyring=ring, owners=trust.owners(),
-                                       project=trust.owners().project, limits=trust.limits)
-        return Verifier(ring, owners=trust.owners(), project=trust.owners().project,
-                        limits=trust.limits)
+            return dataclasses.replace(
+                one_pass,
+                keyring=ring,
+                owners=trust.owners(),
+                project=trust.owners().project,
+                limits=trust.limits,
+            )
+        return Verifier(
+            ring, owners=trust.owners(), project=trust.owners().project, limits=trust.limits
+        )
 
     def verify(v: Verifier, at: datetime) -> VerificationResult:
-        return v.verify(document, at=at, signature_data=signature,
-                        signature_name=signature_name)
+        return v.verify(document, at=at, signature_data=signature, signature_name=signature_name)
 
     upload_time = believable_upload_time(upload_time, now.timestamp())
     judge = verifier(foreign_key)
@@ -330,11 +350,20 @@ def judge_file(
         at_upload = max(upload_time, created) if created is not None else upload_time
         result_up = verify(judge, datetime.fromtimestamp(at_upload, timezone.utc))
     judgement = categorise(
-        signed=True, reason_now=result_now.reason.value,
+        signed=True,
+        reason_now=result_now.reason.value,
         reason_at_upload=None if result_up is None else result_up.reason.value,
-        upload_time=upload_time, signature_created=created, grace_seconds=grace_seconds,
+        upload_time=upload_time,
+        signature_created=created,
+        grace_seconds=grace_seconds,
         hash_matches=hash_matches if isinstance(hash_matches, bool) else hash_matches(),
     )
-    return FileVerdicts(now=result_now, at_upload=result_up, judgement=judgement,
-                        signature_created=created, math=_math(result_now, result_up),
-                        foreign_key=extra, key_owner=owner)
+    return FileVerdicts(
+        now=result_now,
+        at_upload=result_up,
+        judgement=judgement,
+        signature_created=created,
+        math=_math(result_now, result_up),
+        foreign_key=extra,
+        key_owner=owner,
+    )

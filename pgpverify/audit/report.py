@@ -50,15 +50,36 @@ if TYPE_CHECKING:
     from pgpverify.openpgp.certificate import Certificate
     from pgpverify.openpgp.signature import Signature
 
-__all__ = ["FILE_FIELDS", "KeyDates", "ReportData", "gather", "key_dates", "write_csv",
-           "write_html", "write_json"]
+__all__ = [
+    "FILE_FIELDS",
+    "KeyDates",
+    "ReportData",
+    "gather",
+    "key_dates",
+    "write_csv",
+    "write_html",
+    "write_json",
+]
 
 #: per-file facts, in the JSON objects and the CSV columns
 FILE_FIELDS = (
-    "project", "file", "category", "sha256", "upload_time", "upload_time_unknown",
-    "backsigned", "signature_created", "signer_fingerprint", "primary_fingerprint",
-    "hash_algorithm", "key_algorithm", "key_bits", "reason_at_upload", "reason_now",
-    "message_now", "key_owner",
+    "project",
+    "file",
+    "category",
+    "sha256",
+    "upload_time",
+    "upload_time_unknown",
+    "backsigned",
+    "signature_created",
+    "signer_fingerprint",
+    "primary_fingerprint",
+    "hash_algorithm",
+    "key_algorithm",
+    "key_bits",
+    "reason_at_upload",
+    "reason_now",
+    "message_now",
+    "key_owner",
 )
 #: file names listed per project in the HTML report (the JSON and CSV list every file)
 _HTML_FILES_PER_PROJECT = 50
@@ -90,15 +111,23 @@ def _year(seconds: float | None) -> str:
 def file_facts(row: FileRow) -> dict[str, Any]:
     """The JSON object of one file (FILE_FIELDS)."""
     return {
-        "project": row.project, "file": row.filename, "category": row.category,
-        "sha256": row.sha256 or row.listed_sha256, "upload_time": _iso(row.upload_time),
-        "upload_time_unknown": row.upload_time_unknown, "backsigned": row.backsigned,
+        "project": row.project,
+        "file": row.filename,
+        "category": row.category,
+        "sha256": row.sha256 or row.listed_sha256,
+        "upload_time": _iso(row.upload_time),
+        "upload_time_unknown": row.upload_time_unknown,
+        "backsigned": row.backsigned,
         "signature_created": _iso(row.signature_created),
         "signer_fingerprint": row.signer_fingerprint,
-        "primary_fingerprint": row.primary_fingerprint, "hash_algorithm": row.hash_algorithm,
-        "key_algorithm": row.key_algorithm, "key_bits": row.key_bits,
-        "reason_at_upload": row.reason_at_upload, "reason_now": row.reason_now,
-        "message_now": row.message_now, "key_owner": row.key_owner,
+        "primary_fingerprint": row.primary_fingerprint,
+        "hash_algorithm": row.hash_algorithm,
+        "key_algorithm": row.key_algorithm,
+        "key_bits": row.key_bits,
+        "reason_at_upload": row.reason_at_upload,
+        "reason_now": row.reason_now,
+        "message_now": row.message_now,
+        "key_owner": row.key_owner,
     }
 
 
@@ -123,10 +152,17 @@ class _Key:
     revoked: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"fingerprint": self.fingerprint, "algorithm": self.algorithm,
-                "bits": self.bits, "projects": sorted(self.projects), "files": self.files,
-                "state": self.state, "expires": self.expires, "revoked": self.revoked,
-                "owner": self.owner}
+        return {
+            "fingerprint": self.fingerprint,
+            "algorithm": self.algorithm,
+            "bits": self.bits,
+            "projects": sorted(self.projects),
+            "files": self.files,
+            "state": self.state,
+            "expires": self.expires,
+            "revoked": self.revoked,
+            "owner": self.owner,
+        }
 
 
 @dataclass(slots=True)
@@ -149,7 +185,8 @@ class ReportData:
     upload_time_unknown: int = 0
     by_year: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     algorithms_by_year: dict[str, Counter[str]] = field(
-        default_factory=lambda: defaultdict(Counter))
+        default_factory=lambda: defaultdict(Counter)
+    )
     keys: dict[str, _Key] = field(default_factory=dict)
     projects: dict[str, _Project] = field(default_factory=dict)
 
@@ -184,8 +221,7 @@ class ReportData:
             else:
                 project.more += 1
         if row.primary_fingerprint:
-            key = self.keys.setdefault(row.primary_fingerprint,
-                                       _Key(row.primary_fingerprint))
+            key = self.keys.setdefault(row.primary_fingerprint, _Key(row.primary_fingerprint))
             key.algorithm = key.algorithm or row.key_algorithm
             key.bits = key.bits or row.key_bits
             key.projects.add(row.project)
@@ -197,8 +233,9 @@ class ReportData:
             key.at = max(key.at, _finite(row.reference_time))
             if row.category == REVOKED_SINCE or row.reason_now == "key-revoked":
                 key.state = "revoked"
-            elif key.state != "revoked" and (row.category == EXPIRED_SINCE
-                                             or row.reason_now == "key-expired"):
+            elif key.state != "revoked" and (
+                row.category == EXPIRED_SINCE or row.reason_now == "key-expired"
+            ):
                 key.state = "expired"
 
     def summary(self) -> dict[str, Any]:
@@ -206,8 +243,11 @@ class ReportData:
         return {
             "totals": dict(self.totals),
             "files_total": self.files,
-            "backsigned": {"count": self.backsigned, "of_signed_with_upload_time":
-                           self.dated_signed, "share": round(self.backsigned_share, 6)},
+            "backsigned": {
+                "count": self.backsigned,
+                "of_signed_with_upload_time": self.dated_signed,
+                "share": round(self.backsigned_share, 6),
+            },
             "upload_time_unknown": self.upload_time_unknown,
             "by_year": {y: dict(c) for y, c in sorted(self.by_year.items())},
             "algorithms_by_year": {y: dict(c) for y, c in sorted(self.algorithms_by_year.items())},
@@ -259,8 +299,14 @@ class KeyDates:
     revoked: str | None
 
 
-def key_dates(data: bytes | list[bytes], fingerprint: str, at: float, *,
-              subkeys: Iterable[str] = (), limits: Limits = DEFAULT_LIMITS) -> KeyDates:
+def key_dates(
+    data: bytes | list[bytes],
+    fingerprint: str,
+    at: float,
+    *,
+    subkeys: Iterable[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
+) -> KeyDates:
     """Expiry and revocation of the primary key ``fingerprint`` in ``data`` at ``at``.
 
     Judged by the certificate code ``verify`` uses (RFC 9580 §5.2.3.31 revocations,
@@ -285,8 +331,11 @@ def key_dates(data: bytes | list[bytes], fingerprint: str, at: float, *,
         assert primary is not None
         budget = WorkBudget.of(limits)
         judgement = cert.judge(primary, when, when, budget=budget)
-        revoked = (judgement.message if judgement is not None
-                   and judgement.verdict is KeyVerdict.REVOKED else None)
+        revoked = (
+            judgement.message
+            if judgement is not None and judgement.verdict is KeyVerdict.REVOKED
+            else None
+        )
         expires = _primary_expiry(cert, when, budget)
         # a signing subkey its files name may be revoked or expired on its own
         subkey_state = None
@@ -356,14 +405,35 @@ _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
 
 #: category colours: green for good, amber to red as trust fades, grey for unsigned
 CATEGORY_COLOURS = {
-    GOOD: "#2e7d32", BACKSIGNED: "#9ccc65", EXPIRED_SINCE: "#ffb300",
-    REVOKED_SINCE: "#ef6c00", UNSIGNED: "#9e9e9e", "hash-mismatch": "#6a1b9a",
-    "bad-signature": "#b71c1c", "unknown-key": "#1565c0", "not-owner": "#d81b60",
-    "weak-hash": "#8d6e63", "weak-key": "#5d4037", "key-expired": "#f9a825",
-    "key-revoked": "#c62828", "malformed": "#212121",
+    GOOD: "#2e7d32",
+    BACKSIGNED: "#9ccc65",
+    EXPIRED_SINCE: "#ffb300",
+    REVOKED_SINCE: "#ef6c00",
+    UNSIGNED: "#9e9e9e",
+    "hash-mismatch": "#6a1b9a",
+    "bad-signature": "#b71c1c",
+    "unknown-key": "#1565c0",
+    "not-owner": "#d81b60",
+    "weak-hash": "#8d6e63",
+    "weak-key": "#5d4037",
+    "key-expired": "#f9a825",
+    "key-revoked": "#c62828",
+    "malformed": "#212121",
 }
-_PALETTE = ("#1565c0", "#ef6c00", "#2e7d32", "#6a1b9a", "#00838f", "#c62828", "#8d6e63",
-            "#f9a825", "#455a64", "#d81b60", "#558b2f", "#4527a0")
+_PALETTE = (
+    "#1565c0",
+    "#ef6c00",
+    "#2e7d32",
+    "#6a1b9a",
+    "#00838f",
+    "#c62828",
+    "#8d6e63",
+    "#f9a825",
+    "#455a64",
+    "#d81b60",
+    "#558b2f",
+    "#4527a0",
+)
 
 
 def _chart(title: str, columns: list[tuple[str, Counter[str]]], names: list[str]) -> str:
@@ -374,17 +444,33 @@ def _chart(title: str, columns: list[tuple[str, Counter[str]]], names: list[str]
             Style,
         )
     except ImportError as err:  # the optional extra
-        raise InputError("the HTML report needs the 'report' extra: pip install "
-                         f"'pgpverify[report]' ({err})") from None
+        raise InputError(
+            f"the HTML report needs the 'report' extra: pip install 'pgpverify[report]' ({err})"
+        ) from None
     shown = [n for n in names if any(c.get(n, 0) for _, c in columns)]
-    colours = [CATEGORY_COLOURS.get(n, _PALETTE[i % len(_PALETTE)])
-               for i, n in enumerate(shown)] or ["#9e9e9e"]
-    style = Style(colors=tuple(colours), background="#ffffff", plot_background="#ffffff",
-                  font_family="sans-serif", title_font_size=16, legend_font_size=13)
-    chart = pygal.StackedBar(js=[], disable_xml_declaration=True, width=960,
-                             height=max(400, 120 + 26 * len(shown)), style=style, title=title,
-                             print_values=False, show_y_guides=True, x_title="upload year",
-                             truncate_legend=40)
+    colours = [
+        CATEGORY_COLOURS.get(n, _PALETTE[i % len(_PALETTE)]) for i, n in enumerate(shown)
+    ] or ["#9e9e9e"]
+    style = Style(
+        colors=tuple(colours),
+        background="#ffffff",
+        plot_background="#ffffff",
+        font_family="sans-serif",
+        title_font_size=16,
+        legend_font_size=13,
+    )
+    chart = pygal.StackedBar(
+        js=[],
+        disable_xml_declaration=True,
+        width=960,
+        height=max(400, 120 + 26 * len(shown)),
+        style=style,
+        title=title,
+        print_values=False,
+        show_y_guides=True,
+        x_title="upload year",
+        truncate_legend=40,
+    )
     chart.x_labels = [label for label, _ in columns] or ["(none)"]
     for name in shown:
         chart.add(name, [c.get(name, 0) for _, c in columns])
@@ -400,8 +486,10 @@ def render_html(data: ReportData, *, title: str, generated: str) -> str:
         import jinja2
         import markupsafe
     except ImportError as err:
-        raise InputError("the HTML report needs the 'report' extra: pip install "
-                         f"'pgpverify[report]' ({err})") from None
+        raise InputError(
+            f"the HTML report needs the 'report' extra: pip install 'pgpverify[report]' ({err})"
+        ) from None
+
     def shown(value: object) -> object:
         # names, file names, user IDs and messages come from the index: a bidi override or
         # an invisible character is written visibly (\u202e), as on a terminal
@@ -411,22 +499,33 @@ def render_html(data: ReportData, *, title: str, generated: str) -> str:
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("pgpverify.audit", "templates"),
-        autoescape=True, undefined=jinja2.StrictUndefined, finalize=shown,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=shown,
     )
     algorithms = sorted({a for c in data.algorithms_by_year.values() for a in c})
     # two bars a year, each summing to its signed files: the hashes, then the keys
-    kinds = [(f"{year} {prefix.strip()}",
-              Counter({n: v for n, v in counts.items() if n.startswith(prefix)}))
-             for year, counts in sorted(data.algorithms_by_year.items())
-             for prefix in (_HASH, _KEY)]
+    kinds = [
+        (
+            f"{year} {prefix.strip()}",
+            Counter({n: v for n, v in counts.items() if n.startswith(prefix)}),
+        )
+        for year, counts in sorted(data.algorithms_by_year.items())
+        for prefix in (_HASH, _KEY)
+    ]
     charts = {
-        "categories": _chart("Files by category and upload year",
-                             sorted(data.by_year.items()), list(CATEGORIES)),
-        "algorithms": _chart("Hash and key algorithms (and key sizes) by upload year",
-                             kinds, algorithms),
+        "categories": _chart(
+            "Files by category and upload year", sorted(data.by_year.items()), list(CATEGORIES)
+        ),
+        "algorithms": _chart(
+            "Hash and key algorithms (and key sizes) by upload year", kinds, algorithms
+        ),
     }
     return env.get_template("report.html.j2").render(
-        title=title, generated=generated, data=data, categories=CATEGORIES,
+        title=title,
+        generated=generated,
+        data=data,
+        categories=CATEGORIES,
         charts={k: markupsafe.Markup(v) for k, v in charts.items()},  # noqa: S704 - our SVG
         keys=[k for _, k in sorted(data.keys.items())],
         projects=[p for _, p in sorted(data.projects.items())],

@@ -98,15 +98,28 @@ class AuditSummary:
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready dict."""
-        return {"projects": self.projects, "audited": self.audited, "skipped": self.skipped,
-                "failed": len(self.failures), "failures": list(self.failures),
-                "seconds": round(self.seconds, 3)}
+        return {
+            "projects": self.projects,
+            "audited": self.audited,
+            "skipped": self.skipped,
+            "failed": len(self.failures),
+            "failures": list(self.failures),
+            "seconds": round(self.seconds, 3),
+        }
 
 
 class _Run:
-    def __init__(self, store: AuditStore, now: datetime, *, options: AuditOptions,
-                 progress: AuditProgress, report: Callable[[AuditProgress], None] | None,
-                 workdir: Path, stamp: float) -> None:
+    def __init__(
+        self,
+        store: AuditStore,
+        now: datetime,
+        *,
+        options: AuditOptions,
+        progress: AuditProgress,
+        report: Callable[[AuditProgress], None] | None,
+        workdir: Path,
+        stamp: float,
+    ) -> None:
         self.store = store
         self.now = now
         self.stamp = stamp
@@ -133,10 +146,12 @@ class _Run:
             published = client.project_keys(name)
             record = None if published.record is None else record_bytes(published.record)
             with self.lock:
-                row = self.store.save_project(name, record, published.certificates,
-                                              fetched_at=self.now.timestamp())
-            trust = ProjectTrust(name, published.record, dict(published.certificates),
-                                 limits=self.options.limits)
+                row = self.store.save_project(
+                    name, record, published.certificates, fetched_at=self.now.timestamp()
+                )
+            trust = ProjectTrust(
+                name, published.record, dict(published.certificates), limits=self.options.limits
+            )
             page = ProjectPage.fetch(client, name)
         except PgpVerifyError as err:
             self.count("projects_done", f"{name}: {err}")
@@ -144,8 +159,7 @@ class _Run:
         seen: set[str] = set()
         for entry in page.files:
             # a name listed twice is the first entry's, as check matches it
-            if (entry.filename in seen or entry.filename.endswith(".asc")
-                    or not self._wanted(entry)):
+            if entry.filename in seen or entry.filename.endswith(".asc") or not self._wanted(entry):
                 continue
             seen.add(entry.filename)
             with self.lock:
@@ -156,8 +170,9 @@ class _Run:
                 self.count("failed", f"{name}/{entry.filename}: {err}")
         self.count("projects_done")
 
-    def oversized(self, project: str, entry: ProjectFile, row: ProjectRow,
-                  err: ResponseTooLargeError) -> None:
+    def oversized(
+        self, project: str, entry: ProjectFile, row: ProjectRow, err: ResponseTooLargeError
+    ) -> None:
         """An ``.asc`` over the cap: a ``malformed`` verdict, stored once (not a failure).
 
         It will be as large next time, so it is judged, not left for another run; the
@@ -165,14 +180,24 @@ class _Run:
         """
         with self.lock:
             stored = self.store.file(project, entry.filename)
-        if (stored is not None and stored.category == Reason.MALFORMED.value
-                and stored.asc_digest is None and stored.keys_digest == row.keys_digest
-                and stored.listed_sha256 == entry.sha256
-                and stored.upload_time == entry.upload_time):
+        if (
+            stored is not None
+            and stored.category == Reason.MALFORMED.value
+            and stored.asc_digest is None
+            and stored.keys_digest == row.keys_digest
+            and stored.listed_sha256 == entry.sha256
+            and stored.upload_time == entry.upload_time
+        ):
             self.count("skipped")
             return
-        out = _oversized_row(project, entry, row.keys_digest, f"the signature file is "
-                             f"malformed: {err}", self.stamp, self.now.timestamp())
+        out = _oversized_row(
+            project,
+            entry,
+            row.keys_digest,
+            f"the signature file is malformed: {err}",
+            self.stamp,
+            self.now.timestamp(),
+        )
         with self.lock:
             self.store.save_file(out, None)
         self.count("audited")
@@ -194,8 +219,14 @@ class _Run:
         since = self.options.since
         return since is None or entry.upload_time is None or entry.upload_time >= since
 
-    def file(self, client: IndexClient, page: ProjectPage, entry: ProjectFile,
-             row: ProjectRow, trust: ProjectTrust) -> None:
+    def file(
+        self,
+        client: IndexClient,
+        page: ProjectPage,
+        entry: ProjectFile,
+        row: ProjectRow,
+        trust: ProjectTrust,
+    ) -> None:
         try:
             lookup = find_signature(client, page, entry)
         except ResponseTooLargeError as err:
@@ -205,27 +236,36 @@ class _Run:
         asc_digest = None if asc is None else digest(asc)
         with self.lock:
             stored = self.store.file(page.project, entry.filename)
-        if (stored is not None and stored.keys_digest == row.keys_digest
-                and stored.asc_digest == asc_digest and stored.listed_sha256 == entry.sha256
-                and stored.upload_time == entry.upload_time):
+        if (
+            stored is not None
+            and stored.keys_digest == row.keys_digest
+            and stored.asc_digest == asc_digest
+            and stored.listed_sha256 == entry.sha256
+            and stored.upload_time == entry.upload_time
+        ):
             self.count("skipped")
             return
         if asc is None:
             missing = lookup.state is SignatureState.MISSING
-            message = (f"the index says {entry.filename} is signed but serves no "
-                       f"signature at {lookup.url}" if missing
-                       else "the index publishes no signature for this file")
-            out = _unsigned_row(page.project, entry, row.keys_digest, message,
-                                self.stamp, self.now.timestamp())
+            message = (
+                f"the index says {entry.filename} is signed but serves no signature at {lookup.url}"
+                if missing
+                else "the index publishes no signature for this file"
+            )
+            out = _unsigned_row(
+                page.project, entry, row.keys_digest, message, self.stamp, self.now.timestamp()
+            )
             with self.lock:
                 self.store.save_file(out, None)
             self.count("audited")
             return
-        with client.stream_listed(entry.url, page=page.url,
-                                  max_bytes=self.options.max_file_bytes) as download:
+        with client.stream_listed(
+            entry.url, page=page.url, max_bytes=self.options.max_file_bytes
+        ) as download:
             if not download.found:
-                raise IndexResponseError("the index lists this file but does not serve it",
-                                         source=entry.url)
+                raise IndexResponseError(
+                    "the index lists this file but does not serve it", source=entry.url
+                )
             # one pass: the verifier reads the file as it arrives, through SHA-256; what it
             # left unread is hashed after; nothing is kept, nothing written
             reader = HashingReader(download.body)
@@ -234,10 +274,14 @@ class _Run:
                 return entry.sha256 is None or entry.sha256 == reader.finish()
 
             verdicts = judge_file(
-                cast("BinaryIO", reader), asc, trust,
+                cast("BinaryIO", reader),
+                asc,
+                trust,
                 signature_name=lookup.url or entry.signature_url,
-                upload_time=entry.upload_time, now=self.now,
-                grace_seconds=self.options.grace_seconds, hash_matches=matches,
+                upload_time=entry.upload_time,
+                now=self.now,
+                grace_seconds=self.options.grace_seconds,
+                hash_matches=matches,
                 lookup_key=lambda fpr: self.published_key(client, fpr),
             )
             sha256 = reader.finish()
@@ -246,12 +290,22 @@ class _Run:
             if verdicts.foreign_key is not None:
                 foreign = self.store.save_blob(verdicts.foreign_key)
             self.store.save_file(
-                _signed_row(project=page.project, filename=entry.filename, url=entry.url,
-                            listed=entry.sha256, sha256=sha256, upload_time=entry.upload_time,
-                            asc_digest=asc_digest, keys=row.keys_digest, verdicts=verdicts,
-                            foreign=foreign, judged_at=self.stamp,
-                            reference_time=self.now.timestamp()),
-                asc)
+                _signed_row(
+                    project=page.project,
+                    filename=entry.filename,
+                    url=entry.url,
+                    listed=entry.sha256,
+                    sha256=sha256,
+                    upload_time=entry.upload_time,
+                    asc_digest=asc_digest,
+                    keys=row.keys_digest,
+                    verdicts=verdicts,
+                    foreign=foreign,
+                    judged_at=self.stamp,
+                    reference_time=self.now.timestamp(),
+                ),
+                asc,
+            )
         self.count("audited")
 
 
@@ -296,55 +350,132 @@ def _published_key(client: IndexClient, fingerprint: str) -> bytes | None:
         return None
 
 
-def _unsigned_row(project: str, entry: ProjectFile, keys: str, message: str,  # noqa: PLR0917
-                  stamp: float, now: float) -> FileRow:
-    judgement = categorise(signed=False, reason_now=None, reason_at_upload=None,
-                           upload_time=believable_upload_time(entry.upload_time, now),
-                           signature_created=None, grace_seconds=0)
+def _unsigned_row(  # noqa: PLR0917
+    project: str,
+    entry: ProjectFile,
+    keys: str,
+    message: str,
+    stamp: float,
+    now: float,
+) -> FileRow:
+    judgement = categorise(
+        signed=False,
+        reason_now=None,
+        reason_at_upload=None,
+        upload_time=believable_upload_time(entry.upload_time, now),
+        signature_created=None,
+        grace_seconds=0,
+    )
     return FileRow(
-        project=project, filename=entry.filename, url=entry.url, listed_sha256=entry.sha256,
-        sha256=None, upload_time=entry.upload_time, asc_digest=None, keys_digest=keys,
-        category=UNSIGNED, backsigned=judgement.backsigned,
-        upload_time_unknown=judgement.upload_time_unknown, signer_fingerprint=None,
-        primary_fingerprint=None, signature_created=None, hash_algorithm=None,
-        key_algorithm=None, key_bits=None, reason_at_upload=None, message_at_upload=None,
-        reason_now=UNSIGNED, message_now=message, key_owner=None, foreign_key_digest=None,
-        math="[]", judged_at=stamp, reference_time=now,
+        project=project,
+        filename=entry.filename,
+        url=entry.url,
+        listed_sha256=entry.sha256,
+        sha256=None,
+        upload_time=entry.upload_time,
+        asc_digest=None,
+        keys_digest=keys,
+        category=UNSIGNED,
+        backsigned=judgement.backsigned,
+        upload_time_unknown=judgement.upload_time_unknown,
+        signer_fingerprint=None,
+        primary_fingerprint=None,
+        signature_created=None,
+        hash_algorithm=None,
+        key_algorithm=None,
+        key_bits=None,
+        reason_at_upload=None,
+        message_at_upload=None,
+        reason_now=UNSIGNED,
+        message_now=message,
+        key_owner=None,
+        foreign_key_digest=None,
+        math="[]",
+        judged_at=stamp,
+        reference_time=now,
     )
 
 
-def _oversized_row(project: str, entry: ProjectFile, keys: str, message: str,  # noqa: PLR0917
-                   stamp: float, now: float) -> FileRow:
+def _oversized_row(  # noqa: PLR0917
+    project: str,
+    entry: ProjectFile,
+    keys: str,
+    message: str,
+    stamp: float,
+    now: float,
+) -> FileRow:
     upload_time = believable_upload_time(entry.upload_time, now)
     return FileRow(
-        project=project, filename=entry.filename, url=entry.url, listed_sha256=entry.sha256,
-        sha256=None, upload_time=entry.upload_time, asc_digest=None, keys_digest=keys,
-        category=Reason.MALFORMED.value, backsigned=None,
-        upload_time_unknown=upload_time is None, signer_fingerprint=None,
-        primary_fingerprint=None, signature_created=None, hash_algorithm=None,
-        key_algorithm=None, key_bits=None, reason_at_upload=None, message_at_upload=None,
-        reason_now=Reason.MALFORMED.value, message_now=message, key_owner=None,
-        foreign_key_digest=None, math="[]", judged_at=stamp, reference_time=now,
+        project=project,
+        filename=entry.filename,
+        url=entry.url,
+        listed_sha256=entry.sha256,
+        sha256=None,
+        upload_time=entry.upload_time,
+        asc_digest=None,
+        keys_digest=keys,
+        category=Reason.MALFORMED.value,
+        backsigned=None,
+        upload_time_unknown=upload_time is None,
+        signer_fingerprint=None,
+        primary_fingerprint=None,
+        signature_created=None,
+        hash_algorithm=None,
+        key_algorithm=None,
+        key_bits=None,
+        reason_at_upload=None,
+        message_at_upload=None,
+        reason_now=Reason.MALFORMED.value,
+        message_now=message,
+        key_owner=None,
+        foreign_key_digest=None,
+        math="[]",
+        judged_at=stamp,
+        reference_time=now,
     )
 
 
-def _signed_row(*, project: str, filename: str, url: str, listed: str | None, sha256: str | None,
-                upload_time: float | None, asc_digest: str | None, keys: str,
-                verdicts: FileVerdicts, foreign: str | None, judged_at: float,
-                reference_time: float) -> FileRow:
+def _signed_row(
+    *,
+    project: str,
+    filename: str,
+    url: str,
+    listed: str | None,
+    sha256: str | None,
+    upload_time: float | None,
+    asc_digest: str | None,
+    keys: str,
+    verdicts: FileVerdicts,
+    foreign: str | None,
+    judged_at: float,
+    reference_time: float,
+) -> FileRow:
     now, up = verdicts.now, verdicts.at_upload
     return FileRow(
-        project=project, filename=filename, url=url, listed_sha256=listed, sha256=sha256,
-        upload_time=upload_time, asc_digest=asc_digest, keys_digest=keys,
-        category=verdicts.judgement.category, backsigned=verdicts.judgement.backsigned,
+        project=project,
+        filename=filename,
+        url=url,
+        listed_sha256=listed,
+        sha256=sha256,
+        upload_time=upload_time,
+        asc_digest=asc_digest,
+        keys_digest=keys,
+        category=verdicts.judgement.category,
+        backsigned=verdicts.judgement.backsigned,
         upload_time_unknown=verdicts.judgement.upload_time_unknown,
-        signer_fingerprint=now.signer_fingerprint, primary_fingerprint=now.primary_fingerprint,
-        signature_created=verdicts.signature_created, **verdicts.details(),
+        signer_fingerprint=now.signer_fingerprint,
+        primary_fingerprint=now.primary_fingerprint,
+        signature_created=verdicts.signature_created,
+        **verdicts.details(),
         reason_at_upload=None if up is None else up.reason.value,
         message_at_upload=None if up is None else up.message,
-        reason_now=now.reason.value, message_now=now.message, key_owner=verdicts.key_owner,
-        foreign_key_digest=foreign, math=json.dumps(verdicts.math),
-        judged_at=judged_at, reference_time=reference_time,
+        reason_now=now.reason.value,
+        message_now=now.message,
+        key_owner=verdicts.key_owner,
+        foreign_key_digest=foreign,
+        math=json.dumps(verdicts.math),
+        judged_at=judged_at,
+        reference_time=reference_time,
     )
 
 
@@ -382,8 +513,15 @@ def run_audit(
         run.project(client(), name)
 
     with tempfile.TemporaryDirectory(prefix="pgpverify-audit-") as workdir:
-        run = _Run(store, now, options=options, progress=progress, report=report,
-                   workdir=Path(workdir), stamp=now.timestamp() if stamp is None else stamp)
+        run = _Run(
+            store,
+            now,
+            options=options,
+            progress=progress,
+            report=report,
+            workdir=Path(workdir),
+            stamp=now.timestamp() if stamp is None else stamp,
+        )
         jobs = max(1, options.jobs)
         if jobs == 1:
             for name in names:
@@ -399,25 +537,35 @@ def run_audit(
                     pending.add(pool.submit(work, name))
                 for future in pending:
                     future.result()
-    return AuditSummary(projects=len(names), audited=progress.audited,
-                        skipped=progress.skipped, failures=tuple(run.failures),
-                        seconds=time.monotonic() - progress.started)
+    return AuditSummary(
+        projects=len(names),
+        audited=progress.audited,
+        skipped=progress.skipped,
+        failures=tuple(run.failures),
+        seconds=time.monotonic() - progress.started,
+    )
 
 
 def _recorded(row: FileRow) -> dict[tuple[int, str], tuple[bool, str | None]]:
     try:
         entries = json.loads(row.math)
-        return {(int(i), str(fpr)): (bool(ok), None if form is None else str(form))
-                for i, fpr, ok, form in entries}
+        return {
+            (int(i), str(fpr)): (bool(ok), None if form is None else str(form))
+            for i, fpr, ok, form in entries
+        }
     except (ValueError, TypeError):
         from pgpverify.audit.store import AuditStoreError
 
-        raise AuditStoreError(f"file row {row.project}/{row.filename}: math is corrupt",
-                              source=str(row.filename)) from None
+        raise AuditStoreError(
+            f"file row {row.project}/{row.filename}: math is corrupt", source=str(row.filename)
+        ) from None
 
 
 def run_from_store(
-    store: AuditStore, *, at: datetime, stamp: float,
+    store: AuditStore,
+    *,
+    at: datetime,
+    stamp: float,
     options: AuditOptions = AuditOptions(),
     report: Callable[[AuditProgress], None] | None = None,
 ) -> AuditSummary:
@@ -449,36 +597,56 @@ def run_from_store(
                     trusts[row.project] = trust
                 assert row.asc_digest is not None
                 asc = store.blob(row.asc_digest)
-                foreign = (None if row.foreign_key_digest is None
-                           else store.blob(row.foreign_key_digest))
+                foreign = (
+                    None if row.foreign_key_digest is None else store.blob(row.foreign_key_digest)
+                )
                 verdicts = judge_file(
-                    empty, asc, trust, signature_name=row.url + ".asc",
-                    upload_time=row.upload_time, now=at,
+                    empty,
+                    asc,
+                    trust,
+                    signature_name=row.url + ".asc",
+                    upload_time=row.upload_time,
+                    now=at,
                     grace_seconds=options.grace_seconds,
                     hash_matches=row.listed_sha256 is None or row.listed_sha256 == row.sha256,
                     foreign_key=foreign,
-                    recorded=RecordedMathVerifier(trust.keyring(), recorded=_recorded(row),
-                                                  sha256=row.sha256),
+                    recorded=RecordedMathVerifier(
+                        trust.keyring(), recorded=_recorded(row), sha256=row.sha256
+                    ),
                 )
             except PgpVerifyError as err:  # an archived blob missing or altered, say
                 progress.failed += 1
                 failures.append(f"{row.project}/{row.filename}: {err}")
             else:
-                store.replace_file(_signed_row(
-                    project=row.project, filename=row.filename, url=row.url,
-                    listed=row.listed_sha256, sha256=row.sha256, upload_time=row.upload_time,
-                    asc_digest=row.asc_digest, keys=row.keys_digest, verdicts=verdicts,
-                    foreign=row.foreign_key_digest, judged_at=stamp,
-                    reference_time=at.timestamp()))
+                store.replace_file(
+                    _signed_row(
+                        project=row.project,
+                        filename=row.filename,
+                        url=row.url,
+                        listed=row.listed_sha256,
+                        sha256=row.sha256,
+                        upload_time=row.upload_time,
+                        asc_digest=row.asc_digest,
+                        keys=row.keys_digest,
+                        verdicts=verdicts,
+                        foreign=row.foreign_key_digest,
+                        judged_at=stamp,
+                        reference_time=at.timestamp(),
+                    )
+                )
                 progress.audited += 1
             if report is not None:
                 report(progress)
     progress.projects_done = progress.projects_total
     if report is not None:
         report(progress)
-    return AuditSummary(projects=progress.projects_total, audited=progress.audited,
-                        skipped=0, failures=tuple(failures),
-                        seconds=time.monotonic() - progress.started)
+    return AuditSummary(
+        projects=progress.projects_total,
+        audited=progress.audited,
+        skipped=0,
+        failures=tuple(failures),
+        seconds=time.monotonic() - progress.started,
+    )
 
 
 def _archived_trust(store: AuditStore, project: str, limits: Limits) -> ProjectTrust:
@@ -487,8 +655,8 @@ def _archived_trust(store: AuditStore, project: str, limits: Limits) -> ProjectT
         return ProjectTrust(project, None, {}, limits=limits)
     record = None
     if archived.record_digest is not None:
-        record = OwnershipRecord.from_bytes(store.blob(archived.record_digest),
-                                            source=f"archived record of {project}")
+        record = OwnershipRecord.from_bytes(
+            store.blob(archived.record_digest), source=f"archived record of {project}"
+        )
     certs = {fpr: store.blob(key) for fpr, key in archived.certificates.items()}
     return ProjectTrust(project, record, certs, limits=limits)
-

@@ -59,8 +59,9 @@ def mirror_root(directory: Path) -> Path:
     for root in (directory, directory / "web"):
         if (root / "simple").is_dir():
             return root.resolve()
-    raise InputError("not a PEP 503 mirror: no simple/ directory (nor web/simple/)",
-                     source=str(directory))
+    raise InputError(
+        "not a PEP 503 mirror: no simple/ directory (nor web/simple/)", source=str(directory)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +91,19 @@ class MirrorFetcher:
             for name in ("index.v1_json", "index.html"):
                 if (path / name).is_file():
                     found = self.files.get(path_to_url(path / name), max_bytes=max_bytes)
-                    kind = ("application/vnd.pypi.simple.v1+json"
-                            if name.endswith("json") else "text/html")
-                    return Response(url=url, status=found.status, body=found.body,
-                                    content_type=kind)
+                    kind = (
+                        "application/vnd.pypi.simple.v1+json"
+                        if name.endswith("json")
+                        else "text/html"
+                    )
+                    return Response(
+                        url=url, status=found.status, body=found.body, content_type=kind
+                    )
             return Response(url=url, status=404)
         found = self.files.get(path_to_url(path), max_bytes=max_bytes)
-        return Response(url=url, status=found.status, body=found.body,
-                        content_type=found.content_type)
+        return Response(
+            url=url, status=found.status, body=found.body, content_type=found.content_type
+        )
 
     @contextlib.contextmanager
     def stream(self, url: str, *, max_bytes: int) -> Iterator[Download]:
@@ -122,9 +128,14 @@ class MirrorFetcher:
 class TokenBucket:
     """At most ``rate`` requests a second on average, bursts up to ``burst`` (thread-safe)."""
 
-    def __init__(self, rate: float, *, burst: float | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if rate <= 0:
             msg = "the rate must be positive"
             raise ValueError(msg)
@@ -157,12 +168,20 @@ class RateLimitedFetcher:
     fetcher: Fetcher
     bucket: TokenBucket
 
-    def get(self, url: str, *, max_bytes: int, accept: str | None = None,
-            etag: str | None = None, last_modified: str | None = None) -> Response:
+    def get(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        accept: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Response:
         """GET through the wrapped fetcher, at the bucket's pace."""
         self.bucket.take()
-        return self.fetcher.get(url, max_bytes=max_bytes, accept=accept, etag=etag,
-                                last_modified=last_modified)
+        return self.fetcher.get(
+            url, max_bytes=max_bytes, accept=accept, etag=etag, last_modified=last_modified
+        )
 
     @contextlib.contextmanager
     def stream(self, url: str, *, max_bytes: int) -> Iterator[Download]:
@@ -230,16 +249,14 @@ def _names_from_root(response: Response) -> list[object]:
             raise IndexResponseError("root page is not valid JSON", source=response.url) from None
         projects = doc.get("projects") if isinstance(doc, dict) else None
         if not isinstance(projects, list):
-            raise IndexResponseError("root page JSON has no 'projects' list",
-                                     source=response.url)
+            raise IndexResponseError("root page JSON has no 'projects' list", source=response.url)
         return [p.get("name") if isinstance(p, dict) else p for p in projects]
     parser = _Names()
     try:
         parser.feed(text)
         parser.close()
     except (ValueError, AssertionError) as err:
-        raise IndexResponseError(f"root page does not parse: {err}",
-                                 source=response.url) from None
+        raise IndexResponseError(f"root page does not parse: {err}", source=response.url) from None
     return list(parser.names)
 
 
@@ -269,13 +286,17 @@ def list_projects(client: IndexClient) -> list[str]:
         url = f"{client.pgp_root}pgp/index.json"
         response = client.get_listed(url, page=root, max_bytes=_MAX_ROOT_BYTES)
         if not response.found:
-            raise IndexResponseError("the index lists no projects: no root page and no "
-                                     "pgp/index.json", source=root)
+            raise IndexResponseError(
+                "the index lists no projects: no root page and no pgp/index.json", source=root
+            )
         names = _names_from_pgp(response)
     if len(names) > _MAX_PROJECTS:
         raise IndexResponseError(f"more than {_MAX_PROJECTS} projects listed", source=root)
-    found = {str(canonicalize_name(n)) for n in names
-             if isinstance(n, str) and 0 < len(n) <= _PROJECT_NAME_MAX and _valid_name(n)}
+    found = {
+        str(canonicalize_name(n))
+        for n in names
+        if isinstance(n, str) and 0 < len(n) <= _PROJECT_NAME_MAX and _valid_name(n)
+    }
     return sorted(found)
 
 

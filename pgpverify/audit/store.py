@@ -148,8 +148,9 @@ class AuditStore:
         if not create and not path.is_file():
             raise AuditStoreError("no such audit store", source=str(path))
         try:
-            self._db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None,
-                                       check_same_thread=False)
+            self._db = sqlite3.connect(
+                str(path), timeout=30.0, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as err:
             raise AuditStoreError(f"cannot open: {err}", source=str(path)) from None
         try:
@@ -168,19 +169,23 @@ class AuditStore:
                         self._db.execute(statement)
                 row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if row is None:
-                    self._db.execute("INSERT INTO meta VALUES ('schema', ?)",
-                                     (str(SCHEMA_VERSION),))
+                    self._db.execute(
+                        "INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                    )
                 elif row[0] != str(SCHEMA_VERSION):
                     raise AuditStoreError(
                         f"audit store schema {row[0]!r}, this pgpverify reads schema "
-                        f"{SCHEMA_VERSION}", source=str(self.path))
+                        f"{SCHEMA_VERSION}",
+                        source=str(self.path),
+                    )
             self._check_columns()
 
     def _check_columns(self) -> None:
         found = [r[1] for r in self._db.execute("PRAGMA table_info(files)")]
         if tuple(found) != _FILE_COLUMNS:
-            raise AuditStoreError("the files table is not the one this pgpverify writes",
-                                  source=str(self.path))
+            raise AuditStoreError(
+                "the files table is not the one this pgpverify writes", source=str(self.path)
+            )
 
     def __enter__(self) -> AuditStore:
         return self
@@ -226,26 +231,37 @@ class AuditStore:
         with self._errors("cannot read"):
             row = self._db.execute("SELECT data FROM blobs WHERE digest=?", (key,)).fetchone()
         if row is None or not isinstance(row[0], bytes) or digest(row[0]) != key:
-            raise AuditStoreError(f"archived blob {key} is missing or altered",
-                                  source=str(self.path))
+            raise AuditStoreError(
+                f"archived blob {key} is missing or altered", source=str(self.path)
+            )
         return row[0]
 
     # -- projects ------------------------------------------------------------------------
 
     def save_project(
-        self, project: str, record: bytes | None, certificates: dict[str, bytes],
-        *, fetched_at: float,
+        self,
+        project: str,
+        record: bytes | None,
+        certificates: dict[str, bytes],
+        *,
+        fetched_at: float,
     ) -> ProjectRow:
         """Archive what the index publishes for ``project`` (one transaction)."""
         with self.transaction(), self._errors("cannot write"):
             record_digest = self._put_blob(record) if record is not None else None
             certs = {fpr: self._put_blob(data) for fpr, data in sorted(certificates.items())}
-            row = ProjectRow(project, record_digest, keys_digest(record_digest, certs),
-                             certs, fetched_at)
+            row = ProjectRow(
+                project, record_digest, keys_digest(record_digest, certs), certs, fetched_at
+            )
             self._db.execute(
                 "INSERT OR REPLACE INTO projects VALUES (?, ?, ?, ?, ?)",
-                (project, record_digest, row.keys_digest, json.dumps(certs, sort_keys=True),
-                 fetched_at),
+                (
+                    project,
+                    record_digest,
+                    row.keys_digest,
+                    json.dumps(certs, sort_keys=True),
+                    fetched_at,
+                ),
             )
         return row
 
@@ -257,8 +273,7 @@ class AuditStore:
     def project(self, project: str) -> ProjectRow | None:
         """The archived publication of ``project``, if any."""
         with self._errors("cannot read"):
-            row = self._db.execute("SELECT * FROM projects WHERE project=?",
-                                   (project,)).fetchone()
+            row = self._db.execute("SELECT * FROM projects WHERE project=?", (project,)).fetchone()
         return None if row is None else self._project_row(row)
 
     def projects(self) -> list[ProjectRow]:
@@ -276,8 +291,9 @@ class AuditStore:
                 raise TypeError
             return ProjectRow(str(row[0]), row[1], str(row[2]), certs, float(row[4]))
         except (TypeError, ValueError):
-            raise AuditStoreError(f"project row {row[0]!r} is corrupt",
-                                  source=str(self.path)) from None
+            raise AuditStoreError(
+                f"project row {row[0]!r} is corrupt", source=str(self.path)
+            ) from None
 
     # -- files ---------------------------------------------------------------------------
 
@@ -294,14 +310,17 @@ class AuditStore:
             if values[name] is not None:
                 values[name] = int(values[name])
         marks = ", ".join("?" for _ in _FILE_COLUMNS)
-        self._db.execute(f"INSERT OR REPLACE INTO files VALUES ({marks})",  # noqa: S608
-                         [values[c] for c in _FILE_COLUMNS])
+        self._db.execute(
+            f"INSERT OR REPLACE INTO files VALUES ({marks})",  # noqa: S608
+            [values[c] for c in _FILE_COLUMNS],
+        )
 
     def file(self, project: str, filename: str) -> FileRow | None:
         """The stored row of one file, if it was audited."""
         with self._errors("cannot read"):
-            row = self._db.execute("SELECT * FROM files WHERE project=? AND filename=?",
-                                   (project, filename)).fetchone()
+            row = self._db.execute(
+                "SELECT * FROM files WHERE project=? AND filename=?", (project, filename)
+            ).fetchone()
         return None if row is None else self._file_row(row)
 
     def files(self, *, signed_only: bool = False) -> Iterator[FileRow]:
@@ -316,7 +335,9 @@ class AuditStore:
             with self._errors("cannot read"):
                 batch = self._db.execute(
                     f"SELECT * FROM files WHERE (project, filename) > (?, ?) {where}"  # noqa: S608
-                    "ORDER BY project, filename LIMIT 500", after).fetchall()
+                    "ORDER BY project, filename LIMIT 500",
+                    after,
+                ).fetchall()
             if not batch:
                 return
             for row in batch:
@@ -327,8 +348,7 @@ class AuditStore:
         """How many projects have files in the store."""
         where = " WHERE asc_digest IS NOT NULL" if signed_only else ""
         with self._errors("cannot read"):
-            row = self._db.execute(
-                f"SELECT count(DISTINCT project) FROM files{where}").fetchone()  # noqa: S608
+            row = self._db.execute(f"SELECT count(DISTINCT project) FROM files{where}").fetchone()  # noqa: S608
         return int(row[0])
 
     def count(self) -> int:
@@ -347,7 +367,8 @@ class AuditStore:
         except (TypeError, ValueError):
             raise AuditStoreError(
                 f"file row {values.get('project')!r}/{values.get('filename')!r} is corrupt",
-                source=str(self.path)) from None
+                source=str(self.path),
+            ) from None
         return result
 
     def replace_file(self, row: FileRow) -> None:
@@ -366,17 +387,21 @@ class AuditStore:
         with self.transaction(), self._errors("cannot merge"):
             for key, data in _rows(other, "SELECT digest, data FROM blobs"):
                 if not isinstance(data, bytes) or digest(data) != key:
-                    raise AuditStoreError(f"archived blob {key} is altered",
-                                          source=str(other.path))
+                    raise AuditStoreError(f"archived blob {key} is altered", source=str(other.path))
                 self._db.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?)", (key, data))
             for project in other.projects():
                 mine = self.project(project.project)
                 if mine is None or mine.fetched_at <= project.fetched_at:
                     self._db.execute(
                         "INSERT OR REPLACE INTO projects VALUES (?, ?, ?, ?, ?)",
-                        (project.project, project.record_digest, project.keys_digest,
-                         json.dumps(project.certificates, sort_keys=True),
-                         project.fetched_at))
+                        (
+                            project.project,
+                            project.record_digest,
+                            project.keys_digest,
+                            json.dumps(project.certificates, sort_keys=True),
+                            project.fetched_at,
+                        ),
+                    )
             for row in other.files():
                 mine_row = self.file(row.project, row.filename)
                 if mine_row is None:
@@ -402,11 +427,29 @@ def keys_digest(record_digest: str | None, certificates: dict[str, str]) -> str:
     return digest(text.encode())
 
 
-_OPTIONAL_TEXT = ("listed_sha256", "sha256", "asc_digest", "signer_fingerprint",
-                  "primary_fingerprint", "hash_algorithm", "key_algorithm",
-                  "reason_at_upload", "message_at_upload", "key_owner", "foreign_key_digest")
-_TEXT = ("project", "filename", "url", "keys_digest", "category", "reason_now", "message_now",
-         "math")
+_OPTIONAL_TEXT = (
+    "listed_sha256",
+    "sha256",
+    "asc_digest",
+    "signer_fingerprint",
+    "primary_fingerprint",
+    "hash_algorithm",
+    "key_algorithm",
+    "reason_at_upload",
+    "message_at_upload",
+    "key_owner",
+    "foreign_key_digest",
+)
+_TEXT = (
+    "project",
+    "filename",
+    "url",
+    "keys_digest",
+    "category",
+    "reason_now",
+    "message_now",
+    "math",
+)
 _OPTIONAL_NUMBER = ("upload_time", "signature_created")
 
 
@@ -415,14 +458,17 @@ def _check_types(row: FileRow) -> None:
 
     Its category must be one a report counts: a crafted store cannot add report rows.
     """
-    ok = (all(isinstance(getattr(row, n), str) for n in _TEXT)
-          and all(getattr(row, n) is None or isinstance(getattr(row, n), str)
-                  for n in _OPTIONAL_TEXT)
-          and all(getattr(row, n) is None or isinstance(getattr(row, n), (int, float))
-                  for n in _OPTIONAL_NUMBER)
-          and (row.key_bits is None or isinstance(row.key_bits, int))
-          and row.category in CATEGORIES
-          and isinstance(row.judged_at, (int, float))
-          and isinstance(row.reference_time, (int, float)))
+    ok = (
+        all(isinstance(getattr(row, n), str) for n in _TEXT)
+        and all(getattr(row, n) is None or isinstance(getattr(row, n), str) for n in _OPTIONAL_TEXT)
+        and all(
+            getattr(row, n) is None or isinstance(getattr(row, n), (int, float))
+            for n in _OPTIONAL_NUMBER
+        )
+        and (row.key_bits is None or isinstance(row.key_bits, int))
+        and row.category in CATEGORIES
+        and isinstance(row.judged_at, (int, float))
+        and isinstance(row.reference_time, (int, float))
+    )
     if not ok:
         raise TypeError

@@ -45,29 +45,44 @@ def _run(argv: list[str], *, output: IO[str] | None, what: str) -> None:
     """Run pip; its output goes to ``output`` (stderr in the CLI, so stdout stays ours)."""
     direct = output is None or _has_fileno(output)
     try:
-        done = subprocess.run(argv, stdout=output if direct else subprocess.PIPE,
-                              stderr=subprocess.STDOUT, check=False,
-                              text=not direct, errors="backslashreplace")
+        done = subprocess.run(
+            argv,
+            stdout=output if direct else subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            check=False,
+            text=not direct,
+            errors="backslashreplace",
+        )
     except OSError as err:
         raise InputError(f"cannot run pip ({what}): {err.strerror or err}") from None
     if not direct and output is not None and done.stdout:
         output.write(done.stdout)  # a stream without a descriptor (a test's capture)
     if done.returncode != 0:
-        raise InputError(f"pip {what} failed (exit status {done.returncode}); its output "
-                         "says why")
+        raise InputError(f"pip {what} failed (exit status {done.returncode}); its output says why")
 
 
 def download(
-    requirements: Sequence[Path], dest: Path, *, index_url: str | None = None,
-    quiet: bool = False, output: IO[str] | None = None,
+    requirements: Sequence[Path],
+    dest: Path,
+    *,
+    index_url: str | None = None,
+    quiet: bool = False,
+    output: IO[str] | None = None,
 ) -> None:
     """``python -m pip download -r ... --dest DEST`` (pip's own hash checking included).
 
     ``index_url`` None leaves the index to pip's configuration, as pgpverify's own default
     comes from there too.
     """
-    argv = [*_pip(), "download", "--dest", str(dest),
-            "--disable-pip-version-check", "--progress-bar", "off"]
+    argv = [
+        *_pip(),
+        "download",
+        "--dest",
+        str(dest),
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+    ]
     for req in requirements:
         argv += ["-r", str(req)]
     if index_url is not None:
@@ -107,21 +122,29 @@ _SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 
 def _pinnable(name: str, version: str, sha256: str, file: str) -> None:
-    if not (_NAME.fullmatch(name) and _VERSION.fullmatch(version)
-            and _SHA256.fullmatch(sha256)):
-        raise InputError("cannot pin this file: its name or version is not one pip "
-                         "requirements can hold", source=file)
+    if not (_NAME.fullmatch(name) and _VERSION.fullmatch(version) and _SHA256.fullmatch(sha256)):
+        raise InputError(
+            "cannot pin this file: its name or version is not one pip requirements can hold",
+            source=file,
+        )
 
 
 def install(
-    wheelhouse: Path, requirements: Path, extra: Sequence[str] = (), *,
-    quiet: bool = False, output: IO[str] | None = None,
+    wheelhouse: Path,
+    requirements: Path,
+    extra: Sequence[str] = (),
+    *,
+    quiet: bool = False,
+    output: IO[str] | None = None,
 ) -> None:
     """``pip install --no-index --no-deps --find-links WHEELHOUSE -r REQUIREMENTS [extra]``."""
     # --no-deps: pip download already resolved the complete set, and every file of it is
     # pinned; nothing beyond the pinned files can be pulled in
-    _run(_install_argv(wheelhouse, str(requirements), extra, quiet=quiet), output=output,
-         what="install")
+    _run(
+        _install_argv(wheelhouse, str(requirements), extra, quiet=quiet),
+        output=output,
+        what="install",
+    )
 
 
 def _install_argv(
@@ -132,8 +155,18 @@ def _install_argv(
     # pins turn on anyway, said up front, so a requirement without a hash (one given after
     # '--') fails even if pgpverify dies before writing the pins and pip reads an end of
     # file (PendingInstall)
-    argv = [*_pip(), "install", "--no-index", "--no-deps", "--require-hashes", "--find-links",
-            str(wheelhouse), "--disable-pip-version-check", "-r", requirements]
+    argv = [
+        *_pip(),
+        "install",
+        "--no-index",
+        "--no-deps",
+        "--require-hashes",
+        "--find-links",
+        str(wheelhouse),
+        "--disable-pip-version-check",
+        "-r",
+        requirements,
+    ]
     if quiet:
         argv.append("--quiet")
     return argv + list(extra)
@@ -168,7 +201,7 @@ class PendingInstall:
             data = memoryview(pins.encode("utf-8"))
             try:
                 while data:
-                    data = data[os.write(self._pipe, data):]
+                    data = data[os.write(self._pipe, data) :]
             except BrokenPipeError:
                 pass  # pip ended before reading (a bad option): its exit status says so
             os.close(self._pipe)  # the end of file: pip goes on with every pin
@@ -199,7 +232,10 @@ class PendingInstall:
 
 
 def start_install(
-    wheelhouse: Path, extra: Sequence[str] = (), *, quiet: bool = False,
+    wheelhouse: Path,
+    extra: Sequence[str] = (),
+    *,
+    quiet: bool = False,
     output: IO[str] | None = None,
 ) -> PendingInstall | None:
     """Start ``pip install`` waiting for its pins (:class:`PendingInstall`), or None."""
@@ -208,8 +244,7 @@ def start_install(
     read, write = os.pipe()
     try:
         argv = _install_argv(wheelhouse, f"/dev/fd/{read}", extra, quiet=quiet)
-        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT,
-                                   pass_fds=(read,))
+        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, pass_fds=(read,))
     except OSError as err:
         os.close(write)
         raise InputError(f"cannot run pip (install): {err.strerror or err}") from None

@@ -48,10 +48,19 @@ def _cell(text: str | None) -> str:
 
 def _row(item: FileCheck) -> tuple[str, ...]:
     signer = item.maintainer or (item.primary_fingerprint or "")[-16:] or None
-    return tuple(_cell(v) for v in (
-        _name(item), item.project, item.version, item.status.value.upper(), item.reason,
-        signer, item.role, _backsigned(item),
-    ))
+    return tuple(
+        _cell(v)
+        for v in (
+            _name(item),
+            item.project,
+            item.version,
+            item.status.value.upper(),
+            item.reason,
+            signer,
+            item.role,
+            _backsigned(item),
+        )
+    )
 
 
 def text_lines(report: CheckReport, *, quiet: bool = False) -> list[str]:
@@ -63,21 +72,25 @@ def text_lines(report: CheckReport, *, quiet: bool = False) -> list[str]:
     if not quiet and report.files:
         rows = [_COLUMNS, *(_row(f) for f in report.files)]
         widths = [max(len(r[i]) for r in rows) for i in range(len(_COLUMNS))]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                  for r in rows]
+        lines += [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
     for item in report.files:
         if quiet and item.passed:
             continue
         if item.status is not Status.GOOD:
-            lines.append(f"{item.status.value.upper()} {_name(item)}: {item.reason}: "
-                         f"{item.message}")
+            lines.append(
+                f"{item.status.value.upper()} {_name(item)}: {item.reason}: {item.message}"
+            )
         lines.extend(f"warning: {_name(item)}: {w}" for w in item.warnings)
     lines.extend(f"warning: {w}" for w in report.warnings)
     totals = report.totals
     verdict = "OK" if report.ok else "FAILED"
-    lines.append(f"{verdict}: {len(report.files)} file(s): {totals['good']} good, "
-                 f"{totals['unsigned']} unsigned, {totals['rejected']} rejected, "
-                 f"{totals['error']} error(s)")
+    lines.append(
+        f"{verdict}: {len(report.files)} file(s): {totals['good']} good, "
+        f"{totals['unsigned']} unsigned, {totals['rejected']} rejected, "
+        f"{totals['error']} error(s)"
+    )
     return [terminal_safe(line) for line in lines]
 
 
@@ -103,13 +116,17 @@ def github_lines(report: CheckReport) -> list[str]:
             lines.append(f"::error {where}::{_command_data(item.message)}")
         elif item.status is Status.UNSIGNED or item.backsigned:
             lines.append(f"::warning {where}::{_command_data(item.message)}")
-        lines.extend(f"::warning file={_command_property(item.file)}::{_command_data(w)}"
-                     for w in item.warnings)
+        lines.extend(
+            f"::warning file={_command_property(item.file)}::{_command_data(w)}"
+            for w in item.warnings
+        )
     lines.extend(f"::warning ::{_command_data(w)}" for w in report.warnings)
     totals = report.totals
-    lines.append(f"::notice title=pgpverify check::{'OK' if report.ok else 'FAILED'}: "
-                 f"{totals['good']} good, {totals['unsigned']} unsigned, "
-                 f"{totals['rejected']} rejected, {totals['error']} error(s)")
+    lines.append(
+        f"::notice title=pgpverify check::{'OK' if report.ok else 'FAILED'}: "
+        f"{totals['good']} good, {totals['unsigned']} unsigned, "
+        f"{totals['rejected']} rejected, {totals['error']} error(s)"
+    )
     return lines
 
 
@@ -123,15 +140,26 @@ def github_summary(report: CheckReport) -> str:
     totals = report.totals
     out = [
         f"### pgpverify check: {'OK' if report.ok else 'FAILED'}\n\n",
-        (f"{totals['good']} good, {totals['unsigned']} unsigned, {totals['rejected']} "
-         f"rejected, {totals['error']} error(s)\n\n"),
+        (
+            f"{totals['good']} good, {totals['unsigned']} unsigned, {totals['rejected']} "
+            f"rejected, {totals['error']} error(s)\n\n"
+        ),
         "| " + " | ".join(_COLUMNS) + " | message |\n",
         "|" + "---|" * (len(_COLUMNS) + 1) + "\n",
     ]
     for item in report.files:
         signer = item.maintainer or item.primary_fingerprint
-        cells = (_name(item), item.project, item.version, item.status.value, item.reason,
-                 signer, item.role, _backsigned(item), item.message)
+        cells = (
+            _name(item),
+            item.project,
+            item.version,
+            item.status.value,
+            item.reason,
+            signer,
+            item.role,
+            _backsigned(item),
+            item.message,
+        )
         out.append("| " + " | ".join(_md(c) for c in cells) + " |\n")
     return "".join(out)
 
@@ -144,23 +172,34 @@ def _xml(text: str | None) -> str:
 def junit_xml(report: CheckReport) -> bytes:
     """JUnit XML: one test case per file; failures for rejections, errors for errors."""
     totals = report.totals
-    suite = ET.Element("testsuite", {
-        "name": "pgpverify check", "tests": str(len(report.files)),
-        "failures": str(totals["rejected"]), "errors": str(totals["error"]),
-        "skipped": "0",
-    })
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": "pgpverify check",
+            "tests": str(len(report.files)),
+            "failures": str(totals["rejected"]),
+            "errors": str(totals["error"]),
+            "skipped": "0",
+        },
+    )
     for item in report.files:
-        case = ET.SubElement(suite, "testcase", {
-            "classname": _xml(f"pgpverify.{item.project or 'unknown'}"),
-            "name": _xml(_name(item)),
-        })
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": _xml(f"pgpverify.{item.project or 'unknown'}"),
+                "name": _xml(_name(item)),
+            },
+        )
         if item.status is Status.REJECTED:
-            failure = ET.SubElement(case, "failure",
-                                    {"type": _xml(item.reason), "message": _xml(item.message)})
+            failure = ET.SubElement(
+                case, "failure", {"type": _xml(item.reason), "message": _xml(item.message)}
+            )
             failure.text = _xml(item.message)
         elif item.status is Status.ERROR:
-            error = ET.SubElement(case, "error",
-                                  {"type": _xml(item.reason), "message": _xml(item.message)})
+            error = ET.SubElement(
+                case, "error", {"type": _xml(item.reason), "message": _xml(item.message)}
+            )
             error.text = _xml(item.message)
         notes = [f"{item.status.value}: {item.reason}: {item.message}", *item.warnings]
         if item.backsigned:

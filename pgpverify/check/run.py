@@ -139,11 +139,17 @@ class _Item:
 
     def finish(self, status: Status, reason: str, message: str, **extra: object) -> None:
         self.verdict = FileCheck(
-            file=str(self.path), status=status, reason=reason, message=message,
-            project=self.project, version=self.version, sha256=self.sha256,
+            file=str(self.path),
+            status=status,
+            reason=reason,
+            message=message,
+            project=self.project,
+            version=self.version,
+            sha256=self.sha256,
             signature=self.sig_name,
             upload_time=None if self.upload_time is None else format_utc(self.upload_time),
-            warnings=tuple(self.warnings), **extra,  # type: ignore[arg-type]
+            warnings=tuple(self.warnings),
+            **extra,  # type: ignore[arg-type]
         )
 
     def error(self, err: PgpVerifyError) -> None:
@@ -171,9 +177,13 @@ def distribution_files(path: Path) -> list[Path]:
     """``path`` itself, or the distribution files directly in a directory, by name."""
     if not path.is_dir():
         return [path]
-    found = [child for child in path.iterdir()
-             if not child.name.startswith(".") and child.name.lower().endswith(
-                 DISTRIBUTION_SUFFIXES) and child.is_file()]
+    found = [
+        child
+        for child in path.iterdir()
+        if not child.name.startswith(".")
+        and child.name.lower().endswith(DISTRIBUTION_SUFFIXES)
+        and child.is_file()
+    ]
     return sorted(found, key=lambda p: p.name)
 
 
@@ -207,8 +217,9 @@ def check_files(
             list(pool.map(_hash, items))
     # (3) trust inputs, entries and signatures, per project
     warnings: list[str] = []
-    projects = _prepare(items, trust, signatures_dir=signatures_dir, policy=policy,
-                        warnings=warnings, limits=limits)
+    projects = _prepare(
+        items, trust, signatures_dir=signatures_dir, policy=policy, warnings=warnings, limits=limits
+    )
     # (4) verification, one project per task
     units = _units(projects, trust, jobs)
     counter = _Progress(len(items), progress)
@@ -217,8 +228,9 @@ def check_files(
         list(pool.map(lambda unit: _verify_unit(unit, policy, at, limits, counter), units))
     verdicts = [item.verdict for item in sorted(items, key=lambda i: i.order)]
     assert all(v is not None for v in verdicts)
-    return CheckReport(files=tuple(v for v in verdicts if v is not None),
-                       warnings=tuple(dict.fromkeys(warnings)))
+    return CheckReport(
+        files=tuple(v for v in verdicts if v is not None), warnings=tuple(dict.fromkeys(warnings))
+    )
 
 
 def _collect(paths: Iterable[Path]) -> list[_Item]:
@@ -230,8 +242,7 @@ def _collect(paths: Iterable[Path]) -> list[_Item]:
             files = distribution_files(given)
         except OSError as err:
             item = _Item(len(items), given)
-            item.error(PgpVerifyError(f"cannot list: {err.strerror or err}",
-                                      source=str(given)))
+            item.error(PgpVerifyError(f"cannot list: {err.strerror or err}", source=str(given)))
             items.append(item)
             continue
         for path in files:
@@ -260,8 +271,13 @@ def _hash(item: _Item) -> None:
 
 
 def _prepare(
-    items: list[_Item], trust: TrustSource, *, signatures_dir: Path | None,
-    policy: CheckPolicy, warnings: list[str], limits: Limits,
+    items: list[_Item],
+    trust: TrustSource,
+    *,
+    signatures_dir: Path | None,
+    policy: CheckPolicy,
+    warnings: list[str],
+    limits: Limits,
 ) -> list[_Project]:
     """(3) per project: trust inputs, then each file's entry and signature."""
     by_project: dict[str, list[_Item]] = {}
@@ -298,7 +314,11 @@ def _prepare(
 
 
 def _trust_for(
-    name: str, trust: TrustSource, warnings: list[str], limits: Limits, policy: CheckPolicy,
+    name: str,
+    trust: TrustSource,
+    warnings: list[str],
+    limits: Limits,
+    policy: CheckPolicy,
 ) -> _Project:
     if isinstance(trust, KeyringTrust):
         owners = None
@@ -310,14 +330,16 @@ def _trust_for(
                 owners = OwnershipRecord(project=name, maintainers=())
                 unknown = f"no ownership record was given for project {name} (--owners)"
         paths = trust.keyrings
-        return _Project(name, owners, lambda: Keyring.from_files(paths, limits=limits),
-                        unknown=unknown)
+        return _Project(
+            name, owners, lambda: Keyring.from_files(paths, limits=limits), unknown=unknown
+        )
     if isinstance(trust, LockTrust):
         locked = trust.lock.project(name)
         if locked is None:
             ring = Keyring(limits=limits)
-            return _Project(name, None, lambda: ring,
-                            unknown=f"the lock file pins nothing for project {name}")
+            return _Project(
+                name, None, lambda: ring, unknown=f"the lock file pins nothing for project {name}"
+            )
         lock_says: bool | None = locked.unsigned is None
         if not locked.maintainers and locked.unsigned is None:
             lock_says = None
@@ -328,47 +350,70 @@ def _trust_for(
 
 
 def _index_trust(
-    name: str, trust: IndexTrust, warnings: list[str], limits: Limits, fail_on_key_change: bool,
+    name: str,
+    trust: IndexTrust,
+    warnings: list[str],
+    limits: Limits,
+    fail_on_key_change: bool,
 ) -> _Project:
     from pgpverify.trust.memory import TrustStatement
     from pgpverify.workflows import recall_statement, remembered_keyring
 
     client = trust.client
     published = client.project_keys(name)
-    warnings.extend(f"the index lists key {fpr} for {name} but publishes no key file for it"
-                    for fpr in published.missing)
+    warnings.extend(
+        f"the index lists key {fpr} for {name} but publishes no key file for it"
+        for fpr in published.missing
+    )
     record = published.record
     ring = published.keyring
     if record is None:
-        return _Project(name, None, lambda: ring, unknown=(
-            f"the index has no ownership record for project {name} "
-            f"({client.record_url(name)} not found): it publishes no keys for it"))
+        return _Project(
+            name,
+            None,
+            lambda: ring,
+            unknown=(
+                f"the index has no ownership record for project {name} "
+                f"({client.record_url(name)} not found): it publishes no keys for it"
+            ),
+        )
     key_change = None
     if trust.cache is not None:
         stamp = trust.now if trust.now is not None else 0.0
         statement = TrustStatement.from_record(record)
-        recalled = recall_statement(trust.cache, statement,
-                                    fail_on_key_change=fail_on_key_change)
-        ring = remembered_keyring(trust.cache, statement, published, client, now=stamp,
-                                  fail_on_key_change=fail_on_key_change, warnings=warnings,
-                                  limits=limits)
+        recalled = recall_statement(trust.cache, statement, fail_on_key_change=fail_on_key_change)
+        ring = remembered_keyring(
+            trust.cache,
+            statement,
+            published,
+            client,
+            now=stamp,
+            fail_on_key_change=fail_on_key_change,
+            warnings=warnings,
+            limits=limits,
+        )
         if recalled.changes:
             warnings.append(recalled.message())
         if fail_on_key_change and recalled.widens:
-            key_change = (f"the trust statement of {name} changed since it was last seen, "
-                          "widening who may sign or when (--fail-on-key-change); review the "
-                          "change, then run once without the flag to accept it")
+            key_change = (
+                f"the trust statement of {name} changed since it was last seen, "
+                "widening who may sign or when (--fail-on-key-change); review the "
+                "change, then run once without the flag to accept it"
+            )
         else:
             trust.cache.record_project_statement(recalled.statement, stamp)
     unknown = None
     if not published.certificates:
-        unknown = (f"the index publishes no keys for project {name} (its record lists none "
-                   "that exist)")
+        unknown = (
+            f"the index publishes no keys for project {name} (its record lists none that exist)"
+        )
     return _Project(name, record, lambda: ring, unknown=unknown, key_change=key_change)
 
 
 def _locate(
-    item: _Item, client: IndexClient | None, page: ProjectPage | None,
+    item: _Item,
+    client: IndexClient | None,
+    page: ProjectPage | None,
     signatures_dir: Path | None,
 ) -> None:
     """The file's index entry (name, sha256, upload time) and its signature."""
@@ -378,19 +423,23 @@ def _locate(
         match, entry = match_file(page, item.path.name, item.sha256)
         if match is Match.NOT_ON_INDEX:
             where = page.url if page.files else f"{page.url} (no such page)"
-            item.finish(Status.REJECTED, "not-on-index",
-                        f"{item.path.name} is not listed on {where}")
+            item.finish(
+                Status.REJECTED, "not-on-index", f"{item.path.name} is not listed on {where}"
+            )
             return
         assert entry is not None
         item.upload_time = entry.upload_time
         if match is Match.HASH_MISMATCH:
-            item.finish(Status.REJECTED, "hash-mismatch",
-                        f"its sha256 {item.sha256} differs from the index's {entry.sha256} "
-                        f"for {entry.url}")
+            item.finish(
+                Status.REJECTED,
+                "hash-mismatch",
+                f"its sha256 {item.sha256} differs from the index's {entry.sha256} for {entry.url}",
+            )
             return
         if match is Match.NO_INDEX_HASH:
-            item.warnings.append(f"the index gives no sha256 for {item.path.name}: matched by "
-                                 "name only")
+            item.warnings.append(
+                f"the index gives no sha256 for {item.path.name}: matched by name only"
+            )
     if signatures_dir is not None:
         local = signatures_dir / (item.path.name + ".asc")
         if local.is_file():
@@ -401,8 +450,13 @@ def _locate(
             _hash(item)  # the pin for install; no verification pass will give it
             if item.verdict is not None:
                 return
-        item.finish(Status.UNSIGNED, "unsigned", "no signature in --signatures-dir"
-                    if signatures_dir is not None else "no signature source")
+        item.finish(
+            Status.UNSIGNED,
+            "unsigned",
+            "no signature in --signatures-dir"
+            if signatures_dir is not None
+            else "no signature source",
+        )
         return
     try:
         found = find_signature(client, page, entry)
@@ -413,13 +467,18 @@ def _locate(
     if found.state is SignatureState.SIGNED:
         item.sig_data = found.data
     elif found.state is SignatureState.MISSING:
-        item.finish(Status.ERROR, "signature-missing",
-                    f"the index says {item.path.name} is signed ({found.how}) but "
-                    f"{found.url} is not found")
+        item.finish(
+            Status.ERROR,
+            "signature-missing",
+            f"the index says {item.path.name} is signed ({found.how}) but {found.url} is not found",
+        )
     else:
         item.sig_name = None
-        item.finish(Status.UNSIGNED, "unsigned",
-                    f"the index has no signature for {item.path.name} ({found.how})")
+        item.finish(
+            Status.UNSIGNED,
+            "unsigned",
+            f"the index has no signature for {item.path.name} ({found.how})",
+        )
 
 
 def _unsigned_policy(item: _Item, project: _Project, policy: CheckPolicy) -> None:
@@ -439,7 +498,8 @@ def _unsigned_policy(item: _Item, project: _Project, policy: CheckPolicy) -> Non
             why = "the lock file pins keys for it and does not allow it unsigned"
     if why is not None:
         item.verdict = dataclasses.replace(
-            item.verdict, status=Status.REJECTED, message=f"{item.verdict.message}; {why}")
+            item.verdict, status=Status.REJECTED, message=f"{item.verdict.message}; {why}"
+        )
 
 
 _Unit = tuple["Callable[[], Keyring] | None", list[tuple[_Project, _Item]]]
@@ -456,10 +516,14 @@ def _key_change(item: _Item, project: _Project) -> None:
     verdict = item.verdict
     if verdict.status is Status.ERROR:
         return
-    message = (project.key_change if verdict.status is not Status.REJECTED
-               else f"{verdict.message}; also, {project.key_change}")
-    item.verdict = dataclasses.replace(verdict, status=Status.REJECTED, reason="keys-changed",
-                                       message=message)
+    message = (
+        project.key_change
+        if verdict.status is not Status.REJECTED
+        else f"{verdict.message}; also, {project.key_change}"
+    )
+    item.verdict = dataclasses.replace(
+        verdict, status=Status.REJECTED, reason="keys-changed", message=message
+    )
 
 
 def _units(projects: list[_Project], trust: TrustSource, jobs: int) -> list[_Unit]:
@@ -513,7 +577,12 @@ def _verify_unit(
 
 
 def _verify_item(
-    item: _Item, project: _Project, ring: Keyring, *, policy: CheckPolicy, at: datetime,
+    item: _Item,
+    project: _Project,
+    ring: Keyring,
+    *,
+    policy: CheckPolicy,
+    at: datetime,
     limits: Limits,
 ) -> None:
     """(4) the verdict at ``at``, the upload-time judgement, and (5) backsigning."""
@@ -530,8 +599,9 @@ def _verify_item(
     item.warnings.extend(result.warnings)
     signed = parse_iso8601(result.created).timestamp() if result.created else None
     extra["signed_at"] = result.created
-    backsigned = (None if signed is None
-                  else is_backsigned(signed, item.upload_time, policy.backsign_grace))
+    backsigned = (
+        None if signed is None else is_backsigned(signed, item.upload_time, policy.backsign_grace)
+    )
     extra["backsigned"] = backsigned
     if backsigned is False and item.upload_time is not None and signed is not None:
         from datetime import datetime, timezone
@@ -539,17 +609,22 @@ def _verify_item(
         then = datetime.fromtimestamp(max(item.upload_time, signed), timezone.utc)
         earlier = _verify(item, project, ring, then, limits)
         if not earlier.ok:
-            item.finish(Status.REJECTED, earlier.reason.value,
-                        f"as of the upload ({format_utc(then.timestamp())}): "
-                        f"{_message(earlier, project)}", **extra)
+            item.finish(
+                Status.REJECTED,
+                earlier.reason.value,
+                f"as of the upload ({format_utc(then.timestamp())}): {_message(earlier, project)}",
+                **extra,
+            )
             return
     if backsigned:
         assert item.upload_time is not None
         assert signed is not None
-        late = (f"backsigned: the signature was made {_hours(signed - item.upload_time)} after "
-                f"the upload ({format_utc(item.upload_time)}), more than the "
-                f"{_hours(policy.backsign_grace)} grace: it shows a maintainer vouched for the "
-                "file later, not that it is what they released")
+        late = (
+            f"backsigned: the signature was made {_hours(signed - item.upload_time)} after "
+            f"the upload ({format_utc(item.upload_time)}), more than the "
+            f"{_hours(policy.backsign_grace)} grace: it shows a maintainer vouched for the "
+            "file later, not that it is what they released"
+        )
         if policy.reject_backsigned:
             item.finish(Status.REJECTED, "backsigned", f"{late} (--reject-backsigned)", **extra)
             return
@@ -561,10 +636,12 @@ def _verify(
     item: _Item, project: _Project, ring: Keyring, at: datetime, limits: Limits
 ) -> VerificationResult:
     owners = project.owners
-    verifier = Verifier(ring, owners=owners, project=project.name if owners else None,
-                        limits=limits)
-    return verifier.verify(item.path, item.sig_path, at=at, signature_data=item.sig_data,
-                           signature_name=item.sig_name)
+    verifier = Verifier(
+        ring, owners=owners, project=project.name if owners else None, limits=limits
+    )
+    return verifier.verify(
+        item.path, item.sig_path, at=at, signature_data=item.sig_data, signature_name=item.sig_name
+    )
 
 
 def _signer(result: VerificationResult) -> dict[str, object]:

@@ -103,12 +103,24 @@ _SIDE_FILES = ("-journal", "-wal", "-shm")
 _TABLES: dict[str, tuple[str, ...]] = {
     "meta": ("key", "value"),
     "documents": (
-        "url", "status", "body", "content_type", "etag", "last_modified", "fetched_at",
-        "sha256", "fresh_until",
+        "url",
+        "status",
+        "body",
+        "content_type",
+        "etag",
+        "last_modified",
+        "fetched_at",
+        "sha256",
+        "fresh_until",
     ),
     "project_keys": ("project", "statement", "first_seen", "last_seen"),
     "project_key_history": (
-        "id", "project", "statement", "first_seen", "last_seen", "replaced_at",
+        "id",
+        "project",
+        "statement",
+        "first_seen",
+        "last_seen",
+        "replaced_at",
     ),
     "certificates": ("fingerprint", "packets", "sha256", "first_seen", "last_seen"),
 }
@@ -116,7 +128,12 @@ _TABLES: dict[str, tuple[str, ...]] = {
 _TABLES_V1: dict[str, tuple[str, ...]] = {
     "project_keys": ("project", "fingerprints", "first_seen", "last_seen"),
     "project_key_history": (
-        "id", "project", "fingerprints", "first_seen", "last_seen", "replaced_at",
+        "id",
+        "project",
+        "fingerprints",
+        "first_seen",
+        "last_seen",
+        "replaced_at",
     ),
 }
 
@@ -194,8 +211,11 @@ class CachedDocument:
 
         Never when the clock is before ``fetched_at`` (it went back).
         """
-        return (self.found and self.fresh_until is not None
-                and self.fetched_at <= now < self.fresh_until)
+        return (
+            self.found
+            and self.fresh_until is not None
+            and self.fetched_at <= now < self.fresh_until
+        )
 
     @property
     def found(self) -> bool:
@@ -205,8 +225,13 @@ class CachedDocument:
     def to_response(self) -> Response:
         """This entry as a Response marked ``from_cache``."""
         return Response(
-            url=self.url, status=self.status, body=self.body, content_type=self.content_type,
-            etag=self.etag, last_modified=self.last_modified, from_cache=True,
+            url=self.url,
+            status=self.status,
+            body=self.body,
+            content_type=self.content_type,
+            etag=self.etag,
+            last_modified=self.last_modified,
+            from_cache=True,
         )
 
 
@@ -264,8 +289,13 @@ class Cache:
     """
 
     def __init__(
-        self, path: Path, connection: sqlite3.Connection, *, clock: Callable[[], float],
-        warnings: list[str] | None = None, one_transaction: bool = False,
+        self,
+        path: Path,
+        connection: sqlite3.Connection,
+        *,
+        clock: Callable[[], float],
+        warnings: list[str] | None = None,
+        one_transaction: bool = False,
     ) -> None:
         self.path = path
         self.warnings: list[str] = warnings if warnings is not None else []
@@ -281,7 +311,11 @@ class Cache:
 
     @classmethod
     def open(
-        cls, directory: Path | str, *, clock: Callable[[], float], one_transaction: bool = False,
+        cls,
+        directory: Path | str,
+        *,
+        clock: Callable[[], float],
+        one_transaction: bool = False,
     ) -> Cache:
         """Open (creating or rebuilding as needed) ``<directory>/cache.sqlite3``.
 
@@ -305,8 +339,9 @@ class Cache:
         except _CorruptError as corrupt:
             connection = _rebuild(path, clock, str(corrupt))
             warnings.append(f"cache {path} was corrupt ({corrupt}); rebuilt")
-        return cls(path, connection, clock=clock, warnings=warnings,
-                   one_transaction=one_transaction)
+        return cls(
+            path, connection, clock=clock, warnings=warnings, one_transaction=one_transaction
+        )
 
     def close(self) -> None:
         """Commit the run's writes (``one_transaction``) and close the connection.
@@ -318,8 +353,9 @@ class Cache:
             try:
                 conn.commit()
             except sqlite3.Error as exc:
-                self.warnings.append(f"cache {self.path}: saving this run's entries failed "
-                                     f"({exc}); not cached")
+                self.warnings.append(
+                    f"cache {self.path}: saving this run's entries failed ({exc}); not cached"
+                )
             else:
                 self.commits += 1
         if self._finalizer is not None:
@@ -439,16 +475,31 @@ class Cache:
         fresh_until = None
         if response.max_age is not None and math.isfinite(response.max_age):
             fresh_until = float(now) + max(0.0, min(response.max_age, FRESHNESS_CAP))
-        self._store(url, status=200, body=response.body, content_type=response.content_type,
-                    etag=response.etag, last_modified=response.last_modified, now=now,
-                    fresh_until=fresh_until)
+        self._store(
+            url,
+            status=200,
+            body=response.body,
+            content_type=response.content_type,
+            etag=response.etag,
+            last_modified=response.last_modified,
+            now=now,
+            fresh_until=fresh_until,
+        )
 
     def put_missing(self, url: str, status: int, now: float) -> None:
         """Remember that ``url`` answered 404 or 410 at ``now`` (replaces a stored body)."""
         if status not in _MISSING:
             raise ValueError(f"a missing entry is a 404 or 410, not {status}")
-        self._store(url, status=status, body=b"", content_type=None, etag=None,
-                    last_modified=None, now=now, fresh_until=None)
+        self._store(
+            url,
+            status=status,
+            body=b"",
+            content_type=None,
+            etag=None,
+            last_modified=None,
+            now=now,
+            fresh_until=None,
+        )
 
     def missing_is_fresh(self, url: str, now: float, ttl: float) -> bool:
         """Whether ``url`` has a missing entry younger than ``ttl`` seconds at ``now``."""
@@ -461,16 +512,33 @@ class Cache:
         self._execute("DELETE FROM documents WHERE url = ?", (url,), f"dropping {url}")
 
     def _store(
-        self, url: str, *, status: int, body: bytes, content_type: str | None, etag: str | None,
-        last_modified: str | None, now: float, fresh_until: float | None,
+        self,
+        url: str,
+        *,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        etag: str | None,
+        last_modified: str | None,
+        now: float,
+        fresh_until: float | None,
     ) -> None:
         url = without_credentials(url)  # a secret is never a cache key
         body = bytes(body)
         self._execute(
             "INSERT OR REPLACE INTO documents (url, status, body, content_type, etag, "
             "last_modified, fetched_at, sha256, fresh_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (url, status, body, content_type, etag, last_modified, float(now),
-             hashlib.sha256(body).hexdigest(), fresh_until),
+            (
+                url,
+                status,
+                body,
+                content_type,
+                etag,
+                last_modified,
+                float(now),
+                hashlib.sha256(body).hexdigest(),
+                fresh_until,
+            ),
             f"storing {url}",
         )
 
@@ -482,7 +550,9 @@ class Cache:
         A cache that cannot answer is itself an answer: "unreadable".
         """
         rows = self._query_or_none(
-            "SELECT value FROM meta WHERE key = 'memory_lost'", (), "reading the meta table",
+            "SELECT value FROM meta WHERE key = 'memory_lost'",
+            (),
+            "reading the meta table",
         )
         if rows is None:
             return "the cache cannot be read"
@@ -495,7 +565,8 @@ class Cache:
         name = canonicalize_name(project)
         rows = self._query_or_none(
             "SELECT statement, first_seen, last_seen FROM project_keys WHERE project = ?",
-            (name,), f"reading the trust statement of {name}",
+            (name,),
+            f"reading the trust statement of {name}",
         )
         if rows is None:
             return ProjectMemory(MemoryState.LOST, problem="the cache cannot be read")
@@ -509,8 +580,7 @@ class Cache:
             why = f"the remembered trust statement of {name} is corrupt"
             self.warnings.append(f"cache {self.path}: {why}")
             return ProjectMemory(MemoryState.LOST, problem=why)
-        return ProjectMemory(MemoryState.KNOWN, entry.statement, entry.first_seen,
-                             entry.last_seen)
+        return ProjectMemory(MemoryState.KNOWN, entry.statement, entry.first_seen, entry.last_seen)
 
     def record_project_statement(self, statement: TrustStatement, now: float) -> None:
         """Remember ``statement`` as accepted at ``now``; the one it replaces goes to history.
@@ -525,8 +595,8 @@ class Cache:
         try:
             with self._transaction(conn):
                 row = conn.execute(
-                    "SELECT statement, first_seen, last_seen FROM project_keys "
-                    "WHERE project = ?", (name,),
+                    "SELECT statement, first_seen, last_seen FROM project_keys WHERE project = ?",
+                    (name,),
                 ).fetchone()
                 previous = None if row is None else _statement_row(tuple(row), name)
                 if previous is not None and previous.statement == statement:
@@ -539,15 +609,21 @@ class Cache:
                     conn.execute(
                         "INSERT INTO project_key_history (project, statement, first_seen, "
                         "last_seen, replaced_at) VALUES (?, ?, ?, ?, ?)",
-                        (name, previous.statement.to_json(), previous.first_seen,
-                         previous.last_seen, float(now)),
+                        (
+                            name,
+                            previous.statement.to_json(),
+                            previous.first_seen,
+                            previous.last_seen,
+                            float(now),
+                        ),
                     )
                     # an index that changes its answer on every run must not grow the file
                     # without end: the newest HISTORY_KEPT replaced statements are kept
                     conn.execute(
                         "DELETE FROM project_key_history WHERE project = ? AND id NOT IN "
                         "(SELECT id FROM project_key_history WHERE project = ? "
-                        "ORDER BY id DESC LIMIT ?)", (name, name, HISTORY_KEPT),
+                        "ORDER BY id DESC LIMIT ?)",
+                        (name, name, HISTORY_KEPT),
                     )
                 conn.execute(
                     "INSERT OR REPLACE INTO project_keys VALUES (?, ?, ?, ?)",
@@ -562,19 +638,20 @@ class Cache:
         rows = self._query(
             "SELECT statement, first_seen, last_seen FROM project_key_history "
             "WHERE project = ? ORDER BY id",
-            (name,), f"reading the statement history of {name}",
+            (name,),
+            f"reading the statement history of {name}",
         )
         rows += self._query(
             "SELECT statement, first_seen, last_seen FROM project_keys WHERE project = ?",
-            (name,), f"reading the trust statement of {name}",
+            (name,),
+            f"reading the trust statement of {name}",
         )
         history = []
         for row in rows:
             entry = _statement_row(row, name)
             if entry is None:
                 self.warnings.append(
-                    f"cache {self.path}: a recorded trust statement of {name} was corrupt; "
-                    "skipped"
+                    f"cache {self.path}: a recorded trust statement of {name} was corrupt; skipped"
                 )
                 continue
             history.append(entry)
@@ -584,7 +661,8 @@ class Cache:
         """Every packet remembered for ``fingerprint``: NEVER, KNOWN or LOST."""
         fpr = fingerprint.upper()
         rows = self._query_or_none(
-            "SELECT packets, sha256 FROM certificates WHERE fingerprint = ?", (fpr,),
+            "SELECT packets, sha256 FROM certificates WHERE fingerprint = ?",
+            (fpr,),
             f"reading the certificate {fpr}",
         )
         if rows is None:
@@ -614,7 +692,10 @@ class Cache:
         )
 
     def _query_or_none(
-        self, sql: str, params: tuple[object, ...], doing: str,
+        self,
+        sql: str,
+        params: tuple[object, ...],
+        doing: str,
     ) -> list[tuple[object, ...]] | None:
         """Rows of a read; None when the cache is closed or the read failed (handled)."""
         conn = self._conn
@@ -645,8 +726,13 @@ class CachingFetcher:
     """
 
     def __init__(
-        self, inner: Fetcher | None, cache: Cache, *, clock: Callable[[], float],
-        offline: bool = False, negative_ttl: float = 300.0,
+        self,
+        inner: Fetcher | None,
+        cache: Cache,
+        *,
+        clock: Callable[[], float],
+        offline: bool = False,
+        negative_ttl: float = 300.0,
     ) -> None:
         if not math.isfinite(negative_ttl) or negative_ttl < 0:
             raise ValueError(f"negative_ttl must be a finite number >= 0, not {negative_ttl}")
@@ -691,8 +777,9 @@ class CachingFetcher:
             return cached.to_response()
         if cached is not None and not caller_validates:
             etag, last_modified = cached.etag, cached.last_modified
-        response = self.inner.get(sent, max_bytes=max_bytes, accept=accept, etag=etag,
-                                  last_modified=last_modified)
+        response = self.inner.get(
+            sent, max_bytes=max_bytes, accept=accept, etag=etag, last_modified=last_modified
+        )
         return self._handle(url, response, cached, max_bytes, caller_validates=caller_validates)
 
     @contextlib.contextmanager
@@ -703,19 +790,25 @@ class CachingFetcher:
         looked up nor stored here. Offline, nothing can be streamed (NetworkError).
         """
         if self.offline or self.inner is None:
-            raise NetworkError("not in the cache (offline): a file is never cached",
-                               source=without_credentials(url))
+            raise NetworkError(
+                "not in the cache (offline): a file is never cached",
+                source=without_credentials(url),
+            )
         with open_stream(self.inner, url, max_bytes=max_bytes) as download:
             yield download
 
     def _handle(
-        self, url: str, response: Response, cached: CachedDocument | None, max_bytes: int,
-        *, caller_validates: bool,
+        self,
+        url: str,
+        response: Response,
+        cached: CachedDocument | None,
+        max_bytes: int,
+        *,
+        caller_validates: bool,
     ) -> Response:
         if response.status == 200:
             if len(response.body) > max_bytes:
-                raise ResponseTooLargeError(f"response larger than {max_bytes} bytes",
-                                            source=url)
+                raise ResponseTooLargeError(f"response larger than {max_bytes} bytes", source=url)
             self.cache.put(url, response, self._clock())
             return response
         if response.status in _MISSING:
@@ -726,18 +819,27 @@ class CachingFetcher:
         if caller_validates:
             return response
         if cached is None or (cached.etag is None and cached.last_modified is None):
-            raise NetworkError("the server answered 304 Not Modified to an unconditional "
-                               "request", source=url)
+            raise NetworkError(
+                "the server answered 304 Not Modified to an unconditional request", source=url
+            )
         refreshed = Response(
-            url=url, status=200, body=cached.body, content_type=cached.content_type,
+            url=url,
+            status=200,
+            body=cached.body,
+            content_type=cached.content_type,
             etag=response.etag or cached.etag,
             last_modified=response.last_modified or cached.last_modified,
             max_age=response.max_age,  # a 304 carries the answer's new freshness
         )
         self.cache.put(url, refreshed, self._clock())
         return Response(
-            url=url, status=200, body=refreshed.body, content_type=refreshed.content_type,
-            etag=refreshed.etag, last_modified=refreshed.last_modified, from_cache=True,
+            url=url,
+            status=200,
+            body=refreshed.body,
+            content_type=refreshed.content_type,
+            etag=refreshed.etag,
+            last_modified=refreshed.last_modified,
+            from_cache=True,
         )
 
 
@@ -749,7 +851,8 @@ def _offline_answer(url: str, cached: CachedDocument | None, max_bytes: int) -> 
         raise NetworkError("not in the cache (offline)", source=url)
     if cached.found and len(cached.body) > max_bytes:
         raise ResponseTooLargeError(
-            f"the cached copy is larger than {max_bytes} bytes (offline)", source=url)
+            f"the cached copy is larger than {max_bytes} bytes (offline)", source=url
+        )
     return cached.to_response()
 
 
@@ -763,11 +866,13 @@ def _check_directory(directory: Path) -> None:
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise CacheError(f"cannot create the cache directory ({exc.strerror or exc})",
-                         source=str(directory)) from exc
+        raise CacheError(
+            f"cannot create the cache directory ({exc.strerror or exc})", source=str(directory)
+        ) from exc
     except ValueError as exc:  # a NUL byte in the path
-        raise CacheError(f"cannot create the cache directory ({exc})",
-                         source=str(directory)) from exc
+        raise CacheError(
+            f"cannot create the cache directory ({exc})", source=str(directory)
+        ) from exc
     if not directory.is_dir():
         raise CacheError("the cache directory is not a directory", source=str(directory))
     if not os.access(directory, os.W_OK | os.X_OK):
@@ -776,8 +881,9 @@ def _check_directory(directory: Path) -> None:
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as exc:
-        raise CacheError(f"the cache directory is not writable ({exc.strerror or exc})",
-                         source=str(directory)) from exc
+        raise CacheError(
+            f"the cache directory is not writable ({exc.strerror or exc})", source=str(directory)
+        ) from exc
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -848,7 +954,9 @@ def _check_schema(connection: sqlite3.Connection, clock: Callable[[], float]) ->
 
 
 def _migrate_v1(
-    connection: sqlite3.Connection, objects: set[tuple[str, str]], clock: Callable[[], float],
+    connection: sqlite3.Connection,
+    objects: set[tuple[str, str]],
+    clock: Callable[[], float],
 ) -> set[tuple[str, str]]:
     """Upgrade a schema 1 file in the open transaction; return its schema objects after.
 
@@ -870,19 +978,26 @@ def _migrate_v1(
         for rowid, project, value in rows:
             fprs = _fingerprint_list(value)
             if fprs is None or not isinstance(project, str):
-                connection.execute(f"DELETE FROM {table} WHERE rowid = ?",  # noqa: S608
-                                   (rowid,))
+                connection.execute(
+                    f"DELETE FROM {table} WHERE rowid = ?",  # noqa: S608
+                    (rowid,),
+                )
                 lost.append(str(project))
                 continue
             statement = TrustStatement.from_fingerprints(project, fprs)
-            connection.execute(f"UPDATE {table} SET statement = ? WHERE rowid = ?",  # noqa: S608
-                               (statement.to_json(), rowid))
+            connection.execute(
+                f"UPDATE {table} SET statement = ? WHERE rowid = ?",  # noqa: S608
+                (statement.to_json(), rowid),
+            )
     connection.execute(_CERTIFICATES_TABLE)
     _migrate_v2(connection)
     connection.execute("INSERT OR REPLACE INTO meta VALUES ('migrated_from', '1')")
     if lost:
-        _mark_lost(connection, clock, f"a key set of {min(lost)} was corrupt when the cache "
-                   "was upgraded from schema 1")
+        _mark_lost(
+            connection,
+            clock,
+            f"a key set of {min(lost)} was corrupt when the cache was upgraded from schema 1",
+        )
     return {*objects, ("table", "certificates")}
 
 
@@ -891,8 +1006,9 @@ def _migrate_v2(connection: sqlite3.Connection) -> None:
     columns = [str(info[1]) for info in connection.execute("PRAGMA table_info(documents)")]
     if "fresh_until" not in columns:
         connection.execute("ALTER TABLE documents ADD COLUMN fresh_until REAL")
-    connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                       (str(SCHEMA_VERSION),))
+    connection.execute(
+        "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+    )
 
 
 def _mark_lost(connection: sqlite3.Connection, clock: Callable[[], float], why: str) -> None:
@@ -918,8 +1034,9 @@ def _rebuild(path: Path, clock: Callable[[], float], why: str) -> sqlite3.Connec
         for suffix in _SIDE_FILES:
             path.with_name(path.name + suffix).unlink(missing_ok=True)
     except OSError as exc:
-        raise CacheError(f"cannot move the corrupt cache aside ({why}; {exc.strerror or exc})",
-                         source=str(path)) from exc
+        raise CacheError(
+            f"cannot move the corrupt cache aside ({why}; {exc.strerror or exc})", source=str(path)
+        ) from exc
     try:
         connection = _open_checked(path, clock)
     except _CorruptError as exc:
@@ -958,16 +1075,24 @@ def _document(url: str, row: tuple[object, ...]) -> tuple[CachedDocument | None,
         return None, "bad status"
     if not isinstance(body, bytes) or (status != 200 and body):
         return None, "bad body"
-    if not (_is_optional_text(content_type) and _is_optional_text(etag)
-            and _is_optional_text(last_modified)):
+    if not (
+        _is_optional_text(content_type)
+        and _is_optional_text(etag)
+        and _is_optional_text(last_modified)
+    ):
         return None, "bad headers"
     if not _is_time(fetched_at) or not (fresh_until is None or _is_time(fresh_until)):
         return None, "bad time"
     if not isinstance(digest, str) or hashlib.sha256(body).hexdigest() != digest:
         return None, "sha256 mismatch"
     return CachedDocument(
-        url=url, status=status, body=body, content_type=content_type, etag=etag,
-        last_modified=last_modified, fetched_at=float(fetched_at),
+        url=url,
+        status=status,
+        body=body,
+        content_type=content_type,
+        etag=etag,
+        last_modified=last_modified,
+        fetched_at=float(fetched_at),
         fresh_until=None if fresh_until is None else float(fresh_until),
     ), ""
 
@@ -977,8 +1102,8 @@ def _is_optional_text(value: object) -> TypeGuard[str | None]:
 
 
 def _is_time(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and (
-        math.isfinite(value)
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and (math.isfinite(value))
     )
 
 

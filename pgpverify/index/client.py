@@ -135,8 +135,7 @@ class IndexClient:
     #: accept ``file:`` URLs (a local PEP 503 tree, as pip does): the index URL, the keys
     #: URL, and links on ``file:`` pages; a remote page never leads to a local file
     allow_files: bool = False
-    _credentials: dict[Origin, Credentials] = field(default_factory=dict, init=False,
-                                                    repr=False)
+    _credentials: dict[Origin, Credentials] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         """Check the URLs and take their credentials off them (InputError when unusable)."""
@@ -148,8 +147,9 @@ class IndexClient:
         plain, credentials = split_credentials(url.strip())
         problem = userinfo_problem(url.strip()) or self._url_problem(plain)
         if problem is not None:
-            raise InputError(f"unusable {what}: {problem}",
-                             source=redact_url(url.strip(), strict=True))
+            raise InputError(
+                f"unusable {what}: {problem}", source=redact_url(url.strip(), strict=True)
+            )
         where = origin(plain)
         if credentials is not None and where is not None:
             self._credentials[where] = credentials
@@ -166,7 +166,11 @@ class IndexClient:
         return self.keys_url or pgp_root_for(self.index_url)
 
     def _get(
-        self, url: str, *, max_bytes: int, accept: str | None = None,
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        accept: str | None = None,
         page: str | None = None,
     ) -> Response:
         """GET a URL this client derived (or read from ``page``), after checking it.
@@ -176,8 +180,7 @@ class IndexClient:
         URL's origin, if any, travel with the request only; the Response names the URL
         without them.
         """
-        response = self.fetcher.get(self._checked(url, page), max_bytes=max_bytes,
-                                    accept=accept)
+        response = self.fetcher.get(self._checked(url, page), max_bytes=max_bytes, accept=accept)
         return dataclasses.replace(response, url=without_credentials(response.url or url))
 
     @contextlib.contextmanager
@@ -254,8 +257,9 @@ class IndexClient:
         try:
             ring.add_bytes(response.body, source=url)
         except PgpVerifyError as err:
-            raise IndexResponseError(f"key file does not parse: {err.message}",
-                                     source=url) from None
+            raise IndexResponseError(
+                f"key file does not parse: {err.message}", source=url
+            ) from None
         found = [f.hex().upper() for f in ring.fingerprints]
         if found != [fingerprint.upper()]:
             what = ", ".join(found) if found else "no usable certificate"
@@ -271,8 +275,11 @@ class IndexClient:
         ring = Keyring(limits=self.limits)
         certificates: dict[str, bytes] = {}
         missing: list[str] = []
-        listed = list(dict.fromkeys(f for m in record.maintainers for f in m.keys)
-                      if record is not None else [])
+        listed = list(
+            dict.fromkeys(f for m in record.maintainers for f in m.keys)
+            if record is not None
+            else []
+        )
         if len(listed) > self.limits.record_keys:
             raise IndexResponseError(
                 f"the ownership record lists {len(listed)} keys, more than "
@@ -286,8 +293,13 @@ class IndexClient:
                 continue
             certificates[fpr] = data
             ring.add_bytes(data, source=self.key_url(fpr))
-        return ProjectKeys(project=name, record=record, keyring=ring,
-                           certificates=certificates, missing=tuple(missing))
+        return ProjectKeys(
+            project=name,
+            record=record,
+            keyring=ring,
+            certificates=certificates,
+            missing=tuple(missing),
+        )
 
     def project_files(self, project: str) -> list[ProjectFile]:
         """The files listed on the project's simple page ([] when the page is not found)."""
@@ -338,4 +350,3 @@ def _expect_json(response: Response) -> None:
         raise IndexResponseError(
             f"expected a JSON ownership record, got {kind or 'HTML'}", source=response.url
         )
-

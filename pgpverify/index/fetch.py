@@ -126,8 +126,7 @@ class CappedReader:
     one octet more is refused as soon as it is read.
     """
 
-    def __init__(self, source_read: Callable[[int], bytes], *, max_bytes: int,
-                 source: str) -> None:
+    def __init__(self, source_read: Callable[[int], bytes], *, max_bytes: int, source: str) -> None:
         self._read = source_read
         self._left = max_bytes
         self._max = max_bytes

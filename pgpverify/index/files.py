@@ -112,9 +112,7 @@ def match_file(page: ProjectPage, filename: str, sha256: str) -> tuple[Match, Pr
     return Match.MATCHED, entry
 
 
-def find_signature(
-    client: IndexClient, page: ProjectPage, entry: ProjectFile
-) -> SignatureLookup:
+def find_signature(client: IndexClient, page: ProjectPage, entry: ProjectFile) -> SignatureLookup:
     """Discover ``entry``'s detached signature as the index publishes it (module rules)."""
     if entry.gpg_sig is False:
         return SignatureLookup(SignatureState.UNSIGNED, None, None, "gpg-sig false")

@@ -224,8 +224,9 @@ class _Alarm:
             self._order += 1
             heapq.heappush(self._heap, (when, self._order, watchdog))
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="pgpverify-watchdog",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="pgpverify-watchdog", daemon=True
+                )
                 self._thread.start()
             elif self._heap[0][2] is watchdog:
                 self._cond.notify()  # the new deadline is the earliest: wake up sooner
@@ -370,7 +371,8 @@ class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
 
 
 _WATCHED_POOLS: dict[str, type[urllib3.connectionpool.HTTPConnectionPool]] = {
-    "http": _WatchedHTTPPool, "https": _WatchedHTTPSPool,
+    "http": _WatchedHTTPPool,
+    "https": _WatchedHTTPSPool,
 }
 
 
@@ -469,8 +471,11 @@ class HttpFetcher:
                 # a redirect's own userinfo is not ours to send
                 previous, current = current, without_credentials(outcome)
                 _check_url(current, allow_insecure=self.config.allow_insecure)
-                if (_scheme(previous) == "https" and _scheme(current) == "http"
-                        and not self.config.allow_insecure):
+                if (
+                    _scheme(previous) == "https"
+                    and _scheme(current) == "http"
+                    and not self.config.allow_insecure
+                ):
                     raise _FetchError(
                         "refusing a redirect from HTTPS to plain HTTP; use --allow-insecure"
                     )
@@ -487,8 +492,12 @@ class HttpFetcher:
     # -- one hop ------------------------------------------------------------------------
 
     def _get_with_retries(
-        self, url: str, headers: dict[str, str], max_bytes: int,
-        auth: tuple[str, str] | None, budget: _Budget,
+        self,
+        url: str,
+        headers: dict[str, str],
+        max_bytes: int,
+        auth: tuple[str, str] | None,
+        budget: _Budget,
     ) -> Response | str:
         """One hop with retries: a Response, or the redirect target URL."""
         attempts = self.config.retries + 1
@@ -504,8 +513,12 @@ class HttpFetcher:
                 attempt += 1
 
     def _attempt(
-        self, url: str, headers: dict[str, str], max_bytes: int,
-        auth: tuple[str, str] | None, budget: _Budget,
+        self,
+        url: str,
+        headers: dict[str, str],
+        max_bytes: int,
+        auth: tuple[str, str] | None,
+        budget: _Budget,
     ) -> Response | str:
         """One request: a Response, a redirect target, or _RetryableError / _FetchError."""
         config = self.config
@@ -517,15 +530,18 @@ class HttpFetcher:
         timeout = (min(config.connect_timeout, left), min(config.read_timeout, left))
         watchdog = _Watchdog(left)
         try:
-            with watchdog, self._session.get(
-                url,
-                headers=headers,
-                auth=auth,
-                stream=True,
-                allow_redirects=False,
-                timeout=timeout,
-                verify=config.ca_bundle if config.ca_bundle is not None else True,
-            ) as answer:
+            with (
+                watchdog,
+                self._session.get(
+                    url,
+                    headers=headers,
+                    auth=auth,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=timeout,
+                    verify=config.ca_bundle if config.ca_bundle is not None else True,
+                ) as answer,
+            ):
                 outcome = self._read(url, answer, max_bytes, budget)
             if watchdog.fired:
                 # the socket was shut down: what arrived may be cut short (a header block
@@ -533,8 +549,13 @@ class HttpFetcher:
                 raise budget.spent()
         except _FetchError:
             raise
-        except (requests.RequestException, urllib3.exceptions.HTTPError,
-                http.client.HTTPException, OSError, ValueError) as err:
+        except (
+            requests.RequestException,
+            urllib3.exceptions.HTTPError,
+            http.client.HTTPException,
+            OSError,
+            ValueError,
+        ) as err:
             if watchdog.fired or budget.remaining() <= 0 or _cut_by_budget(err, left, config):
                 raise budget.spent() from None
             message, retryable = _describe(err, config, urlsplit(url).hostname or "?")
@@ -591,7 +612,6 @@ class HttpFetcher:
             max_age=max_age(answer.headers.get("Cache-Control")),
         )
 
-
     # -- streaming (a distribution file, read once and not kept) ---------------------------
 
     @contextlib.contextmanager
@@ -622,14 +642,16 @@ class HttpFetcher:
                         break
                     previous, current = current, without_credentials(outcome)
                     _check_url(current, allow_insecure=self.config.allow_insecure)
-                    if (_scheme(previous) == "https" and _scheme(current) == "http"
-                            and not self.config.allow_insecure):
+                    if (
+                        _scheme(previous) == "https"
+                        and _scheme(current) == "http"
+                        and not self.config.allow_insecure
+                    ):
                         raise _FetchError(
                             "refusing a redirect from HTTPS to plain HTTP; use --allow-insecure"
                         )
                 else:
-                    raise _FetchError(
-                        f"too many redirects (more than {self.config.max_redirects})")
+                    raise _FetchError(f"too many redirects (more than {self.config.max_redirects})")
             except _FetchError as err:
                 message = err.message
                 if current != plain:
@@ -641,7 +663,11 @@ class HttpFetcher:
             yield outcome
 
     def _open_with_retries(
-        self, url: str, max_bytes: int, auth: tuple[str, str] | None, budget: _Budget,
+        self,
+        url: str,
+        max_bytes: int,
+        auth: tuple[str, str] | None,
+        budget: _Budget,
         held: contextlib.ExitStack,
     ) -> Download | str:
         """One hop with retries until the body starts: a Download, or the redirect target."""
@@ -658,7 +684,11 @@ class HttpFetcher:
                 attempt += 1
 
     def _open(
-        self, url: str, max_bytes: int, auth: tuple[str, str] | None, budget: _Budget,
+        self,
+        url: str,
+        max_bytes: int,
+        auth: tuple[str, str] | None,
+        budget: _Budget,
         held: contextlib.ExitStack,
     ) -> Download | str:
         """One request; a 200 leaves its watchdog and connection open in ``held``."""
@@ -671,22 +701,39 @@ class HttpFetcher:
         try:
             with contextlib.ExitStack() as attempt:
                 attempt.enter_context(watchdog)
-                answer = attempt.enter_context(self._session.get(
-                    url, auth=auth, stream=True, allow_redirects=False, timeout=timeout,
-                    verify=config.ca_bundle if config.ca_bundle is not None else True,
-                ))
+                answer = attempt.enter_context(
+                    self._session.get(
+                        url,
+                        auth=auth,
+                        stream=True,
+                        allow_redirects=False,
+                        timeout=timeout,
+                        verify=config.ca_bundle if config.ca_bundle is not None else True,
+                    )
+                )
                 outcome = self._head(url, answer, max_bytes)
                 if watchdog.fired:
                     raise budget.spent()
                 if isinstance(outcome, Download) and outcome.found:
-                    body = _HttpBody(answer.iter_content(chunk_size=_CHUNK), watchdog, budget,
-                                     max_bytes, self.config, urlsplit(url).hostname or "?")
+                    body = _HttpBody(
+                        answer.iter_content(chunk_size=_CHUNK),
+                        watchdog,
+                        budget,
+                        max_bytes,
+                        self.config,
+                        urlsplit(url).hostname or "?",
+                    )
                     outcome = Download(url=url, status=200, body=body)
                     held.push(attempt.pop_all())  # open until the caller is done reading
         except _FetchError:
             raise
-        except (requests.RequestException, urllib3.exceptions.HTTPError,
-                http.client.HTTPException, OSError, ValueError) as err:
+        except (
+            requests.RequestException,
+            urllib3.exceptions.HTTPError,
+            http.client.HTTPException,
+            OSError,
+            ValueError,
+        ) as err:
             if watchdog.fired or budget.remaining() <= 0 or _cut_by_budget(err, left, config):
                 raise budget.spent() from None
             message, retryable = _describe(err, config, urlsplit(url).hostname or "?")
@@ -728,8 +775,15 @@ class _HttpBody:
     watchdog caused (a socket shut down at the deadline reads as an end) is a timeout.
     """
 
-    def __init__(self, chunks: Iterator[bytes], watchdog: _Watchdog, budget: _Budget,  # noqa: PLR0917
-                 max_bytes: int, config: HttpConfig, host: str) -> None:
+    def __init__(  # noqa: PLR0917
+        self,
+        chunks: Iterator[bytes],
+        watchdog: _Watchdog,
+        budget: _Budget,
+        max_bytes: int,
+        config: HttpConfig,
+        host: str,
+    ) -> None:
         self._chunks = chunks
         self._watchdog = watchdog
         self._budget = budget
@@ -761,8 +815,13 @@ class _HttpBody:
     def _next(self) -> bytes | None:
         try:
             chunk = next(self._chunks, None)
-        except (requests.RequestException, urllib3.exceptions.HTTPError,
-                http.client.HTTPException, OSError, ValueError) as err:
+        except (
+            requests.RequestException,
+            urllib3.exceptions.HTTPError,
+            http.client.HTTPException,
+            OSError,
+            ValueError,
+        ) as err:
             if self._watchdog.fired or self._budget.remaining() <= 0:
                 raise self._fail(self._budget.spent().message) from None
             raise self._fail(_describe(err, self._config, self._host)[0]) from None
@@ -772,8 +831,9 @@ class _HttpBody:
             return None
         self._count += len(chunk)
         if self._count > self._max:
-            raise ResponseTooLargeError(f"response larger than {self._max} bytes",
-                                        source=self._source)
+            raise ResponseTooLargeError(
+                f"response larger than {self._max} bytes", source=self._source
+            )
         return chunk
 
     def _fail(self, message: str) -> NetworkError:
@@ -959,9 +1019,16 @@ def _describe(err: BaseException, config: HttpConfig, host: str) -> tuple[str, b
     if isinstance(err, requests.exceptions.ContentDecodingError):
         deepest = list(_chain(err))[-1]
         return f"cannot decode the compressed body: {_one_line(str(deepest))}", False
-    if isinstance(err, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                        requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader,
-                        ValueError)):
+    if isinstance(
+        err,
+        (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+            requests.exceptions.InvalidHeader,
+            ValueError,
+        ),
+    ):
         return f"invalid request: {_innermost(err)}", False
     if isinstance(err, (requests.exceptions.ConnectionError, OSError)):
         return f"connection failed: {_innermost(err)}", True

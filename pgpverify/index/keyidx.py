@@ -99,14 +99,29 @@ class KeyringIndexStore:
         if not body.startswith(_MAGIC) or hashlib.sha256(body).digest() != digest:
             return None
         pos = len(_MAGIC)
-        (dev, ino, size, mtime_ns, kp, cp, certs_cap, certificates, packets,
-         certs_len, keys_len, warn_len) = _HEADER.unpack_from(body, pos)
+        (
+            dev,
+            ino,
+            size,
+            mtime_ns,
+            kp,
+            cp,
+            certs_cap,
+            certificates,
+            packets,
+            certs_len,
+            keys_len,
+            warn_len,
+        ) = _HEADER.unpack_from(body, pos)
         pos += _HEADER.size
         identity = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
         if (dev, ino, size, mtime_ns) != identity or size != len(data):
             return None
-        if (kp, cp, certs_cap) != (limits.keyring_packets, limits.certificate_packets,
-                                   limits.certificates):
+        if (kp, cp, certs_cap) != (
+            limits.keyring_packets,
+            limits.certificate_packets,
+            limits.certificates,
+        ):
             return None
         check, pos = body[pos : pos + _DIGEST], pos + _DIGEST
         if check != _content_check(data):
@@ -122,8 +137,9 @@ class KeyringIndexStore:
         warnings = tuple(text.split("\n")) if text else ()
         if len(warnings) > _MAX_WARNINGS:
             return None  # a scan says it again, bounded as a scan is
-        return KeyringIndex(certs=certs, keys=keys, certificates=certificates,
-                            packets=packets, warnings=warnings)
+        return KeyringIndex(
+            certs=certs, keys=keys, certificates=certificates, packets=packets, warnings=warnings
+        )
 
     def save(self, keyring: Path, data: Octets, index: KeyringIndex, limits: Limits) -> None:
         """Write the index of ``keyring`` atomically; failures are ignored (best effort)."""
@@ -133,16 +149,30 @@ class KeyringIndexStore:
             return
         if found.st_size != len(data) or len(index.warnings) > _MAX_WARNINGS:
             return  # changed while it was read, or an index load() would refuse
-        text = "\n".join(w.replace("\n", " ") for w in index.warnings).encode("utf-8",
-                                                                          "replace")
-        body = b"".join((
-            _MAGIC,
-            _HEADER.pack(found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns,
-                         limits.keyring_packets, limits.certificate_packets,
-                         limits.certificates, index.certificates, index.packets,
-                         len(index.certs), len(index.keys), len(text)),
-            _content_check(data), index.certs, index.keys, text,
-        ))
+        text = "\n".join(w.replace("\n", " ") for w in index.warnings).encode("utf-8", "replace")
+        body = b"".join(
+            (
+                _MAGIC,
+                _HEADER.pack(
+                    found.st_dev,
+                    found.st_ino,
+                    found.st_size,
+                    found.st_mtime_ns,
+                    limits.keyring_packets,
+                    limits.certificate_packets,
+                    limits.certificates,
+                    index.certificates,
+                    index.packets,
+                    len(index.certs),
+                    len(index.keys),
+                    len(text),
+                ),
+                _content_check(data),
+                index.certs,
+                index.keys,
+                text,
+            )
+        )
         blob = body + hashlib.sha256(body).digest()
         import tempfile  # only when writing: start-up cost
 

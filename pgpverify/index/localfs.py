@@ -109,8 +109,9 @@ class FileFetcher:
             raise NetworkError(f"cannot read: {_why(err)}", source=url) from None
         if len(body) > max_bytes:
             raise ResponseTooLargeError(f"larger than {max_bytes} bytes", source=url)
-        return Response(url=url, status=200, body=body,
-                        content_type=_CONTENT_TYPES.get(path.suffix.lower()))
+        return Response(
+            url=url, status=200, body=body, content_type=_CONTENT_TYPES.get(path.suffix.lower())
+        )
 
     @contextlib.contextmanager
     def stream(self, url: str, *, max_bytes: int) -> Iterator[Download]:
@@ -135,8 +136,9 @@ class FileFetcher:
                 raise NetworkError(f"cannot read: {_why(err)}", source=url) from None
 
         with stream:
-            yield Download(url=url, status=200,
-                           body=CappedReader(read, max_bytes=max_bytes, source=url))
+            yield Download(
+                url=url, status=200, body=CappedReader(read, max_bytes=max_bytes, source=url)
+            )
 
 
 def _open_local(url: str) -> tuple[int, Path] | None:
@@ -153,8 +155,7 @@ def _open_local(url: str) -> tuple[int, Path] | None:
             path /= "index.html"
         # non-blocking: a FIFO without a writer must not hang the open (it is then
         # refused as not a regular file); no effect on regular files
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0)
-                     | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
     except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError) as err:
@@ -187,8 +188,9 @@ class SchemeFetcher:
             return self.files.get(url, max_bytes=max_bytes)
         if self.network is None:
             raise NetworkError("no network fetcher for this URL", source=url)
-        return self.network.get(url, max_bytes=max_bytes, accept=accept, etag=etag,
-                                last_modified=last_modified)
+        return self.network.get(
+            url, max_bytes=max_bytes, accept=accept, etag=etag, last_modified=last_modified
+        )
 
     @contextlib.contextmanager
     def stream(self, url: str, *, max_bytes: int) -> Iterator[Download]:

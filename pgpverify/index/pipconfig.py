@@ -27,7 +27,6 @@ __all__ = ["config_files", "configured_index_url"]
 DEFAULT_CONFIG_BYTES = 1 << 20
 
 
-
 def config_files(env: Mapping[str, str], *, prefix: str = sys.prefix) -> list[Path]:
     """List pip's configuration files, lowest priority first."""
     files: list[Path] = []

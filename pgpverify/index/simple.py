@@ -83,8 +83,11 @@ class _AnchorParser(HTMLParser):
         url, fragment = urldefrag(urljoin(self.base, self._href))
         url = without_credentials(url)
         name = "".join(self._text).strip() or url.rsplit("/", 1)[-1]
-        self.files.append(ProjectFile(filename=name, url=url, gpg_sig=self._sig,
-                                      sha256=_fragment_sha256(fragment)))
+        self.files.append(
+            ProjectFile(
+                filename=name, url=url, gpg_sig=self._sig, sha256=_fragment_sha256(fragment)
+            )
+        )
         self._href = None
 
 
@@ -94,8 +97,7 @@ def parse_project_page(body: bytes, *, url: str, content_type: str | None) -> li
     if kind in _JSON_TYPES:
         return _parse_json(body, url)
     if kind and kind not in ("text/html", "application/vnd.pypi.simple.v1+html"):
-        raise IndexResponseError(f"unexpected content type {kind!r} for a project page",
-                                 source=url)
+        raise IndexResponseError(f"unexpected content type {kind!r} for a project page", source=url)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -120,23 +122,27 @@ def _parse_json(body: bytes, url: str) -> list[ProjectFile]:
     out = []
     for entry in files:
         if not isinstance(entry, dict):
-            raise IndexResponseError("project page JSON: a file entry is not an object",
-                                     source=url)
+            raise IndexResponseError("project page JSON: a file entry is not an object", source=url)
         name, href = entry.get("filename"), entry.get("url")
         if not isinstance(name, str) or not isinstance(href, str):
-            raise IndexResponseError("project page JSON: a file lacks 'filename' or 'url'",
-                                     source=url)
+            raise IndexResponseError(
+                "project page JSON: a file lacks 'filename' or 'url'", source=url
+            )
         sig = entry.get("gpg-sig")
         try:
             file_url, _ = urldefrag(urljoin(url, href))
         except ValueError as err:
-            raise IndexResponseError(f"project page JSON: bad file URL: {err}",
-                                     source=url) from None
+            raise IndexResponseError(
+                f"project page JSON: bad file URL: {err}", source=url
+            ) from None
         out.append(
-            ProjectFile(filename=name, url=without_credentials(file_url),
-                        gpg_sig=sig if isinstance(sig, bool) else None,
-                        sha256=_json_sha256(entry.get("hashes")),
-                        upload_time=_upload_time(entry.get("upload-time")))
+            ProjectFile(
+                filename=name,
+                url=without_credentials(file_url),
+                gpg_sig=sig if isinstance(sig, bool) else None,
+                sha256=_json_sha256(entry.get("hashes")),
+                upload_time=_upload_time(entry.get("upload-time")),
+            )
         )
     return out
 

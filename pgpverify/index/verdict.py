@@ -49,8 +49,12 @@ class IndexVerification(Record):
         keys_changed: dict[str, Any] | None = None,
         key_change_rejected: bool = False,
     ) -> None:
-        self._set(result=result, warnings=[] if warnings is None else warnings,
-                  keys_changed=keys_changed, key_change_rejected=key_change_rejected)
+        self._set(
+            result=result,
+            warnings=[] if warnings is None else warnings,
+            keys_changed=keys_changed,
+            key_change_rejected=key_change_rejected,
+        )
 
     __bool__ = None
 

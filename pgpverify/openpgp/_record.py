@@ -114,6 +114,7 @@ class FrozenFields:
         return hash(self._field_values())
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={object.__getattribute__(self, name)!r}"
-                           for name in self.__dataclass_fields__)
+        fields = ", ".join(
+            f"{name}={object.__getattribute__(self, name)!r}" for name in self.__dataclass_fields__
+        )
         return f"{type(self).__qualname__}({fields})"

@@ -76,8 +76,9 @@ _CRC24_TABLE = _linear([_step(1 << (bit + 16)) for bit in range(8)])
 def _shifted(table: tuple[int, ...]) -> tuple[int, ...]:
     """The table one zero octet later: ``T'[x]`` is ``T[x]`` followed by a zero octet."""
     step = _CRC24_TABLE
-    return _linear([((t << 8) & 0xFFFFFF) ^ step[t >> 16]
-                    for t in (table[1 << bit] for bit in range(8))])
+    return _linear(
+        [((t << 8) & 0xFFFFFF) ^ step[t >> 16] for t in (table[1 << bit] for bit in range(8))]
+    )
 
 
 #: Three octets at a time ("slicing by 3"): the register is exactly three octets wide, so
@@ -186,8 +187,10 @@ def _decode_one(lines: list[bytes], start: int, label: str) -> tuple[ArmorBlock,
             end_label = _label(line, _END)
             if end_label is not None:
                 if end_label != label:
-                    return (_broken(label, start, f"END PGP {end_label} closes BEGIN PGP {label}"),
-                            i)
+                    return (
+                        _broken(label, start, f"END PGP {end_label} closes BEGIN PGP {label}"),
+                        i,
+                    )
                 return _finish(label, start, body, crc_line), i
             if _label(line, _BEGIN) is not None:
                 return _broken(label, start, "BEGIN line inside an armored block"), i - 1

@@ -297,8 +297,10 @@ class Certificate:
         self, sig: Signature, signer: _Component, material: bytes, at: int, quota: _Quota
     ) -> bool:
         """Whether ``sig`` counts at ``at``: made by then, sound, not expired, math good."""
-        return (_plausible(sig, at, self._policy.certificate_hashes)
-                and self._verified(sig, signer, material, quota) is True)
+        return (
+            _plausible(sig, at, self._policy.certificate_hashes)
+            and self._verified(sig, signer, material, quota) is True
+        )
 
     def _verified(
         self, sig: Signature, signer: _Component, material: bytes, quota: _Quota
@@ -322,9 +324,7 @@ class Certificate:
         self._checked[key] = found
         return found
 
-    def _queue(
-        self, kind: int, component: bytes, at: int, build: Callable[[], _Queue]
-    ) -> _Queue:
+    def _queue(self, kind: int, component: bytes, at: int, build: Callable[[], _Queue]) -> _Queue:
         queue = self._queues.get((kind, component, at))
         if queue is None:
             queue = self._queues[kind, component, at] = build()
@@ -396,8 +396,10 @@ class Certificate:
         for number, (uid, sigs) in enumerate(self.userids.items()):
             material = prim.hash_material + b"\xb4" + len(uid).to_bytes(4, "big") + uid
             slot = len(names)
-            names += ["self-signatures checked on one user ID",
-                      "certification revocations checked on one user ID"]
+            names += [
+                "self-signatures checked on one user ID",
+                "certification revocations checked on one user ID",
+            ]
             user_ids += [number, number]
             for s in sigs:
                 if not (self._by_primary(s) and _plausible(s, at, self._policy.certificate_hashes)):
@@ -410,15 +412,22 @@ class Certificate:
         return _Queue(entries, names, user_ids)
 
     def _kind_queue(
-        self, sigs: list[Signature], sig_type: int, material: bytes, at: int, name: str,
-        *, revocation: bool = False,
+        self,
+        sigs: list[Signature],
+        sig_type: int,
+        material: bytes,
+        at: int,
+        name: str,
+        *,
+        revocation: bool = False,
     ) -> _Queue:
         """Plausible signatures of ``sig_type`` by the primary among ``sigs``, newest first."""
         return _Queue(
             [
                 (s, self.primary, material, 0)
                 for s in reversed(sigs)
-                if s.sig_type == sig_type and self._by_primary(s)
+                if s.sig_type == sig_type
+                and self._by_primary(s)
                 and _plausible(s, at, self._policy.certificate_hashes, revocation=revocation)
             ],
             [name],
@@ -427,10 +436,16 @@ class Certificate:
     def _direct_key_queue(self, at: int) -> _Queue:
         """Plausible direct-key signatures (0x1F) by the primary at ``at``, newest first."""
         return self._queue(
-            SigType.DIRECT_KEY, b"", at,
-            lambda: self._kind_queue(self.primary.sigs, SigType.DIRECT_KEY,
-                                     self.primary.packet.hash_material, at,
-                                     "direct-key self-signatures checked on the primary key"),
+            SigType.DIRECT_KEY,
+            b"",
+            at,
+            lambda: self._kind_queue(
+                self.primary.sigs,
+                SigType.DIRECT_KEY,
+                self.primary.packet.hash_material,
+                at,
+                "direct-key self-signatures checked on the primary key",
+            ),
         )
 
     def newest_self_signature(
@@ -504,18 +519,25 @@ class Certificate:
     def _designated_pairs(self, at: int, budget: WorkBudget) -> list[tuple[Signature, bytes]]:
         """Key revocations by other issuers at ``at``, each with the revoker it names."""
         others = [
-            s for s in reversed(self.primary.sigs)
-            if s.sig_type == SigType.KEY_REVOCATION and not self._by_primary(s)
+            s
+            for s in reversed(self.primary.sigs)
+            if s.sig_type == SigType.KEY_REVOCATION
+            and not self._by_primary(s)
             and _plausible(s, at, self._policy.certificate_hashes, revocation=True)
         ]
         if not others:
             return []
-        designated = sorted({
-            fpr for dk in self._walk(self._direct_key_queue(at), budget, every=True)
-            for fpr in dk.revocation_keys
-        })
+        designated = sorted(
+            {
+                fpr
+                for dk in self._walk(self._direct_key_queue(at), budget, every=True)
+                for fpr in dk.revocation_keys
+            }
+        )
         return [
-            (rev, fpr) for rev in others for fpr in designated
+            (rev, fpr)
+            for rev in others
+            for fpr in designated
             if rev.issuer_fingerprint == fpr
             or (rev.issuer_fingerprint is None and fpr[-8:] in rev.issuer_key_ids)
         ]
@@ -553,9 +575,12 @@ class Certificate:
         verified. Reaching the cap before a valid one is found raises WorkLimitError.
         """
         queue = self._queue(
-            sig_type, component.packet.fingerprint, at,
-            lambda: self._kind_queue(component.sigs, sig_type, material, at, quota_name,
-                                     revocation=True),
+            sig_type,
+            component.packet.fingerprint,
+            at,
+            lambda: self._kind_queue(
+                component.sigs, sig_type, material, at, quota_name, revocation=True
+            ),
         )
 
         def later_soft(rev: Signature) -> bool:
@@ -570,15 +595,27 @@ class Certificate:
     ) -> Signature | None:
         """The newest valid subkey binding (0x18) of ``sub`` at ``at``, newest first."""
         queue = self._queue(
-            SigType.SUBKEY_BINDING, sub.packet.fingerprint, at,
-            lambda: self._kind_queue(sub.sigs, SigType.SUBKEY_BINDING, material, at,
-                                     "binding signatures checked on one subkey"),
+            SigType.SUBKEY_BINDING,
+            sub.packet.fingerprint,
+            at,
+            lambda: self._kind_queue(
+                sub.sigs,
+                SigType.SUBKEY_BINDING,
+                material,
+                at,
+                "binding signatures checked on one subkey",
+            ),
         )
         found = self._walk(queue, budget)
         return found[0] if found else None
 
     def judge(
-        self, key: SigningKey, signed: int, at: int, *, budget: WorkBudget | None = None,
+        self,
+        key: SigningKey,
+        signed: int,
+        at: int,
+        *,
+        budget: WorkBudget | None = None,
         policy: Policy = DEFAULT_POLICY,
         revokers: Callable[[bytes], KeyPacket | None] | None = None,
     ) -> KeyJudgement | None:
@@ -601,8 +638,13 @@ class Certificate:
         self._use(policy)
         prim = self.primary.packet
         rev = self._revocation(
-            self.primary, SigType.KEY_REVOCATION, prim.hash_material, signed, at,
-            quota_name="key revocations checked on the primary key", budget=budget,
+            self.primary,
+            SigType.KEY_REVOCATION,
+            prim.hash_material,
+            signed,
+            at,
+            quota_name="key revocations checked on the primary key",
+            budget=budget,
         )
         if rev is not None:
             return KeyJudgement(KeyVerdict.REVOKED, _revocation_message("primary key", rev))
@@ -611,8 +653,8 @@ class Certificate:
             if found is not None:
                 rev, fpr = found
                 message = _revocation_message("primary key", rev).replace(
-                    "was revoked", f"was revoked by its designated revoker {fpr.hex().upper()}",
-                    1)
+                    "was revoked", f"was revoked by its designated revoker {fpr.hex().upper()}", 1
+                )
                 return KeyJudgement(KeyVerdict.REVOKED, message)
         if not key.is_primary:
             sub_rev = self._revocation(
@@ -657,8 +699,11 @@ class Certificate:
                 )
         else:
             for selfsig, which in ((certified, ""), (direct, " (its direct-key signature)")):
-                if (selfsig is not None and selfsig.key_flags is not None
-                        and not selfsig.key_flags & KEY_FLAG_SIGN):
+                if (
+                    selfsig is not None
+                    and selfsig.key_flags is not None
+                    and not selfsig.key_flags & KEY_FLAG_SIGN
+                ):
                     return KeyJudgement(
                         KeyVerdict.NOT_SIGNING,
                         f"the primary key's flags do not allow signing{which}",
@@ -689,9 +734,7 @@ class Certificate:
         return False
 
 
-def _not_yet_valid(
-    prim: KeyPacket, key: SigningKey, signed: int, at: int
-) -> KeyJudgement | None:
+def _not_yet_valid(prim: KeyPacket, key: SigningKey, signed: int, at: int) -> KeyJudgement | None:
     """The key-not-yet-valid judgement, if any (RFC 9580 §5.5.2, §5.2.3.11).
 
     The signing key or its primary was created after ``at`` or after ``signed``, or the
@@ -709,8 +752,7 @@ def _not_yet_valid(
         if packet.created > signed:
             return KeyJudgement(
                 KeyVerdict.NOT_YET_VALID,
-                f"the signature was made before the {what} was created "
-                f"({_iso(packet.created)})",
+                f"the signature was made before the {what} was created ({_iso(packet.created)})",
             )
     if signed > at:
         return KeyJudgement(
@@ -754,7 +796,10 @@ def _iso(ts: int) -> str:
 def _revocation_message(what: str, rev: Signature) -> str:
     code = rev.revocation_code
     names = {
-        0: "no reason given", 1: "superseded", 2: "compromised", 3: "retired",
+        0: "no reason given",
+        1: "superseded",
+        2: "compromised",
+        3: "retired",
         32: "user ID no longer valid, not a key reason: a hard revocation",
     }
     why = "no reason subpacket" if code is None else names.get(code, f"reason code {code}")
@@ -779,9 +824,7 @@ def _plausible(
     return not sig.defects and sig.hash_algo in hashes and not sig.expired_at(at)
 
 
-def _check_math(
-    sig: Signature, signer: _Component, material: bytes, quota: _Quota
-) -> bool | None:
+def _check_math(sig: Signature, signer: _Component, material: bytes, quota: _Quota) -> bool | None:
     """RFC 9580 §5.2.4: hash ``material`` and the trailer, check prefix and values.
 
     None when the signature can never count (no such hash, an unusable key, a wrong
@@ -936,7 +979,10 @@ def _hashed_only(body: bytes, max_subpackets: int, nesting: int) -> Signature | 
     if rest > len(body):
         return None
     try:
-        return parse_signature(body[:hashed_end] + b"\x00\x00" + body[rest:],
-                               max_subpackets=max_subpackets, depth=nesting)
+        return parse_signature(
+            body[:hashed_end] + b"\x00\x00" + body[rest:],
+            max_subpackets=max_subpackets,
+            depth=nesting,
+        )
     except MalformedError:
         return None

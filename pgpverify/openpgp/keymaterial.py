@@ -46,10 +46,18 @@ def _crypto() -> Any:
     )
 
     return types.SimpleNamespace(
-        InvalidSignature=InvalidSignature, UnsupportedAlgorithm=UnsupportedAlgorithm,
-        hashes=hashes, dsa=dsa, ec=ec, ed25519=ed25519, padding=padding, rsa=rsa,
-        Prehashed=Prehashed, encode_dss_signature=encode_dss_signature,
+        InvalidSignature=InvalidSignature,
+        UnsupportedAlgorithm=UnsupportedAlgorithm,
+        hashes=hashes,
+        dsa=dsa,
+        ec=ec,
+        ed25519=ed25519,
+        padding=padding,
+        rsa=rsa,
+        Prehashed=Prehashed,
+        encode_dss_signature=encode_dss_signature,
     )
+
 
 __all__ = ["KeyPacket", "PublicKey", "decode_key", "parse_key_packet"]
 
@@ -115,10 +123,16 @@ class KeyPacket(Record):
     body: bytes
     fingerprint: bytes
 
-    def __init__(self, *, version: int, created: int, algorithm: int, body: bytes,
-                 fingerprint: bytes) -> None:
-        self._set(version=version, created=created, algorithm=algorithm, body=body,
-                  fingerprint=fingerprint)
+    def __init__(
+        self, *, version: int, created: int, algorithm: int, body: bytes, fingerprint: bytes
+    ) -> None:
+        self._set(
+            version=version,
+            created=created,
+            algorithm=algorithm,
+            body=body,
+            fingerprint=fingerprint,
+        )
 
     @property
     def key_id(self) -> bytes:
@@ -168,7 +182,12 @@ class PublicKey(Record):
     exponent: int | None
 
     def __init__(
-        self, *, algorithm: int, bits: int, curve: str | None, _key: Any,
+        self,
+        *,
+        algorithm: int,
+        bits: int,
+        curve: str | None,
+        _key: Any,
         exponent: int | None = None,
     ) -> None:
         self._set(algorithm=algorithm, bits=bits, curve=curve, _key=_key, exponent=exponent)
@@ -214,8 +233,7 @@ class PublicKey(Record):
             elif isinstance(key, c.ec.EllipticCurvePublicKey):
                 if len(mpis) != 2:
                     return False
-                key.verify(c.encode_dss_signature(mpis[0], mpis[1]), digest,
-                           c.ec.ECDSA(prehashed))
+                key.verify(c.encode_dss_signature(mpis[0], mpis[1]), digest, c.ec.ECDSA(prehashed))
             elif isinstance(key, c.ed25519.Ed25519PublicKey):
                 # Legacy EdDSA (RFC 9580 §5.2.3.3): R and S as MPIs, each 32 octets; the
                 # message signed is the digest itself.
@@ -302,12 +320,11 @@ def _check_rsa(bits: int, exponent: int) -> None:
             f"RSA modulus of {bits} bits is over the {RSA_MAX_MODULUS_BITS}-bit maximum"
         )
     if not RSA_MIN_EXPONENT <= exponent <= RSA_MAX_EXPONENT or not exponent & 1:
-        shown = str(exponent) if exponent.bit_length() <= 64 else (
-            f"of {exponent.bit_length()} bits"
+        shown = (
+            str(exponent) if exponent.bit_length() <= 64 else (f"of {exponent.bit_length()} bits")
         )
         raise UnsupportedError(
-            f"RSA public exponent {shown} is outside the accepted range "
-            "(odd, 3 to 2**33 - 1)"
+            f"RSA public exponent {shown} is outside the accepted range (odd, 3 to 2**33 - 1)"
         )
 
 

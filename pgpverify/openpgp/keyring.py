@@ -97,9 +97,7 @@ class Keyring:
         "warnings",
     )
 
-    def __init__(
-        self, limits: Limits = DEFAULT_LIMITS, warnings: list[str] | None = None
-    ) -> None:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, warnings: list[str] | None = None) -> None:
         self.limits = limits
         self.warnings: list[str] = [] if warnings is None else warnings
         #: primary fingerprint -> spans (data, start, end) of each copy of the certificate
@@ -166,8 +164,7 @@ class Keyring:
         if len(paths) > limits.keyring_files:
             raise LimitExceededError("number of keyring files", limits.keyring_files)
         if sum(_size(path) for path in paths) > limits.keyring_total_bytes:
-            raise LimitExceededError("total size of the keyring files",
-                                     limits.keyring_total_bytes)
+            raise LimitExceededError("total size of the keyring files", limits.keyring_total_bytes)
         ring = cls(limits=limits)
         for path in paths:
             mapped = _map_binary(path, limits.keyring_bytes)
@@ -185,8 +182,9 @@ class Keyring:
                 if index is not None:
                     index.save(path, mapped, ring.scan_index(mapped, str(path)), limits)
             else:
-                ring.add_bytes(read_bounded(path, limits.keyring_bytes, "keyring"),
-                               source=str(path))
+                ring.add_bytes(
+                    read_bounded(path, limits.keyring_bytes, "keyring"), source=str(path)
+                )
         return ring
 
     def __len__(self) -> int:
@@ -215,8 +213,9 @@ class Keyring:
         for fpr, copies in self._packets.items():
             for where, start, end in copies:
                 if where is data:
-                    facts = frame_span(data, start, end, fpr,
-                                       max_packets=self.limits.certificate_packets)
+                    facts = frame_span(
+                        data, start, end, fpr, max_packets=self.limits.certificate_packets
+                    )
                     spans.append((fpr, start, end))
                     keys += [(key[-8:], fpr) for key in facts.keys if len(key) == 8]
                     packets += facts.packets
@@ -242,8 +241,9 @@ class Keyring:
         self._count(len(data), source)
         self._indexes.append((data, index))
         if len(self) > self.limits.certificates:
-            raise LimitExceededError("number of certificates", self.limits.certificates,
-                                     source=source)
+            raise LimitExceededError(
+                "number of certificates", self.limits.certificates, source=source
+            )
         self.warnings += index.warnings
         self._asked.clear()
 
@@ -281,15 +281,18 @@ class Keyring:
         self._brought.add(fpr)
         for data, index in self._indexes:
             for start, end in index.spans(fpr):
-                facts = frame_span(data, start, end, fpr,
-                                   max_packets=self.limits.certificate_packets)
+                facts = frame_span(
+                    data, start, end, fpr, max_packets=self.limits.certificate_packets
+                )
                 self._facts[(id(data), fpr)] = _union(self._facts.get((id(data), fpr)), facts)
                 if fpr not in self._packets:
                     self._packets[fpr] = []
                 self._close(fpr, (data, start, end), facts.packets)
                 if self._merged[fpr] > self.limits.certificate_packets:
-                    raise LimitExceededError("number of packets in one certificate (all copies)",
-                                             self.limits.certificate_packets)
+                    raise LimitExceededError(
+                        "number of packets in one certificate (all copies)",
+                        self.limits.certificate_packets,
+                    )
                 for key in facts.keys:
                     self._index(key, fpr)
         self._decoded.pop(fpr, None)
@@ -297,8 +300,9 @@ class Keyring:
     def add_bytes(self, data: bytes, *, source: str) -> None:
         """Add the certificates in ``data``; junk is skipped with a warning in ``warnings``."""
         if len(data) > self.limits.keyring_bytes:
-            raise LimitExceededError("size of the keyring", self.limits.keyring_bytes,
-                                     source=source)
+            raise LimitExceededError(
+                "size of the keyring", self.limits.keyring_bytes, source=source
+            )
         self._count(len(data), source)
         if _is_keybox(data):
             raise KeyringError(
@@ -351,8 +355,9 @@ class Keyring:
                 count += 1
                 in_cert += 1
                 if count > max_packets:
-                    raise LimitExceededError("number of packets in the keyrings", max_packets,
-                                             source=source)
+                    raise LimitExceededError(
+                        "number of packets in the keyrings", max_packets, source=source
+                    )
                 # Inline fast paths for the headers nearly every keyring packet has: old
                 # format (GnuPG's) with a two- or one-octet length, new format with a one-
                 # or two-octet length. Anything else, and any header that does not fit,
@@ -403,7 +408,8 @@ class Keyring:
                         if in_cert > room:
                             raise LimitExceededError(
                                 "number of packets in one certificate (all copies)",
-                                max_in_cert, source=source,
+                                max_in_cert,
+                                source=source,
                             )
                 elif not fpr:
                     # a marker packet (RFC 9580 §5.8) is ignored, not junk
@@ -425,8 +431,9 @@ class Keyring:
     def _count(self, size: int, source: str) -> None:
         """Account for ``size`` more octets loaded, before they are framed."""
         if self._loaded + size > self.limits.keyring_total_bytes:
-            raise LimitExceededError("total size of the keyrings",
-                                     self.limits.keyring_total_bytes, source=source)
+            raise LimitExceededError(
+                "total size of the keyrings", self.limits.keyring_total_bytes, source=source
+            )
         self._loaded += size
 
     def _close(self, fpr: bytes, span: tuple[Octets, int, int], packets: int) -> None:
@@ -443,8 +450,9 @@ class Keyring:
         fpr = key.fingerprint
         if fpr not in self._packets:
             if len(self._packets) >= self.limits.certificates:
-                raise LimitExceededError("number of certificates", self.limits.certificates,
-                                         source=source)
+                raise LimitExceededError(
+                    "number of certificates", self.limits.certificates, source=source
+                )
             self._packets[fpr] = []
             self._index(key.key_id, fpr)
             self._index(fpr, fpr)

@@ -57,8 +57,15 @@ class KeyringIndex:
 
     __slots__ = ("certificates", "certs", "keys", "packets", "warnings")
 
-    def __init__(self, *, certs: bytes, keys: bytes, certificates: int, packets: int,
-                 warnings: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        certs: bytes,
+        keys: bytes,
+        certificates: int,
+        packets: int,
+        warnings: tuple[str, ...] = (),
+    ) -> None:
         self.certs = certs
         self.keys = keys
         self.certificates = certificates
@@ -69,7 +76,12 @@ class KeyringIndex:
         if not isinstance(other, KeyringIndex):
             return NotImplemented
         return (self.certs, self.keys, self.certificates, self.packets, self.warnings) == (
-            other.certs, other.keys, other.certificates, other.packets, other.warnings)
+            other.certs,
+            other.keys,
+            other.certificates,
+            other.packets,
+            other.warnings,
+        )
 
     def __hash__(self) -> int:
         return hash((self.certs, self.keys, self.certificates, self.packets, self.warnings))
@@ -87,12 +99,16 @@ class KeyringIndex:
         cert_rows = sorted(set(spans))
         key_rows = sorted(set(keys))
         certs = b"".join(
-            fpr + start.to_bytes(8, "big") + end.to_bytes(8, "big")
-            for fpr, start, end in cert_rows
+            fpr + start.to_bytes(8, "big") + end.to_bytes(8, "big") for fpr, start, end in cert_rows
         )
         table = b"".join(key_id + fpr for key_id, fpr in key_rows)
-        return cls(certs=certs, keys=table, certificates=len({f for f, _, _ in cert_rows}),
-                   packets=packets, warnings=tuple(warnings))
+        return cls(
+            certs=certs,
+            keys=table,
+            certificates=len({f for f, _, _ in cert_rows}),
+            packets=packets,
+            warnings=tuple(warnings),
+        )
 
     def check(self) -> None:
         """Raise :class:`IndexMismatch` unless the tables are whole records.
@@ -115,15 +131,13 @@ class KeyringIndex:
     def primaries(self, key_id: bytes) -> list[bytes]:
         """Primary fingerprints the index says hold a key with this ID (or fingerprint)."""
         lo, hi = _range(self.keys, KEY_RECORD, key_id[-_KEY_ID:])
-        return sorted({
-            self.keys[i * KEY_RECORD + _KEY_ID : (i + 1) * KEY_RECORD] for i in range(lo, hi)
-        })
+        return sorted(
+            {self.keys[i * KEY_RECORD + _KEY_ID : (i + 1) * KEY_RECORD] for i in range(lo, hi)}
+        )
 
     def fingerprints(self) -> list[bytes]:
         """Every primary fingerprint, sorted."""
-        return sorted({
-            self.certs[i : i + _FPR] for i in range(0, len(self.certs), CERT_RECORD)
-        })
+        return sorted({self.certs[i : i + _FPR] for i in range(0, len(self.certs), CERT_RECORD)})
 
 
 def _range(table: bytes, width: int, prefix: bytes) -> tuple[int, int]:

@@ -121,9 +121,9 @@ def frame(data: Octets, pos: int, source: str | None = None) -> tuple[int, int, 
         elif o1 == 255:
             if pos + 5 >= end:
                 raise MalformedError(f"truncated packet header at offset {pos}", source=source)
-            length = (data[pos + 2] << 24) | (data[pos + 3] << 16) | (data[pos + 4] << 8) | data[
-                pos + 5
-            ]
+            length = (
+                (data[pos + 2] << 24) | (data[pos + 3] << 16) | (data[pos + 4] << 8) | data[pos + 5]
+            )
             hdr = 6
         else:
             raise MalformedError(
@@ -147,9 +147,9 @@ def frame(data: Octets, pos: int, source: str | None = None) -> tuple[int, int, 
         else:
             if pos + 4 >= end:
                 raise MalformedError(f"truncated packet header at offset {pos}", source=source)
-            length = (data[pos + 1] << 24) | (data[pos + 2] << 16) | (data[pos + 3] << 8) | data[
-                pos + 4
-            ]
+            length = (
+                (data[pos + 1] << 24) | (data[pos + 2] << 16) | (data[pos + 3] << 8) | data[pos + 4]
+            )
             hdr = 5
     if tag == 0:
         raise MalformedError(f"reserved packet type 0 at offset {pos}", source=source)

@@ -62,8 +62,37 @@ class SubpacketType:
 #: Subpacket types RFC 9580 defines. A critical subpacket of any other type makes the
 #: signature unacceptable (§5.2.3.7: "the receiving implementation MUST treat it as an error").
 KNOWN_SUBPACKETS = frozenset(
-    {2, 3, 4, 5, 6, 7, 9, 11, 12, 16, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,
-     34, 35, 37, 38, 39}
+    {
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        9,
+        11,
+        12,
+        16,
+        20,
+        21,
+        22,
+        23,
+        24,
+        25,
+        26,
+        27,
+        28,
+        29,
+        30,
+        31,
+        32,
+        33,
+        34,
+        35,
+        37,
+        38,
+        39,
+    }
 )
 
 
@@ -249,8 +278,12 @@ def _subpackets(area: bytes, *, hashed: bool, max_count: int) -> list[Subpacket]
             raise MalformedError("signature subpacket runs past its area")
         kind = area[start]
         out.append(
-            Subpacket(type=kind & 0x7F, critical=bool(kind & 0x80), hashed=hashed,
-                      body=area[start + 1 : stop])
+            Subpacket(
+                type=kind & 0x7F,
+                critical=bool(kind & 0x80),
+                hashed=hashed,
+                body=area[start + 1 : stop],
+            )
         )
         pos = stop
     return out
@@ -288,9 +321,7 @@ def parse_signature(
     if unhashed_end + 2 > len(body):
         raise MalformedError("signature unhashed area runs past the packet")
     subs = _subpackets(body[6:hashed_end], hashed=True, max_count=max_subpackets)
-    subs += _subpackets(
-        body[hashed_end + 2 : unhashed_end], hashed=False, max_count=max_subpackets
-    )
+    subs += _subpackets(body[hashed_end + 2 : unhashed_end], hashed=False, max_count=max_subpackets)
     left16 = body[unhashed_end : unhashed_end + 2]
     material = body[unhashed_end + 2 :]
     mpis: tuple[int, ...] = ()

@@ -163,9 +163,7 @@ class LockFile:
             return None
         return OwnershipRecord(project=locked.name, maintainers=locked.maintainers)
 
-    def judge_signer(
-        self, project: str, primary_fingerprint: str, signed: int
-    ) -> SignerJudgement:
+    def judge_signer(self, project: str, primary_fingerprint: str, signed: int) -> SignerJudgement:
         """The :class:`pgpverify.policy.SignerPolicy` of this lock file.
 
         The pinned ownership record of ``project`` decides (see
@@ -228,8 +226,9 @@ def loads(text: str, *, source: str | None = None, limits: Limits = DEFAULT_LIMI
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise LockFileError(f"lock file is not valid TOML: {_one_line(str(err))}",
-                            source=source) from None
+        raise LockFileError(
+            f"lock file is not valid TOML: {_one_line(str(err))}", source=source
+        ) from None
     except RecursionError:
         raise LockFileError("lock file nests too deeply", source=source) from None
     return _from_doc(doc, source=source, limits=limits)
@@ -256,10 +255,12 @@ def _from_doc(doc: dict[str, Any], *, source: str | None, limits: Limits) -> Loc
         if fpr in certificates:
             raise LockFileError(f"certificate {fpr} is listed twice", source=source)
         if not isinstance(value, str):
-            raise LockFileError(f"certificate {fpr} must be a string (armored key)",
-                                source=source)
+            raise LockFileError(f"certificate {fpr} must be a string (armored key)", source=source)
         certificates[fpr] = _check_certificate(
-            value.encode("utf-8"), fpr, limits=limits, source=source,
+            value.encode("utf-8"),
+            fpr,
+            limits=limits,
+            source=source,
             what=f"certificate listed as {fpr}",
         )
 
@@ -268,8 +269,9 @@ def _from_doc(doc: dict[str, Any], *, source: str | None, limits: Limits) -> Loc
         projects[name] = _project(name, entry, source)
 
     _check_references(projects, certificates, source)
-    return LockFile(version=version, index_url=index_url, projects=projects,
-                    certificates=certificates)
+    return LockFile(
+        version=version, index_url=index_url, projects=projects, certificates=certificates
+    )
 
 
 def _project(name: str, entry: Any, source: str | None) -> LockedProject:
@@ -311,16 +313,16 @@ def _maintainer(entry: Any, where: str, source: str | None) -> Maintainer:
             fprs.add(_fingerprint(key, here, source))
             continue
         if not isinstance(key, dict):
-            raise LockFileError(f"{here} must be a fingerprint or an inline table",
-                                source=source)
+            raise LockFileError(f"{here} must be a fingerprint or an inline table", source=source)
         fpr = _fingerprint(_required(key, "fingerprint", str, here, source), here, source)
         fprs.add(fpr)
         if "retired" in key:
             # A key retired twice is retired at the earlier date (0, the epoch, included).
             when = _retired(key["retired"], here, source)
             retired[fpr] = min(when, retired.get(fpr, when))
-    return Maintainer(user=user, role=role, keys=tuple(sorted(fprs)),
-                      retired=tuple(sorted(retired.items())))
+    return Maintainer(
+        user=user, role=role, keys=tuple(sorted(fprs)), retired=tuple(sorted(retired.items()))
+    )
 
 
 def _shown(text: str, name: str, where: str, source: str | None) -> str:
@@ -332,8 +334,11 @@ def _shown(text: str, name: str, where: str, source: str | None) -> str:
     """
     bad = first_unsafe(text)
     if bad is not None:
-        raise LockFileError(f"{where}: '{name}' has a control, bidi or invisible format "
-                            f"character ({terminal_safe(bad)})", source=source)
+        raise LockFileError(
+            f"{where}: '{name}' has a control, bidi or invisible format "
+            f"character ({terminal_safe(bad)})",
+            source=source,
+        )
     return text
 
 
@@ -344,8 +349,9 @@ def _retired(value: Any, where: str, source: str | None) -> int:
             when = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
             seconds = int(when.timestamp())
         elif isinstance(value, date):
-            seconds = int(datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-                          .timestamp())
+            seconds = int(
+                datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp()
+            )
         elif isinstance(value, str):
             seconds = parse_retired(value)
         else:
@@ -354,13 +360,13 @@ def _retired(value: Any, where: str, source: str | None) -> int:
     except PgpVerifyError as err:
         raise LockFileError(f"{where}: {err.message}", source=source) from None
     except (ValueError, OverflowError, OSError):
-        raise LockFileError(f"{where}: 'retired' is out of range: {value}",
-                            source=source) from None
+        raise LockFileError(f"{where}: 'retired' is out of range: {value}", source=source) from None
     return seconds
 
 
 def _check_references(
-    projects: Mapping[str, LockedProject], certificates: Mapping[str, bytes],
+    projects: Mapping[str, LockedProject],
+    certificates: Mapping[str, bytes],
     source: str | None,
 ) -> None:
     """Every listed fingerprint has a certificate; every certificate is listed."""
@@ -397,14 +403,12 @@ def _check_certificate(
     except PgpVerifyError as err:
         raise LockFileError(f"{what}: {err.message}", source=source) from None
     if len(blocks) != 1:
-        raise LockFileError(f"{what}: {len(blocks)} armored blocks, expected one",
-                            source=source)
+        raise LockFileError(f"{what}: {len(blocks)} armored blocks, expected one", source=source)
     block = blocks[0]
     if block.error is not None:
         raise LockFileError(f"{what}: {block.error}", source=source)
     if block.label not in (BINARY, _KEY_LABEL):
-        raise LockFileError(f"{what}: a PGP {block.label} is not a public key",
-                            source=source)
+        raise LockFileError(f"{what}: a PGP {block.label} is not a public key", source=source)
     binary = block.data
     ring = Keyring(limits=limits)
     try:
@@ -441,15 +445,13 @@ def _is_int(value: Any) -> bool:
 _TOML_TYPES: dict[type, str] = {str: "a string", list: "an array", dict: "a table"}
 
 
-def _required(doc: dict[str, Any], name: str, kind: type, where: str,
-              source: str | None) -> Any:
+def _required(doc: dict[str, Any], name: str, kind: type, where: str, source: str | None) -> Any:
     if name not in doc:
         raise LockFileError(f"{where} lacks '{name}'", source=source)
     return _optional(doc, name, kind, where, source)
 
 
-def _optional(doc: dict[str, Any], name: str, kind: type, where: str,
-              source: str | None) -> Any:
+def _optional(doc: dict[str, Any], name: str, kind: type, where: str, source: str | None) -> Any:
     value = doc.get(name)
     if value is not None and not isinstance(value, kind):
         raise LockFileError(f"{where}: '{name}' must be {_TOML_TYPES[kind]}", source=source)
@@ -462,8 +464,15 @@ def _one_line(text: str) -> str:
 
 # --------------------------------------------------------------------------- writing
 
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
-            "\r": "\\r"}
+_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 
 
 def _quote(text: str) -> str:
@@ -489,8 +498,7 @@ def _armor_literal(fpr: str, data: bytes) -> str:
         text = data.decode("ascii")
     except UnicodeDecodeError:
         raise ValueError(f"certificate {fpr} is not ASCII armor") from None
-    if "'''" in text or any((ord(c) < 0x20 and c not in "\t\n") or ord(c) == 0x7F
-                            for c in text):
+    if "'''" in text or any((ord(c) < 0x20 and c not in "\t\n") or ord(c) == 0x7F for c in text):
         raise ValueError(f"certificate {fpr} cannot be written as a TOML literal string")
     if not text.endswith("\n"):
         text += "\n"
@@ -529,13 +537,14 @@ def dumps(lock: LockFile) -> str:
                 if when is None:
                     out.append(f"    {_quote(fpr)},\n")
                 else:
-                    out.append(f"    {{ fingerprint = {_quote(fpr)}, "
-                               f"retired = {_quote(_timestamp(when))} }},\n")
+                    out.append(
+                        f"    {{ fingerprint = {_quote(fpr)}, "
+                        f"retired = {_quote(_timestamp(when))} }},\n"
+                    )
             out.append("]\n")
     if lock.certificates:
         out.append("\n[certificates]\n")
-        out.extend(_armor_literal(key, lock.certificates[key])
-                   for key in sorted(lock.certificates))
+        out.extend(_armor_literal(key, lock.certificates[key]) for key in sorted(lock.certificates))
     return "".join(out)
 
 
@@ -582,13 +591,20 @@ def build_lock(
         if name in projects:
             raise LockFileError(f"two ownership records for project {name}")
         maintainers = [
-            _pinned_maintainer(maintainer, by_fpr, pinned, previous=previous,
-                               allow_weakening=allow_weakening, limits=limits)
+            _pinned_maintainer(
+                maintainer,
+                by_fpr,
+                pinned,
+                previous=previous,
+                allow_weakening=allow_weakening,
+                limits=limits,
+            )
             for maintainer in record.maintainers
         ]
         before = previous.project(name) if previous is not None else None
         projects[name] = LockedProject(
-            name=name, maintainers=tuple(maintainers),
+            name=name,
+            maintainers=tuple(maintainers),
             unsigned=before.unsigned if before is not None else None,
             note=before.note if before is not None else None,
         )
@@ -598,23 +614,29 @@ def build_lock(
         if name in projects or before is None:
             continue
         if before.unsigned is not None or before.note is not None:
-            projects[name] = LockedProject(name=name, unsigned=before.unsigned,
-                                           note=before.note)
-    return LockFile(index_url=index_url, projects=projects,
-                    certificates=dict(sorted(pinned.items())))
+            projects[name] = LockedProject(name=name, unsigned=before.unsigned, note=before.note)
+    return LockFile(
+        index_url=index_url, projects=projects, certificates=dict(sorted(pinned.items()))
+    )
 
 
 def _pinned_maintainer(
-    maintainer: Maintainer, by_fpr: Mapping[str, bytes], pinned: dict[str, bytes], *,
-    previous: LockFile | None, allow_weakening: bool, limits: Limits,
+    maintainer: Maintainer,
+    by_fpr: Mapping[str, bytes],
+    pinned: dict[str, bytes],
+    *,
+    previous: LockFile | None,
+    allow_weakening: bool,
+    limits: Limits,
 ) -> Maintainer:
     """``maintainer`` with the keys that can be pinned, each pinned once in ``pinned``.
 
     A key is pinned from its fetched key file (grown by what ``previous`` held), or as
     ``previous`` pinned it when its key file is gone; a key with neither is left out.
     """
-    keys = sorted({fpr for fpr in maintainer.keys
-                   if fpr in by_fpr or _held(previous, fpr, allow_weakening)})
+    keys = sorted(
+        {fpr for fpr in maintainer.keys if fpr in by_fpr or _held(previous, fpr, allow_weakening)}
+    )
     for fpr in keys:
         if fpr in pinned:
             continue
@@ -623,13 +645,18 @@ def _pinned_maintainer(
             pinned[fpr] = held  # the key file went away: the key stays as pinned
             continue
         pinned[fpr] = _check_certificate(
-            by_fpr[fpr], fpr, limits=limits, source=None, what=f"key file for {fpr}",
+            by_fpr[fpr],
+            fpr,
+            limits=limits,
+            source=None,
+            what=f"key file for {fpr}",
         )
         if held is not None:
             pinned[fpr] = _grown(held, pinned[fpr], fpr, limits)
     retired = sorted((fpr, when) for fpr, when in maintainer.retired if fpr in keys)
-    return Maintainer(user=maintainer.user, role=maintainer.role, keys=tuple(keys),
-                      retired=tuple(retired))
+    return Maintainer(
+        user=maintainer.user, role=maintainer.role, keys=tuple(keys), retired=tuple(retired)
+    )
 
 
 def _held(previous: LockFile | None, fpr: str, allow_weakening: bool) -> bytes | None:
@@ -643,11 +670,15 @@ def _grown(held: bytes, fetched: bytes, fpr: str, limits: Limits) -> bytes:
     """``fetched``, or the union with ``held`` when ``fetched`` lacks packets ``held`` has."""
     old, new = _binary(held), _binary(fetched)
     merged = union_certificate([old, new], fingerprint=fpr, limits=limits)
-    if _packet_set(merged) <= _packet_set(union_certificate([new], fingerprint=fpr,
-                                                            limits=limits)):
+    if _packet_set(merged) <= _packet_set(union_certificate([new], fingerprint=fpr, limits=limits)):
         return fetched
-    return _check_certificate(merged, fpr, limits=limits, source=None,
-                              what=f"certificate {fpr} merged with the previous lock's")
+    return _check_certificate(
+        merged,
+        fpr,
+        limits=limits,
+        source=None,
+        what=f"certificate {fpr} merged with the previous lock's",
+    )
 
 
 def _binary(armored: bytes) -> bytes:
@@ -687,7 +718,10 @@ _WEAKENING = frozenset({ChangeKind.RETIREMENT_REMOVED, ChangeKind.RETIREMENT_LAT
 
 
 def lock_changes(
-    previous: LockFile, current: LockFile, *, limits: Limits = DEFAULT_LIMITS,
+    previous: LockFile,
+    current: LockFile,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[LockChange, ...]:
     """Every change from ``previous`` to ``current``: projects, statements, certificates."""
     out: list[LockChange] = []
@@ -698,19 +732,33 @@ def lock_changes(
         elif name not in current.projects:
             out.append(LockChange(name, None, "project no longer pinned"))
         out += [
-            LockChange(name, change.fingerprint, change.describe(), widens=change.widens,
-                       weakens=change.kind in _WEAKENING and name in current.projects)
+            LockChange(
+                name,
+                change.fingerprint,
+                change.describe(),
+                widens=change.widens,
+                weakens=change.kind in _WEAKENING and name in current.projects,
+            )
             for change in compare(before, after)
         ]
     for fpr in sorted(set(previous.certificates) & set(current.certificates)):
-        old, new = (_packet_set(union_certificate([_binary(lock.certificates[fpr])],
-                                                  fingerprint=fpr, limits=limits))
-                    for lock in (previous, current))
+        old, new = (
+            _packet_set(
+                union_certificate([_binary(lock.certificates[fpr])], fingerprint=fpr, limits=limits)
+            )
+            for lock in (previous, current)
+        )
         if new - old:
             out.append(LockChange(None, fpr, f"{len(new - old)} new packet(s)"))
         if old - new:
-            out.append(LockChange(None, fpr, f"{len(old - new)} packet(s) the previous lock "
-                                  "held are dropped", weakens=True))
+            out.append(
+                LockChange(
+                    None,
+                    fpr,
+                    f"{len(old - new)} packet(s) the previous lock held are dropped",
+                    weakens=True,
+                )
+            )
     return tuple(out)
 
 
@@ -732,7 +780,8 @@ def write_lock(path: Path, lock: LockFile, *, limits: Limits = DEFAULT_LIMITS) -
     try:
         atomic_write(path, text.encode("utf-8"))
     except OSError as err:
-        raise LockFileError(f"cannot write lock file: {err.strerror or err}",
-                            source=str(path)) from None
+        raise LockFileError(
+            f"cannot write lock file: {err.strerror or err}", source=str(path)
+        ) from None
     except ValueError as err:  # a NUL byte in the path
         raise LockFileError(f"cannot write lock file: {err}", source=str(path)) from None

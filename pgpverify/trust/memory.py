@@ -121,8 +121,7 @@ class TrustStatement:
             for fpr in maintainer.keys:
                 key = (maintainer.user, maintainer.role, fpr.upper())
                 merged[key] = _earliest((merged.get(key), retired.get(fpr.upper())))
-        grants = tuple(sorted((Grant(u, r, f, t) for (u, r, f), t in merged.items()),
-                              key=_order))
+        grants = tuple(sorted((Grant(u, r, f, t) for (u, r, f), t in merged.items()), key=_order))
         return cls(project=canonicalize_name(project), grants=grants)
 
     @classmethod
@@ -156,8 +155,7 @@ class TrustStatement:
             return dict.fromkeys(self.fingerprints)
         retired: dict[str, int | None] = {}
         for grant in self.grants:
-            retired[grant.fingerprint] = _earliest((retired.get(grant.fingerprint),
-                                                    grant.retired))
+            retired[grant.fingerprint] = _earliest((retired.get(grant.fingerprint), grant.retired))
         return {g.fingerprint: retired[g.fingerprint] for g in self.grants if g.signs}
 
     def signers(self) -> frozenset[tuple[str, str]]:
@@ -173,10 +171,14 @@ class TrustStatement:
             by_entry.setdefault((grant.user, grant.role), []).append(grant)
         return tuple(
             Maintainer(
-                user=user, role=role,
+                user=user,
+                role=role,
                 keys=tuple(parse_fingerprint(g.fingerprint) for g in grants),
-                retired=tuple((parse_fingerprint(g.fingerprint), g.retired)
-                              for g in grants if g.retired is not None),
+                retired=tuple(
+                    (parse_fingerprint(g.fingerprint), g.retired)
+                    for g in grants
+                    if g.retired is not None
+                ),
             )
             for (user, role), grants in sorted(by_entry.items())
         )
@@ -184,11 +186,15 @@ class TrustStatement:
     def to_json(self) -> str:
         """Canonical JSON (sorted, compact): equal statements give equal text."""
         if self.legacy:
-            doc: dict[str, Any] = {"project": self.project,
-                                   "legacy_fingerprints": list(self.fingerprints)}
+            doc: dict[str, Any] = {
+                "project": self.project,
+                "legacy_fingerprints": list(self.fingerprints),
+            }
         else:
-            doc = {"project": self.project,
-                   "grants": [[g.user, g.role, g.fingerprint, g.retired] for g in self.grants]}
+            doc = {
+                "project": self.project,
+                "grants": [[g.user, g.role, g.fingerprint, g.retired] for g in self.grants],
+            }
         return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
     @classmethod
@@ -240,8 +246,12 @@ def _fpr(text: str) -> str:
 
 
 def _order(grant: Grant) -> tuple[str, str, str, int]:
-    return (grant.user, grant.role, grant.fingerprint,
-            -1 if grant.retired is None else grant.retired)
+    return (
+        grant.user,
+        grant.role,
+        grant.fingerprint,
+        -1 if grant.retired is None else grant.retired,
+    )
 
 
 def _earliest(times: Iterable[int | None]) -> int | None:
@@ -295,8 +305,14 @@ class Change:
 
     def to_json(self) -> dict[str, Any]:
         """The change as a JSON object."""
-        return {"kind": self.kind.value, "widens": self.widens, "user": self.user,
-                "fingerprint": self.fingerprint, "before": self.before, "after": self.after}
+        return {
+            "kind": self.kind.value,
+            "widens": self.widens,
+            "user": self.user,
+            "fingerprint": self.fingerprint,
+            "before": self.before,
+            "after": self.after,
+        }
 
 
 def widens(before: TrustStatement, after: TrustStatement) -> bool:
@@ -317,10 +333,14 @@ def compare(before: TrustStatement, after: TrustStatement) -> tuple[Change, ...]
     old_signing, new_signing = before.signing(), after.signing()
     old_signers, new_signers = before.signers(), after.signers()
     old_fprs, new_fprs = set(before.fingerprints), set(after.fingerprints)
-    changes += [Change(ChangeKind.KEY_ADDED, fpr in new_signing, fingerprint=fpr)
-                for fpr in sorted(new_fprs - old_fprs)]
-    changes += [Change(ChangeKind.KEY_REMOVED, widens=False, fingerprint=fpr)
-                for fpr in sorted(old_fprs - new_fprs)]
+    changes += [
+        Change(ChangeKind.KEY_ADDED, fpr in new_signing, fingerprint=fpr)
+        for fpr in sorted(new_fprs - old_fprs)
+    ]
+    changes += [
+        Change(ChangeKind.KEY_REMOVED, widens=False, fingerprint=fpr)
+        for fpr in sorted(old_fprs - new_fprs)
+    ]
     if not before.legacy:
         changes += _user_changes(before, after, old_signers, new_signers)
         by_key = (_group(before.grants, "fingerprint"), _group(after.grants, "fingerprint"))
@@ -338,16 +358,22 @@ def _group(grants: Iterable[Grant], field: str) -> dict[str, list[Grant]]:
 
 
 def _user_changes(
-    before: TrustStatement, after: TrustStatement,
-    old_signers: frozenset[tuple[str, str]], new_signers: frozenset[tuple[str, str]],
+    before: TrustStatement,
+    after: TrustStatement,
+    old_signers: frozenset[tuple[str, str]],
+    new_signers: frozenset[tuple[str, str]],
 ) -> list[Change]:
     changes: list[Change] = []
     old_users, new_users = set(before.users), set(after.users)
     signing_users = {u for u, _ in new_signers}
-    changes += [Change(ChangeKind.USER_ADDED, user in signing_users, user=user)
-                for user in sorted(new_users - old_users)]
-    changes += [Change(ChangeKind.USER_REMOVED, widens=False, user=user)
-                for user in sorted(old_users - new_users)]
+    changes += [
+        Change(ChangeKind.USER_ADDED, user in signing_users, user=user)
+        for user in sorted(new_users - old_users)
+    ]
+    changes += [
+        Change(ChangeKind.USER_REMOVED, widens=False, user=user)
+        for user in sorted(old_users - new_users)
+    ]
     old_fprs, new_fprs = set(before.fingerprints), set(after.fingerprints)
     by_user = (_group(before.grants, "user"), _group(after.grants, "user"))
     gained_by: dict[str, set[tuple[str, str]]] = {}
@@ -358,17 +384,38 @@ def _user_changes(
         roles = [sorted({g.role for g in grants}) for grants in mine]
         gained = gained_by.get(user, set())
         if roles[0] != roles[1]:
-            changes.append(Change(ChangeKind.ROLE_CHANGED, bool(gained), user=user,
-                                  before=", ".join(roles[0]), after=", ".join(roles[1])))
+            changes.append(
+                Change(
+                    ChangeKind.ROLE_CHANGED,
+                    bool(gained),
+                    user=user,
+                    before=", ".join(roles[0]),
+                    after=", ".join(roles[1]),
+                )
+            )
         listed = [{(g.role, g.fingerprint) for g in grants} for grants in mine]
         for role, fpr in sorted(listed[1] - listed[0]):
             if fpr in old_fprs:
-                changes.append(Change(ChangeKind.KEY_LISTED, (user, fpr) in gained,
-                                      fingerprint=fpr, user=user, after=role))
+                changes.append(
+                    Change(
+                        ChangeKind.KEY_LISTED,
+                        (user, fpr) in gained,
+                        fingerprint=fpr,
+                        user=user,
+                        after=role,
+                    )
+                )
         for role, fpr in sorted(listed[0] - listed[1]):
             if fpr in new_fprs:
-                changes.append(Change(ChangeKind.KEY_UNLISTED, widens=False, fingerprint=fpr,
-                                      user=user, before=role))
+                changes.append(
+                    Change(
+                        ChangeKind.KEY_UNLISTED,
+                        widens=False,
+                        fingerprint=fpr,
+                        user=user,
+                        before=role,
+                    )
+                )
     return changes
 
 
@@ -390,8 +437,10 @@ def _time(when: int | None) -> str | None:
 
 
 def _retirement_changes(
-    fpr: str, by_key: tuple[dict[str, list[Grant]], dict[str, list[Grant]]],
-    old: dict[str, int | None], new: dict[str, int | None],
+    fpr: str,
+    by_key: tuple[dict[str, list[Grant]], dict[str, list[Grant]]],
+    old: dict[str, int | None],
+    new: dict[str, int | None],
 ) -> list[Change]:
     """Retirement changes of ``fpr``: per maintainer entry, then the effective one.
 
@@ -407,18 +456,34 @@ def _retirement_changes(
         was, now = entries[0][(user, role)], entries[1][(user, role)]
         kind = _retirement_kind(was, now)
         if kind is not None:
-            changes.append(Change(kind[0], kind[1] and wider, fingerprint=fpr, user=user,
-                                  before=_time(was), after=_time(now)))
+            changes.append(
+                Change(
+                    kind[0],
+                    kind[1] and wider,
+                    fingerprint=fpr,
+                    user=user,
+                    before=_time(was),
+                    after=_time(now),
+                )
+            )
     if effective is not None and not any(c.kind is effective[0] for c in changes):
-        changes.append(Change(effective[0], effective[1], fingerprint=fpr,
-                              before=_time(old[fpr]), after=_time(new[fpr])))
+        changes.append(
+            Change(
+                effective[0],
+                effective[1],
+                fingerprint=fpr,
+                before=_time(old[fpr]),
+                after=_time(new[fpr]),
+            )
+        )
     return changes
 
 
 # -- certificates ----------------------------------------------------------------------
 
-_CERTIFICATIONS = frozenset({SigType.GENERIC_CERT, SigType.PERSONA_CERT, SigType.CASUAL_CERT,
-                             SigType.POSITIVE_CERT})
+_CERTIFICATIONS = frozenset(
+    {SigType.GENERIC_CERT, SigType.PERSONA_CERT, SigType.CASUAL_CERT, SigType.POSITIVE_CERT}
+)
 #: RFC 9580 §5.2.1: the signature types that belong under each component.
 _PRIMARY_SIGS = frozenset({SigType.DIRECT_KEY, SigType.KEY_REVOCATION})
 _USER_ID_SIGS = _CERTIFICATIONS | {SigType.CERT_REVOCATION}
@@ -462,7 +527,10 @@ class GrownCertificate:
 
 
 def union_certificate(
-    copies: Iterable[bytes], *, fingerprint: str, limits: Limits = DEFAULT_LIMITS,
+    copies: Iterable[bytes],
+    *,
+    fingerprint: str,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> bytes:
     """The union of binary copies of one certificate (RFC 9580 §10.1), as binary packets.
 
@@ -479,8 +547,12 @@ def union_certificate(
 
 
 def grow_certificate(
-    seen: bytes | None, copies: Iterable[bytes], *, fingerprint: str,
-    limits: Limits = DEFAULT_LIMITS, budget: WorkBudget | None = None,
+    seen: bytes | None,
+    copies: Iterable[bytes],
+    *,
+    fingerprint: str,
+    limits: Limits = DEFAULT_LIMITS,
+    budget: WorkBudget | None = None,
 ) -> GrownCertificate:
     """Grow the remembered certificate ``seen`` by the served ``copies``.
 
@@ -500,8 +572,9 @@ def grow_certificate(
     used = _emit(everything)
     known = _components(seen, limits) if seen else {}
     forged, unchecked = _vet(everything, known, budget or WorkBudget.of(limits), limits)
-    return GrownCertificate(used=used, remembered=_emit(everything), forged=forged,
-                            unchecked=unchecked)
+    return GrownCertificate(
+        used=used, remembered=_emit(everything), forged=forged, unchecked=unchecked
+    )
 
 
 def _collect(copies: Iterable[bytes], want: str, limits: Limits) -> _Union:
@@ -520,8 +593,9 @@ def _collect(copies: Iterable[bytes], want: str, limits: Limits) -> _Union:
                     raise MalformedError("a certificate must start with a public key packet")
                 key = parse_key_packet(pkt.body)
                 if key.fingerprint.hex().upper() != want:
-                    raise MalformedError(f"a copy of {want} holds the key "
-                                         f"{key.fingerprint.hex().upper()}")
+                    raise MalformedError(
+                        f"a copy of {want} holds the key {key.fingerprint.hex().upper()}"
+                    )
                 key_id = key.key_id
                 if primary is None:
                     primary = _Part(Tag.PUBLIC_KEY, pkt.body, {})
@@ -548,8 +622,11 @@ def _collect(copies: Iterable[bytes], want: str, limits: Limits) -> _Union:
             elif pkt.tag not in _SKIPPED:
                 target = None  # user attributes, unknown packets: not needed to judge a key
             if count > limits.certificate_packets:
-                raise LimitExceededError("number of packets in the remembered certificate",
-                                         limits.certificate_packets, source=want)
+                raise LimitExceededError(
+                    "number of packets in the remembered certificate",
+                    limits.certificate_packets,
+                    source=want,
+                )
     if primary is None:
         raise MalformedError(f"no copy of the certificate {want}")
     return _Union(primary, parts)
@@ -566,12 +643,14 @@ def _emit(union: _Union) -> bytes:
     return b"".join(out)
 
 
-_REVOCATIONS = frozenset({SigType.KEY_REVOCATION, SigType.SUBKEY_REVOCATION,
-                          SigType.CERT_REVOCATION})
+_REVOCATIONS = frozenset(
+    {SigType.KEY_REVOCATION, SigType.SUBKEY_REVOCATION, SigType.CERT_REVOCATION}
+)
 
 
-def _vet(union: _Union, known: dict[tuple[int, bytes], set[bytes]], budget: WorkBudget,
-         limits: Limits) -> tuple[int, int]:
+def _vet(
+    union: _Union, known: dict[tuple[int, bytes], set[bytes]], budget: WorkBudget, limits: Limits
+) -> tuple[int, int]:
     """Drop from ``union`` every signature ``known`` lacks that the primary did not make.
 
     Returns (forged, unchecked): signatures refuted, and signatures dropped unchecked
@@ -680,7 +759,8 @@ def _belonging(body: bytes, component: int, key_id: bytes, limits: Limits) -> Si
     except (MalformedError, UnsupportedError):
         return None
     allowed = {Tag.PUBLIC_KEY: _PRIMARY_SIGS, Tag.USER_ID: _USER_ID_SIGS}.get(
-        component, _SUBKEY_SIGS)
+        component, _SUBKEY_SIGS
+    )
     ids = sig.issuer_key_ids
     return sig if sig.sig_type in allowed and (not ids or key_id in ids) else None
 

@@ -110,9 +110,7 @@ class OwnershipRecord:
                 return maintainer
         return None
 
-    def judge_signer(
-        self, project: str, primary_fingerprint: str, signed: int
-    ) -> SignerJudgement:
+    def judge_signer(self, project: str, primary_fingerprint: str, signed: int) -> SignerJudgement:
         """The :class:`pgpverify.policy.SignerPolicy` of this record.
 
         A key may sign ``project`` if this record is about ``project``, the key is listed
@@ -121,18 +119,25 @@ class OwnershipRecord:
         from pgpverify.policy import SignerJudgement
 
         if not self.is_for(project):
-            return SignerJudgement(refusal=(
-                f"the ownership record is for project {self.project!r}, not {project!r}"))
+            return SignerJudgement(
+                refusal=(f"the ownership record is for project {self.project!r}, not {project!r}")
+            )
         maintainer = self.signer(primary_fingerprint)
         if maintainer is None:
-            return SignerJudgement(refusal=(
-                f"key {primary_fingerprint} is not listed for an Owner or Maintainer of "
-                f"{self.project}"))
+            return SignerJudgement(
+                refusal=(
+                    f"key {primary_fingerprint} is not listed for an Owner or Maintainer of "
+                    f"{self.project}"
+                )
+            )
         retired = self.retired_at(primary_fingerprint)
         if retired is not None and signed >= retired:
-            return SignerJudgement(refusal=(
-                f"key {primary_fingerprint} of {maintainer.user} was retired for "
-                f"{self.project} at {format_utc(retired)}; this signature was made after that"))
+            return SignerJudgement(
+                refusal=(
+                    f"key {primary_fingerprint} of {maintainer.user} was retired for "
+                    f"{self.project} at {format_utc(retired)}; this signature was made after that"
+                )
+            )
         return SignerJudgement(maintainer=maintainer)
 
     @classmethod
@@ -237,14 +242,17 @@ def _field(doc: dict[str, Any], name: str, kind: type, where: str, source: str |
         bad = first_unsafe(value)
         if bad is not None:
             what = _UNSAFE_KINDS.get(unicodedata.category(bad), "control characters")
-            raise OwnersError(f"{where}: '{name}' has {what} ({terminal_safe(bad)})",
-                              source=source)
+            raise OwnersError(f"{where}: '{name}' has {what} ({terminal_safe(bad)})", source=source)
     return value
 
 
 #: How a refused character is named (C0, DEL and C1 are "Cc").
-_UNSAFE_KINDS = {"Cc": "control characters", "Cf": "a bidi or invisible format character",
-                 "Zl": "a line separator", "Zp": "a paragraph separator"}
+_UNSAFE_KINDS = {
+    "Cc": "control characters",
+    "Cf": "a bidi or invisible format character",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
 
 
 _JSON_TYPES: dict[type, str] = {str: "string", list: "list", dict: "object"}

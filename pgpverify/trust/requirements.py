@@ -26,7 +26,10 @@ _NESTED = ("-r", "--requirement", "-c", "--constraint")
 
 
 def read_requirements(
-    path: Path, *, limits: Limits = DEFAULT_LIMITS, _depth: int = 0,
+    path: Path,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    _depth: int = 0,
     _seen: set[str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(normalized project names in order, problems as one-line messages).
@@ -44,16 +47,18 @@ def read_requirements(
             return [], []
         seen.add(key)
         if len(seen) > limits.requirements_files:
-            raise InputError(f"more than {limits.requirements_files} requirements files",
-                             source=str(path))
+            raise InputError(
+                f"more than {limits.requirements_files} requirements files", source=str(path)
+            )
         with path.open("rb") as fh:
             data = fh.read(limits.requirements_bytes + 1)
     except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
         why = err.strerror if isinstance(err, OSError) and err.strerror else err
         raise InputError(f"cannot read requirements file: {why}", source=str(path)) from None
     if len(data) > limits.requirements_bytes:
-        raise InputError(f"requirements file larger than {limits.requirements_bytes} bytes",
-                         source=str(path))
+        raise InputError(
+            f"requirements file larger than {limits.requirements_bytes} bytes", source=str(path)
+        )
     text = data.decode("utf-8", errors="replace")
     names: list[str] = []
     problems: list[str] = []
@@ -70,8 +75,9 @@ def read_requirements(
                 option, _, value = line.partition("=")
             if option in _NESTED and value.strip():
                 nested = path.parent / value.strip()
-                found, more = read_requirements(nested, limits=limits, _depth=_depth + 1,
-                                                _seen=seen)
+                found, more = read_requirements(
+                    nested, limits=limits, _depth=_depth + 1, _seen=seen
+                )
                 names += found
                 problems += more
             elif option in ("-e", "--editable"):

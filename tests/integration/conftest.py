@@ -69,11 +69,21 @@ def static_server():
     def start(directory: Path) -> str:
         port = free_port()
         url = f"http://127.0.0.1:{port}/"
-        stack.enter_context(running(
-            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-             "--directory", str(directory)],
-            url,
-        ))
+        stack.enter_context(
+            running(
+                [
+                    sys.executable,
+                    "-m",
+                    "http.server",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--directory",
+                    str(directory),
+                ],
+                url,
+            )
+        )
         return url
 
     with stack:
@@ -87,7 +97,21 @@ def pypiserver(tmp_path):
     packages.mkdir()
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    argv = [sys.executable, "-m", "pypiserver", "run", "-p", str(port), "-i", "127.0.0.1",
-            "-a", ".", "-P", ".", "--overwrite", str(packages)]
+    argv = [
+        sys.executable,
+        "-m",
+        "pypiserver",
+        "run",
+        "-p",
+        str(port),
+        "-i",
+        "127.0.0.1",
+        "-a",
+        ".",
+        "-P",
+        ".",
+        "--overwrite",
+        str(packages),
+    ]
     with running(argv, url):
         yield url

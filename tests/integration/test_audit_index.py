@@ -53,8 +53,13 @@ def serve(root: Path, delay: float = 0.0):
 
 
 def cli(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "pgpverify", *argv], capture_output=True,
-                          text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pgpverify", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     if check:
         assert done.returncode == 0, done.stderr
     return done
@@ -73,8 +78,21 @@ def test_audit_over_http_every_category(index, tmp_path):
     root, files = index
     server, url = serve(root)
     with server:
-        cli("audit", "run", "--index-url", url, "--db", str(tmp_path / "a.sqlite"), "--all",
-            "--at", AT, "--jobs", "3", "--max-rps", "500")
+        cli(
+            "audit",
+            "run",
+            "--index-url",
+            url,
+            "--db",
+            str(tmp_path / "a.sqlite"),
+            "--all",
+            "--at",
+            AT,
+            "--jobs",
+            "3",
+            "--max-rps",
+            "500",
+        )
     doc = report(tmp_path / "a.sqlite")
     assert nonzero(doc["totals"]) == expected_totals(files)
     by_file = {f["file"]: f for f in doc["files"]}
@@ -88,9 +106,25 @@ def test_audit_killed_with_sigkill_resumes_exactly_once(index, tmp_path):
     server, url = serve(root, delay=0.02)
     with server:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pgpverify", "audit", "run", "--index-url", url, "--db",
-             str(db), "--all", "--at", AT, "--jobs", "1"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "pgpverify",
+                "audit",
+                "run",
+                "--index-url",
+                url,
+                "--db",
+                str(db),
+                "--all",
+                "--at",
+                AT,
+                "--jobs",
+                "1",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         done = 0
         while time.monotonic() < deadline and proc.poll() is None:
@@ -110,8 +144,19 @@ def test_audit_killed_with_sigkill_resumes_exactly_once(index, tmp_path):
         # a store left by a killed run can be reported on
         partial = report(db)
         assert 5 <= len(partial["files"]) < len(files)
-        resumed = cli("audit", "run", "--index-url", url, "--db", str(db), "--all",
-                      "--at", AT, "--format", "json")
+        resumed = cli(
+            "audit",
+            "run",
+            "--index-url",
+            url,
+            "--db",
+            str(db),
+            "--all",
+            "--at",
+            AT,
+            "--format",
+            "json",
+        )
         whole = tmp_path / "whole.sqlite"
         cli("audit", "run", "--index-url", url, "--db", str(whole), "--all", "--at", AT)
     summary = json.loads(resumed.stdout.strip().splitlines()[-1])
@@ -128,12 +173,38 @@ def test_audit_shards_merged_equal_one_run_and_from_store_without_the_index(inde
     server, url = serve(root)
     with server:
         for k in (1, 2):
-            cli("audit", "run", "--index-url", url, "--db", str(tmp_path / f"s{k}.sqlite"),
-                "--all", "--at", AT, "--shard", f"{k}/2")
-        cli("audit", "run", "--index-url", url, "--db", str(tmp_path / "one.sqlite"),
-            "--all", "--at", AT)
-    cli("audit", "merge", str(tmp_path / "s1.sqlite"), str(tmp_path / "s2.sqlite"), "-o",
-        str(tmp_path / "all.sqlite"))
+            cli(
+                "audit",
+                "run",
+                "--index-url",
+                url,
+                "--db",
+                str(tmp_path / f"s{k}.sqlite"),
+                "--all",
+                "--at",
+                AT,
+                "--shard",
+                f"{k}/2",
+            )
+        cli(
+            "audit",
+            "run",
+            "--index-url",
+            url,
+            "--db",
+            str(tmp_path / "one.sqlite"),
+            "--all",
+            "--at",
+            AT,
+        )
+    cli(
+        "audit",
+        "merge",
+        str(tmp_path / "s1.sqlite"),
+        str(tmp_path / "s2.sqlite"),
+        "-o",
+        str(tmp_path / "all.sqlite"),
+    )
     merged, one = report(tmp_path / "all.sqlite"), report(tmp_path / "one.sqlite")
     assert merged["totals"] == one["totals"]
     key = lambda f: (f["project"], f["file"])  # noqa: E731
@@ -148,17 +219,47 @@ def test_audit_mirror_equals_the_index(index, tmp_path):
     root, _ = index
     server, url = serve(root)
     with server:
-        cli("audit", "run", "--index-url", url, "--db", str(tmp_path / "h.sqlite"), "--all",
-            "--at", AT)
-    cli("audit", "run", "--mirror", str(root), "--db", str(tmp_path / "m.sqlite"), "--all",
-        "--at", AT)
+        cli(
+            "audit",
+            "run",
+            "--index-url",
+            url,
+            "--db",
+            str(tmp_path / "h.sqlite"),
+            "--all",
+            "--at",
+            AT,
+        )
+    cli(
+        "audit",
+        "run",
+        "--mirror",
+        str(root),
+        "--db",
+        str(tmp_path / "m.sqlite"),
+        "--all",
+        "--at",
+        AT,
+    )
     assert report(tmp_path / "h.sqlite")["totals"] == report(tmp_path / "m.sqlite")["totals"]
 
 
 def test_audit_unreachable_index_is_incomplete_not_a_traceback(tmp_path):
     url = f"http://127.0.0.1:{free_port()}/simple/"
-    done = cli("audit", "run", "--index-url", url, "--db", str(tmp_path / "a.sqlite"),
-               "demo-pkg", "--retries", "0", "--timeout", "2", check=False)
+    done = cli(
+        "audit",
+        "run",
+        "--index-url",
+        url,
+        "--db",
+        str(tmp_path / "a.sqlite"),
+        "demo-pkg",
+        "--retries",
+        "0",
+        "--timeout",
+        "2",
+        check=False,
+    )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "not audited: demo-pkg" in done.stderr

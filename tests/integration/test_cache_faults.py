@@ -31,8 +31,11 @@ def clock():
 
 @pytest.fixture
 def setup(tmp_path, clock):
-    http = HttpFetcher(HttpConfig(connect_timeout=2.0, read_timeout=0.5, retries=2,
-                                  backoff=0.0, sleep=lambda _s: None))
+    http = HttpFetcher(
+        HttpConfig(
+            connect_timeout=2.0, read_timeout=0.5, retries=2, backoff=0.0, sleep=lambda _s: None
+        )
+    )
     cache = Cache.open(tmp_path / "cache", clock=clock)
     yield CachingFetcher(http, cache, clock=clock, negative_ttl=300.0), cache, tmp_path
     cache.close()
@@ -98,5 +101,4 @@ def test_cache_ignores_validators_it_cannot_send_back(server, setup, etag):
 
 def test_cache_keeps_a_sane_validator(server, setup):
     fetcher, _, _ = setup  # the good twin
-    assert fetcher.get(server.url + "/odd-validators?etag=%22v1%22",
-                       max_bytes=CAP).etag == '"v1"'
+    assert fetcher.get(server.url + "/odd-validators?etag=%22v1%22", max_bytes=CAP).etag == '"v1"'

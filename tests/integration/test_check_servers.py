@@ -24,8 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def check(capsys, *args):
-    code = main(["check", *[str(a) for a in args], "--format", "json", "--at", AT,
-                 "--no-cache"])
+    code = main(["check", *[str(a) for a in args], "--format", "json", "--at", AT, "--no-cache"])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     return code, json.loads(out), err
@@ -51,16 +50,27 @@ def test_check_static_http_index(tmp_path, static_server, capsys):
     code, doc, _ = check(capsys, house, "--index-url", url)
     assert code == 1
     assert [(f["project"], f["status"], f["reason"]) for f in doc["files"]] == [
-        ("alpha", "good", "good"), ("beta", "unsigned", "unsigned"),
-        ("gamma", "rejected", "unknown-key")]
+        ("alpha", "good", "good"),
+        ("beta", "unsigned", "unsigned"),
+        ("gamma", "rejected", "unknown-key"),
+    ]
     assert doc["files"][0]["signature"].startswith(url.removesuffix("simple/"))
     assert doc["files"][0]["maintainer"] == "alice"
 
-    code, doc, _ = check(capsys, house / world.dists[0].filename, house / tampered.filename,
-                         "--index-url", url, "--require-signatures", "--jobs", "1")
+    code, doc, _ = check(
+        capsys,
+        house / world.dists[0].filename,
+        house / tampered.filename,
+        "--index-url",
+        url,
+        "--require-signatures",
+        "--jobs",
+        "1",
+    )
     assert code == 1
-    code, doc, _ = check(capsys, house / world.dists[1].filename, "--index-url", url,
-                         "--require-signatures")
+    code, doc, _ = check(
+        capsys, house / world.dists[1].filename, "--index-url", url, "--require-signatures"
+    )
     assert (code, doc["files"][0]["status"]) == (1, "rejected")
 
     # a hash mismatch fails
@@ -90,8 +100,7 @@ def test_check_server_not_answering_is_a_per_file_error(tmp_path, static_server,
 
 def _fresh_venv(tmp_path: Path) -> Path:
     venv = tmp_path / "fresh"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
     return venv / ("Scripts" if os.name == "nt" else "bin") / "python"
 
 
@@ -99,19 +108,31 @@ def _install(python: Path, *args: object) -> subprocess.CompletedProcess[str]:
     # pgpverify runs under the fresh interpreter (so pip installs there), importing itself
     # and its dependencies from this checkout and its environment
     paths = [str(ROOT), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PIP_NO_CACHE_DIR": "1",
-           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    return subprocess.run([str(python), "-m", "pgpverify", "install", *map(str, args)],
-                          env=env, capture_output=True, text=True, check=False)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(paths),
+        "PIP_NO_CACHE_DIR": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    return subprocess.run(
+        [str(python), "-m", "pgpverify", "install", *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def _installed(python: Path) -> list[str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    code = ("import importlib.metadata as m, json; print(json.dumps(sorted("
-            "d.metadata['Name'] for d in m.distributions() if d.metadata['Name'] in "
-            "('alpha', 'beta', 'gamma'))))")
-    done = subprocess.run([str(python), "-c", code], env=env, capture_output=True, text=True,
-                          check=True)
+    code = (
+        "import importlib.metadata as m, json; print(json.dumps(sorted("
+        "d.metadata['Name'] for d in m.distributions() if d.metadata['Name'] in "
+        "('alpha', 'beta', 'gamma'))))"
+    )
+    done = subprocess.run(
+        [str(python), "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout)
 
 
@@ -131,12 +152,15 @@ def test_install_into_fresh_venv(tmp_path, static_server):
 
     # alpha (signed) and its dependency beta (unsigned, allowed): exactly those
     reqs.write_text("alpha==1.0\n")
-    done = _install(python, "-r", reqs, "--index-url", url, "--no-cache", "--at", AT,
-                    "--format", "json")
+    done = _install(
+        python, "-r", reqs, "--index-url", url, "--no-cache", "--at", AT, "--format", "json"
+    )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert [(f["project"], f["status"]) for f in doc["files"]] == [
-        ("alpha", "good"), ("beta", "unsigned")]
+        ("alpha", "good"),
+        ("beta", "unsigned"),
+    ]
     assert _installed(python) == ["alpha", "beta"]
 
 
@@ -153,7 +177,7 @@ class _DocumentServer:
 
         from fakeindex import ROOT as FAKE_ROOT
 
-        served = {url[len(FAKE_ROOT) - 1:]: doc for url, doc in documents.items()}
+        served = {url[len(FAKE_ROOT) - 1 :]: doc for url, doc in documents.items()}
         state = {"count": 0}
         lock = threading.Lock()
 
@@ -202,14 +226,17 @@ def test_check_json_only_index_with_upload_times(tmp_path, capsys):
     with _DocumentServer(world.fake(page="json").documents) as server:
         code, doc, _ = check(capsys, house, "--index-url", server.url + "simple/")
         assert code == 0
-        assert [(f["project"], f["status"], f["backsigned"], f["upload_time"])
-                for f in doc["files"]] == [
+        assert [
+            (f["project"], f["status"], f["backsigned"], f["upload_time"]) for f in doc["files"]
+        ] == [
             ("alpha", "good", False, "2024-03-01T11:00:00Z"),
             ("beta", "good", True, "2023-01-01T00:00:00Z"),
-            ("gamma", "unsigned", None, "2024-01-01T00:00:00Z")]
+            ("gamma", "unsigned", None, "2024-01-01T00:00:00Z"),
+        ]
         assert any("backsigned" in w for w in doc["files"][1]["warnings"])
-        code, doc, _ = check(capsys, house, "--index-url", server.url + "simple/",
-                             "--reject-backsigned")
+        code, doc, _ = check(
+            capsys, house, "--index-url", server.url + "simple/", "--reject-backsigned"
+        )
         assert code == 1
         assert [f["reason"] for f in doc["files"]] == ["good", "backsigned", "unsigned"]
 
@@ -222,8 +249,7 @@ def test_check_server_dying_mid_run_keeps_earlier_results(tmp_path, capsys):
     house = world.local(tmp_path / "house")
     # alpha needs 4 documents (record, key, page, .asc); then the server dies
     with _DocumentServer(world.fake(page="json").documents, die_after=4) as server:
-        code, doc, _ = check(capsys, house, "--index-url", server.url + "simple/",
-                             "--retries", "0")
+        code, doc, _ = check(capsys, house, "--index-url", server.url + "simple/", "--retries", "0")
     assert code == 2
     assert [f["status"] for f in doc["files"]] == ["good", "error", "error"]
     assert all("127.0.0.1" in f["message"] for f in doc["files"][1:])
@@ -242,17 +268,24 @@ def test_check_pypiserver_with_static_pgp_tree(tmp_path, pypiserver, static_serv
         files = {"content": (dist.filename, dist.data)}
         if dist.signature is not None:
             files["gpg_signature"] = (f"{dist.filename}.asc", dist.signature)
-        answer = requests.post(pypiserver, data={":action": "file_upload", "name": dist.project,
-                                                 "version": "1.0"}, files=files, timeout=30)
+        answer = requests.post(
+            pypiserver,
+            data={":action": "file_upload", "name": dist.project, "version": "1.0"},
+            files=files,
+            timeout=30,
+        )
         assert answer.status_code == 200, answer.text
         answer.close()
     keys = world.write(tmp_path / "keys").parent
     keys_url = static_server(keys)
     house = world.local(tmp_path / "house")
-    code, doc, _ = check(capsys, house, "--index-url", pypiserver + "simple/",
-                         "--keys-url", keys_url)
+    code, doc, _ = check(
+        capsys, house, "--index-url", pypiserver + "simple/", "--keys-url", keys_url
+    )
     assert code == 1
     assert [(f["project"], f["status"], f["reason"]) for f in doc["files"]] == [
-        ("alpha", "good", "good"), ("beta", "unsigned", "unsigned"),
-        ("gamma", "rejected", "unknown-key")]
+        ("alpha", "good", "good"),
+        ("beta", "unsigned", "unsigned"),
+        ("gamma", "rejected", "unknown-key"),
+    ]
     assert doc["files"][0]["signature"].startswith(pypiserver)

@@ -22,7 +22,7 @@ AT = "2025-06-01T00:00:00Z"
 def write_tree(directory: Path, *, signature: bool = True) -> None:
     """The demo index as static files: simple/, packages/ and the pgp/ tree."""
     for url, (_status, body, _ctype) in demo_index(signature=signature).documents.items():
-        rel = url[len(ROOT):]
+        rel = url[len(ROOT) :]
         path = directory / (rel + "index.html" if rel.endswith("/") else rel)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
@@ -56,8 +56,9 @@ def test_static_pep503_tree_good_then_offline_then_key_change(tmp_path, static_s
     assert doc["signature"] == url + f"packages/{WHEEL}.asc"
     assert doc["keys_changed"] is None
 
-    code, doc, _ = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache,
-                          "--offline")
+    code, doc, _ = verify(
+        capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache, "--offline"
+    )
     assert code == 0, doc
 
     record_path = tree / "pgp" / "projects" / "demo-pkg.json"
@@ -74,16 +75,18 @@ def test_static_pep503_tree_good_then_offline_then_key_change(tmp_path, static_s
 
     # two keys removed: narrowing, reported and remembered, not rejected
     edit(json.dumps(record), 10)
-    code, doc, err = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache,
-                            "--fail-on-key-change")
+    code, doc, err = verify(
+        capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache, "--fail-on-key-change"
+    )
     assert code == 0, doc
     assert len(doc["keys_changed"]["removed"]) == 2
     assert doc["keys_changed"]["widens"] is False
     assert "CHANGED" in err
     # the same two keys back: widening, rejected until a run without the flag accepts it
     edit(original, 20)
-    code, doc, err = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache,
-                            "--fail-on-key-change")
+    code, doc, err = verify(
+        capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache, "--fail-on-key-change"
+    )
     assert code == 1
     assert doc["reason"] == "keys-changed"
     assert len(doc["keys_changed"]["added"]) == 2
@@ -91,8 +94,9 @@ def test_static_pep503_tree_good_then_offline_then_key_change(tmp_path, static_s
     code, doc, _ = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache)
     assert code == 0
     assert doc["keys_changed"] is not None
-    code, doc, _ = verify(capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache,
-                          "--fail-on-key-change")
+    code, doc, _ = verify(
+        capsys, wheel, "--index-url", url + "simple/", "--cache-dir", cache, "--fail-on-key-change"
+    )
     assert code == 0, "accepted by the run without the flag"
 
 
@@ -119,8 +123,9 @@ def test_index_down_is_an_error_not_unknown_key(tmp_path, capsys):
     from conftest import free_port
 
     url = f"http://127.0.0.1:{free_port()}/simple/"
-    code = main(["verify", str(lone_wheel(tmp_path)), "--index-url", url, "--no-cache",
-                 "--retries", "0"])
+    code = main(
+        ["verify", str(lone_wheel(tmp_path)), "--index-url", url, "--no-cache", "--retries", "0"]
+    )
     out, err = capsys.readouterr()
     assert code == 2
     assert out == ""
@@ -128,8 +133,9 @@ def test_index_down_is_an_error_not_unknown_key(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_pypiserver_upload_then_verify_with_static_pgp_tree(tmp_path, pypiserver, static_server,
-                                                             capsys):
+def test_pypiserver_upload_then_verify_with_static_pgp_tree(
+    tmp_path, pypiserver, static_server, capsys
+):
     with (DEMO / WHEEL).open("rb") as dist, (DEMO / f"{WHEEL}.asc").open("rb") as sig:
         answer = requests.post(
             pypiserver,
@@ -146,15 +152,31 @@ def test_pypiserver_upload_then_verify_with_static_pgp_tree(tmp_path, pypiserver
     keys_url = static_server(keys_tree)
     cache = tmp_path / "cache"
 
-    code, doc, _ = verify(capsys, lone_wheel(tmp_path), "--index-url", pypiserver + "simple/",
-                          "--keys-url", keys_url, "--cache-dir", cache)
+    code, doc, _ = verify(
+        capsys,
+        lone_wheel(tmp_path),
+        "--index-url",
+        pypiserver + "simple/",
+        "--keys-url",
+        keys_url,
+        "--cache-dir",
+        cache,
+    )
     assert code == 0, doc
     assert doc["signature"].startswith(pypiserver)
     assert doc["maintainer"]["user"] == "alice"
 
     tampered = lone_wheel(tmp_path, DEMO / "tampered" / WHEEL)
-    code, doc, _ = verify(capsys, tampered, "--index-url", pypiserver + "simple/",
-                          "--keys-url", keys_url, "--cache-dir", cache)
+    code, doc, _ = verify(
+        capsys,
+        tampered,
+        "--index-url",
+        pypiserver + "simple/",
+        "--keys-url",
+        keys_url,
+        "--cache-dir",
+        cache,
+    )
     assert code == 1
     assert doc["reason"] == "bad-signature"
 
@@ -166,8 +188,19 @@ def test_lock_from_a_real_index_then_verify_offline(tmp_path, static_server, cap
     req = tmp_path / "requirements.txt"
     req.write_text("demo-pkg==1.0.0\n")
     lock = tmp_path / "pgpverify.lock"
-    code = main(["lock", "-r", str(req), "--index-url", url + "simple/", "-o", str(lock),
-                 "--cache-dir", str(tmp_path / "cache")])
+    code = main(
+        [
+            "lock",
+            "-r",
+            str(req),
+            "--index-url",
+            url + "simple/",
+            "-o",
+            str(lock),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "1 project(s)" in out
@@ -199,8 +232,9 @@ def test_published_revocation_reaches_verifiers_over_http(tmp_path, static_serve
     assert "revoked: the primary key was revoked at 2024-06-01T00:00:00Z" in err
     url = static_server(tree)
 
-    code, doc, _ = verify(capsys, lone_wheel(tmp_path), "--index-url", url + "simple/",
-                          "--no-cache")
+    code, doc, _ = verify(
+        capsys, lone_wheel(tmp_path), "--index-url", url + "simple/", "--no-cache"
+    )
     assert code == 0, doc
     revoked = lone_wheel(tmp_path, DEMO / "revoked" / WHEEL)
     shutil.copy(DEMO / "revoked" / f"{WHEEL}.asc", revoked.with_name(WHEEL + ".asc"))
@@ -219,8 +253,17 @@ def test_text_from_the_index_is_escaped_for_the_terminal(tmp_path, static_server
     record["maintainers"][0]["user"] = "alice\u009b2J\u202egnp.exe"
     record_path.write_text(json.dumps(record), encoding="utf-8")
     url = static_server(tree)
-    code = main(["verify", str(lone_wheel(tmp_path)), "--index-url", url + "simple/",
-                 "--no-cache", "--at", AT])
+    code = main(
+        [
+            "verify",
+            str(lone_wheel(tmp_path)),
+            "--index-url",
+            url + "simple/",
+            "--no-cache",
+            "--at",
+            AT,
+        ]
+    )
     out, err = capsys.readouterr()
     # such a record is refused (a name must not disguise itself), and the refusal shows
     # the character escaped: nothing raw reaches the terminal

@@ -34,8 +34,13 @@ ENVIRONMENT = ("PIP_INDEX_URL", "PIP_CONFIG_FILE", "HTTP_PROXY", "HTTPS_PROXY", 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, handler: type[SimpleHTTPRequestHandler], directory: Path,
-                 auth: str | None, drip: float | None) -> None:
+    def __init__(
+        self,
+        handler: type[SimpleHTTPRequestHandler],
+        directory: Path,
+        auth: str | None,
+        drip: float | None,
+    ) -> None:
         self.seen: list[tuple[str, str | None]] = []
         self.auth = auth
         self.drip = drip
@@ -74,8 +79,9 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(directory: Path, *, auth: str | None = None,
-          drip: float | None = None) -> Iterator[_Server]:
+def serve(
+    directory: Path, *, auth: str | None = None, drip: float | None = None
+) -> Iterator[_Server]:
     server = _Server(_Handler, directory, auth, drip)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
@@ -106,7 +112,7 @@ def _clean_environment(monkeypatch):
 def write_tree(directory: Path, *, files_url: str | None = None, at_root: bool = False) -> None:
     """The demo index as files; its page may link the wheel on another host, or sit at /."""
     for url, (_status, body, _ctype) in demo_index().documents.items():
-        rel = url[len(ROOT):]
+        rel = url[len(ROOT) :]
         data = body
         if rel == "simple/demo-pkg/":
             if files_url is not None:
@@ -133,7 +139,8 @@ def stored_bytes(directory: Path) -> bytes:
 
 
 def test_cli_credentials_go_to_the_index_only_and_are_written_nowhere(
-        tmp_path, capsys, monkeypatch):
+    tmp_path, capsys, monkeypatch
+):
     index_tree, files_tree = tmp_path / "index", tmp_path / "files"
     with serve(files_tree) as files:
         write_tree(index_tree, files_url=url_of(files))
@@ -146,13 +153,34 @@ def test_cli_credentials_go_to_the_index_only_and_are_written_nowhere(
             outputs = [
                 run(capsys, "verify", wheel, *common, "--format", "json"),
                 run(capsys, "verify", wheel, *common),
-                run(capsys, "lock", "demo-pkg", "--index-url", index_url, "--cache-dir", cache,
-                    "-o", lock),
+                run(
+                    capsys,
+                    "lock",
+                    "demo-pkg",
+                    "--index-url",
+                    index_url,
+                    "--cache-dir",
+                    cache,
+                    "-o",
+                    lock,
+                ),
                 # errors: a wrong password (401), an unusable URL, a page with no such file
-                run(capsys, "verify", wheel, "--index-url",
-                    index_url.replace(SECRET, SECRET + "-wrong"), "--no-cache"),
-                run(capsys, "verify", wheel, "--index-url",
-                    f"https://alice:{SECRET}@/simple/", "--no-cache"),
+                run(
+                    capsys,
+                    "verify",
+                    wheel,
+                    "--index-url",
+                    index_url.replace(SECRET, SECRET + "-wrong"),
+                    "--no-cache",
+                ),
+                run(
+                    capsys,
+                    "verify",
+                    wheel,
+                    "--index-url",
+                    f"https://alice:{SECRET}@/simple/",
+                    "--no-cache",
+                ),
                 run(capsys, "verify", wheel, *common, "--project", "nothing-here"),
             ]
             monkeypatch.setenv("PIP_INDEX_URL", url_of(index, f"{SECRET}@") + "simple/")
@@ -173,9 +201,11 @@ def test_cli_credentials_go_to_the_index_only_and_are_written_nowhere(
     assert SECRET.encode() not in stored_bytes(cache)
     # sent with every request to the index's origin, never to the files host
     assert index.seen
-    assert {auth for _, auth in index.seen} <= {basic("alice", SECRET),
-                                                basic("alice", SECRET + "-wrong"),
-                                                basic(SECRET, "")}
+    assert {auth for _, auth in index.seen} <= {
+        basic("alice", SECRET),
+        basic("alice", SECRET + "-wrong"),
+        basic(SECRET, ""),
+    }
     assert any(path.endswith(".asc") for path, _ in files.seen)
     assert [auth for _, auth in files.seen if auth is not None] == []
 
@@ -189,8 +219,18 @@ def test_cli_index_at_the_host_root_finds_its_pgp_tree(tmp_path, capsys, suffix)
     write_tree(tree, at_root=True)
     with serve(tree) as index:
         index_url = url_of(index).rstrip("/") + suffix
-        code, out, err = run(capsys, "verify", lone_wheel(tmp_path), "--index-url", index_url,
-                             "--no-cache", "--at", AT, "--format", "json")
+        code, out, err = run(
+            capsys,
+            "verify",
+            lone_wheel(tmp_path),
+            "--index-url",
+            index_url,
+            "--no-cache",
+            "--at",
+            AT,
+            "--format",
+            "json",
+        )
     assert code == 0, err
     assert json.loads(out)["maintainer"] == {"user": "alice", "role": "Owner"}
     paths = [path for path, _ in index.seen]
@@ -204,9 +244,18 @@ def test_cli_index_at_the_host_root_finds_its_pgp_tree(tmp_path, capsys, suffix)
 def test_cli_timeout_cuts_off_an_index_that_trickles(tmp_path, capsys):
     with serve(tmp_path, drip=0.05) as index:  # 1000 bytes at 20 a second: 50 s
         started = time.monotonic()
-        code, _, err = run(capsys, "verify", lone_wheel(tmp_path), "--index-url",
-                           url_of(index) + "simple/", "--no-cache", "--timeout", "0.5",
-                           "--retries", "2")
+        code, _, err = run(
+            capsys,
+            "verify",
+            lone_wheel(tmp_path),
+            "--index-url",
+            url_of(index) + "simple/",
+            "--no-cache",
+            "--timeout",
+            "0.5",
+            "--retries",
+            "2",
+        )
         took = time.monotonic() - started
     assert code == 2
     assert err.startswith("pgpverify: error: http://127.0.0.1:")

@@ -177,16 +177,23 @@ def make_certificate(primary: _Signer, subkey: _Signer | None = None) -> bytes:
     uid = b"Property Test <property@example.org>"
     pmat = key_hash_material(primary.body)
     selfsig = make_signature(
-        primary, 0x13, pmat + b"\xb4" + len(uid).to_bytes(4, "big") + uid,
-        created=CREATED, extra_hashed=subpacket(27, b"\x03"),
+        primary,
+        0x13,
+        pmat + b"\xb4" + len(uid).to_bytes(4, "big") + uid,
+        created=CREATED,
+        extra_hashed=subpacket(27, b"\x03"),
     )
     out = packet(6, primary.body) + packet(13, uid) + packet(2, selfsig)
     if subkey is not None:
         bmat = pmat + key_hash_material(subkey.body)
         back = make_signature(subkey, 0x19, bmat, created=CREATED)
         binding = make_signature(
-            primary, 0x18, bmat, created=CREATED,
-            extra_hashed=subpacket(27, b"\x02"), unhashed=subpacket(32, back),
+            primary,
+            0x18,
+            bmat,
+            created=CREATED,
+            extra_hashed=subpacket(27, b"\x02"),
+            unhashed=subpacket(32, back),
         )
         out += packet(14, subkey.body) + packet(2, binding)
     return out
@@ -208,19 +215,38 @@ def _gpg_material() -> list[tuple[bytes, bytes]]:
         doc = Path(home) / "doc.txt"
         doc.write_bytes(DOCUMENT)
         for uid, algo in (("Ed <ed@example.org>", "ed25519"), ("Rsa <rsa@example.org>", "rsa2048")):
-            subprocess.run([*base, "--quick-gen-key", uid, algo, "sign", "0"], env=env,
-                           check=True, capture_output=True, timeout=120)
-            key = subprocess.run([*base, "--armor", "--export", uid], env=env, check=True,
-                                 capture_output=True, timeout=60).stdout
-            sig = subprocess.run([*base, "--armor", "--local-user", uid, "--detach-sign",
-                                  "--output", "-", str(doc)], env=env, check=True,
-                                 capture_output=True, timeout=60).stdout
+            subprocess.run(
+                [*base, "--quick-gen-key", uid, algo, "sign", "0"],
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+            key = subprocess.run(
+                [*base, "--armor", "--export", uid],
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=60,
+            ).stdout
+            sig = subprocess.run(
+                [*base, "--armor", "--local-user", uid, "--detach-sign", "--output", "-", str(doc)],
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=60,
+            ).stdout
             out.append((key, sig))
     except (OSError, subprocess.SubprocessError):
         return out
     finally:
-        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False,
-                       capture_output=True, timeout=30)
+        subprocess.run(
+            ["gpgconf", "--kill", "gpg-agent"],
+            env=env,
+            check=False,
+            capture_output=True,
+            timeout=30,
+        )
         shutil.rmtree(home, ignore_errors=True)
     return out
 
@@ -254,7 +280,10 @@ def _bodies(data: bytes, tags: set[int]) -> list[bytes]:
 @functools.cache
 def material() -> Material:
     rsa_key, p256_key, ed_key, ed_sub = (
-        _rsa_signer(), _p256_signer(), _ed25519_signer(), _ed25519_signer()
+        _rsa_signer(),
+        _p256_signer(),
+        _ed25519_signer(),
+        _ed25519_signer(),
     )
     certs = [
         make_certificate(rsa_key),
@@ -262,8 +291,7 @@ def material() -> Material:
         make_certificate(ed_key, ed_sub),
     ]
     doc_sigs = [
-        packet(2, make_signature(signer, 0x00, DOCUMENT))
-        for signer in (rsa_key, p256_key, ed_sub)
+        packet(2, make_signature(signer, 0x00, DOCUMENT)) for signer in (rsa_key, p256_key, ed_sub)
     ]
     sig_files = [armor("SIGNATURE", s) for s in doc_sigs] + [doc_sigs[0]]
     for key, sig in _gpg_material():

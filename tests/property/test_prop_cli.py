@@ -41,42 +41,120 @@ def _argv_safe(text: str) -> bool:
 
 
 ODD = [
-    "", " ", ".", "./", "/", "..", "-", "--", "-x", "=", "@", "~", "%s", "{}", "\\",
-    "\n", "a\nb", "\r", "\t", "\x1b[31m", "\x1b]0;title\x07", "\x7f", "\x9b2J", "\u202e",
-    "\u2066x\u2069", "\u200f", "\ufeff", "\u2028", "🦄", "Zoë", "李", "e\u0301",
-    os.fsdecode(b"\xff\xfe"), os.fsdecode(b"name\x80.whl"), "x" * 300, "y" * 5000, "a/" * 600,
-    "demo_pkg-1.0.0-py3-none-any.whl.asc", "demo-pkg", "Demo_Pkg", "pkg==1.0", "-e .",
-    "2025-06-01", "2025-13-45T99:99:99Z", "nan", "inf", "-1", "1e400", "0", "99999999999",
-    "text", "json", "http://", "https://", "http://[::1", "https://user:pw@", "file:///etc",
-    "http://127.0.0.1:9/simple/", "https://index.invalid/simple/", "https://\u202e/",
+    "",
+    " ",
+    ".",
+    "./",
+    "/",
+    "..",
+    "-",
+    "--",
+    "-x",
+    "=",
+    "@",
+    "~",
+    "%s",
+    "{}",
+    "\\",
+    "\n",
+    "a\nb",
+    "\r",
+    "\t",
+    "\x1b[31m",
+    "\x1b]0;title\x07",
+    "\x7f",
+    "\x9b2J",
+    "\u202e",
+    "\u2066x\u2069",
+    "\u200f",
+    "\ufeff",
+    "\u2028",
+    "🦄",
+    "Zoë",
+    "李",
+    "e\u0301",
+    os.fsdecode(b"\xff\xfe"),
+    os.fsdecode(b"name\x80.whl"),
+    "x" * 300,
+    "y" * 5000,
+    "a/" * 600,
+    "demo_pkg-1.0.0-py3-none-any.whl.asc",
+    "demo-pkg",
+    "Demo_Pkg",
+    "pkg==1.0",
+    "-e .",
+    "2025-06-01",
+    "2025-13-45T99:99:99Z",
+    "nan",
+    "inf",
+    "-1",
+    "1e400",
+    "0",
+    "99999999999",
+    "text",
+    "json",
+    "http://",
+    "https://",
+    "http://[::1",
+    "https://user:pw@",
+    "file:///etc",
+    "http://127.0.0.1:9/simple/",
+    "https://index.invalid/simple/",
+    "https://\u202e/",
 ]
 ODD_TEXT = st.sampled_from(ODD) | st.text(max_size=40).filter(_argv_safe)
 #: read-only inputs may be absolute and real
-READ = ODD_TEXT | st.sampled_from([
-    str(WHEEL), f"{WHEEL}.asc", str(DEMO / "keyring.asc"), str(DEMO / "owners"),
-    str(DEMO / "owners" / "demo-pkg.json"), str(DEMO), "/dev/null", "/etc/passwd", "/proc",
-])
+READ = ODD_TEXT | st.sampled_from(
+    [
+        str(WHEEL),
+        f"{WHEEL}.asc",
+        str(DEMO / "keyring.asc"),
+        str(DEMO / "owners"),
+        str(DEMO / "owners" / "demo-pkg.json"),
+        str(DEMO),
+        "/dev/null",
+        "/etc/passwd",
+        "/proc",
+    ]
+)
 #: outputs (and the cache) stay under the temporary working directory
 WRITE = ODD_TEXT.filter(lambda s: not s.startswith(("/", "~")) and ".." not in s)
 
 COMMON = [
-    ("--index-url", READ), ("--keys-url", READ), ("--cache-dir", WRITE), ("--no-cache", None),
-    ("--offline", None), ("--not-found-ttl", ODD_TEXT), ("--timeout", ODD_TEXT),
-    ("--retries", ODD_TEXT), ("--cert", READ), ("--allow-insecure", None),
+    ("--index-url", READ),
+    ("--keys-url", READ),
+    ("--cache-dir", WRITE),
+    ("--no-cache", None),
+    ("--offline", None),
+    ("--not-found-ttl", ODD_TEXT),
+    ("--timeout", ODD_TEXT),
+    ("--retries", ODD_TEXT),
+    ("--cert", READ),
+    ("--allow-insecure", None),
 ]
 OPTIONS = {
     "verify": [
-        ("--signature", READ), ("--keyring", READ), ("--keyring", READ), ("--project", READ),
-        ("--owners", READ), ("--lock", READ), ("--at", ODD_TEXT), ("--format", ODD_TEXT),
-        ("--fail-on-key-change", None), *COMMON,
+        ("--signature", READ),
+        ("--keyring", READ),
+        ("--keyring", READ),
+        ("--project", READ),
+        ("--owners", READ),
+        ("--lock", READ),
+        ("--at", ODD_TEXT),
+        ("--format", ODD_TEXT),
+        ("--fail-on-key-change", None),
+        *COMMON,
     ],
     "lock": [("-r", READ), ("--requirement", READ), ("-o", WRITE), *COMMON],
     "publish": [("--keys", READ), ("--owners", READ), ("-o", WRITE), ("--output", WRITE)],
 }
 POSITIONAL = {"verify": READ, "lock": ODD_TEXT | READ, "publish": ODD_TEXT}
 #: appended last, so they win: no retry back-off, no wait on a server
-FAST = {"verify": ["--retries", "0", "--timeout", "1"],
-        "lock": ["--retries", "0", "--timeout", "1"], "publish": []}
+FAST = {
+    "verify": ["--retries", "0", "--timeout", "1"],
+    "lock": ["--retries", "0", "--timeout", "1"],
+    "publish": [],
+}
 
 
 @st.composite
@@ -96,13 +174,39 @@ def argv(draw):
 #: good command lines: one or two of their words are swapped for odd ones, so runs get past
 #: argparse into keyrings, records, the cache, locks and publishing
 TEMPLATES = [
-    ["verify", str(WHEEL), "--keyring", str(DEMO / "keyring.asc"), "--at", "2025-06-01",
-     "--project", "demo-pkg", "--owners", str(DEMO / "owners" / "demo-pkg.json")],
+    [
+        "verify",
+        str(WHEEL),
+        "--keyring",
+        str(DEMO / "keyring.asc"),
+        "--at",
+        "2025-06-01",
+        "--project",
+        "demo-pkg",
+        "--owners",
+        str(DEMO / "owners" / "demo-pkg.json"),
+    ],
     ["verify", str(WHEEL), "--keyring", str(DEMO / "keyring.asc"), "--format", "json"],
-    ["verify", str(WHEEL), "--index-url", "http://127.0.0.1:9/simple/", "--offline",
-     "--cache-dir", "cache"],
-    ["lock", "demo-pkg", "--index-url", "http://127.0.0.1:9/simple/", "--offline",
-     "--cache-dir", "cache", "-o", "out.lock"],
+    [
+        "verify",
+        str(WHEEL),
+        "--index-url",
+        "http://127.0.0.1:9/simple/",
+        "--offline",
+        "--cache-dir",
+        "cache",
+    ],
+    [
+        "lock",
+        "demo-pkg",
+        "--index-url",
+        "http://127.0.0.1:9/simple/",
+        "--offline",
+        "--cache-dir",
+        "cache",
+        "-o",
+        "out.lock",
+    ],
     ["publish", "--keys", str(DEMO), "--owners", str(DEMO / "owners"), "-o", "out"],
 ]
 
@@ -145,8 +249,18 @@ def workdir(tmp_path, monkeypatch):
 @example(args=["verify", "/"])
 @example(args=["verify", "y" * 5000, "--keyring", str(DEMO / "keyring.asc")])
 @example(args=["verify", os.fsdecode(b"\xff.whl"), "--index-url", "https://\u202e/", "--offline"])
-@example(args=["lock", "-o", "y" * 5000, "demo-pkg", "--index-url",
-               "http://127.0.0.1:9/simple/", "--retries", "0"])
+@example(
+    args=[
+        "lock",
+        "-o",
+        "y" * 5000,
+        "demo-pkg",
+        "--index-url",
+        "http://127.0.0.1:9/simple/",
+        "--retries",
+        "0",
+    ]
+)
 @example(args=["lock", "-o", "", "x", "--index-url", "http://127.0.0.1:9/simple/"])
 @example(args=["publish", "--keys", "", "--owners", "", "-o", ""])
 @example(args=["publish", "--keys", str(DEMO), "--owners", str(DEMO / "owners"), "-o", "a\nb"])

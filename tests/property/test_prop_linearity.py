@@ -57,9 +57,7 @@ SHAPES = {
     "header-lines": lambda n: _fill(b"Key: value\n", prefix=BEGIN + b"\n", size=n),
     "cr-only-lines": lambda n: _fill(BEGIN + b"\r", size=n),
     "trailing-spaces": lambda n: _fill(b" ", prefix=BEGIN, suffix=b"\n", size=n),
-    "mismatched-ends": lambda n: _fill(
-        BEGIN + b"\n\nAAAA\n-----END PGP MESSAGE-----\n", size=n
-    ),
+    "mismatched-ends": lambda n: _fill(BEGIN + b"\n\nAAAA\n-----END PGP MESSAGE-----\n", size=n),
     "tiny-blocks": lambda n: _fill(BEGIN + b"\n\nAAAA\n" + END + b"\n", size=n),
     "nested-begins": lambda n: _fill(BEGIN + b"\nVersion: 1\n\n" + b"QUFB\n" * 8, size=n),
     "no-newlines-at-all": lambda n: _fill(b"-----BEGIN PGP SIG", size=n),
@@ -119,8 +117,16 @@ def test_armor_decoding_is_linear(name):
     _assert_linear(_decode, name)
 
 
-@pytest.mark.parametrize("name", ["signed-message-lines", "begin-without-end", "tiny-blocks",
-                                  "mismatched-ends", "checksum-lines"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "signed-message-lines",
+        "begin-without-end",
+        "tiny-blocks",
+        "mismatched-ends",
+        "checksum-lines",
+    ],
+)
 def test_keyring_armor_is_linear(name):
     # The keyring path decodes armor too and records one warning per broken block.
     _assert_linear(_keyring, name, runs=2)

@@ -56,11 +56,27 @@ OPTIONAL = {
     "tie-expiring": ("uid", cb.certification(PRIMARY, UID, T_TIE, expires=EXPIRES)),
     "subkey-revocation": ("subkey", cb.subkey_revocation(PRIMARY, SUB, cb.SIGNED + DAY)),
     # a certification revocation in the same second as "tie": the user ID is revoked
-    "uid-revocation": ("uid", cb.sig(PRIMARY, 0x30, PRIMARY.frame() + cb.w.uid_frame(UID),
-                                     T_TIE, [cb.w.revocation_reason(32)])),
+    "uid-revocation": (
+        "uid",
+        cb.sig(
+            PRIMARY,
+            0x30,
+            PRIMARY.frame() + cb.w.uid_frame(UID),
+            T_TIE,
+            [cb.w.revocation_reason(32)],
+        ),
+    ),
     # a direct-key signature allowing only certification: the primary may not sign
-    "direct-certify": ("primary", cb.sig(PRIMARY, cb.w.DIRECT_KEY, PRIMARY.frame(),
-                                         cb.K0 + DAY, [cb.w.key_flags(cb.w.FLAG_CERTIFY)])),
+    "direct-certify": (
+        "primary",
+        cb.sig(
+            PRIMARY,
+            cb.w.DIRECT_KEY,
+            PRIMARY.frame(),
+            cb.K0 + DAY,
+            [cb.w.key_flags(cb.w.FLAG_CERTIFY)],
+        ),
+    ),
 }
 HEADS = {
     "primary": CERT.components[0][0],
@@ -112,7 +128,9 @@ def test_merge_verdict_is_independent_of_copies_and_order(workdir, data):
     chosen = data.draw(st.sets(st.sampled_from(sorted(OPTIONAL))), label="signatures")
     by_subkey = data.draw(st.booleans(), label="subkey signs")
     sigs: dict[str, list[bytes]] = {
-        "primary": [], "uid": list(BASE["uid"]), "subkey": list(BASE["subkey"]),
+        "primary": [],
+        "uid": list(BASE["uid"]),
+        "subkey": list(BASE["subkey"]),
     }
     for name in sorted(chosen):
         where, packet = OPTIONAL[name]
@@ -132,9 +150,10 @@ def test_merge_verdict_is_independent_of_copies_and_order(workdir, data):
     # Misplace: the bytes of some signatures again under a component they do not belong to.
     every = [(comp, p) for comp, packets in sigs.items() for p in packets]
     for comp, packet in data.draw(st.lists(st.sampled_from(every), max_size=4), label="moved"):
-        wrong = data.draw(st.sampled_from(
-            [c for c in ("primary", "uid", "subkey", "dummy") if c != comp]
-        ), label="wrong place")
+        wrong = data.draw(
+            st.sampled_from([c for c in ("primary", "uid", "subkey", "dummy") if c != comp]),
+            label="wrong place",
+        )
         i = data.draw(st.integers(0, n - 1), label="copy")
         copies[i].setdefault(wrong, []).append(packet)
 
@@ -145,8 +164,9 @@ def test_merge_verdict_is_independent_of_copies_and_order(workdir, data):
         if data.draw(st.booleans(), label="dummy user ID without signatures"):
             parts.append("dummy")
         rng.shuffle(parts)
-        out = HEADS["primary"] + b"".join(rng.sample(copy.get("primary", []),
-                                                     len(copy.get("primary", []))))
+        out = HEADS["primary"] + b"".join(
+            rng.sample(copy.get("primary", []), len(copy.get("primary", [])))
+        )
         for comp in dict.fromkeys(parts):
             packets = copy.get(comp, [])
             out += HEADS[comp] + b"".join(rng.sample(packets, len(packets)))

@@ -16,10 +16,16 @@ GOOD = json.dumps(
     {
         "project": "Demo_Pkg",
         "maintainers": [
-            {"user": "alice", "role": "Owner",
-             "keys": ["A872B2FC7416C5780D1ABCEBC15B9CCFC304B4B1"]},
-            {"user": "bob", "role": "Maintainer",
-             "keys": ["3c42 1176 b179 3c45 f97d 0070 7a27 74a7 ae70 ffa2"]},
+            {
+                "user": "alice",
+                "role": "Owner",
+                "keys": ["A872B2FC7416C5780D1ABCEBC15B9CCFC304B4B1"],
+            },
+            {
+                "user": "bob",
+                "role": "Maintainer",
+                "keys": ["3c42 1176 b179 3c45 f97d 0070 7a27 74a7 ae70 ffa2"],
+            },
         ],
         "extra": {"ignored": True},
     }
@@ -27,8 +33,9 @@ GOOD = json.dumps(
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                  max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 FIELD_VALUES = st.one_of(JSON, st.just("A872B2FC7416C5780D1ABCEBC15B9CCFC304B4B1"))
@@ -50,7 +57,8 @@ def _check(data: bytes) -> None:
         for key in maintainer.keys:
             assert len(key) == 40
             assert record.signer(key.lower()) is not None or maintainer.role not in (
-                "Owner", "Maintainer"
+                "Owner",
+                "Maintainer",
             )
 
 
@@ -81,11 +89,19 @@ def test_owners_random_json(doc):
 @SETTINGS
 @given(
     st.fixed_dictionaries(
-        {"project": FIELD_VALUES,
-         "maintainers": st.lists(
-             st.fixed_dictionaries({"user": FIELD_VALUES, "role": FIELD_VALUES,
-                                    "keys": st.lists(FIELD_VALUES, max_size=3)}),
-             max_size=3)}
+        {
+            "project": FIELD_VALUES,
+            "maintainers": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "user": FIELD_VALUES,
+                        "role": FIELD_VALUES,
+                        "keys": st.lists(FIELD_VALUES, max_size=3),
+                    }
+                ),
+                max_size=3,
+            ),
+        }
     )
 )
 def test_owners_random_record_shapes(doc):
@@ -125,22 +141,28 @@ def test_owners_fingerprint_is_hex_or_rejected(text):
 
 FPR = "A872B2FC7416C5780D1ABCEBC15B9CCFC304B4B1"
 #: 0001-01-01 .. 9999-12-31, the epoch and its neighbours drawn often.
-WHEN = st.one_of(st.sampled_from([0, -1, 1, 86400]),
-                 st.integers(min_value=-62135596800, max_value=253402300799))
+WHEN = st.one_of(
+    st.sampled_from([0, -1, 1, 86400]), st.integers(min_value=-62135596800, max_value=253402300799)
+)
 
 
 @SETTINGS
-@given(st.lists(st.lists(st.one_of(st.none(), WHEN), min_size=1, max_size=3),
-                min_size=1, max_size=3))
+@given(
+    st.lists(st.lists(st.one_of(st.none(), WHEN), min_size=1, max_size=3), min_size=1, max_size=3)
+)
 def test_owners_earliest_retirement_counts_however_listed(layout):
     """One key, listed by several maintainers, each time plainly or with a date."""
     from pgpverify.isotime import format_utc
     from pgpverify.publish import _record_json
 
     maintainers = [
-        {"user": f"m{i}", "role": "Owner",
-         "keys": [FPR if t is None else {"fingerprint": FPR, "retired": format_utc(t)}
-                  for t in dates]}
+        {
+            "user": f"m{i}",
+            "role": "Owner",
+            "keys": [
+                FPR if t is None else {"fingerprint": FPR, "retired": format_utc(t)} for t in dates
+            ],
+        }
         for i, dates in enumerate(layout)
     ]
     record = OwnershipRecord.from_json({"project": "p", "maintainers": maintainers})

@@ -260,8 +260,13 @@ def test_keyring_mutated(data):
 def test_keyring_mutated_small_limits(data, packets, subpackets):
     _check_keyring(
         data,
-        Limits(keyring_packets=packets * 3, certificate_packets=packets, subpackets=subpackets,
-               certificates=2, nesting=1),
+        Limits(
+            keyring_packets=packets * 3,
+            certificate_packets=packets,
+            subpackets=subpackets,
+            certificates=2,
+            nesting=1,
+        ),
     )
 
 
@@ -312,8 +317,9 @@ def _header(tag: int, size: int, form: str) -> bytes:
 @SETTINGS
 @given(
     st.lists(
-        st.tuples(st.integers(1, 63), st.binary(max_size=9000),
-                  st.sampled_from(["old", "new", "five"])),
+        st.tuples(
+            st.integers(1, 63), st.binary(max_size=9000), st.sampled_from(["old", "new", "five"])
+        ),
         max_size=5,
     )
 )

@@ -32,9 +32,12 @@ def _pool() -> list[dict]:
     manifest = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))["vectors"]
     chosen: dict[str, dict] = {}
     for vector in manifest:
-        if (vector["file"], vector["at"], vector["owners"], vector["made_by"]) != (
-            "data/hello.txt", AT, None, "generate.py"
-        ) or vector["expected"] in chosen or vector["expected"] == "malformed":
+        if (
+            (vector["file"], vector["at"], vector["owners"], vector["made_by"])
+            != ("data/hello.txt", AT, None, "generate.py")
+            or vector["expected"] in chosen
+            or vector["expected"] == "malformed"
+        ):
             continue
         data = (VECTORS / vector["signature"]).read_bytes()
         blocks = decode_blocks(data) if data.startswith(b"-----") else None
@@ -51,20 +54,31 @@ POOL = _pool()
 
 def test_pool_covers_the_reasons_signatures_can_get_here():
     assert {v["expected"] for v in POOL} >= {
-        "good", "unknown-key", "weak-hash", "weak-key", "bad-signature", "key-revoked",
-        "key-not-yet-valid", "not-signing-key", "key-expired", "signature-expired",
+        "good",
+        "unknown-key",
+        "weak-hash",
+        "weak-key",
+        "bad-signature",
+        "key-revoked",
+        "key-not-yet-valid",
+        "not-signing-key",
+        "key-expired",
+        "signature-expired",
     }
 
 
-def _verify(picked: list[dict], tmp: Path, rings: list[str] | None = None,
-            limits: Limits = DEFAULT_LIMITS) -> dict:
+def _verify(
+    picked: list[dict], tmp: Path, rings: list[str] | None = None, limits: Limits = DEFAULT_LIMITS
+) -> dict:
     if rings is None:
         rings = sorted({k for v in picked for k in v["keyrings"]})
     (tmp / "sig").write_bytes(b"".join(v["packet"] for v in picked))
-    verifier = Verifier(Keyring.from_files([VECTORS / k for k in rings], limits=limits),
-                        limits=limits)
-    result = verifier.verify(VECTORS / "data/hello.txt", tmp / "sig",
-                             at=datetime(2025, 6, 1, tzinfo=timezone.utc)).to_json()
+    verifier = Verifier(
+        Keyring.from_files([VECTORS / k for k in rings], limits=limits), limits=limits
+    )
+    result = verifier.verify(
+        VECTORS / "data/hello.txt", tmp / "sig", at=datetime(2025, 6, 1, tzinfo=timezone.utc)
+    ).to_json()
     result.pop("signatures")
     return result
 
@@ -77,8 +91,9 @@ def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @settings(SETTINGS, max_examples=min(SETTINGS.max_examples, 60))
 @given(data=st.data())
 def test_several_signatures_verdict_is_independent_of_their_order(tmp, data):
-    picked = data.draw(st.lists(st.sampled_from(POOL), min_size=2, max_size=4,
-                                unique_by=lambda v: v["name"]))
+    picked = data.draw(
+        st.lists(st.sampled_from(POOL), min_size=2, max_size=4, unique_by=lambda v: v["name"])
+    )
     order = data.draw(st.permutations(picked))
     rings = sorted({k for v in picked for k in v["keyrings"]})
     alone = [Reason(_verify([v], tmp, rings)["reason"]) for v in picked]
@@ -90,15 +105,14 @@ def test_several_signatures_verdict_is_independent_of_their_order(tmp, data):
 
 @settings(SETTINGS, max_examples=min(SETTINGS.max_examples, 60))
 @given(data=st.data())
-def test_several_signatures_under_a_tight_budget_verdict_is_independent_of_their_order(
-    tmp, data
-):
+def test_several_signatures_under_a_tight_budget_verdict_is_independent_of_their_order(tmp, data):
     # The run's public-key operations are shared by the signatures of the file: whichever
     # is processed first may use them up. They are processed in the order of their octets,
     # so the verdict is the same in any order; and a budget never makes a file good that
     # is not good with enough of it.
-    picked = data.draw(st.lists(st.sampled_from(POOL), min_size=2, max_size=4,
-                                unique_by=lambda v: v["name"]))
+    picked = data.draw(
+        st.lists(st.sampled_from(POOL), min_size=2, max_size=4, unique_by=lambda v: v["name"])
+    )
     order = data.draw(st.permutations(picked))
     limits = Limits(public_key_operations=data.draw(st.integers(1, 8), label="operations"))
     canonical = _verify(sorted(picked, key=lambda v: v["name"]), tmp, limits=limits)

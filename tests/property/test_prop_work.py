@@ -63,8 +63,9 @@ def _uid_data(uid: bytes) -> bytes:
 SUB_DATA = PRIMARY.frame() + SUB.frame()
 TIMES = st.integers(cb.K0 + 2, cb.AT_TS - 1)
 FORGED = st.lists(
-    st.tuples(st.sampled_from(["uid", "dummy", "revocation", "subkey-revocation", "binding"]),
-              TIMES),
+    st.tuples(
+        st.sampled_from(["uid", "dummy", "revocation", "subkey-revocation", "binding"]), TIMES
+    ),
     max_size=3 * CAP,
 )
 
@@ -76,8 +77,7 @@ def _build(subkey: bool, real: set[str], forged: list[tuple[str, int]], when: in
     dummy_sigs = []
     sub_sigs = [cb.binding(PRIMARY, SUB, cb.K0 + 1)] if subkey else []
     if "expiry" in real:
-        uid_sigs.append(cb.certification(PRIMARY, UID, when, flags=flags,
-                                         expires=cb.SIGNED - 1))
+        uid_sigs.append(cb.certification(PRIMARY, UID, when, flags=flags, expires=cb.SIGNED - 1))
     if "revocation" in real:
         primary_sigs.append(cb.key_revocation(PRIMARY, when))
     if "soft-revocation" in real:
@@ -91,8 +91,7 @@ def _build(subkey: bool, real: set[str], forged: list[tuple[str, int]], when: in
         if kind == "uid":
             uid_sigs.append(_forged(w.POSITIVE_CERT, _uid_data(UID), t, [w.key_flags(flags)]))
         elif kind == "dummy":
-            dummy_sigs.append(_forged(w.POSITIVE_CERT, _uid_data(DUMMY), t,
-                                      [w.key_flags(flags)]))
+            dummy_sigs.append(_forged(w.POSITIVE_CERT, _uid_data(DUMMY), t, [w.key_flags(flags)]))
         elif kind == "revocation":
             primary_sigs.append(_forged(w.KEY_REVOCATION, PRIMARY.frame(), t, reason))
         elif subkey and kind == "subkey-revocation":
@@ -119,8 +118,11 @@ def _judge(octets: bytes, subkey: bool, budget: WorkBudget) -> str | None:
 @settings(SETTINGS, max_examples=min(SETTINGS.max_examples, 80))
 @given(
     subkey=st.booleans(),
-    real=st.sets(st.sampled_from(["expiry", "revocation", "soft-revocation",
-                                  "subkey-revocation", "no-sign-binding"])),
+    real=st.sets(
+        st.sampled_from(
+            ["expiry", "revocation", "soft-revocation", "subkey-revocation", "no-sign-binding"]
+        )
+    ),
     forged=FORGED,
     when=TIMES,
 )

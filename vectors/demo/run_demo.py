@@ -57,7 +57,10 @@ class Demo:
         print("$ pgpverify " + " ".join(self.shorten(a) for a in args))
         proc = subprocess.run(
             [sys.executable, "-m", "pgpverify", *args],
-            cwd=cwd, capture_output=True, text=True, check=False,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         print(self.shorten((proc.stdout + proc.stderr).rstrip()))
         print(f"(exit code {proc.returncode}, expected {expected})")
@@ -106,16 +109,40 @@ def part_one(demo: Demo) -> None:
     print("##### Part 1: local keyrings #####")
     for heading, where, expected in CASES:
         wheel = DEMO / where / WHEEL
-        demo.run(heading, [
-            "verify", str(wheel), "--keyring", str(DEMO / "keyring.asc"),
-            "--project", "demo-pkg", "--owners", str(DEMO / "owners" / "demo-pkg.json"),
-            "--at", AT,
-        ], expected)
-    demo.run("the good case as JSON", [
-        "verify", str(DEMO / WHEEL), "--keyring", str(DEMO / "keyring.asc"),
-        "--project", "demo-pkg", "--owners", str(DEMO / "owners" / "demo-pkg.json"),
-        "--at", AT, "--format", "json",
-    ], 0)
+        demo.run(
+            heading,
+            [
+                "verify",
+                str(wheel),
+                "--keyring",
+                str(DEMO / "keyring.asc"),
+                "--project",
+                "demo-pkg",
+                "--owners",
+                str(DEMO / "owners" / "demo-pkg.json"),
+                "--at",
+                AT,
+            ],
+            expected,
+        )
+    demo.run(
+        "the good case as JSON",
+        [
+            "verify",
+            str(DEMO / WHEEL),
+            "--keyring",
+            str(DEMO / "keyring.asc"),
+            "--project",
+            "demo-pkg",
+            "--owners",
+            str(DEMO / "owners" / "demo-pkg.json"),
+            "--at",
+            AT,
+            "--format",
+            "json",
+        ],
+        0,
+    )
 
 
 def build_index(demo: Demo, work: Path) -> Path:
@@ -131,14 +158,34 @@ def build_index(demo: Demo, work: Path) -> Path:
     tree = work / "index"
     misfiled = owners / "other-pkg.json"
     misfiled.write_text(json.dumps(record, indent=2), encoding="utf-8")
-    demo.run("publish refuses a record filed under another project's name, listing why", [
-        "publish", "--keys", str(keys), "--owners", str(owners), "-o", str(tree),
-    ], 1)
+    demo.run(
+        "publish refuses a record filed under another project's name, listing why",
+        [
+            "publish",
+            "--keys",
+            str(keys),
+            "--owners",
+            str(owners),
+            "-o",
+            str(tree),
+        ],
+        1,
+    )
     misfiled.unlink()
-    demo.run("publish the pgp/ tree; dave's revoked key is published too (with a warning), "
-             "so that verifiers learn of the revocation", [
-        "publish", "--keys", str(keys), "--owners", str(owners), "-o", str(tree),
-    ], 0)
+    demo.run(
+        "publish the pgp/ tree; dave's revoked key is published too (with a warning), "
+        "so that verifiers learn of the revocation",
+        [
+            "publish",
+            "--keys",
+            str(keys),
+            "--owners",
+            str(owners),
+            "-o",
+            str(tree),
+        ],
+        0,
+    )
     packages = tree / "packages"
     packages.mkdir()
     shutil.copy(DEMO / WHEEL, packages / WHEEL)
@@ -176,9 +223,18 @@ def part_two(demo: Demo) -> None:
         url = f"http://127.0.0.1:{port}/"
         print(f"\n=== serving {tree.name}/ with python -m http.server on {url} ===")
         server = subprocess.Popen(
-            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-             "--directory", str(tree)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "http.server",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(tree),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             wait_for(url, server)
@@ -187,32 +243,70 @@ def part_two(demo: Demo) -> None:
             server.terminate()
             server.wait(timeout=10)
             print(f"\n=== index server on {url} stopped ===")
-        demo.run("offline, as CI would: the lock file pins everything (the server is gone)", [
-            "verify", str(work / "download" / WHEEL), "--signature", str(DEMO / f"{WHEEL}.asc"),
-            "--lock", str(work / "pgpverify.lock"), "--at", AT,
-        ], 0)
+        demo.run(
+            "offline, as CI would: the lock file pins everything (the server is gone)",
+            [
+                "verify",
+                str(work / "download" / WHEEL),
+                "--signature",
+                str(DEMO / f"{WHEEL}.asc"),
+                "--lock",
+                str(work / "pgpverify.lock"),
+                "--at",
+                AT,
+            ],
+            0,
+        )
         audit_report(demo, work)
 
 
 def audit_report(demo: Demo, work: Path) -> None:
     """The audit store outlives the index: re-judge offline, report, export the archive."""
     store = str(work / "audit.sqlite")
-    demo.run("audit, offline: the index is gone; the archive alone re-judges its files "
-             "(--from-store)", [
-        "audit", "run", "--from-store", "--db", store, "--at", AT,
-    ], 0)
+    demo.run(
+        "audit, offline: the index is gone; the archive alone re-judges its files (--from-store)",
+        [
+            "audit",
+            "run",
+            "--from-store",
+            "--db",
+            store,
+            "--at",
+            AT,
+        ],
+        0,
+    )
     demo.run("audit: the totals per category", ["audit", "report", "--db", store], 0)
     report = ROOT / "build" / "demo-audit"
     report.mkdir(parents=True, exist_ok=True)
     html = ["--html", str(report / "audit.html")] if _has_report_extra() else []
-    demo.run("audit: the report, as self-contained HTML (charts inline), JSON and CSV "
-             "(build/demo-audit/)", [
-        "audit", "report", "--db", store, *html, "--json", str(report / "audit.json"),
-        "--csv", str(report / "audit.csv"),
-    ], 0)
-    demo.run("audit: the archived signatures written back out", [
-        "audit", "export-signatures", "--db", store, str(work / "exported"),
-    ], 0)
+    demo.run(
+        "audit: the report, as self-contained HTML (charts inline), JSON and CSV "
+        "(build/demo-audit/)",
+        [
+            "audit",
+            "report",
+            "--db",
+            store,
+            *html,
+            "--json",
+            str(report / "audit.json"),
+            "--csv",
+            str(report / "audit.csv"),
+        ],
+        0,
+    )
+    demo.run(
+        "audit: the archived signatures written back out",
+        [
+            "audit",
+            "export-signatures",
+            "--db",
+            store,
+            str(work / "exported"),
+        ],
+        0,
+    )
 
 
 def _has_report_extra() -> bool:
@@ -231,65 +325,151 @@ def index_cases(demo: Demo, work: Path, url: str) -> None:
     tampered.mkdir()
     shutil.copy(DEMO / "tampered" / WHEEL, tampered / WHEEL)
     common = ["--index-url", simple, "--cache-dir", cache, "--at", AT]
-    demo.run("index: the signature, the record and the keys all come from the index", [
-        "verify", str(download / WHEEL), *common,
-    ], 0)
+    demo.run(
+        "index: the signature, the record and the keys all come from the index",
+        [
+            "verify",
+            str(download / WHEEL),
+            *common,
+        ],
+        0,
+    )
     demo.run("index: a tampered download", ["verify", str(tampered / WHEEL), *common], 1)
-    demo.run("index: mallory's signature; the index publishes no key for her", [
-        "verify", str(download / WHEEL), "--signature",
-        str(DEMO / "not-owner" / f"{WHEEL}.asc"), *common,
-    ], 1)
-    demo.run("index: dave's signature; the index served his key with its revocation", [
-        "verify", str(download / WHEEL), "--signature",
-        str(DEMO / "revoked" / f"{WHEEL}.asc"), *common,
-    ], 1)
+    demo.run(
+        "index: mallory's signature; the index publishes no key for her",
+        [
+            "verify",
+            str(download / WHEEL),
+            "--signature",
+            str(DEMO / "not-owner" / f"{WHEEL}.asc"),
+            *common,
+        ],
+        1,
+    )
+    demo.run(
+        "index: dave's signature; the index served his key with its revocation",
+        [
+            "verify",
+            str(download / WHEEL),
+            "--signature",
+            str(DEMO / "revoked" / f"{WHEEL}.asc"),
+            *common,
+        ],
+        1,
+    )
     check_cases(demo, work, simple, cache, [download, tampered])
-    demo.run("lock: pin demo-pkg's ownership and keys for CI", [
-        "lock", "demo-pkg", "--index-url", simple, "--cache-dir", cache,
-        "-o", str(work / "pgpverify.lock"),
-    ], 0)
+    demo.run(
+        "lock: pin demo-pkg's ownership and keys for CI",
+        [
+            "lock",
+            "demo-pkg",
+            "--index-url",
+            simple,
+            "--cache-dir",
+            cache,
+            "-o",
+            str(work / "pgpverify.lock"),
+        ],
+        0,
+    )
     # A compromised index lists mallory as a Maintainer and serves her key.
     record_path = work / "index" / "pgp" / "projects" / "demo-pkg.json"
     record = json.loads(record_path.read_text(encoding="utf-8"))
     record["maintainers"].append({"user": "mallory", "role": "Maintainer", "keys": [MALLORY]})
     record_path.write_text(json.dumps(record, indent=2), encoding="utf-8")
-    shutil.copy(ROOT / "vectors" / "keys" / "mallory.pub.asc",
-                work / "index" / "pgp" / "keys" / f"{MALLORY}.asc")
+    shutil.copy(
+        ROOT / "vectors" / "keys" / "mallory.pub.asc",
+        work / "index" / "pgp" / "keys" / f"{MALLORY}.asc",
+    )
     # http.server dates files to the second: make the edit visibly newer for revalidation
     stat = record_path.stat()
     os.utime(record_path, (stat.st_atime + 10, stat.st_mtime + 10))
-    mallory = ["verify", str(download / WHEEL), "--signature",
-               str(DEMO / "not-owner" / f"{WHEEL}.asc")]
-    demo.run("index, compromised: mallory added herself as a Maintainer; without memory "
-             "(--no-cache) her signature passes", [
-        *mallory, "--index-url", simple, "--no-cache", "--at", AT,
-    ], 0)
-    demo.run("index, compromised: the cache remembers the statement it accepted; "
-             "--fail-on-key-change rejects the widening", [
-        *mallory, *common, "--fail-on-key-change",
-    ], 1)
-    demo.run("audit: every project of the index (--all), each file verified twice, into a "
-             "store that also archives every .asc and key", [
-        "audit", "run", "--index-url", simple, "--all", "--db", str(work / "audit.sqlite"),
-        "--at", AT,
-    ], 0)
+    mallory = [
+        "verify",
+        str(download / WHEEL),
+        "--signature",
+        str(DEMO / "not-owner" / f"{WHEEL}.asc"),
+    ]
+    demo.run(
+        "index, compromised: mallory added herself as a Maintainer; without memory "
+        "(--no-cache) her signature passes",
+        [
+            *mallory,
+            "--index-url",
+            simple,
+            "--no-cache",
+            "--at",
+            AT,
+        ],
+        0,
+    )
+    demo.run(
+        "index, compromised: the cache remembers the statement it accepted; "
+        "--fail-on-key-change rejects the widening",
+        [
+            *mallory,
+            *common,
+            "--fail-on-key-change",
+        ],
+        1,
+    )
+    demo.run(
+        "audit: every project of the index (--all), each file verified twice, into a "
+        "store that also archives every .asc and key",
+        [
+            "audit",
+            "run",
+            "--index-url",
+            simple,
+            "--all",
+            "--db",
+            str(work / "audit.sqlite"),
+            "--at",
+            AT,
+        ],
+        0,
+    )
 
 
 def check_cases(demo: Demo, work: Path, simple: str, cache: str, houses: list[Path]) -> None:
     """``check`` over wheelhouses, then ``install`` of a requirements set (pip for real)."""
     common = ["--index-url", simple, "--cache-dir", cache, "--at", AT]
-    demo.run("check: two wheelhouses at once; the tampered copy's sha256 is not the "
-             "index's (hash-mismatch)", ["check", *map(str, houses), *common], 1)
-    demo.run("check: the download alone, every file must be signed, as JSON", [
-        "check", str(houses[0]), "--require-signatures", "--format", "json", *common,
-    ], 0)
+    demo.run(
+        "check: two wheelhouses at once; the tampered copy's sha256 is not the "
+        "index's (hash-mismatch)",
+        ["check", *map(str, houses), *common],
+        1,
+    )
+    demo.run(
+        "check: the download alone, every file must be signed, as JSON",
+        [
+            "check",
+            str(houses[0]),
+            "--require-signatures",
+            "--format",
+            "json",
+            *common,
+        ],
+        0,
+    )
     requirements = work / "requirements.txt"
     requirements.write_text("demo-pkg==1.0.0\n", encoding="utf-8")
-    demo.run("install: pip download -r, check every downloaded file, then pip install "
-             "exactly those files pinned by sha256 (here into --target)", [
-        "install", "-r", str(requirements), *common, "--quiet", "--",
-        "--target", str(work / "site"), "--quiet",
-    ], 0)
+    demo.run(
+        "install: pip download -r, check every downloaded file, then pip install "
+        "exactly those files pinned by sha256 (here into --target)",
+        [
+            "install",
+            "-r",
+            str(requirements),
+            *common,
+            "--quiet",
+            "--",
+            "--target",
+            str(work / "site"),
+            "--quiet",
+        ],
+        0,
+    )
 
 
 def main() -> int:

@@ -18,7 +18,9 @@ AT = "2025-06-01T00:00:00Z"
 def keys(ring: Path) -> tuple[str, list[str]]:
     out = subprocess.run(
         ["gpg", "--batch", "--with-colons", "--show-keys", str(ring)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     fprs = [line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:")]
     return fprs[0], fprs
@@ -26,7 +28,9 @@ def keys(ring: Path) -> tuple[str, list[str]]:
 
 def issuer(sig: Path) -> str:
     out = subprocess.run(
-        ["gpg", "--batch", "--list-packets", str(sig)], capture_output=True, text=True,
+        ["gpg", "--batch", "--list-packets", str(sig)],
+        capture_output=True,
+        text=True,
         check=False,
     ).stdout
     found = re.search(r"issuer fpr v4 ([0-9A-F]{40})", out)
@@ -57,19 +61,43 @@ def main() -> None:
     entries = []
     for kind, label in (("rsa3072", "RSA 3072"), ("ed25519", "Ed25519 (legacy EdDSA)")):
         ring = f"{kind}-signing-subkey.pub.asc"
-        entries.append(entry("gpg", f"{kind}-signing-subkey.asc", ring,
-                             f"A binary signature made by gpg with an {label} signing subkey "
-                             "verifies against gpg's exported certificate."))
-        entries.append(entry("gpg", f"{kind}-signing-subkey-text.asc", ring,
-                             f"A text-mode signature made by gpg --textmode with an {label} "
-                             "signing subkey verifies."))
-    entries.append(entry("gpg", "rsa3072-primary.sig", "rsa3072-primary.pub.asc",
-                         "A binary (unarmored, old-format) signature made by gpg with an RSA "
-                         "3072 primary key verifies."))
+        entries.append(
+            entry(
+                "gpg",
+                f"{kind}-signing-subkey.asc",
+                ring,
+                f"A binary signature made by gpg with an {label} signing subkey "
+                "verifies against gpg's exported certificate.",
+            )
+        )
+        entries.append(
+            entry(
+                "gpg",
+                f"{kind}-signing-subkey-text.asc",
+                ring,
+                f"A text-mode signature made by gpg --textmode with an {label} "
+                "signing subkey verifies.",
+            )
+        )
+    entries.append(
+        entry(
+            "gpg",
+            "rsa3072-primary.sig",
+            "rsa3072-primary.pub.asc",
+            "A binary (unarmored, old-format) signature made by gpg with an RSA "
+            "3072 primary key verifies.",
+        )
+    )
     for suite, label in (("cv25519", "Ed25519"), ("rsa3k", "RSA 3072")):
-        entries.append(entry("sq", f"{suite}.asc", f"{suite}.pub.asc",
-                             f"A signature made by sq with the {label} signing subkey of an "
-                             f"sq-generated key ({suite} suite) verifies."))
+        entries.append(
+            entry(
+                "sq",
+                f"{suite}.asc",
+                f"{suite}.pub.asc",
+                f"A signature made by sq with the {label} signing subkey of an "
+                f"sq-generated key ({suite} suite) verifies.",
+            )
+        )
     (HERE / "entries.json").write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
 
 

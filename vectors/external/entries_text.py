@@ -19,10 +19,14 @@ CASES = {
     "lone-cr-at-end": ("lone-cr-at-end.txt", "a file ending in a lone CR (GnuPG drops it)"),
     "crlf": ("crlf.txt", "a CRLF file"),
     "cr-runs": ("cr-runs.txt", "CR runs before LF (GnuPG drops them)"),
-    "trailing-whitespace": ("trailing-whitespace.txt",
-                            "trailing spaces and tabs (kept by default)"),
-    "trailing-whitespace-rfc2440": ("trailing-whitespace.txt",
-                                    "trailing spaces and tabs, with --rfc2440-text (dropped)"),
+    "trailing-whitespace": (
+        "trailing-whitespace.txt",
+        "trailing spaces and tabs (kept by default)",
+    ),
+    "trailing-whitespace-rfc2440": (
+        "trailing-whitespace.txt",
+        "trailing spaces and tabs, with --rfc2440-text (dropped)",
+    ),
     "no-final-newline": ("no-final-newline.txt", "a last line without LF"),
     "lone-cr-mid-line": ("lone-cr-mid-line.txt", "a lone CR inside a line (GnuPG keeps it)"),
     "binary": ("binary.bin", "a binary file signed in text mode"),
@@ -32,7 +36,9 @@ CASES = {
 def fingerprints() -> str:
     out = subprocess.run(
         ["gpg", "--batch", "--with-colons", "--show-keys", str(HERE / "textmode.pub.asc")],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return next(line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:"))
 
@@ -61,14 +67,26 @@ def main() -> None:
     entries = []
     for stem, (file, what) in CASES.items():
         flag = "--textmode --rfc2440-text" if stem.endswith("rfc2440") else "--textmode"
-        entries.append(entry(f"external/gpg-text/{stem}", stem, file, "good",
-                             f"A gpg {flag} signature over {what} verifies as gpgv verifies "
-                             "it."))
+        entries.append(
+            entry(
+                f"external/gpg-text/{stem}",
+                stem,
+                file,
+                "good",
+                f"A gpg {flag} signature over {what} verifies as gpgv verifies it.",
+            )
+        )
         base, ext = file.rsplit(".", 1)
-        entries.append(entry(f"external/gpg-text/{stem}-altered", stem, f"{base}-altered.{ext}",
-                             "bad-signature",
-                             f"The same gpg {flag} signature over the file with one octet "
-                             "changed is bad in every canonical form."))
+        entries.append(
+            entry(
+                f"external/gpg-text/{stem}-altered",
+                stem,
+                f"{base}-altered.{ext}",
+                "bad-signature",
+                f"The same gpg {flag} signature over the file with one octet "
+                "changed is bad in every canonical form.",
+            )
+        )
     (HERE / "entries.json").write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
 
 
