@@ -422,3 +422,20 @@ def test_key_dates_give_a_signing_subkeys_own_expiry():
     assert (
         key_dates(expiring.octets(), primary.fpr, EXPIRES - 1, subkeys=[sub.fpr]).state == "valid"
     )
+
+
+@pytest.mark.parametrize(
+    ("top", "ticks"),
+    [
+        (0, [0, 1]),
+        (1, [0, 1]),
+        (3, [0, 1, 2, 3]),
+        (10, list(range(11))),
+        (25, list(range(0, 28, 3))),
+    ],
+)
+def test_report_chart_ticks_are_whole_file_counts(top, ticks):
+    from pgpverify.audit.report import _count_ticks
+
+    assert _count_ticks(top) == ticks
+    assert ticks[-1] >= top

@@ -472,12 +472,19 @@ def _chart(title: str, columns: list[tuple[str, Counter[str]]], names: list[str]
         truncate_legend=40,
     )
     chart.x_labels = [label for label, _ in columns] or ["(none)"]
+    chart.y_labels = _count_ticks(max((sum(c.values()) for _, c in columns), default=0))
     for name in shown:
         chart.add(name, [c.get(name, 0) for _, c in columns])
     if not shown:
         chart.add("no files", [0] * max(1, len(columns)))
     svg = str(chart.render(is_unicode=True))
     return _SCRIPT.sub("", svg)
+
+
+def _count_ticks(top: int) -> list[int]:
+    """Whole-number ticks from 0 to at least ``top`` (files are counted, never 0.1 of one)."""
+    step = max(1, -(-top // 10))
+    return list(range(0, max(top, 1) + step, step))
 
 
 def render_html(data: ReportData, *, title: str, generated: str) -> str:
