@@ -27,6 +27,7 @@ from pgpverify.openpgp.armor import decode_blocks
 from pgpverify.openpgp.keymaterial import KeyPacket, decode_key, parse_key_packet
 from pgpverify.openpgp.packets import Tag, iter_packets
 from pgpverify.openpgp.signature import parse_signature
+from tools import require_tool
 
 CREATED = 1_600_000_000
 
@@ -404,8 +405,8 @@ class GpgKey:
 @pytest.fixture(scope="module")
 def gpg_keys(tmp_path_factory) -> dict[str, GpgKey]:
     gpg = shutil.which("gpg")
-    if gpg is None:
-        pytest.skip("gpg is not installed")
+    require_tool("gpg", gpg is not None)
+    assert gpg is not None
     home = tmp_path_factory.mktemp("gnupg")
     home.chmod(0o700)
     env = {**os.environ, "GNUPGHOME": str(home)}

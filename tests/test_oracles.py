@@ -8,11 +8,12 @@ PGPVERIFY_REQUIRE_ORACLES=1) where that is a failure.
 """
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
 import pytest
+
+from tools import require_tool, tools_required
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
@@ -33,28 +34,8 @@ report = _load_report()
 MANIFEST = report.load_manifest()
 
 
-def oracles_required(environ=os.environ, platform=sys.platform):
-    """Whether a missing oracle fails rather than skips.
-
-    ``PGPVERIFY_REQUIRE_ORACLES=1`` (or ``0``) decides; otherwise they are required under
-    ``CI=true`` on Linux, where ``.ci/run`` and the GitHub workflow install gpgv and sqv.
-    macOS and Windows CI runners have no packaged sqv, so the differential tests skip there.
-    """
-    explicit = environ.get("PGPVERIFY_REQUIRE_ORACLES")
-    if explicit in ("0", "1"):
-        return explicit == "1"
-    return environ.get("CI") == "true" and platform.startswith("linux")
-
-
 def _require(oracle):
-    if report.installed(oracle):
-        return
-    if oracles_required():
-        pytest.fail(
-            f"{oracle} not installed but oracles are required (CI=true on Linux, "
-            "or PGPVERIFY_REQUIRE_ORACLES=1)"
-        )
-    pytest.skip(f"{oracle} is not installed")
+    require_tool(oracle, report.installed(oracle))
 
 
 @pytest.mark.parametrize(
@@ -68,8 +49,8 @@ def _require(oracle):
         ({"CI": "true", "PGPVERIFY_REQUIRE_ORACLES": "0"}, "linux", False),
     ],
 )
-def test_oracles_required_only_on_linux_ci_or_when_asked(environ, platform, required):
-    assert oracles_required(environ, platform) is required
+def test_tools_required_only_on_linux_ci_or_when_asked(environ, platform, required):
+    assert tools_required(environ, platform) is required
 
 
 @pytest.mark.oracle
