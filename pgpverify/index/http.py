@@ -31,6 +31,7 @@ went wrong. No exception from requests, urllib3, ``ssl`` or ``socket`` escapes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import http.client
 import ipaddress
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
 __all__ = ["HttpConfig", "HttpFetcher"]
 
 _E = TypeVar("_E", bound=BaseException)
+_T = TypeVar("_T")
 
 #: statuses worth asking again: rate limited, or a server / gateway in trouble
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -465,7 +467,10 @@ class HttpFetcher:
                 auth = None
                 if credentials is not None and origin(current) == home:
                     auth = credentials.as_auth()
-                outcome = self._get_with_retries(current, headers, max_bytes, auth, budget)
+                outcome = self._with_retries(
+                    budget,
+                    functools.partial(self._attempt, current, headers, max_bytes, auth, budget),
+                )
                 if isinstance(outcome, Response):
                     return outcome
                 # a redirect's own userinfo is not ours to send
@@ -491,20 +496,16 @@ class HttpFetcher:
 
     # -- one hop ------------------------------------------------------------------------
 
-    def _get_with_retries(
-        self,
-        url: str,
-        headers: dict[str, str],
-        max_bytes: int,
-        auth: tuple[str, str] | None,
-        budget: _Budget,
-    ) -> Response | str:
-        """One hop with retries: a Response, or the redirect target URL."""
+    def _with_retries(self, budget: _Budget, attempt_once: Callable[[], _T]) -> _T:
+        """One hop with retries: ``attempt_once`` again after each _RetryableError.
+
+        The waits between attempts come out of the document's budget like the attempts.
+        """
         attempts = self.config.retries + 1
         attempt = 0
         while True:
             try:
-                return self._attempt(url, headers, max_bytes, auth, budget)
+                return attempt_once()
             except _RetryableError as err:  # noqa: PERF203 - one try per network attempt
                 if attempt + 1 >= attempts:
                     suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
@@ -637,7 +638,10 @@ class HttpFetcher:
                     auth = None
                     if credentials is not None and origin(current) == home:
                         auth = credentials.as_auth()
-                    outcome = self._open_with_retries(current, max_bytes, auth, budget, held)
+                    outcome = self._with_retries(
+                        budget,
+                        functools.partial(self._open, current, max_bytes, auth, budget, held),
+                    )
                     if isinstance(outcome, Download):
                         break
                     previous, current = current, without_credentials(outcome)
@@ -661,27 +665,6 @@ class HttpFetcher:
             if isinstance(outcome.body, _HttpBody):
                 outcome.body.name(source, credentials)
             yield outcome
-
-    def _open_with_retries(
-        self,
-        url: str,
-        max_bytes: int,
-        auth: tuple[str, str] | None,
-        budget: _Budget,
-        held: contextlib.ExitStack,
-    ) -> Download | str:
-        """One hop with retries until the body starts: a Download, or the redirect target."""
-        attempts = self.config.retries + 1
-        attempt = 0
-        while True:
-            try:
-                return self._open(url, max_bytes, auth, budget, held)
-            except _RetryableError as err:  # noqa: PERF203 - one try per network attempt
-                if attempt + 1 >= attempts:
-                    suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
-                    raise _FetchError(f"{err.message}{suffix}") from None
-                budget.pause(self.config.sleep, self.config.delay(attempt, err.retry_after))
-                attempt += 1
 
     def _open(
         self,
