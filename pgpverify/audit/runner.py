@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from pgpverify.audit.categories import UNSIGNED, believable_upload_time, categorise
+from pgpverify.audit.categories import Judgement, believable_upload_time, categorise
 from pgpverify.audit.judge import (
     FileVerdicts,
     ProjectTrust,
@@ -190,13 +190,14 @@ class _Run:
         ):
             self.count("skipped")
             return
-        out = _oversized_row(
+        out = _unjudged_row(
             project,
             entry,
             row.keys_digest,
             f"the signature file is malformed: {err}",
             self.stamp,
             self.now.timestamp(),
+            unsigned=False,
         )
         with self.lock:
             self.store.save_file(out, None)
@@ -252,8 +253,14 @@ class _Run:
                 if missing
                 else "the index publishes no signature for this file"
             )
-            out = _unsigned_row(
-                page.project, entry, row.keys_digest, message, self.stamp, self.now.timestamp()
+            out = _unjudged_row(
+                page.project,
+                entry,
+                row.keys_digest,
+                message,
+                self.stamp,
+                self.now.timestamp(),
+                unsigned=True,
             )
             with self.lock:
                 self.store.save_file(out, None)
@@ -350,22 +357,35 @@ def _published_key(client: IndexClient, fingerprint: str) -> bytes | None:
         return None
 
 
-def _unsigned_row(  # noqa: PLR0917
+def _unjudged_row(  # noqa: PLR0917
     project: str,
     entry: ProjectFile,
     keys: str,
     message: str,
     stamp: float,
     now: float,
+    *,
+    unsigned: bool,
 ) -> FileRow:
-    judgement = categorise(
-        signed=False,
-        reason_now=None,
-        reason_at_upload=None,
-        upload_time=believable_upload_time(entry.upload_time, now),
-        signature_created=None,
-        grace_seconds=0,
-    )
+    """A row with no signature verdict: unsigned, or a signature too large to judge.
+
+    An unsigned file is categorised as every file is (``categorise``); an oversized
+    signature file is ``malformed``, once, like any other verdict.
+    """
+    upload_time = believable_upload_time(entry.upload_time, now)
+    if unsigned:
+        judgement = categorise(
+            signed=False,
+            reason_now=None,
+            reason_at_upload=None,
+            upload_time=upload_time,
+            signature_created=None,
+            grace_seconds=0,
+        )
+    else:
+        judgement = Judgement(
+            Reason.MALFORMED.value, backsigned=None, upload_time_unknown=upload_time is None
+        )
     return FileRow(
         project=project,
         filename=entry.filename,
@@ -375,7 +395,7 @@ def _unsigned_row(  # noqa: PLR0917
         upload_time=entry.upload_time,
         asc_digest=None,
         keys_digest=keys,
-        category=UNSIGNED,
+        category=judgement.category,
         backsigned=judgement.backsigned,
         upload_time_unknown=judgement.upload_time_unknown,
         signer_fingerprint=None,
@@ -386,46 +406,7 @@ def _unsigned_row(  # noqa: PLR0917
         key_bits=None,
         reason_at_upload=None,
         message_at_upload=None,
-        reason_now=UNSIGNED,
-        message_now=message,
-        key_owner=None,
-        foreign_key_digest=None,
-        math="[]",
-        judged_at=stamp,
-        reference_time=now,
-    )
-
-
-def _oversized_row(  # noqa: PLR0917
-    project: str,
-    entry: ProjectFile,
-    keys: str,
-    message: str,
-    stamp: float,
-    now: float,
-) -> FileRow:
-    upload_time = believable_upload_time(entry.upload_time, now)
-    return FileRow(
-        project=project,
-        filename=entry.filename,
-        url=entry.url,
-        listed_sha256=entry.sha256,
-        sha256=None,
-        upload_time=entry.upload_time,
-        asc_digest=None,
-        keys_digest=keys,
-        category=Reason.MALFORMED.value,
-        backsigned=None,
-        upload_time_unknown=upload_time is None,
-        signer_fingerprint=None,
-        primary_fingerprint=None,
-        signature_created=None,
-        hash_algorithm=None,
-        key_algorithm=None,
-        key_bits=None,
-        reason_at_upload=None,
-        message_at_upload=None,
-        reason_now=Reason.MALFORMED.value,
+        reason_now=judgement.category,
         message_now=message,
         key_owner=None,
         foreign_key_digest=None,
