@@ -12,17 +12,17 @@ written atomically (a temporary file, then ``os.replace``), never through a symb
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pgpverify.errors import InputError
+from pgpverify.io import atomic_write, read_bounded
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pgpverify.audit.store import AuditStore
 
 __all__ = ["ExportSummary", "export_signatures", "safe_component"]
@@ -75,20 +75,21 @@ class ExportSummary:
 
 
 def _write(directory: Path, name: str, data: bytes) -> bool:
-    """Write atomically; False when the same bytes are already there."""
+    """Write atomically (:func:`pgpverify.io.atomic_write`); False when already there.
+
+    An existing file is read only when its size is the signature's, so a large file of
+    the same name costs a ``stat``, not a read.
+    """
     target = directory / name
     if target.is_symlink():
         raise InputError("is a symbolic link: not written through", source=str(target))
-    if target.is_file() and target.read_bytes() == data:
+    if (
+        target.is_file()
+        and target.stat().st_size == len(data)
+        and read_bounded(target, len(data), "exported signature") == data
+    ):
         return False
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=".export-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        Path(temp).replace(target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, data)
     return True
 
 
