@@ -174,20 +174,12 @@ class KeyringIndexStore:
             )
         )
         blob = body + hashlib.sha256(body).digest()
-        import tempfile  # only when writing: start-up cost
+        from pgpverify.io import atomic_write  # only when writing: start-up cost
 
         target = self.path_for(keyring)
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=".idx-", dir=self.directory)
-            tmp = type(target)(name)
-            try:
-                with os.fdopen(fd, "wb") as stream:
-                    stream.write(blob)
-                tmp.replace(target)
-            except BaseException:
-                tmp.unlink()
-                raise
+            atomic_write(target, blob, mode=0o600)
         except (OSError, ValueError):
             return
         self.written += 1
