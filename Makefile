@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/worst_case.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/check.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage dist build
