@@ -452,3 +452,38 @@ def test_client_rejects_an_index_url_whose_secret_holds_a_raw_slash(url):
     with pytest.raises(InputError):
         IndexClient(index, index_url=INDEX_URL, keys_url=url.replace("/simple/", "/"))
     assert index.requests == []
+
+
+@pytest.mark.parametrize(
+    "hashes",
+    [
+        '{"sha256": 5}',
+        '{"sha256": ["ab"]}',
+        '["sha256", "ab"]',
+        '"ab"',
+    ],
+)
+def test_simple_json_rejects_a_malformed_sha256(hashes):
+    # a broken hash is a broken page, never "the index gives no hash" (which would skip
+    # the hash check for that file)
+    from pgpverify.errors import IndexResponseError
+
+    body = f'{{"files": [{{"filename": "a.whl", "url": "a.whl", "hashes": {hashes}}}]}}'
+    with pytest.raises(IndexResponseError, match=r"sha256|hashes"):
+        parse_project_page(
+            body.encode(),
+            url="https://h/simple/p/",
+            content_type="application/vnd.pypi.simple.v1+json",
+        )
+
+
+@pytest.mark.parametrize(
+    ("hashes", "expected"),
+    [('{"sha256": " AB "}', "ab"), ('{"md5": "x"}', None), ("{}", None), ("null", None)],
+)
+def test_simple_json_reads_a_sha256_or_none(hashes, expected):
+    body = f'{{"files": [{{"filename": "a.whl", "url": "a.whl", "hashes": {hashes}}}]}}'
+    [entry] = parse_project_page(
+        body.encode(), url="https://h/simple/p/", content_type="application/vnd.pypi.simple.v1+json"
+    )
+    assert entry.sha256 == expected

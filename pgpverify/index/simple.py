@@ -140,7 +140,7 @@ def _parse_json(body: bytes, url: str) -> list[ProjectFile]:
                 filename=name,
                 url=without_credentials(file_url),
                 gpg_sig=sig if isinstance(sig, bool) else None,
-                sha256=_json_sha256(entry.get("hashes")),
+                sha256=_json_sha256(entry.get("hashes"), url),
                 upload_time=_upload_time(entry.get("upload-time")),
             )
         )
@@ -155,11 +155,24 @@ def _fragment_sha256(fragment: str) -> str | None:
     return value.strip().lower()
 
 
-def _json_sha256(hashes: object) -> str | None:
-    if not isinstance(hashes, dict):
+def _json_sha256(hashes: object, url: str) -> str | None:
+    """PEP 691 ``hashes["sha256"]``, lower-cased; None when the index gives none.
+
+    A ``hashes`` that is not an object, or a sha256 that is not a string, is a broken
+    page, never "no hash": the file must not lose the index's hash check to it.
+    """
+    if hashes is None:
         return None
+    if not isinstance(hashes, dict):
+        raise IndexResponseError(
+            "project page JSON: a file's 'hashes' is not an object", source=url
+        )
     value = hashes.get("sha256")
-    return value.strip().lower() if isinstance(value, str) else None
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise IndexResponseError("project page JSON: a file's sha256 is not a string", source=url)
+    return value.strip().lower()
 
 
 def _upload_time(value: object) -> float | None:
