@@ -137,10 +137,19 @@ _PATH_MAX = 4096
 
 
 def _path(text: str) -> Path:
+    """A path argument as a ``Path`` (see :func:`_file`)."""
+    from pathlib import Path
+
+    return Path(_file(text))
+
+
+def _file(text: str) -> str:
     """A path argument, checked before any file operation can trip on it.
 
     Not empty (``Path("")`` would quietly be ``.``), and within the lengths the OS takes:
     otherwise "file name too long" surfaces from whichever ``exists()`` looks first.
+    Returned as pathlib writes it (:func:`pgpverify.io.display_path`) but as a ``str``:
+    ``verify`` keeps pathlib off its path (start-up cost).
     """
     if not text:
         raise argparse.ArgumentTypeError("empty path")
@@ -152,9 +161,9 @@ def _path(text: str) -> Path:
         raise argparse.ArgumentTypeError(
             f"path too long ({len(raw)} bytes; at most {_NAME_MAX} a name, {_PATH_MAX} in all)"
         )
-    from pathlib import Path
+    from pgpverify.io import display_path
 
-    return Path(text)
+    return display_path(text)
 
 
 def _add_index_options(cmd: argparse.ArgumentParser) -> None:
@@ -243,17 +252,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "index publishes. Exit status: 0 verified, 1 rejected, 2 usage or I/O error."
         ),
     )
-    verify.add_argument("file", metavar="FILE", type=_path, help="the signed file")
+    verify.add_argument("file", metavar="FILE", type=_file, help="the signed file")
     verify.add_argument(
         "--signature",
         metavar="SIG",
-        type=_path,
+        type=_file,
         help="detached signature (default: FILE.asc, else the one the index lists)",
     )
     verify.add_argument(
         "--keyring",
         metavar="KEYRING",
-        type=_path,
+        type=_file,
         action="append",
         default=[],
         help="OpenPGP keyring, armored or binary (repeatable)",
@@ -753,6 +762,8 @@ def _verify(args: argparse.Namespace) -> int:
     if args.keyring:
         outcome = IndexVerification(_verify_keyrings(args, at))
     elif args.lock is not None:
+        from pathlib import Path
+
         from pgpverify.limits import DEFAULT_LIMITS
         from pgpverify.trust.lockfile import LockFile
         from pgpverify.workflows import verify_from_lock
@@ -760,12 +771,17 @@ def _verify(args: argparse.Namespace) -> int:
         lock = LockFile.read(args.lock, limits=DEFAULT_LIMITS)
         outcome = IndexVerification(
             verify_from_lock(
-                args.file, lock=lock, at=at, signature=args.signature, project=args.project
+                Path(args.file),
+                lock=lock,
+                at=at,
+                signature=None if args.signature is None else Path(args.signature),
+                project=args.project,
             )
         )
     else:
         import contextlib
         import time
+        from pathlib import Path
 
         from pgpverify.workflows import verify_from_index
 
@@ -773,10 +789,10 @@ def _verify(args: argparse.Namespace) -> int:
             cache = _open_cache(args, stack)
             client = _client(args, index_url, cache, stack)
             outcome = verify_from_index(
-                args.file,
+                Path(args.file),
                 client=client,
                 at=at,
-                signature=args.signature,
+                signature=None if args.signature is None else Path(args.signature),
                 project=args.project,
                 cache=cache,
                 now=time.time(),
@@ -797,36 +813,35 @@ def _verify(args: argparse.Namespace) -> int:
     return EXIT_GOOD if outcome.ok else EXIT_REJECTED
 
 
-def _check_file(file: Path) -> None:
+def _check_file(file: str) -> None:
     """FILE must be a file: ``verify .`` or ``verify /`` is a usage error, not a verdict."""
-    try:
-        is_dir = file.is_dir()
-    except OSError:  # a name too long, no permission: reported when the file is opened
-        is_dir = False
-    if is_dir:
-        raise InputError(
-            "is a directory; give the signed file (e.g. dist/NAME.whl)", source=str(file)
-        )
+    # os.path.isdir is False for a name too long or without permission: reported when the
+    # file is opened
+    if os.path.isdir(file):  # noqa: PTH112 - FILE is a str (no pathlib import)
+        raise InputError("is a directory; give the signed file (e.g. dist/NAME.whl)", source=file)
 
 
 _SIGNATURE_SUFFIXES = (".asc", ".sig")
 
 
-def _looks_like_signature(path: Path) -> bool:
-    if path.name.lower().endswith(_SIGNATURE_SUFFIXES):
+def _looks_like_signature(path: str) -> bool:
+    if os.path.basename(path).lower().endswith(_SIGNATURE_SUFFIXES):  # noqa: PTH119
         return True
     try:
-        if not path.is_file():
+        if not os.path.isfile(path):  # noqa: PTH113
             return False
-        with path.open("rb") as stream:
+        with open(path, "rb") as stream:  # noqa: PTH123
             head = stream.read(64)
-    except OSError:
+    except (OSError, ValueError):
         return False
     return head.lstrip().startswith(b"-----BEGIN PGP SIGNATURE-----")
 
 
-def _signature_hint(file: Path, signature: Path | None) -> str | None:
-    """A hint when FILE looks like a signature: the ``.asc`` given where the file belongs."""
+def _signature_hint(file: str, signature: str | None) -> str | None:
+    """A hint when FILE looks like a signature: the ``.asc`` given where the file belongs.
+
+    FILE and SIG are ``str`` as :func:`_file` returns them (pathlib's spelling).
+    """
     if not _looks_like_signature(file):
         return None
     if signature is not None and not _looks_like_signature(signature):
@@ -834,11 +849,12 @@ def _signature_hint(file: Path, signature: Path | None) -> str | None:
             f"FILE {file} looks like a signature and --signature {signature} does not: "
             f"swapped? (pgpverify verify {signature} --signature {file})"
         )
-    name = file.name
+    folder, name = os.path.split(file)
     if name.lower().endswith(_SIGNATURE_SUFFIXES) and len(name) > len(".asc"):
+        signed = os.path.join(folder, name[:-4])  # noqa: PTH118
         return (
             f"FILE {file} looks like a signature: give the signed file "
-            f"({file.with_name(name[:-4])}); its signature {name} is then found beside it"
+            f"({signed}); its signature {name} is then found beside it"
         )
     return f"FILE {file} is a signature: give the signed file, and this one with --signature"
 
@@ -876,9 +892,9 @@ def _verify_keyrings(args: argparse.Namespace, at: datetime) -> VerificationResu
 _INDEXED_KEYRING_BYTES = 1 << 20
 
 
-def _size(path: Path) -> int:
+def _size(path: str) -> int:
     try:
-        return path.stat().st_size
+        return os.stat(path).st_size  # noqa: PTH116 - a str (no pathlib import)
     except (OSError, ValueError):
         return 0
 
@@ -1360,10 +1376,8 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _print_text(outcome: IndexVerification, out: _Terminal) -> None:
-    from pathlib import Path
-
     result = outcome.result
-    name = Path(result.file).name
+    name = os.path.basename(result.file)  # noqa: PTH119 - a str (no pathlib import)
     if outcome.ok:
         out.write(f"pgpverify: Good signature on {name}\n")
     else:

@@ -18,12 +18,17 @@ import stat
 from typing import TYPE_CHECKING, BinaryIO
 
 from pgpverify.errors import InputError, LimitExceededError
-from pgpverify.openpgp.armor import ArmorBlock, decode_blocks, looks_armored
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import TypeAlias
 
-__all__ = ["atomic_write", "binary_blocks", "open_document", "read_bounded"]
+    from pgpverify.openpgp.armor import ArmorBlock
+
+    #: a path as callers give it: ``str`` or any ``os.PathLike`` (``pathlib.Path``)
+    StrPath: TypeAlias = "str | os.PathLike[str]"
+
+__all__ = ["atomic_write", "binary_blocks", "display_path", "open_document", "read_bounded"]
 
 #: What ``binary_blocks`` calls a block of binary (not armored) data.
 BINARY = "BINARY"
@@ -50,7 +55,26 @@ def _kind(mode: int) -> str | None:
     return "not a regular file"
 
 
-def open_document(path: Path, what: str | None = None) -> BinaryIO:
+def display_path(path: StrPath) -> str:
+    """``path`` as ``str(pathlib.Path(path))`` writes it, without importing pathlib.
+
+    Messages and results name a file as pathlib would (``./dist//a.whl/`` is
+    ``dist/a.whl``), while the verify path stays free of pathlib's import (about 2 ms of a
+    one-signature process). POSIX rules: runs of ``/`` and ``.`` components go, exactly
+    two leading slashes stay; elsewhere pathlib itself is asked.
+    """
+    text = os.fspath(path)
+    if os.name != "posix":  # pragma: no cover - Windows: its drive and separator rules
+        from pathlib import Path
+
+        return str(Path(text))
+    root = "/" if text.startswith("/") else ""
+    if text.startswith("//") and not text.startswith("///"):
+        root = "//"
+    return root + "/".join(part for part in text.split("/") if part not in ("", ".")) or "."
+
+
+def open_document(path: StrPath, what: str | None = None) -> BinaryIO:
     """Open ``path`` to read it as a stream: a regular file or a pipe, nothing else.
 
     Checked on the open descriptor (``fstat``), so a path swapped after a check cannot
@@ -58,11 +82,11 @@ def open_document(path: Path, what: str | None = None) -> BinaryIO:
     device, a socket, or any error of the open. ``what`` names the file in messages
     (None: the document being verified).
     """
-    source = str(path)
+    source = display_path(path)
     reading = f"cannot read {what}" if what else "cannot read"
     try:
         # Blocking: a FIFO's writer may come after us, as with gpgv.
-        stream = path.open("rb")
+        stream = open(path, "rb")  # noqa: PTH123, SIM115 - closed by the caller
     except FileNotFoundError:
         raise InputError(f"{what or 'file'} not found", source=source) from None
     except IsADirectoryError:
@@ -86,7 +110,7 @@ def _directory(what: str | None) -> str:
     return f"{what} is a directory" if what else "is a directory, not a file"
 
 
-def read_bounded(path: Path, limit: int, what: str) -> bytes:
+def read_bounded(path: StrPath, limit: int, what: str) -> bytes:
     """Read a whole file of at most ``limit`` bytes (refused after ``limit + 1``).
 
     A regular file or a pipe; anything else, or a failed open, is an :class:`InputError`;
@@ -96,9 +120,10 @@ def read_bounded(path: Path, limit: int, what: str) -> bytes:
         try:
             data = _read_upto(stream, limit + 1)
         except OSError as err:
-            raise InputError(f"cannot read {what}: {_why(err)}", source=str(path)) from None
+            source = display_path(path)
+            raise InputError(f"cannot read {what}: {_why(err)}", source=source) from None
     if len(data) > limit:
-        raise LimitExceededError(f"size of the {what}", limit, source=str(path))
+        raise LimitExceededError(f"size of the {what}", limit, source=display_path(path))
     return data
 
 
@@ -156,6 +181,10 @@ def binary_blocks(data: bytes) -> list[ArmorBlock]:
     one block labelled :data:`BINARY` at line 0. Raises :class:`MalformedError` for armor
     that cannot be split into blocks at all.
     """
+    # imported here: a path argument (pgpverify.cli) needs display_path, not the armor
+    # decoder and the dataclasses module its records import
+    from pgpverify.openpgp.armor import ArmorBlock, decode_blocks, looks_armored
+
     if not looks_armored(data):
         return [ArmorBlock(label=BINARY, data=data, line=0)]
     return decode_blocks(data)

@@ -16,8 +16,6 @@ are: an input may imitate an escape, but cannot make the terminal do anything.
 
 from __future__ import annotations
 
-import unicodedata
-
 __all__ = ["first_unsafe", "terminal_safe"]
 
 #: Format characters that are harmless and needed: zero-width non-joiner and joiner (emoji
@@ -48,6 +46,8 @@ def _escape(char: str) -> str:
 def _unsafe(char: str) -> bool:
     if char.isprintable():  # fast path: most text; every escaped category is unprintable
         return False
+    import unicodedata  # only for unprintable text: a C extension every run would load
+
     return unicodedata.category(char) in _ESCAPED_CATEGORIES and char not in _KEPT_FORMAT
 
 

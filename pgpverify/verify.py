@@ -18,7 +18,6 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
 from pgpverify.errors import (
@@ -28,7 +27,7 @@ from pgpverify.errors import (
     UnsupportedError,
     WorkLimitError,
 )
-from pgpverify.io import BINARY, binary_blocks, open_document, read_bounded
+from pgpverify.io import BINARY, binary_blocks, display_path, open_document, read_bounded
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
 from pgpverify.openpgp._record import FrozenFields, Record
@@ -46,7 +45,9 @@ from pgpverify.policy import DEFAULT_POLICY, Policy, SignerPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from pathlib import Path
 
+    from pgpverify.io import StrPath
     from pgpverify.openpgp.certificate import Certificate, SigningKey
     from pgpverify.openpgp.keymaterial import KeyPacket, PublicKey
     from pgpverify.openpgp.keyring import Keyring
@@ -715,7 +716,7 @@ class Verifier:
         if isinstance(signature, (bytes, bytearray, memoryview)):
             signature_data, signature = bytes(signature), None
         doc, file_name, sig_path, owned = _open_document(document, name, signature, signature_data)
-        sig_name = signature_name or (str(sig_path) if sig_path is not None else "<bytes>")
+        sig_name = signature_name or (sig_path if sig_path is not None else "<bytes>")
         with contextlib.ExitStack() as stack:
             if owned:
                 assert not isinstance(doc, DigestSet)
@@ -1093,15 +1094,15 @@ class Verifier:
 def _open_document(
     document: Document,
     name: str | None,
-    signature: Path | str | None,
+    signature: StrPath | None,
     signature_data: bytes | None,
-) -> tuple[BinaryIO | DigestSet, str, Path | None, bool]:
+) -> tuple[BinaryIO | DigestSet, str, str | None, bool]:
     """(1) the document as a stream or digest set, and what the result calls it.
 
-    Returns the stream or set, its name, the signature's path (None: given as bytes) and
-    whether the stream is ours to close.
+    Returns the stream or set, its name, the signature's path as pathlib would write it
+    (None: given as bytes) and whether the stream is ours to close.
     """
-    sig_path = None if signature is None else Path(signature)
+    sig_path = None if signature is None else display_path(signature)
     owned = False
     doc: BinaryIO | DigestSet
     if isinstance(document, DigestSet):
@@ -1109,11 +1110,11 @@ def _open_document(
     elif isinstance(document, bytes):
         doc, file_name = io.BytesIO(document), name or "<bytes>"
     elif isinstance(document, (str, os.PathLike)):
-        path = Path(document)
-        doc, file_name, owned = open_document(path), name or str(path), True
+        path = display_path(document)
+        doc, file_name, owned = open_document(path), name or path, True
         if sig_path is None and signature_data is None:
             # after the open: a file has a name ("." and "/" have none, and are directories)
-            sig_path = path.with_name(path.name + ".asc")
+            sig_path = path + ".asc"
     elif callable(getattr(document, "read", None)):
         if isinstance(getattr(document, "encoding", None), str):  # io.TextIOBase
             msg = "the document stream is a text stream: open it in binary mode ('rb')"

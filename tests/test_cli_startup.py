@@ -111,6 +111,18 @@ def test_cli_malformed_signature_imports_no_crypto(tmp_path):
     assert not {m for m in modules if m.split(".")[0] in {"pgpy", "cryptography"}}
 
 
+def test_cli_good_signature_imports_no_pathlib():
+    # pathlib (with urllib.parse, ipaddress, fnmatch) costs about 2 ms of a one-signature
+    # process; nothing on the offline verify path needs it
+    rc, modules, out = imports_of(
+        "verify", WHEEL, "--keyring", DEMO / "keyring.asc", "--at", AT, "--format", "json"
+    )
+    assert rc == 0, out
+    assert json.loads(out)["status"] == "good"
+    assert "pgpy" in modules  # the key-material decoder: it stays
+    assert not {m for m in modules if m in {"pathlib", "urllib.parse", "mmap", "unicodedata"}}
+
+
 def _command(*argv):
     return subprocess.run(
         [sys.executable, "-m", "pgpverify", *map(str, argv)],

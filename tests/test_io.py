@@ -11,7 +11,14 @@ import pytest
 
 from pgpverify.cli import main
 from pgpverify.errors import InputError, LimitExceededError
-from pgpverify.io import BINARY, atomic_write, binary_blocks, open_document, read_bounded
+from pgpverify.io import (
+    BINARY,
+    atomic_write,
+    binary_blocks,
+    display_path,
+    open_document,
+    read_bounded,
+)
 from pgpverify.openpgp.armor import encode
 
 DEMO = Path(__file__).resolve().parent.parent / "vectors" / "demo"
@@ -194,3 +201,45 @@ def test_binary_blocks_decodes_each_armored_block():
         ("PUBLIC KEY BLOCK", b"\x99abc"),
         ("SIGNATURE", b"\x88"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a",
+        "a/b",
+        "./a",
+        "a/./b/",
+        "a//b",
+        "/a",
+        "//a",
+        "///a",
+        "////a//b/",
+        ".",
+        "./",
+        "/",
+        "//",
+        "///",
+        "a/..",
+        "../a",
+        "a/../b",
+        ".a/.b./c.",
+        "a b/c\\d",
+    ],
+)
+@posix_only
+def test_display_path_writes_a_path_as_pathlib_does(text):
+    assert display_path(text) == str(Path(text))
+    assert display_path(Path(text)) == str(Path(text))
+
+
+def test_open_document_and_read_bounded_take_a_str_and_name_it_as_pathlib_does(tmp_path):
+    doc = tmp_path / "doc.bin"
+    doc.write_bytes(b"data")
+    spelled = f"{tmp_path}//./doc.bin"
+    with open_document(spelled) as stream:
+        assert stream.read() == b"data"
+    assert read_bounded(spelled, 10, "keyring") == b"data"
+    with pytest.raises(InputError) as caught:
+        read_bounded(f"{tmp_path}//./missing.bin", 10, "keyring")
+    assert caught.value.source == str(tmp_path / "missing.bin")

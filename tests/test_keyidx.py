@@ -472,3 +472,18 @@ def test_keyring_index_rejects_a_span_cut_at_a_packet_boundary(ring_file, tmp_pa
     store = KeyringIndexStore(tmp_path / "cache")
     forge(store, ring_file, forged)
     assert judged(ring_file, store) == CASES
+
+
+def test_keyidx_keyring_given_as_a_str_is_mapped_indexed_and_reused(ring_file, tmp_path):
+    # the library takes paths as str too (the CLI passes str: no pathlib on its path)
+    store = KeyringIndexStore(tmp_path / "cache")
+    spelled = f"{ring_file.parent}//./{ring_file.name}"
+    first = Keyring.from_files([spelled], index=store)
+    assert store.written == 1
+    assert verdicts(first) == CASES
+    second = Keyring.from_files([str(ring_file)], index=store)
+    assert store.written == 1  # the same file: its index is reused
+    assert verdicts(second) == CASES
+    str_docs = {str(f): v for f, v in CASES.items()}
+    verifier = Verifier(second)
+    assert {f: verifier.verify(f, at=AT).reason.value for f in str_docs} == str_docs

@@ -206,3 +206,16 @@ def test_keyring_packet_cap_counts_every_file(tmp_path):
     ring.add_bytes(OCTETS + OCTETS, source="blocks")
     with pytest.raises(LimitExceededError, match="number of packets in the keyrings"):
         ring.add_bytes(OCTETS, source="more")
+
+
+def test_keyring_from_files_takes_str_paths(tmp_path):
+    armored = tmp_path / "ring.asc"
+    armored.write_bytes(OCTETS)
+    ring = Keyring.from_files([str(armored)])
+    assert ring.certificate(PRIMARY.fingerprint) is not None
+    with pytest.raises(LimitExceededError, match="size of the keyring") as caught:
+        Keyring.from_files(
+            [f"{tmp_path}/./ring.asc"],
+            limits=dataclasses.replace(DEFAULT_LIMITS, keyring_bytes=len(OCTETS) - 1),
+        )
+    assert caught.value.source == str(armored)

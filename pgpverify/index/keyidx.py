@@ -24,6 +24,7 @@ from pgpverify.openpgp.keyring_index import KeyringIndex
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from pgpverify.io import StrPath
     from pgpverify.limits import Limits
     from pgpverify.openpgp.packets import Octets
 
@@ -78,17 +79,17 @@ class KeyringIndexStore:
         #: index files written this run (tests and benchmarks count them)
         self.written = 0
 
-    def path_for(self, keyring: Path) -> Path:
+    def path_for(self, keyring: StrPath) -> Path:
         """The index file of ``keyring`` (by its real path)."""
         real = os.path.realpath(os.fsencode(keyring))
         return self.directory / f"{hashlib.sha256(real).hexdigest()}.idx"
 
-    def load(self, keyring: Path, data: Octets, limits: Limits) -> KeyringIndex | None:
+    def load(self, keyring: StrPath, data: Octets, limits: Limits) -> KeyringIndex | None:
         """The index of ``keyring`` (whose octets are ``data``), or None if none fits."""
         # an index is far smaller than its keyring: a larger file is not read to the end
         limit = min(_MAX_INDEX_BYTES, len(data) + _SAMPLE)
         try:
-            found = keyring.stat()
+            found = os.stat(keyring)  # noqa: PTH116 - a str or a Path
             with self.path_for(keyring).open("rb") as stream:
                 blob = stream.read(limit + 1)
         except (OSError, ValueError):
@@ -141,10 +142,10 @@ class KeyringIndexStore:
             certs=certs, keys=keys, certificates=certificates, packets=packets, warnings=warnings
         )
 
-    def save(self, keyring: Path, data: Octets, index: KeyringIndex, limits: Limits) -> None:
+    def save(self, keyring: StrPath, data: Octets, index: KeyringIndex, limits: Limits) -> None:
         """Write the index of ``keyring`` atomically; failures are ignored (best effort)."""
         try:
-            found = keyring.stat()
+            found = os.stat(keyring)  # noqa: PTH116 - a str or a Path
         except (OSError, ValueError):
             return
         if found.st_size != len(data) or len(index.warnings) > _MAX_WARNINGS:

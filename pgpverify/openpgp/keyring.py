@@ -12,7 +12,6 @@ warning and the good certificates still load.
 
 from __future__ import annotations
 
-import mmap
 import os
 import stat
 from typing import TYPE_CHECKING
@@ -23,7 +22,7 @@ from pgpverify.errors import (
     MalformedError,
     UnsupportedError,
 )
-from pgpverify.io import read_bounded
+from pgpverify.io import display_path, read_bounded
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.certificate import Certificate, parse_certificate
@@ -33,9 +32,9 @@ from pgpverify.openpgp.packets import MARKER_BODY, Octets, Packet, Tag, frame, i
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
-    from pathlib import Path
 
     from pgpverify.index.keyidx import KeyringIndexStore
+    from pgpverify.io import StrPath
     from pgpverify.openpgp.keyring_index import SpanFacts
 
 __all__ = ["Keyring", "read_bounded"]
@@ -44,15 +43,17 @@ _MAP_THRESHOLD = 1 << 20
 _KEY_BLOCK_LABELS = frozenset({"PUBLIC KEY BLOCK", "PRIVATE KEY BLOCK"})
 
 
-def _map_binary(path: Path, limit: int) -> Octets | None:
+def _map_binary(path: StrPath, limit: int) -> Octets | None:
     """Memory-map a large binary keyring (no 28 MB copy); None to read it the usual way."""
     try:
-        with path.open("rb") as fh:
+        with open(path, "rb") as fh:  # noqa: PTH123 - a str or a Path (no pathlib import)
             size = os.fstat(fh.fileno()).st_size
             if size > limit:
-                raise LimitExceededError("size of the keyring", limit, source=str(path))
+                raise LimitExceededError("size of the keyring", limit, source=display_path(path))
             if size < _MAP_THRESHOLD:
                 return None
+            import mmap  # only for a large keyring: a C extension a small one never needs
+
             mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError:
         return None  # read_bounded() reports it
@@ -62,10 +63,10 @@ def _map_binary(path: Path, limit: int) -> Octets | None:
     return mapped
 
 
-def _size(path: Path) -> int:
+def _size(path: StrPath) -> int:
     """The size of a regular file, 0 for anything else (reading it reports the error)."""
     try:
-        found = path.stat()
+        found = os.stat(path)  # noqa: PTH116 - a str or a Path (no pathlib import)
     except (OSError, ValueError):
         return 0
     return found.st_size if stat.S_ISREG(found.st_mode) else 0
@@ -143,7 +144,7 @@ class Keyring:
     @classmethod
     def from_files(
         cls,
-        paths: Iterable[Path],
+        paths: Iterable[StrPath],
         *,
         limits: Limits = DEFAULT_LIMITS,
         index: KeyringIndexStore | None = None,
@@ -167,24 +168,23 @@ class Keyring:
             raise LimitExceededError("total size of the keyring files", limits.keyring_total_bytes)
         ring = cls(limits=limits)
         for path in paths:
+            source = display_path(path)
             mapped = _map_binary(path, limits.keyring_bytes)
             if mapped is not None:
                 found = None if index is None or rescan else index.load(path, mapped, limits)
                 if found is not None:
                     try:
-                        ring.add_indexed(mapped, found, source=str(path))
+                        ring.add_indexed(mapped, found, source=source)
                     except IndexMismatch:
                         pass  # unusable: scanned below
                     else:
                         continue
-                ring._count(len(mapped), str(path))
-                ring._add_binary(mapped, str(path))
+                ring._count(len(mapped), source)
+                ring._add_binary(mapped, source)
                 if index is not None:
-                    index.save(path, mapped, ring.scan_index(mapped, str(path)), limits)
+                    index.save(path, mapped, ring.scan_index(mapped, source), limits)
             else:
-                ring.add_bytes(
-                    read_bounded(path, limits.keyring_bytes, "keyring"), source=str(path)
-                )
+                ring.add_bytes(read_bounded(path, limits.keyring_bytes, "keyring"), source=source)
         return ring
 
     def __len__(self) -> int:

@@ -10,13 +10,13 @@ a certificate, so they are rejected as malformed rather than reassembled.
 
 from __future__ import annotations
 
-import mmap
 from typing import TYPE_CHECKING, TypeAlias
 
 from pgpverify.errors import LimitExceededError, MalformedError
 from pgpverify.openpgp._record import Record
 
 if TYPE_CHECKING:
+    import mmap
     from collections.abc import Iterator
 
 __all__ = [
@@ -32,7 +32,8 @@ __all__ = [
 
 
 #: What packets are framed from: bytes, or a read-only memory map of a large keyring.
-Octets: TypeAlias = bytes | mmap.mmap
+#: (A string: mmap, a C extension, is imported only where a large keyring is mapped.)
+Octets: TypeAlias = "bytes | mmap.mmap"
 
 
 class Tag:
