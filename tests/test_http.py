@@ -1081,3 +1081,61 @@ def test_http_stream_reads_a_large_body_in_flat_memory(server, fetcher):
         tracemalloc.stop()
     assert total == size
     assert peak < 4 << 20, f"peak {peak / 2**20:.1f} MiB for a 64 MiB body"
+
+
+def _slow_dns(monkeypatch, names):
+    """Resolve ``names`` to 127.0.0.1; a look-up of any other name hangs until released."""
+    release = threading.Event()
+    looked_up = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        looked_up.append(host)
+        if host in names:
+            return real_getaddrinfo("127.0.0.1", port, *args, **kwargs)
+        if host == "127.0.0.1":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        release.wait(10)  # a resolver that does not answer
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return release, looked_up
+
+
+def test_http_rejects_a_name_look_up_past_the_budget(make_fetcher, monkeypatch):
+    # a look-up has no socket to shut down: it is waited for only until the deadline
+    release, looked_up = _slow_dns(monkeypatch, set())
+    fetcher = make_fetcher(allow_insecure=True, total_timeout=0.3, retries=0)
+    started = time.monotonic()
+    try:
+        message = fails(fetcher, "http://slow-dns.invalid/simple/")
+    finally:
+        release.set()  # the resolver thread ends (no thread may be left behind)
+    assert time.monotonic() - started < 2.0
+    assert message.startswith("timeout: the download took more than 0.3 s in all")
+    assert looked_up == ["slow-dns.invalid"]
+
+
+def test_http_connects_to_the_looked_up_address_under_the_name(server, make_fetcher, monkeypatch):
+    # the good twin: the look-up answers, the request goes to that address and still
+    # names the host (Host header), as urllib3's own connection does
+    _, looked_up = _slow_dns(monkeypatch, {"index.test"})
+    fetcher = make_fetcher(allow_insecure=True, total_timeout=5.0, retries=0)
+    response = fetcher.get(f"http://index.test:{server.port}/echo", max_bytes=1 << 16)
+    assert response.status == 200
+    assert json.loads(response.body)["Host"] == f"index.test:{server.port}"
+    assert looked_up == ["index.test"]
+
+
+def test_http_urllib3_still_has_what_the_watched_connection_uses():
+    # the watched connections replace urllib3's _new_conn: a release that renames what it
+    # reads fails here, loudly, instead of connecting some other way
+    import urllib3.connection
+    import urllib3.util.connection
+
+    conn = urllib3.connection.HTTPConnection("index.test.", 8080)
+    assert conn._dns_host == "index.test."
+    assert conn.host == "index.test"
+    assert callable(urllib3.util.connection.allowed_gai_family)
+    for name in ("socket_options", "source_address", "timeout", "port"):
+        assert hasattr(conn, name)

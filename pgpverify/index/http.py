@@ -39,6 +39,7 @@ import os
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ import urllib3.connection
 import urllib3.connectionpool
 import urllib3.exceptions
 import urllib3.poolmanager
+import urllib3.util.connection
 
 from pgpverify import __version__
 from pgpverify.errors import NetworkError, ResponseTooLargeError
@@ -280,11 +282,14 @@ class _Watchdog:
         self.fired = False
         self.ended = False
         self._seconds = seconds
+        #: time.monotonic() at which the attempt's time is up (set on entry)
+        self.deadline = time.monotonic() + max(seconds, 0.0)
         self._lock = threading.Lock()
         self._watched: list[socket.socket] = []
 
     def __enter__(self) -> _Watchdog:
         _ACTIVE.watchdog = self
+        self.deadline = time.monotonic() + max(self._seconds, 0.0)
         _ALARM.add(self, self._seconds)
         return self
 
@@ -338,11 +343,101 @@ def _watch(sock: socket.socket | None) -> None:
         watchdog.attach(sock)
 
 
+def _lookup(host: str, port: int) -> list[Any]:
+    """``socket.getaddrinfo`` for a connection, within the running attempt's budget.
+
+    A name look-up has no socket the watchdog could shut down, and the resolver's own
+    timeouts (seconds per server and try) know nothing of ``--timeout``: a slow or hostile
+    DNS server would hold the download past its budget. The look-up runs in a daemon
+    thread and is waited for only until the attempt's deadline; an address literal is
+    resolved at once, without one.
+    """
+    family = urllib3.util.connection.allowed_gai_family()
+    watchdog: _Watchdog | None = getattr(_ACTIVE, "watchdog", None)
+    if watchdog is None or _is_address(host):
+        return socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+    box: list[Any] = []
+    done = threading.Event()
+
+    def resolve() -> None:
+        try:
+            box.append(socket.getaddrinfo(host, port, family, socket.SOCK_STREAM))
+        except (OSError, UnicodeError) as err:
+            box.append(err)
+        finally:
+            done.set()
+
+    threading.Thread(target=resolve, name="pgpverify-dns", daemon=True).start()
+    if not done.wait(max(watchdog.deadline - time.monotonic(), 0.0)) or not box:
+        msg = f"looking up {host} took past the download's time budget"
+        raise TimeoutError(msg)
+    found = box[0]
+    if isinstance(found, BaseException):
+        raise found
+    result: list[Any] = found
+    return result
+
+
+def _is_address(host: str) -> bool:
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except (OSError, ValueError):
+            continue
+        return True
+    return False
+
+
+def _connect(conn: urllib3.connection.HTTPConnection) -> socket.socket:
+    """urllib3's ``_new_conn`` with the name look-up under the budget (:func:`_lookup`).
+
+    The same steps as ``urllib3.util.connection.create_connection``: every address the
+    name has, in order, until one connects; the same errors as urllib3's own.
+    """
+    host = getattr(conn, "_dns_host", conn.host)  # urllib3 looks up this spelling
+    if host.startswith("["):
+        host = host.strip("[]")
+    port = conn.port if conn.port is not None else 80
+    try:
+        addresses = _lookup(host, port)
+    except socket.gaierror as err:
+        raise urllib3.exceptions.NameResolutionError(conn.host, conn, err) from err
+    except TimeoutError as err:
+        raise urllib3.exceptions.ConnectTimeoutError(conn, str(err)) from err
+    except UnicodeError as err:
+        raise urllib3.exceptions.LocationParseError(f"{host!r}: {err}") from err
+    last: OSError | None = None
+    for family, kind, proto, _, address in addresses:
+        sock = socket.socket(family, kind, proto)
+        try:
+            for option in conn.socket_options or ():
+                sock.setsockopt(*option)
+            if conn.timeout is None or isinstance(conn.timeout, (int, float)):
+                sock.settimeout(conn.timeout)
+            if conn.source_address:
+                sock.bind(conn.source_address)
+            sock.connect(address)
+        except TimeoutError as err:
+            sock.close()
+            raise urllib3.exceptions.ConnectTimeoutError(
+                conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
+            ) from err
+        except OSError as err:
+            sock.close()
+            last = err
+            continue
+        sys.audit("http.client.connect", conn, conn.host, conn.port)
+        return sock
+    raise urllib3.exceptions.NewConnectionError(
+        conn, f"Failed to establish a new connection: {last or 'no address'}"
+    ) from last
+
+
 class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
     """urllib3's connection, its socket handed to the running attempt's watchdog."""
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        sock = _connect(self)
         _watch(sock)  # before any TLS handshake: a dripped handshake is cut too
         return sock
 
@@ -355,7 +450,7 @@ class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
     """The same for HTTPS."""
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        sock = _connect(self)
         _watch(sock)
         return sock
 
