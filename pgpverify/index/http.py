@@ -543,10 +543,6 @@ class HttpFetcher:
         whole call, redirects and retries included, takes at most ``total_timeout``
         seconds plus the waits between retries.
         """
-        source = redact_url(url)
-        plain, credentials = split_credentials(url)
-        home = origin(plain) if credentials is not None else None
-        budget = _Budget(self.config)
         headers: dict[str, str] = {}
         if accept is not None:
             headers["Accept"] = accept
@@ -555,6 +551,27 @@ class HttpFetcher:
             headers["If-None-Match"] = etag
         if last_modified is not None:
             headers["If-Modified-Since"] = last_modified
+
+        def hop(current: str, auth: tuple[str, str] | None, budget: _Budget) -> Response | str:
+            return self._attempt(current, headers, max_bytes, auth, budget)
+
+        return self._follow(url, hop)
+
+    def _follow(
+        self, url: str, hop: Callable[[str, tuple[str, str] | None, _Budget], _T | str]
+    ) -> _T:
+        """``hop`` (with retries) from ``url`` along its redirects: what the last hop gives.
+
+        The rules of every request: the URL policy on every hop, credentials to their
+        origin only (a redirect's own userinfo is not ours to send), no redirect from HTTPS
+        down to plain HTTP unless ``allow_insecure``, at most ``max_redirects``, one budget
+        (``total_timeout``) for all of it. Failures are :class:`NetworkError` (or
+        :class:`ResponseTooLargeError`) naming ``url``, credentials redacted.
+        """
+        source = redact_url(url)
+        plain, credentials = split_credentials(url)
+        home = origin(plain) if credentials is not None else None
+        budget = _Budget(self.config)
         current = plain
         try:
             _check_url(current, allow_insecure=self.config.allow_insecure)
@@ -562,13 +579,9 @@ class HttpFetcher:
                 auth = None
                 if credentials is not None and origin(current) == home:
                     auth = credentials.as_auth()
-                outcome = self._with_retries(
-                    budget,
-                    functools.partial(self._attempt, current, headers, max_bytes, auth, budget),
-                )
-                if isinstance(outcome, Response):
+                outcome = self._with_retries(budget, functools.partial(hop, current, auth, budget))
+                if not isinstance(outcome, str):
                     return outcome
-                # a redirect's own userinfo is not ours to send
                 previous, current = current, without_credentials(outcome)
                 _check_url(current, allow_insecure=self.config.allow_insecure)
                 if (
@@ -645,19 +658,10 @@ class HttpFetcher:
                 raise budget.spent()
         except _FetchError:
             raise
-        except (
-            requests.RequestException,
-            urllib3.exceptions.HTTPError,
-            http.client.HTTPException,
-            OSError,
-            ValueError,
-        ) as err:
-            if watchdog.fired or budget.remaining() <= 0 or _cut_by_budget(err, left, config):
-                raise budget.spent() from None
-            message, retryable = _describe(err, config, urlsplit(url).hostname or "?")
-            if retryable:
-                raise _RetryableError(message) from None
-            raise _FetchError(message) from None
+        except _TRANSPORT_ERRORS as err:
+            raise _attempt_failed(
+                err, url, watchdog=watchdog, budget=budget, left=left, config=config
+            ) from None
         return outcome
 
     def _read(
@@ -721,44 +725,14 @@ class HttpFetcher:
         read (:class:`ResponseTooLargeError`). Reading raises NetworkError, never another
         exception, and a body cut short is an error, never an end.
         """
-        source = redact_url(url)
-        plain, credentials = split_credentials(url)
-        home = origin(plain) if credentials is not None else None
-        budget = _Budget(self.config)
-        current = plain
         with contextlib.ExitStack() as held:
-            try:
-                _check_url(current, allow_insecure=self.config.allow_insecure)
-                for _ in range(self.config.max_redirects + 1):
-                    auth = None
-                    if credentials is not None and origin(current) == home:
-                        auth = credentials.as_auth()
-                    outcome = self._with_retries(
-                        budget,
-                        functools.partial(self._open, current, max_bytes, auth, budget, held),
-                    )
-                    if isinstance(outcome, Download):
-                        break
-                    previous, current = current, without_credentials(outcome)
-                    _check_url(current, allow_insecure=self.config.allow_insecure)
-                    if (
-                        _scheme(previous) == "https"
-                        and _scheme(current) == "http"
-                        and not self.config.allow_insecure
-                    ):
-                        raise _FetchError(
-                            "refusing a redirect from HTTPS to plain HTTP; use --allow-insecure"
-                        )
-                else:
-                    raise _FetchError(f"too many redirects (more than {self.config.max_redirects})")
-            except _FetchError as err:
-                message = err.message
-                if current != plain:
-                    message = f"redirected to {redact_url(current)}: {message}"
-                kind = ResponseTooLargeError if isinstance(err, _TooLargeError) else NetworkError
-                raise kind(_scrub(message, credentials), source=source) from None
+
+            def hop(current: str, auth: tuple[str, str] | None, budget: _Budget) -> Download | str:
+                return self._open(current, max_bytes, auth, budget, held)
+
+            outcome = self._follow(url, hop)
             if isinstance(outcome.body, _HttpBody):
-                outcome.body.name(source, credentials)
+                outcome.body.name(redact_url(url), split_credentials(url)[1])
             yield outcome
 
     def _open(
@@ -805,19 +779,10 @@ class HttpFetcher:
                     held.push(attempt.pop_all())  # open until the caller is done reading
         except _FetchError:
             raise
-        except (
-            requests.RequestException,
-            urllib3.exceptions.HTTPError,
-            http.client.HTTPException,
-            OSError,
-            ValueError,
-        ) as err:
-            if watchdog.fired or budget.remaining() <= 0 or _cut_by_budget(err, left, config):
-                raise budget.spent() from None
-            message, retryable = _describe(err, config, urlsplit(url).hostname or "?")
-            if retryable:
-                raise _RetryableError(message) from None
-            raise _FetchError(message) from None
+        except _TRANSPORT_ERRORS as err:
+            raise _attempt_failed(
+                err, url, watchdog=watchdog, budget=budget, left=left, config=config
+            ) from None
         return outcome
 
     @staticmethod
@@ -843,6 +808,32 @@ class HttpFetcher:
                 f"response larger than {max_bytes} bytes (Content-Length: {announced})"
             )
         return Download(url=url, status=200)
+
+
+#: what a request can raise on the way (requests, urllib3, http.client, sockets, bad input)
+_TRANSPORT_ERRORS = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    OSError,
+    ValueError,
+)
+
+
+def _attempt_failed(
+    err: BaseException,
+    url: str,
+    *,
+    watchdog: _Watchdog,
+    budget: _Budget,
+    left: float,
+    config: HttpConfig,
+) -> _FetchError:
+    """The error one attempt ends with: the budget spent, retryable, or final."""
+    if watchdog.fired or budget.remaining() <= 0 or _cut_by_budget(err, left, config):
+        return budget.spent()
+    message, retryable = _describe(err, config, urlsplit(url).hostname or "?")
+    return _RetryableError(message) if retryable else _FetchError(message)
 
 
 @final
