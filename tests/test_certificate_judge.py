@@ -119,3 +119,20 @@ def test_judge_rejects_reason_32_on_a_key_revocation_as_hard(code, expected, whi
     assert (None if found is None else found[0]) == expected
     if found is not None:
         assert "user ID no longer valid" in found[1]
+
+
+@pytest.mark.parametrize("subkey", [False, True])
+def test_judge_remembers_bindings_but_judges_each_signing_time(subkey):
+    # A soft revocation (superseded) spares signatures made before it: the judgement of
+    # the bindings at AT_TS is remembered, the revocation and the creation times are not.
+    superseded = (SIGNED + DAY, 1)
+    kw = {"sub_created": K0 + 1, "sub_revoked": superseded} if subkey else {"revoked": superseded}
+    cert, signing = build(f"memo {subkey}", **kw)
+    for _ in range(2):
+        assert cert.judge(signing, SIGNED, AT_TS) is None
+        revoked = cert.judge(signing, SIGNED + 2 * DAY, AT_TS)
+        assert revoked is not None
+        assert revoked.reason == "key-revoked"
+        early = cert.judge(signing, K0 - 1, AT_TS)
+        assert early is not None
+        assert early.reason == "key-not-yet-valid"

@@ -403,5 +403,9 @@ def test_judge_drops_prefix_less_junk_from_later_walks(monkeypatch):
     assert len(visited) == 1001  # every forged one hashed once, the real one verified
     visited.clear()
     for _ in range(64):
+        assert parsed.newest_self_signature(AT_TS) is not None
+    assert len(visited) == 64  # then only the real one, once per walk
+    visited.clear()
+    for _ in range(64):
         assert judge(parsed, primary) is None
-    assert len(visited) == 64  # then only the real one, once per signature
+    assert visited == []  # and a judgement that reached a decision is not walked again

@@ -204,6 +204,7 @@ class Certificate:
     """
 
     __slots__ = (
+        "_bound",
         "_checked",
         "_designated",
         "_keys",
@@ -248,6 +249,10 @@ class Certificate:
         self._designated: dict[int, list[tuple[Signature, bytes]]] = {}
         #: the policy of the last judgement; the queues hold its certificate hashes only
         self._policy: Policy = DEFAULT_POLICY
+        #: (signing key, reference time, component cap) -> what the self-signatures and
+        #: bindings say (see _bound_facts); kept only for judgements that reached a
+        #: decision, so a replay is exactly the walk it saves
+        self._bound: dict[tuple[bytes, int, int], KeyJudgement | tuple[int | None, int | None]] = {}
 
     def __repr__(self) -> str:
         return f"Certificate({self.primary.packet.fingerprint.hex().upper()})"
@@ -257,6 +262,7 @@ class Certificate:
         if policy.certificate_hashes != self._policy.certificate_hashes:
             self._queues.clear()
             self._designated.clear()
+            self._bound.clear()
         self._policy = policy
 
     @property
@@ -500,6 +506,8 @@ class Certificate:
         if pairs is None:
             pairs = self._designated_pairs(at, budget)
             self._designated[at] = pairs
+        if not pairs:
+            return None
         quota = _Quota(budget, "key revocations by designated revokers checked on the primary")
         material = self.primary.packet.hash_material
         for rev, fpr in pairs:
@@ -582,6 +590,9 @@ class Certificate:
                 component.sigs, sig_type, material, at, quota_name, revocation=True
             ),
         )
+
+        if not queue.entries:
+            return None
 
         def later_soft(rev: Signature) -> bool:
             assert rev.created is not None
@@ -671,6 +682,33 @@ class Certificate:
         too_early = _not_yet_valid(prim, key, signed, at)
         if too_early is not None:
             return too_early
+        # Nothing below depends on ``signed`` but the expiry: what the self-signatures and
+        # bindings say at ``at`` is computed once per key, time and cap (a replay of a
+        # walk that reached a decision spends nothing and counts the same quotas).
+        memo = (key.packet.fingerprint, at, budget.per_component)
+        bound = self._bound.get(memo)
+        if bound is None:
+            if len(self._bound) >= _BOUND_MEMO:  # a long-lived keyring judged at "now"
+                self._bound.clear()
+            bound = self._bound[memo] = self._bound_facts(key, at, budget)
+        if isinstance(bound, KeyJudgement):
+            return bound
+        expires, sub_expires = bound
+        if expires is not None and (expires <= signed or expires <= at):
+            return KeyJudgement(KeyVerdict.EXPIRED, f"the primary key expired at {_iso(expires)}")
+        if sub_expires is not None and (sub_expires <= signed or sub_expires <= at):
+            return KeyJudgement(KeyVerdict.EXPIRED, f"the subkey expired at {_iso(sub_expires)}")
+        return None
+
+    def _bound_facts(
+        self, key: SigningKey, at: int, budget: WorkBudget
+    ) -> KeyJudgement | tuple[int | None, int | None]:
+        """What binds ``key`` at ``at``: a refusal, or when the primary and subkey expire.
+
+        The self-signature, binding and back-signature steps of :meth:`judge`, which do
+        not depend on when the document was signed. Raises WorkLimitError as they do.
+        """
+        prim = self.primary.packet
         direct, certified = self._primary_self_signatures(at, budget)
         if direct is None and certified is None:
             revoked = self._queues[0, b"", at].revoked
@@ -711,13 +749,10 @@ class Certificate:
 
         windows = [_expiry(prim, s) for s in (direct, certified) if s is not None]
         expires = min((end for end in windows if end is not None), default=None)
-        if expires is not None and (expires <= signed or expires <= at):
-            return KeyJudgement(KeyVerdict.EXPIRED, f"the primary key expired at {_iso(expires)}")
+        sub_expires = None
         if sub is not None and binding is not None:
-            expires = _expiry(sub.packet, binding)
-            if expires is not None and (expires <= signed or expires <= at):
-                return KeyJudgement(KeyVerdict.EXPIRED, f"the subkey expired at {_iso(expires)}")
-        return None
+            sub_expires = _expiry(sub.packet, binding)
+        return expires, sub_expires
 
     def _back_signed(
         self, binding: Signature, sub: _Component, material: bytes, at: int, budget: WorkBudget
@@ -762,6 +797,8 @@ def _not_yet_valid(prim: KeyPacket, key: SigningKey, signed: int, at: int) -> Ke
     return None
 
 
+#: Judgements remembered per certificate (see Certificate._bound) before they are dropped.
+_BOUND_MEMO = 256
 #: A key expiration time larger than any real one: "never expires" sorts as the longest.
 _NEVER = 1 << 64
 
