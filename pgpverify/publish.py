@@ -90,7 +90,7 @@ from pgpverify.openpgp.armor import encode
 from pgpverify.openpgp.certificate import Certificate, KeyVerdict, SigningKey, parse_certificate
 from pgpverify.openpgp.constants import SigType
 from pgpverify.openpgp.keymaterial import PublicKey, parse_key_packet
-from pgpverify.openpgp.packets import Packet, Tag, iter_packets
+from pgpverify.openpgp.packets import Packet, Tag, encode_packet, iter_packets
 from pgpverify.openpgp.signature import parse_signature
 from pgpverify.policy import DEFAULT_POLICY, Policy
 from pgpverify.trust.owners import ROLES, OwnershipRecord
@@ -433,27 +433,23 @@ def strip_certificate(packets: Iterable[Packet]) -> bytes:
             target = None
     if primary is None:
         raise MalformedError("no public key packet")
-    out = [_packet(Tag.PUBLIC_KEY, primary), *(_packet(Tag.SIGNATURE, s) for s in direct)]
+    out = [
+        encode_packet(Tag.PUBLIC_KEY, primary),
+        *(encode_packet(Tag.SIGNATURE, s) for s in direct),
+    ]
     for uid, sigs in userids.items():
         if sigs:
-            out += [_packet(Tag.USER_ID, uid), *(_packet(Tag.SIGNATURE, s) for s in sigs)]
+            out += [
+                encode_packet(Tag.USER_ID, uid),
+                *(encode_packet(Tag.SIGNATURE, s) for s in sigs),
+            ]
     for body, sigs in subkeys.values():
         if sigs:
-            out += [_packet(Tag.PUBLIC_SUBKEY, body), *(_packet(Tag.SIGNATURE, s) for s in sigs)]
+            out += [
+                encode_packet(Tag.PUBLIC_SUBKEY, body),
+                *(encode_packet(Tag.SIGNATURE, s) for s in sigs),
+            ]
     return b"".join(out)
-
-
-def _packet(tag: int, body: bytes) -> bytes:
-    """A new-format packet header (RFC 9580 §4.2.1) and ``body``."""
-    n = len(body)
-    if n < 192:
-        length = bytes([n])
-    elif n < 8384:
-        n -= 192
-        length = bytes([(n >> 8) + 192, n & 0xFF])
-    else:
-        length = b"\xff" + n.to_bytes(4, "big")
-    return bytes([0xC0 | tag]) + length + body
 
 
 def _judge_and_strip(

@@ -240,3 +240,13 @@ def test_packets_limit_is_checked_before_framing_junk():
     # The limit fires before the over-limit packet is framed (even if it would not parse).
     with pytest.raises(LimitExceededError):
         _all(_new(12, b"") + b"\x00\x00", max_packets=1)
+
+
+@pytest.mark.parametrize("size", [0, 1, 191, 192, 8383, 8384, 70_000])
+def test_encode_packet_frames_back_to_its_tag_and_body(size):
+    from pgpverify.openpgp.packets import encode_packet, frame
+
+    body = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    data = encode_packet(Tag.SIGNATURE, body)
+    tag, start, end = frame(data, 0)
+    assert (tag, data[start:end], end) == (Tag.SIGNATURE, body, len(data))

@@ -403,15 +403,6 @@ def test_strip_drops_components_without_self_signatures():
     assert [p.body for p in stripped] == [p.body for p in alice]
 
 
-@pytest.mark.parametrize("size", [0, 1, 191, 192, 8383, 8384, 70_000])
-def test_new_format_packet_header_frames_back(size):
-    body = bytes(range(256)) * (size // 256 + 1)
-    data = publish_module._packet(Tag.USER_ID, body[:size])
-    (packet,) = iter_packets(data, max_packets=1)
-    assert packet.tag == Tag.USER_ID
-    assert packet.body == body[:size]
-
-
 def test_publish_warns_about_roles_that_cannot_sign_and_empty_records(demo, tmp_path):
     keys_dir, owners_dir = demo
     _record(owners_dir, "viewer.json", "viewer", ("alice", "Viewer", [ALICE]))

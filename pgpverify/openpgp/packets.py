@@ -25,6 +25,7 @@ __all__ = [
     "Octets",
     "Packet",
     "Tag",
+    "encode_packet",
     "frame",
     "iter_packets",
     "read_mpis",
@@ -202,3 +203,16 @@ def read_mpis(data: bytes, pos: int, count: int, what: str) -> tuple[list[int], 
         values.append(int.from_bytes(data[pos + 2 : pos + 2 + size], "big"))
         pos += 2 + size
     return values, pos
+
+
+def encode_packet(tag: int, body: bytes) -> bytes:
+    """A new-format packet header (RFC 9580 §4.2.1) and ``body``: what :func:`frame` reads."""
+    n = len(body)
+    if n < 192:
+        length = bytes([n])
+    elif n < 8384:
+        n -= 192
+        length = bytes([(n >> 8) + 192, n & 0xFF])
+    else:
+        length = b"\xff" + n.to_bytes(4, "big")
+    return bytes([0xC0 | tag]) + length + body

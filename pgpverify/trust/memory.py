@@ -51,7 +51,7 @@ from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
 from pgpverify.openpgp.certificate import CERT_HASHES
 from pgpverify.openpgp.constants import SigType, new_hash
 from pgpverify.openpgp.keymaterial import KeyPacket, PublicKey, decode_key, parse_key_packet
-from pgpverify.openpgp.packets import Tag, iter_packets
+from pgpverify.openpgp.packets import Tag, encode_packet, iter_packets
 from pgpverify.openpgp.signature import Signature, parse_signature
 from pgpverify.trust.owners import ROLES, Maintainer, parse_fingerprint
 
@@ -635,11 +635,17 @@ def _collect(copies: Iterable[bytes], want: str, limits: Limits) -> _Union:
 def _emit(union: _Union) -> bytes:
     """The union as new-format packets: the primary, then user IDs, then subkeys."""
     primary = union.primary
-    out = [_packet(primary.tag, primary.body), *(_packet(Tag.SIGNATURE, s) for s in primary.sigs)]
+    out = [
+        encode_packet(primary.tag, primary.body),
+        *(encode_packet(Tag.SIGNATURE, s) for s in primary.sigs),
+    ]
     for tag in (Tag.USER_ID, Tag.PUBLIC_SUBKEY):
         for part in union.parts.values():
             if part.tag == tag and part.sigs:
-                out += [_packet(tag, part.body), *(_packet(Tag.SIGNATURE, s) for s in part.sigs)]
+                out += [
+                    encode_packet(tag, part.body),
+                    *(encode_packet(Tag.SIGNATURE, s) for s in part.sigs),
+                ]
     return b"".join(out)
 
 
@@ -763,16 +769,3 @@ def _belonging(body: bytes, component: int, key_id: bytes, limits: Limits) -> Si
     )
     ids = sig.issuer_key_ids
     return sig if sig.sig_type in allowed and (not ids or key_id in ids) else None
-
-
-def _packet(tag: int, body: bytes) -> bytes:
-    """A new-format packet header (RFC 9580 §4.2.1) and ``body``."""
-    n = len(body)
-    if n < 192:
-        length = bytes([n])
-    elif n < 8384:
-        n -= 192
-        length = bytes([(n >> 8) + 192, n & 0xFF])
-    else:
-        length = b"\xff" + n.to_bytes(4, "big")
-    return bytes([0xC0 | tag]) + length + body
