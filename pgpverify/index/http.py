@@ -667,16 +667,10 @@ class HttpFetcher:
     def _read(
         self, url: str, answer: requests.Response, max_bytes: int, budget: _Budget
     ) -> Response | str:
+        target = _redirect_target(url, answer)
+        if target is not None:
+            return target
         status = answer.status_code
-        if status in _REDIRECT_STATUSES:
-            location = answer.headers.get("Location")
-            if not location:
-                raise _FetchError(f"HTTP {status} {_reason(answer)} without a Location header")
-            return urljoin(url, location.strip())
-        if status in _RETRY_STATUSES:
-            raise _RetryableError(
-                f"HTTP {status} {_reason(answer)}", _retry_after(answer.headers.get("Retry-After"))
-            )
         if status in _ANSWER_STATUSES:
             return Response(url=url, status=status)
         if status == 304:
@@ -788,16 +782,10 @@ class HttpFetcher:
     @staticmethod
     def _head(url: str, answer: requests.Response, max_bytes: int) -> Download | str:
         """What the status and headers say: a Download (body unread) or a redirect target."""
+        target = _redirect_target(url, answer)
+        if target is not None:
+            return target
         status = answer.status_code
-        if status in _REDIRECT_STATUSES:
-            location = answer.headers.get("Location")
-            if not location:
-                raise _FetchError(f"HTTP {status} {_reason(answer)} without a Location header")
-            return urljoin(url, location.strip())
-        if status in _RETRY_STATUSES:
-            raise _RetryableError(
-                f"HTTP {status} {_reason(answer)}", _retry_after(answer.headers.get("Retry-After"))
-            )
         if status in _ANSWER_STATUSES:
             return Download(url=url, status=status)
         if status != 200:
@@ -808,6 +796,21 @@ class HttpFetcher:
                 f"response larger than {max_bytes} bytes (Content-Length: {announced})"
             )
         return Download(url=url, status=200)
+
+
+def _redirect_target(url: str, answer: requests.Response) -> str | None:
+    """Where a redirect points (None: not a redirect); a status worth retrying raises."""
+    status = answer.status_code
+    if status in _REDIRECT_STATUSES:
+        location = answer.headers.get("Location")
+        if not location:
+            raise _FetchError(f"HTTP {status} {_reason(answer)} without a Location header")
+        return urljoin(url, location.strip())
+    if status in _RETRY_STATUSES:
+        raise _RetryableError(
+            f"HTTP {status} {_reason(answer)}", _retry_after(answer.headers.get("Retry-After"))
+        )
+    return None
 
 
 #: what a request can raise on the way (requests, urllib3, http.client, sockets, bad input)
