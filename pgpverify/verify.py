@@ -443,22 +443,27 @@ class _Attempt:
     def report(self) -> SignatureReport:
         sig = self.sig
         reason = self.reason or Reason.GOOD
+        if sig is None:  # it did not parse: nothing else is known
+            return SignatureReport(
+                self.index,
+                reason,
+                self.message,
+                valid_math=self.valid_math,
+                text_canonicalization=self.canonicalization,
+            )
+        material, key, cert = self.material, self.key, self.cert
         return SignatureReport(
-            index=self.index,
-            reason=reason,
-            message=self.message,
-            signature_type=(None if sig is None else f"0x{sig.sig_type:02X}"),
-            hash_algorithm=None if sig is None else hash_name(sig.hash_algo),
-            key_algorithm=(
-                self.material.name
-                if self.material is not None
-                else (None if sig is None else pubkey_name(sig.pubkey_algo))
-            ),
-            key_bits=None if self.material is None else self.material.bits,
-            issuer=None if sig is None else _issuer_text(sig),
-            signer_fingerprint=None if self.key is None else _hex(self.key.packet.fingerprint),
-            primary_fingerprint=None if self.cert is None else _hex(self.cert.fingerprint),
-            created=None if sig is None else _iso(sig.created),
+            self.index,
+            reason,
+            self.message,
+            signature_type=f"0x{sig.sig_type:02X}",
+            hash_algorithm=hash_name(sig.hash_algo),
+            key_algorithm=(pubkey_name(sig.pubkey_algo) if material is None else material.name),
+            key_bits=None if material is None else material.bits,
+            issuer=_issuer_text(sig),
+            signer_fingerprint=None if key is None else key.packet.fingerprint.hex().upper(),
+            primary_fingerprint=None if cert is None else cert.fingerprint.hex().upper(),
+            created=None if sig.created is None else format_utc(sig.created),
             valid_math=self.valid_math,
             text_canonicalization=self.canonicalization,
         )
@@ -1054,13 +1059,18 @@ class Verifier:
         candidates: list[_Attempt],
     ) -> VerificationResult:
         # Per signature packet: the one that got furthest among its candidate keys.
-        by_index: dict[int, list[_Attempt]] = {}
-        for cand in candidates:
-            by_index.setdefault(cand.index, []).append(cand)
-        per_sig = [max(by_index.get(a.index, [a]), key=_rank) for a in attempts]
-        reports = tuple(a.report() for a in per_sig)
-        place = max(range(len(per_sig)), key=lambda i: _rank(per_sig[i]))
-        best, report = per_sig[place], reports[place]
+        if len(attempts) == 1 and len(candidates) <= 1:  # the usual file: nothing to rank
+            best = candidates[0] if candidates else attempts[0]
+            report = best.report()
+            reports: tuple[SignatureReport, ...] = (report,)
+        else:
+            by_index: dict[int, list[_Attempt]] = {}
+            for cand in candidates:
+                by_index.setdefault(cand.index, []).append(cand)
+            per_sig = [max(by_index.get(a.index, [a]), key=_rank) for a in attempts]
+            reports = tuple(a.report() for a in per_sig)
+            place = max(range(len(per_sig)), key=lambda i: _rank(per_sig[i]))
+            best, report = per_sig[place], reports[place]
         reason = best.reason or Reason.GOOD
         if reason is Reason.GOOD:
             who = (
