@@ -762,8 +762,6 @@ def _verify(args: argparse.Namespace) -> int:
     if args.keyring:
         outcome = IndexVerification(_verify_keyrings(args, at))
     elif args.lock is not None:
-        from pathlib import Path
-
         from pgpverify.limits import DEFAULT_LIMITS
         from pgpverify.trust.lockfile import LockFile
         from pgpverify.workflows import verify_from_lock
@@ -771,17 +769,12 @@ def _verify(args: argparse.Namespace) -> int:
         lock = LockFile.read(args.lock, limits=DEFAULT_LIMITS)
         outcome = IndexVerification(
             verify_from_lock(
-                Path(args.file),
-                lock=lock,
-                at=at,
-                signature=None if args.signature is None else Path(args.signature),
-                project=args.project,
+                args.file, lock=lock, at=at, signature=args.signature, project=args.project
             )
         )
     else:
         import contextlib
         import time
-        from pathlib import Path
 
         from pgpverify.workflows import verify_from_index
 
@@ -789,10 +782,10 @@ def _verify(args: argparse.Namespace) -> int:
             cache = _open_cache(args, stack)
             client = _client(args, index_url, cache, stack)
             outcome = verify_from_index(
-                Path(args.file),
+                args.file,
                 client=client,
                 at=at,
-                signature=None if args.signature is None else Path(args.signature),
+                signature=args.signature,
                 project=args.project,
                 cache=cache,
                 now=time.time(),

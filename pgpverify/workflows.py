@@ -36,9 +36,17 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from pgpverify.index.cache import Cache
+    from pgpverify.io import StrPath
     from pgpverify.trust.lockfile import LockFile
 
 __all__ = ["KEYS_CHANGED", "IndexVerification", "verify_from_index", "verify_from_lock"]
+
+
+def _paths(file: StrPath, signature: StrPath | None) -> tuple[Path, Path | None]:
+    """The file and signature paths as ``Path`` (callers may give ``str``)."""
+    from pathlib import Path
+
+    return Path(file), None if signature is None else Path(signature)
 
 
 def _project(file: Path, project: str | None) -> str:
@@ -64,11 +72,11 @@ def _reference(at: datetime | None) -> datetime:
 
 
 def verify_from_index(
-    file: Path,
+    file: StrPath,
     *,
     client: IndexClient,
     at: datetime | None = None,
-    signature: Path | None = None,
+    signature: StrPath | None = None,
     project: str | None = None,
     cache: Cache | None = None,
     now: float | None = None,
@@ -90,6 +98,7 @@ def verify_from_index(
     reference time) defaults to now; ``now`` (the wall clock, seconds since the epoch)
     stamps what the cache remembers, and defaults to ``at``.
     """
+    file, signature = _paths(file, signature)
     at = _reference(at)
     name = _project(file, project)
     warnings: list[str] = []
@@ -397,11 +406,11 @@ def _count(certificate: bytes) -> int:
 
 
 def verify_from_lock(
-    file: Path,
+    file: StrPath,
     *,
     lock: LockFile,
     at: datetime | None = None,
-    signature: Path | None = None,
+    signature: StrPath | None = None,
     project: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> VerificationResult:
@@ -409,6 +418,7 @@ def verify_from_lock(
 
     ``at`` (the reference time) defaults to now.
     """
+    file, signature = _paths(file, signature)
     at = _reference(at)
     name = _project(file, project)
     locked = lock.project(name)

@@ -563,6 +563,23 @@ def test_index_and_lock_reference_time_defaults_to_now(wheel):
     assert verify_from_lock(DEMO / WHEEL, lock=lock).ok
 
 
+def test_index_and_lock_take_str_paths(wheel):
+    # the library takes a str wherever it takes a path (the CLI passes str)
+    from pgpverify.trust.lockfile import build_lock
+    from pgpverify.workflows import verify_from_lock
+
+    client = IndexClient(demo_index(), index_url=INDEX_URL)
+    signature = str(DEMO / f"{WHEEL}.asc")
+    outcome = verify_from_index(str(wheel), client=client, signature=signature, at=AT)
+    assert outcome.ok
+    assert outcome.result.file == str(wheel)
+    keys = client.project_keys("demo-pkg")
+    lock = build_lock([keys.record], keys.certificates, index_url=INDEX_URL)
+    tampered = str(DEMO / "tampered" / WHEEL)
+    assert verify_from_lock(str(DEMO / WHEEL), lock=lock, at=AT).ok
+    assert verify_from_lock(tampered, lock=lock, at=AT).reason is Reason.BAD_SIGNATURE
+
+
 # -- a warm run honours HTTP freshness, and writes the cache once -----------------------------
 
 
