@@ -160,14 +160,16 @@ class Signature(Record):
         "revocation_code",
         "revocation_keys",
         "sig_type",
-        "subpackets",
+        "subpacket_octets",
     )
     sig_type: int
     pubkey_algo: int
     hash_algo: int
     #: the exact octets hashed after the signed data: version .. end of hashed subpackets
     hashed_part: bytes
-    subpackets: tuple[Subpacket, ...]
+    #: every subpacket as received, hashed ones first: (type octet with the critical bit,
+    #: hashed, body); :attr:`subpackets` gives them as :class:`Subpacket` records
+    subpacket_octets: tuple[tuple[int, bool, bytes], ...]
     left16: bytes
     mpis: tuple[int, ...]
     #: raw signature material for algorithms without MPIs or not known here
@@ -193,7 +195,7 @@ class Signature(Record):
         pubkey_algo: int,
         hash_algo: int,
         hashed_part: bytes,
-        subpackets: tuple[Subpacket, ...],
+        subpacket_octets: tuple[tuple[int, bool, bytes], ...],
         left16: bytes,
         mpis: tuple[int, ...],
         raw_material: bytes,
@@ -214,7 +216,7 @@ class Signature(Record):
         _init(self, "pubkey_algo", pubkey_algo)
         _init(self, "hash_algo", hash_algo)
         _init(self, "hashed_part", hashed_part)
-        _init(self, "subpackets", subpackets)
+        _init(self, "subpacket_octets", subpacket_octets)
         _init(self, "left16", left16)
         _init(self, "mpis", mpis)
         _init(self, "raw_material", raw_material)
@@ -229,6 +231,14 @@ class Signature(Record):
         _init(self, "defects", defects)
         _init(self, "packet", packet)
         _init(self, "revocation_keys", revocation_keys)
+
+    @property
+    def subpackets(self) -> tuple[Subpacket, ...]:
+        """Every subpacket as received, hashed ones first (built on request)."""
+        return tuple(
+            Subpacket(type=kind & 0x7F, critical=bool(kind & 0x80), hashed=hashed, body=body)
+            for kind, hashed, body in self.subpacket_octets
+        )
 
     @property
     def trailer(self) -> bytes:
@@ -252,8 +262,9 @@ class Signature(Record):
         return self.created + self.expiration <= when
 
 
-def _subpackets(area: bytes, *, hashed: bool, max_count: int) -> list[Subpacket]:
-    out: list[Subpacket] = []
+def _subpackets(area: bytes, *, hashed: bool, max_count: int) -> list[tuple[int, bool, bytes]]:
+    """The subpackets of one area: (type octet with the critical bit, hashed, body)."""
+    out: list[tuple[int, bool, bytes]] = []
     pos = 0
     end = len(area)
     while pos < end:
@@ -276,23 +287,15 @@ def _subpackets(area: bytes, *, hashed: bool, max_count: int) -> list[Subpacket]
         stop = start + length
         if stop > end:
             raise MalformedError("signature subpacket runs past its area")
-        kind = area[start]
-        out.append(
-            Subpacket(
-                type=kind & 0x7F,
-                critical=bool(kind & 0x80),
-                hashed=hashed,
-                body=area[start + 1 : stop],
-            )
-        )
+        out.append((area[start], hashed, area[start + 1 : stop]))
         pos = stop
     return out
 
 
-def _fixed(sub: Subpacket, size: int, name: str) -> bytes:
-    if len(sub.body) != size:
-        raise MalformedError(f"{name} subpacket has {len(sub.body)} octets, expected {size}")
-    return sub.body
+def _fixed(body: bytes, size: int, name: str) -> bytes:
+    if len(body) != size:
+        raise MalformedError(f"{name} subpacket has {len(body)} octets, expected {size}")
+    return body
 
 
 def parse_signature(
@@ -337,22 +340,23 @@ def parse_signature(
     embedded: list[Signature] = []
     defects: list[str] = []
     revokers: list[bytes] = []
-    for sub in subs:
-        t = sub.type
-        if sub.critical and t not in KNOWN_SUBPACKETS:
-            defects.append(f"unknown critical subpacket type {t}")
-        if t == SubpacketType.NOTATION and sub.critical:
-            defects.append("critical notation")
+    for kind, hashed, sub in subs:
+        t = kind & 0x7F
+        if kind & 0x80:
+            if t not in KNOWN_SUBPACKETS:
+                defects.append(f"unknown critical subpacket type {t}")
+            if t == SubpacketType.NOTATION:
+                defects.append("critical notation")
         if t == SubpacketType.ISSUER_KEY_ID:
             key_id = _fixed(sub, 8, "issuer key ID")
-            if issuer_key_id is None or sub.hashed:
+            if issuer_key_id is None or hashed:
                 issuer_key_id = key_id
         elif t == SubpacketType.ISSUER_FINGERPRINT:
-            if len(sub.body) < 1:
+            if len(sub) < 1:
                 raise MalformedError("empty issuer fingerprint subpacket")
-            if sub.body[0] == 4:
+            if sub[0] == 4:
                 fpr = _fixed(sub, 21, "v4 issuer fingerprint")[1:]
-                if issuer_fingerprint is None or sub.hashed:
+                if issuer_fingerprint is None or hashed:
                     issuer_fingerprint = fpr
         elif t == SubpacketType.EMBEDDED_SIGNATURE:
             if _level + 1 > depth:
@@ -360,14 +364,14 @@ def parse_signature(
             try:
                 embedded.append(
                     parse_signature(
-                        sub.body, max_subpackets=max_subpackets, depth=depth, _level=_level + 1
+                        sub, max_subpackets=max_subpackets, depth=depth, _level=_level + 1
                     )
                 )
             except LimitExceededError:
                 raise
             except MalformedError as err:
                 defects.append(f"unreadable embedded signature: {err.message}")
-        elif not sub.hashed:
+        elif not hashed:
             # RFC 9580 §5.2.3.7: only the issuer and embedded signatures are taken from
             # the unhashed area; anything else there is unauthenticated and ignored.
             continue
@@ -378,11 +382,11 @@ def parse_signature(
         elif t == SubpacketType.KEY_EXPIRATION_TIME:
             key_expiration = int.from_bytes(_fixed(sub, 4, "key expiration time"), "big")
         elif t == SubpacketType.KEY_FLAGS:
-            key_flags = sub.body[0] if sub.body else 0
+            key_flags = sub[0] if sub else 0
         elif t == SubpacketType.REVOCATION_REASON:
-            revocation_code = sub.body[0] if sub.body else None
-        elif t == SubpacketType.REVOCATION_KEY and len(sub.body) == 22 and sub.body[0] & 0x80:
-            revokers.append(sub.body[2:])  # class, algorithm, then a v4 fingerprint
+            revocation_code = sub[0] if sub else None
+        elif t == SubpacketType.REVOCATION_KEY and len(sub) == 22 and sub[0] & 0x80:
+            revokers.append(sub[2:])  # class, algorithm, then a v4 fingerprint
     if created is None:
         defects.append("no creation time in the hashed subpackets")
     return Signature(
@@ -390,7 +394,7 @@ def parse_signature(
         pubkey_algo=pubkey_algo,
         hash_algo=hash_algo,
         hashed_part=body[:hashed_end],
-        subpackets=tuple(subs),
+        subpacket_octets=tuple(subs),
         left16=left16,
         mpis=mpis,
         raw_material=material,
