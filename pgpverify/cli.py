@@ -1014,17 +1014,26 @@ def _pip_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
 def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
     """``check`` / ``install``: the library call, its report, then pip for ``install``."""
     import contextlib
-    import tempfile
-    from pathlib import Path
-
-    from pgpverify.check import check_files
-    from pgpverify.check import pip as pip_runner
 
     install = args.command == "install"
     _check_usage(args, install=install)
+    gated = _gate_plan(args, pip_args) if install else None
     trust, pip_index = None, None
     with contextlib.ExitStack() as stack:
+        # pip starts first, when the index is known to be http(s), so its start-up
+        # overlaps ours; it gets no answer until the gate serves
+        early = _start_gated_pip(args, pip_args, stack) if _early_gate(args, gated) else None
         trust, pip_index = _check_trust(args, stack)
+        if gated is not None and _gate_client(trust) is not None:
+            return _install_gated(args, pip_args, trust, gated, stack, early)
+        if early is not None:
+            early[2].close()  # not gated after all: pip got no answer and is stopped
+        import tempfile
+        from pathlib import Path
+
+        from pgpverify.check import check_files
+        from pgpverify.check import pip as pip_runner
+
         paths = list(args.paths)
         download_dir = None
         pending = None
@@ -1084,6 +1093,123 @@ def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
                 )
             _say(sys.stderr, f"pgpverify: installed {len(report.files)} checked file(s)")
     return report.exit_code
+
+
+def _gate_plan(args: argparse.Namespace, pip_args: list[str]) -> list[Any] | None:
+    """``install``: the top-level requirements for one pip pass through the gate, or None.
+
+    An option after '--' that adds a package source is a usage error; anything else the
+    gate cannot vouch for (see :mod:`pgpverify.check.gate`), and offline trust, take the
+    two-pass design.
+    """
+    from pgpverify.check import gatepip as gate
+
+    refusal, fallback = gate.scan_pip_options(pip_args)
+    if refusal is not None:
+        raise _UsageError(refusal)
+    if args.keyring:
+        return None
+    requirements, why = gate.scan_requirements(args.requirement)
+    why = why or (f"{fallback!r} after '--'" if fallback is not None else None)
+    if why is not None:
+        if not args.quiet:
+            _say(sys.stderr, f"pgpverify: two passes (pip download, check, pip install): {why}")
+        return None
+    return requirements
+
+
+def _gate_client(trust: Any) -> Any:
+    """The upstream index client of an http(s) index trust source, else None."""
+    from pgpverify.check import IndexTrust, LockTrust
+
+    client = trust.client if isinstance(trust, (IndexTrust, LockTrust)) else None
+    if client is None or not client.index_url.lower().startswith(("http://", "https://")):
+        return None
+    return client
+
+
+def _early_gate(args: argparse.Namespace, gated: list[Any] | None) -> bool:
+    """Whether pip can start before the trust inputs load: an http(s) index, no lock file."""
+    if gated is None or args.lock is not None:
+        return False
+    url = args.index_url or _configured_index()
+    return url is not None and url.strip().lower().startswith(("http://", "https://"))
+
+
+def _start_gated_pip(
+    args: argparse.Namespace, pip_args: list[str], stack: contextlib.ExitStack
+) -> tuple[Any, Any, contextlib.ExitStack]:
+    """(the gate's listener, pip started against it, what stops both; ``stack`` does too)."""
+    import contextlib
+
+    from pgpverify.check import gatepip as gating
+
+    own = stack.enter_context(contextlib.ExitStack())
+    listener = gating.Listener()
+    own.callback(listener.close)
+    process = gating.start_pip(
+        args.requirement, listener.index_url, pip_args, quiet=args.quiet, output=sys.stderr
+    )
+    own.callback(gating.stop_pip, process)
+    return listener, process, own
+
+
+def _install_gated(  # noqa: PLR0917 - the run's parts, built by _check in order
+    args: argparse.Namespace,
+    pip_args: list[str],
+    trust: Any,
+    requirements: list[Any],
+    stack: contextlib.ExitStack,
+    early: tuple[Any, Any, contextlib.ExitStack] | None,
+) -> int:
+    """``install`` in one pip pass whose index is the gate (:mod:`pgpverify.check.gate`)."""
+    import tempfile
+    from pathlib import Path
+
+    from pgpverify.check import gate as gating
+    from pgpverify.check.model import CheckReport
+    from pgpverify.check.run import FileChecker
+
+    listener, process, _ = early or _start_gated_pip(args, pip_args, stack)
+    download_dir = Path(
+        stack.enter_context(tempfile.TemporaryDirectory(prefix="pgpverify-download-"))
+    )
+    checker = FileChecker(
+        trust,
+        at=_check_time(args),
+        policy=_check_policy(args),
+        signatures_dir=args.signatures_dir,
+    )
+    gate = gating.Gate(_gate_client(trust), checker, listener=listener, download_dir=download_dir)
+    gate.prefetch(requirements)
+    code = gate.serve(process)
+    report = CheckReport(files=gate.report(), warnings=tuple(checker.warnings))
+    _check_output(args, report)
+    if args.dest is not None:
+        _keep_files(gate.kept_files(), args.dest)
+    if gate.stopped is not None or not report.ok:
+        where = Path(gate.stopped.file).name if gate.stopped is not None else "a file"
+        _say(
+            sys.stderr,
+            f"pgpverify: nothing installed: pip was stopped at {where}, which did not pass "
+            "the check; 'pgpverify check -r REQUIREMENTS' checks the whole set",
+        )
+        return report.exit_code
+    if code != 0:
+        raise InputError(f"pip install failed (exit status {code}); its output says why")
+    _say(sys.stderr, f"pgpverify: installed {len(report.files)} checked file(s)")
+    return report.exit_code
+
+
+def _keep_files(files: list[Path], dest: Path) -> None:
+    import shutil
+
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        for item in files:
+            shutil.copy2(item, dest / item.name)
+    except OSError as err:
+        raise InputError(f"cannot keep the downloads: {_why(err)}", source=str(dest)) from None
 
 
 def _progress_bar() -> Any:

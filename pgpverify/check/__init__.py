@@ -9,8 +9,38 @@ JUnit XML, and :mod:`pgpverify.check.pip` runs ``pip download`` / ``pip install`
 
 from __future__ import annotations
 
-from pgpverify.check.model import CheckReport, FileCheck, Status
-from pgpverify.check.run import CheckPolicy, IndexTrust, KeyringTrust, LockTrust, check_files
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pgpverify.check.model import CheckReport, FileCheck, Status
+    from pgpverify.check.run import CheckPolicy, IndexTrust, KeyringTrust, LockTrust, check_files
+
+# Names are imported on first use (PEP 562): ``install`` starts pip from
+# :mod:`pgpverify.check.gate` before the verifier and the HTTP stack are imported.
+_EXPORTS = {
+    "CheckReport": "pgpverify.check.model",
+    "FileCheck": "pgpverify.check.model",
+    "Status": "pgpverify.check.model",
+    "CheckPolicy": "pgpverify.check.run",
+    "IndexTrust": "pgpverify.check.run",
+    "KeyringTrust": "pgpverify.check.run",
+    "LockTrust": "pgpverify.check.run",
+    "check_files": "pgpverify.check.run",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        msg = f"module 'pgpverify.check' has no attribute {name!r}"
+        raise AttributeError(msg)
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "CheckPolicy",

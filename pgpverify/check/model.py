@@ -6,7 +6,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CheckReport", "FileCheck", "Status"]
+__all__ = ["DISTRIBUTION_SUFFIXES", "CheckReport", "FileCheck", "Status"]
+
+#: what a directory (a wheelhouse) is read for, and what the install gate serves
+DISTRIBUTION_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz")
 
 EXIT_GOOD = 0
 EXIT_REJECTED = 1

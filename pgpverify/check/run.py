@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pgpverify.check.model import CheckReport, FileCheck, Status
+from pgpverify.check.model import DISTRIBUTION_SUFFIXES, CheckReport, FileCheck, Status
 from pgpverify.errors import PgpVerifyError
 from pgpverify.index.client import project_from_filename
 from pgpverify.index.files import (
@@ -65,15 +65,13 @@ if TYPE_CHECKING:
 __all__ = [
     "DISTRIBUTION_SUFFIXES",
     "CheckPolicy",
+    "FileChecker",
     "IndexTrust",
     "KeyringTrust",
     "LockTrust",
     "check_files",
     "distribution_files",
 ]
-
-#: what a directory (a wheelhouse) is read for
-DISTRIBUTION_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -663,3 +661,86 @@ def _message(result: VerificationResult, project: _Project) -> str:
 
 def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
+
+
+class FileChecker:
+    """Steps (3)-(5) of :func:`check_files` for files that arrive one at a time.
+
+    ``install``'s gate (:mod:`pgpverify.check.gate`) downloads each file pip asks for and
+    checks it here before pip gets it: the same rules and code as ``check``. The project's
+    trust inputs are loaded once (and remembered in the trust memory, with a cache); the
+    file is matched by name and sha256 to the page the caller fetched; its signature is
+    discovered and verified; the unsigned, backsigned and key-change policies apply. Not
+    thread-safe: one thread calls it (the client, its cache and the keyrings stay there).
+    """
+
+    def __init__(
+        self,
+        trust: TrustSource,
+        *,
+        at: datetime,
+        policy: CheckPolicy | None = None,
+        signatures_dir: Path | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self._trust = trust
+        self._at = at
+        self._policy = policy if policy is not None else CheckPolicy()
+        self._signatures_dir = signatures_dir
+        self._limits = limits
+        self._projects: dict[str, _Project | PgpVerifyError] = {}
+        self._rings: dict[str, Keyring] = {}
+        #: run-wide notes, as :attr:`CheckReport.warnings` (in order, each once)
+        self.warnings: list[str] = []
+
+    def check(self, path: Path, page: ProjectPage, sha256: str) -> FileCheck:
+        """The verdict on ``path`` (a file listed on ``page``, whose sha256 is given)."""
+        item = _Item(0, path, sha256=sha256)
+        try:
+            item.project, item.version = project_from_filename(path.name)
+            if item.project != page.project:
+                raise PgpVerifyError(f"the file is not of project {page.project}", source=path.name)
+            project = self._project(item.project)
+        except PgpVerifyError as err:
+            item.error(err)
+            assert item.verdict is not None
+            return item.verdict
+        client = self._trust.client if isinstance(self._trust, (IndexTrust, LockTrust)) else None
+        _locate(item, client, page, self._signatures_dir)
+        if item.verdict is None:
+            try:
+                _verify_item(
+                    item,
+                    project,
+                    self._ring(project),
+                    policy=self._policy,
+                    at=self._at,
+                    limits=self._limits,
+                )
+            except PgpVerifyError as err:
+                item.error(err)
+        elif item.verdict.status is Status.UNSIGNED:
+            _unsigned_policy(item, project, self._policy)
+        _key_change(item, project)
+        assert item.verdict is not None
+        return item.verdict
+
+    def _project(self, name: str) -> _Project:
+        known = self._projects.get(name)
+        if known is None:
+            warnings: list[str] = []
+            try:
+                known = _trust_for(name, self._trust, warnings, self._limits, self._policy)
+            except PgpVerifyError as err:
+                known = err
+            self._projects[name] = known
+            self.warnings.extend(w for w in warnings if w not in self.warnings)
+        if isinstance(known, PgpVerifyError):
+            raise known
+        return known
+
+    def _ring(self, project: _Project) -> Keyring:
+        ring = self._rings.get(project.name)
+        if ring is None:
+            ring = self._rings[project.name] = project.keyring()
+        return ring

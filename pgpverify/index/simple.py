@@ -44,6 +44,10 @@ class ProjectFile:
     #: PEP 700 ``upload-time`` (JSON pages only), seconds since the epoch; None when the
     #: index does not give one, or gives one that does not parse
     upload_time: float | None = None
+    #: PEP 503 ``data-requires-python`` / PEP 691 ``requires-python``, as given (unescaped)
+    requires_python: str | None = None
+    #: PEP 592: None when not yanked, else the reason ("" when the index gives none)
+    yanked: str | None = None
 
     @property
     def signature_url(self) -> str:
@@ -58,6 +62,8 @@ class _AnchorParser(HTMLParser):
         self.files: list[ProjectFile] = []
         self._href: str | None = None
         self._sig: bool | None = None
+        self._requires_python: str | None = None
+        self._yanked: str | None = None
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -71,6 +77,8 @@ class _AnchorParser(HTMLParser):
         self._href = values.get("href")
         sig = values.get("data-gpg-sig")
         self._sig = None if sig is None else sig.strip().lower() == "true"
+        self._requires_python = values.get("data-requires-python")
+        self._yanked = (values.get("data-yanked") or "") if "data-yanked" in values else None
         self._text = []
 
     def handle_data(self, data: str) -> None:
@@ -85,7 +93,12 @@ class _AnchorParser(HTMLParser):
         name = "".join(self._text).strip() or url.rsplit("/", 1)[-1]
         self.files.append(
             ProjectFile(
-                filename=name, url=url, gpg_sig=self._sig, sha256=_fragment_sha256(fragment)
+                filename=name,
+                url=url,
+                gpg_sig=self._sig,
+                sha256=_fragment_sha256(fragment),
+                requires_python=self._requires_python,
+                yanked=self._yanked,
             )
         )
         self._href = None
@@ -142,9 +155,22 @@ def _parse_json(body: bytes, url: str) -> list[ProjectFile]:
                 gpg_sig=sig if isinstance(sig, bool) else None,
                 sha256=_json_sha256(entry.get("hashes"), url),
                 upload_time=_upload_time(entry.get("upload-time")),
+                requires_python=_text_or_none(entry.get("requires-python")),
+                yanked=_json_yanked(entry.get("yanked")),
             )
         )
     return out
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _json_yanked(value: object) -> str | None:
+    """PEP 592 in PEP 691, read as pip reads it: a reason string, or another true value."""
+    if not value:
+        return None
+    return value if isinstance(value, str) else ""
 
 
 def _fragment_sha256(fragment: str) -> str | None:
