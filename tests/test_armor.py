@@ -318,3 +318,30 @@ def test_looks_armored(data, expected):
 def test_looks_armored_is_false_for_binary_of_a_real_block():
     [block] = decode_blocks(_armor(b"\xc2\x01\x04"))
     assert looks_armored(block.data) is False
+
+
+def _residue(m: int) -> int:
+    """x**m mod P, bit by bit (RFC 9580 §6.1's generator)."""
+    value = 1 << m
+    while value.bit_length() > 24:
+        value ^= 0x1864CFB << (value.bit_length() - 25)
+    return value
+
+
+def test_crc24_fold_constants_are_the_residues_they_claim():
+    from pgpverify.openpgp.armor import _FOLDS
+
+    assert [m for m, _, _ in _FOLDS] == [4096, 2048, 1024, 512, 256, 128]
+    for m, mask, powers in _FOLDS:
+        assert mask == (1 << m) - 1
+        assert sum(1 << p for p in powers) == _residue(m)
+
+
+@pytest.mark.parametrize(
+    "size", [159, 160, 161, 300, 445, 1023, 1024, 1025, 2047, 2048, 3000, 5000, 10_000]
+)
+def test_crc24_folded_and_in_blocks_matches_the_bitwise_definition(size):
+    data = random.Random(size).randbytes(size)
+    assert crc24(data) == _crc24_bitwise(data)
+    assert crc24(b"\xff" * size) == _crc24_bitwise(b"\xff" * size)
+    assert crc24(bytes(size)) == _crc24_bitwise(bytes(size))

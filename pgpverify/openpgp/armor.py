@@ -89,12 +89,29 @@ _CRC24_T2 = _shifted(_CRC24_T1)
 
 
 def crc24(data: bytes) -> int:
-    """CRC-24 of RFC 9580 §6.1, table-driven, three octets per step.
+    """CRC-24 of RFC 9580 §6.1.
 
-    About three times faster than one table lookup per octet in pure Python (an armored
-    RSA signature is ~400 octets, checked on every verification).
+    Block by block (linear in the input whatever its size): a short block through the
+    tables, three octets per step; a longer one as one polynomial, folded (see _fold),
+    ~2x faster for an armored RSA signature (~400 octets, checked on every verification).
     """
+    if len(data) < _FOLD_MIN:
+        return _by_table(_CRC24_INIT, data)
+    if len(data) <= _FOLD_BLOCK:
+        return _fold(_CRC24_INIT, data)
     crc = _CRC24_INIT
+    view = memoryview(data)
+    for start in range(0, len(data), _FOLD_BLOCK):
+        block = view[start : start + _FOLD_BLOCK]
+        crc = _by_table(crc, block) if len(block) < _FOLD_MIN else _fold(crc, block)
+    return crc
+
+
+def _by_table(crc: int, data: bytes | memoryview) -> int:
+    """The register after ``data``, through the tables three octets per step.
+
+    About three times faster than one table lookup per octet in pure Python.
+    """
     t0, t1, t2 = _CRC24_TABLE, _CRC24_T1, _CRC24_T2
     whole = len(data) - len(data) % 3
     octets = iter(data[:whole])
@@ -103,6 +120,44 @@ def crc24(data: bytes) -> int:
     for byte in data[whole:]:
         crc = ((crc << 8) & 0xFFFFFF) ^ t0[(crc >> 16) ^ byte]
     return crc
+
+
+#: Octets per block (so a fold never shifts integers longer than ~8,200 bits), and the
+#: shortest block worth folding.
+_FOLD_BLOCK = 1024
+_FOLD_MIN = 160
+#: x**m mod P for the fold widths m (RFC 9580 §6.1's generator P = 0x1864CFB), each as
+#: the powers of x it holds; tests/test_armor.py derives them bit by bit.
+_FOLDS = tuple(
+    (m, (1 << m) - 1, tuple(bit for bit in range(24) if residue >> bit & 1))
+    for m, residue in (
+        (4096, 0xC5BF56),
+        (2048, 0x3D145A),
+        (1024, 0xDEF23C),
+        (512, 0x7DB43E),
+        (256, 0xCB800E),
+        (128, 0x6243DA),
+    )
+)
+
+
+def _fold(crc: int, data: bytes | memoryview) -> int:
+    """The register after ``data``, computed as (crc * x**8n + D * x**24) mod P over GF(2).
+
+    The polynomial is one Python integer; each fold replaces its part above x**m by that
+    part times (x**m mod P), a few shifts and XORs of long integers (C loops), until what
+    is left has at most 128 + 24 bits; its top 16 octets then go through the tables.
+    """
+    value = (crc << (8 * len(data))) ^ (int.from_bytes(data, "big") << 24)
+    size = value.bit_length()
+    for m, mask, powers in _FOLDS:
+        while size > m + 24:
+            high = value >> m
+            value &= mask
+            for power in powers:
+                value ^= high << power
+            size = value.bit_length()
+    return _by_table(0, (value >> 24).to_bytes(16, "big")) ^ (value & 0xFFFFFF)
 
 
 def looks_armored(data: bytes) -> bool:
