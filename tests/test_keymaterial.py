@@ -559,3 +559,17 @@ def test_keymaterial_rejects_rsa_exponent_out_of_range_on_every_rsa_algorithm():
         body = key_body(algo, mpi(_rsa_key().public_key().public_numbers().n) + mpi(1 << 40))
         with pytest.raises(UnsupportedError, match="outside the accepted range"):
             _decode(body)
+
+
+def test_keymaterial_rejects_an_rsa_signature_value_not_below_the_modulus():
+    # RFC 8017 §8.2.2: s must be below n. A good signature plus n (or n itself) is refused
+    # by the comparison with the modulus read at decoding, without raising.
+    private = _rsa_key()
+    n = private.public_key().public_numbers().n
+    material = _decode(_rsa_with(65537))
+    digest = hashlib.sha256(b"document").digest()
+    good = private.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+    value = int.from_bytes(good, "big")
+    assert material.verify(8, digest, (value,))
+    for bad in (value + n, n, n + 1):
+        assert not material.verify(8, digest, (bad,))

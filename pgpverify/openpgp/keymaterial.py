@@ -172,7 +172,7 @@ class PublicKey(Record):
     Equality, hash and ``repr`` leave out the ``cryptography`` key object.
     """
 
-    __slots__ = ("_key", "algorithm", "bits", "curve", "exponent")
+    __slots__ = ("_key", "_modulus", "algorithm", "bits", "curve", "exponent")
     algorithm: int
     #: bits of the modulus (RSA), of p (DSA, Elgamal), or of the curve's field order
     bits: int
@@ -180,6 +180,7 @@ class PublicKey(Record):
     _key: Any
     #: the public exponent of an RSA key (None for other algorithms)
     exponent: int | None
+    _modulus: int | None
 
     def __init__(
         self,
@@ -189,8 +190,17 @@ class PublicKey(Record):
         curve: str | None,
         _key: Any,
         exponent: int | None = None,
+        _modulus: int | None = None,
     ) -> None:
-        self._set(algorithm=algorithm, bits=bits, curve=curve, _key=_key, exponent=exponent)
+        self._set(
+            algorithm=algorithm,
+            bits=bits,
+            curve=curve,
+            _key=_key,
+            exponent=exponent,
+            # an RSA key's modulus, read once (public_numbers() converts it on every call)
+            _modulus=_modulus,
+        )
 
     def _names(self) -> tuple[str, ...]:
         return ("algorithm", "bits", "curve", "exponent")
@@ -216,11 +226,21 @@ class PublicKey(Record):
         if hash_name is None or self._key is None:
             return False
         c = _crypto()
-        prehashed = c.Prehashed(getattr(c.hashes, hash_name)())
         key = self._key
         try:
+            if isinstance(key, c.ed25519.Ed25519PublicKey):  # the usual key: tried first
+                # Legacy EdDSA (RFC 9580 §5.2.3.3): R and S as MPIs, each 32 octets; the
+                # message signed is the digest itself.
+                if len(mpis) != 2 or any(v >> 256 for v in mpis):
+                    return False
+                key.verify(mpis[0].to_bytes(32, "big") + mpis[1].to_bytes(32, "big"), digest)
+                return True
+            prehashed = c.Prehashed(getattr(c.hashes, hash_name)())
             if isinstance(key, c.rsa.RSAPublicKey):
-                if len(mpis) != 1 or mpis[0] >= key.public_numbers().n:
+                modulus = self._modulus
+                if modulus is None:
+                    modulus = key.public_numbers().n
+                if len(mpis) != 1 or mpis[0] >= modulus:
                     return False
                 sig = mpis[0].to_bytes((key.key_size + 7) // 8, "big")
                 key.verify(sig, digest, c.padding.PKCS1v15(), prehashed)
@@ -234,12 +254,6 @@ class PublicKey(Record):
                 if len(mpis) != 2:
                     return False
                 key.verify(c.encode_dss_signature(mpis[0], mpis[1]), digest, c.ec.ECDSA(prehashed))
-            elif isinstance(key, c.ed25519.Ed25519PublicKey):
-                # Legacy EdDSA (RFC 9580 §5.2.3.3): R and S as MPIs, each 32 octets; the
-                # message signed is the digest itself.
-                if len(mpis) != 2 or any(v >> 256 for v in mpis):
-                    return False
-                key.verify(mpis[0].to_bytes(32, "big") + mpis[1].to_bytes(32, "big"), digest)
             else:  # pragma: no cover - _decode only builds the types above
                 return False
         except (c.InvalidSignature, ValueError, OverflowError, c.UnsupportedAlgorithm):
@@ -309,8 +323,15 @@ def decode_key(packet: KeyPacket) -> PublicKey:
     if not field_name or algo == PubKeyAlgo.RSA_ENCRYPT:
         return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=None)
     key = _pgpy_decode(field_name, material, curve)
-    exponent = values[1] if field_name == "RSAPub" else None
-    return PublicKey(algorithm=algo, bits=bits, curve=curve, _key=key, exponent=exponent)
+    rsa = field_name == "RSAPub"
+    return PublicKey(
+        algorithm=algo,
+        bits=bits,
+        curve=curve,
+        _key=key,
+        exponent=values[1] if rsa else None,
+        _modulus=values[0] if rsa else None,
+    )
 
 
 def _check_rsa(bits: int, exponent: int) -> None:
