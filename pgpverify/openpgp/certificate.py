@@ -48,7 +48,14 @@ if TYPE_CHECKING:
 
     from pgpverify.openpgp.packets import Packet
 
-__all__ = ["Certificate", "KeyJudgement", "KeyVerdict", "SigningKey", "parse_certificate"]
+__all__ = [
+    "Certificate",
+    "CertificatePool",
+    "KeyJudgement",
+    "KeyVerdict",
+    "SigningKey",
+    "parse_certificate",
+]
 
 #: Hashes accepted inside certificates (self-signatures, bindings, back-signatures) by the
 #: default policy; :attr:`pgpverify.policy.Policy.certificate_hashes` is the one used.
@@ -767,6 +774,82 @@ class Certificate:
             if self._valid(back, sub, material, at, quota):
                 return True
         return False
+
+
+class CertificatePool:
+    """Certificates with the same packets judged once, whichever keyring holds them.
+
+    A check run gives each project its own keyring, and the same maintainer's certificate
+    sits in many of them: :meth:`shared` hands every keyring's copy over to one
+    :class:`Certificate`, whose caches (the decoded keys, each self-signature's math, what
+    the bindings say at a reference time) then serve them all. Sharing changes no verdict:
+    everything a certificate caches follows from its packets, except the revokers a key
+    revocation by another issuer may name (RFC 9580 §5.2.3.23), which come from the
+    keyring judging it: such a certificate is never shared. A cache hit spends no
+    public-key operation, as within one keyring.
+
+    Not thread-safe (neither are a certificate's caches): one pool per thread. At most
+    ``size`` certificates are kept, the oldest dropped first.
+    """
+
+    __slots__ = ("_by_content", "_seen", "size")
+
+    def __init__(self, size: int = 256) -> None:
+        if size < 1:
+            msg = "a certificate pool holds at least one certificate"
+            raise ValueError(msg)
+        self.size = size
+        #: (parse limits, content) -> the certificate that judges for all
+        self._by_content: dict[tuple[object, ...], Certificate] = {}
+        #: id(a keyring's certificate) -> (that certificate, the one it was handed to);
+        #: the first item keeps the id from being reused while the entry lives
+        self._seen: dict[int, tuple[Certificate, Certificate]] = {}
+
+    def shared(self, cert: Certificate, *, subpackets: int, nesting: int) -> Certificate:
+        """The certificate that judges for ``cert``: an equal one seen before, or ``cert``.
+
+        ``subpackets`` and ``nesting`` are the limits ``cert`` was parsed under (a
+        revocation whose unhashed area is over them is read without it): only copies
+        parsed under the same ones are equal.
+        """
+        seen = self._seen.get(id(cert))
+        if seen is not None and seen[0] is cert:
+            return seen[1]
+        found = cert
+        if _stands_alone(cert):
+            key = (subpackets, nesting, *_content(cert))
+            found = self._by_content.setdefault(key, cert)
+            if len(self._by_content) > self.size:
+                del self._by_content[next(iter(self._by_content))]
+        self._seen[id(cert)] = (cert, found)
+        if len(self._seen) > self.size:
+            del self._seen[next(iter(self._seen))]
+        return found
+
+
+def _stands_alone(cert: Certificate) -> bool:
+    """Whether every judgement of ``cert`` follows from its packets alone.
+
+    Not when its primary carries a key revocation by another issuer: a designated revoker
+    found in the judging keyring may have made it.
+    """
+    return not any(
+        s.sig_type == SigType.KEY_REVOCATION and not cert._by_primary(s)  # noqa: SLF001
+        for s in cert.primary.sigs
+    )
+
+
+def _content(cert: Certificate) -> tuple[object, ...]:
+    """The packets a certificate was built from, per component (equal iff equal content)."""
+    return (
+        cert.primary.packet.body,
+        tuple(s.packet for s in cert.primary.sigs),
+        tuple((uid, tuple(s.packet for s in sigs)) for uid, sigs in cert.userids.items()),
+        tuple(
+            (fpr, sub.packet.body, tuple(s.packet for s in sub.sigs))
+            for fpr, sub in cert.subkeys.items()
+        ),
+    )
 
 
 def _not_yet_valid(prim: KeyPacket, key: SigningKey, signed: int, at: int) -> KeyJudgement | None:
