@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from pgpverify.io import StrPath
-    from pgpverify.openpgp.certificate import Certificate, SigningKey
+    from pgpverify.openpgp.certificate import Certificate, CertificatePool, SigningKey
     from pgpverify.openpgp.keymaterial import KeyPacket, PublicKey
     from pgpverify.openpgp.keyring import Keyring
     from pgpverify.trust.owners import Maintainer, OwnershipRecord
@@ -647,6 +647,10 @@ class Verifier:
     limits: Limits = DEFAULT_LIMITS
     policy: Policy = DEFAULT_POLICY
     signers: SignerPolicy | None = None
+    #: equal certificates in other keyrings judged once (a check run's projects each have
+    #: a keyring, often with the same certificates): see
+    #: :class:`pgpverify.openpgp.certificate.CertificatePool`, one per thread
+    certificates: CertificatePool | None = None
 
     def __post_init__(self) -> None:
         if self.owners is not None and self.signers is not None:
@@ -887,10 +891,14 @@ class Verifier:
             return [attempt]
         found: list[_Attempt] = []
         seen: set[tuple[bytes, bytes]] = set()
+        pool = self.certificates
         for holder in holders:
             cert = self.keyring.certificate(holder)
             if cert is None:
                 continue
+            if pool is not None:
+                parsed = self.keyring.limits
+                cert = pool.shared(cert, subpackets=parsed.subpackets, nesting=parsed.nesting)
             for key_id in ids:
                 key = cert.find_key(key_id)
                 if key is None or (cert.fingerprint, key.packet.fingerprint) in seen:

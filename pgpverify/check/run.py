@@ -49,6 +49,7 @@ from pgpverify.index.files import (
 )
 from pgpverify.isotime import format_utc, parse_iso8601
 from pgpverify.limits import DEFAULT_LIMITS, Limits
+from pgpverify.openpgp.certificate import CertificatePool
 from pgpverify.openpgp.keyring import Keyring
 from pgpverify.trust.owners import OwnershipRecord
 from pgpverify.verify import Reason, VerificationResult, Verifier
@@ -630,12 +631,24 @@ def _verify_item(
     item.finish(Status.GOOD, "good", result.message, **extra)
 
 
+#: each thread's certificate pool: the projects' keyrings often hold the same
+#: certificates, judged once per thread (a certificate's caches are not thread-safe)
+_POOLS = threading.local()
+
+
 def _verify(
     item: _Item, project: _Project, ring: Keyring, at: datetime, limits: Limits
 ) -> VerificationResult:
     owners = project.owners
+    pool = getattr(_POOLS, "pool", None)
+    if pool is None:
+        pool = _POOLS.pool = CertificatePool()
     verifier = Verifier(
-        ring, owners=owners, project=project.name if owners else None, limits=limits
+        ring,
+        owners=owners,
+        project=project.name if owners else None,
+        limits=limits,
+        certificates=pool,
     )
     return verifier.verify(
         item.path, item.sig_path, at=at, signature_data=item.sig_data, signature_name=item.sig_name
