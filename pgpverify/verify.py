@@ -39,7 +39,7 @@ from pgpverify.openpgp.constants import (
     new_hash,
     pubkey_name,
 )
-from pgpverify.openpgp.packets import Tag, iter_packets
+from pgpverify.openpgp.packets import TAG_NAMES, Tag, iter_packets
 from pgpverify.openpgp.signature import Signature, parse_signature
 from pgpverify.policy import DEFAULT_POLICY, Policy, SignerPolicy
 
@@ -475,6 +475,45 @@ def _issuer_text(sig: Signature) -> str | None:
     return _hex(sig.issuer_key_id)
 
 
+#: packets that start an inline-signed message (gpg --sign, sq sign): what a user most
+#: often gives as the signature by mistake
+_INLINE = frozenset({Tag.ONE_PASS_SIGNATURE, Tag.COMPRESSED, Tag.LITERAL})
+_DETACH = "make a detached signature with 'gpg --armor --detach-sign' or 'sq sign --detached'"
+
+
+def _not_detached(label: str) -> str:
+    """Why an armored block labelled ``label`` is no detached signature, in one line."""
+    if label == "SIGNED MESSAGE":
+        return f"a clear-signed message (PGP SIGNED MESSAGE) is not a detached signature; {_DETACH}"
+    if label == "MESSAGE":
+        return f"a PGP MESSAGE (inline-signed or encrypted) is not a detached signature; {_DETACH}"
+    return f"a PGP {label} is not a detached signature"
+
+
+def _not_allowed(tag: int) -> str:
+    name = TAG_NAMES.get(tag, f"type {tag}")
+    if tag in _INLINE:
+        return (
+            f"a {name} packet is not allowed in a detached signature (an inline-signed "
+            f"message?); {_DETACH}"
+        )
+    return f"a {name} packet is not allowed in a detached signature"
+
+
+def _first_is_signature(chunk: bytes) -> None:
+    """Name the first packet of ``chunk`` when it is no signature, before framing it.
+
+    gpg --sign writes a compressed packet of indeterminate length (an old-format header),
+    which framing would report as such; what the user needs to hear is what the file is.
+    """
+    first = chunk[0] if chunk else 0
+    if not first & 0x80:
+        return  # framing says why
+    tag = first & 0x3F if first & 0x40 else (first >> 2) & 0x0F
+    if tag not in (Tag.SIGNATURE, Tag.MARKER, 0):
+        raise MalformedError(_not_allowed(tag))
+
+
 class _TextForm:
     """One canonical form of a text document, hashed as it streams (RFC 9580 §5.2.1.2).
 
@@ -806,18 +845,18 @@ class Verifier:
             raise MalformedError("the signature file is empty")
         binary = []
         for block in binary_blocks(data):  # (2) armor, or one binary block
+            if block.label not in (BINARY, "SIGNATURE"):
+                # before the block's own error: a clear-signed message is broken armor
+                raise MalformedError(_not_detached(block.label))
             if block.error is not None:
                 raise MalformedError(f"armored block at line {block.line + 1}: {block.error}")
-            if block.label not in (BINARY, "SIGNATURE"):
-                raise MalformedError(f"a PGP {block.label} is not a detached signature")
             binary.append(block.data)
         attempts: list[_Attempt] = []
         for chunk in binary:
+            _first_is_signature(chunk)
             for pkt in iter_packets(chunk, max_packets=self.limits.signature_packets):
                 if pkt.tag != Tag.SIGNATURE:
-                    raise MalformedError(
-                        f"a {pkt.name} packet is not allowed in a detached signature"
-                    )
+                    raise MalformedError(_not_allowed(pkt.tag))
                 if len(attempts) >= self.limits.signature_packets:
                     raise MalformedError(
                         f"more than {self.limits.signature_packets} signature packets"

@@ -487,3 +487,23 @@ def test_keyidx_keyring_given_as_a_str_is_mapped_indexed_and_reused(ring_file, t
     str_docs = {str(f): v for f, v in CASES.items()}
     verifier = Verifier(second)
     assert {f: verifier.verify(f, at=AT).reason.value for f in str_docs} == str_docs
+
+
+def test_keyidx_rejects_indexing_a_keyring_with_a_revocation_certificate(tmp_path):
+    # An index finds certificates only: a keyring holding a key revocation outside any
+    # certificate (a revocation certificate put first) is scanned each time, never indexed,
+    # so that the revocation is never lost.
+    from certbuild import DOCUMENT, document_signature, key_revocation, signer_cert
+
+    cert, primary, sub = signer_cert("keyidx-revocation", subkey=True)
+    path = tmp_path / "ring.gpg"
+    path.write_bytes(key_revocation(primary, 1_717_200_000) + cert.octets())
+    doc = tmp_path / "doc"
+    doc.write_bytes(DOCUMENT)
+    (tmp_path / "doc.asc").write_bytes(document_signature(sub))
+    store = KeyringIndexStore(tmp_path / "cache")
+    for _ in range(2):
+        ring = Keyring.from_files([path], index=store)
+        assert not ring._indexes
+        assert Verifier(ring).verify(doc, at=AT).reason.value == "key-revoked"
+    assert store.written == 0

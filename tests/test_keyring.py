@@ -8,7 +8,15 @@ N copies of a 60,000-packet certificate are N times that work.
 import dataclasses
 
 import pytest
-from certbuild import AT, DOCUMENT, document_signature, key_revocation, signer_cert, uid_packet
+from certbuild import (
+    AT,
+    DOCUMENT,
+    document_signature,
+    key_revocation,
+    signer_cert,
+    uid_packet,
+    w,
+)
 
 from pgpverify import Verifier
 from pgpverify.errors import LimitExceededError
@@ -219,3 +227,77 @@ def test_keyring_from_files_takes_str_paths(tmp_path):
             limits=dataclasses.replace(DEFAULT_LIMITS, keyring_bytes=len(OCTETS) - 1),
         )
     assert caught.value.source == str(armored)
+
+
+# -- revocation certificates outside any certificate -----------------------------------------
+# gpg --gen-revoke writes a PUBLIC KEY BLOCK holding one key revocation; sq key generate
+# --rev-cert and sq revoke certificate write a SIGNATURE block. Appended to a keyring, or
+# given as a keyring of their own, they revoke the key they name (sqv applies them too).
+
+REVOCATION = key_revocation(PRIMARY, 1_717_200_000)
+
+
+def _verdict(tmp_path, *keyrings):
+    (tmp_path / "doc").write_bytes(DOCUMENT)
+    (tmp_path / "doc.asc").write_bytes(document_signature(SUB))
+    ring = Keyring()
+    for n, data in enumerate(keyrings):
+        ring.add_bytes(data, source=f"keyring {n}")
+        ring.certificate(PRIMARY.fingerprint)  # decoded (and cached) before the next one
+    return Verifier(ring).verify(tmp_path / "doc", at=AT).reason.value
+
+
+def _forged(revocation):
+    return revocation[:-1] + bytes([revocation[-1] ^ 1])
+
+
+REVOCATION_SHAPES = {
+    "gpg-public-key-block-appended": lambda rev: (
+        w.armor("PUBLIC KEY BLOCK", OCTETS) + w.armor("PUBLIC KEY BLOCK", rev),
+    ),
+    "sq-signature-block-appended": lambda rev: (
+        w.armor("PUBLIC KEY BLOCK", OCTETS) + w.armor("SIGNATURE", rev),
+    ),
+    "binary-before-the-certificate": lambda rev: (rev + OCTETS,),
+    "keyring-of-its-own-after": lambda rev: (OCTETS, w.armor("SIGNATURE", rev)),
+    "keyring-of-its-own-before": lambda rev: (rev, OCTETS),
+}
+
+
+@pytest.mark.parametrize("shape", REVOCATION_SHAPES)
+def test_keyring_rejects_key_revoked_by_a_revocation_certificate(tmp_path, shape):
+    assert _verdict(tmp_path, *REVOCATION_SHAPES[shape](REVOCATION)) == "key-revoked"
+
+
+@pytest.mark.parametrize("shape", REVOCATION_SHAPES)
+def test_keyring_rejects_forged_revocation_certificate_as_revoking_nothing(tmp_path, shape):
+    # the twins: the revocation's math is checked, so a forged one counts for nothing
+    assert _verdict(tmp_path, *REVOCATION_SHAPES[shape](_forged(REVOCATION))) == "good"
+
+
+def test_keyring_rejects_revocation_certificate_of_another_key(tmp_path):
+    other = key_revocation(SUB, 1_717_200_000)  # names the subkey as issuer: no certificate
+    assert _verdict(tmp_path, OCTETS, w.armor("SIGNATURE", other)) == "good"
+
+
+def test_keyring_rejects_a_document_signature_block_as_no_key():
+    ring = Keyring()
+    ring.add_bytes(w.armor("SIGNATURE", document_signature(SUB)), source="sig")
+    assert ring.warnings == ["sig: armored block at line 2: skipped: a PGP SIGNATURE is not a key"]
+    assert len(ring) == 0
+
+
+def test_keyring_rejects_more_revocation_certificates_than_the_cap():
+    limits = dataclasses.replace(DEFAULT_LIMITS, signature_packets=2)
+    revocations = [key_revocation(PRIMARY, 1_717_200_000 + n) for n in range(3)]
+    ring = Keyring(limits=limits)
+    ring.add_bytes(b"".join(revocations[:2]) + OCTETS, source="two")
+    assert ring.certificate(PRIMARY.fingerprint) is not None
+    with pytest.raises(LimitExceededError, match="key revocations outside any certificate"):
+        ring.add_bytes(revocations[2], source="third")
+
+
+def test_keyring_decode_cost_counts_the_revocation_certificates():
+    ring = Keyring()
+    ring.add_bytes(REVOCATION + OCTETS, source="ring")
+    assert ring.decode_cost(PRIMARY.fingerprint) == PACKETS + 1

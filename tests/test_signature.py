@@ -342,6 +342,17 @@ def test_signature_critical_notation_is_a_defect():
     assert sig.defects == ("critical notation",)
 
 
+def test_signature_critical_notation_is_a_defect_that_names_it():
+    # as gpg --sig-notation '!crit@example.org=hello' and sq sign --notation '!...' make it
+    name, value = b"crit@example.org", b"hello"
+    body = b"\x80\x00\x00\x00" + len(name).to_bytes(2, "big") + len(value).to_bytes(2, "big")
+    notation = sub(SubpacketType.NOTATION, body + name + value, critical=True)
+    sig = parse_signature(sig_body(hashed=created() + notation))
+    assert sig.defects == ('critical notation "crit@example.org"',)
+    cut = sub(SubpacketType.NOTATION, body + name[:3], critical=True)  # name runs past the end
+    assert parse_signature(sig_body(hashed=created() + cut)).defects == ("critical notation",)
+
+
 def test_signature_critical_known_subpacket_is_fine():
     sig = parse_signature(sig_body(hashed=created(critical=True)))
     assert sig.defects == ()

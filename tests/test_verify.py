@@ -351,3 +351,44 @@ def test_verifier_text_signature_rejects_other_changes(tmp_path):
     for altered in (b"one\ntwo\n\n", b" one\ntwo\n", b"one\nt wo\n", b"one\n\x00two\n"):
         result = _text_signed(tmp_path, b"one\ntwo\n", altered)
         assert result.reason is Reason.BAD_SIGNATURE, altered
+
+
+def _inline_shapes():
+    # Derived from the demo's good detached signature: the shapes gpg --sign, gpg
+    # --clearsign and sq sign give when the user meant --detach-sign.
+    from pgpverify.io import binary_blocks
+    from pgpverify.openpgp.packets import encode_packet
+
+    armored = (DEMO / (WHEEL.name + ".asc")).read_bytes()
+    sig = binary_blocks(armored)[0].data
+    one_pass = encode_packet(4, b"\x03\x00\x08\x01" + bytes(8) + b"\x01")
+    literal = encode_packet(11, b"b\x00\x00\x00\x00\x00hello")
+    return {
+        "clear-signed": (
+            b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nhello\n" + armored,
+            "clear-signed message",
+        ),
+        "armored-message": (encode(one_pass + literal + sig, "MESSAGE"), "PGP MESSAGE"),
+        "compressed-indeterminate": (b"\xa3\x01" + bytes(40), "compressed data packet"),
+        "one-pass-first": (one_pass + literal + sig, "one-pass signature packet"),
+        "literal-first": (literal + sig, "literal data packet"),
+    }
+
+
+INLINE_SHAPES = _inline_shapes()
+
+
+@pytest.mark.parametrize("shape", INLINE_SHAPES)
+def test_verifier_rejects_inline_signed_message_as_signature(tmp_path, shape):
+    data, named = INLINE_SHAPES[shape]
+    (tmp_path / "f").write_bytes(b"hello\n")
+    (tmp_path / "f.asc").write_bytes(data)
+    ring = Keyring.from_files([DEMO / "keyring.asc"])
+    result = Verifier(ring).verify(tmp_path / "f", at=datetime(2025, 1, 1, tzinfo=UTC))
+    assert result.reason is Reason.MALFORMED
+    assert named in result.message
+    assert "not a detached signature" in result.message or "not allowed in a detached" in (
+        result.message
+    )
+    assert "--detach-sign" in result.message
+    assert "\n" not in result.message

@@ -26,9 +26,19 @@ from pgpverify.io import display_path, read_bounded
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import decode_blocks, looks_armored
 from pgpverify.openpgp.certificate import Certificate, parse_certificate
+from pgpverify.openpgp.constants import SigType
 from pgpverify.openpgp.keymaterial import parse_key_packet
 from pgpverify.openpgp.keyring_index import IndexMismatch, KeyringIndex, frame_span
-from pgpverify.openpgp.packets import MARKER_BODY, Octets, Packet, Tag, frame, iter_packets
+from pgpverify.openpgp.packets import (
+    MARKER_BODY,
+    Octets,
+    Packet,
+    Tag,
+    encode_packet,
+    frame,
+    iter_packets,
+)
+from pgpverify.openpgp.signature import parse_signature
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -92,6 +102,7 @@ class Keyring:
         "_framed",
         "_indexes",
         "_loaded",
+        "_loose",
         "_merged",
         "_packets",
         "limits",
@@ -125,6 +136,11 @@ class Keyring:
         #: (id of the keyring's data, primary fingerprint) -> what framing its copies
         #: proved
         self._facts: dict[tuple[int, bytes], SpanFacts] = {}
+        #: issuer key ID -> bodies of the key revocations (0x20) found outside any
+        #: certificate: revocation certificates, as ``gpg --gen-revoke`` (a PUBLIC KEY
+        #: BLOCK of one signature) and ``sq key generate --rev-cert`` (a SIGNATURE block)
+        #: write them, appended to a keyring
+        self._loose: dict[bytes, list[bytes]] = {}
 
     def __repr__(self) -> str:
         return f"Keyring({len(self._packets)} certificates)"
@@ -180,8 +196,11 @@ class Keyring:
                     else:
                         continue
                 ring._count(len(mapped), source)
+                loose = ring._loose_count()
                 ring._add_binary(mapped, source)
-                if index is not None:
+                # an index finds certificates only: a keyring holding a revocation outside
+                # any certificate is always scanned, so that the revocation is never missed
+                if index is not None and ring._loose_count() == loose:
                     index.save(path, mapped, ring.scan_index(mapped, source), limits)
             else:
                 ring.add_bytes(read_bounded(path, limits.keyring_bytes, "keyring"), source=source)
@@ -323,6 +342,8 @@ class Keyring:
                 where = f"{source}: armored block at line {block.line + 1}"
                 if block.error is not None:
                     self.warnings.append(f"{where}: skipped: {block.error}")
+                elif block.label == "SIGNATURE":
+                    self._add_revocations(block.data, where)
                 elif block.label not in _KEY_BLOCK_LABELS:
                     self.warnings.append(f"{where}: skipped: a PGP {block.label} is not a key")
                 else:
@@ -386,7 +407,7 @@ class Keyring:
                         "number of packets in one certificate", max_in_cert, source=source
                     )
                 if tag == signature:
-                    if not fpr:
+                    if not fpr and not self._keep_revocation(data[start:stop], source):
                         junk += 1
                     pos = stop
                     continue
@@ -427,6 +448,75 @@ class Keyring:
             self._close(fpr, (data, cert_start, pos), in_cert)
         if junk:
             self.warnings.append(f"{source}: {junk} packet(s) outside any certificate skipped")
+
+    def _add_revocations(self, data: bytes, source: str) -> None:
+        """Keep the key revocations of an armored SIGNATURE block given as a keyring.
+
+        ``sq key generate --rev-cert`` and ``sq revoke certificate`` write a revocation
+        certificate as such a block; anything else in one (a document signature) is no key.
+        """
+        kept = 0
+        try:
+            for pkt in iter_packets(data, max_packets=self.limits.signature_packets):
+                self._framed += 1
+                if self._framed > self.limits.keyring_packets:
+                    raise LimitExceededError(
+                        "number of packets in the keyrings",
+                        self.limits.keyring_packets,
+                        source=source,
+                    )
+                kept += pkt.tag == Tag.SIGNATURE and self._keep_revocation(pkt.body, source)
+        except MalformedError as err:
+            self.warnings.append(f"{source}: trailing data skipped: {err.message}")
+        if not kept:
+            self.warnings.append(f"{source}: skipped: a PGP SIGNATURE is not a key")
+
+    def _keep_revocation(self, body: Octets, source: str) -> bool:
+        """Keep ``body`` if it is a key revocation (0x20) outside any certificate.
+
+        It joins the certificate of the primary key it names as issuer as one more copy
+        (the primary key packet, then the revocation), judged like a revocation in the
+        certificate: its math checked, so a forged one revokes nothing, and a real one is
+        never dropped because it travelled alone (sqv applies it too). Parsed here, at most
+        ``Limits.signature_packets`` of them per keyring, so that junk signatures cost a
+        framing only.
+        """
+        if len(body) < 2 or body[0] != 4 or body[1] != SigType.KEY_REVOCATION:
+            return False
+        try:
+            sig = parse_signature(
+                bytes(body), max_subpackets=self.limits.subpackets, depth=self.limits.nesting
+            )
+        except MalformedError:
+            return False
+        if not sig.issuer_key_ids:
+            return False
+        if self._loose_count() >= self.limits.signature_packets:
+            raise LimitExceededError(
+                "number of key revocations outside any certificate",
+                self.limits.signature_packets,
+                source=source,
+            )
+        self._loose.setdefault(sig.issuer_key_ids[0], []).append(bytes(body))
+        self._decoded.clear()  # a certificate decoded before lacks it
+        return True
+
+    def _loose_count(self) -> int:
+        return sum(len(bodies) for bodies in self._loose.values())
+
+    def _with_revocations(
+        self, fingerprint: bytes, spans: list[tuple[Octets, int, int]]
+    ) -> list[tuple[Octets, int, int]]:
+        """``spans``, plus a copy of the primary key with the loose revocations naming it."""
+        loose = self._loose.get(fingerprint[-8:])
+        if not loose:
+            return spans
+        data, start, _ = spans[0]
+        _, _, stop = frame(data, start)
+        copy = bytes(data[start:stop]) + b"".join(
+            encode_packet(Tag.SIGNATURE, body) for body in loose
+        )
+        return [*spans, (copy, 0, len(copy))]
 
     def _count(self, size: int, source: str) -> None:
         """Account for ``size`` more octets loaded, before they are framed."""
@@ -489,7 +579,8 @@ class Keyring:
         if fingerprint in self._decoded:
             return 0
         self._from_index(fingerprint)
-        return self._merged.get(fingerprint, 0)
+        loose = len(self._loose.get(fingerprint[-8:], ())) if fingerprint in self._packets else 0
+        return self._merged.get(fingerprint, 0) + loose
 
     def holders(self, key_id: bytes) -> list[bytes]:
         """Primary fingerprints of the certificates holding this key ID or fingerprint.
@@ -527,7 +618,10 @@ class Keyring:
             if spans is not None:
                 try:
                     cert = parse_certificate(
-                        _span_packets(spans, self.limits.certificate_packets),
+                        _span_packets(
+                            self._with_revocations(fingerprint, spans),
+                            self.limits.certificate_packets,
+                        ),
                         max_subpackets=self.limits.subpackets,
                         nesting=self.limits.nesting,
                     )

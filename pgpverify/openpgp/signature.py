@@ -292,6 +292,20 @@ def _subpackets(area: bytes, *, hashed: bool, max_count: int) -> list[tuple[int,
     return out
 
 
+def _notation_name(body: bytes) -> str:
+    """`` "name@domain"``: a notation subpacket's name (§5.2.3.24), at most 64 characters.
+
+    ``""`` when it is empty or does not frame. Shown, never obeyed: output escapes it.
+    """
+    if len(body) < 8:
+        return ""
+    size = int.from_bytes(body[4:6], "big")
+    if not size or 8 + size > len(body):
+        return ""
+    name = body[8 : 8 + min(size, 64)].decode("utf-8", "replace")
+    return f' "{name}"'
+
+
 def _fixed(body: bytes, size: int, name: str) -> bytes:
     if len(body) != size:
         raise MalformedError(f"{name} subpacket has {len(body)} octets, expected {size}")
@@ -346,7 +360,7 @@ def parse_signature(
             if t not in KNOWN_SUBPACKETS:
                 defects.append(f"unknown critical subpacket type {t}")
             if t == SubpacketType.NOTATION:
-                defects.append("critical notation")
+                defects.append(f"critical notation{_notation_name(sub)}")
         if t == SubpacketType.ISSUER_KEY_ID:
             key_id = _fixed(sub, 8, "issuer key ID")
             if issuer_key_id is None or hashed:
