@@ -10,7 +10,6 @@ verdict (``malformed``); a missing document or an unreadable keyring raises
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import hashlib
 import io
@@ -39,6 +38,7 @@ from pgpverify.openpgp.constants import (
     new_hash,
     pubkey_name,
 )
+from pgpverify.openpgp.armor import byte_order_mark
 from pgpverify.openpgp.packets import TAG_NAMES, Tag, iter_packets
 from pgpverify.openpgp.signature import Signature, parse_signature
 from pgpverify.policy import DEFAULT_POLICY, Policy, SignerPolicy
@@ -765,10 +765,7 @@ class Verifier:
             signature_data, signature = bytes(signature), None
         doc, file_name, sig_path, owned = _open_document(document, name, signature, signature_data)
         sig_name = signature_name or (sig_path if sig_path is not None else "<bytes>")
-        with contextlib.ExitStack() as stack:
-            if owned:
-                assert not isinstance(doc, DigestSet)
-                stack.callback(doc.close)
+        try:
             # (1) limits
             try:
                 if signature_data is None:
@@ -795,7 +792,7 @@ class Verifier:
             # the file: which one a tight budget lets through does not depend on the order
             budget = WorkBudget.of(self.limits)
             candidates: list[_Attempt] = []
-            for attempt in sorted(attempts, key=_work_order):
+            for attempt in attempts if len(attempts) == 1 else sorted(attempts, key=_work_order):
                 if attempt.reason is None:
                     candidates.extend(self._candidates(attempt, budget))
             # (6) hash the document, check the math
@@ -809,6 +806,10 @@ class Verifier:
                     raise InputError(
                         f"cannot read: {err.strerror or err}", source=file_name
                     ) from None
+        finally:
+            if owned:
+                assert not isinstance(doc, DigestSet)
+                doc.close()
         # (7) certificate, (8) signature expiration and ownership
         for attempt in candidates:
             if attempt.reason is None:
@@ -843,9 +844,16 @@ class Verifier:
     def _parse(self, data: bytes) -> list[_Attempt]:
         if not data.strip():
             raise MalformedError("the signature file is empty")
+        mark = byte_order_mark(data)
+        if mark is not None:
+            raise MalformedError(
+                f"the file starts with a {mark} byte order mark (a text editor's); OpenPGP "
+                "armor is ASCII: save it without the mark"
+            )
         binary = []
         for block in binary_blocks(data):  # (2) armor, or one binary block
-            if block.label not in (BINARY, "SIGNATURE"):
+            # GnuPG's gpg --enarmor writes an ARMORED FILE; gpgv and sqv read its packets
+            if block.label not in (BINARY, "SIGNATURE", "ARMORED FILE"):
                 # before the block's own error: a clear-signed message is broken armor
                 raise MalformedError(_not_detached(block.label))
             if block.error is not None:
