@@ -38,7 +38,6 @@ from pgpverify.openpgp.constants import (
     new_hash,
     pubkey_name,
 )
-from pgpverify.openpgp.armor import byte_order_mark
 from pgpverify.openpgp.packets import TAG_NAMES, Tag, iter_packets
 from pgpverify.openpgp.signature import Signature, parse_signature
 from pgpverify.policy import DEFAULT_POLICY, Policy, SignerPolicy
@@ -500,6 +499,14 @@ def _not_allowed(tag: int) -> str:
     return f"a {name} packet is not allowed in a detached signature"
 
 
+def _byte_order_mark(data: bytes) -> str | None:
+    if data[:1] not in (b"\xef", b"\xfe", b"\xff"):
+        return None  # the armor module is imported only where a signature is armored
+    from pgpverify.openpgp.armor import byte_order_mark
+
+    return byte_order_mark(data)
+
+
 def _first_is_signature(chunk: bytes) -> None:
     """Name the first packet of ``chunk`` when it is no signature, before framing it.
 
@@ -844,7 +851,7 @@ class Verifier:
     def _parse(self, data: bytes) -> list[_Attempt]:
         if not data.strip():
             raise MalformedError("the signature file is empty")
-        mark = byte_order_mark(data)
+        mark = _byte_order_mark(data)
         if mark is not None:
             raise MalformedError(
                 f"the file starts with a {mark} byte order mark (a text editor's); OpenPGP "

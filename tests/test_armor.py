@@ -345,3 +345,13 @@ def test_crc24_folded_and_in_blocks_matches_the_bitwise_definition(size):
     assert crc24(data) == _crc24_bitwise(data)
     assert crc24(b"\xff" * size) == _crc24_bitwise(b"\xff" * size)
     assert crc24(bytes(size)) == _crc24_bitwise(bytes(size))
+
+
+def test_byte_order_mark_names_the_encoding():
+    from pgpverify.openpgp.armor import byte_order_mark
+
+    assert byte_order_mark(b"\xef\xbb\xbf-----BEGIN PGP SIGNATURE-----") == "UTF-8"
+    assert byte_order_mark(b"\xff\xfe-\x00") == "UTF-16"
+    assert byte_order_mark(b"\xfe\xff\x00-") == "UTF-16"
+    assert byte_order_mark(b"-----BEGIN PGP SIGNATURE-----") is None
+    assert byte_order_mark(b"\xc2\x01") is None  # a binary signature

@@ -301,3 +301,19 @@ def test_keyring_decode_cost_counts_the_revocation_certificates():
     ring = Keyring()
     ring.add_bytes(REVOCATION + OCTETS, source="ring")
     assert ring.decode_cost(PRIMARY.fingerprint) == PACKETS + 1
+
+
+def test_keyring_reads_a_gpg_enarmor_armored_file():
+    ring = Keyring()
+    ring.add_bytes(w.armor("ARMORED FILE", OCTETS), source="enarmored")
+    assert ring.certificate(PRIMARY.fingerprint) is not None
+    assert ring.warnings == []
+
+
+@pytest.mark.parametrize("mark", [b"\xef\xbb\xbf", b"\xff\xfe"])
+def test_keyring_rejects_armor_after_a_byte_order_mark(mark):
+    ring = Keyring()
+    ring.add_bytes(mark + w.armor("PUBLIC KEY BLOCK", OCTETS), source="k.asc")
+    assert len(ring) == 0
+    assert len(ring.warnings) == 1
+    assert "byte order mark" in ring.warnings[0]

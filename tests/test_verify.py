@@ -392,3 +392,31 @@ def test_verifier_rejects_inline_signed_message_as_signature(tmp_path, shape):
     )
     assert "--detach-sign" in result.message
     assert "\n" not in result.message
+
+
+@pytest.mark.parametrize(
+    ("mark", "name"),
+    [(b"\xef\xbb\xbf", "UTF-8"), (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")],
+)
+def test_verifier_rejects_signature_with_byte_order_mark(tmp_path, mark, name):
+    # a Windows editor's mark before the good demo signature: gpgv and sqv refuse it too
+    asc = (DEMO / (WHEEL.name + ".asc")).read_bytes()
+    (tmp_path / "f.asc").write_bytes(mark + asc)
+    ring = Keyring.from_files([DEMO / "keyring.asc"])
+    result = Verifier(ring).verify(WHEEL, tmp_path / "f.asc", at=datetime(2025, 1, 1, tzinfo=UTC))
+    assert result.reason is Reason.MALFORMED
+    assert f"starts with a {name} byte order mark" in result.message
+    (tmp_path / "f.asc").write_bytes(asc)  # the twin
+    assert Verifier(ring).verify(WHEEL, tmp_path / "f.asc", at=datetime(2025, 1, 1, tzinfo=UTC)).ok
+
+
+def test_verifier_reads_a_gpg_enarmor_armored_file():
+    # gpg --enarmor of a binary signature: an ARMORED FILE block, which gpgv and sqv read
+    from pgpverify.io import binary_blocks
+
+    sig = binary_blocks((DEMO / (WHEEL.name + ".asc")).read_bytes())[0].data
+    ring = Keyring.from_files([DEMO / "keyring.asc"])
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    assert Verifier(ring).verify(WHEEL, encode(sig, "ARMORED FILE"), at=at).ok
+    other = Verifier(ring).verify(WHEEL, encode(sig, "PRIVATE KEY BLOCK"), at=at)
+    assert other.reason is Reason.MALFORMED

@@ -19,7 +19,7 @@ import binascii
 from pgpverify.errors import MalformedError
 from pgpverify.openpgp._record import Record
 
-__all__ = ["ArmorBlock", "crc24", "decode_blocks", "looks_armored"]
+__all__ = ["ArmorBlock", "byte_order_mark", "crc24", "decode_blocks", "looks_armored"]
 
 _BEGIN = b"-----BEGIN PGP "
 _END = b"-----END PGP "
@@ -158,6 +158,22 @@ def _fold(crc: int, data: bytes | memoryview) -> int:
                 value ^= high << power
             size = value.bit_length()
     return _by_table(0, (value >> 24).to_bytes(16, "big")) ^ (value & 0xFFFFFF)
+
+
+_BOMS = ((b"\xef\xbb\xbf", "UTF-8"), (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
+def byte_order_mark(data: bytes) -> str | None:
+    """``UTF-8`` or ``UTF-16`` when ``data`` starts with that byte order mark, else None.
+
+    A text editor's mark before armor (Windows Notepad writes one): armor is ASCII, so
+    gpgv and sqv refuse such a file, and so does pgpverify, saying why (read as binary,
+    its first octet would be taken for a packet header of some unknown type).
+    """
+    for mark, name in _BOMS:
+        if data.startswith(mark):
+            return name
+    return None
 
 
 def looks_armored(data: bytes) -> bool:

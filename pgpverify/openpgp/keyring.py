@@ -24,7 +24,7 @@ from pgpverify.errors import (
 )
 from pgpverify.io import display_path, read_bounded
 from pgpverify.limits import DEFAULT_LIMITS, Limits
-from pgpverify.openpgp.armor import decode_blocks, looks_armored
+from pgpverify.openpgp.armor import byte_order_mark, decode_blocks, looks_armored
 from pgpverify.openpgp.certificate import Certificate, parse_certificate
 from pgpverify.openpgp.constants import SigType
 from pgpverify.openpgp.keymaterial import parse_key_packet
@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["Keyring", "read_bounded"]
 
 _MAP_THRESHOLD = 1 << 20
-_KEY_BLOCK_LABELS = frozenset({"PUBLIC KEY BLOCK", "PRIVATE KEY BLOCK"})
+#: ARMORED FILE: what gpg --enarmor writes (gpgv and sqv read the keys in it)
+_KEY_BLOCK_LABELS = frozenset({"PUBLIC KEY BLOCK", "PRIVATE KEY BLOCK", "ARMORED FILE"})
 
 
 def _map_binary(path: StrPath, limit: int) -> Octets | None:
@@ -331,6 +332,13 @@ class Keyring:
             )
         if not data.strip():
             self.warnings.append(f"{source}: keyring is empty")
+            return
+        mark = byte_order_mark(data)
+        if mark is not None:
+            self.warnings.append(
+                f"{source}: skipped: it starts with a {mark} byte order mark (a text "
+                "editor's); OpenPGP armor is ASCII: save it without the mark"
+            )
             return
         if looks_armored(data):
             try:
