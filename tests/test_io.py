@@ -243,3 +243,24 @@ def test_open_document_and_read_bounded_take_a_str_and_name_it_as_pathlib_does(t
     with pytest.raises(InputError) as caught:
         read_bounded(f"{tmp_path}//./missing.bin", 10, "keyring")
     assert caught.value.source == str(tmp_path / "missing.bin")
+
+
+def test_read_bounded_reads_on_after_a_short_read(tmp_path, monkeypatch):
+    # A read may come back with fewer octets than asked (a signal, a network file system):
+    # the file is still read to its end, and the cap still holds.
+    path = tmp_path / "f"
+    path.write_bytes(bytes(range(200)))
+    real = os.read
+    monkeypatch.setattr("pgpverify.io.os.read", lambda fd, n: real(fd, min(n, 7)))
+    assert read_bounded(path, 200, "thing") == bytes(range(200))
+    with pytest.raises(LimitExceededError, match="size of the thing exceeds the limit of 199"):
+        read_bounded(path, 199, "thing")
+
+
+def test_open_document_stream_reads_to_the_end_in_chunks(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(bytes(range(256)) * 40)
+    with open_document(path) as stream:
+        chunks = list(iter(lambda: stream.read(1000), b""))
+    assert b"".join(chunks) == bytes(range(256)) * 40
+    assert stream.closed
