@@ -2806,12 +2806,14 @@ def external_entries() -> list[dict[str, Any]]:
     """Entries for the vectors made by gpg and sq, kept as written.
 
     ``external/make.sh`` made ``entries.json``; ``external/make_text.sh`` made
-    ``gpg-text/entries.json`` (gpg --textmode).
+    ``gpg-text/entries.json`` (gpg --textmode); ``external/make_real.sh`` made
+    ``real/entries.json`` (revocation certificates, wrong-shape signature files, curves).
     """
     data: list[dict[str, Any]] = []
     for path in (
         VECTORS / "external" / "entries.json",
         VECTORS / "external" / "gpg-text" / "entries.json",
+        VECTORS / "external" / "real" / "entries.json",
     ):
         if path.exists():
             data += json.loads(path.read_text(encoding="utf-8"))

@@ -401,6 +401,69 @@ BY_NAME["bad/revoked-by-designated-revoker"] = (
     ),
 )
 
+# The real-tool corpus (external/make_real.sh: gpg 2.2.40 and sq 0.27 output).
+GPGV_NO_REVOCATION_IMPORT = (
+    "gpgv takes its keyring as it is and imports no revocation certificate (gpg --import "
+    "does): dearmored into the one binary keyring it gets, the lone key revocation follows "
+    "the key's last user ID or subkey, where GnuPG ignores it (GOODSIG, no REVKEYSIG). "
+    "sqv applies it like us."
+)
+BY_NAME["external/real/revocation-certificate-appended"] = (
+    {"gpgv": "good"},
+    GPGV_NO_REVOCATION_IMPORT,
+)
+BY_NAME["external/real/sq-revocation-certificate"] = (
+    {"gpgv": "good"},
+    GPGV_NO_REVOCATION_IMPORT,
+)
+BY_NAME["external/real/revocation-certificate-appended-binary"] = (
+    {"sqv": "bad"},
+    (
+        "Sequoia moves a signature found at the wrong place in a certificate to where it "
+        "verifies, so sqv applies the key revocation that follows the user ID; pgpverify "
+        "ignores a key revocation where it does not belong, as gpg --import and gpgv do "
+        "(GOODSIG): a revocation certificate counts when it stands alone, outside the key."
+    ),
+)
+BY_NAME["external/real/expired-subkey"] = (
+    {"gpgv": "good", "sqv": "good"},
+    GPGV_STATE + " " + SQV_SIG_TIME,
+)
+BY_NAME["external/real/dsa1024"] = (
+    {"gpgv": "good"},
+    (
+        "gpgv 2.2 accepts SHA-1 document signatures and 1024-bit DSA keys by default; sqv "
+        "rejects SHA-1 like us."
+    ),
+)
+BY_NAME["external/real/signature-expires-later"] = ({"gpgv": "bad", "sqv": "bad"}, CLOCK)
+BY_NAME["external/real/two-blocks-bad-then-good"] = (
+    {"gpgv": "bad", "sqv": "bad"},
+    (
+        "gpgv and sqv read only the first armored block of a signature file, here the "
+        "signature over another file (BADSIG); pgpverify reads every block, and the file is "
+        "good if any signature in it is, as with several signatures in one block (where "
+        "sqv agrees)."
+    ),
+)
+BY_NAME["external/real/secret-key-as-keyring"] = (
+    {"sqv": "good"},
+    (
+        "sqv reads the public part of a secret key given as a keyring; pgpverify skips a "
+        "secret key with a warning (a keyring holds public keys: export it with gpg "
+        "--export), and so does gpgv."
+    ),
+)
+for _curve in ("brainpoolP256r1", "secp256k1"):
+    BY_NAME[f"external/real/{_curve}"] = (
+        {"sqv": "bad"},
+        (
+            f"sqv 1.1 (Sequoia built on Nettle) does not support the {_curve} curve, so it "
+            "cannot check the key's self-signature ('No binding signature'); gpgv "
+            "(libgcrypt) verifies it like us."
+        ),
+    )
+
 #: expected reason -> the same, for every vector of that reason not listed by name
 BY_REASON: dict[str, tuple[dict[str, str], str]] = {
     "key-revoked": ({"gpgv": "good"}, GPGV_STATE + " sqv rejects revoked keys like us."),
