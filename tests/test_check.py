@@ -515,3 +515,38 @@ def test_check_narrowed_trust_statement_passes_under_fail_on_key_change(tmp_path
         )
     assert narrower.ok  # reported, not rejected
     assert any("TRUST STATEMENT OF alpha CHANGED" in w for w in narrower.warnings)
+
+
+def test_file_checker_gives_check_files_verdicts_one_file_at_a_time(tmp_path):
+    # install's gate checks each file as pip asks for it: the same verdicts as check_files
+    from pgpverify.check.run import FileChecker
+    from pgpverify.index.files import ProjectPage, sha256_file
+
+    world = _world()
+    world.own("gamma", ALICE)
+    world.add("alpha", upload_time="2024-03-01T11:00:00Z")
+    world.add("alpha", "2.0", upload_time="2023-01-01T00:00:00Z")  # backsigned
+    world.add("beta", signer=None)
+    world.add("gamma", signer=MALLORY)
+    world.add("delta")  # no ownership record at all
+    index = world.fake(page="json")
+    policy = CheckPolicy(require_signatures_for=frozenset({"beta"}), reject_backsigned=True)
+    house = world.local(tmp_path / "house")
+    client = IndexClient(index, index_url=INDEX_URL)
+    whole = check_files([house], trust=IndexTrust(client), at=AT, policy=policy)
+    checker = FileChecker(IndexTrust(client), at=AT, policy=policy)
+    one_by_one = []
+    for path in sorted(house.iterdir()):
+        page = ProjectPage.fetch(client, path.name.split("-")[0])
+        one_by_one.append(checker.check(path, page, sha256_file(path)))
+    assert one_by_one == list(whole.files)
+    assert [(f.status, f.reason) for f in one_by_one] == [
+        (Status.GOOD, "good"),
+        (Status.REJECTED, "backsigned"),
+        (Status.REJECTED, "unsigned"),
+        (Status.REJECTED, "unknown-key"),
+        (Status.REJECTED, "unknown-key"),
+    ]
+    # a file whose name is not of the page's project is an error, not a verdict on another
+    stray = checker.check(house / world.dists[0].filename, ProjectPage.fetch(client, "beta"), "0")
+    assert stray.status is Status.ERROR

@@ -167,7 +167,9 @@ def likely_file(
                     continue
         except (InvalidSpecifier, InvalidVersion, InvalidWheelFilename, PgpVerifyError):
             continue
-        if not wanted.contains(version):
+        if not wanted.contains(version, prereleases=True) or (
+            version.is_prerelease and not wanted.prereleases
+        ):
             continue
         key = (version, -rank)
         if best is None or key > best:

@@ -192,14 +192,15 @@ def scan_requirements(
             where = f"{path}:{number}"
             if "${" in line:
                 return found, f"{where}: an environment variable in a requirements line"
-            nested, why = _file_line(line)
-            if why is not None:
-                return found, f"{where}: {why}"
-            if nested is not None:
-                if "://" in nested or nested.lower().startswith("file:"):
-                    return found, f"{where}: a requirements file given by URL"
-                constraint = line.startswith(("-c", "--constraint"))
-                pending.append((path.parent / nested, depth + 1, top and not constraint))
+            if line.startswith("-"):
+                nested, why = _file_line(line)
+                if why is not None:
+                    return found, f"{where}: {why}"
+                if nested is not None:
+                    if "://" in nested or nested.lower().startswith("file:"):
+                        return found, f"{where}: a requirements file given by URL"
+                    constraint = line.startswith(("-c", "--constraint"))
+                    pending.append((path.parent / nested, depth + 1, top and not constraint))
                 continue
             requirement = _requirement(line)
             if isinstance(requirement, str):
@@ -235,8 +236,6 @@ def _read_requirements(path: Path, depth: int, seen: set[str], limits: Limits) -
 
 def _file_line(line: str) -> tuple[str | None, str | None]:
     """(a nested file to read, or why the line leaves the gate) for an option line."""
-    if not line.startswith("-"):
-        return None, None
     option, eq, value = line.partition("=") if line.startswith("--") else ("", "", "")
     if not eq:
         option, _, value = line.partition(" ")

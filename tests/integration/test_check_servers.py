@@ -146,7 +146,7 @@ def test_install_into_fresh_venv(tmp_path, static_server):
     # gamma's signature is rejected: nothing at all is installed
     reqs.write_text("alpha==1.0\ngamma\n")
     done = _install(python, "-r", reqs, "--index-url", url, "--no-cache", "--at", AT)
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
     assert "nothing installed" in done.stderr
     assert _installed(python) == []
 
@@ -155,7 +155,7 @@ def test_install_into_fresh_venv(tmp_path, static_server):
     done = _install(
         python, "-r", reqs, "--index-url", url, "--no-cache", "--at", AT, "--format", "json"
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     doc = json.loads(done.stdout)
     assert [(f["project"], f["status"]) for f in doc["files"]] == [
         ("alpha", "good"),
@@ -289,3 +289,184 @@ def test_check_pypiserver_with_static_pgp_tree(tmp_path, pypiserver, static_serv
         ("gamma", "rejected", "unknown-key"),
     ]
     assert doc["files"][0]["signature"].startswith(pypiserver)
+
+
+# -- install through the gate (one pip pass), pip for real into --target -------------------
+
+
+def _gated(tmp_path: Path, *args: object, env: dict[str, str] | None = None):
+    """``pgpverify install ... -- --target T`` under this interpreter; (result, target)."""
+    target = tmp_path / "target"
+    environ = {
+        **os.environ,
+        "PIP_NO_CACHE_DIR": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        **(env or {}),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pgpverify", "install", *map(str, args), "--", "--target", target],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert "Traceback" not in done.stdout + done.stderr
+    return done, target
+
+
+def _installed_in(target: Path) -> list[str]:
+    if not target.exists():
+        return []
+    return sorted(p.name.split("-")[0] for p in target.glob("*.dist-info"))
+
+
+def test_install_gated_installs_exactly_the_checked_files(tmp_path, static_server):
+    world = _world()
+    url = static_server(world.write(tmp_path / "index").parent) + "simple/"
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("alpha==1.0\n")
+    dest = tmp_path / "kept"
+    evil = f"http://127.0.0.1:{free_port()}/simple/"
+    done, target = _gated(
+        tmp_path,
+        "-r",
+        reqs,
+        "--index-url",
+        url,
+        "--no-cache",
+        "--at",
+        AT,
+        "--format",
+        "json",
+        "--dest",
+        dest,
+        # pip's own sources are not taken from the environment: nothing bypasses the gate
+        env={"PIP_INDEX_URL": evil, "PIP_EXTRA_INDEX_URL": evil, "PIP_FIND_LINKS": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "two passes" not in done.stderr
+    assert "Looking in indexes: http://127.0.0.1:" in done.stderr
+    assert url not in done.stderr.split("Looking in indexes:")[1].splitlines()[0]
+    doc = json.loads(done.stdout)
+    assert [(f["project"], f["status"]) for f in doc["files"]] == [
+        ("alpha", "good"),
+        ("beta", "unsigned"),
+    ]
+    assert _installed_in(target) == ["alpha", "beta"]
+    assert sorted(p.name for p in dest.iterdir()) == sorted(d.filename for d in world.dists)
+    assert "installed 2 checked file(s)" in done.stderr
+
+
+def test_install_gated_installs_nothing_when_a_file_is_rejected(tmp_path, static_server):
+    world = _world()
+    gamma = world.add("gamma", signer=MALLORY)
+    url = static_server(world.write(tmp_path / "index").parent) + "simple/"
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("alpha==1.0\ngamma\n")  # alpha is fetched (and good) first
+    done, target = _gated(
+        tmp_path, "-r", reqs, "--index-url", url, "--no-cache", "--at", AT, "--format", "json"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert [(f["project"], f["status"], f["reason"]) for f in doc["files"]] == [
+        ("alpha", "good", "good"),
+        ("gamma", "rejected", "unknown-key"),
+    ]
+    assert f"nothing installed: pip was stopped at {gamma.filename}" in done.stderr
+    assert "pgpverify check -r" in done.stderr
+    assert _installed_in(target) == []
+
+
+def test_pip_downloads_every_distribution_before_installing_any(tmp_path, static_server):
+    # what the gate relies on: pip fails on a download before it installs anything, even
+    # files it downloaded earlier (here gamma's file is listed but not served)
+    world = _world()
+    gamma = world.add("gamma")
+    root = world.write(tmp_path / "index").parent
+    (root / "packages" / gamma.filename).unlink()
+    url = static_server(root) + "simple/"
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("alpha==1.0\ngamma\n")
+    target = tmp_path / "target"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "install", "--no-cache-dir"),
+            *("--disable-pip-version-check", "-r", reqs, "--index-url", url, "--target", target),
+        ],
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode != 0
+    assert "alpha" in done.stdout + done.stderr  # alpha was collected (downloaded) first
+    assert _installed_in(target) == []
+
+
+def test_install_refuses_a_source_option_after_dashdash(tmp_path, capsys):
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("alpha\n")
+    for extra in (["--extra-index-url", "http://127.0.0.1:9/simple/"], ["-f", str(tmp_path)]):
+        code = main(
+            ["install", "-r", str(reqs), "--index-url", "http://127.0.0.1:9/", "--", *extra]
+        )
+        _, err = capsys.readouterr()
+        assert code == 2
+        assert "another package source" in err
+
+
+def test_install_requirements_with_an_extra_index_take_two_safe_passes(tmp_path, static_server):
+    world = _world()
+    url = static_server(world.write(tmp_path / "index").parent) + "simple/"
+    other = World()
+    other.add("alpha", "2.0", signer=MALLORY)  # newer, from a source the index does not list
+    extra = static_server(other.write(tmp_path / "other").parent) + "simple/"
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text(f"--extra-index-url {extra}\nalpha\n")
+    done, target = _gated(
+        tmp_path, "-r", reqs, "--index-url", url, "--no-cache", "--at", AT, "--format", "json"
+    )
+    assert "two passes" in done.stderr
+    assert "--extra-index-url" in done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert ("alpha", "rejected", "not-on-index") in [
+        (f["project"], f["status"], f["reason"]) for f in doc["files"]
+    ]
+    assert _installed_in(target) == []
+
+
+def test_install_gated_upstream_dying_mid_run_installs_nothing(tmp_path):
+    world = World()
+    for name in ("alpha", "beta", "gamma"):
+        world.own(name, ALICE)
+        world.add(name)
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("alpha\nbeta\ngamma\n")
+    # the gate asks for alpha's page, file, record, key and signature; then the server dies
+    with _DocumentServer(world.fake(page="json").documents, die_after=5) as server:
+        done, target = _gated(
+            tmp_path,
+            "-r",
+            reqs,
+            "--index-url",
+            server.url + "simple/",
+            "--no-cache",
+            "--retries",
+            "0",
+            "--timeout",
+            "5",
+            "--at",
+            AT,
+            "--format",
+            "json",
+        )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout.strip(), done.stderr
+    doc = json.loads(done.stdout)
+    assert [f["status"] for f in doc["files"]][:1] == ["good"]
+    assert "error" in [f["status"] for f in doc["files"]]
+    assert "nothing installed" in done.stderr
+    assert _installed_in(target) == []
