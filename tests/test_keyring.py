@@ -317,3 +317,16 @@ def test_keyring_rejects_armor_after_a_byte_order_mark(mark):
     assert len(ring) == 0
     assert len(ring.warnings) == 1
     assert "byte order mark" in ring.warnings[0]
+
+
+def test_keyring_rejects_signatures_after_a_skipped_key_as_revocation_certificates(tmp_path):
+    # after a key packet that is not added (here one that does not parse, as a v5 or v6
+    # key), the signatures are that key's own: junk, never revocation certificates
+    unknown_key = w.packet(6, b"\x05" + bytes(20))
+    limits = dataclasses.replace(DEFAULT_LIMITS, signature_packets=1)
+    ring = Keyring(limits=limits)
+    ring.add_bytes(unknown_key + REVOCATION + REVOCATION[:-1] + b"\x01" + OCTETS, source="k")
+    assert "2 packet(s) outside any certificate skipped" in ring.warnings[-1]
+    (tmp_path / "doc").write_bytes(DOCUMENT)
+    (tmp_path / "doc.asc").write_bytes(document_signature(SUB))
+    assert Verifier(ring).verify(tmp_path / "doc", at=AT).ok

@@ -379,6 +379,9 @@ class Keyring:
         fpr = b""
         cert_start = 0
         junk = 0
+        #: after a key packet that was not added (a secret key, a key that does not
+        #: parse): its signatures are its own, never revocation certificates
+        orphan = False
         try:
             while pos < end:
                 count += 1
@@ -415,7 +418,7 @@ class Keyring:
                         "number of packets in one certificate", max_in_cert, source=source
                     )
                 if tag == signature:
-                    if not fpr and not self._keep_revocation(data[start:stop], source):
+                    if not fpr and (orphan or not self._keep_revocation(data[start:stop], source)):
                         junk += 1
                     pos = stop
                     continue
@@ -440,6 +443,7 @@ class Keyring:
                                 max_in_cert,
                                 source=source,
                             )
+                    orphan = not fpr
                 elif not fpr:
                     # a marker packet (RFC 9580 §5.8) is ignored, not junk
                     junk += tag != Tag.MARKER or data[start:stop] != MARKER_BODY
