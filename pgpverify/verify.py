@@ -124,6 +124,7 @@ _KEY_REASONS = {
     KeyVerdict.NOT_SIGNING: Reason.NOT_SIGNING_KEY,
     KeyVerdict.EXPIRED: Reason.KEY_EXPIRED,
 }
+_SHA256 = int(HashAlgo.SHA256)
 #: Text signatures (0x01): the canonical forms tried, in this order (see _TextForm).
 TEXT_CANONICALIZATIONS = ("rfc9580", "sequoia", "gnupg", "gnupg-rfc2440")
 #: Every form is tried, so a text signature verifies over any copy that differs from what
@@ -917,17 +918,21 @@ class Verifier:
             return [attempt.reject(Reason.UNKNOWN_KEY, "the signature names no issuer")]
         if sig.issuer_fingerprint is not None:
             ids = (sig.issuer_fingerprint,)
-        counts = [self.keyring.holder_count(key_id) for key_id in ids]
-        if max(counts) > self.limits.candidates:  # counted, not listed: may be 200,000
+        keyring = self.keyring
+        most = max(keyring.holder_count(key_id) for key_id in ids)
+        if most > self.limits.candidates:  # counted, not listed: may be 200,000
             return [
                 attempt.reject(
                     Reason.MALFORMED,
-                    f"work cap reached: {max(counts)} certificates hold key "
+                    f"work cap reached: {most} certificates hold key "
                     f"{_issuer_text(sig)}, over the limit of {self.limits.candidates} "
                     "candidates per signature; the signature is not judged",
                 )
             ]
-        holders = sorted({fpr for key_id in ids for fpr in self.keyring.holders(key_id)})
+        if len(ids) == 1:  # sorted, each once
+            holders = keyring.holders(ids[0])
+        else:
+            holders = sorted({fpr for key_id in ids for fpr in keyring.holders(key_id)})
         if len(holders) > self.limits.candidates:
             return [
                 attempt.reject(
@@ -939,7 +944,7 @@ class Verifier:
             ]
         try:
             for holder in holders:
-                budget.decode(self.keyring.decode_cost(holder))
+                budget.decode(keyring.decode_cost(holder))
         except WorkLimitError as err:
             _work_capped(attempt, err)
             return [attempt]
@@ -947,17 +952,20 @@ class Verifier:
         seen: set[tuple[bytes, bytes]] = set()
         pool = self.certificates
         for holder in holders:
-            cert = self.keyring.certificate(holder)
+            cert = keyring.certificate(holder)
             if cert is None:
                 continue
             if pool is not None:
-                parsed = self.keyring.limits
+                parsed = keyring.limits
                 cert = pool.shared(cert, subpackets=parsed.subpackets, nesting=parsed.nesting)
             for key_id in ids:
                 key = cert.find_key(key_id)
-                if key is None or (cert.fingerprint, key.packet.fingerprint) in seen:
+                if key is None:
                     continue
-                seen.add((cert.fingerprint, key.packet.fingerprint))
+                pair = (holder, key.packet.fingerprint)
+                if pair in seen:
+                    continue
+                seen.add(pair)
                 found.append(
                     self._policy(_Attempt(index=attempt.index, sig=sig, cert=cert, key=key))
                 )
@@ -986,7 +994,7 @@ class Verifier:
             )
         accepted = self.policy.document_hashes
         if sig.hash_algo in _WEAK_HASHES or (
-            sig.hash_algo in accepted and new_hash(sig.hash_algo) is None
+            sig.hash_algo in accepted and not _computable(sig.hash_algo)
         ):
             return attempt.reject(
                 Reason.WEAK_HASH, f"{hash_name(sig.hash_algo)} is too weak for a signature"
@@ -1042,24 +1050,32 @@ class Verifier:
         same chunks: text signatures made by gpg, by gpg --rfc2440-text and by sq verify
         as those tools verify them. Raises OSError when the stream does.
         """
-        binary_algos = {int(HashAlgo.SHA256)}
+        sha256 = hashlib.sha256()
+        binary: dict[int, Any] = {_SHA256: sha256}
         text_algos: set[int] = set()
         for attempt in attempts:
-            assert attempt.sig is not None
-            is_text = attempt.sig.sig_type == SigType.TEXT
-            (text_algos if is_text else binary_algos).add(attempt.sig.hash_algo)
-        binary: dict[int, Any] = {algo: new_hash(algo) for algo in binary_algos}
+            sig = attempt.sig
+            assert sig is not None
+            if sig.sig_type == SigType.TEXT:
+                text_algos.add(sig.hash_algo)
+            elif sig.hash_algo not in binary:
+                binary[sig.hash_algo] = new_hash(sig.hash_algo)
+        contexts = list(binary.values())
         forms = _text_forms(text_algos) if text_algos else {}
-        for chunk in iter(lambda: doc.read(CHUNK), b""):
-            for ctx in binary.values():
-                ctx.update(chunk)
+        if not forms and len(contexts) == 1:  # the usual file: one hash of the bytes
+            for chunk in iter(lambda: doc.read(CHUNK), b""):
+                sha256.update(chunk)
+        else:
+            for chunk in iter(lambda: doc.read(CHUNK), b""):
+                for ctx in contexts:
+                    ctx.update(chunk)
+                for form in forms.values():
+                    form.feed(chunk)
             for form in forms.values():
-                form.feed(chunk)
-        for form in forms.values():
-            form.end()
+                form.end()
         for attempt in attempts:
             _check_math_within(attempt, binary, forms, budget)
-        return str(binary[HashAlgo.SHA256].hexdigest())
+        return str(sha256.hexdigest())
 
     def _revoker(self, fingerprint: bytes, budget: WorkBudget) -> KeyPacket | None:
         """(7) the primary key of a designated revoker in the keyrings (RFC 9580 §5.2.3.23).
@@ -1276,13 +1292,22 @@ def _check_math(
     sig, material = attempt.sig, attempt.material
     assert sig is not None
     assert material is not None
-    text = sig.sig_type == SigType.TEXT
-    if text:
-        bases: list[tuple[str | None, Any]] = [
-            (name, form.contexts[sig.hash_algo]) for name, form in forms.items()
-        ]
-    else:
-        bases = [(None, binary[sig.hash_algo])]
+    if sig.sig_type != SigType.TEXT:  # one digest, one check at most
+        ctx = binary[sig.hash_algo].copy()
+        ctx.update(sig.trailer)
+        digest = ctx.digest()
+        if digest[:2] == sig.left16:
+            budget.spend()
+            if material.verify(sig.hash_algo, digest, sig.mpis):
+                attempt.valid_math = True
+                return
+            why = "the signature does not verify"
+        else:
+            why = "the hash prefix does not match"
+        attempt.valid_math = False
+        attempt.reject(Reason.BAD_SIGNATURE, f"{why}: the file or the signature was altered")
+        return
+    bases = [(name, form.contexts[sig.hash_algo]) for name, form in forms.items()]
     prefix_held = False
     verdicts: dict[bytes, bool] = {}
     for name, base in bases:
@@ -1301,10 +1326,21 @@ def _check_math(
             return
     attempt.valid_math = False
     why = "the signature does not verify" if prefix_held else "the hash prefix does not match"
-    forms_note = " in any text canonicalisation" if text else ""
     attempt.reject(
-        Reason.BAD_SIGNATURE, f"{why}{forms_note}: the file or the signature was altered"
+        Reason.BAD_SIGNATURE,
+        f"{why} in any text canonicalisation: the file or the signature was altered",
     )
+
+
+#: hash algorithm -> whether this Python computes it (asked once: it builds a hash object)
+_COMPUTABLE: dict[int, bool] = {}
+
+
+def _computable(algo: int) -> bool:
+    found = _COMPUTABLE.get(algo)
+    if found is None:
+        found = _COMPUTABLE[algo] = new_hash(algo) is not None
+    return found
 
 
 def _weak(material: PublicKey, policy: Policy = DEFAULT_POLICY) -> str | None:

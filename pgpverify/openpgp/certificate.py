@@ -266,6 +266,8 @@ class Certificate:
 
     def _use(self, policy: Policy) -> None:
         """Judge under ``policy`` from now on (queues built under another hash set go)."""
+        if policy is self._policy:
+            return
         if policy.certificate_hashes != self._policy.certificate_hashes:
             self._queues.clear()
             self._designated.clear()
