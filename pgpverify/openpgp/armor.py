@@ -46,7 +46,11 @@ class ArmorBlock(Record):
     error: str | None
 
     def __init__(self, *, label: str, data: bytes, line: int, error: str | None = None) -> None:
-        self._set(label=label, data=data, line=line, error=error)
+        _init = object.__setattr__  # one per signature verified: no keyword dict, no loop
+        _init(self, "label", label)
+        _init(self, "data", data)
+        _init(self, "line", line)
+        _init(self, "error", error)
 
 
 def _step(crc: int) -> int:

@@ -89,7 +89,10 @@ class Packet(Record):
     offset: int
 
     def __init__(self, tag: int, body: bytes, offset: int) -> None:
-        self._set(tag=tag, body=body, offset=offset)
+        _init = object.__setattr__  # one per packet framed: no keyword dict, no loop
+        _init(self, "tag", tag)
+        _init(self, "body", body)
+        _init(self, "offset", offset)
 
     @property
     def name(self) -> str:
