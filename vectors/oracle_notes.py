@@ -454,6 +454,16 @@ BY_NAME["external/real/secret-key-as-keyring"] = (
         "--export), and so does gpgv."
     ),
 )
+BY_NAME["external/real/designated-revoker"] = BY_NAME["bad/revoked-by-designated-revoker"]
+BY_NAME["external/real/expiry-extended-after-signing"] = (
+    {"sqv": "bad"},
+    (
+        "gpg --quick-set-expire replaces the key's self-signature, so the certificate holds "
+        "only the one made in 2022; sqv wants a self-signature valid at the signature's time "
+        "(2020) and finds none. pgpverify judges the key by its newest self-signature at the "
+        "reference time (valid 2020 to 2030), as gpgv does."
+    ),
+)
 for _curve in ("brainpoolP256r1", "secp256k1"):
     BY_NAME[f"external/real/{_curve}"] = (
         {"sqv": "bad"},

@@ -225,6 +225,39 @@ CASES: list[tuple[str, str, list[str], str, str | None, str]] = [
         "The same signature judged at 2021-06-01, while the subkey was valid: good.",
     ),
     (
+        "expiry-extended-after-signing",
+        "extended.asc",
+        ["extended.pub.asc"],
+        "good",
+        None,
+        (
+            "A key that expired in 2021, extended in 2022 to 2030 with gpg --quick-set-expire "
+            "(which replaces the old self-signature): its signature from 2020 is good."
+        ),
+    ),
+    (
+        "designated-revoker",
+        "victim.asc",
+        ["victim.pub.asc", "revoker.pub.asc"],
+        "key-revoked",
+        None,
+        (
+            "A key revoked by its designated revoker (gpg --desig-revoke, imported), with the "
+            "revoker's certificate in the keyrings: rejected, as gpg does."
+        ),
+    ),
+    (
+        "designated-revoker-not-in-keyrings",
+        "victim.asc",
+        ["victim.pub.asc"],
+        "good",
+        None,
+        (
+            "The same without the revoker's certificate: the revocation cannot be checked "
+            "and counts for nothing (gpgv agrees)."
+        ),
+    ),
+    (
         "photo-id",
         "photo-id.asc",
         ["photo-id.pub.asc"],

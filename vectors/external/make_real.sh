@@ -96,6 +96,27 @@ gpg_ --faked-system-time "$K!" --quick-add-key "$f" ed25519 sign 2022-01-01
 sign "$(subfpr "$f")!" "$out/expired-subkey.asc" 20210101T000000
 gpg_ --armor --export "$f" > "$out/expired-subkey.pub.asc"
 
+# A key that expired on 2021-01-01, signed on 2020-06-01, then extended in 2022 to 2030:
+# gpg --quick-set-expire replaces the old self-signature, so only the 2022 one is left.
+f=$(newkey extended ed25519 sign 2021-01-01)
+sign "$f" "$out/extended.asc" 20200601T000000
+gpg_ --faked-system-time "20220101T000000!" --quick-set-expire "$f" 2030-01-01
+gpg_ --armor --export "$f" > "$out/extended.pub.asc"
+
+# A designated revoker (gpg --edit-key addrevoker) revokes the key (gpg --desig-revoke,
+# imported): checked when the revoker's certificate is in the keyrings.
+r=$(newkey revoker ed25519 sign)
+gpg_ --armor --export "$r" > "$out/revoker.pub.asc"
+f=$(newkey victim ed25519 sign)
+printf 'addrevoker\n%s\ny\nsave\n' "$r" | gpg --no-tty --pinentry-mode loopback --passphrase '' \
+  --command-fd 0 --faked-system-time "$K!" --edit-key "$f" > /dev/null 2>&1
+sign "$f" "$out/victim.asc"
+printf 'y\n1\nrevoked by its revoker\n\ny\n' | gpg --no-tty --pinentry-mode loopback \
+  --passphrase '' --command-fd 0 --faked-system-time "$REV!" --armor -o "$work/victim.rev" \
+  -u "$r" --desig-revoke "$f" > /dev/null 2>&1
+gpg_ --import "$work/victim.rev"
+gpg_ --armor --export "$f" > "$out/victim.pub.asc"
+
 # A key with a photo ID (a user attribute packet) and a revoked second user ID.
 f=$(newkey photo ed25519 sign)
 python3 -c "import sys; sys.stdout.buffer.write(bytes.fromhex('ffd8ffe000104a46494600010100000100010000ffd9'))" \
