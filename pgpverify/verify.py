@@ -952,12 +952,12 @@ class Verifier:
         seen: set[tuple[bytes, bytes]] = set()
         pool = self.certificates
         for holder in holders:
-            cert = keyring.certificate(holder)
+            if pool is None:
+                cert = keyring.certificate(holder)
+            else:
+                cert = keyring.certificate(holder, pool=pool)
             if cert is None:
                 continue
-            if pool is not None:
-                parsed = keyring.limits
-                cert = pool.shared(cert, subpackets=parsed.subpackets, nesting=parsed.nesting)
             for key_id in ids:
                 key = cert.find_key(key_id)
                 if key is None:

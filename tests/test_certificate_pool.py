@@ -8,8 +8,20 @@ more signature, parsed under other limits, or with a key revocation by another i
 from __future__ import annotations
 
 import pytest
-from certbuild import AT_TS, SIGNED, key, key_revocation, sig, signer_cert, w
+from certbuild import (
+    AT,
+    AT_TS,
+    DOCUMENT,
+    SIGNED,
+    document_signature,
+    key,
+    key_revocation,
+    sig,
+    signer_cert,
+    w,
+)
 
+from pgpverify import Keyring, Limits, Reason, Verifier
 from pgpverify.limits import WorkBudget
 from pgpverify.openpgp.certificate import CertificatePool, SigningKey, parse_certificate
 from pgpverify.openpgp.keymaterial import PublicKey
@@ -110,3 +122,63 @@ def test_certificate_pool_keeps_at_most_its_size():
 def test_certificate_pool_rejects_an_empty_size(size):
     with pytest.raises(ValueError, match="at least one"):
         CertificatePool(size=size)
+
+
+# -- through keyrings and verifiers (a check run: one keyring per project) --------------------
+
+
+def _ring(octets: bytes, limits: Limits | None = None) -> Keyring:
+    ring = Keyring() if limits is None else Keyring(limits=limits)
+    ring.add_bytes(octets, source="ring")
+    return ring
+
+
+def test_certificate_pool_keyrings_parse_equal_copies_once(verify_calls):
+    cert, primary, _ = signer_cert("two projects")
+    pool = CertificatePool()
+    first = _ring(cert.octets()).certificate(primary.fingerprint, pool=pool)
+    second = _ring(cert.octets()).certificate(primary.fingerprint, pool=pool)
+    assert first is not None
+    assert second is first
+    alone = _ring(cert.octets()).certificate(primary.fingerprint)
+    assert alone is not first  # no pool, no sharing
+
+
+def test_certificate_pool_verifiers_of_two_keyrings_judge_the_certificate_once(
+    tmp_path, verify_calls
+):
+    cert, primary, _ = signer_cert("two verifiers")
+    (tmp_path / "doc").write_bytes(DOCUMENT)
+    (tmp_path / "doc.asc").write_bytes(document_signature(primary))
+    pool = CertificatePool()
+    for expected_calls in (2, 3):  # the document and the self-signature, then the document
+        verifier = Verifier(_ring(cert.octets()), certificates=pool)
+        assert verifier.verify(tmp_path / "doc", at=AT).ok
+        assert len(verify_calls) == expected_calls
+
+
+def test_certificate_pool_rejects_sharing_with_a_keyring_holding_a_revocation(tmp_path):
+    # The same certificate, and in the second keyring a revocation certificate next to it:
+    # other octets, its own verdict.
+    cert, primary, _ = signer_cert("revoked in one keyring")
+    (tmp_path / "doc").write_bytes(DOCUMENT)
+    (tmp_path / "doc.asc").write_bytes(document_signature(primary))
+    pool = CertificatePool()
+    good = Verifier(_ring(cert.octets()), certificates=pool).verify(tmp_path / "doc", at=AT)
+    revocation = w.armor("SIGNATURE", key_revocation(primary, SIGNED - 1))
+    revoked_ring = _ring(w.armor("PUBLIC KEY BLOCK", cert.octets()) + revocation)
+    revoked = Verifier(revoked_ring, certificates=pool).verify(tmp_path / "doc", at=AT)
+    assert good.ok
+    assert revoked.reason is Reason.KEY_REVOKED
+    again = Verifier(_ring(cert.octets()), certificates=pool).verify(tmp_path / "doc", at=AT)
+    assert again.ok
+
+
+def test_certificate_pool_rejects_sharing_across_keyring_limits():
+    cert, primary, _ = signer_cert("keyring limits")
+    pool = CertificatePool()
+    first = _ring(cert.octets()).certificate(primary.fingerprint, pool=pool)
+    tight = Limits(subpackets=16)
+    other = _ring(cert.octets(), tight).certificate(primary.fingerprint, pool=pool)
+    assert other is not None
+    assert other is not first

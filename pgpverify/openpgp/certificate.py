@@ -782,19 +782,20 @@ class CertificatePool:
     """Certificates with the same packets judged once, whichever keyring holds them.
 
     A check run gives each project its own keyring, and the same maintainer's certificate
-    sits in many of them: :meth:`shared` hands every keyring's copy over to one
-    :class:`Certificate`, whose caches (the decoded keys, each self-signature's math, what
-    the bindings say at a reference time) then serve them all. Sharing changes no verdict:
-    everything a certificate caches follows from its packets, except the revokers a key
-    revocation by another issuer may name (RFC 9580 §5.2.3.23), which come from the
-    keyring judging it: such a certificate is never shared. A cache hit spends no
-    public-key operation, as within one keyring.
+    sits in many of them: a keyring asks :meth:`parsed` before it parses a certificate
+    (and :meth:`keep` after), and :meth:`shared` takes a certificate parsed elsewhere, so
+    that every copy is judged by one :class:`Certificate`, whose caches (the decoded keys,
+    each self-signature's math, what the bindings say at a reference time) then serve them
+    all. Sharing changes no verdict: everything a certificate caches follows from its
+    packets, except the revokers a key revocation by another issuer may name (RFC 9580
+    §5.2.3.23), which come from the keyring judging it: such a certificate is never
+    shared. A cache hit spends no public-key operation, as within one keyring.
 
     Not thread-safe (neither are a certificate's caches): one pool per thread. At most
     ``size`` certificates are kept, the oldest dropped first.
     """
 
-    __slots__ = ("_by_content", "_seen", "size")
+    __slots__ = ("_by_content", "_by_octets", "_seen", "size")
 
     def __init__(self, size: int = 256) -> None:
         if size < 1:
@@ -806,6 +807,39 @@ class CertificatePool:
         #: id(a keyring's certificate) -> (that certificate, the one it was handed to);
         #: the first item keeps the id from being reused while the entry lives
         self._seen: dict[int, tuple[Certificate, Certificate]] = {}
+        #: (parse limits, the octets of each copy) -> the certificate parsed from them
+        self._by_octets: dict[tuple[object, ...], Certificate] = {}
+
+    def parsed(
+        self, octets: tuple[bytes, ...], *, subpackets: int, nesting: int, packets: int
+    ) -> Certificate | None:
+        """The certificate kept for exactly these copies' ``octets`` and parse limits.
+
+        None when there is none: parse them, then :meth:`keep` the result. Parsing is a
+        function of the octets and the limits (``subpackets``, ``nesting``, at most
+        ``packets`` packets), so the one kept is the one a parse would give.
+        """
+        return self._by_octets.get((subpackets, nesting, packets, octets))
+
+    def keep(
+        self,
+        octets: tuple[bytes, ...],
+        cert: Certificate,
+        *,
+        subpackets: int,
+        nesting: int,
+        packets: int,
+    ) -> Certificate:
+        """Remember ``cert``, parsed from ``octets``; the certificate that judges for it.
+
+        One with a key revocation by another issuer is not remembered (see the class).
+        """
+        if not _stands_alone(cert):
+            return cert
+        found = self._by_octets.setdefault((subpackets, nesting, packets, octets), cert)
+        if len(self._by_octets) > self.size:
+            del self._by_octets[next(iter(self._by_octets))]
+        return found
 
     def shared(self, cert: Certificate, *, subpackets: int, nesting: int) -> Certificate:
         """The certificate that judges for ``cert``: an equal one seen before, or ``cert``.

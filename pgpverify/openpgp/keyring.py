@@ -25,7 +25,7 @@ from pgpverify.errors import (
 from pgpverify.io import display_path, read_bounded
 from pgpverify.limits import DEFAULT_LIMITS, Limits
 from pgpverify.openpgp.armor import byte_order_mark, decode_blocks, looks_armored
-from pgpverify.openpgp.certificate import Certificate, parse_certificate
+from pgpverify.openpgp.certificate import Certificate, CertificatePool, parse_certificate
 from pgpverify.openpgp.constants import SigType
 from pgpverify.openpgp.keymaterial import parse_key_packet
 from pgpverify.openpgp.keyring_index import IndexMismatch, KeyringIndex, frame_span
@@ -621,28 +621,56 @@ class Keyring:
                 found.append(cert)
         return found
 
-    def certificate(self, fingerprint: bytes) -> Certificate | None:
-        """The certificate with this primary fingerprint, decoded once and cached."""
+    def certificate(
+        self, fingerprint: bytes, *, pool: CertificatePool | None = None
+    ) -> Certificate | None:
+        """The certificate with this primary fingerprint, decoded once and cached.
+
+        With a ``pool``, copies with the same octets parsed for another keyring are not
+        parsed again: the pool's certificate (and what it has judged) is this keyring's.
+        """
         if fingerprint not in self._decoded:
             self._from_index(fingerprint)
             spans = self._packets.get(fingerprint)
             cert: Certificate | None = None
             if spans is not None:
-                try:
-                    cert = parse_certificate(
-                        _span_packets(
-                            self._with_revocations(fingerprint, spans),
-                            self.limits.certificate_packets,
-                        ),
-                        max_subpackets=self.limits.subpackets,
-                        nesting=self.limits.nesting,
+                spans = self._with_revocations(fingerprint, spans)
+                limits = self.limits
+                octets: tuple[bytes, ...] = ()
+                if pool is not None:
+                    octets = tuple(bytes(data[start:end]) for data, start, end in spans)
+                    cert = pool.parsed(
+                        octets,
+                        subpackets=limits.subpackets,
+                        nesting=limits.nesting,
+                        packets=limits.certificate_packets,
                     )
-                except (MalformedError, UnsupportedError) as err:
-                    self.warnings.append(
-                        f"certificate {fingerprint.hex().upper()} skipped: {err.message}"
-                    )
+                if cert is None:
+                    cert = self._parse(fingerprint, spans)
+                    if cert is not None and pool is not None:
+                        cert = pool.keep(
+                            octets,
+                            cert,
+                            subpackets=limits.subpackets,
+                            nesting=limits.nesting,
+                            packets=limits.certificate_packets,
+                        )
             self._decoded[fingerprint] = cert
         return self._decoded[fingerprint]
+
+    def _parse(
+        self, fingerprint: bytes, spans: list[tuple[Octets, int, int]]
+    ) -> Certificate | None:
+        """Parse the copies of certificate ``fingerprint``; None (with a warning) if it fails."""
+        try:
+            return parse_certificate(
+                _span_packets(spans, self.limits.certificate_packets),
+                max_subpackets=self.limits.subpackets,
+                nesting=self.limits.nesting,
+            )
+        except (MalformedError, UnsupportedError) as err:
+            self.warnings.append(f"certificate {fingerprint.hex().upper()} skipped: {err.message}")
+            return None
 
 
 def _union(old: SpanFacts | None, new: SpanFacts) -> SpanFacts:
