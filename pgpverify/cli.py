@@ -1163,6 +1163,7 @@ def _install_gated(  # noqa: PLR0917 - the run's parts, built by _check in order
     early: tuple[Any, Any, contextlib.ExitStack] | None,
 ) -> int:
     """``install`` in one pip pass whose index is the gate (:mod:`pgpverify.check.gate`)."""
+    import importlib
     import tempfile
     from pathlib import Path
 
@@ -1182,11 +1183,13 @@ def _install_gated(  # noqa: PLR0917 - the run's parts, built by _check in order
     )
     gate = gating.Gate(_gate_client(trust), checker, listener=listener, download_dir=download_dir)
     gate.prefetch(requirements)
+    # the renderers load now, while pip starts, not after it ends (the wall time's tail)
+    importlib.import_module("pgpverify.check.report")
     code = gate.serve(process)
     report = CheckReport(files=gate.report(), warnings=tuple(checker.warnings))
     _check_output(args, report)
     if args.dest is not None:
-        _keep_files(gate.kept_files(), args.dest)
+        gate.keep(args.dest)
     if gate.stopped is not None or not report.ok:
         where = Path(gate.stopped.file).name if gate.stopped is not None else "a file"
         _say(
@@ -1199,17 +1202,6 @@ def _install_gated(  # noqa: PLR0917 - the run's parts, built by _check in order
         raise InputError(f"pip install failed (exit status {code}); its output says why")
     _say(sys.stderr, f"pgpverify: installed {len(report.files)} checked file(s)")
     return report.exit_code
-
-
-def _keep_files(files: list[Path], dest: Path) -> None:
-    import shutil
-
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-        for item in files:
-            shutil.copy2(item, dest / item.name)
-    except OSError as err:
-        raise InputError(f"cannot keep the downloads: {_why(err)}", source=str(dest)) from None
 
 
 def _progress_bar() -> Any:

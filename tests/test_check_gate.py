@@ -17,6 +17,7 @@ import pytest
 from checkworld import ALICE, MALLORY, World
 from fakeindex import INDEX_URL, FakeIndex
 
+from pgpverify.check import gate as gate_module
 from pgpverify.check.gate import Gate, likely_file, render_page, servable
 from pgpverify.check.gatepip import Listener, TopRequirement
 from pgpverify.check.model import Status
@@ -184,7 +185,10 @@ def test_likely_file_picks_what_pip_would():
     assert pick("not a specifier") == "alpha-2.0.tar.gz"
 
 
-def test_gate_serves_pages_and_checked_files(tmp_path):
+@pytest.mark.parametrize("held", [True, False])
+def test_gate_serves_pages_and_checked_files(tmp_path, monkeypatch, held):
+    if not held:  # every file goes to disk: served and kept the same
+        monkeypatch.setattr(gate_module, "MEMORY_FILE_BYTES", 10)
     world = _world()
     alpha, beta, _ = world.dists
     gate, answers, code = _run(
@@ -234,7 +238,10 @@ def test_gate_serves_pages_and_checked_files(tmp_path):
         ("beta", Status.UNSIGNED),
     ]
     assert gate.stopped is None
-    assert sorted(p.name for p in gate.kept_files()) == [alpha.filename, beta.filename]
+    on_disk = sorted(p.name for p in (tmp_path / "downloads").rglob("*.whl"))
+    assert on_disk == ([] if held else sorted([alpha.filename, beta.filename]))
+    assert gate.keep(tmp_path / "kept") == sorted([alpha.filename, beta.filename])
+    assert (tmp_path / "kept" / alpha.filename).read_bytes() == alpha.data
 
 
 def test_gate_rejects_a_wrongly_signed_file_by_stopping_pip_first(tmp_path):
@@ -260,7 +267,7 @@ def test_gate_rejects_a_wrongly_signed_file_by_stopping_pip_first(tmp_path):
         ("alpha", Status.GOOD, "good"),
         ("gamma", Status.REJECTED, "unknown-key"),
     ]
-    assert [p.name for p in gate.kept_files()] == [alpha.filename]
+    assert gate.keep(tmp_path / "kept") == [alpha.filename]
 
 
 def test_gate_rejects_a_tampered_file(tmp_path):
@@ -317,9 +324,9 @@ class _SlowChecker:
         self.seconds = seconds
         self.warnings: list[str] = []
 
-    def check(self, path, page, sha256):
+    def check(self, path, page, sha256, data=None):
         time.sleep(self.seconds)
-        return self.inner.check(path, page, sha256)
+        return self.inner.check(path, page, sha256, data)
 
 
 @pytest.mark.parametrize("heartbeat", [0.02])

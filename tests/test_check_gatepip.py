@@ -207,3 +207,12 @@ def test_listener_binds_loopback_with_a_fresh_token():
     finally:
         first.close()
         second.close()
+
+
+def test_requirement_limits_are_the_limits_defaults():
+    from pgpverify.limits import DEFAULT_LIMITS
+
+    caps = gatepip.DEFAULT_REQUIREMENT_LIMITS
+    assert caps.requirements_bytes == DEFAULT_LIMITS.requirements_bytes
+    assert caps.requirements_files == DEFAULT_LIMITS.requirements_files
+    assert caps.requirements_depth == DEFAULT_LIMITS.requirements_depth

@@ -34,7 +34,7 @@ import re
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from packaging.utils import canonicalize_name
@@ -63,6 +63,10 @@ __all__ = ["Gate", "likely_file", "render_page", "servable"]
 
 #: the largest distribution file the gate downloads (streamed to disk, never held whole)
 MAX_FILE_BYTES = 512 << 20
+#: a downloaded file is held in memory up to this size (a larger one goes to disk) ...
+MEMORY_FILE_BYTES = 32 << 20
+#: ... while all the files held in one run stay under this
+MEMORY_TOTAL_BYTES = 256 << 20
 #: a request path longer than this is refused (414)
 MAX_PATH = 2048
 #: seconds between ``100 Continue`` interim answers while pip waits for a check: each one
@@ -191,10 +195,15 @@ class _Listing:
 
 @dataclass(slots=True)
 class _Served:
-    """A checked file: its verdict and, when it passed, where its bytes are."""
+    """A checked file: its verdict and, when it passed, its bytes (held, or on disk)."""
 
     verdict: FileCheck
     path: Path | None
+    data: bytes | None = None
+
+    @property
+    def servable(self) -> bool:
+        return self.verdict.passed and (self.path is not None or self.data is not None)
 
 
 @dataclass(slots=True, eq=False)
@@ -239,6 +248,7 @@ class Gate:
         self._ranks: dict[str, int] = {}
         self._specifiers: dict[str, str] = {}
         self._seq = 0
+        self._held = 0
         self._over = False
         self._stop: Callable[[], None] | None = None
         #: what pip fetched, in order: (file name or page URL) -> verdict
@@ -373,28 +383,37 @@ class Gate:
     def _check_file(self, listing: _Listing, filename: str) -> _Served:
         """(serving thread) download ``filename`` from upstream, then check it."""
         entry = listing.entries[filename]
-        with self._lock:
-            self._seq += 1
-            folder = self._download_dir / str(self._seq)
-        path = folder / filename
+        path = self._download_dir / filename
         try:
-            folder.mkdir()
-            sha256 = self._download(entry, listing.page.url, path)
+            sha256, data, path = self._download(entry, listing.page.url, path)
         except PgpVerifyError as err:
             return _Served(_error(path, err, listing.page.project, filename), None)
         except OSError as err:
             failure = InputError(f"cannot save the download: {err.strerror or err}")
             return _Served(_error(path, failure, listing.page.project, filename), None)
-        verdict = self._checker.check(path, listing.page, sha256)
-        return _Served(verdict, path if verdict.passed else None)
+        verdict = self._checker.check(path, listing.page, sha256, data)
+        if not verdict.passed:
+            return _Served(verdict, None)
+        return _Served(verdict, path if data is None else None, data)
 
-    def _download(self, entry: ProjectFile, page_url: str, path: Path) -> str:
+    def _download(
+        self, entry: ProjectFile, page_url: str, path: Path
+    ) -> tuple[str, bytes | None, Path]:
+        """(sha256, the bytes when held in memory, where they are otherwise).
+
+        A file is held in memory while it fits ``MEMORY_FILE_BYTES`` and the run's
+        ``MEMORY_TOTAL_BYTES``; a larger one goes to disk, into a directory of its own
+        (names that differ only in case must not meet on a case-insensitive disk).
+        """
         digest = hashlib.sha256()
+        held: list[bytes] = []
+        size = 0
+        out: IO[bytes] | None = None
         with (
+            contextlib.ExitStack() as stack,
             self._client.stream_listed(
                 entry.url, page=page_url, max_bytes=MAX_FILE_BYTES
             ) as download,
-            path.open("xb") as out,
         ):
             if not download.found:
                 raise IndexResponseError(
@@ -402,8 +421,32 @@ class Gate:
                 )
             while chunk := download.body.read(_CHUNK):
                 digest.update(chunk)
-                out.write(chunk)
-        return digest.hexdigest()
+                size += len(chunk)
+                if out is None and not self._hold(len(chunk), size):
+                    path = self._disk_path(path.name)
+                    out = stack.enter_context(path.open("xb"))
+                    out.write(b"".join(held))
+                    held = []
+                if out is None:
+                    held.append(chunk)
+                else:
+                    out.write(chunk)
+        return digest.hexdigest(), None if out is not None else b"".join(held), path
+
+    def _hold(self, more: int, size: int) -> bool:
+        """Whether ``more`` bytes of a file of ``size`` so far may be held (then counted)."""
+        with self._lock:
+            if size > MEMORY_FILE_BYTES or self._held + more > MEMORY_TOTAL_BYTES:
+                return False
+            self._held += more
+            return True
+
+    def _disk_path(self, filename: str) -> Path:
+        with self._lock:
+            self._seq += 1
+            folder = self._download_dir / str(self._seq)
+        folder.mkdir()
+        return folder / filename
 
     # -- handler threads ---------------------------------------------------------------
 
@@ -453,11 +496,11 @@ class Gate:
         if not isinstance(served, _Served):
             path = self._download_dir / filename
             served = _Served(_error(path, _as_error(served), project, filename), None)
-        if served.path is None or not served.verdict.passed:
+        if not served.servable:
             return self._refuse(filename, served.verdict)
         with self._lock:
             self._fetched.setdefault(filename, served.verdict)
-        return _Answer(200, "application/octet-stream", file=served.path)
+        return _Answer(200, "application/octet-stream", served.data or b"", served.path)
 
     def _refuse(self, key: str, verdict: FileCheck) -> _Answer:
         """A verdict that does not pass: pip is stopped first, then answered 403."""
@@ -475,16 +518,35 @@ class Gate:
         with self._lock:
             return tuple(self._fetched[k] for k in sorted(self._fetched))
 
-    def kept_files(self) -> list[Path]:
-        """Where the files pip fetched that passed are (for ``--dest``)."""
+    def keep(self, dest: Path) -> list[str]:
+        """Write the files pip fetched that passed into ``dest`` (``--dest``); their names.
+
+        InputError when the directory or a file cannot be written.
+        """
+        import shutil
+
         with self._lock:
             tasks = [t for t in self._tasks.values() if t.key[0] == "file" and t.done.is_set()]
             names = set(self._fetched)
-        return [
-            t.result.path
-            for t in tasks
-            if isinstance(t.result, _Served) and t.result.path is not None and t.key[2] in names
-        ]
+        kept = []
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+            for task in tasks:
+                served = task.result
+                if not isinstance(served, _Served) or not served.servable:
+                    continue
+                if task.key[2] not in names:
+                    continue
+                if served.path is not None:
+                    shutil.copyfile(served.path, dest / task.key[2])
+                else:
+                    (dest / task.key[2]).write_bytes(served.data or b"")
+                kept.append(task.key[2])
+        except OSError as err:
+            raise InputError(
+                f"cannot keep the downloads: {err.strerror or err}", source=str(dest)
+            ) from None
+        return sorted(kept)
 
 
 def _name_and_version(filename: str) -> tuple[str, str]:

@@ -26,7 +26,6 @@ import sys
 from typing import IO, TYPE_CHECKING, NamedTuple
 
 from pgpverify.errors import InputError
-from pgpverify.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -136,6 +135,19 @@ def pip_environment(environ: Mapping[str, str]) -> dict[str, str]:
 # -- requirements files ------------------------------------------------------------------
 
 
+class _RequirementLimits(NamedTuple):
+    """The three ``Limits`` fields the scan reads (``requirements_*``)."""
+
+    requirements_bytes: int
+    requirements_files: int
+    requirements_depth: int
+
+
+#: ``Limits()``'s requirements caps, without importing :mod:`pgpverify.limits` (and
+#: dataclasses) before pip starts; ``tests/test_check_gatepip.py`` checks they agree
+DEFAULT_REQUIREMENT_LIMITS = _RequirementLimits(4 << 20, 256, 8)
+
+
 class TopRequirement(NamedTuple):
     """A top-level requirement as the gate reads it (for prefetching only)."""
 
@@ -166,7 +178,7 @@ _PLAIN = re.compile(
 
 
 def scan_requirements(
-    paths: Sequence[Path], *, limits: Limits = DEFAULT_LIMITS
+    paths: Sequence[Path], *, limits: Limits | _RequirementLimits = DEFAULT_REQUIREMENT_LIMITS
 ) -> tuple[list[TopRequirement], str | None]:
     """(the top-level requirements, or the reason to fall back to the two-pass design).
 
@@ -210,7 +222,9 @@ def scan_requirements(
     return found, None
 
 
-def _read_requirements(path: Path, depth: int, seen: set[str], limits: Limits) -> str | None:
+def _read_requirements(
+    path: Path, depth: int, seen: set[str], limits: Limits | _RequirementLimits
+) -> str | None:
     if depth > limits.requirements_depth:
         raise InputError("requirements files nest too deeply", source=str(path))
     try:

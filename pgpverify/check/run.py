@@ -131,6 +131,8 @@ class _Item:
     sha256: str | None = None
     verdict: FileCheck | None = None
     sig_path: Path | None = None
+    #: the file's bytes when the caller holds them (install's gate): not read from ``path``
+    data: bytes | None = None
     sig_data: bytes | None = None
     sig_name: str | None = None
     upload_time: float | None = None
@@ -651,7 +653,12 @@ def _verify(
         certificates=pool,
     )
     return verifier.verify(
-        item.path, item.sig_path, at=at, signature_data=item.sig_data, signature_name=item.sig_name
+        item.path if item.data is None else item.data,
+        item.sig_path,
+        at=at,
+        name=str(item.path),
+        signature_data=item.sig_data,
+        signature_name=item.sig_name,
     )
 
 
@@ -706,9 +713,15 @@ class FileChecker:
         #: run-wide notes, as :attr:`CheckReport.warnings` (in order, each once)
         self.warnings: list[str] = []
 
-    def check(self, path: Path, page: ProjectPage, sha256: str) -> FileCheck:
-        """The verdict on ``path`` (a file listed on ``page``, whose sha256 is given)."""
-        item = _Item(0, path, sha256=sha256)
+    def check(
+        self, path: Path, page: ProjectPage, sha256: str, data: bytes | None = None
+    ) -> FileCheck:
+        """The verdict on ``path`` (a file listed on ``page``, whose sha256 is given).
+
+        ``data``: the file's bytes, when the caller holds them (``path`` then only names
+        the file: its name is matched to the page, and the report shows it).
+        """
+        item = _Item(0, path, sha256=sha256, data=data)
         try:
             item.project, item.version = project_from_filename(path.name)
             if item.project != page.project:
