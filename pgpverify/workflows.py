@@ -18,7 +18,7 @@ from pgpverify.io import BINARY, binary_blocks
 from pgpverify.isotime import format_utc
 from pgpverify.limits import DEFAULT_LIMITS, Limits, WorkBudget
 from pgpverify.openpgp.keyring import Keyring
-from pgpverify.openpgp.packets import iter_packets
+from pgpverify.openpgp.packets import Tag, encode_packet, frame, iter_packets
 from pgpverify.trust.memory import (
     Change,
     ChangeKind,
@@ -340,7 +340,7 @@ def remembered_keyring(
                 f"({memory.problem}): using the copy the index serves"
             )
         served = published.certificates.get(fpr)
-        copies = _binary_copies(served) if served is not None else []
+        copies = _binary_copies(served, seen or b"") if served is not None else []
         if not seen and not copies:
             continue
         try:
@@ -392,13 +392,59 @@ def _growth_warnings(fpr: str, grown: GrownCertificate, *, dropped: int) -> list
     return out
 
 
-def _binary_copies(data: bytes) -> list[bytes]:
-    """The binary certificates in a key file (armored blocks that decode, or the bytes)."""
+def _binary_copies(data: bytes, seen: bytes = b"") -> list[bytes]:
+    """The binary certificates in a key file (armored blocks that decode, or the bytes).
+
+    A block of signatures only is a revocation certificate (``gpg --gen-revoke`` writes a
+    PUBLIC KEY BLOCK, sq a SIGNATURE block): it becomes a copy of the certificate, the
+    primary key packet of a block that starts with one (else of ``seen``, the remembered
+    certificate), then those signatures, so that its key revocation is judged, and
+    remembered, as a keyring judges it (never dropped because the memory merges
+    certificates only).
+    """
     try:
         blocks = binary_blocks(data)
     except MalformedError:
         return []
-    return [b.data for b in blocks if b.error is None and b.label in (BINARY, "PUBLIC KEY BLOCK")]
+    copies = []
+    loose = []
+    head = _primary_packet(seen)
+    for block in blocks:
+        if block.error is not None:
+            continue
+        if block.label in (BINARY, "PUBLIC KEY BLOCK", "ARMORED FILE", "SIGNATURE"):
+            shape = _shape(block.data)
+            if shape and shape[0] and all(tag == Tag.SIGNATURE for tag in shape[0]):
+                loose.append(block.data)
+                continue
+            if shape and shape[0][:1] == [Tag.PUBLIC_KEY]:
+                head = shape[1]
+            if block.label != "SIGNATURE":
+                copies.append(block.data)
+    return copies + ([head + sigs for sigs in loose] if head else [])
+
+
+def _shape(data: bytes) -> tuple[list[int], bytes] | None:
+    """The tags of the packets in ``data`` and its first packet; None if it does not frame."""
+    tags: list[int] = []
+    first = b""
+    try:
+        for pkt in iter_packets(data, max_packets=len(data) + 1):
+            if not tags:
+                first = encode_packet(pkt.tag, pkt.body)
+            tags.append(pkt.tag)
+    except MalformedError:
+        return None
+    return tags, first
+
+
+def _primary_packet(certificate: bytes) -> bytes:
+    """The primary key packet a (remembered) certificate starts with, else ``b""``."""
+    try:
+        tag, _, stop = frame(certificate, 0) if certificate else (0, 0, 0)
+    except MalformedError:
+        return b""
+    return certificate[:stop] if tag == Tag.PUBLIC_KEY else b""
 
 
 def _count(certificate: bytes) -> int:

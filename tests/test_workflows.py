@@ -613,3 +613,48 @@ def test_index_warm_run_within_max_age_asks_nothing_and_commits_once(wheel, tmp_
     assert requests[0] > 0
     assert requests[1] == 0  # every document still fresh: not one request
     assert commits == [1, 1]
+
+
+def _revocation_certificate(label, forged=False):
+    """Dave's key revocation alone, as gpg --gen-revoke (a PUBLIC KEY BLOCK) or sq (a
+    SIGNATURE block) writes a revocation certificate; appended to his older key file."""
+    from pgpverify.openpgp.armor import decode_blocks, encode
+    from pgpverify.openpgp.packets import Tag, encode_packet, iter_packets
+
+    (block,) = decode_blocks(split_keyring(DEMO / "keyring.asc")[DAVE])
+    rev = next(
+        p.body
+        for p in iter_packets(block.data, max_packets=1000)
+        if p.tag == Tag.SIGNATURE and p.body[1] == 0x20
+    )
+    if forged:
+        rev = rev[:-1] + bytes([rev[-1] ^ 1])
+    older = without_key_revocation(DAVE)
+    return encode(older, "PUBLIC KEY BLOCK") + encode(encode_packet(Tag.SIGNATURE, rev), label)
+
+
+@pytest.mark.parametrize("label", ["SIGNATURE", "PUBLIC KEY BLOCK"])
+def test_index_rejects_key_revoked_by_a_revocation_certificate_in_its_key_file(
+    tmp_path, cache, label
+):
+    # what `verify --keyring` does with the same file, with or without the trust memory,
+    # and the revocation is remembered: a later key file without it cannot hide it
+    revoked = tmp_path / "revoked" / WHEEL
+    revoked.parent.mkdir()
+    shutil.copy(DEMO / "revoked" / WHEEL, revoked)
+    shutil.copy(DEMO / "revoked" / f"{WHEEL}.asc", revoked.with_name(f"{WHEEL}.asc"))
+    index = demo_index()
+    index.put(ROOT + f"pgp/keys/{DAVE}.asc", _revocation_certificate(label))
+    assert run(revoked, index).result.reason is Reason.KEY_REVOKED
+    outcome = run(revoked, index, cache=cache)
+    assert outcome.result.reason is Reason.KEY_REVOKED
+    assert not any("does not merge" in w for w in outcome.warnings)
+    older = demo_index()
+    older.put(ROOT + f"pgp/keys/{DAVE}.asc", without_key_revocation(DAVE))
+    assert run(revoked, older, cache=cache).result.reason is Reason.KEY_REVOKED
+    # the twin: a forged revocation certificate revokes nothing and is not remembered
+    forged = demo_index()
+    forged.put(ROOT + f"pgp/keys/{DAVE}.asc", _revocation_certificate(label, forged=True))
+    with Cache.open(tmp_path / "fresh", clock=lambda: LATER) as fresh:
+        assert run(revoked, forged, cache=fresh).result.ok
+        assert run(revoked, older, cache=fresh).result.ok
