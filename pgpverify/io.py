@@ -84,7 +84,11 @@ def open_document(path: StrPath, what: str | None = None) -> BinaryIO:
     large chunks): no buffer object, no terminal check, one ``fstat`` less per open.
     """
     fd, _ = _open_checked(path, what)
-    return open(fd, "rb", buffering=0)  # noqa: PTH123 - a descriptor, not a path
+    try:
+        return open(fd, "rb", buffering=0)  # noqa: PTH123 - a descriptor, not a path
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _open_checked(path: StrPath, what: str | None) -> tuple[int, os.stat_result]:
