@@ -68,6 +68,15 @@ def display_path(path: StrPath) -> str:
         from pathlib import Path
 
         return str(Path(text))
+    if (
+        text
+        and text != "."
+        and "//" not in text
+        and "/./" not in text
+        and not text.startswith("./")
+        and not text.endswith(("/", "/."))
+    ):
+        return text  # no empty or "." component to drop: already as pathlib writes it
     root = "/" if text.startswith("/") else ""
     if text.startswith("//") and not text.startswith("///"):
         root = "//"

@@ -264,3 +264,15 @@ def test_open_document_stream_reads_to_the_end_in_chunks(tmp_path):
         chunks = list(iter(lambda: stream.read(1000), b""))
     assert b"".join(chunks) == bytes(range(256)) * 40
     assert stream.closed
+
+
+@posix_only
+def test_display_path_writes_every_short_path_as_pathlib_does():
+    # every string of up to 7 characters over "/", "." and "a": each rule and its edges
+    import itertools
+    from pathlib import PurePosixPath
+
+    for size in range(8):
+        for chars in itertools.product("/.a", repeat=size):
+            text = "".join(chars)
+            assert display_path(text) == str(PurePosixPath(text)), text
