@@ -330,3 +330,15 @@ def test_keyring_rejects_signatures_after_a_skipped_key_as_revocation_certificat
     (tmp_path / "doc").write_bytes(DOCUMENT)
     (tmp_path / "doc.asc").write_bytes(document_signature(SUB))
     assert Verifier(ring).verify(tmp_path / "doc", at=AT).ok
+
+
+def test_keyring_rejects_a_secret_key_saying_its_revocations_are_not_read():
+    # sq revoke subkey --certificate <secret key> writes the secret key with the
+    # revocation: skipped whole, so the warning says what the user loses and what to run
+    secret = bytes([0xC5]) + OCTETS[1:]  # the primary key packet's tag made a secret key's
+    ring = Keyring()
+    ring.add_bytes(secret, source="k.key")
+    assert ring.certificate(PRIMARY.fingerprint) is None
+    said = ring.warnings[0]
+    assert "secret key at offset 0 skipped with its signatures, revocations included" in said
+    assert "sq key extract-cert" in ring.warnings[0]

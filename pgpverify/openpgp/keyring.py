@@ -430,8 +430,9 @@ class Keyring:
                     room = max_in_cert
                     if tag == Tag.SECRET_KEY:
                         self.warnings.append(
-                            f"{source}: secret key at offset {pos} skipped "
-                            "(a keyring holds public keys)"
+                            f"{source}: secret key at offset {pos} skipped with its "
+                            "signatures, revocations included (a keyring holds public keys: "
+                            "export them with 'gpg --export' or 'sq key extract-cert')"
                         )
                     else:
                         fpr = self._start(data[start:stop], pos, source)
