@@ -307,7 +307,7 @@ def install(work: Path, count: int, rounds: int = 5) -> None:
                 env=env,
             )
 
-        def argv(target: str, *quiet: str) -> list[str]:
+        def argv(target: str, *quiet: str, extra: tuple[str, ...] = ()) -> list[str]:
             return _pgpverify(
                 "install",
                 "-r",
@@ -322,10 +322,18 @@ def install(work: Path, count: int, rounds: int = 5) -> None:
                 "--",
                 "--target",
                 work / target,
+                *extra,
             )
 
         def ours(target: str) -> tuple[float, float]:
             return _timed_cpu(argv(target, "--quiet"), env=env)
+
+        # the two-pass design, for reference: an argument after '--' the gate does not
+        # pass (harmless here) sends install to pip download, check, pip install
+        two_pass = ("--trusted-host", "127.0.0.1")
+
+        def ours_two_pass(target: str) -> tuple[float, float]:
+            return _timed_cpu(argv(target, "--quiet", extra=two_pass), env=env)
 
         pip("warm-pip")
         warm = subprocess.run(
@@ -333,10 +341,12 @@ def install(work: Path, count: int, rounds: int = 5) -> None:
         )
         how = "two passes" if "two passes" in warm.stderr else "one pip pass through the gate"
         print(f"install: pgpverify took {how} (exit {warm.returncode})")
-        plains, checks = [], []
-        for n in range(rounds):  # interleaved, so load on the shared machine hits both
+        ours_two_pass("warm-two")
+        plains, checks, twos = [], [], []
+        for n in range(rounds):  # interleaved, so load on the shared machine hits all
             plains.append(pip(f"pip{n}"))
             checks.append(ours(f"ours{n}"))
+            twos.append(ours_two_pass(f"two{n}"))
     finally:
         server.terminate()
         server.wait()
@@ -349,6 +359,11 @@ def install(work: Path, count: int, rounds: int = 5) -> None:
         f"{min(walls[1]):.2f}): ratio {checked / plain:.2f}x (of minima "
         f"{min(walls[1]) / min(walls[0]):.2f}x; target <= 1.15x); CPU of all processes "
         f"{cpu[0]:.2f} s against {cpu[1]:.2f} s"
+    )
+    two = statistics.median(w for w, _ in twos)
+    print(
+        f"install: the two-pass design (pip download, check, pip install), same rounds: "
+        f"median {two:.2f} s (min {min(w for w, _ in twos):.2f}): {two / plain:.2f}x pip"
     )
 
 
