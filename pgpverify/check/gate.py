@@ -43,7 +43,6 @@ from pgpverify.check.gatepip import kill_pip
 from pgpverify.check.model import DISTRIBUTION_SUFFIXES, FileCheck, Status
 from pgpverify.errors import IndexResponseError, InputError, PgpVerifyError
 from pgpverify.index.files import ProjectPage
-from pgpverify.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
     import socket
@@ -57,11 +56,10 @@ if TYPE_CHECKING:
     from pgpverify.check.run import FileChecker
     from pgpverify.index.client import IndexClient
     from pgpverify.index.simple import ProjectFile
-    from pgpverify.limits import Limits
 
 __all__ = ["Gate", "likely_file", "render_page", "servable"]
 
-#: the largest distribution file the gate downloads (streamed to disk, never held whole)
+#: the largest distribution file the gate downloads (counted as it streams)
 MAX_FILE_BYTES = 512 << 20
 #: a downloaded file is held in memory up to this size (a larger one goes to disk) ...
 MEMORY_FILE_BYTES = 32 << 20
@@ -220,8 +218,9 @@ class _Task:
 class Gate:
     """The gating index: :meth:`serve` pip until it ends, then :meth:`report`.
 
-    ``client`` reads the upstream index; ``checker`` judges each file (both used only in
-    the thread that calls :meth:`serve`). Files are downloaded into ``download_dir``.
+    ``client`` reads the upstream index (its limits bound every page and signature);
+    ``checker`` judges each file (both used only in the thread that calls :meth:`serve`).
+    Files too large to hold in memory are downloaded into ``download_dir``.
     """
 
     def __init__(
@@ -231,13 +230,11 @@ class Gate:
         *,
         listener: Listener,
         download_dir: Path,
-        limits: Limits = DEFAULT_LIMITS,
         heartbeat: float = HEARTBEAT,
     ) -> None:
         self._client = client
         self._checker = checker
         self._download_dir = download_dir
-        self._limits = limits
         self._heartbeat = heartbeat
         self._token = listener.token
         self._socket = listener.socket

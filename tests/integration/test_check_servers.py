@@ -14,7 +14,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from checkworld import ALICE, MALLORY, World
+from checkworld import ALICE, MALLORY, World, wheel
 from conftest import free_port
 
 from pgpverify.cli import main
@@ -328,6 +328,13 @@ def test_install_gated_installs_exactly_the_checked_files(tmp_path, static_serve
     reqs.write_text("alpha==1.0\n")
     dest = tmp_path / "kept"
     evil = f"http://127.0.0.1:{free_port()}/simple/"
+    # a newer beta, unsigned and on no index, where pip's own settings would find it
+    links = tmp_path / "links"
+    name, data = wheel("beta", "2.0")
+    links.mkdir()
+    (links / name).write_bytes(data)
+    config = tmp_path / "pip.conf"
+    config.write_text(f"[global]\nfind-links = {links}\nextra-index-url = {evil}\n")
     done, target = _gated(
         tmp_path,
         "-r",
@@ -342,7 +349,12 @@ def test_install_gated_installs_exactly_the_checked_files(tmp_path, static_serve
         "--dest",
         dest,
         # pip's own sources are not taken from the environment: nothing bypasses the gate
-        env={"PIP_INDEX_URL": evil, "PIP_EXTRA_INDEX_URL": evil, "PIP_FIND_LINKS": str(tmp_path)},
+        env={
+            "PIP_INDEX_URL": evil,
+            "PIP_EXTRA_INDEX_URL": evil,
+            "PIP_FIND_LINKS": str(links),
+            "PIP_CONFIG_FILE": str(config),
+        },
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "two passes" not in done.stderr
@@ -354,6 +366,7 @@ def test_install_gated_installs_exactly_the_checked_files(tmp_path, static_serve
         ("beta", "unsigned"),
     ]
     assert _installed_in(target) == ["alpha", "beta"]
+    assert (target / "beta-1.0.dist-info").is_dir()
     assert sorted(p.name for p in dest.iterdir()) == sorted(d.filename for d in world.dists)
     assert "installed 2 checked file(s)" in done.stderr
 
@@ -469,4 +482,29 @@ def test_install_gated_upstream_dying_mid_run_installs_nothing(tmp_path):
     assert [f["status"] for f in doc["files"]][:1] == ["good"]
     assert "error" in [f["status"] for f in doc["files"]]
     assert "nothing installed" in done.stderr
+    assert _installed_in(target) == []
+
+
+def test_install_gated_with_a_lock_file_requires_what_it_pins(tmp_path, static_server, capsys):
+    # the lock pins alpha and beta (both owned by alice): beta, unsigned, is then refused
+    # and pip is stopped at it; the lock file's index is the one pip goes through
+    world = _world()
+    url = static_server(world.write(tmp_path / "index").parent) + "simple/"
+    lock = tmp_path / "pgpverify.lock"
+    code = main(["lock", "alpha", "beta", "--index-url", url, "-o", str(lock), "--no-cache"])
+    capsys.readouterr()
+    assert code == 0
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("alpha==1.0\n")
+    done, target = _gated(
+        tmp_path, "-r", reqs, "--lock", lock, "--no-cache", "--at", AT, "--format", "json"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "two passes" not in done.stderr
+    doc = json.loads(done.stdout)
+    assert [(f["project"], f["status"]) for f in doc["files"]] == [
+        ("alpha", "good"),
+        ("beta", "rejected"),
+    ]
+    assert "pip was stopped at beta-1.0-py3-none-any.whl" in done.stderr
     assert _installed_in(target) == []
