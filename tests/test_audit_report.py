@@ -107,6 +107,23 @@ def test_report_keys_in_the_html_and_json(audited):
     assert "revoked at 2024-06-01T00:00:00Z" in page
 
 
+def test_report_leaves_no_pygal_import_hook_behind(audited):
+    # pygal puts a finder without find_spec on sys.meta_path: every later import in the
+    # process warned (an error under -W error), in a library caller's process too
+    import sys
+    import warnings
+
+    with AuditStore(audited, create=False) as store:
+        data = gather(store)
+    render_html(data, title="t", generated="now")
+    assert not [f for f in sys.meta_path if type(f).__name__ == "PluginImportFixer"]
+    sys.modules.pop("this_module_does_not_exist", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ModuleNotFoundError):
+            __import__("this_module_does_not_exist")
+
+
 def test_key_dates_before_the_expiry_and_the_revocation():
     erin = signer("erin", expires=EXPIRES)
     early = key_dates(erin.cert, erin.fpr, EXPIRES - 1)

@@ -20,6 +20,7 @@ import csv
 import json
 import math
 import re
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -436,6 +437,18 @@ _PALETTE = (
 )
 
 
+def _drop_pygal_import_hook(pygal: Any) -> None:
+    """Take pygal's ``PluginImportFixer`` off ``sys.meta_path`` (importing pygal adds it).
+
+    It serves only ``pygal.maps.*`` plugins (never used here) and has no ``find_spec``:
+    every later import in the process that reaches it warns (``ImportWarning``; an error
+    under ``-W error``, in a library caller's process too), and Python 3.12 ignores it.
+    """
+    fixer = getattr(pygal, "PluginImportFixer", None)
+    if isinstance(fixer, type):
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, fixer)]
+
+
 def _chart(title: str, columns: list[tuple[str, Counter[str]]], names: list[str]) -> str:
     """A stacked bar chart as inline SVG (a bar per column), without pygal's script."""
     try:
@@ -447,6 +460,7 @@ def _chart(title: str, columns: list[tuple[str, Counter[str]]], names: list[str]
         raise InputError(
             f"the HTML report needs the 'report' extra: pip install 'pgpverify[report]' ({err})"
         ) from None
+    _drop_pygal_import_hook(pygal)
     shown = [n for n in names if any(c.get(n, 0) for _, c in columns)]
     colours = [
         CATEGORY_COLOURS.get(n, _PALETTE[i % len(_PALETTE)]) for i, n in enumerate(shown)
