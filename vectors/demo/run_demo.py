@@ -455,8 +455,8 @@ def check_cases(demo: Demo, work: Path, simple: str, cache: str, houses: list[Pa
     requirements = work / "requirements.txt"
     requirements.write_text("demo-pkg==1.0.0\n", encoding="utf-8")
     demo.run(
-        "install: pip download -r, check every downloaded file, then pip install "
-        "exactly those files pinned by sha256 (here into --target)",
+        "install: one pip install whose only index is pgpverify's gate on 127.0.0.1: "
+        "every file is checked before pip gets it (here into --target)",
         [
             "install",
             "-r",
