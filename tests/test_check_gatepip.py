@@ -164,6 +164,8 @@ def test_scan_requirements_reads_plain_requirements(tmp_path):
         ("${EVIL_INDEX}", "environment variable"),
         ("alpha --install-option=--prefix=/x", "per-requirement option"),
         ("-r https://evil.test/more.txt", "by URL"),
+        ("-c HTTP:evil.test/more.txt", "by URL"),
+        ("--requirement=file:more.txt", "by URL"),
     ],
 )
 def test_scan_requirements_rejects_a_line_the_gate_cannot_vouch_for(tmp_path, line, said):

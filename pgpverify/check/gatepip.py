@@ -162,6 +162,8 @@ _FILE_OPTIONS = frozenset({"--pre", "--prefer-binary", "--require-hashes"})
 _FILE_VALUED = frozenset({"--only-binary", "--no-binary"})
 _NESTED = frozenset({"-r", "--requirement", "-c", "--constraint"})
 _COMMENT = re.compile(r"(^|\s+)#.*$")
+#: what pip reads as a URL in ``-r``/``-c`` (its ``_scheme_re``)
+_URL_SCHEME = re.compile(r"(http|https|file):", re.IGNORECASE)
 #: what pip takes for an archive file name (pip's ``ARCHIVE_EXTENSIONS``): a requirement
 #: named like one may be read by pip as a local file
 _PIP_ARCHIVES = (
@@ -213,7 +215,7 @@ def scan_requirements(
                 if why is not None:
                     return found, f"{where}: {why}"
                 if nested is not None:
-                    if "://" in nested or nested.lower().startswith("file:"):
+                    if _URL_SCHEME.match(nested):
                         return found, f"{where}: a requirements file given by URL"
                     constraint = line.startswith(("-c", "--constraint"))
                     pending.append((path.parent / nested, depth + 1, top and not constraint))
