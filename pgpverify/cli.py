@@ -1181,11 +1181,20 @@ def _install_gated(  # noqa: PLR0917 - the run's parts, built by _check in order
         policy=_check_policy(args),
         signatures_dir=args.signatures_dir,
     )
-    gate = gating.Gate(_gate_client(trust), checker, listener=listener, download_dir=download_dir)
+    store = None
+    if not args.no_cache:  # files kept between runs, next to the cache (pip keeps them too)
+        from pgpverify.index.cache import default_cache_dir
+
+        store = gating.FileStore(Path(args.cache_dir or default_cache_dir()) / "files")
+    gate = gating.Gate(
+        _gate_client(trust), checker, listener=listener, download_dir=download_dir, store=store
+    )
     gate.prefetch(requirements)
     # the renderers load now, while pip starts, not after it ends (the wall time's tail)
     importlib.import_module("pgpverify.check.report")
     code = gate.serve(process)
+    if store is not None:
+        store.prune()
     report = CheckReport(files=gate.report(), warnings=tuple(checker.warnings))
     _check_output(args, report)
     if args.dest is not None:

@@ -8,6 +8,7 @@ so a script killed by the gate shows which answers it got.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -74,9 +75,9 @@ def _run(tmp_path, index: FakeIndex, paths, *, limits=None, checker=None, prefet
     checker = checker or FileChecker(IndexTrust(client), at=AT)
     listener = Listener()
     downloads = tmp_path / "downloads"
-    downloads.mkdir(exist_ok=True)
+    downloads.mkdir(parents=True, exist_ok=True)
     gate = Gate(client, checker, listener=listener, download_dir=downloads, **kw)
-    out = tmp_path / "answers.jsonl"
+    out = downloads.parent / "answers.jsonl"
     process = subprocess.Popen(
         [sys.executable, "-c", _FETCH, listener.index_url, str(out), *paths],
         start_new_session=True,
@@ -345,3 +346,69 @@ def test_gate_heartbeat_keeps_a_slow_check_answered(tmp_path, heartbeat):
     )
     assert code == 0
     assert answers[f"files/alpha/{alpha.filename}"] == (200, alpha.data.decode("latin-1"))
+
+
+def test_file_store_keeps_files_by_sha256(tmp_path):
+    import hashlib
+
+    from pgpverify.check.gate import FileStore
+
+    store = FileStore(tmp_path / "files", max_bytes=2500)
+    blobs = [bytes([n]) * 1000 for n in range(3)]
+    digests = [hashlib.sha256(b).hexdigest() for b in blobs]
+    assert store.get(digests[0]) is None
+    for digest, blob in zip(digests, blobs, strict=True):
+        store.put(digest, blob)
+    assert [store.get(d) for d in digests] == blobs
+    assert store.get("../" + digests[0]) is None
+    store.put("not-a-sha256", blobs[0])
+    assert sorted(p.name for p in (tmp_path / "files").iterdir()) == sorted(digests)
+    # the oldest goes first once the store holds more than max_bytes
+    os.utime(tmp_path / "files" / digests[1], (1, 1))
+    store.prune()
+    assert store.get(digests[1]) is None
+    assert store.get(digests[0]) == blobs[0]
+
+
+def test_file_store_rejects_a_file_whose_bytes_changed(tmp_path):
+    import hashlib
+
+    from pgpverify.check.gate import FileStore
+
+    store = FileStore(tmp_path / "files")
+    blob = b"wheel bytes" * 100
+    digest = hashlib.sha256(blob).hexdigest()
+    store.put(digest, blob)
+    (tmp_path / "files" / digest).write_bytes(blob[:-1] + b"X")  # tampered on disk
+    assert store.get(digest) is None
+    assert not (tmp_path / "files" / digest).exists()
+    # a store that cannot be written is no error: nothing is kept
+    (tmp_path / "ro").write_text("a file where the directory should be")
+    FileStore(tmp_path / "ro" / "files").put(digest, blob)
+
+
+def test_gate_with_a_store_downloads_each_file_once_across_runs(tmp_path):
+    from pgpverify.check.gate import FileStore
+
+    world = _world()
+    alpha = world.dists[0]
+    index = world.fake(page="json")
+    file_url = INDEX_URL.replace("simple/", "packages/") + alpha.filename
+    paths = ["simple/alpha/", f"files/alpha/{alpha.filename}"]
+    store = FileStore(tmp_path / "files")
+    verdicts = []
+    for run in range(2):
+        gate, answers, code = _run(tmp_path / f"run{run}", index, paths, store=store)
+        assert code == 0
+        assert answers[paths[1]] == (200, alpha.data.decode("latin-1"))
+        verdicts.append(
+            [(f.status, f.reason, f.sha256, f.signer_fingerprint) for f in gate.report()]
+        )
+    assert index.requests.count(file_url) == 1
+    assert verdicts[0] == verdicts[1]
+    # a stored copy that no longer matches the index's sha256 is never served
+    (tmp_path / "files" / alpha.sha256).write_bytes(b"tampered")
+    gate, answers, code = _run(tmp_path / "run2", index, paths, store=store)
+    assert code == 0
+    assert answers[paths[1]] == (200, alpha.data.decode("latin-1"))
+    assert index.requests.count(file_url) == 2

@@ -30,6 +30,7 @@ import contextlib
 import hashlib
 import heapq
 import html
+import os
 import re
 import sys
 import threading
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from pgpverify.index.client import IndexClient
     from pgpverify.index.simple import ProjectFile
 
-__all__ = ["Gate", "likely_file", "render_page", "servable"]
+__all__ = ["FileStore", "Gate", "likely_file", "render_page", "servable"]
 
 #: the largest distribution file the gate downloads (counted as it streams)
 MAX_FILE_BYTES = 512 << 20
@@ -65,6 +66,8 @@ MAX_FILE_BYTES = 512 << 20
 MEMORY_FILE_BYTES = 32 << 20
 #: ... while all the files held in one run stay under this
 MEMORY_TOTAL_BYTES = 256 << 20
+#: the most the file store keeps (the oldest files removed after a run that adds some)
+STORE_BYTES = 1 << 30
 #: a request path longer than this is refused (414)
 MAX_PATH = 2048
 #: seconds between ``100 Continue`` interim answers while pip waits for a check: each one
@@ -182,6 +185,82 @@ def likely_file(
 # -- the gate ------------------------------------------------------------------------------
 
 
+class FileStore:
+    """Distribution files kept between runs, named by their sha256 (``<cache>/files/``).
+
+    pip's warm cache downloads no file again; without this the gate would download every
+    file at every run. Content-addressed: a file is used only for an index entry that
+    gives that sha256, and its bytes are hashed again when read (one that does not match
+    is removed, and the file downloaded). Written without ``fsync``: a torn file fails
+    that check. Bounded: files up to ``MEMORY_FILE_BYTES``, at most ``max_bytes`` in all
+    (after a run that added files, the oldest are removed). A store that cannot be read or
+    written is no error: the file is downloaded.
+    """
+
+    def __init__(self, directory: Path, *, max_bytes: int = STORE_BYTES) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self._added = 0
+
+    def get(self, sha256: str) -> bytes | None:
+        """The file whose sha256 is ``sha256`` (lower-case hex), or None."""
+        if not _SHA256.fullmatch(sha256):
+            return None
+        path = self.directory / sha256
+        try:
+            with path.open("rb") as stream:
+                data = stream.read(MEMORY_FILE_BYTES + 1)
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        return data
+
+    def put(self, sha256: str, data: bytes) -> None:
+        """Keep ``data`` (whose sha256 the caller computed) unless it is too large."""
+        if not _SHA256.fullmatch(sha256) or len(data) > MEMORY_FILE_BYTES:
+            return
+        import tempfile
+
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.directory)
+            try:
+                with open(fd, "wb") as stream:  # noqa: PTH123 - a descriptor from mkstemp
+                    stream.write(data)
+                os.replace(name, self.directory / sha256)  # noqa: PTH105 - atomic rename
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)  # noqa: PTH108 - mkstemp hands back a str
+                raise
+        except OSError:
+            return
+        self._added += 1
+
+    def prune(self) -> None:
+        """After a run that added files: remove the oldest until ``max_bytes`` holds."""
+        if not self._added:
+            return
+        try:
+            with os.scandir(self.directory) as listing:
+                files = [
+                    (entry.stat().st_mtime, entry.stat().st_size, entry.path)
+                    for entry in listing
+                    if entry.is_file(follow_symlinks=False)
+                ]
+        except OSError:
+            return
+        total = sum(size for _, size, _ in files)
+        for _, size, path in sorted(files):
+            if total <= self.max_bytes:
+                break
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # noqa: PTH108 - scandir hands back a str
+                total -= size
+
+
 @dataclass(slots=True)
 class _Listing:
     """A project page as the gate serves it."""
@@ -220,7 +299,8 @@ class Gate:
 
     ``client`` reads the upstream index (its limits bound every page and signature);
     ``checker`` judges each file (both used only in the thread that calls :meth:`serve`).
-    Files too large to hold in memory are downloaded into ``download_dir``.
+    Files too large to hold in memory are downloaded into ``download_dir``; ``store``
+    keeps files between runs (:class:`FileStore`).
     """
 
     def __init__(
@@ -230,9 +310,11 @@ class Gate:
         *,
         listener: Listener,
         download_dir: Path,
+        store: FileStore | None = None,
         heartbeat: float = HEARTBEAT,
     ) -> None:
         self._client = client
+        self._store = store
         self._checker = checker
         self._download_dir = download_dir
         self._heartbeat = heartbeat
@@ -403,10 +485,24 @@ class Gate:
     ) -> tuple[str, bytes | None, Path]:
         """(sha256, the bytes when held in memory, where they are otherwise).
 
+        A file the store holds under the sha256 the index gives is not downloaded again.
         A file is held in memory while it fits ``MEMORY_FILE_BYTES`` and the run's
         ``MEMORY_TOTAL_BYTES``; a larger one goes to disk, into a directory of its own
         (names that differ only in case must not meet on a case-insensitive disk).
         """
+        listed = entry.sha256 if entry.sha256 and _SHA256.fullmatch(entry.sha256) else None
+        if self._store is not None and listed is not None:
+            stored = self._store.get(listed)
+            if stored is not None and self._hold(len(stored), len(stored)):
+                return listed, stored, path
+        sha256, data, path = self._fetch(entry, page_url, path)
+        if self._store is not None and data is not None and sha256 == listed:
+            self._store.put(sha256, data)
+        return sha256, data, path
+
+    def _fetch(
+        self, entry: ProjectFile, page_url: str, path: Path
+    ) -> tuple[str, bytes | None, Path]:
         digest = hashlib.sha256()
         held: list[bytes] = []
         size = 0
