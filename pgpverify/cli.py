@@ -1200,7 +1200,9 @@ def _install_gated(  # noqa: PLR0917 - the run's parts, built by _check in order
     if args.dest is not None:
         gate.keep(args.dest)
     if gate.stopped is not None or not report.ok:
-        where = Path(gate.stopped.file).name if gate.stopped is not None else "a file"
+        where = gate.stopped.file if gate.stopped is not None else "a file"
+        if "://" not in where:  # a file (a page names its URL): its name
+            where = Path(where).name
         _say(
             sys.stderr,
             f"pgpverify: nothing installed: pip was stopped at {where}, which did not pass "
