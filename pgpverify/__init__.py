@@ -26,9 +26,11 @@ record, at a reference time::
 
 The API in five lines:
 
-- ``Verifier(keyring, owners=... | signers=..., project=..., policy=..., limits=...)``
-- ``.verify(document, signature=None, *, at=None)``: a path, bytes, a binary stream or a
-  :class:`DigestSet`; the signature a path or bytes; ``at`` defaults to now
+- ``Verifier(keyring, owners=... | signers=..., project=..., policy=..., limits=...)``;
+  ``certificates=CertificatePool()`` lets many keyrings' equal certificates be judged once
+- ``.verify(document, signature=None, *, at=None)``: a path (``str`` or ``Path``), bytes,
+  a binary stream or a :class:`DigestSet`; the signature a path or bytes; ``at`` defaults
+  to now
 - ``Keyring.from_files(paths)`` / ``Keyring.from_bytes(data)`` /
   ``IndexClient(HttpFetcher(), index_url=...).project_keys(name)`` / ``LockFile.read(path)``
 - :class:`Policy` (algorithms and sizes), :class:`SignerPolicy` (who may sign),
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     from pgpverify.index.http import HttpConfig, HttpFetcher
     from pgpverify.index.verdict import KEYS_CHANGED, IndexVerification
     from pgpverify.limits import DEFAULT_LIMITS, Limits
+    from pgpverify.openpgp.certificate import CertificatePool
     from pgpverify.openpgp.keyring import Keyring
     from pgpverify.policy import DEFAULT_POLICY, Policy, SignerJudgement, SignerPolicy
     from pgpverify.trust.lockfile import LockFile
@@ -89,6 +92,7 @@ _EXPORTS = {
     "DEFAULT_LIMITS": "pgpverify.limits",
     "Limits": "pgpverify.limits",
     "Keyring": "pgpverify.openpgp.keyring",
+    "CertificatePool": "pgpverify.openpgp.certificate",
     "IndexClient": "pgpverify.index.client",
     "ProjectKeys": "pgpverify.index.client",
     "HttpConfig": "pgpverify.index.http",
@@ -133,6 +137,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_POLICY",
     "KEYS_CHANGED",
+    "CertificatePool",
     "DigestSet",
     "Document",
     "HttpConfig",
