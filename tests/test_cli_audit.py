@@ -275,3 +275,15 @@ def test_cli_audit_no_progress_bar_when_not_a_terminal(index, tmp_path, capsys):
     assert code == 0
     assert "project/s" not in err
     assert "\r" not in err
+
+
+def test_cli_audit_run_rejects_a_project_name_too_long_for_the_mirror(index, tmp_path, capsys):
+    # found by the CLI fuzzer: looking the name up under simple/ raised ENAMETOOLONG, which
+    # came out as an "internal error"; no file can have that name, so the mirror has no
+    # such project
+    root, _ = index
+    db = tmp_path / "a.sqlite"
+    code, out, err = run(capsys, "audit", "run", "--mirror", str(root), "--db", str(db), "x" * 300)
+    assert code == 0, err
+    assert "internal error" not in err
+    assert "0 failed" in out + err

@@ -30,7 +30,7 @@ from packaging.utils import canonicalize_name
 
 from pgpverify.errors import IndexResponseError, InputError, NetworkError
 from pgpverify.index.fetch import Download, Response, open_stream
-from pgpverify.index.localfs import FileFetcher, path_to_url
+from pgpverify.index.localfs import FileFetcher, is_directory, path_to_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -87,7 +87,7 @@ class MirrorFetcher:
             raise NetworkError(f"unusable mirror path: {err}", source=url) from None
         if not path.is_relative_to(self.root):
             raise NetworkError("leads outside the mirror directory: refused", source=url)
-        if path.is_dir():
+        if is_directory(path):
             for name in ("index.v1_json", "index.html"):
                 if (path / name).is_file():
                     found = self.files.get(path_to_url(path / name), max_bytes=max_bytes)
@@ -109,7 +109,7 @@ class MirrorFetcher:
     def stream(self, url: str, *, max_bytes: int) -> Iterator[Download]:
         """A file under the mirror opened for reading (404 when absent), as ``get``."""
         path = self._inside(url)
-        if path.is_dir():
+        if is_directory(path):
             yield Download(url=url, status=404)  # a directory is a page, not a file
             return
         with self.files.stream(path_to_url(path), max_bytes=max_bytes) as found:

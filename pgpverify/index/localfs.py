@@ -16,6 +16,7 @@ here and every other URL to the network fetcher, so the cache never stores local
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -32,7 +33,14 @@ if TYPE_CHECKING:
 
     from pgpverify.index.fetch import Fetcher
 
-__all__ = ["FileFetcher", "SchemeFetcher", "file_url_problem", "is_file_url", "path_to_url"]
+__all__ = [
+    "FileFetcher",
+    "SchemeFetcher",
+    "file_url_problem",
+    "is_directory",
+    "is_file_url",
+    "path_to_url",
+]
 
 _CONTENT_TYPES = {
     ".html": "text/html",
@@ -68,7 +76,19 @@ def path_to_url(path: Path) -> str:
     """A directory or file path as a ``file:`` URL (directories end in ``/``)."""
     absolute = path.resolve()
     url = absolute.as_uri()
-    return url + "/" if absolute.is_dir() and not url.endswith("/") else url
+    return url + "/" if is_directory(absolute) and not url.endswith("/") else url
+
+
+def is_directory(path: Path) -> bool:
+    """``path.is_dir()``, except that a path that cannot be looked up is no directory.
+
+    A name too long or a permission: whoever reads the path next reports why (a 404 or a
+    NetworkError naming the URL), never an OSError.
+    """
+    try:
+        return stat.S_ISDIR(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _local_path(url: str) -> Path:
@@ -151,14 +171,18 @@ def _open_local(url: str) -> tuple[int, Path] | None:
         raise NetworkError(problem, source=url)
     path = _local_path(url)
     try:
-        if path.is_dir():
+        if is_directory(path):
             path /= "index.html"
         # non-blocking: a FIFO without a writer must not hang the open (it is then
         # refused as not a regular file); no effect on regular files
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except (OSError, ValueError) as err:
+    except OSError as err:
+        if err.errno == errno.ENAMETOOLONG:  # no file can have that name: absent
+            return None
+        raise NetworkError(f"cannot read: {_why(err)}", source=url) from None
+    except ValueError as err:
         raise NetworkError(f"cannot read: {_why(err)}", source=url) from None
     return fd, path
 
