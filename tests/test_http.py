@@ -291,6 +291,18 @@ def test_http_rejects_connection_refused(make_fetcher, sleeps):
     assert sleeps == [0.01, 0.02]
 
 
+def test_http_rejects_connection_refused_under_a_budget_below_the_connect_timeout(
+    make_fetcher, sleeps
+):
+    # found by the CLI fuzzer (--timeout 1): urllib3's NewConnectionError is a
+    # ConnectTimeoutError, so a refused connection read as the budget spent: "timeout",
+    # and never retried
+    url = f"http://127.0.0.1:{closed_port()}/simple/"
+    message = fails(make_fetcher(retries=2, total_timeout=1.0), url)
+    assert message == "connection refused (after 3 attempts)"
+    assert sleeps == [0.01, 0.02]
+
+
 # -- size caps ---------------------------------------------------------------------------------
 
 

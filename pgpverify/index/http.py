@@ -976,9 +976,15 @@ def _scrub(message: str, credentials: Credentials | None) -> str:
 
 
 def _cut_by_budget(err: BaseException, left: float, config: HttpConfig) -> bool:
-    """Whether ``err`` is a step's timeout that the budget (``left`` s) had shortened."""
+    """Whether ``err`` is a step's timeout that the budget (``left`` s) had shortened.
+
+    urllib3's NewConnectionError (a refused or unreachable connection) subclasses its
+    ConnectTimeoutError for old callers: no timeout, so never the budget's.
+    """
     if not isinstance(err, requests.exceptions.Timeout) and not any(
-        isinstance(item, (urllib3.exceptions.TimeoutError, TimeoutError)) for item in _chain(err)
+        isinstance(item, (urllib3.exceptions.TimeoutError, TimeoutError))
+        and not isinstance(item, urllib3.exceptions.NewConnectionError)
+        for item in _chain(err)
     ):
         return False
     connecting = isinstance(err, requests.exceptions.ConnectTimeout)
