@@ -10,10 +10,12 @@ writes only under a temporary working directory: an output path is always relati
 from __future__ import annotations
 
 import os
+import sysconfig
 import unicodedata
 from pathlib import Path
 
 import pytest
+from auditindex import build_index
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -272,3 +274,460 @@ def test_cli_never_crashes_on_odd_argv(capsys, workdir, args):
 @given(args=near_valid_argv())
 def test_cli_never_crashes_on_a_good_command_line_with_odd_words(capsys, workdir, args):
     _check_run(capsys, args)
+
+
+# -- check, install and audit ---------------------------------------------------------------
+
+#: a stand-in for ``python -m pip`` (sys.executable): it installs nothing, anywhere; for
+#: ``download`` it drops the demo wheel into ``--dest``, as pip would fetch it
+FAKE_PIP = f"""#!/bin/sh
+while [ $# -gt 0 ]; do
+  if [ "$1" = --dest ] && [ -d "$2" ]; then cp '{WHEEL}' "$2"/; fi
+  shift
+done
+exit 0
+"""
+#: hostile requirement files (relative to the working directory the world is built in)
+REQUIREMENTS = {
+    "good.txt": b"demo-pkg==1.0.0\n",
+    "nul.txt": b"demo-pkg\x00==1.0.0\n\x00\x00",
+    "utf16.txt": "demo-pkg==1.0.0\n".encode("utf-16"),
+    "latin1.txt": b"d\xe9mo==1\n\xff\xfe\n",
+    "huge.txt": b"demo-pkg" + b"x" * 300_000 + b"\n",
+    "self.txt": b"-r self.txt\ndemo-pkg\n",
+    "loop.txt": b"-r self.txt\n-c loop.txt\n--requirement=loop.txt\n",
+    "options.txt": (
+        b"--index-url http://127.0.0.1:9/x/\n--extra-index-url https://\xe2\x80\xae/\n"
+        b"-e .\n--hash=sha256:zz\n-f /\n--trusted-host x\n--no-index\n--pre\n"
+    ),
+    "controls.txt": "demo-pkg \x1b[31m\u202e==1 ; \x07\r\nx @ file:///etc\n".encode(),
+    "url.txt": b"demo-pkg @ http://127.0.0.1:9/demo_pkg-1.0.0-py3-none-any.whl\n",
+    "empty.txt": b"",
+    "continued.txt": b"demo-pkg\\\n\\\n\\",
+    "-r": b"-r -r\n",
+}
+#: odd file names in a wheelhouse; each gets junk, one is the demo wheel under its own name
+HOUSE = [
+    os.fsdecode(b"\xff\xfe-1.0-py3-none-any.whl"),
+    "a\nb-1.0-py3-none-any.whl",
+    "\x1b[31mred-1.0.tar.gz",
+    "\u202egnp.1.0-py3-none-any.whl",
+    "x" * 240 + ".whl",
+    "--help",
+    "-r",
+    "empty-1.0.tar.gz",
+    "demo_pkg-2.0.0-py3-none-any.whl",
+    "demo_pkg-1.0.0.zip",
+    "demo-pkg-1.0.0.tar.gz",
+    "Zoë-1.0-py3-none-any.whl",
+]
+
+
+def _build_world(root: Path) -> None:
+    """A wheelhouse, signatures, requirement files and audit stores, all odd, under root."""
+    import shutil
+    import sqlite3
+
+    house, sigs, req, db = (root / n for n in ("house", "sigs", "req", "db"))
+    for folder in (house, sigs, req, db):
+        folder.mkdir(parents=True)
+    shutil.copy(WHEEL, house)
+    shutil.copy(f"{WHEEL}.asc", sigs)
+    (house / "sub").mkdir()
+    (house / "loop").symlink_to("loop")
+    (house / "dangling.whl").symlink_to("/nonexistent/x.whl")
+    for name in HOUSE:
+        (house / name).write_bytes(b"" if "empty" in name else b"PK\x03\x04junk" * 10)
+        (sigs / f"{name}.asc").write_bytes(b"-----BEGIN PGP SIGNATURE-----\n\x00\xff\n")
+    (sigs / "demo_pkg-2.0.0-py3-none-any.whl.asc").write_bytes(Path(f"{WHEEL}.asc").read_bytes())
+    (sigs / "empty-1.0.tar.gz.asc").unlink()
+    (sigs / "empty-1.0.tar.gz.asc").mkdir()  # a directory where a signature goes
+    for name, data in REQUIREMENTS.items():
+        (req / name).write_bytes(data)
+    (req / "dir.txt").mkdir()
+    fake = root / "fake-pip"
+    fake.write_text(FAKE_PIP, encoding="utf-8")
+    fake.chmod(0o755)
+    good = db / "good.sqlite"
+    build_index(root / "mirror")  # every audit category, with its pgp/ tree: also an index
+    at = "2025-06-01T00:00:00Z"
+    code = main(
+        ["audit", "run", "--mirror", str(root / "mirror"), "--db", str(good), "--all", "--at", at]
+    )
+    assert code == 0
+    data = good.read_bytes()
+    (db / "truncated.sqlite").write_bytes(data[:1500])
+    (db / "garbage.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xff" * 2000)
+    (db / "empty.sqlite").write_bytes(b"")
+    (db / "dir.sqlite").mkdir()
+    other = sqlite3.connect(db / "other.sqlite")
+    with other:
+        other.execute("CREATE TABLE files (id INTEGER, name BLOB)")
+        other.execute("INSERT INTO files VALUES (1, x'ff00')")
+    other.close()
+    (db / "text.sqlite").write_text("not a database\n", encoding="utf-8")
+
+
+HOUSE_PATHS = ["house", "house/sub", "house/loop", *(f"house/{n}" for n in HOUSE)]
+REQ_PATHS = [f"req/{n}" for n in REQUIREMENTS] + ["req/dir.txt", "req/missing.txt"]
+DB_PATHS = [f"db/{n}.sqlite" for n in ("good", "truncated", "garbage", "empty", "dir", "other")]
+DB_PATHS += ["db/text.sqlite", "db/new.sqlite", "db"]
+#: inputs of the check world, and odd words
+CHECK_READ = READ | st.sampled_from(
+    [
+        *HOUSE_PATHS,
+        *REQ_PATHS,
+        "sigs",
+        "sigs/" + HOUSE[0] + ".asc",
+        "mirror",
+        "mirror/simple",
+        "mirror/packages",
+        "mirror/pgp",
+        "/dev/full",
+    ]
+)
+STORE = st.sampled_from(DB_PATHS) | ODD_TEXT
+STORE_WRITE = st.sampled_from(DB_PATHS) | WRITE
+CHECK_OPTIONS = [
+    ("-r", st.sampled_from(REQ_PATHS) | READ),
+    ("--requirement", CHECK_READ),
+    ("--dest", WRITE),
+    ("--lock", CHECK_READ),
+    ("--keyring", st.just(str(DEMO / "keyring.asc")) | READ),
+    ("--owners", CHECK_READ),
+    ("--signatures-dir", st.sampled_from(["sigs", "house", "req"]) | READ),
+    ("--require-signatures", None),
+    ("--require-signatures-for", ODD_TEXT),
+    ("--reject-backsigned", None),
+    ("--backsign-grace", ODD_TEXT),
+    ("--at", ODD_TEXT),
+    ("--fail-on-key-change", None),
+    ("--jobs", ODD_TEXT | st.sampled_from(["1", "64", "65"])),
+    ("--format", st.sampled_from(["text", "json", "github"]) | ODD_TEXT),
+    ("--junit-xml", WRITE | st.sampled_from(["house", "/dev/full", "req/good.txt/x"])),
+    ("--quiet", None),
+    *COMMON,
+]
+AUDIT_NET = [
+    ("--keys-url", READ),
+    ("--timeout", ODD_TEXT),
+    ("--retries", ODD_TEXT),
+    ("--cert", READ),
+    ("--allow-insecure", None),
+]
+CHECK_COMMANDS = {
+    "check": (CHECK_OPTIONS, CHECK_READ, ["--retries", "0", "--timeout", "1"]),
+    "install": (
+        [*CHECK_OPTIONS, ("--", ODD_TEXT | st.just("--target=target"))],
+        CHECK_READ,
+        ["--retries", "0", "--timeout", "1"],
+    ),
+    "audit run": (
+        [
+            ("--index-url", READ),
+            ("--mirror", st.just("mirror") | CHECK_READ),
+            ("--from-store", None),
+            ("--db", STORE_WRITE),
+            ("--all", None),
+            ("--jobs", ODD_TEXT),
+            ("--shard", ODD_TEXT | st.sampled_from(["1/2", "0/0", "3/2"])),
+            ("--since", ODD_TEXT),
+            ("--backsign-grace", ODD_TEXT),
+            ("--max-rps", ODD_TEXT),
+            ("--at", ODD_TEXT),
+            ("--format", st.sampled_from(["text", "json"]) | ODD_TEXT),
+            *AUDIT_NET,
+        ],
+        ODD_TEXT | st.just("demo-pkg"),
+        ["--retries", "0", "--timeout", "1"],
+    ),
+    "audit report": (
+        [
+            ("--db", STORE),
+            ("--html", WRITE),
+            ("--json", WRITE | st.just("-")),
+            ("--csv", WRITE),
+        ],
+        ODD_TEXT,
+        [],
+    ),
+    "audit merge": ([("-o", STORE_WRITE), ("--output", STORE_WRITE)], STORE, []),
+    "audit export-signatures": ([("--db", STORE)], WRITE, []),
+}
+
+
+_KEYRING = ["--keyring", str(DEMO / "keyring.asc"), "--signatures-dir", "sigs"]
+_INDEX = ["--index-url", "http://127.0.0.1:9/simple/", "--cache-dir", "cache"]
+_REQ = st.sampled_from(REQ_PATHS)
+#: what gets a command past its usage checks, half the time (odd words then go deeper)
+BASES = {
+    "check": st.one_of(
+        st.tuples(st.just(_KEYRING), st.sampled_from(HOUSE_PATHS)).map(lambda t: [*t[0], t[1]]),
+        st.sampled_from(HOUSE_PATHS).map(lambda p: [*_INDEX, "--offline", p]),
+        _REQ.map(lambda r: [*_INDEX, "--offline", "-r", r]),
+    ),
+    "install": st.one_of(
+        _REQ.map(lambda r: [*_INDEX, "-r", r]), _REQ.map(lambda r: [*_KEYRING, "-r", r])
+    ),
+    "audit run": st.one_of(
+        STORE_WRITE.map(lambda db: ["--mirror", "mirror", "--db", db, "--all"]),
+        STORE.map(lambda db: ["--from-store", "--db", db]),
+    ),
+    "audit report": STORE.map(lambda db: ["--db", db]),
+    "audit merge": STORE_WRITE.map(lambda db: ["-o", db]),
+    "audit export-signatures": STORE.map(lambda db: ["--db", db, "exported"]),
+}
+
+
+@st.composite
+def check_argv(draw):
+    command = draw(st.sampled_from(sorted(CHECK_COMMANDS)))
+    options, positional, fast = CHECK_COMMANDS[command]
+    words = command.split()
+    args = draw(BASES[command]) if draw(st.booleans()) else []
+    args += draw(st.lists(positional, max_size=3))
+    for option, value in draw(st.lists(st.sampled_from(options), max_size=6)):
+        args.append(option)
+        if value is not None:
+            args.append(draw(value))
+    if draw(st.booleans()):
+        args = draw(st.permutations(args))
+    return words + args + fast
+
+
+#: good command lines of the check world (relative paths: run in its directory)
+CHECK_TEMPLATES = [
+    [
+        "check",
+        "house",
+        "--keyring",
+        str(DEMO / "keyring.asc"),
+        "--signatures-dir",
+        "sigs",
+        "--owners",
+        str(DEMO / "owners" / "demo-pkg.json"),
+        "--at",
+        "2025-06-01",
+        "--format",
+        "github",
+        "--junit-xml",
+        "out.xml",
+    ],
+    [
+        "check",
+        "house",
+        "--index-url",
+        "http://127.0.0.1:9/simple/",
+        "--offline",
+        "--format",
+        "json",
+    ],
+    [
+        "check",
+        "-r",
+        "req/good.txt",
+        "--dest",
+        "kept",
+        "--index-url",
+        "http://127.0.0.1:9/simple/",
+        "--offline",
+        "--cache-dir",
+        "cache",
+    ],
+    [
+        "install",
+        "-r",
+        "req/good.txt",
+        "--index-url",
+        "http://127.0.0.1:9/simple/",
+        "--cache-dir",
+        "cache",
+        "--",
+        "--target",
+        "target",
+    ],
+    [
+        "install",
+        "-r",
+        "req/good.txt",
+        "--keyring",
+        str(DEMO / "keyring.asc"),
+        "--signatures-dir",
+        "sigs",
+        "--",
+        "--target",
+        "target",
+    ],
+    [
+        "audit",
+        "run",
+        "--mirror",
+        "mirror",
+        "--db",
+        "db/good.sqlite",
+        "good-00",
+        "--since",
+        "2020-01-01",
+    ],
+    ["audit", "run", "--mirror", "mirror", "--db", "db/new.sqlite", "--all", "--shard", "1/2"],
+    [
+        "check",
+        "mirror/packages",
+        "--index-url",
+        "mirror/simple",
+        "--cache-dir",
+        "cache",
+        "--at",
+        "2025-06-01",
+    ],
+    [
+        "check",
+        "mirror/packages/good-00",
+        "--index-url",
+        "mirror/simple",
+        "--no-cache",
+        "--format",
+        "github",
+        "--require-signatures",
+    ],
+    ["audit", "run", "--from-store", "--db", "db/good.sqlite", "--at", "2025-06-01"],
+    ["audit", "report", "--db", "db/good.sqlite", "--json", "-", "--csv", "out.csv"],
+    ["audit", "merge", "-o", "merged.sqlite", "db/good.sqlite", "db/good.sqlite"],
+    ["audit", "export-signatures", "--db", "db/good.sqlite", "exported"],
+]
+#: words after these are written (relative, under the working directory)
+_WRITES = {"-o", "--dest", "--junit-xml", "--cache-dir", "--html", "--csv", "--target"}
+
+
+@st.composite
+def near_valid_check_argv(draw):
+    args = list(draw(st.sampled_from(CHECK_TEMPLATES)))
+    first = 2 if args[0] == "audit" else 1
+    values = [i for i, arg in enumerate(args) if i >= first and not arg.startswith("-")]
+    for _ in range(draw(st.integers(1, 2))):
+        where = draw(st.sampled_from(values))
+        before = args[where - 1]
+        if before in _WRITES:
+            odd = draw(WRITE)
+        elif before in {"--db", "-o"} or args[0] == "audit":
+            odd = draw(STORE)
+        else:
+            odd = draw(CHECK_READ)
+        if draw(st.integers(0, 3)):
+            args[where] = odd
+        else:
+            args.insert(where, odd)
+    fast = CHECK_COMMANDS[" ".join(args[:2]) if args[0] == "audit" else args[0]][2]
+    if "--" in args:  # install: ours before the pip arguments
+        cut = args.index("--")
+        return args[:cut] + fast + args[cut:]
+    return args + fast
+
+
+#: where a github job summary may be asked to go
+SUMMARIES = st.sampled_from(
+    ["", "summary.md", "house", "nonexistent/dir/x.md", "/dev/full", "req/good.txt/x", "sigs"]
+) | WRITE.filter(lambda s: s != "")
+
+
+@pytest.fixture
+def check_world(tmp_path, monkeypatch):
+    """The workdir with the world in it; pip is the stand-in, the summary unset."""
+    monkeypatch.chdir(tmp_path)
+    _build_world(tmp_path)
+    monkeypatch.setattr("sys.executable", str(tmp_path / "fake-pip"))
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    return tmp_path
+
+
+def _installed_nothing(root: Path) -> None:
+    target = root / "target"
+    assert not target.exists() or not any(target.iterdir()), sorted(target.iterdir())
+
+
+@SETTINGS
+@given(args=check_argv(), summary=SUMMARIES)
+@example(args=["check", "house", "--keyring", "x", "--signatures-dir", "sigs"], summary="")
+@example(args=["audit", "report", "--db", "db/truncated.sqlite"], summary="")
+def test_cli_check_install_audit_never_crash_on_odd_argv(
+    capsys, check_world, monkeypatch, args, summary
+):
+    with monkeypatch.context() as env:
+        env.setenv("GITHUB_STEP_SUMMARY", summary)
+        _check_run(capsys, args)
+
+
+@SETTINGS
+@given(args=near_valid_check_argv(), summary=SUMMARIES)
+@example(  # ENAMETOOLONG from the mirror's simple/ lookup
+    args=["audit", "run", "--mirror", "mirror", "--db", "db/good.sqlite", "x" * 300], summary=""
+)
+def test_cli_check_install_audit_never_crash_on_a_good_command_line_with_odd_words(
+    capsys, check_world, monkeypatch, args, summary
+):
+    with monkeypatch.context() as env:
+        env.setenv("GITHUB_STEP_SUMMARY", summary)
+        _check_run(capsys, args)
+
+
+#: install with the real pip, which starts an interpreter per run: few examples
+PIP_SETTINGS = settings(SETTINGS, max_examples=max(4, SETTINGS.max_examples // 40))
+PIP_TEMPLATES = [
+    [
+        "install",
+        "-r",
+        "req/good.txt",
+        *_INDEX,
+        "--retries",
+        "0",
+        "--timeout",
+        "1",
+        "--",
+        "--target",
+        "target",
+    ],
+    [
+        "install",
+        "-r",
+        "req/good.txt",
+        *_KEYRING,
+        "--",
+        "--target",
+        "target",
+    ],
+]
+
+
+@st.composite
+def near_valid_install_argv(draw):
+    args = list(draw(st.sampled_from(PIP_TEMPLATES)))
+    cut = args.index("--")
+    where = draw(st.sampled_from([i for i in range(1, cut) if not args[i].startswith("-")]))
+    odd = draw(WRITE if args[where - 1] in _WRITES else CHECK_READ)
+    if draw(st.integers(0, 3)):
+        args[where] = odd
+    else:
+        args.insert(where, odd)
+    return args
+
+
+@PIP_SETTINGS
+@given(args=near_valid_install_argv())
+@example(args=PIP_TEMPLATES[0])
+@example(args=PIP_TEMPLATES[1])
+def test_cli_install_with_real_pip_never_crashes_nor_installs(capsys, workdir, args):
+    """pip really runs (``--target`` in the workdir, no retries): nothing lands anywhere."""
+    _build_world_once(workdir)
+    site = Path(sysconfig.get_paths()["purelib"])
+    before = sorted(site.iterdir())
+    with pytest.MonkeyPatch.context() as env:  # pip's own index (--keyring): none there
+        env.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")
+        env.setenv("PIP_RETRIES", "0")
+        _check_run(capsys, args)
+    assert sorted(site.iterdir()) == before
+    _installed_nothing(workdir)
+
+
+def _build_world_once(root: Path) -> None:
+    if not (root / "house").exists():
+        _build_world(root)
