@@ -511,3 +511,22 @@ def test_pending_install_hands_over_pins_larger_than_a_pipe(fake_pip, tmp_path):
     pins = "".join(f"p{n}==1.0 --hash=sha256:{'cd' * 32}\n" for n in range(5000))  # 400 KB
     pending.finish(pins)
     assert json.loads(fake_pip.read_text())["pins"] == pins
+
+
+def test_cli_check_signatures_dir_rejects_a_file_name_too_long_for_its_asc(capsys, world, tmp_path):
+    # found by the CLI fuzzer: a distribution file whose name is valid but too long once
+    # ".asc" is added made the --signatures-dir lookup raise ENAMETOOLONG: "internal error"
+    house = world.local(tmp_path / "house")
+    alpha = world.dists[0]
+    long_name = alpha.filename.replace("-none-any.whl", "-none-" + "a" * 250)[:251] + ".whl"
+    (house / alpha.filename).rename(house / long_name)
+    sigs = tmp_path / "sigs"
+    sigs.mkdir()
+    ring = tmp_path / "ring.asc"
+    ring.write_bytes(ALICE.key_file)
+    code, out, err = run(
+        capsys, "check", house, "--keyring", ring, "--signatures-dir", sigs, "--at", AT
+    )
+    assert "internal error" not in err
+    assert code == 0, err
+    assert f"UNSIGNED {long_name}: unsigned: no signature in --signatures-dir" in out

@@ -28,6 +28,7 @@ Nothing here prints or reads the clock: ``at`` is the reference time.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pgpverify.check.model import DISTRIBUTION_SUFFIXES, CheckReport, FileCheck, Status
-from pgpverify.errors import PgpVerifyError
+from pgpverify.errors import InputError, PgpVerifyError
 from pgpverify.index.client import project_from_filename
 from pgpverify.index.files import (
     DEFAULT_BACKSIGN_GRACE,
@@ -443,7 +444,16 @@ def _locate(
             )
     if signatures_dir is not None:
         local = signatures_dir / (item.path.name + ".asc")
-        if local.is_file():
+        try:
+            present = local.is_file()
+        except OSError as err:
+            if err.errno != errno.ENAMETOOLONG:
+                item.error(
+                    InputError(f"cannot look up its signature: {err.strerror}", source=str(local))
+                )
+                return
+            present = False  # a file name with ".asc" too long for any file: none there
+        if present:
             item.sig_path, item.sig_name = local, str(local)
             return
     if client is None or page is None or entry is None:

@@ -313,6 +313,7 @@ HOUSE = [
     "\x1b[31mred-1.0.tar.gz",
     "\u202egnp.1.0-py3-none-any.whl",
     "x" * 240 + ".whl",
+    "demo_pkg-1.0.0-py3-none-" + "a" * 226 + ".whl",  # 255 octets: no room for ".asc"
     "--help",
     "-r",
     "empty-1.0.tar.gz",
@@ -338,13 +339,17 @@ def _build_world(root: Path) -> None:
     (house / "dangling.whl").symlink_to("/nonexistent/x.whl")
     for name in HOUSE:
         (house / name).write_bytes(b"" if "empty" in name else b"PK\x03\x04junk" * 10)
-        (sigs / f"{name}.asc").write_bytes(b"-----BEGIN PGP SIGNATURE-----\n\x00\xff\n")
+        if len(os.fsencode(name)) < 250:
+            (sigs / f"{name}.asc").write_bytes(b"-----BEGIN PGP SIGNATURE-----\n\x00\xff\n")
     (sigs / "demo_pkg-2.0.0-py3-none-any.whl.asc").write_bytes(Path(f"{WHEEL}.asc").read_bytes())
     (sigs / "empty-1.0.tar.gz.asc").unlink()
     (sigs / "empty-1.0.tar.gz.asc").mkdir()  # a directory where a signature goes
     for name, data in REQUIREMENTS.items():
         (req / name).write_bytes(data)
     (req / "dir.txt").mkdir()
+    (root / "pipconf").mkdir()
+    for name, data in PIP_CONFIGS.items():
+        (root / "pipconf" / name).write_bytes(data)
     fake = root / "fake-pip"
     fake.write_text(FAKE_PIP, encoding="utf-8")
     fake.chmod(0o755)
@@ -628,6 +633,27 @@ def near_valid_check_argv(draw):
 SUMMARIES = st.sampled_from(
     ["", "summary.md", "house", "nonexistent/dir/x.md", "/dev/full", "req/good.txt/x", "sigs"]
 ) | WRITE.filter(lambda s: s != "")
+#: pip configuration files of the world (where no --index-url is given, the index is pip's)
+PIP_CONFIGS = {
+    "odd.conf": "[global]\nindex-url = \x1b[31mhttp://127.0.0.1:9/\u202e/\n".encode(),
+    "binary.conf": b"\x00\xff\xfe[global\n",
+    "utf16.conf": "[global]\nindex-url=http://127.0.0.1:9/simple/\n".encode("utf-16"),
+    "interpolation.conf": b"[global]\nindex-url = %(x)s\n",
+    "bare.conf": b"[global]\nindex-url\n",
+    "twice.conf": b"[global]\nindex-url = a\nindex-url = b\n",
+    "install.conf": b"[install]\nindex-url = http://127.0.0.1:9/simple/\n[global]\nindex-url=\n",
+}
+#: the environment a run sees: the job summary, and sometimes odd values of what it reads
+ENVIRONMENTS = st.fixed_dictionaries(
+    {"GITHUB_STEP_SUMMARY": SUMMARIES},
+    optional={
+        "PIP_INDEX_URL": READ,
+        "PIP_CONFIG_FILE": st.sampled_from([f"pipconf/{n}" for n in PIP_CONFIGS]) | READ,
+        "COLUMNS": ODD_TEXT | st.sampled_from(["0", "-5", "1", "99999999999999999999"]),
+        "JOB_COMPLETION_INDEX": ODD_TEXT | st.sampled_from(["0", "1", "5"]),
+        "JOB_COMPLETION_COUNT": ODD_TEXT | st.sampled_from(["0", "2", "999999"]),
+    },
+)
 
 
 @pytest.fixture
@@ -645,29 +671,33 @@ def _installed_nothing(root: Path) -> None:
     assert not target.exists() or not any(target.iterdir()), sorted(target.iterdir())
 
 
-@SETTINGS
-@given(args=check_argv(), summary=SUMMARIES)
-@example(args=["check", "house", "--keyring", "x", "--signatures-dir", "sigs"], summary="")
-@example(args=["audit", "report", "--db", "db/truncated.sqlite"], summary="")
-def test_cli_check_install_audit_never_crash_on_odd_argv(
-    capsys, check_world, monkeypatch, args, summary
-):
+def _run_with(capsys, monkeypatch, args, environ):
     with monkeypatch.context() as env:
-        env.setenv("GITHUB_STEP_SUMMARY", summary)
+        for name, value in environ.items():
+            env.setenv(name, value)
         _check_run(capsys, args)
 
 
 @SETTINGS
-@given(args=near_valid_check_argv(), summary=SUMMARIES)
+@given(args=check_argv(), environ=ENVIRONMENTS)
+@example(args=["check", "house", "--keyring", "x", "--signatures-dir", "sigs"], environ={})
+@example(args=["audit", "report", "--db", "db/truncated.sqlite"], environ={})
+@example(args=["check", "house", *_KEYRING], environ={})  # ENAMETOOLONG looking up an .asc
+def test_cli_check_install_audit_never_crash_on_odd_argv(
+    capsys, check_world, monkeypatch, args, environ
+):
+    _run_with(capsys, monkeypatch, args, environ)
+
+
+@SETTINGS
+@given(args=near_valid_check_argv(), environ=ENVIRONMENTS)
 @example(  # ENAMETOOLONG from the mirror's simple/ lookup
-    args=["audit", "run", "--mirror", "mirror", "--db", "db/good.sqlite", "x" * 300], summary=""
+    args=["audit", "run", "--mirror", "mirror", "--db", "db/good.sqlite", "x" * 300], environ={}
 )
 def test_cli_check_install_audit_never_crash_on_a_good_command_line_with_odd_words(
-    capsys, check_world, monkeypatch, args, summary
+    capsys, check_world, monkeypatch, args, environ
 ):
-    with monkeypatch.context() as env:
-        env.setenv("GITHUB_STEP_SUMMARY", summary)
-        _check_run(capsys, args)
+    _run_with(capsys, monkeypatch, args, environ)
 
 
 #: install with the real pip, which starts an interpreter per run: few examples
