@@ -1625,7 +1625,7 @@ def _add_audit_commands(sub: Any) -> None:
         "--max-rps",
         metavar="R",
         type=float,
-        help="at most R requests a second to the index (token bucket)",
+        help="at most R requests a second to the index (token bucket; 0.01 to 100000)",
     )
     run.add_argument(
         "--at",
@@ -1698,6 +1698,11 @@ def _add_audit_commands(sub: Any) -> None:
     export.add_argument("directory", metavar="DIR", type=_path)
 
 
+#: the --max-rps range: at least a request every 100 s, at most 100000 a second
+_MIN_RPS = 0.01
+_MAX_RPS = 100_000
+
+
 def _audit(args: argparse.Namespace) -> int:
     if args.audit_command == "run":
         return _audit_run(args)
@@ -1758,8 +1763,10 @@ def _audit_clients(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any
 
     bucket = None
     if args.max_rps is not None:
-        if not 0 < args.max_rps <= 100_000:
-            raise _UsageError("--max-rps must be more than 0 (and at most 100000)")
+        # at least one request every 100 s: a smaller rate only waits (1e-300 overflowed
+        # the sleep)
+        if not _MIN_RPS <= args.max_rps <= _MAX_RPS:
+            raise _UsageError(f"--max-rps must be between {_MIN_RPS:g} and {_MAX_RPS}")
         bucket = TokenBucket(args.max_rps)
     if args.retries < 0 or args.retries > 20:
         raise _UsageError("--retries must be between 0 and 20")

@@ -287,3 +287,15 @@ def test_cli_audit_run_rejects_a_project_name_too_long_for_the_mirror(index, tmp
     assert code == 0, err
     assert "internal error" not in err
     assert "0 failed" in out + err
+
+
+@pytest.mark.parametrize("rate", ["1e-300", "0.0001", "0", "nan", "inf", "100001"])
+def test_cli_audit_run_rejects_a_rate_out_of_range(index, tmp_path, capsys, rate):
+    # found by the CLI fuzzer: --max-rps 1e-300 made the token bucket sleep 1e300 s
+    # (OverflowError: "internal error"); 0.0001 waited 10000 s between requests
+    root, _ = index
+    db = tmp_path / "a.sqlite"
+    argv = ["audit", "run", "--mirror", str(root), "--db", str(db), "--all", "--max-rps", rate]
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert "--max-rps must be between 0.01 and 100000" in err
