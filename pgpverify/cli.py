@@ -1017,6 +1017,10 @@ def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
 
     install = args.command == "install"
     _check_usage(args, install=install)
+    if args.requirement:  # what pip would crash on or echo raw: refused before it runs
+        from pgpverify.check.gatepip import refuse_unsafe_requirements
+
+        refuse_unsafe_requirements(args.requirement)
     gated = _gate_plan(args, pip_args) if install else None
     trust, pip_index = None, None
     with contextlib.ExitStack() as stack:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 
 import pytest
@@ -258,3 +259,42 @@ def test_scan_requirements_rejects_text_pip_might_decode_otherwise(tmp_path):
     assert "not UTF-8" in why
     reqs.write_bytes(b"\xef\xbb\xbfalpha\n")  # a UTF-8 byte order mark is fine
     assert gatepip.scan_requirements([reqs]) == ([TopRequirement("alpha", "")], None)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"demo==1\n",
+        codecs.BOM_UTF8 + b"demo==1\n",
+        "demo==1\n".encode("utf-16"),
+        codecs.BOM_UTF16_BE + "demo==1\n".encode("utf-16-be"),
+        "demo==1\n".encode("utf-32"),
+        b"# -*- coding: latin-1 -*-\nd\xe9mo\n",
+        b"",
+        "d\u00e9mo==1\n".encode() * 10,
+    ],
+)
+def test_refuse_unsafe_requirements_takes_what_pip_decodes(tmp_path, data):
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(data)
+    gatepip.refuse_unsafe_requirements([path])
+    # cut inside a character by the size cap: still text
+    gatepip.refuse_unsafe_requirements(
+        [path], limits=gatepip._RequirementLimits(len(data) - 1, 8, 8)
+    )
+
+
+def test_refuse_unsafe_requirements_rejects_a_wheel_and_skips_what_is_no_regular_file(tmp_path):
+    wheel = tmp_path / "a.whl"
+    wheel.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x9a\x9b")
+    with pytest.raises(InputError, match="not text pip can read"):
+        gatepip.refuse_unsafe_requirements([wheel])
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # never opened for reading past the check: no writer, no hang
+    gatepip.refuse_unsafe_requirements([fifo, tmp_path, tmp_path / "missing"])
+
+
+def test_refuse_unsafe_requirements_takes_tabs_and_a_byte_order_mark(tmp_path):
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(codecs.BOM_UTF8 + b"demo==1\t# pinned\r\nother\f\n")
+    gatepip.refuse_unsafe_requirements([path])

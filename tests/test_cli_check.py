@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import shutil
 import xml.etree.ElementTree as ET
@@ -530,3 +531,73 @@ def test_cli_check_signatures_dir_rejects_a_file_name_too_long_for_its_asc(capsy
     assert "internal error" not in err
     assert code == 0, err
     assert f"UNSIGNED {long_name}: unsigned: no signature in --signatures-dir" in out
+
+
+def test_cli_install_rejects_a_requirements_file_in_a_symlink_loop(capsys, tree, tmp_path):
+    # found by the CLI fuzzer: the install gate's requirements scan resolved the path, and
+    # a symbolic link loop raised RuntimeError (Python < 3.13): "internal error"
+    _, index_url = tree
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop.name)
+    code, _, err = run(capsys, "install", "-r", loop, "--index-url", index_url)
+    assert code == 2
+    assert "internal error" not in err
+    assert "cannot read requirements file: a loop of symbolic links" in err
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"d\xe9mo==1\n",  # Latin-1 under a UTF-8 locale
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x9a\x9b",  # a wheel given as -r
+        b"# -*- coding: no-such-codec -*-\ndemo\n",
+        codecs.BOM_UTF16_LE + b"d\x00\x00\xd8",  # a lone surrogate after the mark
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "install"])
+def test_cli_check_rejects_a_requirements_file_pip_cannot_decode(
+    capsys, tmp_path, monkeypatch, command, data
+):
+    # found by the CLI fuzzer: pip stopped on such a file with its own traceback, printed
+    # through ours; refused before pip starts (pip here would fail: it must not start)
+    monkeypatch.setattr("sys.executable", "/nonexistent/python")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_bytes(data)
+    ring = tmp_path / "ring.asc"
+    ring.write_bytes(ALICE.key_file)
+    code, _, err = run(
+        capsys, command, "-r", requirements, "--keyring", ring, "--signatures-dir", tmp_path
+    )
+    assert code == 2
+    assert "not text pip can read" in err
+    assert "cannot run pip" not in err
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("requirements.txt", b"PK\x03\x04junk\n", "line 1 holds \\x03, which pip would print raw"),
+        ("requirements.txt", b"ok==1\ndemo \x1b[31m==1\n", "line 2 holds \\x1b"),
+        ("requirements.txt", "demo\u202e==1\n".encode(), "line 1 holds \\u202e"),
+        ("req\x1b[31m.txt", b"demo==1\n", "a requirements file name with \\x1b"),
+        ("https:", b"demo==1\n", "as a URL: give a local file"),
+        ("FILE:x", b"demo==1\n", "as a URL: give a local file"),
+    ],
+)
+def test_cli_check_rejects_a_requirements_file_pip_would_echo_raw(
+    capsys, tmp_path, monkeypatch, case
+):
+    # found by the CLI fuzzer: pip shows the line it cannot parse raw under its error (and
+    # names the file raw), so an escape sequence in either reached the terminal; a name
+    # pip takes for a URL (pgpverify made a path of it) stopped pip with a traceback
+    name, data, message = case
+    monkeypatch.setattr("sys.executable", "/nonexistent/python")
+    monkeypatch.chdir(tmp_path)  # pip takes only a relative "https:..." for a URL
+    (tmp_path / name).write_bytes(data)
+    ring = tmp_path / "ring.asc"
+    ring.write_bytes(ALICE.key_file)
+    code, _, err = run(capsys, "check", "-r", name, "--keyring", ring, "--signatures-dir", tmp_path)
+    assert code == 2
+    assert message in err
+    assert "\x1b" not in err
+    assert "\x03" not in err

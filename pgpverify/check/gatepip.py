@@ -16,11 +16,14 @@ those safely.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import locale
 import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 from typing import IO, TYPE_CHECKING, NamedTuple
@@ -39,6 +42,7 @@ __all__ = [
     "TopRequirement",
     "kill_pip",
     "pip_environment",
+    "refuse_unsafe_requirements",
     "scan_pip_options",
     "scan_requirements",
     "start_pip",
@@ -179,6 +183,107 @@ _PLAIN = re.compile(
 )
 
 
+#: how pip reads a requirements file (``pip._internal.req.req_file._decode_req_file``): a
+#: byte order mark, else a PEP 263 comment in the first two lines, else UTF-8, else the
+#: locale's encoding; what none of them decodes stops pip with a traceback
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF16, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+)
+_PEP263 = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+def refuse_unsafe_requirements(
+    paths: Sequence[Path], *, limits: Limits | _RequirementLimits = DEFAULT_REQUIREMENT_LIMITS
+) -> None:
+    """InputError for a requirements file pip would mishandle, or mishandle on the terminal.
+
+    A name pip takes for a URL (``https:``: the path pgpverify made of it is no URL pip
+    can fetch, and a bad one stops pip with a traceback) is refused. Text pip cannot
+    decode (a wheel given as ``-r``, Latin-1 under a UTF-8 locale, an unknown PEP 263
+    encoding) stops pip with its own traceback; a line with a control, bidi or other
+    format character pip echoes raw under its error message (an escape sequence reaches
+    the terminal); so does a file name with one. Such a file is refused here, before pip
+    starts. Only regular files given on the command line are read (at most
+    ``limits.requirements_bytes``); anything else is left to pip's own messages.
+    """
+    from pgpverify.textsafe import first_unsafe, terminal_safe
+
+    most = limits.requirements_bytes
+    for path in paths:
+        if _URL_SCHEME.match(str(path)):  # pip fetches it; pgpverify took it for a path
+            raise InputError(
+                "pip reads a requirements file named 'http:', 'https:' or 'file:...' as a "
+                "URL: give a local file (download it first)",
+                source=str(path),
+            )
+        char = first_unsafe(str(path))
+        if char is not None:
+            raise InputError(
+                f"a requirements file name with {terminal_safe(char)} (pip would print it raw)",
+                source=str(path),
+            )
+        data = _regular_file_start(path, most)
+        if data is None:
+            continue
+        text = _pip_decode(data, final=len(data) < most)
+        if text is None:
+            raise InputError("not text pip can read: is it a requirements file?", source=str(path))
+        for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+            char = first_unsafe(line.replace("\t", " "))
+            if char is not None:
+                raise InputError(
+                    f"line {number} holds {terminal_safe(char)}, which pip would print raw",
+                    source=str(path),
+                )
+
+
+def _pip_decode(data: bytes, *, final: bool) -> str | None:
+    """``data`` decoded as pip decodes a requirements file, or None where pip would fail."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):  # decoded with its mark: an incremental utf-16 needs it
+            encodings = [encoding]
+            break
+    else:
+        cookies = (_PEP263.search(line) for line in data.split(b"\n")[:2] if line[:1] == b"#")
+        cookie = next((c for c in cookies if c is not None), None)
+        encodings = (
+            [cookie.group(1).decode("ascii")]
+            if cookie is not None
+            else [
+                "utf-8",
+                locale.getpreferredencoding(do_setlocale=False) or sys.getdefaultencoding(),
+            ]
+        )
+    for encoding in encodings:
+        with contextlib.suppress(LookupError, UnicodeError):
+            # incremental: a file cut at the size cap may end inside a character
+            return codecs.getincrementaldecoder(encoding)().decode(data, final=final)
+    return None
+
+
+def _regular_file_start(path: Path, most: int) -> bytes | None:
+    """The first ``most`` octets of a regular file; None for anything else (never blocks)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(os.dup(fd), "rb") as stream:
+            return stream.read(most)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def scan_requirements(
     paths: Sequence[Path], *, limits: Limits | _RequirementLimits = DEFAULT_REQUIREMENT_LIMITS
 ) -> tuple[list[TopRequirement], str | None]:
@@ -244,6 +349,10 @@ def _read_requirements(
             )
         with path.open("rb") as stream:
             data = stream.read(limits.requirements_bytes + 1)
+    except RuntimeError:  # resolve() before Python 3.13: a symbolic link loop
+        raise InputError(
+            "cannot read requirements file: a loop of symbolic links", source=str(path)
+        ) from None
     except (OSError, ValueError) as err:
         why = err.strerror if isinstance(err, OSError) and err.strerror else err
         raise InputError(f"cannot read requirements file: {why}", source=str(path)) from None

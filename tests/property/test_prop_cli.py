@@ -438,7 +438,7 @@ CHECK_COMMANDS = {
             ("--shard", ODD_TEXT | st.sampled_from(["1/2", "0/0", "3/2"])),
             ("--since", ODD_TEXT),
             ("--backsign-grace", ODD_TEXT),
-            ("--max-rps", ODD_TEXT),
+            ("--max-rps", ODD_TEXT | st.sampled_from(["1e-300", "0.0001", "1e308", "-0"])),
             ("--at", ODD_TEXT),
             ("--format", st.sampled_from(["text", "json"]) | ODD_TEXT),
             *AUDIT_NET,
@@ -683,6 +683,20 @@ def _run_with(capsys, monkeypatch, args, environ):
 @example(args=["check", "house", "--keyring", "x", "--signatures-dir", "sigs"], environ={})
 @example(args=["audit", "report", "--db", "db/truncated.sqlite"], environ={})
 @example(args=["check", "house", *_KEYRING], environ={})  # ENAMETOOLONG looking up an .asc
+@example(  # the token bucket's sleep overflowed
+    args=[
+        "audit",
+        "run",
+        "--mirror",
+        "mirror",
+        "--db",
+        "db/new.sqlite",
+        "--all",
+        "--max-rps",
+        "1e-300",
+    ],
+    environ={},
+)
 def test_cli_check_install_audit_never_crash_on_odd_argv(
     capsys, check_world, monkeypatch, args, environ
 ):
@@ -745,6 +759,11 @@ def near_valid_install_argv(draw):
 @given(args=near_valid_install_argv())
 @example(args=PIP_TEMPLATES[0])
 @example(args=PIP_TEMPLATES[1])
+@example(args=["install", "-r", "http://", *_KEYRING, "--", "--target", "target"])  # pip: URL
+@example(args=["install", "-r", str(WHEEL), *_KEYRING, "--", "--target", "target"])  # pip: bytes
+@example(  # pip echoed the line with its control characters
+    args=["install", "-r", f"house/{HOUSE[0]}", *_INDEX, "--", "--target", "target"]
+)
 def test_cli_install_with_real_pip_never_crashes_nor_installs(capsys, workdir, args):
     """pip really runs (``--target`` in the workdir, no retries): nothing lands anywhere."""
     _build_world_once(workdir)
