@@ -1058,6 +1058,7 @@ def _check(args: argparse.Namespace, pip_args: list[str]) -> int:
                 index_url=pip_index,
                 quiet=args.quiet,
                 output=sys.stderr,
+                retries=args.retries,
             )
             paths.append(download_dir)
         try:

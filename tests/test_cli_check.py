@@ -601,3 +601,32 @@ def test_cli_check_rejects_a_requirements_file_pip_would_echo_raw(
     assert message in err
     assert "\x1b" not in err
     assert "\x03" not in err
+
+
+@pytest.mark.parametrize("extra", ["--\x1b[31mx", "\u202erequests", "--target=a\nb"])
+def test_cli_install_rejects_a_pip_argument_pip_would_echo_raw(capsys, tree, extra):
+    # found by the CLI fuzzer: pip printed "no such option: --\x1b[31mx" raw
+    _, index_url = tree
+    code, _, err = run(capsys, "install", "-r", "r.txt", "--index-url", index_url, "--", extra)
+    assert code == 2
+    assert "an argument after '--' holds \\" in err
+    assert "\x1b" not in err
+    assert "\u202e" not in err
+
+
+def test_cli_check_download_takes_the_retries(capsys, world, tmp_path, monkeypatch):
+    # pip's own default tried an unreachable index six times (some 8 s) under --retries 0
+    calls = []
+
+    def download(requirements, dest, **kwargs):
+        calls.append(kwargs.get("retries"))
+        world.local(dest)
+
+    monkeypatch.setattr(pip_runner, "download", download)
+    requirements = tmp_path / "r.txt"
+    requirements.write_text("alpha\n")
+    ring = tmp_path / "ring.asc"
+    ring.write_bytes(ALICE.key_file)
+    argv = ["check", "-r", requirements, "--keyring", ring, "--signatures-dir", tmp_path]
+    run(capsys, *argv, "--retries", "0")
+    assert calls == [0]

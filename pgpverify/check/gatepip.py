@@ -83,10 +83,18 @@ def scan_pip_options(args: Sequence[str]) -> tuple[str | None, str | None]:
 
     A refusal (an option that adds a package source: ``--index-url``/``-i``,
     ``--extra-index-url``, ``--find-links``/``-f``, ``--no-index``, or an abbreviation of
-    one) is a usage error. A fallback names the first argument the gate does not know to
-    be safe (a requirement, ``-r``/``-c``/``-e``, an option not on the allow-list): the
-    run then takes the two-pass design, where pip installs only pinned, checked files.
+    one; an argument with a control, bidi or other format character, which pip would
+    print raw in its error) is a usage error. A fallback names the first argument the
+    gate does not know to be safe (a requirement, ``-r``/``-c``/``-e``, an option not on
+    the allow-list): the run then takes the two-pass design, where pip installs only
+    pinned, checked files.
     """
+    from pgpverify.textsafe import first_unsafe, terminal_safe
+
+    for arg in args:  # pip names a bad option or requirement raw in its error
+        char = first_unsafe(arg)
+        if char is not None:
+            return f"an argument after '--' holds {terminal_safe(char)}", None
     fallback = None
     rest = list(args)
     while rest:

@@ -68,11 +68,13 @@ def download(
     index_url: str | None = None,
     quiet: bool = False,
     output: IO[str] | None = None,
+    retries: int | None = None,
 ) -> None:
     """``python -m pip download -r ... --dest DEST`` (pip's own hash checking included).
 
     ``index_url`` None leaves the index to pip's configuration, as pgpverify's own default
-    comes from there too.
+    comes from there too. ``retries`` (``--retries``) is pip's too: by its own default
+    pip tries an unreachable index six times, some 8 s of back-off.
     """
     argv = [
         *_pip(),
@@ -87,6 +89,8 @@ def download(
         argv += ["-r", str(req)]
     if index_url is not None:
         argv += ["--index-url", index_url]
+    if retries is not None:
+        argv += ["--retries", str(retries)]
     if quiet:
         argv.append("--quiet")
     _run(argv, output=output, what="download")
