@@ -667,8 +667,9 @@ def check_world(tmp_path, monkeypatch):
 
 
 def _installed_nothing(root: Path) -> None:
-    target = root / "target"
-    assert not target.exists() or not any(target.iterdir()), sorted(target.iterdir())
+    for name in ("target", "t2"):
+        target = root / name
+        assert not target.exists() or not any(target.iterdir()), sorted(target.iterdir())
 
 
 def _run_with(capsys, monkeypatch, args, environ):
@@ -742,6 +743,13 @@ PIP_TEMPLATES = [
 ]
 
 
+#: words after '--' for the real pip: odd ones, none an option but these
+PIP_WORDS = st.sampled_from(
+    [w for w in ODD if not w.startswith("-") or w in {"-", "--", "-x", "-e ."}]
+    + ["--\x1b[31mx", "--target=t2", "--no-deps", "--pre", "--only-binary=:all:"]
+)
+
+
 @st.composite
 def near_valid_install_argv(draw):
     args = list(draw(st.sampled_from(PIP_TEMPLATES)))
@@ -752,6 +760,8 @@ def near_valid_install_argv(draw):
         args[where] = odd
     else:
         args.insert(where, odd)
+    if draw(st.booleans()):  # an odd word for pip itself (never an option that installs)
+        args.append(draw(PIP_WORDS))
     return args
 
 
