@@ -2,9 +2,15 @@
 
 Arguments are odd strings (empty, control and bidi characters, newlines, undecodable file
 name bytes as ``os.fsdecode`` gives them, very long names, option look-alikes) mixed with
-real paths, across ``verify``, ``lock`` and ``publish``. Whatever reaches stdout or stderr
-is escaped for the terminal. Every run is offline-fast (no retries, short timeouts) and
-writes only under a temporary working directory: an output path is always relative.
+real paths, across ``verify``, ``lock`` and ``publish``, and across ``check``, ``install``
+and ``audit run|report|merge|export-signatures`` in a world of odd inputs (a wheelhouse
+with odd file names, odd ``.asc`` files, hostile requirements files and pip
+configurations, garbage, truncated, foreign and directory audit stores, odd job summary
+paths and environment). Whatever reaches stdout or stderr is escaped for the terminal.
+Every run is offline-fast (an index at a closed port, no retries, short timeouts) and
+writes only under a temporary working directory: an output path is always relative. pip
+is a stand-in that exits at once, except in a few runs with the real one, which must
+install nothing anywhere (``--target`` in the working directory; the venv is compared).
 """
 
 from __future__ import annotations
