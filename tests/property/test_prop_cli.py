@@ -399,6 +399,9 @@ CHECK_READ = READ | st.sampled_from(
 )
 STORE = st.sampled_from(DB_PATHS) | ODD_TEXT
 STORE_WRITE = st.sampled_from(DB_PATHS) | WRITE
+EXTREME_TIMES = st.sampled_from(
+    ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59+14:00", "1970-01-01"]
+)
 CHECK_OPTIONS = [
     ("-r", st.sampled_from(REQ_PATHS) | READ),
     ("--requirement", CHECK_READ),
@@ -410,8 +413,8 @@ CHECK_OPTIONS = [
     ("--require-signatures", None),
     ("--require-signatures-for", ODD_TEXT),
     ("--reject-backsigned", None),
-    ("--backsign-grace", ODD_TEXT),
-    ("--at", ODD_TEXT),
+    ("--backsign-grace", ODD_TEXT | st.sampled_from(["0", "876000", "876001"])),
+    ("--at", ODD_TEXT | EXTREME_TIMES),
     ("--fail-on-key-change", None),
     ("--jobs", ODD_TEXT | st.sampled_from(["1", "64", "65"])),
     ("--format", st.sampled_from(["text", "json", "github"]) | ODD_TEXT),
@@ -445,7 +448,7 @@ CHECK_COMMANDS = {
             ("--since", ODD_TEXT),
             ("--backsign-grace", ODD_TEXT),
             ("--max-rps", ODD_TEXT | st.sampled_from(["1e-300", "0.0001", "1e308", "-0"])),
-            ("--at", ODD_TEXT),
+            ("--at", ODD_TEXT | EXTREME_TIMES),
             ("--format", st.sampled_from(["text", "json"]) | ODD_TEXT),
             *AUDIT_NET,
         ],
@@ -620,6 +623,8 @@ def near_valid_check_argv(draw):
         before = args[where - 1]
         if before in _WRITES:
             odd = draw(WRITE)
+        elif before in {"--at", "--since"}:
+            odd = draw(EXTREME_TIMES | ODD_TEXT)
         elif before in {"--db", "-o"} or args[0] == "audit":
             odd = draw(STORE)
         else:
