@@ -533,6 +533,34 @@ def test_cli_check_signatures_dir_rejects_a_file_name_too_long_for_its_asc(capsy
     assert f"UNSIGNED {long_name}: unsigned: no signature in --signatures-dir" in out
 
 
+@pytest.mark.parametrize("kind", ["directory", "device", "dangling link"])
+def test_cli_check_signatures_dir_rejects_a_signature_that_is_not_a_file(
+    capsys, world, tmp_path, kind
+):
+    # something stands where the signature belongs: an error for that file, not
+    # "unsigned" (which passes unless signatures are required), and a device is never read
+    house = world.local(tmp_path / "house")
+    alpha = world.dists[0]
+    sigs = tmp_path / "sigs"
+    sigs.mkdir()
+    where = sigs / f"{alpha.filename}.asc"
+    if kind == "directory":
+        where.mkdir()
+    elif kind == "device":
+        where.symlink_to("/dev/zero")
+    else:
+        where.symlink_to(sigs / "gone.asc")
+    ring = tmp_path / "ring.asc"
+    ring.write_bytes(ALICE.key_file)
+    code, out, err = run(
+        capsys, "check", house, "--keyring", ring, "--signatures-dir", sigs, "--at", AT
+    )
+    assert "internal error" not in err
+    assert code == 2, out + err
+    assert "the signature there is not a regular file: not read" in out + err
+    assert f"UNSIGNED {alpha.filename}" not in out
+
+
 def test_cli_install_rejects_a_requirements_file_in_a_symlink_loop(capsys, tree, tmp_path):
     # found by the CLI fuzzer: the install gate's requirements scan resolved the path, and
     # a symbolic link loop raised RuntimeError (Python < 3.13): "internal error"

@@ -456,6 +456,13 @@ def _locate(
         if present:
             item.sig_path, item.sig_name = local, str(local)
             return
+        if os.path.lexists(local):
+            # a directory, a device, a FIFO or a dangling link where the signature belongs:
+            # not "unsigned" (something is there), and never read (a device would not end)
+            item.error(
+                InputError("the signature there is not a regular file: not read", source=str(local))
+            )
+            return
     if client is None or page is None or entry is None:
         if item.sha256 is None:
             _hash(item)  # the pin for install; no verification pass will give it
