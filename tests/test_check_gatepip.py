@@ -298,3 +298,20 @@ def test_refuse_unsafe_requirements_takes_tabs_and_a_byte_order_mark(tmp_path):
     path = tmp_path / "requirements.txt"
     path.write_bytes(codecs.BOM_UTF8 + b"demo==1\t# pinned\r\nother\f\n")
     gatepip.refuse_unsafe_requirements([path])
+
+
+def test_refuse_unsafe_requirements_rejects_a_nested_file_pip_cannot_decode(tmp_path):
+    # a -r/-c file named by a requirements file is read by pip too: undecodable text there
+    # stopped pip with its own traceback, after the top file passed
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "inner.txt").write_bytes(b"d\xe9mo==1\n")  # Latin-1 under a UTF-8 locale
+    (sub / "middle.txt").write_text("-c inner.txt\n", encoding="utf-8")
+    top = tmp_path / "top.txt"
+    top.write_text("demo\n-r sub/middle.txt\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not text pip can read") as caught:
+        gatepip.refuse_unsafe_requirements([top])
+    assert caught.value.source == str(sub / "inner.txt")
+    # the good twin: the same nesting, decodable, a loop and a URL beside it
+    (sub / "inner.txt").write_text("demo==1\n-r ../top.txt\n-r https://example.invalid/r\n")
+    gatepip.refuse_unsafe_requirements([top])

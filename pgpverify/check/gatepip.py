@@ -217,8 +217,10 @@ def refuse_unsafe_requirements(
     encoding) stops pip with its own traceback; a line with a control, bidi or other
     format character pip echoes raw under its error message (an escape sequence reaches
     the terminal); so does a file name with one. Such a file is refused here, before pip
-    starts. Only regular files given on the command line are read (at most
-    ``limits.requirements_bytes``); anything else is left to pip's own messages.
+    starts. Regular files are read (at most ``limits.requirements_bytes`` each): those
+    given on the command line and the local ``-r``/``-c`` files they name, as pip would
+    read them, within ``limits``' count and depth; anything else is left to pip's own
+    messages (a nested URL is pip's to fetch).
     """
     from pgpverify.textsafe import first_unsafe, terminal_safe
 
@@ -230,6 +232,14 @@ def refuse_unsafe_requirements(
                 "URL: give a local file (download it first)",
                 source=str(path),
             )
+    pending = [(path, 0) for path in paths]
+    seen: set[str] = set()
+    while pending:
+        path, depth = pending.pop(0)
+        key = os.path.abspath(path)  # noqa: PTH100 - a key only; no link is followed
+        if key in seen or len(seen) >= limits.requirements_files:
+            continue
+        seen.add(key)
         char = first_unsafe(str(path))
         if char is not None:
             raise InputError(
@@ -249,6 +259,14 @@ def refuse_unsafe_requirements(
                     f"line {number} holds {terminal_safe(char)}, which pip would print raw",
                     source=str(path),
                 )
+        if depth < limits.requirements_depth:
+            for _, line in _logical_lines(text.lstrip("\ufeff")):
+                if line.startswith("-"):
+                    nested, _ = _file_line(line)
+                    if nested is not None and not _URL_SCHEME.match(nested):
+                        if len(pending) >= limits.requirements_files:
+                            break  # more than the run reads anyway
+                        pending.append((path.parent / nested, depth + 1))
 
 
 def _pip_decode(data: bytes, *, final: bool) -> str | None:
