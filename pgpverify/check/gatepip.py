@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import locale
 import os
 import re
@@ -379,9 +380,15 @@ def _read_requirements(
         raise InputError(
             "cannot read requirements file: a loop of symbolic links", source=str(path)
         ) from None
-    except (OSError, ValueError) as err:
-        why = err.strerror if isinstance(err, OSError) and err.strerror else err
+    except OSError as err:
+        if err.errno == errno.ELOOP:  # resolve() from Python 3.13, or the open
+            raise InputError(
+                "cannot read requirements file: a loop of symbolic links", source=str(path)
+            ) from None
+        why = err.strerror or err
         raise InputError(f"cannot read requirements file: {why}", source=str(path)) from None
+    except ValueError as err:  # a NUL byte in the path
+        raise InputError(f"cannot read requirements file: {err}", source=str(path)) from None
     if len(data) > limits.requirements_bytes:
         raise InputError(
             f"requirements file larger than {limits.requirements_bytes} bytes", source=str(path)
