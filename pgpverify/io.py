@@ -21,14 +21,31 @@ from pgpverify.errors import InputError, LimitExceededError
 
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import TypeAlias
+    from typing import Protocol, TypeAlias
 
     from pgpverify.openpgp.armor import ArmorBlock
+
+    class RequirementCaps(Protocol):
+        """The caps a requirements file is read under (``Limits`` has them)."""
+
+        @property
+        def requirements_bytes(self) -> int: ...
+        @property
+        def requirements_files(self) -> int: ...
+        @property
+        def requirements_depth(self) -> int: ...
 
     #: a path as callers give it: ``str`` or any ``os.PathLike`` (``pathlib.Path``)
     StrPath: TypeAlias = "str | os.PathLike[str]"
 
-__all__ = ["atomic_write", "binary_blocks", "display_path", "open_document", "read_bounded"]
+__all__ = [
+    "atomic_write",
+    "binary_blocks",
+    "display_path",
+    "open_document",
+    "read_bounded",
+    "read_requirements_file",
+]
 
 #: What ``binary_blocks`` calls a block of binary (not armored) data.
 BINARY = "BINARY"
@@ -187,6 +204,51 @@ def _read_rest(fd: int, start: bytes, most: int) -> bytes:
             break
         data += chunk
     return bytes(data)
+
+
+def read_requirements_file(
+    path: Path, seen: set[str], depth: int, caps: RequirementCaps
+) -> bytes | None:
+    """The octets of one pip requirements file, ``depth`` levels of ``-r``/``-c`` down.
+
+    None when ``seen`` (the resolved paths read so far, which this adds to) already holds
+    it: a file named twice, or in a cycle, is read once. InputError past
+    ``caps.requirements_depth`` levels or ``caps.requirements_files`` files, for a file
+    larger than ``caps.requirements_bytes``, and for any failure to resolve or read it (a
+    loop of symbolic links included, however the Python version reports it).
+    """
+    import errno
+
+    source = str(path)
+    if depth > caps.requirements_depth:
+        raise InputError("requirements files nest too deeply", source=source)
+    loop = "cannot read requirements file: a loop of symbolic links"
+    try:
+        key = str(path.resolve())
+        if key in seen:
+            return None
+        seen.add(key)
+        if len(seen) > caps.requirements_files:
+            raise InputError(
+                f"more than {caps.requirements_files} requirements files", source=source
+            )
+        with path.open("rb") as stream:
+            data = stream.read(caps.requirements_bytes + 1)
+    except RuntimeError:  # resolve() before Python 3.13: a symbolic link loop
+        raise InputError(loop, source=source) from None
+    except OSError as err:
+        if err.errno == errno.ELOOP:  # resolve() from Python 3.13, or the open
+            raise InputError(loop, source=source) from None
+        raise InputError(
+            f"cannot read requirements file: {err.strerror or err}", source=source
+        ) from None
+    except ValueError as err:  # a NUL byte in the path
+        raise InputError(f"cannot read requirements file: {err}", source=source) from None
+    if len(data) > caps.requirements_bytes:
+        raise InputError(
+            f"requirements file larger than {caps.requirements_bytes} bytes", source=source
+        )
+    return data
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:

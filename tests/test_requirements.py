@@ -86,3 +86,15 @@ def test_requirements_rejects_what_its_limits_exceed(tmp_path):
         read_requirements(first, limits=Limits(requirements_files=2))
     with pytest.raises(InputError, match="larger than 9 bytes"):
         read_requirements(first, limits=Limits(requirements_bytes=9))
+
+
+def test_requirements_rejects_a_loop_of_symbolic_links(tmp_path):
+    # lock -r on a link loop was an internal error (resolve() raised RuntimeError before
+    # Python 3.13); one reader for lock and for check/install now says what it is
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop.name)
+    top = tmp_path / "top.txt"
+    top.write_text("demo-pkg\n-r loop.txt\n", encoding="utf-8")
+    for path in (loop, top):
+        with pytest.raises(InputError, match="a loop of symbolic links"):
+            read_requirements(path)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import errno
 import locale
 import os
 import re
@@ -30,6 +29,7 @@ import sys
 from typing import IO, TYPE_CHECKING, NamedTuple
 
 from pgpverify.errors import InputError
+from pgpverify.io import read_requirements_file
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -327,7 +327,7 @@ def scan_requirements(
     pending = [(path, 0, True) for path in paths]
     while pending:
         path, depth, top = pending.pop(0)
-        data = _read_requirements(path, depth, seen, limits)
+        data = read_requirements_file(path, seen, depth, limits)
         if data is None:
             continue
         if data.startswith(b"\xef\xbb\xbf"):
@@ -358,42 +358,6 @@ def scan_requirements(
             if top and requirement is not None:
                 found.append(requirement)
     return found, None
-
-
-def _read_requirements(
-    path: Path, depth: int, seen: set[str], limits: Limits | _RequirementLimits
-) -> bytes | None:
-    if depth > limits.requirements_depth:
-        raise InputError("requirements files nest too deeply", source=str(path))
-    try:
-        key = str(path.resolve())
-        if key in seen:
-            return None
-        seen.add(key)
-        if len(seen) > limits.requirements_files:
-            raise InputError(
-                f"more than {limits.requirements_files} requirements files", source=str(path)
-            )
-        with path.open("rb") as stream:
-            data = stream.read(limits.requirements_bytes + 1)
-    except RuntimeError:  # resolve() before Python 3.13: a symbolic link loop
-        raise InputError(
-            "cannot read requirements file: a loop of symbolic links", source=str(path)
-        ) from None
-    except OSError as err:
-        if err.errno == errno.ELOOP:  # resolve() from Python 3.13, or the open
-            raise InputError(
-                "cannot read requirements file: a loop of symbolic links", source=str(path)
-            ) from None
-        why = err.strerror or err
-        raise InputError(f"cannot read requirements file: {why}", source=str(path)) from None
-    except ValueError as err:  # a NUL byte in the path
-        raise InputError(f"cannot read requirements file: {err}", source=str(path)) from None
-    if len(data) > limits.requirements_bytes:
-        raise InputError(
-            f"requirements file larger than {limits.requirements_bytes} bytes", source=str(path)
-        )
-    return data
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from pgpverify.errors import InputError
+from pgpverify.io import read_requirements_file
 from pgpverify.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
@@ -39,26 +39,9 @@ def read_requirements(
     each, ``limits.requirements_depth`` levels deep.
     """
     seen = set() if _seen is None else _seen
-    if _depth > limits.requirements_depth:
-        raise InputError("requirements files nest too deeply", source=str(path))
-    try:
-        key = str(path.resolve())
-        if key in seen:
-            return [], []
-        seen.add(key)
-        if len(seen) > limits.requirements_files:
-            raise InputError(
-                f"more than {limits.requirements_files} requirements files", source=str(path)
-            )
-        with path.open("rb") as fh:
-            data = fh.read(limits.requirements_bytes + 1)
-    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
-        why = err.strerror if isinstance(err, OSError) and err.strerror else err
-        raise InputError(f"cannot read requirements file: {why}", source=str(path)) from None
-    if len(data) > limits.requirements_bytes:
-        raise InputError(
-            f"requirements file larger than {limits.requirements_bytes} bytes", source=str(path)
-        )
+    data = read_requirements_file(path, seen, _depth, limits)
+    if data is None:
+        return [], []
     text = data.decode("utf-8", errors="replace")
     names: list[str] = []
     problems: list[str] = []
