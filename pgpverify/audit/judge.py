@@ -305,17 +305,10 @@ def judge_file(
 
     def verifier(extra: bytes | None) -> Verifier:
         ring = trust.keyring(extra)
-        if recorded is not None:
+        kept = recorded if recorded is not None else one_pass  # what it learnt stays
+        if kept is not None:
             return dataclasses.replace(
-                recorded,
-                keyring=ring,
-                owners=trust.owners(),
-                project=trust.owners().project,
-                limits=trust.limits,
-            )
-        if one_pass is not None:
-            return dataclasses.replace(
-                one_pass,
+                kept,
                 keyring=ring,
                 owners=trust.owners(),
                 project=trust.owners().project,
