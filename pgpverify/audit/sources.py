@@ -81,12 +81,7 @@ class MirrorFetcher:
         last_modified: str | None = None,  # noqa: ARG002
     ) -> Response:
         """The document under the mirror (404 when absent); NetworkError outside it."""
-        try:
-            path = Path(url2pathname(urlsplit(url).path)).resolve()
-        except (ValueError, OSError) as err:
-            raise NetworkError(f"unusable mirror path: {err}", source=url) from None
-        if not path.is_relative_to(self.root):
-            raise NetworkError("leads outside the mirror directory: refused", source=url)
+        path = self._inside(url)
         if is_directory(path):
             for name in ("index.v1_json", "index.html"):
                 if (path / name).is_file():
